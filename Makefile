@@ -1,0 +1,50 @@
+# Tribunal developer commands. `make dev` brings up a devnet; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+
+.PHONY: setup build test test-contracts test-python test-ape dev bench lint clean
+
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --progress-bar off -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# py-solc-x (and so ape-solidity) find compilers as solc-v<version> in $SOLCX_BINARY_PATH
+.solcx/solc-v0.8.37: tools/solc
+	mkdir -p .solcx
+	ln -sf ../tools/solc $@
+
+build: setup
+	cd contracts && forge build
+
+test: build test-contracts test-python test-ape
+
+test-contracts:
+	cd contracts && forge test
+
+test-python:
+	$(VENV)/bin/pytest -p no:ape_test --ignore=tests/ape -q
+
+test-ape:
+	ape test tests/ape -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+dev: build
+	$(VENV)/bin/python deploy/devnet.py
+
+bench: build
+	$(VENV)/bin/python -m bench.run_all
+
+clean:
+	rm -rf contracts/out contracts/cache .build .devnet

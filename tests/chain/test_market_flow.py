@@ -1,0 +1,119 @@
+"""post → claim → submit → finalize on a real anvil, every balance checked to the wei."""
+
+from __future__ import annotations
+
+import pytest
+from web3 import Web3
+
+from tests.conftest import Devnet
+from tribunal.chain.anvil import increase_time
+from tribunal.chain.contracts import TaskParams, TaskStatus
+from tribunal.chain.errors import ContractRevert
+
+ETHER = 10**18
+
+
+def params(devnet: Devnet, **overrides: object) -> TaskParams:
+    now = devnet.anvil.w3.eth.get_block("latest")["timestamp"]
+    fields: dict[str, object] = dict(
+        spec_hash=Web3.keccak(text="spec"),
+        spec_uri="artifact://spec",
+        dataset_root=Web3.keccak(text="dataset"),
+        init_state_root=Web3.keccak(text="h0"),
+        graph_root=Web3.keccak(text="graph"),
+        steps=100,
+        checkpoint_every=10,
+        min_stake=2 * ETHER,
+        deadline=now + 3600,
+        challenge_window=600,
+    )
+    fields.update(overrides)
+    return TaskParams(**fields)  # type: ignore[arg-type]
+
+
+def test_post_claim_submit_finalize_pays_operator_to_the_wei(devnet: Devnet) -> None:
+    w3 = devnet.anvil.w3
+    op, sub = devnet.signers["operator"].address, devnet.signers["submitter"].address
+    reward = 3 * ETHER + 12345
+    op_start, sub_start = w3.eth.get_balance(op), w3.eth.get_balance(sub)
+
+    staked = devnet.stake_manager("operator").stake(5 * ETHER)
+    task_id, posted = devnet.market("submitter").post_task(params(devnet), reward)
+    assert w3.eth.get_balance(devnet.deployment.task_market) == reward
+
+    claimed = devnet.market("operator").claim(task_id)
+    info = devnet.stake_manager("operator").info(op)
+    assert (info.bonded, info.locked, info.free) == (5 * ETHER, 2 * ETHER, 3 * ETHER)
+
+    submitted = devnet.market("operator").submit_result(
+        task_id, Web3.keccak(text="trace"), Web3.keccak(text="model")
+    )
+    with pytest.raises(ContractRevert) as early:
+        devnet.market("other").finalize(task_id)
+    assert early.value.error_name == "ChallengeWindowOpen"
+
+    increase_time(w3, 601)
+    finalized = devnet.market("other").finalize(task_id)
+    task = devnet.market("other").task(task_id)
+    assert task.status is TaskStatus.FINALIZED
+    info = devnet.stake_manager("operator").info(op)
+    assert (info.locked, info.credit) == (0, reward)
+
+    withdrawn = devnet.stake_manager("operator").withdraw_credit()
+    fees = staked.fee_wei + claimed.fee_wei + submitted.fee_wei + withdrawn.fee_wei
+    assert w3.eth.get_balance(op) == op_start - 5 * ETHER - fees + reward
+    assert w3.eth.get_balance(sub) == sub_start - reward - posted.fee_wei
+    assert finalized.gas_used > 0
+
+    with pytest.raises(ContractRevert) as again:
+        devnet.market("other").finalize(task_id)
+    assert again.value.error_name == "WrongStatus"
+    assert "tribunal task show" in str(again.value)
+
+
+def test_claim_with_too_little_stake_names_the_error_and_amounts(devnet: Devnet) -> None:
+    devnet.stake_manager("operator").stake(ETHER)
+    task_id, _ = devnet.market("submitter").post_task(params(devnet), ETHER)
+    with pytest.raises(ContractRevert) as err:
+        devnet.market("operator").claim(task_id)
+    assert err.value.error_name == "StakeTooLow"
+    assert err.value.error_args == {"available": ETHER, "required": 2 * ETHER}
+    assert f"claim task {task_id}" in str(err.value)
+
+
+def test_post_rejects_zero_reward_and_past_deadline(devnet: Devnet) -> None:
+    with pytest.raises(ContractRevert) as zero:
+        devnet.market("submitter").post_task(params(devnet), 0)
+    assert zero.value.error_name == "ZeroReward"
+    with pytest.raises(ContractRevert) as past:
+        devnet.market("submitter").post_task(params(devnet, deadline=1), ETHER)
+    assert past.value.error_name == "DeadlineInPast"
+
+
+def test_unbonding_withdrawal_waits_for_the_delay(devnet: Devnet) -> None:
+    sm = devnet.stake_manager("operator")
+    sm.stake(ETHER)
+    sm.request_unbond(ETHER)
+    with pytest.raises(ContractRevert) as early:
+        sm.withdraw()
+    assert early.value.error_name == "UnbondingNotReady"
+    increase_time(devnet.anvil.w3, sm.unbonding_delay() + 1)
+    sm.withdraw()
+    assert sm.info(devnet.signers["operator"].address).unbonding == 0
+
+
+def test_missed_deadline_slashes_and_refunds_the_submitter(devnet: Devnet) -> None:
+    w3 = devnet.anvil.w3
+    devnet.stake_manager("operator").stake(2 * ETHER)
+    task_id, _ = devnet.market("submitter").post_task(params(devnet), ETHER)
+    devnet.market("operator").claim(task_id)
+    increase_time(w3, 3601)
+    devnet.market("other").expire(task_id)
+    task = devnet.market("other").task(task_id)
+    assert task.status is TaskStatus.REFUNDED
+    slashed = 2 * ETHER * devnet.deployment.params["missed_deadline_slash_bps"] // 10_000
+    to_submitter = slashed * devnet.deployment.params["slash_winner_bps"] // 10_000
+    credit = devnet.stake_manager("other").credit_of(devnet.signers["submitter"].address)
+    assert credit == ETHER + to_submitter
+    info = devnet.stake_manager("operator").info(devnet.signers["operator"].address)
+    assert (info.bonded, info.locked) == (2 * ETHER - slashed, 0)

@@ -1,0 +1,1 @@
+"""Tribunal protocol package: chain bindings, RepOps, commitments and dispute moves shared by every role."""

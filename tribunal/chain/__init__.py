@@ -1,0 +1,1 @@
+"""Chain bindings: compiled artifacts, keys, typed contract wrappers, deployments."""

@@ -1,0 +1,197 @@
+"""Typed wrappers over the deployed contracts: one class per contract, named as in Solidity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+
+from tribunal.chain.artifacts import load_artifact
+from tribunal.chain.client import ChainClient, Sent
+
+
+class TaskStatus(IntEnum):
+    """Mirrors `TaskStatus` in contracts/src/Task.sol (same numbering)."""
+
+    NONE = 0
+    OPEN = 1
+    CLAIMED = 2
+    SUBMITTED = 3
+    FINALIZED = 4
+    CANCELLED = 5
+    REFUNDED = 6
+    VOIDED = 7
+
+
+@dataclass(frozen=True)
+class TaskParams:
+    """What `postTask` takes (mirrors `TaskParams` in Task.sol); the reward is the tx value."""
+
+    spec_hash: bytes
+    spec_uri: str
+    dataset_root: bytes
+    init_state_root: bytes
+    graph_root: bytes
+    steps: int
+    checkpoint_every: int
+    min_stake: int
+    deadline: int
+    challenge_window: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.spec_hash,
+            self.spec_uri,
+            self.dataset_root,
+            self.init_state_root,
+            self.graph_root,
+            self.steps,
+            self.checkpoint_every,
+            self.min_stake,
+            self.deadline,
+            self.challenge_window,
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task as stored on-chain (mirrors `Task` in Task.sol)."""
+
+    task_id: int
+    submitter: str
+    deadline: int
+    steps: int
+    operator: str
+    challenge_window: int
+    checkpoint_every: int
+    status: TaskStatus
+    claimed_at: int
+    submitted_at: int
+    open_disputes: int
+    reward: int
+    min_stake: int
+    spec_hash: bytes
+    dataset_root: bytes
+    init_state_root: bytes
+    graph_root: bytes
+    trace_root: bytes
+    model_hash: bytes
+
+    @classmethod
+    def from_tuple(cls, task_id: int, raw: tuple[Any, ...]) -> Task:
+        (submitter, deadline, steps, operator, window, every, status, claimed_at, submitted_at,
+         disputes, reward, min_stake, spec, dataset, init, graph, trace, model) = raw
+        return cls(task_id, submitter, deadline, steps, operator, window, every,
+                   TaskStatus(status), claimed_at, submitted_at, disputes, reward, min_stake,
+                   bytes(spec), bytes(dataset), bytes(init), bytes(graph), bytes(trace),
+                   bytes(model))
+
+
+class _Bound:
+    """A contract at an address, used through one ChainClient."""
+
+    NAME = ""
+
+    def __init__(self, client: ChainClient, address: str) -> None:
+        self.client = client
+        self.address = Web3.to_checksum_address(address)
+        self.contract: Contract = client.w3.eth.contract(
+            address=self.address, abi=load_artifact(self.NAME).abi
+        )
+
+    def _call(self, name: str, *args: Any, context: str = "") -> Any:
+        return self.client.call(getattr(self.contract.functions, name)(*args), context=context)
+
+    def _send(self, name: str, *args: Any, value: int = 0, context: str = "") -> Sent:
+        fn = getattr(self.contract.functions, name)(*args)
+        return self.client.transact(fn, value=value, context=context or name)
+
+    def events(self, name: str, receipt: Any) -> list[Any]:
+        return list(getattr(self.contract.events, name)().process_receipt(receipt))
+
+
+@dataclass(frozen=True)
+class StakeInfo:
+    bonded: int
+    locked: int
+    free: int
+    unbonding: int
+    unbonding_ready_at: int
+    credit: int
+
+
+class StakeManager(_Bound):
+    NAME = "StakeManager"
+
+    def stake(self, amount: int) -> Sent:
+        return self._send("stake", value=amount, context=f"stake {amount} wei")
+
+    def request_unbond(self, amount: int) -> Sent:
+        return self._send("requestUnbond", amount, context=f"unbond {amount} wei")
+
+    def cancel_unbond(self) -> Sent:
+        return self._send("cancelUnbond", context="cancel unbonding")
+
+    def withdraw(self) -> Sent:
+        return self._send("withdraw", context="withdraw unbonded stake")
+
+    def withdraw_credit(self) -> Sent:
+        return self._send("withdrawCredit", context="withdraw credit")
+
+    def info(self, account: str) -> StakeInfo:
+        unbonding, ready_at = self._call("unbondingOf", account)
+        return StakeInfo(
+            bonded=self._call("bondedOf", account),
+            locked=self._call("lockedOf", account),
+            free=self._call("freeOf", account),
+            unbonding=unbonding,
+            unbonding_ready_at=ready_at,
+            credit=self._call("creditOf", account),
+        )
+
+    def credit_of(self, account: str) -> int:
+        return int(self._call("creditOf", account))
+
+    def unbonding_delay(self) -> int:
+        return int(self._call("UNBONDING_DELAY"))
+
+    def set_slashers(self, market: str, dispute_game: str) -> Sent:
+        return self._send("setSlashers", market, dispute_game, context="set slashers")
+
+
+class TaskMarket(_Bound):
+    NAME = "TaskMarket"
+
+    def post_task(self, params: TaskParams, reward: int) -> tuple[int, Sent]:
+        sent = self._send("postTask", params.as_tuple(), value=reward, context="post task")
+        (event,) = self.events("TaskPosted", sent.receipt)
+        return int(event["args"]["taskId"]), sent
+
+    def cancel(self, task_id: int) -> Sent:
+        return self._send("cancel", task_id, context=f"cancel task {task_id}")
+
+    def claim(self, task_id: int) -> Sent:
+        return self._send("claim", task_id, context=f"claim task {task_id}")
+
+    def submit_result(self, task_id: int, trace_root: bytes, model_hash: bytes) -> Sent:
+        return self._send(
+            "submitResult", task_id, trace_root, model_hash, context=f"submit task {task_id}"
+        )
+
+    def finalize(self, task_id: int) -> Sent:
+        return self._send("finalize", task_id, context=f"finalize task {task_id}")
+
+    def expire(self, task_id: int) -> Sent:
+        return self._send("expire", task_id, context=f"expire task {task_id}")
+
+    def task(self, task_id: int) -> Task:
+        return Task.from_tuple(task_id, self._call("getTask", task_id, context=f"task {task_id}"))
+
+    def task_count(self) -> int:
+        return int(self._call("taskCount"))
+
+    def challenge_ends_at(self, task_id: int) -> int:
+        return int(self._call("challengeEndsAt", task_id))

@@ -1,0 +1,70 @@
+"""Deploy the protocol's contracts to any RPC and write the deployment file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from tribunal.chain.artifacts import load_artifact
+from tribunal.chain.client import ChainClient
+from tribunal.chain.contracts import StakeManager
+from tribunal.chain.deployment import Deployment
+
+DAY = 86_400
+
+
+class DeployParamsError(ValueError):
+    """Deploy-time parameters that the contracts would reject, said in words."""
+
+
+@dataclass(frozen=True)
+class DeployParams:
+    """Deploy-time parameters (the contracts' immutables)."""
+
+    unbonding_delay: int = 4 * DAY
+    slash_winner_bps: int = 5_000
+    max_challenge_window: int = DAY
+    max_dispute_duration: int = 2 * DAY
+    missed_deadline_slash_bps: int = 2_000
+
+    def validate(self) -> None:
+        for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration"):
+            if getattr(self, name) <= 0:
+                raise DeployParamsError(f"{name} must be positive seconds")
+        for name in ("slash_winner_bps", "missed_deadline_slash_bps"):
+            if not 0 <= getattr(self, name) <= 10_000:
+                raise DeployParamsError(f"{name} must be 0..10000 basis points")
+        required = self.max_challenge_window + self.max_dispute_duration + 1
+        if self.unbonding_delay < required:
+            raise DeployParamsError(
+                f"unbonding_delay {self.unbonding_delay}s must be at least max_challenge_window + "
+                f"max_dispute_duration + 1 = {required}s, or stake could leave before a slash"
+            )
+
+
+def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | None = None) -> Deployment:
+    """Deploy StakeManager and TaskMarket, wire them, return the deployment record."""
+    params = params or DeployParams()
+    params.validate()
+    stake_artifact = load_artifact("StakeManager")
+    market_artifact = load_artifact("TaskMarket")
+    start_block = client.w3.eth.block_number
+    sm = client.deploy(
+        stake_artifact.abi, stake_artifact.bytecode,
+        params.unbonding_delay, params.slash_winner_bps, context="deploy StakeManager",
+    )
+    sm_address = sm.receipt["contractAddress"]
+    market = client.deploy(
+        market_artifact.abi, market_artifact.bytecode,
+        sm_address, params.max_challenge_window, params.max_dispute_duration,
+        params.missed_deadline_slash_bps, context="deploy TaskMarket",
+    )
+    market_address = market.receipt["contractAddress"]
+    StakeManager(client, sm_address).set_slashers(market_address, "0x" + "00" * 20)
+    return Deployment(
+        chain_id=client.chain_id,
+        rpc_url=rpc_url,
+        block_number=start_block,
+        stake_manager=sm_address,
+        task_market=market_address,
+        params=asdict(params),
+    )

@@ -1,0 +1,128 @@
+"""Decode the contracts' custom errors into Python exceptions that name them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_hex
+
+from tribunal.chain.artifacts import all_artifacts
+
+# One line per error a user can hit: what to do about it.
+HINTS: dict[str, str] = {
+    "ZeroReward": "send a reward with the task (value > 0)",
+    "DeadlineInPast": "choose a deadline later than the current block time",
+    "StakeTooLow": "stake more first (e.g. `worker start --stake N`) or pick a task with a lower minimum",
+    "WrongStatus": "the task is not in the state this action needs; check it with `tribunal task show ID`",
+    "NotOperator": "only the operator that claimed the task can do this",
+    "NotSubmitter": "only the task's submitter can do this",
+    "UnbondingNotReady": "wait until the unbonding delay has passed, then withdraw again",
+    "NothingToWithdraw": "there is nothing to withdraw for this account",
+    "ChallengeWindowOpen": "wait until the challenge window has ended, then finalize",
+    "ChallengeWindowClosed": "the challenge window of this task is over",
+    "DisputesOpen": "wait until every open dispute on the task is resolved",
+    "DeadlinePassed": "the task's deadline has passed; it can only be expired now",
+    "SelfClaim": "a submitter cannot claim its own task; use another account",
+}
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    name: str
+    types: tuple[str, ...]
+    arg_names: tuple[str, ...]
+
+
+class ContractRevert(Exception):
+    """A transaction or call reverted with a custom error declared in the contracts."""
+
+    def __init__(
+        self,
+        name: str,
+        args: dict[str, Any],
+        context: str = "",
+        hint: str | None = None,
+    ) -> None:
+        self.error_name = name
+        self.error_args = args
+        self.context = context
+        self.hint = hint if hint is not None else HINTS.get(name, "")
+        shown = ", ".join(f"{k}={_fmt(v)}" for k, v in args.items())
+        message = f"{name}({shown})"
+        if context:
+            message = f"{context}: {message}"
+        if self.hint:
+            message = f"{message} — {self.hint}"
+        super().__init__(message)
+
+
+class UnknownRevert(Exception):
+    """A revert whose data matches no declared error (raw data kept)."""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bytes):
+        return to_hex(value)
+    return str(value)
+
+
+def _abi_type(entry: dict[str, Any]) -> str:
+    if entry["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in entry["components"])
+        return f"({inner}){entry['type'][5:]}"
+    return entry["type"]
+
+
+def error_specs_from_abi(abi: Iterable[dict[str, Any]]) -> dict[bytes, ErrorSpec]:
+    specs: dict[bytes, ErrorSpec] = {}
+    for entry in abi:
+        if entry.get("type") != "error":
+            continue
+        types = tuple(_abi_type(i) for i in entry.get("inputs", []))
+        selector = keccak(text=f"{entry['name']}({','.join(types)})")[:4]
+        names = tuple(i.get("name") or f"arg{n}" for n, i in enumerate(entry.get("inputs", [])))
+        specs[selector] = ErrorSpec(entry["name"], types, names)
+    return specs
+
+
+@lru_cache(maxsize=1)
+def known_errors() -> dict[bytes, ErrorSpec]:
+    specs: dict[bytes, ErrorSpec] = {}
+    for artifact in all_artifacts():
+        specs.update(error_specs_from_abi(artifact.abi))
+    return specs
+
+
+def decode_revert(data: bytes | str, context: str = "") -> ContractRevert | UnknownRevert:
+    """Turn raw revert data into a named exception."""
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
+    if len(raw) < 4:
+        return UnknownRevert(f"{context}: reverted without data".lstrip(": "))
+    spec = known_errors().get(raw[:4])
+    if spec is None:
+        return UnknownRevert(f"{context}: reverted with unknown data {to_hex(raw)}".lstrip(": "))
+    values = abi_decode(list(spec.types), raw[4:]) if spec.types else ()
+    return ContractRevert(spec.name, dict(zip(spec.arg_names, values, strict=True)), context)
+
+
+def revert_data_from_exception(exc: BaseException) -> str | None:
+    """Dig the revert data out of whatever web3 or the node raised."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return data
+    if isinstance(data, dict):
+        inner = data.get("data")
+        if isinstance(inner, str) and inner.startswith("0x"):
+            return inner
+    for arg in getattr(exc, "args", ()):
+        if isinstance(arg, str) and arg.startswith("0x") and len(arg) >= 10:
+            return arg
+        if isinstance(arg, dict):
+            inner = arg.get("data")
+            if isinstance(inner, str) and inner.startswith("0x"):
+                return inner
+    return None
