@@ -1,0 +1,107 @@
+"""`tribunal`: developer and submitter commands (deploy, keys, tasks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from web3 import Web3
+
+from tribunal import cli_common as common
+from tribunal.chain.client import ChainClient, connect
+from tribunal.chain.deploy import DeployParams, DeployParamsError, deploy_contracts
+from tribunal.chain.deployment import save_deployment
+from tribunal.chain.keys import Signer, load_signer, write_keystore
+from tribunal.chain.session import format_eth
+
+app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create and inspect signing keys.", no_args_is_help=True)
+task_app = typer.Typer(help="Read and act on tasks.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(task_app, name="task")
+
+
+@app.command()
+def deploy(
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    keystore: common.KeystoreOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="deployment file (default deployments/<chain>.json)")
+    ] = None,
+    unbonding_delay: int = DeployParams.unbonding_delay,
+    slash_winner_bps: int = DeployParams.slash_winner_bps,
+    max_challenge_window: int = DeployParams.max_challenge_window,
+    max_dispute_duration: int = DeployParams.max_dispute_duration,
+    missed_deadline_slash_bps: int = DeployParams.missed_deadline_slash_bps,
+) -> None:
+    """Deploy StakeManager and TaskMarket to RPC_URL and write the deployment file."""
+    params = DeployParams(unbonding_delay, slash_winner_bps, max_challenge_window,
+                          max_dispute_duration, missed_deadline_slash_bps)
+    try:
+        params.validate()
+        signer = load_signer(keystore)
+    except (DeployParamsError, ValueError) as exc:
+        raise common.fail(str(exc)) from exc
+    client = ChainClient(connect(rpc_url), signer)
+    deployment = common.run_chain_action("deploy", lambda: deploy_contracts(client, rpc_url, params))
+    path = save_deployment(deployment, out)
+    common.console.print(f"deployed to chain {deployment.chain_id}: StakeManager "
+                         f"{deployment.stake_manager}, TaskMarket {deployment.task_market}; wrote {path}")
+
+
+@keys_app.command("new")
+def keys_new(
+    out: Annotated[Path, typer.Argument(help="where to write the encrypted keystore")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          envvar="TRIBUNAL_KEYSTORE_PASSWORD")],
+) -> None:
+    """Create a new key in an encrypted keystore file (mode 0600); prints only its address."""
+    from eth_account import Account
+
+    if out.exists():
+        raise common.fail(f"{out} exists; choose another path")
+    signer = Signer(Account.create())
+    write_keystore(signer, out, password)
+    common.console.print(f"new key {signer.address} in {out}")
+
+
+@task_app.command("show")
+def task_show(
+    task_id: int,
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+) -> None:
+    """Print one task as the chain holds it."""
+    session = common.session_or_exit(rpc_url, deployment, None, read_only=True)
+    task = session.market.task(task_id)
+    if task.status.name == "NONE":
+        raise common.fail(f"no task {task_id} (there are {session.market.task_count()} tasks)")
+    table = Table(title=f"task {task_id}")
+    table.add_column("field")
+    table.add_column("value")
+    for name, value in vars(task).items():
+        shown = Web3.to_hex(value) if isinstance(value, bytes) else (
+            format_eth(value) if name in ("reward", "min_stake") else str(value))
+        table.add_row(name, shown)
+    common.console.print(table)
+
+
+@task_app.command("list")
+def task_list(
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    last: Annotated[int, typer.Option(help="show the last N tasks")] = 20,
+) -> None:
+    """The last tasks, newest first."""
+    session = common.session_or_exit(rpc_url, deployment, None, read_only=True)
+    count = session.market.task_count()
+    table = Table(title=f"{count} tasks")
+    for column in ("id", "status", "reward", "min stake", "steps", "operator"):
+        table.add_column(column)
+    for task_id in range(count, max(0, count - last), -1):
+        task = session.market.task(task_id)
+        table.add_row(str(task_id), task.status.name.lower(), format_eth(task.reward),
+                      format_eth(task.min_stake), str(task.steps), task.operator)
+    common.console.print(table)

@@ -1,0 +1,1 @@
+"""Verifier and whistleblower agent: recomputes published work and challenges wrong results."""

@@ -1,0 +1,1 @@
+"""Operator agent: stakes, claims tasks, trains them with RepOps, defends its results."""
