@@ -32,10 +32,10 @@ test-contracts:
 	cd contracts && forge test
 
 test-python:
-	$(VENV)/bin/pytest -p no:ape_test --ignore=tests/ape -q
+	$(VENV)/bin/pytest -q
 
 test-ape:
-	ape test tests/ape -q
+	ape test tests/ape -q -o addopts=-ra
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,1 +1,4 @@
-"""Tribunal protocol package: chain bindings, RepOps, commitments and dispute moves shared by every role."""
+"""Tribunal protocol package.
+
+Chain bindings, RepOps, commitments and dispute moves shared by every role.
+"""

@@ -1,0 +1,144 @@
+"""Datasets as bytes for the content-addressed artifact store.
+
+Layout: ``b"TRIBDS\\x00\\x01"`` (magic and format version 1) ‖ ``uint32be`` header
+length ‖ header ‖ training rows ‖ test rows. The header is canonical JSON (sorted
+keys, no whitespace, ASCII) with ``name``, ``description``, ``num_features``,
+``num_targets``, ``target_kind``, ``num_classes``, ``train_shape``,
+``test_shape``, ``train_root`` and ``test_root`` (``0x``-prefixed dataset roots).
+Rows are row-major little-endian float32. The content hash is
+``keccak256`` of the whole byte string.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, Final
+
+import numpy as np
+
+from tribunal.datasets.dataset import TARGET_KINDS, Dataset, dataset_root
+from tribunal.merkle import keccak256
+
+MAGIC: Final[bytes] = b"TRIBDS\x00\x01"
+_HEADER_KEYS: Final[frozenset[str]] = frozenset(
+    {
+        "name",
+        "description",
+        "num_features",
+        "num_targets",
+        "target_kind",
+        "num_classes",
+        "train_shape",
+        "test_shape",
+        "train_root",
+        "test_root",
+    }
+)
+
+
+class DatasetFormatError(ValueError):
+    """Bytes that are not a valid serialised dataset."""
+
+
+def _canonical_json(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def dataset_to_bytes(dataset: Dataset) -> bytes:
+    header = {
+        "name": dataset.name,
+        "description": dataset.description,
+        "num_features": dataset.num_features,
+        "num_targets": dataset.num_targets,
+        "target_kind": dataset.target_kind,
+        "num_classes": dataset.num_classes,
+        "train_shape": list(dataset.rows.shape),
+        "test_shape": list(dataset.test_rows.shape),
+        "train_root": "0x" + dataset.root.hex(),
+        "test_root": "0x" + dataset.test_root.hex(),
+    }
+    encoded = _canonical_json(header)
+    return b"".join(
+        [
+            MAGIC,
+            struct.pack(">I", len(encoded)),
+            encoded,
+            dataset.rows.astype("<f4").tobytes(),
+            dataset.test_rows.astype("<f4").tobytes(),
+        ]
+    )
+
+
+def dataset_content_hash(dataset: Dataset) -> bytes:
+    """keccak256 of :func:`dataset_to_bytes`: the dataset's address in the artifact store."""
+    return keccak256(dataset_to_bytes(dataset))
+
+
+def _shape(header: dict[str, Any], key: str) -> tuple[int, int]:
+    shape = header[key]
+    if (
+        not isinstance(shape, list)
+        or len(shape) != 2
+        or not all(type(d) is int and d >= 0 for d in shape)
+    ):
+        raise DatasetFormatError(f"header {key} must be [rows, columns], got {shape!r}")
+    return shape[0], shape[1]
+
+
+def _rows(payload: memoryview, offset: int, shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+    size = 4 * shape[0] * shape[1]
+    if offset + size > len(payload):
+        raise DatasetFormatError(f"rows of shape {shape} run past the end of the data")
+    rows = np.frombuffer(payload[offset : offset + size], dtype="<f4").reshape(shape)
+    return rows.astype(np.float32), offset + size
+
+
+def dataset_from_bytes(data: bytes, expected_hash: bytes | None = None) -> Dataset:
+    """Parse and validate :func:`dataset_to_bytes` output; checks roots and, if given, the hash."""
+    if expected_hash is not None and keccak256(data) != expected_hash:
+        raise DatasetFormatError(
+            f"content hash 0x{keccak256(data).hex()} differs from the expected "
+            f"0x{expected_hash.hex()}; the artifact is corrupt or another dataset"
+        )
+    if data[: len(MAGIC)] != MAGIC:
+        raise DatasetFormatError("not a serialised dataset (bad magic or unsupported version)")
+    payload = memoryview(data)
+    offset = len(MAGIC) + 4
+    if len(data) < offset:
+        raise DatasetFormatError("truncated before the header length")
+    (header_length,) = struct.unpack_from(">I", data, len(MAGIC))
+    encoded = bytes(payload[offset : offset + header_length])
+    if len(encoded) != header_length:
+        raise DatasetFormatError("truncated inside the header")
+    try:
+        header = json.loads(encoded)
+    except ValueError as error:
+        raise DatasetFormatError(f"header is not JSON: {error}") from error
+    if not isinstance(header, dict) or set(header) != _HEADER_KEYS:
+        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)}")
+    if _canonical_json(header) != encoded:
+        raise DatasetFormatError("header is not canonical JSON (sorted keys, no whitespace)")
+    if header["target_kind"] not in TARGET_KINDS:
+        raise DatasetFormatError(f"unknown target_kind {header['target_kind']!r}")
+    offset += header_length
+    rows, offset = _rows(payload, offset, _shape(header, "train_shape"))
+    test_rows, offset = _rows(payload, offset, _shape(header, "test_shape"))
+    if offset != len(data):
+        raise DatasetFormatError(f"{len(data) - offset} unexpected bytes after the test rows")
+    for key, part in (("train_root", rows), ("test_root", test_rows)):
+        if header[key] != "0x" + dataset_root(part).hex():
+            raise DatasetFormatError(f"{key} in the header does not match the rows")
+    try:
+        return Dataset(
+            name=header["name"],
+            rows=rows,
+            test_rows=test_rows,
+            num_features=header["num_features"],
+            num_targets=header["num_targets"],
+            target_kind=header["target_kind"],
+            num_classes=header["num_classes"],
+            description=header["description"],
+        )
+    except (TypeError, ValueError) as error:
+        raise DatasetFormatError(f"invalid dataset: {error}") from error
