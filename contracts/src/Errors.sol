@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {GameStatus, Level, Party} from "./DisputeTypes.sol";
+import {RootKind, TaskStatus} from "./Task.sol";
+
+/// @title Errors
+/// @notice Every custom error of the Tribunal contracts, in one place. Errors carry the values that
+///         explain them so that clients can say what to do ("stake 3 ETH is below the task's 5 ETH").
+///         Time values are unix seconds, amounts are wei.
+library Errors {
+    // ---------------------------------------------------------------- ownership and wiring
+
+    /// @notice Thrown when `caller` calls an owner-only function of a contract owned by `owner`.
+    error NotOwner(address caller, address owner);
+
+    /// @notice Thrown when an address parameter that must be set is the zero address.
+    error ZeroAddress();
+
+    /// @notice Thrown when `setSlashers` is called after the slashers were already set.
+    error SlashersAlreadySet(address market, address disputeGame);
+
+    /// @notice Thrown when the market and the dispute game would be the same address (their locks
+    ///         are kept apart, so they must be distinct).
+    error DuplicateSlasher(address slasher);
+
+    /// @notice Thrown when `setDisputeGame` is called on the stake manager before `setSlashers`.
+    error SlashersNotSet();
+
+    /// @notice Thrown when `setDisputeGame` is called while a dispute game is already set.
+    error DisputeGameAlreadySet(address disputeGame);
+
+    /// @notice Thrown when the market's dispute game would differ from the stake manager's.
+    error DisputeGameMismatch(address disputeGame, address stakeManagerDisputeGame);
+
+    /// @notice Thrown when `caller` is neither the market nor the dispute game of the stake manager.
+    error NotSlasher(address caller);
+
+    /// @notice Thrown when `caller` calls a dispute-game hook of the market but is not the dispute game.
+    error NotDisputeGame(address caller);
+
+    // ---------------------------------------------------------------- deploy-time parameters
+
+    /// @notice Thrown when a basis-point parameter exceeds 100% (`max` = 10000).
+    error BpsTooHigh(uint256 bps, uint256 max);
+
+    /// @notice Thrown when the stake manager is deployed with a zero unbonding delay.
+    error ZeroUnbondingDelay();
+
+    /// @notice Thrown when the market is deployed with a zero maximum challenge window.
+    error ZeroMaxChallengeWindow();
+
+    /// @notice Thrown when the market is deployed with a zero maximum dispute duration.
+    error ZeroMaxDisputeDuration();
+
+    /// @notice Thrown when stake could leave before a slash: the stake manager's unbonding `delay`
+    ///         must be at least `required` = MAX_CHALLENGE_WINDOW + MAX_DISPUTE_DURATION + 1.
+    error UnbondingDelayTooShort(uint256 delay, uint256 required);
+
+    // ---------------------------------------------------------------- stake and credits
+
+    /// @notice Thrown when an amount that must be positive is zero (stake, unbond, lock, unlock,
+    ///         slash, credit).
+    error ZeroAmount();
+
+    /// @notice Thrown when an account's free stake (bonded minus locked) `available` is below the
+    ///         `required` amount (unbond request, lock, claim).
+    error StakeTooLow(uint256 available, uint256 required);
+
+    /// @notice Thrown when a slasher unlocks `amount` but holds only `locked` on the account.
+    error UnlockExceedsLocked(uint256 locked, uint256 amount);
+
+    /// @notice Thrown when `cancelUnbond` is called with nothing unbonding.
+    error NothingUnbonding();
+
+    /// @notice Thrown when `withdraw` or `withdrawCredit` finds nothing to pay out.
+    error NothingToWithdraw();
+
+    /// @notice Thrown when `withdraw` is called before the unbonding entry is ready at `readyAt`.
+    error UnbondingNotReady(uint256 readyAt);
+
+    /// @notice Thrown when sending `amount` wei to `to` failed (the receiver reverted).
+    error TransferFailed(address to, uint256 amount);
+
+    // ---------------------------------------------------------------- posting a task
+
+    /// @notice Thrown when a task is posted without a reward.
+    error ZeroReward();
+
+    /// @notice Thrown when a task's `deadline` is not after the current `timestamp`.
+    error DeadlineInPast(uint64 deadline, uint256 timestamp);
+
+    /// @notice Thrown when a task has zero training steps.
+    error ZeroSteps();
+
+    /// @notice Thrown when `checkpointEvery` is not within 1..`steps`.
+    error BadCheckpointInterval(uint32 checkpointEvery, uint32 steps);
+
+    /// @notice Thrown when a task's challenge `window` is not within 1..`max`.
+    error ChallengeWindowOutOfRange(uint64 window, uint64 max);
+
+    /// @notice Thrown when a task asks for no operator stake.
+    error ZeroMinStake();
+
+    /// @notice Thrown when a task is posted without a spec URI.
+    error EmptySpecURI();
+
+    /// @notice Thrown when the commitment `which` (spec, dataset, init state, graph, trace, model) is zero.
+    error ZeroRoot(RootKind which);
+
+    // ---------------------------------------------------------------- task life cycle
+
+    /// @notice Thrown when task `taskId` is in status `actual` but the call needs `expected`.
+    error WrongStatus(uint256 taskId, TaskStatus actual, TaskStatus expected);
+
+    /// @notice Thrown when `caller` tries to cancel a task posted by `submitter`.
+    error NotSubmitter(address caller, address submitter);
+
+    /// @notice Thrown when a submitter tries to claim its own task.
+    error SelfClaim();
+
+    /// @notice Thrown when a claim or a submission comes after the task's `deadline`.
+    error DeadlinePassed(uint64 deadline, uint256 timestamp);
+
+    /// @notice Thrown when `expire` is called while the task's `deadline` has not passed.
+    error DeadlineNotPassed(uint64 deadline, uint256 timestamp);
+
+    /// @notice Thrown when task `taskId` in status `status` has nothing to expire (only Open and
+    ///         Claimed tasks expire).
+    error NotExpirable(uint256 taskId, TaskStatus status);
+
+    /// @notice Thrown when `caller` acts for a task whose operator is `operator`.
+    error NotOperator(address caller, address operator);
+
+    /// @notice Thrown when a dispute is opened after the challenge window ended at `endsAt`.
+    error ChallengeWindowClosed(uint256 endsAt);
+
+    /// @notice Thrown when `finalize` is called while the challenge window runs until `endsAt`.
+    error ChallengeWindowOpen(uint256 endsAt);
+
+    /// @notice Thrown when `finalize` is called while `count` disputes are still open.
+    error DisputesOpen(uint32 count);
+
+    /// @notice Thrown when the dispute game resolves a dispute on task `taskId`, which has none open.
+    error NoOpenDispute(uint256 taskId);
+
+    // ================================================================ DisputeGame
+    // Errors of `DisputeGame` (docs/protocol-dispute.md). Merkle-proof checks report the proof's
+    // length next to the depth the tree's leaf count fixes, so a wrong length is told from a wrong
+    // sibling.
+
+    // ---------------------------------------------------------------- deploy-time parameters
+
+    /// @notice Thrown when the dispute game is deployed with a zero challenger bond.
+    error ZeroChallengerBond();
+
+    /// @notice Thrown when the dispute game is deployed with a zero maximum clock.
+    error ZeroMaxClock();
+
+    /// @notice Thrown when both parties' clocks together (`twiceMaxClock` = 2 * MAX_CLOCK seconds)
+    ///         do not fit in the market's `maxDisputeDuration`.
+    error ClockExceedsDisputeDuration(uint256 twiceMaxClock, uint256 maxDisputeDuration);
+
+    /// @notice Thrown when the dispute game is given stake manager `given` but the market uses `expected`.
+    error StakeManagerMismatch(address given, address expected);
+
+    // ---------------------------------------------------------------- opening
+
+    /// @notice Thrown when `operator`, the operator of task `taskId`, tries to challenge its own result.
+    error ChallengerIsOperator(uint256 taskId, address operator);
+
+    /// @notice Thrown when a challenger's trace root equals the operator's `traceRoot` (nothing differs).
+    error SameTraceRoot(bytes32 traceRoot);
+
+    // ---------------------------------------------------------------- moves
+
+    /// @notice Thrown when game `gameId` takes no moves: it does not exist (`None`) or is resolved.
+    error GameNotActive(uint256 gameId, GameStatus status);
+
+    /// @notice Thrown when a move for level `expected` is made while game `gameId` is at `actual`.
+    error WrongLevel(uint256 gameId, Level actual, Level expected);
+
+    /// @notice Thrown when `reveal` is called while game `gameId` is at `level`, which is no descent.
+    error NotDescending(uint256 gameId, Level level);
+
+    /// @notice Thrown when `caller` makes a reveal move while `onTurn` must move.
+    error NotOnTurn(address caller, address onTurn);
+
+    /// @notice Thrown when `caller`, neither the operator nor the challenger, makes a proof move.
+    error NotParty(address caller);
+
+    /// @notice Thrown when a move comes after the clock of `party`, on turn, ran out: it has used
+    ///         `spent` of its `maxClock` seconds. Call `claimTimeout` instead.
+    error ClockExpired(Party party, uint256 spent, uint256 maxClock);
+
+    /// @notice Thrown when `claimTimeout` is called while the clock of `party`, on turn, is live: it
+    ///         has used `spent` of its `maxClock` seconds and may move until `deadline`.
+    error ClockNotExpired(Party party, uint256 spent, uint256 maxClock, uint256 deadline);
+
+    /// @notice Thrown when revealed children do not open the mover's node: they hash to `opened`,
+    ///         the node is `expected`.
+    error RevealMismatch(bytes32 opened, bytes32 expected);
+
+    /// @notice Thrown when a revealed output data root bound to the node's shape gives `tensorRoot`,
+    ///         not the mover's output root `expected`.
+    error OutputRootMismatch(bytes32 tensorRoot, bytes32 expected);
+
+    /// @notice Thrown when `startStep`'s h_t is not leaf `step` of the operator's trace root (the
+    ///         proof has `proofLength` siblings, the trace's depth is `depth`).
+    error StateProofInvalid(uint256 step, uint256 proofLength, uint256 depth);
+
+    /// @notice Thrown when keccak256(abi.encode(nodesRoot, numNodes, numSlots)) is `computed`, not
+    ///         the task's graph root `expected`.
+    error GraphRootMismatch(bytes32 computed, bytes32 expected);
+
+    /// @notice Thrown when a descriptor is not leaf `node` of the graph's nodes root (the proof has
+    ///         `proofLength` siblings, the graph's depth is `depth`).
+    error DescriptorProofInvalid(uint256 node, uint256 proofLength, uint256 depth);
+
+    /// @notice Thrown when a re-supplied descriptor hashes to `given`, not the stored `expected`.
+    error DescriptorMismatch(bytes32 given, bytes32 expected);
+
+    /// @notice Thrown when the one-step prover says element `element` of node `node` has an empty program.
+    error EmptyProgram(uint256 node, uint256 element);
+
+    /// @notice Thrown when a committed intermediates root does not hold `lastLeaf` at leaf
+    ///         `leafIndex` (the proof has `proofLength` siblings, the tree's depth is `depth`).
+    error IntermediatesProofInvalid(uint256 leafIndex, uint256 proofLength, uint256 depth);
+
+    /// @notice Thrown when a party's last intermediate `proven` is not its claimed element value `claimed`.
+    error LastIntermediateMismatch(uint32 proven, uint32 claimed);
+
+    // ---------------------------------------------------------------- one step (OneStepProver)
+
+    /// @notice Thrown when the descriptor has `expected` inputs but `given` input shapes were supplied.
+    error WrongInputCount(uint256 expected, uint256 given);
+
+    /// @notice Thrown when input `input` is NODE `node`, which is not before the executed node
+    ///         `current` (only earlier outputs are agreed).
+    error InputNotEarlier(uint256 input, uint256 node, uint256 current);
+
+    /// @notice Thrown when input `input`'s ref has kind `kind`, which is none of NODE, STATE, DATASET.
+    error UnknownInputKind(uint256 input, uint256 kind);
+
+    /// @notice Thrown when input `input`'s tensor root is not leaf `leafIndex` of its state
+    ///         commitment (the proof has `proofLength` siblings, the tree's depth is `depth`).
+    error InputProofInvalid(uint256 input, uint256 leafIndex, uint256 proofLength, uint256 depth);
+
+    /// @notice Thrown when input `input`'s data root and shape word hash to `bound`, not its tensor
+    ///         root `tensorRoot` (for DATASET: the task's dataset root).
+    error InputRootMismatch(uint256 input, bytes32 bound, bytes32 tensorRoot);
+
+    /// @notice Thrown when the dataset's shape word `shapeWord` is not a (rows, width) matrix with
+    ///         width > 0.
+    error DatasetShapeInvalid(bytes32 shapeWord);
+
+    /// @notice Thrown when the instruction has `arity` operands but `given` operand proofs were supplied.
+    error WrongOperandCount(uint256 arity, uint256 given);
+
+    /// @notice Thrown when operand `operand`'s leaf is not leaf `leafIndex` of its tree (the proof
+    ///         has `proofLength` siblings, the tree's depth is `depth`).
+    error OperandProofInvalid(uint256 operand, uint256 leafIndex, uint256 proofLength, uint256 depth);
+}

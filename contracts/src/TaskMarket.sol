@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Errors} from "./Errors.sol";
+import {Owned} from "./Owned.sol";
+import {StakeManager} from "./StakeManager.sol";
+import {RootKind, Task, TaskParams, TaskStatus} from "./Task.sol";
+
+/// @title TaskMarket
+/// @notice Training tasks with an escrowed reward: post, claim (locking operator stake), submit a
+///         trace root, survive the challenge window, get paid. Every non-final state has an exit
+///         anyone can trigger after a timeout (see `TaskStatus` for the transitions).
+///
+///         Money: the market holds exactly the rewards of live tasks (Open, Claimed, Submitted,
+///         Voided). Every payout (reward, refund) is forwarded to the StakeManager's credit ledger,
+///         from which owners withdraw; the market never sends ETH anywhere else.
+///         Stake: the market locks `minStake` of the operator at claim and releases it when the task
+///         leaves Claimed/Submitted. INVARIANT: for every operator,
+///         STAKE_MANAGER.lockedBy(operator, market) == sum of minStake over its Claimed/Submitted tasks.
+///
+///         Disputes: the dispute game calls `onDisputeOpened` for each dispute on a submitted result
+///         and `onDisputeResolved` for each when it ends. The first dispute the operator loses voids
+///         the result: the market releases the task's lock (the game slashes the operator through the
+///         StakeManager; it cannot touch the market's lock, so calling this hook BEFORE slashing lets
+///         the slash reach the released stake). Disputes still open on a voided result resolve with no
+///         effect on the task; when the last one resolves, the task reopens for a new operator (if the
+///         deadline has not been reached) or refunds the submitter. A voided result never comes back.
+contract TaskMarket is Owned {
+    /// @notice Basis-point denominator (100%).
+    uint256 public constant BPS_DENOMINATOR = 10_000;
+
+    /// @notice The stake and credit ledger.
+    StakeManager public immutable STAKE_MANAGER;
+
+    /// @notice Longest challenge window a task may ask for (seconds).
+    uint64 public immutable MAX_CHALLENGE_WINDOW;
+
+    /// @notice Longest a dispute may last (seconds); bounds how long stake must stay slashable.
+    uint64 public immutable MAX_DISPUTE_DURATION;
+
+    /// @notice Share (basis points) of the locked stake slashed from an operator that misses the
+    ///         deadline; the submitter is the winner of that slash.
+    uint16 public immutable MISSED_DEADLINE_SLASH_BPS;
+
+    /// @notice The contract allowed to call the dispute hooks (zero until set).
+    address public disputeGame;
+
+    /// @notice Number of tasks posted; task ids are 1..taskCount.
+    uint256 public taskCount;
+
+    mapping(uint256 taskId => Task) private tasks;
+
+    /// @notice The dispute game was set.
+    /// @param disputeGame The dispute game.
+    event DisputeGameSet(address indexed disputeGame);
+
+    /// @notice A task was posted; carries every field, so an indexer can rebuild the task from events.
+    /// @param taskId The new task's id.
+    /// @param submitter The poster, who gets refunds.
+    /// @param reward Wei escrowed for the operator.
+    /// @param specHash keccak256 of the task spec.
+    /// @param specURI Where the spec can be fetched (not stored on chain).
+    /// @param datasetRoot Merkle root of the dataset.
+    /// @param initStateRoot h_0.
+    /// @param graphRoot Merkle root of the step graph.
+    /// @param steps Training steps.
+    /// @param checkpointEvery Checkpoint interval in steps.
+    /// @param minStake Stake the operator locks.
+    /// @param deadline Submission deadline (unix seconds).
+    /// @param challengeWindow Seconds disputes may be opened after submission.
+    event TaskPosted(
+        uint256 indexed taskId,
+        address indexed submitter,
+        uint256 reward,
+        bytes32 specHash,
+        string specURI,
+        bytes32 datasetRoot,
+        bytes32 initStateRoot,
+        bytes32 graphRoot,
+        uint32 steps,
+        uint32 checkpointEvery,
+        uint256 minStake,
+        uint64 deadline,
+        uint64 challengeWindow
+    );
+
+    /// @notice The submitter cancelled an unclaimed task; the reward is credited back.
+    /// @param taskId The task.
+    /// @param submitter The submitter.
+    /// @param refund Wei credited to the submitter.
+    event TaskCancelled(uint256 indexed taskId, address indexed submitter, uint256 refund);
+
+    /// @notice An operator claimed a task.
+    /// @param taskId The task.
+    /// @param operator The operator.
+    /// @param stakeLocked Wei of the operator's stake locked for the task.
+    event TaskClaimed(uint256 indexed taskId, address indexed operator, uint256 stakeLocked);
+
+    /// @notice The operator submitted its result; the challenge window starts.
+    /// @param taskId The task.
+    /// @param operator The operator.
+    /// @param traceRoot Merkle root over the state commitments h_0..h_S.
+    /// @param modelHash Hash of the trained model.
+    /// @param challengeEndsAt Last second at which a dispute may be opened.
+    event ResultSubmitted(
+        uint256 indexed taskId, address indexed operator, bytes32 traceRoot, bytes32 modelHash, uint256 challengeEndsAt
+    );
+
+    /// @notice The dispute game opened a dispute on a task's result.
+    /// @param taskId The task.
+    /// @param operator The operator whose result is disputed.
+    /// @param openDisputes Disputes open on the task afterwards.
+    event TaskDisputed(uint256 indexed taskId, address indexed operator, uint32 openDisputes);
+
+    /// @notice The dispute game resolved one dispute on a task's result.
+    /// @param taskId The task.
+    /// @param operator The operator whose result was disputed.
+    /// @param operatorWon Whether the operator won this dispute.
+    /// @param openDisputes Disputes still open on the task afterwards.
+    event TaskDisputeResolved(uint256 indexed taskId, address indexed operator, bool operatorWon, uint32 openDisputes);
+
+    /// @notice The operator lost a dispute: its result is void and its lock for the task released.
+    /// @param taskId The task.
+    /// @param operator The operator.
+    /// @param stakeUnlocked Wei released (the game slashes separately).
+    event TaskVoided(uint256 indexed taskId, address indexed operator, uint256 stakeUnlocked);
+
+    /// @notice A voided task is open again for any operator, same reward and deadline.
+    /// @param taskId The task.
+    event TaskReopened(uint256 indexed taskId);
+
+    /// @notice The result stood: the reward is credited to the operator and its stake released.
+    /// @param taskId The task.
+    /// @param operator The operator.
+    /// @param reward Wei credited to the operator.
+    event TaskFinalized(uint256 indexed taskId, address indexed operator, uint256 reward);
+
+    /// @notice The deadline passed without a result.
+    /// @param taskId The task.
+    /// @param operator The operator that missed it (zero if the task was never claimed).
+    /// @param slashed Wei slashed from the operator (part credited to the submitter, rest burned).
+    event TaskExpired(uint256 indexed taskId, address indexed operator, uint256 slashed);
+
+    /// @notice The reward went back to the submitter (expiry, or a voided result too late to reopen).
+    /// @param taskId The task.
+    /// @param submitter The submitter.
+    /// @param amount Wei credited to the submitter.
+    event TaskRefunded(uint256 indexed taskId, address indexed submitter, uint256 amount);
+
+    /// @param stakeManager The stake and credit ledger; its UNBONDING_DELAY must exceed
+    ///        maxChallengeWindow + maxDisputeDuration so no stake leaves before a slash.
+    /// @param maxChallengeWindow Longest challenge window a task may ask for (> 0).
+    /// @param maxDisputeDuration Longest a dispute may last (> 0).
+    /// @param missedDeadlineSlashBps Share of the locked stake slashed on a missed deadline (<= 10000).
+    constructor(
+        StakeManager stakeManager,
+        uint64 maxChallengeWindow,
+        uint64 maxDisputeDuration,
+        uint16 missedDeadlineSlashBps
+    ) {
+        if (address(stakeManager) == address(0)) revert Errors.ZeroAddress();
+        if (maxChallengeWindow == 0) revert Errors.ZeroMaxChallengeWindow();
+        if (maxDisputeDuration == 0) revert Errors.ZeroMaxDisputeDuration();
+        if (missedDeadlineSlashBps > BPS_DENOMINATOR) {
+            revert Errors.BpsTooHigh(missedDeadlineSlashBps, BPS_DENOMINATOR);
+        }
+        uint256 required = uint256(maxChallengeWindow) + maxDisputeDuration + 1;
+        uint256 delay = stakeManager.UNBONDING_DELAY();
+        // INVARIANT: stake that starts unbonding when a result is submitted stays slashable until
+        // the last dispute on that result can have ended.
+        if (delay < required) revert Errors.UnbondingDelayTooShort(delay, required);
+        STAKE_MANAGER = stakeManager;
+        MAX_CHALLENGE_WINDOW = maxChallengeWindow;
+        MAX_DISPUTE_DURATION = maxDisputeDuration;
+        MISSED_DEADLINE_SLASH_BPS = missedDeadlineSlashBps;
+    }
+
+    /// @dev msg.sender is never zero, so an unset dispute game admits nobody.
+    modifier onlyDisputeGame() {
+        if (msg.sender != disputeGame) revert Errors.NotDisputeGame(msg.sender);
+        _;
+    }
+
+    /// @notice Sets the dispute game once; it must already be the StakeManager's dispute game.
+    /// @param disputeGame_ The dispute game.
+    function setDisputeGame(address disputeGame_) external onlyOwner {
+        if (disputeGame != address(0)) revert Errors.DisputeGameAlreadySet(disputeGame);
+        if (disputeGame_ == address(0)) revert Errors.ZeroAddress();
+        address stakeManagerGame = STAKE_MANAGER.disputeGame();
+        if (disputeGame_ != stakeManagerGame) revert Errors.DisputeGameMismatch(disputeGame_, stakeManagerGame);
+        disputeGame = disputeGame_;
+        emit DisputeGameSet(disputeGame_);
+    }
+
+    // ---------------------------------------------------------------- submitter
+
+    /// @notice Posts a task with msg.value as its escrowed reward.
+    /// @param p The task's parameters (see `TaskParams`).
+    /// @return taskId The new task's id (ids start at 1).
+    function postTask(TaskParams calldata p) external payable returns (uint256 taskId) {
+        if (msg.value == 0) revert Errors.ZeroReward();
+        if (p.deadline <= block.timestamp) revert Errors.DeadlineInPast(p.deadline, block.timestamp);
+        if (p.steps == 0) revert Errors.ZeroSteps();
+        if (p.checkpointEvery == 0 || p.checkpointEvery > p.steps) {
+            revert Errors.BadCheckpointInterval(p.checkpointEvery, p.steps);
+        }
+        if (p.challengeWindow == 0 || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
+            revert Errors.ChallengeWindowOutOfRange(p.challengeWindow, MAX_CHALLENGE_WINDOW);
+        }
+        if (p.minStake == 0) revert Errors.ZeroMinStake();
+        if (bytes(p.specURI).length == 0) revert Errors.EmptySpecURI();
+        if (p.specHash == bytes32(0)) revert Errors.ZeroRoot(RootKind.Spec);
+        if (p.datasetRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Dataset);
+        if (p.initStateRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.InitState);
+        if (p.graphRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Graph);
+
+        taskId = ++taskCount;
+        Task storage t = tasks[taskId];
+        t.submitter = msg.sender;
+        t.deadline = p.deadline;
+        t.steps = p.steps;
+        t.challengeWindow = p.challengeWindow;
+        t.checkpointEvery = p.checkpointEvery;
+        t.status = TaskStatus.Open;
+        t.reward = msg.value;
+        t.minStake = p.minStake;
+        t.specHash = p.specHash;
+        t.datasetRoot = p.datasetRoot;
+        t.initStateRoot = p.initStateRoot;
+        t.graphRoot = p.graphRoot;
+        _emitPosted(taskId, p);
+    }
+
+    /// @notice Cancels an unclaimed task; the reward is credited back to the submitter.
+    /// @param taskId The task (must be Open, caller must be its submitter).
+    function cancel(uint256 taskId) external {
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Open);
+        if (msg.sender != t.submitter) revert Errors.NotSubmitter(msg.sender, t.submitter);
+        t.status = TaskStatus.Cancelled;
+        emit TaskCancelled(taskId, msg.sender, t.reward);
+        STAKE_MANAGER.credit{value: t.reward}(msg.sender);
+    }
+
+    // ---------------------------------------------------------------- operator
+
+    /// @notice Claims an open task, locking `minStake` of the caller's free stake until the task settles.
+    /// @param taskId The task (must be Open and before its deadline; not the caller's own).
+    function claim(uint256 taskId) external {
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Open);
+        if (block.timestamp > t.deadline) revert Errors.DeadlinePassed(t.deadline, block.timestamp);
+        if (msg.sender == t.submitter) revert Errors.SelfClaim();
+        t.status = TaskStatus.Claimed;
+        t.operator = msg.sender;
+        t.claimedAt = uint64(block.timestamp);
+        uint256 minStake = t.minStake;
+        emit TaskClaimed(taskId, msg.sender, minStake);
+        // Reverts StakeTooLow(free, minStake) if the caller's free stake is short.
+        STAKE_MANAGER.lock(msg.sender, minStake);
+    }
+
+    /// @notice Submits the result of a claimed task; the challenge window starts now.
+    /// @param taskId The task (must be Claimed by the caller, not past its deadline).
+    /// @param traceRoot Merkle root over the state commitments h_0..h_S (non-zero).
+    /// @param modelHash Hash of the trained model (non-zero).
+    function submitResult(uint256 taskId, bytes32 traceRoot, bytes32 modelHash) external {
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Claimed);
+        if (msg.sender != t.operator) revert Errors.NotOperator(msg.sender, t.operator);
+        if (block.timestamp > t.deadline) revert Errors.DeadlinePassed(t.deadline, block.timestamp);
+        if (traceRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Trace);
+        if (modelHash == bytes32(0)) revert Errors.ZeroRoot(RootKind.Model);
+        t.status = TaskStatus.Submitted;
+        t.submittedAt = uint64(block.timestamp);
+        t.traceRoot = traceRoot;
+        t.modelHash = modelHash;
+        emit ResultSubmitted(taskId, msg.sender, traceRoot, modelHash, block.timestamp + t.challengeWindow);
+    }
+
+    // ---------------------------------------------------------------- anyone, after a timeout
+
+    /// @notice Pays a submitted result whose challenge window is over and which has no open dispute:
+    ///         the reward is credited to the operator and its stake released.
+    /// @param taskId The task (must be Submitted).
+    function finalize(uint256 taskId) external {
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Submitted);
+        uint256 endsAt = _challengeEndsAt(t);
+        if (block.timestamp <= endsAt) revert Errors.ChallengeWindowOpen(endsAt);
+        // INVARIANT: a result with a dispute still open is never paid.
+        if (t.openDisputes != 0) revert Errors.DisputesOpen(t.openDisputes);
+        t.status = TaskStatus.Finalized;
+        address operator = t.operator;
+        emit TaskFinalized(taskId, operator, t.reward);
+        STAKE_MANAGER.unlock(operator, t.minStake);
+        STAKE_MANAGER.credit{value: t.reward}(operator);
+    }
+
+    /// @notice Settles a task whose deadline passed without a result. A Claimed task slashes
+    ///         MISSED_DEADLINE_SLASH_BPS of the operator's locked stake (the submitter is the slash's
+    ///         winner), releases the rest, and refunds the reward; an Open task just refunds.
+    /// @param taskId The task (must be Open or Claimed, and past its deadline).
+    function expire(uint256 taskId) external {
+        Task storage t = tasks[taskId];
+        TaskStatus status = t.status;
+        if (status != TaskStatus.Open && status != TaskStatus.Claimed) revert Errors.NotExpirable(taskId, status);
+        if (block.timestamp <= t.deadline) revert Errors.DeadlineNotPassed(t.deadline, block.timestamp);
+        t.status = TaskStatus.Refunded;
+        address operator = t.operator;
+        address submitter = t.submitter;
+        uint256 reward = t.reward;
+        uint256 slashed;
+        if (status == TaskStatus.Claimed) {
+            uint256 minStake = t.minStake;
+            uint256 toSlash = minStake * MISSED_DEADLINE_SLASH_BPS / BPS_DENOMINATOR;
+            // The market's lock on the operator covers this task's minStake, so the whole slash comes
+            // from it: slashed == toSlash and the lock shrinks by exactly that.
+            if (toSlash > 0) slashed = STAKE_MANAGER.slash(operator, toSlash, submitter);
+            if (minStake > slashed) STAKE_MANAGER.unlock(operator, minStake - slashed);
+        }
+        emit TaskExpired(taskId, operator, slashed);
+        emit TaskRefunded(taskId, submitter, reward);
+        STAKE_MANAGER.credit{value: reward}(submitter);
+    }
+
+    // ---------------------------------------------------------------- dispute game hooks
+
+    /// @notice Records a new dispute on a submitted result; finalisation waits for it.
+    /// @param taskId The task (must be Submitted, inside its challenge window).
+    function onDisputeOpened(uint256 taskId) external onlyDisputeGame {
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Submitted);
+        uint256 endsAt = _challengeEndsAt(t);
+        if (block.timestamp > endsAt) revert Errors.ChallengeWindowClosed(endsAt);
+        uint32 open = t.openDisputes + 1;
+        t.openDisputes = open;
+        emit TaskDisputed(taskId, t.operator, open);
+    }
+
+    /// @notice Records the end of one dispute on the task's result. The first lost dispute voids the
+    ///         result and releases the operator's lock (the game slashes it separately); once no dispute
+    ///         is open on a voided result, the task reopens (before its deadline) or refunds the submitter.
+    /// @param taskId The task (Submitted or Voided, with a dispute open).
+    /// @param operatorWon Whether the operator won this dispute.
+    function onDisputeResolved(uint256 taskId, bool operatorWon) external onlyDisputeGame {
+        Task storage t = tasks[taskId];
+        TaskStatus status = t.status;
+        if (status != TaskStatus.Voided) _requireStatus(taskId, status, TaskStatus.Submitted);
+        uint32 open = t.openDisputes;
+        if (open == 0) revert Errors.NoOpenDispute(taskId);
+        open -= 1;
+        t.openDisputes = open;
+        address operator = t.operator;
+        emit TaskDisputeResolved(taskId, operator, operatorWon, open);
+
+        if (status == TaskStatus.Submitted && !operatorWon) {
+            status = TaskStatus.Voided;
+            t.status = TaskStatus.Voided;
+            emit TaskVoided(taskId, operator, t.minStake);
+            STAKE_MANAGER.unlock(operator, t.minStake);
+        }
+        // INVARIANT: a voided task settles only when no dispute on its result is open, so no later
+        // resolution can act on a task that moved on.
+        if (status == TaskStatus.Voided && open == 0) _settleVoided(taskId, t);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The stored task (status None for an unknown id).
+    /// @param taskId The task.
+    /// @return The task.
+    function getTask(uint256 taskId) external view returns (Task memory) {
+        return tasks[taskId];
+    }
+
+    /// @notice The task's status.
+    /// @param taskId The task.
+    /// @return The status (None for an unknown id).
+    function taskStatus(uint256 taskId) external view returns (TaskStatus) {
+        return tasks[taskId].status;
+    }
+
+    /// @notice What the dispute game checks moves against.
+    /// @param taskId The task.
+    /// @return datasetRoot Merkle root of the dataset.
+    /// @return initStateRoot h_0.
+    /// @return graphRoot Merkle root of the step graph.
+    /// @return traceRoot The operator's trace root (zero before submission).
+    /// @return steps Training steps.
+    /// @return operator The operator (zero while unclaimed).
+    function taskRoots(uint256 taskId)
+        external
+        view
+        returns (
+            bytes32 datasetRoot,
+            bytes32 initStateRoot,
+            bytes32 graphRoot,
+            bytes32 traceRoot,
+            uint32 steps,
+            address operator
+        )
+    {
+        Task storage t = tasks[taskId];
+        return (t.datasetRoot, t.initStateRoot, t.graphRoot, t.traceRoot, t.steps, t.operator);
+    }
+
+    /// @notice Last second at which a dispute may be opened on the task's result.
+    /// @param taskId The task.
+    /// @return submittedAt + challengeWindow (zero before submission).
+    function challengeEndsAt(uint256 taskId) external view returns (uint256) {
+        Task storage t = tasks[taskId];
+        return t.submittedAt == 0 ? 0 : _challengeEndsAt(t);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _settleVoided(uint256 taskId, Task storage t) private {
+        if (block.timestamp < t.deadline) {
+            t.status = TaskStatus.Open;
+            t.operator = address(0);
+            t.claimedAt = 0;
+            t.submittedAt = 0;
+            t.traceRoot = bytes32(0);
+            t.modelHash = bytes32(0);
+            emit TaskReopened(taskId);
+        } else {
+            t.status = TaskStatus.Refunded;
+            address submitter = t.submitter;
+            emit TaskRefunded(taskId, submitter, t.reward);
+            STAKE_MANAGER.credit{value: t.reward}(submitter);
+        }
+    }
+
+    function _emitPosted(uint256 taskId, TaskParams calldata p) private {
+        emit TaskPosted(
+            taskId,
+            msg.sender,
+            msg.value,
+            p.specHash,
+            p.specURI,
+            p.datasetRoot,
+            p.initStateRoot,
+            p.graphRoot,
+            p.steps,
+            p.checkpointEvery,
+            p.minStake,
+            p.deadline,
+            p.challengeWindow
+        );
+    }
+
+    function _challengeEndsAt(Task storage t) private view returns (uint256) {
+        return uint256(t.submittedAt) + t.challengeWindow;
+    }
+
+    function _requireStatus(uint256 taskId, TaskStatus actual, TaskStatus expected) private pure {
+        if (actual != expected) revert Errors.WrongStatus(taskId, actual, expected);
+    }
+}

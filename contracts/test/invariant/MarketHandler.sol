@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {CheatBase} from "../utils/CheatBase.sol";
+import {StakeManager} from "../../src/StakeManager.sol";
+import {TaskMarket} from "../../src/TaskMarket.sol";
+import {Task, TaskParams, TaskStatus} from "../../src/Task.sol";
+
+/// @notice Drives a few actors through every StakeManager and TaskMarket entry point, plus a fake
+///         dispute game that opens and resolves disputes, locks challenger bonds and slashes losers.
+///         Reverts the protocol is meant to produce are caught here, so any other revert fails the
+///         campaign; ghost variables record what must never happen.
+contract MarketHandler is CheatBase {
+    uint256 internal constant ACTORS = 4;
+
+    StakeManager public immutable sm;
+    TaskMarket public immutable market;
+    address public immutable game;
+
+    address[] public actors;
+    uint256[] public taskIds;
+
+    struct Dispute {
+        uint256 taskId;
+        address operator;
+        address challenger;
+        uint256 bond;
+        bool open;
+    }
+
+    Dispute[] public disputes;
+
+    // ---- ghosts
+    /// @notice ETH that entered the system (stakes, rewards).
+    uint256 public ghostEthIn;
+    /// @notice ETH paid out to stakers and credit owners (burns are read from BURN_ADDRESS).
+    uint256 public ghostEthOut;
+    /// @notice When each actor's unbonding entry may leave, per the handler's own bookkeeping.
+    mapping(address => uint256) public ghostReadyAt;
+    /// @notice Upper bound of what each actor's unbonding entry may pay (slashes only shrink it).
+    mapping(address => uint256) public ghostUnbondingCap;
+    /// @notice Stake the fake game holds locked per actor (challenger bonds).
+    mapping(address => uint256) public ghostGameLocked;
+    /// @notice Set if stake left before its delay or more stake left than was unbonded.
+    bool public ghostEarlyExit;
+    /// @notice Set if an unbond request took more than the free (unlocked) stake.
+    bool public ghostLockedStakeUnbonded;
+    /// @notice Set if a slash of stake the game had just locked took anything but exactly that lock.
+    bool public ghostSlashMissedLock;
+
+    constructor(StakeManager sm_, TaskMarket market_, address game_) {
+        sm = sm_;
+        market = market_;
+        game = game_;
+        for (uint256 i = 0; i < ACTORS; i++) {
+            actors.push(makeAddr(string.concat("actor", vm.toString(i))));
+        }
+    }
+
+    // ---------------------------------------------------------------- views for the invariants
+
+    function actorCount() external view returns (uint256) {
+        return actors.length;
+    }
+
+    function taskCount() external view returns (uint256) {
+        return taskIds.length;
+    }
+
+    /// @notice Rewards of tasks not yet paid out (Open, Claimed, Submitted, Voided).
+    function liveEscrow() external view returns (uint256 escrow) {
+        for (uint256 i = 0; i < taskIds.length; i++) {
+            Task memory t = market.getTask(taskIds[i]);
+            if (_isLive(t.status)) escrow += t.reward;
+        }
+    }
+
+    /// @notice What the market should hold locked on `operator`: minStake of its Claimed/Submitted tasks.
+    function expectedMarketLock(address operator) external view returns (uint256 locked) {
+        for (uint256 i = 0; i < taskIds.length; i++) {
+            Task memory t = market.getTask(taskIds[i]);
+            if (t.operator == operator && (t.status == TaskStatus.Claimed || t.status == TaskStatus.Submitted)) {
+                locked += t.minStake;
+            }
+        }
+    }
+
+    /// @notice Disputes the fake game still has open on `taskId`.
+    function openDisputesOn(uint256 taskId) external view returns (uint32 open) {
+        for (uint256 i = 0; i < disputes.length; i++) {
+            if (disputes[i].open && disputes[i].taskId == taskId) open++;
+        }
+    }
+
+    // ---------------------------------------------------------------- stakers
+
+    function stake(uint256 actorSeed, uint256 amount) external {
+        address a = _actor(actorSeed);
+        amount = bound(amount, 1, 50 ether);
+        vm.deal(a, a.balance + amount);
+        ghostEthIn += amount;
+        vm.prank(a);
+        sm.stake{value: amount}();
+    }
+
+    function requestUnbond(uint256 actorSeed, uint256 amount) external {
+        address a = _actor(actorSeed);
+        uint256 free = sm.freeOf(a);
+        amount = bound(amount, 1, free + 1 ether);
+        vm.prank(a);
+        try sm.requestUnbond(amount) {
+            if (amount > free) ghostLockedStakeUnbonded = true;
+            ghostReadyAt[a] = block.timestamp + sm.UNBONDING_DELAY();
+            ghostUnbondingCap[a] += amount;
+        } catch {}
+    }
+
+    function cancelUnbond(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        vm.prank(a);
+        try sm.cancelUnbond() {
+            ghostReadyAt[a] = 0;
+            ghostUnbondingCap[a] = 0;
+        } catch {}
+    }
+
+    function withdraw(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        uint256 before = a.balance;
+        vm.prank(a);
+        try sm.withdraw() {
+            uint256 received = a.balance - before;
+            // INVARIANT: stake leaves only after its delay, and never more than was unbonded.
+            if (ghostReadyAt[a] == 0 || block.timestamp < ghostReadyAt[a]) ghostEarlyExit = true;
+            if (received > ghostUnbondingCap[a]) ghostEarlyExit = true;
+            ghostEthOut += received;
+            ghostReadyAt[a] = 0;
+            ghostUnbondingCap[a] = 0;
+        } catch {}
+    }
+
+    function withdrawCredit(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        uint256 before = a.balance;
+        vm.prank(a);
+        try sm.withdrawCredit() {
+            ghostEthOut += a.balance - before;
+        } catch {}
+    }
+
+    // ---------------------------------------------------------------- market
+
+    function postTask(uint256 actorSeed, uint256 reward, uint256 minStake, uint256 deadlineIn, uint256 window)
+        external
+    {
+        if (taskIds.length >= 64) return;
+        address a = _actor(actorSeed);
+        reward = bound(reward, 1, 20 ether);
+        TaskParams memory p = TaskParams({
+            specHash: keccak256(abi.encode("spec", taskIds.length)),
+            specURI: "artifact://spec",
+            datasetRoot: keccak256("dataset"),
+            initStateRoot: keccak256("h0"),
+            graphRoot: keccak256("graph"),
+            steps: 64,
+            checkpointEvery: 8,
+            minStake: bound(minStake, 1, 10 ether),
+            deadline: uint64(block.timestamp + bound(deadlineIn, 1 hours, 1 days)),
+            challengeWindow: uint64(bound(window, 1, market.MAX_CHALLENGE_WINDOW()))
+        });
+        vm.deal(a, a.balance + reward);
+        ghostEthIn += reward;
+        vm.prank(a);
+        taskIds.push(market.postTask{value: reward}(p));
+    }
+
+    function cancel(uint256 taskSeed) external {
+        (uint256 taskId, Task memory t) = _taskIn(taskSeed, TaskStatus.Open);
+        if (taskId == 0) return;
+        vm.prank(t.submitter);
+        try market.cancel(taskId) {} catch {}
+    }
+
+    /// @notice Claims as an actor other than the submitter, topping its stake up to minStake first
+    ///         (most random actors would be short, and the interesting states lie past the claim).
+    function claim(uint256 taskSeed, uint256 actorSeed) external {
+        (uint256 taskId, Task memory t) = _taskIn(taskSeed, TaskStatus.Open);
+        if (taskId == 0) return;
+        address a = _actor(actorSeed);
+        if (a == t.submitter) a = _actor(actorSeed % ACTORS + 1);
+        uint256 free = sm.freeOf(a);
+        if (t.status == TaskStatus.Open && free < t.minStake) {
+            uint256 topUp = t.minStake - free;
+            vm.deal(a, a.balance + topUp);
+            ghostEthIn += topUp;
+            vm.prank(a);
+            sm.stake{value: topUp}();
+        }
+        vm.prank(a);
+        try market.claim(taskId) {} catch {}
+    }
+
+    function submitResult(uint256 taskSeed, bytes32 traceRoot) external {
+        (uint256 taskId, Task memory t) = _taskIn(taskSeed, TaskStatus.Claimed);
+        if (taskId == 0 || traceRoot == bytes32(0)) return;
+        vm.prank(t.operator);
+        try market.submitResult(taskId, traceRoot, keccak256("model")) {} catch {}
+    }
+
+    function finalize(uint256 taskSeed) external {
+        (uint256 taskId,) = _taskIn(taskSeed, TaskStatus.Submitted);
+        if (taskId == 0) return;
+        try market.finalize(taskId) {} catch {}
+    }
+
+    function expire(uint256 taskSeed) external {
+        (uint256 taskId,) = _taskIn(taskSeed, taskSeed % 2 == 0 ? TaskStatus.Open : TaskStatus.Claimed);
+        if (taskId == 0) return;
+        try market.expire(taskId) {} catch {}
+    }
+
+    function warp(uint256 seconds_) external {
+        vm.warp(block.timestamp + bound(seconds_, 1, 4 hours));
+    }
+
+    // ---------------------------------------------------------------- fake dispute game
+
+    /// @notice The game opens a dispute; the challenger's bond is locked from its free stake if it has one.
+    function openDispute(uint256 taskSeed, uint256 challengerSeed, uint256 bond) external {
+        (uint256 taskId, Task memory t) = _taskIn(taskSeed, TaskStatus.Submitted);
+        if (taskId == 0) return;
+        address challenger = _actor(challengerSeed);
+        if (challenger == t.operator) return;
+        vm.prank(game);
+        try market.onDisputeOpened(taskId) {
+            bond = bound(bond, 0, sm.freeOf(challenger));
+            if (bond > 0) {
+                vm.prank(game);
+                sm.lock(challenger, bond);
+                ghostGameLocked[challenger] += bond;
+            }
+            disputes.push(Dispute(taskId, t.operator, challenger, bond, true));
+        } catch {}
+    }
+
+    /// @notice The game resolves a dispute. Operator lost: hook first (the market releases the task's
+    ///         lock), then slash the operator, then release the challenger's bond. Operator won: hook,
+    ///         then slash the challenger's bond with the operator as winner.
+    function resolveDispute(uint256 disputeSeed, bool operatorWon, uint256 slashAmount) external {
+        if (disputes.length == 0) return;
+        uint256 n = disputes.length;
+        uint256 index = disputeSeed % n;
+        for (uint256 i = 0; i < n && !disputes[index].open; i++) {
+            index = (index + 1) % n;
+        }
+        Dispute storage d = disputes[index];
+        if (!d.open) return;
+        d.open = false;
+        vm.startPrank(game);
+        market.onDisputeResolved(d.taskId, operatorWon);
+        if (!operatorWon) {
+            // The hook released the operator's task lock; lock what is about to be slashed so the
+            // slash consumes exactly that lock and none of the operator's own bonds held by the game.
+            slashAmount = bound(slashAmount, 0, sm.freeOf(d.operator));
+            if (slashAmount > 0) {
+                uint256 bondsHeld = sm.lockedBy(d.operator, game);
+                sm.lock(d.operator, slashAmount);
+                uint256 slashed = sm.slash(d.operator, slashAmount, d.challenger);
+                if (slashed != slashAmount || sm.lockedBy(d.operator, game) != bondsHeld) ghostSlashMissedLock = true;
+            }
+            if (d.bond > 0) sm.unlock(d.challenger, d.bond);
+        } else if (d.bond > 0) {
+            uint256 slashed = sm.slash(d.challenger, d.bond, d.operator);
+            // The game's own lock covers the bond, so the whole slash comes out of it.
+            if (slashed != d.bond) ghostSlashMissedLock = true;
+        }
+        vm.stopPrank();
+        ghostGameLocked[d.challenger] -= d.bond;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _actor(uint256 seed) internal view returns (address) {
+        return actors[seed % actors.length];
+    }
+
+    /// @dev A task in `wanted` status, searching from a random start (any task if none is); the
+    ///      bias keeps the campaign moving tasks forward instead of poking finished ones.
+    function _taskIn(uint256 seed, TaskStatus wanted) internal view returns (uint256 taskId, Task memory t) {
+        uint256 n = taskIds.length;
+        if (n == 0) return (0, t);
+        for (uint256 i = 0; i < n; i++) {
+            taskId = taskIds[(seed % n + i) % n];
+            t = market.getTask(taskId);
+            if (t.status == wanted) return (taskId, t);
+        }
+        taskId = taskIds[seed % n];
+        t = market.getTask(taskId);
+    }
+
+    function _isLive(TaskStatus status) internal pure returns (bool) {
+        return status == TaskStatus.Open || status == TaskStatus.Claimed || status == TaskStatus.Submitted
+            || status == TaskStatus.Voided;
+    }
+}

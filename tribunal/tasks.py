@@ -1,0 +1,75 @@
+"""From a task spec to what `postTask` needs: spec hash and the roots the chain checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tribunal.chain.contracts import TaskParams
+from tribunal.datasets import Dataset, load_dataset
+from tribunal.graph import StepGraph, graph_root
+from tribunal.models import initial_state, step_graph
+from tribunal.spec import MlpConfig, Sgd, TaskSpec, canonical_json, spec_hash
+from tribunal.training import initial_commitment
+
+
+@dataclass(frozen=True)
+class PreparedTask:
+    """A spec with its dataset, step graph and the commitments posted on-chain."""
+
+    spec: TaskSpec
+    spec_uri: str
+    dataset: Dataset
+    graph: StepGraph
+    spec_hash: bytes
+    dataset_root: bytes
+    init_state_root: bytes
+    graph_root: bytes
+
+    @property
+    def spec_bytes(self) -> bytes:
+        return canonical_json(self.spec)
+
+    def task_params(self, min_stake: int, deadline: int, challenge_window: int) -> TaskParams:
+        return TaskParams(
+            spec_hash=self.spec_hash,
+            spec_uri=self.spec_uri,
+            dataset_root=self.dataset_root,
+            init_state_root=self.init_state_root,
+            graph_root=self.graph_root,
+            steps=self.spec.steps,
+            checkpoint_every=self.spec.checkpoint_every,
+            min_stake=min_stake,
+            deadline=deadline,
+            challenge_window=challenge_window,
+        )
+
+
+def prepare_task(spec: TaskSpec, spec_uri: str) -> PreparedTask:
+    """Load the dataset, build the step graph and initial state, and commit to all three."""
+    dataset = load_dataset(spec.dataset)
+    spec.check_dataset(dataset.num_rows)
+    graph = step_graph(spec, dataset)
+    return PreparedTask(
+        spec=spec,
+        spec_uri=spec_uri,
+        dataset=dataset,
+        graph=graph,
+        spec_hash=spec_hash(spec),
+        dataset_root=dataset.root,
+        init_state_root=initial_commitment(initial_state(spec, dataset)),
+        graph_root=graph_root(graph),
+    )
+
+
+def demo_spec() -> TaskSpec:
+    """A small MLP on scikit-learn's digits: trains in seconds on a CPU."""
+    return TaskSpec(
+        model=MlpConfig(hidden=(32,)),
+        dataset="digits",
+        loss="cross_entropy",
+        optimizer=Sgd(lr=0.1),
+        batch_size=32,
+        seed=7,
+        steps=40,
+        checkpoint_every=10,
+    )
