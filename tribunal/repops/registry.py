@@ -1,0 +1,137 @@
+"""Every op kind's definition, and the functions the rest of Tribunal calls."""
+
+from collections.abc import Sequence
+
+import torch
+
+from tribunal.repops.elementwise import (
+    AdamMomentOp,
+    AdamUpdateOp,
+    BinaryConstOp,
+    BinaryOp,
+    ExpOp,
+    LnApplyOp,
+    LnGradInputOp,
+    LogOp,
+    MomentumOp,
+    MseGradOp,
+    ReluGradOp,
+    SgdOp,
+    UnaryOp,
+    XentGradOp,
+)
+from tribunal.repops.instructions import Instr
+from tribunal.repops.layout import AffineGatherOp, BatchGatherOp, CausalMaskOp
+from tribunal.repops.linear import MatmulOp
+from tribunal.repops.opdef import OpDef, Shapes
+from tribunal.repops.opspec import OpKind, OpSpec, Shape
+from tribunal.repops.reductions import (
+    EmbeddingGradOp,
+    EmbeddingOp,
+    LnGradGainOp,
+    LnGradStatsOp,
+    LnRstdOp,
+    MseLossOp,
+    PickOp,
+    ReduceOp,
+)
+
+OP_DEFS: dict[OpKind, OpDef] = {
+    op.kind: op
+    for op in (
+        MatmulOp(OpKind.MATMUL),
+        MatmulOp(OpKind.MATMUL_AT),
+        MatmulOp(OpKind.MATMUL_BT),
+        BinaryOp(),
+        BinaryConstOp(),
+        UnaryOp(),
+        ReluGradOp(),
+        ReduceOp(),
+        ExpOp(),
+        LogOp(),
+        PickOp(),
+        XentGradOp(),
+        MseLossOp(),
+        MseGradOp(),
+        LnRstdOp(),
+        LnApplyOp(),
+        LnGradStatsOp(),
+        LnGradInputOp(),
+        LnGradGainOp(),
+        SgdOp(),
+        MomentumOp(),
+        AdamMomentOp(OpKind.ADAM_M),
+        AdamMomentOp(OpKind.ADAM_V),
+        AdamUpdateOp(),
+        AffineGatherOp(OpKind.COPY),
+        EmbeddingOp(),
+        EmbeddingGradOp(),
+        CausalMaskOp(),
+        BatchGatherOp(),
+        AffineGatherOp(OpKind.GATHER_SUM),
+    )
+}
+assert set(OP_DEFS) == set(OpKind), "every op kind needs a definition"
+
+
+def op_def(spec: OpSpec) -> OpDef:
+    return OP_DEFS[spec.kind]
+
+
+def _shapes(shapes: Sequence[Sequence[int]]) -> Shapes:
+    return tuple(tuple(int(d) for d in shape) for shape in shapes)
+
+
+def input_count(spec: OpSpec) -> int:
+    return op_def(spec).input_count(spec)
+
+
+def output_shape(spec: OpSpec, shapes: Sequence[Sequence[int]]) -> Shape:
+    """The output shape; raises ShapeError when the inputs do not fit the op."""
+    return op_def(spec).output_shape(spec, _shapes(shapes))
+
+
+def _check_element(spec: OpSpec, shapes: Shapes, element: int) -> None:
+    count = 1
+    for dim in op_def(spec).output_shape(spec, shapes):
+        count *= dim
+    if not 0 <= element < count:
+        raise IndexError(f"element {element} out of range 0..{count - 1} for {spec.kind.name}")
+
+
+def program_length(spec: OpSpec, shapes: Sequence[Sequence[int]], element: int) -> int:
+    """Number of instructions of output element `element`'s program."""
+    shapes_ = _shapes(shapes)
+    _check_element(spec, shapes_, element)
+    return op_def(spec).program_length(spec, shapes_, element)
+
+
+def instruction(spec: OpSpec, shapes: Sequence[Sequence[int]], element: int, i: int) -> Instr:
+    """Instruction i of output element `element`'s program, operands absolute (O(1))."""
+    shapes_ = _shapes(shapes)
+    _check_element(spec, shapes_, element)
+    return op_def(spec).instruction(spec, shapes_, element, i)
+
+
+def program(spec: OpSpec, shapes: Sequence[Sequence[int]], element: int) -> list[Instr]:
+    shapes_ = _shapes(shapes)
+    length = program_length(spec, shapes_, element)
+    return [op_def(spec).instruction(spec, shapes_, element, i) for i in range(length)]
+
+
+def execute(spec: OpSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The op's output with torch, bit-exact with the interpreter on every element.
+
+    Inputs must be float32 tensors on one device; they are detached and made
+    contiguous (RepOps computes gradients as ops of its own, never by autograd).
+    """
+    tensors = [t.detach().contiguous() for t in inputs]
+    for index, t in enumerate(tensors):
+        if t.dtype != torch.float32:
+            raise TypeError(f"{spec.kind.name}: input {index} is {t.dtype}, RepOps takes float32")
+    if len({t.device for t in tensors}) > 1:
+        raise ValueError(f"{spec.kind.name}: inputs are on different devices")
+    definition = op_def(spec)
+    definition.check_arity(spec, _shapes([t.shape for t in tensors]))
+    with torch.no_grad():
+        return definition.execute(spec, tensors)
