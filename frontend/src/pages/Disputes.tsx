@@ -1,0 +1,182 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import { ApiError, api } from '../lib/api';
+import { buildDescent } from '../lib/descent';
+import { formatAgo, formatEth, humanize } from '../lib/format';
+import { useNow } from '../hooks/useNow';
+import { ClockPair, DescentLevels, MovesTable } from '../components/DescentView';
+import { AddressLink, Empty, ErrorBox, GameBadge, Hex, Loading, PageTitle, Pager, Stat, Time } from '../components/ui';
+
+export function Disputes() {
+  const now = useNow(5000);
+  const [status, setStatus] = useState('');
+  const [offset, setOffset] = useState(0);
+  const limit = 25;
+  const games = useQuery({
+    queryKey: ['disputes', { status, offset }],
+    queryFn: () => api.disputes({ limit, offset, status: status || undefined }),
+    refetchInterval: 10_000,
+    placeholderData: keepPreviousData,
+  });
+  return (
+    <div className="page">
+      <PageTitle>Disputes</PageTitle>
+      <p className="lead">
+        A challenger who finds a wrong result opens a dispute game: both parties bisect their commitments — steps, then graph nodes, then output elements, then
+        instructions — until one float32 instruction is left, which the chain re-executes.
+      </p>
+      <div className="filters" role="search" aria-label="Filter disputes">
+        <label className="field compact">
+          <span>Status</span>
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value);
+              setOffset(0);
+            }}
+          >
+            <option value="">All</option>
+            <option value="ACTIVE">Active</option>
+            <option value="OPERATOR_WON">Operator won</option>
+            <option value="CHALLENGER_WON">Challenger won</option>
+          </select>
+        </label>
+      </div>
+      {games.isLoading ? (
+        <Loading label="Loading disputes…" />
+      ) : games.isError ? (
+        <ErrorBox error={games.error} title="Could not load the disputes" retry={() => void games.refetch()} />
+      ) : games.data && games.data.items.length === 0 ? (
+        <Empty>No disputes{status ? ` with status ${humanize(status).toLowerCase()}` : ''}. Every result so far went unchallenged.</Empty>
+      ) : games.data ? (
+        <>
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">Dispute games, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Dispute</th>
+                  <th scope="col">Job</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Level</th>
+                  <th scope="col">Rounds</th>
+                  <th scope="col">Challenger</th>
+                  <th scope="col">Operator</th>
+                  <th scope="col">Opened</th>
+                </tr>
+              </thead>
+              <tbody>
+                {games.data.items.map((g) => (
+                  <tr key={g.game_id} data-testid={`dispute-row-${g.game_id}`}>
+                    <th scope="row">
+                      <a href={`#/disputes/${g.game_id}`}>#{g.game_id}</a>
+                    </th>
+                    <td>
+                      <a href={`#/jobs/${g.task_id}`}>#{g.task_id}</a>
+                    </td>
+                    <td>
+                      <GameBadge status={g.status} />
+                    </td>
+                    <td>{humanize(g.level)}</td>
+                    <td>{g.descent.rounds}</td>
+                    <td>
+                      <AddressLink address={g.challenger} />
+                    </td>
+                    <td>
+                      <AddressLink address={g.operator} />
+                    </td>
+                    <td>{formatAgo(g.opened_at, now)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager total={games.data.total} limit={limit} offset={offset} onChange={setOffset} />
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+const RESOLUTION_TEXT: Record<string, string> = {
+  ONE_STEP: 'the chain executed the first differing instruction',
+  INITIAL_STATE: "the loser's h₀ was not the task's initial state",
+  PADDING: 'the loser committed a non-zero padding leaf',
+  TIMEOUT: "the loser's chess clock ran out",
+};
+
+export function DisputeDetail({ id }: { id: number }) {
+  const game = useQuery({
+    queryKey: ['dispute', id],
+    queryFn: () => api.dispute(id),
+    refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ACTIVE' ? 30_000 : 3000),
+    retry: (count, error) => !(error instanceof ApiError && error.status === 404) && count < 2,
+  });
+  const view = useMemo(() => (game.data ? buildDescent(game.data, game.data.moves) : null), [game.data]);
+
+  if (game.isLoading) return <Loading label={`Loading dispute #${id}…`} />;
+  if (game.isError || !game.data || !view) {
+    const notFound = game.error instanceof ApiError && game.error.status === 404;
+    return (
+      <div className="page">
+        <PageTitle>Dispute #{id}</PageTitle>
+        <ErrorBox error={notFound ? `No dispute #${id} has been indexed.` : game.error} title={notFound ? 'Dispute not found' : 'Could not load the dispute'} retry={() => void game.refetch()} />
+      </div>
+    );
+  }
+  const g = game.data;
+  const active = g.status === 'ACTIVE';
+  const resolution = g.resolution ?? view.resolved?.resolution ?? null;
+  return (
+    <div className="page dispute-detail" data-testid="dispute-detail" data-status={g.status}>
+      <PageTitle actions={<GameBadge status={g.status} />}>Dispute #{g.game_id}</PageTitle>
+      <div className="layout-2">
+        <section className="card" aria-labelledby="parties-title">
+          <h2 id="parties-title">Parties</h2>
+          <dl className="stats">
+            <Stat label="Job" value={<a href={`#/jobs/${g.task_id}`}>#{g.task_id}</a>} />
+            <Stat label="Operator" value={<AddressLink address={g.operator} />} />
+            <Stat label="Challenger" value={<AddressLink address={g.challenger} />} />
+            <Stat label="Challenger bond" value={g.bond ? formatEth(g.bond) : '—'} />
+            <Stat label="Operator's trace root" value={<Hex value={g.trace_root_operator ?? (g.moves.find((m) => m.name === 'GameOpened')?.args.traceRootOperator as string | undefined)} />} />
+            <Stat label="Challenger's trace root" value={<Hex value={g.challenger_trace_root} />} />
+            <Stat label="Opened" value={<Time value={g.opened_at} />} />
+            <Stat label="Rounds played" value={g.descent.rounds} />
+          </dl>
+        </section>
+        <section className="card" aria-labelledby="clocks-title">
+          <h2 id="clocks-title">Clocks</h2>
+          <ClockPair clocks={view.clocks} active={active} />
+          {!active && (
+            <div className={`outcome ${g.status === 'CHALLENGER_WON' ? 'bad' : 'good'}`} data-testid="outcome">
+              <strong>{humanize(g.status)}</strong>
+              {resolution && <> — {RESOLUTION_TEXT[resolution] ?? humanize(resolution)}</>}
+              {g.resolved_at && (
+                <>
+                  {' '}
+                  (<Time value={g.resolved_at} />)
+                </>
+              )}
+              {g.winner && (
+                <div className="small">
+                  Winner <AddressLink address={g.winner} /> is credited the winner's share of the loser's slashed stake; the rest is burned.
+                </div>
+              )}
+            </div>
+          )}
+        </section>
+      </div>
+      <section className="card" aria-labelledby="descent-title">
+        <h2 id="descent-title">Descent</h2>
+        <p className="muted small">
+          Each bar is one tree; each row is one round, narrowing to the leftmost leaf where the parties differ. Everything left of it is agreed.
+        </p>
+        <DescentLevels view={view} />
+      </section>
+      <section className="card" aria-labelledby="moves-title">
+        <h2 id="moves-title">Moves ({g.moves.length})</h2>
+        <MovesTable moves={g.moves} />
+      </section>
+    </div>
+  );
+}

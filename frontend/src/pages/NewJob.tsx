@@ -1,0 +1,383 @@
+import { useQuery } from '@tanstack/react-query';
+import { useId, useMemo, useState, type ReactNode } from 'react';
+import { ApiError, api, type PreparedSpec } from '../lib/api';
+import { marketAbi } from '../lib/chain';
+import { formatDuration, formatEth, float32ToString, isHash } from '../lib/format';
+import {
+  BUILTIN_DATASETS,
+  DEFAULT_FORM,
+  DEFAULT_MAX_CHALLENGE_WINDOW,
+  describeSpec,
+  specToJson,
+  updateForm,
+  validateJob,
+  type DatasetInfo,
+  type JobField,
+  type JobForm,
+} from '../lib/spec';
+import { useTransaction } from '../hooks/useTransaction';
+import { PageTitle } from '../components/ui';
+import { TxStatus } from '../components/TxStatus';
+import { eventsOf, useChain, useSigner } from '../wallet/context';
+
+function useDatasets() {
+  return useQuery({
+    queryKey: ['datasets'],
+    queryFn: async (): Promise<{ list: DatasetInfo[]; fromApi: boolean }> => {
+      try {
+        const r = await api.datasets();
+        const list = Array.isArray(r) ? r : r.items;
+        if (Array.isArray(list) && list.length > 0) return { list, fromApi: true };
+      } catch (error) {
+        if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 405)) throw error;
+      }
+      return { list: BUILTIN_DATASETS, fromApi: false };
+    },
+    staleTime: Infinity,
+  });
+}
+
+/** Normalises the answer of POST /api/specs (camelCase as asked; snake_case tolerated). */
+export function normalisePrepared(raw: Record<string, unknown>): PreparedSpec {
+  const get = (camel: string, snake: string) => raw[camel] ?? raw[snake];
+  const prepared = {
+    spec: (raw.spec as Record<string, unknown>) ?? {},
+    specHash: String(get('specHash', 'spec_hash') ?? ''),
+    specURI: String(get('specURI', 'spec_uri') ?? ''),
+    datasetRoot: String(get('datasetRoot', 'dataset_root') ?? ''),
+    initStateRoot: String(get('initStateRoot', 'init_state_root') ?? ''),
+    graphRoot: String(get('graphRoot', 'graph_root') ?? ''),
+    steps: Number(get('steps', 'steps')),
+    checkpointEvery: Number(get('checkpointEvery', 'checkpoint_every')),
+  };
+  for (const key of ['specHash', 'datasetRoot', 'initStateRoot', 'graphRoot'] as const) {
+    if (!isHash(prepared[key])) throw new Error(`POST /api/specs returned no valid ${key}`);
+  }
+  if (!prepared.specURI) throw new Error('POST /api/specs returned no specURI');
+  return prepared;
+}
+
+interface FieldProps {
+  field: JobField;
+  label: string;
+  form: JobForm;
+  errors: Partial<Record<JobField, string>>;
+  show: boolean;
+  onChange: (field: JobField, value: string) => void;
+  hint?: ReactNode;
+  type?: 'text' | 'number';
+  inputMode?: 'numeric' | 'decimal' | 'text';
+  suffix?: string;
+  options?: { value: string; label: string }[];
+}
+
+function Field({ field, label, form, errors, show, onChange, hint, inputMode = 'decimal', suffix, options }: FieldProps) {
+  const id = useId();
+  const error = show ? errors[field] : undefined;
+  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={`field ${error ? 'invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <div className="input-row">
+        {options ? (
+          <select id={id} name={field} value={form[field]} onChange={(e) => onChange(field, e.target.value)} aria-invalid={!!error} aria-describedby={describedBy}>
+            {options.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            id={id}
+            name={field}
+            type="text"
+            inputMode={inputMode}
+            autoComplete="off"
+            spellCheck={false}
+            value={form[field]}
+            onChange={(e) => onChange(field, e.target.value)}
+            aria-invalid={!!error}
+            aria-describedby={describedBy}
+          />
+        )}
+        {suffix && <span className="suffix" aria-hidden="true">{suffix}</span>}
+      </div>
+      {hint && (
+        <p className="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** "0.05" is stored as the nearest float32: say so when it differs from what was typed. */
+function float32Note(text: string): string | undefined {
+  const value = Number(text);
+  if (!text.trim() || !Number.isFinite(value)) return undefined;
+  const rounded = Math.fround(value);
+  if (rounded === value) return undefined;
+  return `stored as float32 ${String(rounded)} (${float32ToString(rounded)})`;
+}
+
+export function NewJob() {
+  const { config, publicClient } = useChain();
+  const signer = useSigner();
+  const datasets = useDatasets();
+  const list = datasets.data?.list ?? BUILTIN_DATASETS;
+  const [form, setForm] = useState<JobForm>(DEFAULT_FORM);
+  const [touched, setTouched] = useState<Set<JobField>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+  const [postedId, setPostedId] = useState<number | null>(null);
+  const tx = useTransaction();
+
+  const maxWindow = useQuery({
+    queryKey: ['maxChallengeWindow', config.taskMarket],
+    queryFn: async () => Number(await publicClient.readContract({ address: config.taskMarket, abi: marketAbi, functionName: 'MAX_CHALLENGE_WINDOW' })),
+    staleTime: Infinity,
+  });
+  const maxChallengeWindow = maxWindow.data ?? config.params.max_challenge_window ?? DEFAULT_MAX_CHALLENGE_WINDOW;
+  const validation = useMemo(() => validateJob(form, { datasets: list, maxChallengeWindow }), [form, list, maxChallengeWindow]);
+  const errors = validation.errors;
+  const dataset = list.find((d) => d.name === form.dataset);
+
+  const onChange = (field: JobField, value: string) => {
+    setForm((f) => updateForm(f, field, value, list));
+    setTouched((t) => new Set(t).add(field));
+  };
+  const common = { form, errors, onChange };
+  const show = (field: JobField) => submitted || touched.has(field);
+
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    if (!validation.spec || !validation.terms) {
+      const first = document.querySelector<HTMLElement>('.field.invalid input, .field.invalid select');
+      first?.focus();
+      return;
+    }
+    const spec = validation.spec;
+    const terms = validation.terms;
+    setPostedId(null);
+    await tx.run(
+      async (progress) => {
+        progress('Uploading the spec; the backend validates it and computes the dataset, initial-state and graph roots…');
+        let prepared: PreparedSpec;
+        try {
+          prepared = normalisePrepared((await api.prepareSpec(specToJson(spec))) as unknown as Record<string, unknown>);
+        } catch (error) {
+          if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
+            throw new Error('The backend has no POST /api/specs yet, so the spec cannot be uploaded and its roots computed (see frontend/API-NEEDS.md).');
+          }
+          if (error instanceof ApiError && (error.status === 400 || error.status === 422)) {
+            throw new Error(`The backend rejected the spec: ${error.detail}`);
+          }
+          throw error;
+        }
+        progress('Reading the chain time for the deadline…');
+        const block = await publicClient.getBlock({ blockTag: 'latest' });
+        const base = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000));
+        const deadline = BigInt(base + terms.deadlineSeconds);
+        return {
+          address: config.taskMarket,
+          abi: marketAbi,
+          functionName: 'postTask',
+          args: [
+            {
+              specHash: prepared.specHash as `0x${string}`,
+              specURI: prepared.specURI,
+              datasetRoot: prepared.datasetRoot as `0x${string}`,
+              initStateRoot: prepared.initStateRoot as `0x${string}`,
+              graphRoot: prepared.graphRoot as `0x${string}`,
+              steps: prepared.steps,
+              checkpointEvery: prepared.checkpointEvery,
+              minStake: terms.minStakeWei,
+              deadline,
+              challengeWindow: BigInt(terms.challengeWindow),
+            },
+          ],
+          value: terms.rewardWei,
+        };
+      },
+      (receipt) => {
+        const posted = eventsOf(marketAbi, receipt, 'TaskPosted')[0];
+        const id = posted ? Number(posted.args.taskId) : null;
+        setPostedId(id);
+        return id !== null ? `Posted as job #${id} in block ${receipt.blockNumber}.` : `Mined in block ${receipt.blockNumber}.`;
+      },
+    );
+  };
+
+  const errorCount = Object.keys(errors).length;
+  const optimizerOptions = [
+    { value: 'sgd', label: 'SGD' },
+    { value: 'momentum', label: 'SGD with momentum' },
+    { value: 'adam', label: 'Adam' },
+  ];
+
+  return (
+    <div className="page new-job">
+      <PageTitle>New training job</PageTitle>
+      <p className="lead">
+        Describe what to train; the spec is uploaded to the artifact store and its roots are posted on-chain with your reward in escrow. A staked operator trains it
+        reproducibly, and anyone may challenge a wrong result during the challenge window.
+      </p>
+      <form onSubmit={submit} noValidate aria-describedby="form-summary">
+        <fieldset>
+          <legend>Model</legend>
+          <Field
+            {...common}
+            show={show('modelKind')}
+            field="modelKind"
+            label="Architecture"
+            options={[
+              { value: 'mlp', label: 'MLP (dense layers, ReLU)' },
+              { value: 'cnn', label: 'CNN (one convolution, then dense)' },
+              { value: 'transformer', label: 'Transformer (decoder-only)' },
+            ]}
+          />
+          {form.modelKind === 'mlp' && <Field {...common} show={show('mlpHidden')} field="mlpHidden" label="Hidden layer widths" inputMode="text" hint="1 to 8 widths, comma-separated, each 1..4,096 (e.g. 64, 32)" />}
+          {form.modelKind === 'cnn' && (
+            <div className="grid-2">
+              <Field {...common} show={show('cnnImage')} field="cnnImage" label="Image (channels, height, width)" inputMode="text" hint={dataset ? `must hold ${dataset.features} values` : undefined} />
+              <Field {...common} show={show('cnnChannels')} field="cnnChannels" label="Convolution channels" inputMode="numeric" hint="1..256" />
+              <Field {...common} show={show('cnnKernel')} field="cnnKernel" label="Kernel size" inputMode="numeric" hint="valid convolution, stride 1" />
+              <Field {...common} show={show('cnnHidden')} field="cnnHidden" label="Dense hidden width" inputMode="numeric" hint="1..4,096" />
+            </div>
+          )}
+          {form.modelKind === 'transformer' && (
+            <div className="grid-3">
+              <Field {...common} show={show('tfVocab')} field="tfVocab" label="Vocabulary" inputMode="numeric" />
+              <Field {...common} show={show('tfContext')} field="tfContext" label="Context length" inputMode="numeric" />
+              <Field {...common} show={show('tfDModel')} field="tfDModel" label="Model width (d_model)" inputMode="numeric" />
+              <Field {...common} show={show('tfHeads')} field="tfHeads" label="Attention heads" options={[{ value: '1', label: '1' }, { value: '2', label: '2' }]} />
+              <Field {...common} show={show('tfDFf')} field="tfDFf" label="Feed-forward width" inputMode="numeric" hint="1..8,192" />
+              <Field {...common} show={show('tfLayers')} field="tfLayers" label="Layers" inputMode="numeric" hint="1..4" />
+            </div>
+          )}
+        </fieldset>
+
+        <fieldset>
+          <legend>Data and loss</legend>
+          <div className="grid-2">
+            <Field
+              {...common}
+              show={show('dataset')}
+              field="dataset"
+              label="Dataset"
+              options={list.map((d) => ({ value: d.name, label: `${d.name} (${d.target_kind === 'class' ? `${d.num_classes} classes` : d.target_kind === 'regression' ? 'regression' : 'next token'})` }))}
+              hint={datasets.isLoading ? 'loading the dataset list…' : dataset?.description}
+            />
+            <Field
+              {...common}
+              show={show('loss')}
+              field="loss"
+              label="Loss"
+              options={[
+                { value: 'cross_entropy', label: 'Cross-entropy (classes, tokens)' },
+                { value: 'mse', label: 'Mean squared error (real targets)' },
+              ]}
+            />
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Optimizer</legend>
+          <div className="grid-3">
+            <Field {...common} show={show('optimizer')} field="optimizer" label="Optimizer" options={optimizerOptions} />
+            <Field {...common} show={show('lr')} field="lr" label="Learning rate" hint={float32Note(form.lr) ?? 'more than 0'} />
+            {form.optimizer === 'momentum' && <Field {...common} show={show('momentum')} field="momentum" label="Momentum" hint={float32Note(form.momentum) ?? 'v ← μ·v + g'} />}
+            {form.optimizer === 'adam' && (
+              <>
+                <Field {...common} show={show('beta1')} field="beta1" label="β₁" hint={float32Note(form.beta1) ?? 'in [0, 1)'} />
+                <Field {...common} show={show('beta2')} field="beta2" label="β₂" hint={float32Note(form.beta2) ?? 'in [0, 1)'} />
+                <Field {...common} show={show('eps')} field="eps" label="ε" hint={float32Note(form.eps) ?? 'more than 0'} />
+              </>
+            )}
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Schedule</legend>
+          <div className="grid-2">
+            <Field {...common} show={show('steps')} field="steps" label="Training steps" inputMode="numeric" hint="each step's states are committed; disputes bisect over them" />
+            <Field {...common} show={show('checkpointEvery')} field="checkpointEvery" label="Checkpoint every" inputMode="numeric" suffix="steps" hint="1..steps" />
+            <Field {...common} show={show('batchSize')} field="batchSize" label="Batch size" inputMode="numeric" hint={dataset ? `1..${dataset.rows} (training rows)` : undefined} />
+            <Field {...common} show={show('seed')} field="seed" label="Seed" inputMode="numeric" hint="fixes initial weights and batches: 0..2^64-1" />
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>Market terms</legend>
+          <div className="grid-2">
+            <Field {...common} show={show('reward')} field="reward" label="Reward" suffix="ETH" hint="escrowed now; paid to the operator when the result stands" />
+            <Field {...common} show={show('minStake')} field="minStake" label="Required operator stake" suffix="ETH" hint="locked by the operator while it holds the job; slashed if it cheats or misses the deadline" />
+            <Field {...common} show={show('deadlineMinutes')} field="deadlineMinutes" label="Deadline" suffix="minutes from now" inputMode="numeric" hint="the result must be submitted by then" />
+            <Field
+              {...common}
+              show={show('challengeWindow')}
+              field="challengeWindow"
+              label="Challenge window"
+              suffix="seconds"
+              inputMode="numeric"
+              hint={`after submission, disputes may be opened for this long (at most ${formatDuration(maxChallengeWindow)})`}
+            />
+          </div>
+        </fieldset>
+
+        <div className="summary" id="form-summary" aria-live="polite">
+          {validation.spec && validation.terms ? (
+            <p>
+              <strong>{describeSpec(validation.spec)}</strong>
+              <br />
+              Reward {formatEth(validation.terms.rewardWei)} · operator stake {formatEth(validation.terms.minStakeWei)} · deadline in {formatDuration(validation.terms.deadlineSeconds)} · challenge
+              window {formatDuration(validation.terms.challengeWindow)}
+            </p>
+          ) : submitted && errorCount > 0 ? (
+            <p className="field-error">
+              {errorCount} field{errorCount === 1 ? ' needs' : 's need'} attention.
+            </p>
+          ) : null}
+        </div>
+
+        {!signer.address && (
+          <p className="notice" role="note">
+            Connect a wallet{signer.devAvailable ? ' or choose a developer account (this is a devnet)' : ''} to post the job.
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="button primary" disabled={tx.busy || !signer.address} data-testid="post-job">
+            {tx.busy ? 'Posting…' : `Post job${validation.terms ? ` · ${formatEth(validation.terms.rewardWei)}` : ''}`}
+          </button>
+          <button
+            type="button"
+            className="button secondary"
+            disabled={tx.busy}
+            onClick={() => {
+              setForm(DEFAULT_FORM);
+              setTouched(new Set());
+              setSubmitted(false);
+              tx.reset();
+            }}
+          >
+            Reset to defaults
+          </button>
+        </div>
+        <TxStatus state={tx.state} onDismiss={tx.reset} />
+        {postedId !== null && tx.state.phase === 'mined' && (
+          <p className="success">
+            <a href={`#/jobs/${postedId}`} className="button primary" data-testid="posted-job-link">
+              Follow job #{postedId} →
+            </a>
+          </p>
+        )}
+      </form>
+    </div>
+  );
+}
