@@ -10,7 +10,7 @@ import pytest
 from tribunal.chain.anvil import ANVIL_KEYS, Anvil, revert, snapshot, start_anvil
 from tribunal.chain.artifacts import artifact_path
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import StakeManager, TaskMarket
+from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket
 from tribunal.chain.deploy import DeployParams, deploy_contracts
 from tribunal.chain.deployment import Deployment
 from tribunal.chain.keys import Signer, signer_from_private_key
@@ -42,6 +42,10 @@ class Devnet:
 
     def market(self, who: str) -> TaskMarket:
         return TaskMarket(self.client(who), self.deployment.task_market)
+
+    def game(self, who: str) -> DisputeGame:
+        assert self.deployment.dispute_game is not None
+        return DisputeGame(self.client(who), self.deployment.dispute_game)
 
 
 ACTORS = ["deployer", "submitter", "operator", "challenger", "other"]

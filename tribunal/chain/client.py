@@ -135,6 +135,12 @@ class ChainClient:
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
         return self.transact(factory.constructor(*args), context=context or "deploy")
 
+    def reset_nonce(self) -> None:
+        """Forget the local nonce: the next send reads it from the chain (after a transaction was
+        dropped or replaced, or its receipt never came)."""
+        with self._lock:
+            self._nonce = None
+
     def _fees(self) -> dict[str, int]:
         block = with_rpc_retry(lambda: self.w3.eth.get_block("latest"))
         base = int(block.get("baseFeePerGas", 0) or 0)

@@ -8,6 +8,7 @@ from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient, Sent
@@ -110,7 +111,8 @@ class _Bound:
         return self.client.transact(fn, value=value, context=context or name)
 
     def events(self, name: str, receipt: Any) -> list[Any]:
-        return list(getattr(self.contract.events, name)().process_receipt(receipt))
+        # other contracts' logs in the same receipt (e.g. StakeManager's) are not ours: skip them
+        return list(getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD))
 
 
 @dataclass(frozen=True)
@@ -193,5 +195,38 @@ class TaskMarket(_Bound):
     def task_count(self) -> int:
         return int(self._call("taskCount"))
 
+    def set_dispute_game(self, game: str) -> Sent:
+        return self._send("setDisputeGame", game, context="set dispute game")
+
     def challenge_ends_at(self, task_id: int) -> int:
         return int(self._call("challengeEndsAt", task_id))
+
+
+class DisputeGame(_Bound):
+    """The dispute game (`contracts/src/DisputeGame.sol`); moves come from tribunal.dispute."""
+
+    NAME = "DisputeGame"
+
+    def open(self, task_id: int, challenger_trace_root: bytes) -> tuple[int, Sent]:
+        sent = self._send("open", task_id, challenger_trace_root, context=f"challenge task {task_id}")
+        (event,) = self.events("GameOpened", sent.receipt)
+        return int(event["args"]["gameId"]), sent
+
+    def state(self, game_id: int) -> Any:
+        """The raw `GameView` tuple; `tribunal.dispute.state.GameView.from_tuple` types it."""
+        return self._call("gameState", game_id, context=f"game {game_id}")
+
+    def send_move(self, game_id: int, function: str, args: tuple[Any, ...]) -> Sent:
+        return self._send(function, game_id, *args, context=f"game {game_id} {function}")
+
+    def claim_timeout(self, game_id: int) -> Sent:
+        return self._send("claimTimeout", game_id, context=f"game {game_id} timeout")
+
+    def game_count(self) -> int:
+        return int(self._call("gameCount"))
+
+    def challenger_bond(self) -> int:
+        return int(self._call("CHALLENGER_BOND"))
+
+    def max_clock(self) -> int:
+        return int(self._call("MAX_CLOCK"))

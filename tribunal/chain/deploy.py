@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import StakeManager
+from tribunal.chain.contracts import StakeManager, TaskMarket
 from tribunal.chain.deployment import Deployment
 
 DAY = 86_400
@@ -25,11 +25,20 @@ class DeployParams:
     max_challenge_window: int = DAY
     max_dispute_duration: int = 2 * DAY
     missed_deadline_slash_bps: int = 2_000
+    challenger_bond: int = 10**18
+    max_clock: int = DAY
 
     def validate(self) -> None:
         for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration"):
             if getattr(self, name) <= 0:
                 raise DeployParamsError(f"{name} must be positive seconds")
+        if self.challenger_bond <= 0 or self.max_clock <= 0:
+            raise DeployParamsError("challenger_bond (wei) and max_clock (seconds) must be positive")
+        if 2 * self.max_clock > self.max_dispute_duration:
+            raise DeployParamsError(
+                f"2 * max_clock = {2 * self.max_clock}s must fit in max_dispute_duration "
+                f"{self.max_dispute_duration}s: both parties' clocks bound a dispute's length"
+            )
         for name in ("slash_winner_bps", "missed_deadline_slash_bps"):
             if not 0 <= getattr(self, name) <= 10_000:
                 raise DeployParamsError(f"{name} must be 0..10000 basis points")
@@ -42,7 +51,11 @@ class DeployParams:
 
 
 def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | None = None) -> Deployment:
-    """Deploy StakeManager and TaskMarket, wire them, return the deployment record."""
+    """Deploy StakeManager, TaskMarket, OneStepProver and DisputeGame, wire them, return the record.
+
+    Wiring order: StakeManager.setSlashers(market, game), then TaskMarket.setDisputeGame(game)
+    (the market checks that the StakeManager already names the same game).
+    """
     params = params or DeployParams()
     params.validate()
     stake_artifact = load_artifact("StakeManager")
@@ -59,12 +72,25 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         params.missed_deadline_slash_bps, context="deploy TaskMarket",
     )
     market_address = market.receipt["contractAddress"]
-    StakeManager(client, sm_address).set_slashers(market_address, "0x" + "00" * 20)
+    prover_artifact = load_artifact("OneStepProver")
+    prover = client.deploy(prover_artifact.abi, prover_artifact.bytecode, context="deploy OneStepProver")
+    prover_address = prover.receipt["contractAddress"]
+    game_artifact = load_artifact("DisputeGame")
+    game = client.deploy(
+        game_artifact.abi, game_artifact.bytecode,
+        sm_address, market_address, params.challenger_bond, params.max_clock, prover_address,
+        context="deploy DisputeGame",
+    )
+    game_address = game.receipt["contractAddress"]
+    StakeManager(client, sm_address).set_slashers(market_address, game_address)
+    TaskMarket(client, market_address).set_dispute_game(game_address)
     return Deployment(
         chain_id=client.chain_id,
         rpc_url=rpc_url,
         block_number=start_block,
         stake_manager=sm_address,
         task_market=market_address,
+        dispute_game=game_address,
+        one_step_prover=prover_address,
         params=asdict(params),
     )

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from tribunal.chain.client import ChainClient, connect, with_rpc_retry
-from tribunal.chain.contracts import StakeManager, TaskMarket
+from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket
 from tribunal.chain.deployment import Deployment, load_deployment
 from tribunal.chain.keys import load_signer
 
@@ -38,6 +38,7 @@ class ChainSession:
     deployment: Deployment
     stake_manager: StakeManager
     market: TaskMarket
+    game: DisputeGame | None
 
 
 def open_session(
@@ -58,4 +59,5 @@ def open_session(
         deployment=deployment,
         stake_manager=StakeManager(client, deployment.stake_manager),
         market=TaskMarket(client, deployment.task_market),
+        game=DisputeGame(client, deployment.dispute_game) if deployment.dispute_game else None,
     )

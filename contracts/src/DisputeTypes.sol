@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @notice The two sides of a dispute game. The numbering is part of the ABI (uint8).
+enum Party {
+    /// Opened the game with its own trace root; moves first in every reveal round.
+    Challenger,
+    /// The task's operator, defending the trace root it submitted to the market.
+    Operator
+}
+
+/// @notice Where a dispute game stands (`docs/protocol-dispute.md`, "Levels"). The numbering is part
+///         of the ABI (uint8). Levels 5 (ELEMENT) and 6 (INSTRUCTION) of the protocol each open with a
+///         reveal round of their own roots, so each has two values here.
+/// @dev Transitions (R: reveal round, C then O; P: proof move by either party; L: the descent reached
+///      its leaf inside the operator's reveal):
+///      (open)        -> Steps
+///      Steps         -R-> Steps | L: -> StepStart, or resolved (h_0 mismatch, padding)
+///      StepStart     -P-> Nodes | (one node) L: -> NodeStart, or resolved (padding)
+///      Nodes         -R-> Nodes | L: -> NodeStart, or resolved (padding)
+///      NodeStart     -P-> OutputRoot
+///      OutputRoot    -R-> Element | (<= 8 elements) L: -> Intermediates, or resolved (padding)
+///      Element       -R-> Element | L: -> Intermediates, or resolved (padding lane)
+///      Intermediates -R-> Instruction | (<= 8 instructions) L: -> OneStep, or resolved (padding lane)
+///      Instruction   -R-> Instruction | L: -> OneStep, or resolved (padding lane)
+///      OneStep       -P-> resolved
+///      any level: claimTimeout once the clock of the party on turn is used up -> resolved.
+enum Level {
+    /// No game with this id.
+    None,
+    /// Descent over the state commitments h_0..h_S (roots: the two trace roots).
+    Steps,
+    /// Waiting for `startStep`: h_t and the graph's node count (proof move).
+    StepStart,
+    /// Descent over the node-output roots of step t (roots: h_{t+1} of each party).
+    Nodes,
+    /// Waiting for `startNode`: the differing node's descriptor (proof move).
+    NodeStart,
+    /// Reveal round of the node output's data roots.
+    OutputRoot,
+    /// Descent over the node output's leaves (8 float32 lanes each).
+    Element,
+    /// Reveal round of the differing element's intermediates (data root + last value).
+    Intermediates,
+    /// Descent over the intermediates' leaves.
+    Instruction,
+    /// Waiting for `oneStep`: the chain re-executes the first differing instruction (proof move).
+    OneStep
+}
+
+/// @notice A game's outcome. The numbering is part of the ABI (uint8).
+enum GameStatus {
+    /// No game with this id.
+    None,
+    /// Moves are being made.
+    Active,
+    /// Resolved: the challenger lost (its bond is slashed, the operator gets the winner's share).
+    OperatorWon,
+    /// Resolved: the operator lost (its task stake is slashed, the challenger gets the winner's share).
+    ChallengerWon
+}
+
+/// @notice Why a game was resolved. The numbering is part of the ABI (uint8).
+enum Resolution {
+    /// The chain executed the first differing instruction; the loser's claimed result was wrong.
+    OneStep,
+    /// The differing state was h_0 and the loser's h_0 is not the task's initial state root.
+    InitialState,
+    /// The loser committed a non-zero padding leaf or lane beyond a tree's real leaf count.
+    Padding,
+    /// The loser's chess clock ran out while it was on turn.
+    Timeout
+}
+
+/// @notice Everything the off-chain engine needs to know about one game, in one call
+///         (`DisputeGame.gameState`). Fields of levels not reached yet are zero.
+/// @param taskId The disputed task.
+/// @param operator The task's operator.
+/// @param challenger The challenger.
+/// @param status Active, or who won.
+/// @param resolution Why the game ended (meaningful only once resolved).
+/// @param level The current level (for a resolved game: the level it was resolved at).
+/// @param onTurn Whose clock runs: the party that must make the next reveal move (the challenger
+///        between rounds and at proof moves).
+/// @param challengerRevealed In a reveal round: the challenger has revealed and the operator is due.
+/// @param position The descent's current node index at `height` (at height 0: the leaf index).
+/// @param height The descent's height above the leaves.
+/// @param leafCount The current tree's real leaf count (padding lies beyond it).
+/// @param rootOperator The operator's node at (`height`, `position`).
+/// @param rootChallenger The challenger's node at (`height`, `position`).
+/// @param challengerLeft The challenger's revealed left child (while `challengerRevealed`; in the
+///        OutputRoot and Intermediates rounds: its revealed data root).
+/// @param challengerRight The challenger's revealed right child (while `challengerRevealed`).
+/// @param usedChallenger Seconds of the challenger's clock used by completed turns.
+/// @param usedOperator Seconds of the operator's clock used by completed turns.
+/// @param turnStartedAt When the current turn started.
+/// @param deadline Last second at which the party on turn may still move (claimTimeout works after).
+/// @param traceRootOperator The operator's trace root (the task's).
+/// @param traceRootChallenger The challenger's trace root.
+/// @param step t: the step whose post-state differs (h_t agreed, h_{t+1} not).
+/// @param stateRoot h_t (set by `startStep`).
+/// @param nextStateOperator h_{t+1} of the operator.
+/// @param nextStateChallenger h_{t+1} of the challenger.
+/// @param nodesRoot Merkle root of the step graph's node descriptors.
+/// @param numNodes Nodes per step.
+/// @param numSlots State tensors (slots) of the initial state h_0.
+/// @param node n: the first node whose output differs.
+/// @param outputOperator The operator's output tensor root of node n.
+/// @param outputChallenger The challenger's output tensor root of node n.
+/// @param descriptorHash keccak256 of node n's descriptor.
+/// @param shapeWord Node n's output shape word.
+/// @param numel Node n's output element count.
+/// @param element e: the first differing output element.
+/// @param valueOperator The operator's bits of element e.
+/// @param valueChallenger The challenger's bits of element e.
+/// @param programLength L: instructions of element e's program.
+/// @param intermediatesOperator The operator's data root of element e's intermediates.
+/// @param intermediatesChallenger The challenger's data root of element e's intermediates.
+/// @param instruction i: the first differing instruction.
+/// @param claimOperator The operator's bits of intermediate i.
+/// @param claimChallenger The challenger's bits of intermediate i.
+/// @param instructionLeaf The operator's intermediates leaf holding intermediate i.
+struct GameView {
+    uint256 taskId;
+    address operator;
+    address challenger;
+    GameStatus status;
+    Resolution resolution;
+    Level level;
+    Party onTurn;
+    bool challengerRevealed;
+    uint256 position;
+    uint256 height;
+    uint256 leafCount;
+    bytes32 rootOperator;
+    bytes32 rootChallenger;
+    bytes32 challengerLeft;
+    bytes32 challengerRight;
+    uint64 usedChallenger;
+    uint64 usedOperator;
+    uint64 turnStartedAt;
+    uint256 deadline;
+    bytes32 traceRootOperator;
+    bytes32 traceRootChallenger;
+    uint256 step;
+    bytes32 stateRoot;
+    bytes32 nextStateOperator;
+    bytes32 nextStateChallenger;
+    bytes32 nodesRoot;
+    uint256 numNodes;
+    uint256 numSlots;
+    uint256 node;
+    bytes32 outputOperator;
+    bytes32 outputChallenger;
+    bytes32 descriptorHash;
+    bytes32 shapeWord;
+    uint256 numel;
+    uint256 element;
+    uint32 valueOperator;
+    uint32 valueChallenger;
+    uint256 programLength;
+    bytes32 intermediatesOperator;
+    bytes32 intermediatesChallenger;
+    uint256 instruction;
+    uint32 claimOperator;
+    uint32 claimChallenger;
+    bytes32 instructionLeaf;
+}

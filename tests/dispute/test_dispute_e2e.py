@@ -1,0 +1,148 @@
+"""Whole disputes on a real anvil: RepOps recomputation on both sides, every move on-chain,
+the one step executed by the EVM's soft-float. The game must find the exact fault."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import Devnet
+from tribunal.chain.anvil import increase_time
+from tribunal.chain.contracts import TaskStatus
+from tribunal.chain.errors import ContractRevert
+from tribunal.dispute.claims import BitFlip, PartyClaims
+from tribunal.dispute.player import Player, play_out
+from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
+from tribunal.spec import CnnConfig, MlpConfig, Sgd, TaskSpec
+from tribunal.tasks import PreparedTask, prepare_task
+
+ETHER = 10**18
+MIN_STAKE = 2 * ETHER
+
+SPECS = {
+    "mlp": TaskSpec(model=MlpConfig(hidden=(16,)), dataset="digits", optimizer=Sgd(lr=0.1),
+                    batch_size=8, seed=3, steps=4, checkpoint_every=2),
+    "cnn": TaskSpec(model=CnnConfig(), dataset="digits", optimizer=Sgd(lr=0.05),
+                    batch_size=4, seed=5, steps=3, checkpoint_every=3),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SPECS))
+def prepared(request: pytest.FixtureRequest) -> PreparedTask:
+    return prepare_task(SPECS[request.param], spec_uri=f"test://{request.param}")
+
+
+@pytest.fixture(scope="module")
+def honest(prepared: PreparedTask) -> PartyClaims:
+    return PartyClaims(prepared)
+
+
+def random_fault(prepared: PreparedTask, seed: int) -> BitFlip:
+    rng = random.Random(seed)
+    step = rng.randrange(prepared.spec.steps)
+    node = rng.randrange(len(prepared.graph.nodes))
+    element = rng.randrange(prepared.graph.nodes[node].numel)
+    return BitFlip(step=step, node=node, element=element, bit=rng.choice([3, 12, 22, 27, 31]))
+
+
+@dataclass
+class Outcome:
+    view: GameView
+    players: list[Player]
+    task_id: int
+
+
+def run_dispute(devnet: Devnet, prepared: PreparedTask, operator: PartyClaims,
+                challenger: PartyClaims) -> Outcome:
+    market = devnet.market("submitter")
+    now = devnet.anvil.w3.eth.get_block("latest")["timestamp"]
+    params = prepared.task_params(min_stake=MIN_STAKE, deadline=now + 7200, challenge_window=600)
+    task_id, _ = market.post_task(params, reward=ETHER)
+    devnet.stake_manager("operator").stake(3 * ETHER)
+    devnet.market("operator").claim(task_id)
+    devnet.market("operator").submit_result(task_id, operator.trace_root, operator.model_hash)
+
+    game = devnet.game("challenger")
+    devnet.stake_manager("challenger").stake(game.challenger_bond())
+    game_id, _ = game.open(task_id, challenger.trace_root)
+    players = [
+        Player(game, game_id, Party.CHALLENGER, challenger),
+        Player(devnet.game("operator"), game_id, Party.OPERATOR, operator),
+    ]
+    return Outcome(play_out(players), players, task_id)
+
+
+def test_faulty_operator_is_pinpointed_and_slashed(devnet: Devnet, prepared: PreparedTask,
+                                                   honest: PartyClaims) -> None:
+    fault = random_fault(prepared, seed=len(prepared.graph.nodes))
+    cheater = PartyClaims(prepared, tamper=fault)
+    op_address = devnet.signers["operator"].address
+    ch_address = devnet.signers["challenger"].address
+    outcome = run_dispute(devnet, prepared, operator=cheater, challenger=honest)
+    view = outcome.view
+    print(f"fault {fault}; found step {view.step}, node {view.node} "
+          f"({prepared.graph.nodes[view.node].name}), element {view.element}, "
+          f"instruction {view.instruction} of {view.program_length}")
+    assert view.status is GameStatus.CHALLENGER_WON
+    assert view.resolution is Resolution.ONE_STEP
+    assert (view.step, view.node, view.element) == (fault.step, fault.node, fault.element)
+    assert view.instruction == view.program_length - 1
+    sm = devnet.stake_manager("other")
+    bps = devnet.deployment.params["slash_winner_bps"]
+    assert sm.info(op_address).bonded == 3 * ETHER - MIN_STAKE
+    assert sm.credit_of(ch_address) == MIN_STAKE * bps // 10_000
+    assert sm.info(ch_address).locked == 0
+    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.OPEN
+
+
+def test_lying_challenger_loses_its_bond(devnet: Devnet, prepared: PreparedTask,
+                                         honest: PartyClaims) -> None:
+    liar = PartyClaims(prepared, tamper=random_fault(prepared, seed=99))
+    bond = devnet.game("other").challenger_bond()
+    ch_address = devnet.signers["challenger"].address
+    outcome = run_dispute(devnet, prepared, operator=honest, challenger=liar)
+    assert outcome.view.status is GameStatus.OPERATOR_WON
+    assert outcome.view.resolution is Resolution.ONE_STEP
+    sm = devnet.stake_manager("other")
+    assert sm.info(ch_address).bonded == 0
+    bps = devnet.deployment.params["slash_winner_bps"]
+    assert sm.credit_of(devnet.signers["operator"].address) == bond * bps // 10_000
+    increase_time(devnet.anvil.w3, 601)
+    devnet.market("other").finalize(outcome.task_id)
+    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.FINALIZED
+
+
+@pytest.mark.parametrize("silent", [Party.CHALLENGER, Party.OPERATOR])
+def test_party_that_stops_moving_loses_on_its_clock(devnet: Devnet, prepared: PreparedTask,
+                                                    honest: PartyClaims, silent: Party) -> None:
+    if prepared.spec.model.kind != "mlp":
+        pytest.skip("timeouts do not depend on the model")
+    liar = PartyClaims(prepared, tamper=random_fault(prepared, seed=7))
+    market = devnet.market("submitter")
+    now = devnet.anvil.w3.eth.get_block("latest")["timestamp"]
+    task_id, _ = market.post_task(
+        prepared.task_params(min_stake=MIN_STAKE, deadline=now + 7200, challenge_window=600), ETHER)
+    devnet.stake_manager("operator").stake(3 * ETHER)
+    devnet.market("operator").claim(task_id)
+    devnet.market("operator").submit_result(task_id, honest.trace_root, honest.model_hash)
+    game = devnet.game("challenger")
+    devnet.stake_manager("challenger").stake(game.challenger_bond())
+    game_id, _ = game.open(task_id, liar.trace_root)
+    players = {Party.CHALLENGER: Player(game, game_id, Party.CHALLENGER, liar),
+               Party.OPERATOR: Player(devnet.game("operator"), game_id, Party.OPERATOR, honest)}
+    for _ in range(3):  # a few rounds, then one side goes silent
+        players[Party.CHALLENGER].act()
+        players[Party.OPERATOR].act()
+    while players[silent].view().on_turn is not silent:
+        players[Party.OPERATOR if silent is Party.CHALLENGER else Party.CHALLENGER].act()
+    with pytest.raises(ContractRevert) as early:
+        devnet.game("other").claim_timeout(game_id)
+    assert early.value.error_name == "ClockNotExpired"
+    increase_time(devnet.anvil.w3, game.max_clock() + 1)
+    devnet.game("other").claim_timeout(game_id)
+    view = players[silent].view()
+    assert view.resolution is Resolution.TIMEOUT
+    expected = GameStatus.OPERATOR_WON if silent is Party.CHALLENGER else GameStatus.CHALLENGER_WON
+    assert view.status is expected

@@ -1,0 +1,94 @@
+"""Play one side of a dispute game on-chain: read the state, send our move, repeat."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from tribunal.chain.client import Sent
+from tribunal.chain.contracts import DisputeGame
+from tribunal.chain.errors import ContractRevert
+from tribunal.dispute.claims import PartyClaims
+from tribunal.dispute.moves import Move, next_move
+from tribunal.dispute.revealed import RevealedNodes, collect
+from tribunal.dispute.state import GameView, Level, Party
+
+log = logging.getLogger(__name__)
+
+# A proof move either party may send: if the other party sent it first, ours reverts with one
+# of these, which only means the game moved on.
+RACE_ERRORS = {"WrongLevel", "GameNotActive", "NotYourTurn"}
+
+
+@dataclass
+class MoveRecord:
+    party: Party
+    function: str
+    level: str
+    gas_used: int
+    tx_hash: str
+
+
+class Player:
+    """One party of one game: ``me`` with its own ``claims``."""
+
+    def __init__(self, game: DisputeGame, game_id: int, me: Party, claims: PartyClaims) -> None:
+        self.game = game
+        self.game_id = game_id
+        self.me = me
+        self.claims = claims
+        self.moves: list[MoveRecord] = []
+
+    def view(self) -> GameView:
+        return GameView.from_tuple(self.game.state(self.game_id))
+
+    def operator_reveals(self, view: GameView) -> RevealedNodes:
+        """The operator's revealed children in this game, from the chain's events."""
+        if self.me is Party.OPERATOR:
+            return {}
+        logs = self.game.contract.events.ChildrenRevealed.get_logs(
+            from_block=0, argument_filters={"gameId": self.game_id, "party": view.operator})
+        return collect((Level(e["args"]["level"]), e["args"]["position"], e["args"]["height"],
+                        bytes(e["args"]["left"]), bytes(e["args"]["right"])) for e in logs)
+
+    def act(self) -> bool:
+        """Make our move if there is one; True if a transaction was sent."""
+        view = self.view()
+        needs_proofs = view.level in (Level.STEP_START, Level.INTERMEDIATES, Level.ONE_STEP)
+        revealed = self.operator_reveals(view) if needs_proofs else {}
+        move = next_move(view, self.me, self.claims, revealed)
+        if move is None:
+            return False
+        return self._send(view, move) is not None
+
+    def _send(self, view: GameView, move: Move) -> Sent | None:
+        try:
+            sent = self.game.send_move(self.game_id, move.function, move.args[1:])
+        except ContractRevert as exc:
+            if exc.error_name in RACE_ERRORS:
+                log.info("game %d: %s raced (%s)", self.game_id, move.function, exc.error_name)
+                return None
+            raise
+        self.moves.append(MoveRecord(self.me, move.function, view.level.name, sent.gas_used,
+                                     sent.tx_hash))
+        log.info("game %d: %s %s at %s (gas %d)", self.game_id, self.me.name.lower(),
+                 move.function, view.level.name, sent.gas_used)
+        return sent
+
+
+def play_out(players: list[Player], max_moves: int = 1000, poll_s: float = 0.0) -> GameView:
+    """Let the players take turns until the game is resolved (both in one process: tests, demos)."""
+    for _ in range(max_moves):
+        view = players[0].view()
+        if not view.active:
+            return view
+        moved = False
+        for player in players:
+            moved = player.act() or moved
+        if not moved:
+            if poll_s:
+                time.sleep(poll_s)
+            else:
+                raise RuntimeError(f"nobody can move at level {view.level.name}: {view}")
+    raise RuntimeError(f"game not resolved after {max_moves} rounds")

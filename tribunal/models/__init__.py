@@ -1,0 +1,72 @@
+"""Models as step graphs: MLP, a small CNN and a small decoder-only transformer.
+
+``state_layout`` lists the state slots (parameters, then optimizer state), ``step_graph``
+records one training step's nodes, and ``initial_state`` draws the initial values.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from tribunal.datasets import Dataset
+from tribunal.graph import PARAM_PREFIX, StepGraph
+from tribunal.models import cnn, mlp, transformer
+from tribunal.models.builder import GraphBuilder, SlotDef
+from tribunal.models.dims import ModelDims, model_dims
+from tribunal.models.init import initial_values
+from tribunal.models.layers import Grads, columns
+from tribunal.models.losses import loss_nodes
+from tribunal.models.optimizers import optimizer_slots, update_nodes
+from tribunal.repops import ops
+from tribunal.spec import TaskSpec
+
+_MODELS: dict[str, ModuleType] = {"mlp": mlp, "cnn": cnn, "transformer": transformer}
+
+__all__ = ["ModelDims", "SlotDef", "initial_state", "model_dims", "state_layout", "step_graph"]
+
+
+def state_layout(spec: TaskSpec, dataset: Dataset) -> list[SlotDef]:
+    """Parameters in model order, then the optimizer's state."""
+    params: list[SlotDef] = _MODELS[spec.model.kind].parameters(model_dims(spec, dataset))
+    return [*params, *optimizer_slots(spec.optimizer, params)]
+
+
+def step_graph(spec: TaskSpec, dataset: Dataset) -> StepGraph:
+    """Gather the batch, split features and targets, forward, loss, backward, update."""
+    dims = model_dims(spec, dataset)
+    model = _MODELS[spec.model.kind]
+    slots = state_layout(spec, dataset)
+    params = [slot for slot in slots if slot.name.startswith(PARAM_PREFIX)]
+    b = GraphBuilder(slots, tuple(dataset.rows.shape), spec.seed)
+    # Placeholder rows: StepGraph.op_for_step binds each step's rows; the descriptor holds
+    # (seed, numRows) instead.
+    batch = b.add(ops.batch_gather(range(spec.batch_size)), [b.dataset], "batch")
+    features = columns(b, batch, 0, dims.num_features, "batch.features", feature_shape(dims))
+    targets = columns(b, batch, dims.num_features, dims.num_targets, "batch.targets", target_shape(dims))
+    grads: Grads = {}
+    output, backward = model.forward(b, dims, grads, features)
+    loss, doutput = loss_nodes(b, dims, output, targets)
+    backward(doutput)
+    update_nodes(b, spec.optimizer, params, grads)
+    return b.finish(loss, output)
+
+
+def feature_shape(dims: ModelDims) -> tuple[int, ...]:
+    """A transformer reads token ids flat, ``(batch * context,)``; the others ``(batch, F)``."""
+    if dims.config.kind == "transformer":
+        return (dims.batch * dims.num_features,)
+    return (dims.batch, dims.num_features)
+
+
+def target_shape(dims: ModelDims) -> tuple[int, ...]:
+    """Cross-entropy reads class ids flat, ``(batch * targets,)``; MSE ``(batch, targets)``."""
+    if dims.loss == "cross_entropy":
+        return (dims.batch * dims.num_targets,)
+    return (dims.batch, dims.num_targets)
+
+
+def initial_state(spec: TaskSpec, dataset: Dataset) -> list[np.ndarray]:
+    """The state ``h_0`` commits to: one float32 array per slot, in slot order."""
+    return initial_values(state_layout(spec, dataset), spec.seed)

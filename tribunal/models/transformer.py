@@ -1,0 +1,155 @@
+"""A small decoder-only transformer: token and learned position embeddings, pre-norm blocks
+of causal self-attention and a ReLU MLP with residuals, a final layer norm and an LM head.
+
+Activations are ``(batch * context, d_model)``; attention works on ``(batch, heads, context,
+head_dim)``. Attention projections have no bias.
+"""
+
+from __future__ import annotations
+
+from math import sqrt
+
+from tribunal.graph import Ref
+from tribunal.models.builder import Constant, GraphBuilder, SlotDef, Uniform
+from tribunal.models.dims import LN_EPS, ModelDims
+from tribunal.models.layers import (
+    Backward,
+    Grads,
+    accumulate,
+    dense,
+    layer_norm,
+    matmul_weight,
+    relu,
+    reshape,
+    residual,
+    softmax,
+)
+from tribunal.repops import ops
+from tribunal.spec import TransformerConfig
+
+EMBEDDING_BOUND = 0.5
+
+
+def _config(dims: ModelDims) -> TransformerConfig:
+    assert isinstance(dims.config, TransformerConfig)
+    return dims.config
+
+
+def _norm(prefix: str, width: int) -> list[SlotDef]:
+    return [
+        SlotDef(f"{prefix}.gain", (width,), Constant(1.0)),
+        SlotDef(f"{prefix}.bias", (width,), Constant(0.0)),
+    ]
+
+
+def _dense(prefix: str, fan_in: int, fan_out: int) -> list[SlotDef]:
+    return [
+        SlotDef(f"{prefix}.weight", (fan_in, fan_out), Uniform(1 / sqrt(fan_in))),
+        SlotDef(f"{prefix}.bias", (fan_out,), Constant(0.0)),
+    ]
+
+
+def parameters(dims: ModelDims) -> list[SlotDef]:
+    config = _config(dims)
+    d = config.d_model
+    slots = [
+        SlotDef("param.tok_emb", (config.vocab, d), Uniform(EMBEDDING_BOUND)),
+        SlotDef("param.pos_emb", (config.context * d,), Uniform(EMBEDDING_BOUND)),
+    ]
+    for layer in range(config.layers):
+        prefix = f"param.l{layer}"
+        slots += _norm(f"{prefix}.ln1", d)
+        slots += [SlotDef(f"{prefix}.attn.w{name}", (d, d), Uniform(1 / sqrt(d))) for name in "qkvo"]
+        slots += _norm(f"{prefix}.ln2", d)
+        slots += _dense(f"{prefix}.mlp1", d, config.d_ff)
+        slots += _dense(f"{prefix}.mlp2", config.d_ff, d)
+    slots += _norm("param.lnf", d)
+    slots += _dense("param.head", d, config.vocab)
+    return slots
+
+
+def _attention(
+    b: GraphBuilder, config: TransformerConfig, batch: int, grads: Grads, x: Ref, prefix: str
+) -> tuple[Ref, Backward]:
+    heads, head_dim, t = config.heads, config.d_model // config.heads, config.context
+    split = ops.split_heads(batch, t, heads, head_dim)
+    merge = ops.transpose((batch, heads, t, head_dim), (0, 2, 1, 3), out_shape=(batch * t, config.d_model))
+    projections = {name: matmul_weight(b, grads, x, f"{prefix}.w{name}") for name in "qkv"}
+    q, k, v = (b.add(split, [projections[n][0]], f"{prefix}.{n}.split") for n in "qkv")
+    scores = b.add(ops.matmul_bt(), [q, k], f"{prefix}.scores")
+    scale = 1 / sqrt(head_dim)
+    scaled = b.add(ops.scale(scale), [scores], f"{prefix}.scaled")
+    masked = b.add(ops.causal_mask(), [scaled], f"{prefix}.masked")
+    probs, softmax_back = softmax(b, masked, f"{prefix}.softmax")
+    mixed = b.add(ops.matmul(), [probs, v], f"{prefix}.mix")
+    merged = b.add(merge, [mixed], f"{prefix}.merge")
+    out, out_back = matmul_weight(b, grads, merged, f"{prefix}.wo")
+
+    def backward(dy: Ref) -> Ref:
+        dmixed = b.add(split, [out_back(dy)], f"{prefix}.merge.grad")
+        dprobs = b.add(ops.matmul_bt(), [dmixed, v], f"{prefix}.mix.dprobs")
+        dv = b.add(ops.matmul_at(), [probs, dmixed], f"{prefix}.mix.dv")
+        # Masked positions have probability exactly 0, so their gradient is already ±0.
+        dscaled = softmax_back(dprobs)
+        dscores = b.add(ops.scale(scale), [dscaled], f"{prefix}.scaled.grad")
+        dq = b.add(ops.matmul(), [dscores, k], f"{prefix}.scores.dq")
+        dk = b.add(ops.matmul_at(), [dscores, q], f"{prefix}.scores.dk")
+        dx: Ref | None = None
+        for name, grad in (("q", dq), ("k", dk), ("v", dv)):
+            flat = b.add(merge, [grad], f"{prefix}.{name}.split.grad")
+            dpart = projections[name][1](flat)
+            dx = dpart if dx is None else b.add(ops.add(), [dx, dpart], f"{prefix}.dx.{name}")
+        assert dx is not None
+        return dx
+
+    return out, backward
+
+
+def _block(
+    b: GraphBuilder, config: TransformerConfig, batch: int, grads: Grads, x: Ref, prefix: str
+) -> tuple[Ref, Backward]:
+    normed, ln1_back = layer_norm(b, grads, x, f"{prefix}.ln1", LN_EPS)
+    attended, attn_back = _attention(b, config, batch, grads, normed, f"{prefix}.attn")
+    x1 = residual(b, x, attended, f"{prefix}.residual1")
+    normed2, ln2_back = layer_norm(b, grads, x1, f"{prefix}.ln2", LN_EPS)
+    hidden, mlp1_back = dense(b, grads, normed2, f"{prefix}.mlp1")
+    hidden, relu_back = relu(b, hidden, f"{prefix}.mlp.relu")
+    out, mlp2_back = dense(b, grads, hidden, f"{prefix}.mlp2")
+    x2 = residual(b, x1, out, f"{prefix}.residual2")
+
+    def backward(dy: Ref) -> Ref:
+        dmlp = ln2_back(mlp1_back(relu_back(mlp2_back(dy))))
+        dx1 = b.add(ops.add(), [dy, dmlp], f"{prefix}.residual2.grad")
+        dattn = ln1_back(attn_back(dx1))
+        return b.add(ops.add(), [dx1, dattn], f"{prefix}.residual1.grad")
+
+    return x2, backward
+
+
+def forward(b: GraphBuilder, dims: ModelDims, grads: Grads, ids: Ref) -> tuple[Ref, Backward]:
+    """Logits ``(batch * context, vocab)`` from token ids ``(batch * context,)``."""
+    config = _config(dims)
+    batch, t, d = dims.batch, config.context, config.d_model
+    tokens = b.add(ops.embedding(), [ids, b.state("param.tok_emb")], "tok_emb")
+    per_example = reshape(b, tokens, (batch, t * d), "tok_emb.flatten")
+    positioned = b.add(ops.bias_add(), [per_example, b.state("param.pos_emb")], "pos_emb")
+    x = reshape(b, positioned, (batch * t, d), "pos_emb.unflatten")
+    backwards: list[Backward] = []
+    for layer in range(config.layers):
+        x, back = _block(b, config, batch, grads, x, f"param.l{layer}")
+        backwards.append(back)
+    normed, lnf_back = layer_norm(b, grads, x, "param.lnf", LN_EPS)
+    logits, head_back = dense(b, grads, normed, "param.head")
+
+    def backward(dy: Ref) -> Ref:
+        dx = lnf_back(head_back(dy))
+        for back in reversed(backwards):
+            dx = back(dx)
+        dpos = reshape(b, dx, (batch, t * d), "pos_emb.grad.flatten")
+        accumulate(b, grads, "param.pos_emb", b.add(ops.reduce_sum(0, 1), [dpos], "pos_emb.grad"))
+        accumulate(
+            b, grads, "param.tok_emb", b.add(ops.embedding_grad(config.vocab), [ids, dx], "tok_emb.grad")
+        )
+        return dx
+
+    return logits, backward

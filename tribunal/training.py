@@ -1,0 +1,263 @@
+"""Training with RepOps: run a spec's step graph step after step and commit to every state.
+
+Step ``t`` reads the state committed in ``h_t``, runs the graph's nodes in order with the
+ops' torch implementations (on CUDA when present), and ``h_{t+1}`` is the Merkle root over
+the tensor roots of all its node outputs. The trace root is over ``h_0 .. h_S``; the model
+hash is the content hash of the final checkpoint (``tribunal.checkpoints``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from tribunal.checkpoints import Checkpoint, CheckpointStore
+from tribunal.commitments import state_commitment, tensor_root, trace_root
+from tribunal.datasets import Dataset, batch_row_indices, load_dataset
+from tribunal.device import pick_device
+from tribunal.graph import PARAM_PREFIX, RefKind, StepGraph, build_step_graph
+from tribunal.models import initial_state, model_dims, native, state_layout
+from tribunal.repops import execute
+from tribunal.spec import Adam, Momentum, OptimizerConfig, TaskSpec, spec_hash
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported after each step: ``step`` steps are done."""
+
+    step: int
+    loss: float
+    steps_per_second: float
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def run_step(
+    graph: StepGraph,
+    state: Sequence[torch.Tensor],
+    rows: torch.Tensor,
+    step: int,
+    tamper: Callable[[int, int, torch.Tensor], torch.Tensor] | None = None,
+) -> list[torch.Tensor]:
+    """Every node output of step ``step``, in node order (pure: no commitments, no I/O).
+
+    ``state`` holds the tensors of ``h_step`` in slot order; ``rows`` the dataset's
+    training rows on the same device. ``tamper(step, node, output)``, if given, may alter
+    each output as it is made (fault injection for the Byzantine tests and demos).
+    """
+    outputs: list[torch.Tensor] = []
+    for node in graph.nodes:
+        inputs = [
+            outputs[ref.index]
+            if ref.kind is RefKind.NODE
+            else state[ref.index]
+            if ref.kind is RefKind.STATE
+            else rows
+            for ref in node.inputs
+        ]
+        output = execute(graph.op_for_step(node, step), inputs)
+        outputs.append(output if tamper is None else tamper(step, node.index, output))
+    return outputs
+
+
+def next_state(graph: StepGraph, outputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """The state of ``h_{t+1}``: each slot's producer output."""
+    return [outputs[slot.producer] for slot in graph.slots]
+
+
+def output_roots(outputs: Sequence[torch.Tensor]) -> list[bytes]:
+    """Tensor root of each node output: the leaves of ``h_{t+1}``."""
+    return [tensor_root(t) for t in outputs]
+
+
+def initial_commitment(state: Sequence[torch.Tensor | np.ndarray]) -> bytes:
+    """``h_0``: Merkle root over the initial state's tensor roots, in slot order."""
+    return state_commitment([tensor_root(t) for t in state])
+
+
+@dataclass
+class TrainResult:
+    """A finished (or resumed and finished) run."""
+
+    spec_hash: bytes
+    graph: StepGraph
+    state_commitments: list[bytes]
+    """``h_0 .. h_S``."""
+    final_state: list[np.ndarray]
+    losses: dict[int, float]
+    """Loss of each step run in this call (a resumed run lacks the earlier ones)."""
+    checkpoints: dict[int, bytes] = field(default_factory=dict)
+    """Step -> checkpoint content hash, for the checkpoints written in this call."""
+    model_hash: bytes = b""
+    captured: list[np.ndarray] | None = None
+    """Every node output of ``capture_step``, when asked for."""
+
+    @property
+    def trace_root(self) -> bytes:
+        return trace_root(self.state_commitments)
+
+
+def train(
+    spec: TaskSpec,
+    *,
+    dataset: Dataset | None = None,
+    device: torch.device | None = None,
+    store: CheckpointStore | None = None,
+    resume: Checkpoint | None = None,
+    capture_step: int | None = None,
+    until: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrainResult:
+    """Train ``spec`` with RepOps from ``h_0`` (or from ``resume``) up to step ``until``
+    (default ``spec.steps``).
+
+    A checkpoint is made every ``spec.checkpoint_every`` steps and after step
+    ``spec.steps``; with a ``store`` each is saved there. The model hash is the content
+    hash of the last checkpoint made (the final one for a whole run).
+    """
+    dataset = dataset or load_dataset(spec.dataset)
+    device = device or pick_device()
+    end = spec.steps if until is None else until
+    if not 0 <= end <= spec.steps:
+        raise ValueError(f"until must be 0..{spec.steps}, got {until}")
+    graph = build_step_graph(spec, dataset)
+    digest = spec_hash(spec)
+    if resume is None:
+        start, arrays = 0, initial_state(spec, dataset)
+        commitments = [initial_commitment(arrays)]
+        leaves: list[bytes] = []
+    else:
+        resume.check_against(digest, graph)
+        start, arrays = resume.step, list(resume.state)
+        commitments, leaves = list(resume.state_commitments), list(resume.leaves)
+    if start > end:
+        raise ValueError(f"the checkpoint is at step {start}, past step {end}")
+    if capture_step is not None and not start <= capture_step < end:
+        raise ValueError(f"capture_step must be {start}..{end - 1}, got {capture_step}")
+    state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(device) for a in arrays]
+    rows = torch.from_numpy(np.array(dataset.rows)).to(device)
+    result = TrainResult(digest, graph, commitments, [], {})
+    began = time.perf_counter()
+    checkpoint: Checkpoint | None = None
+    for step in range(start, end):
+        outputs = run_step(graph, state, rows, step)
+        leaves = output_roots(outputs)
+        commitments.append(state_commitment(leaves))
+        state = next_state(graph, outputs)
+        loss = float(outputs[graph.loss])
+        result.losses[step] = loss
+        if step == capture_step:
+            result.captured = [t.cpu().numpy() for t in outputs]
+        done = step + 1
+        if done % spec.checkpoint_every == 0 or done == spec.steps:
+            checkpoint = Checkpoint.make(digest, graph, done, state, commitments, leaves)
+            result.checkpoints[done] = store.put(checkpoint) if store else checkpoint.content_hash
+        if progress is not None:
+            elapsed = time.perf_counter() - began
+            progress(Progress(done, loss, (done - start) / elapsed if elapsed > 0 else 0.0))
+    if checkpoint is None or checkpoint.step != end:
+        checkpoint = Checkpoint.make(digest, graph, end, state, commitments, leaves)
+    result.final_state = [t.cpu().numpy() for t in state]
+    result.model_hash = checkpoint.content_hash
+    return result
+
+
+def replay_step(
+    spec: TaskSpec,
+    checkpoint: Checkpoint | None,
+    step: int,
+    *,
+    dataset: Dataset | None = None,
+    device: torch.device | None = None,
+) -> list[np.ndarray]:
+    """Every node output of ``step``, replayed from ``checkpoint`` (or from ``h_0``)."""
+    result = train(spec, dataset=dataset, device=device, resume=checkpoint, capture_step=step, until=step + 1)
+    assert result.captured is not None
+    return result.captured
+
+
+@dataclass
+class NativeResult:
+    """A native-torch run: final parameters by slot name, and each step's loss."""
+
+    params: dict[str, np.ndarray]
+    losses: dict[int, float]
+
+
+def train_native(
+    spec: TaskSpec,
+    *,
+    dataset: Dataset | None = None,
+    device: torch.device | None = None,
+    until: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> NativeResult:
+    """The same task with library kernels, autograd and ``torch.optim`` (no RepOps).
+
+    Same initial state, batches and hyperparameters as :func:`train`; results agree with
+    it up to rounding, which is what the accuracy comparison and the benchmark measure.
+    """
+    dataset = dataset or load_dataset(spec.dataset)
+    device = device or pick_device()
+    dims = model_dims(spec, dataset)
+    layout = state_layout(spec, dataset)
+    params = {
+        slot.name: torch.tensor(value, device=device, requires_grad=True)
+        for slot, value in zip(layout, initial_state(spec, dataset), strict=True)
+        if slot.name.startswith(PARAM_PREFIX)
+    }
+    optimizer = native_optimizer(spec.optimizer, list(params.values()))
+    rows = torch.from_numpy(np.array(dataset.rows)).to(device)
+    losses: dict[int, float] = {}
+    began = time.perf_counter()
+    end = spec.steps if until is None else until
+    for step in range(end):
+        index = batch_row_indices(spec.seed, step, spec.batch_size, dataset.num_rows)
+        batch = rows[torch.tensor(index, device=device)]
+        output = native.forward(dims, params, batch[:, : dims.num_features])
+        loss = native.loss(dims, output, batch[:, dims.num_features :])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses[step] = float(loss.detach())
+        if progress is not None:
+            elapsed = time.perf_counter() - began
+            progress(Progress(step + 1, losses[step], (step + 1) / elapsed if elapsed else 0.0))
+    return NativeResult({n: p.detach().cpu().numpy() for n, p in params.items()}, losses)
+
+
+def native_optimizer(config: OptimizerConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+    """torch.optim's SGD / heavy-ball SGD / Adam with the spec's float32 hyperparameters."""
+    if isinstance(config, Momentum):
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
+    if isinstance(config, Adam):
+        return torch.optim.Adam(params, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps)
+    return torch.optim.SGD(params, lr=config.lr)
+
+
+def evaluate(
+    spec: TaskSpec, params: dict[str, np.ndarray], *, dataset: Dataset | None = None, test: bool = True
+) -> float:
+    """Accuracy (classes, tokens) or mean squared error (regression) of ``params`` on the
+    dataset's test rows (or training rows), computed with the native forward."""
+    dataset = dataset or load_dataset(spec.dataset)
+    dims = model_dims(spec, dataset)
+    rows = torch.from_numpy(np.array(dataset.test_rows if test else dataset.rows))
+    weights = {name: torch.from_numpy(np.array(value)) for name, value in params.items()}
+    with torch.no_grad():
+        output = native.forward(dims, weights, rows[:, : dims.num_features])
+        targets = rows[:, dims.num_features :]
+        if dims.loss == "mse":
+            return float(torch.mean((output - targets) ** 2))
+        predicted = output.argmax(dim=-1)
+        return float((predicted == targets.reshape(-1).long()).float().mean())
+
+
+def param_arrays(graph: StepGraph, state: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """The parameters of a state, by slot name."""
+    return {graph.slots[j].name: state[j] for j in graph.param_slots}
