@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup build test test-contracts test-python test-ape dev bench lint clean
+.PHONY: setup build test test-contracts test-python test-ape test-frontend dev bench lint clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
@@ -26,13 +26,17 @@ node_modules/.installed: package.json package-lock.json
 build: setup
 	cd contracts && forge build
 
-test: build test-contracts test-python test-ape
+test: build test-frontend test-contracts test-ape test-python
 
 test-contracts:
 	cd contracts && forge test
 
 test-python:
 	$(VENV)/bin/pytest -q
+
+test-frontend:
+	npm --prefix frontend ci --no-audit --no-fund
+	npm --prefix frontend test
 
 test-ape:
 	ape test tests/ape -q -o addopts=-ra
