@@ -4,7 +4,7 @@ A step reads the state committed in ``h_t`` (parameters and optimizer state, in 
 order), draws its batch from the dataset, and runs the nodes in order; their outputs
 commit to ``h_{t+1}``. Every step runs the same graph: the only per-step value, the
 batch's dataset rows, is derived from the step number by ``BATCH_GATHER`` (see
-``docs/protocol-graph.md``).
+``docs/protocol.md ("Step graph")``).
 
 An input reference is a ``uint256``: the top byte says where the tensor comes from,
 the rest says which one.

@@ -9,7 +9,7 @@ enum Party {
     Operator
 }
 
-/// @notice Where a dispute game stands (`docs/protocol-dispute.md`, "Levels"). The numbering is part
+/// @notice Where a dispute game stands (`docs/protocol.md, "The dispute game"`, "Levels"). The numbering is part
 ///         of the ABI (uint8). Levels 5 (ELEMENT) and 6 (INSTRUCTION) of the protocol each open with a
 ///         reveal round of their own roots, so each has two values here.
 /// @dev Transitions (R: reveal round, C then O; P: proof move by either party; L: the descent reached

@@ -145,7 +145,7 @@ library Errors {
     error NoOpenDispute(uint256 taskId);
 
     // ================================================================ DisputeGame
-    // Errors of `DisputeGame` (docs/protocol-dispute.md). Merkle-proof checks report the proof's
+    // Errors of `DisputeGame` (docs/protocol.md, "The dispute game"). Merkle-proof checks report the proof's
     // length next to the depth the tree's leaf count fixes, so a wrong length is told from a wrong
     // sibling.
 

@@ -115,7 +115,7 @@ def test_validate_rejects_a_wrong_declared_shape() -> None:
 
 
 # The graph root is protocol: a change to how a model, loss or optimizer is written as nodes
-# (or to an op's params) changes every task's graph root. Update docs/protocol-graph.md too.
+# (or to an op's params) changes every task's graph root. Update docs/protocol.md ("Step graph") too.
 PINNED_GRAPH_ROOTS = {
     "mlp": "e97eba87ad4a92792956152a1770274cca7cdae33726b85fa8a6fa84beb3f885",
     "transformer": "9465b202c14ef5e0f9796949d7cbfc6da55a6812d5dea5a3ec72caf4cb28fcb9",

@@ -1,7 +1,7 @@
 """A party's next move in a game, computed from the on-chain state and its own claims (pure).
 
 Each move is a contract function name and its arguments, exactly as `DisputeGame` takes them
-(`docs/protocol-dispute.md`). Reveal rounds are sent by the party on turn; proof moves by
+(`docs/protocol.md, "The dispute game"`). Reveal rounds are sent by the party on turn; proof moves by
 either party (their data is checked against agreed roots, so both compute the same).
 """
 

@@ -6,7 +6,7 @@ import {Merkle} from "./Merkle.sol";
 
 /// @title Descent
 /// @notice The binary leftmost-difference descent every level of the dispute walks
-///         (`docs/protocol-dispute.md`, "Binary descent"): both parties commit to a binary Merkle tree
+///         (`docs/protocol.md, "The dispute game"`, "Binary descent"): both parties commit to a binary Merkle tree
 ///         of a known leaf count; each round both reveal the two children of their current node; the
 ///         descent goes left if the left children differ, else right. Every subtree left of the path
 ///         has equal roots on both sides, so everything left of the final leaf is agreed without

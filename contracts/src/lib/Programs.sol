@@ -12,7 +12,7 @@ import {ProgramErrors} from "./ProgramErrors.sol";
 ///         `tribunal.repops.registry.program_length` / `instruction`, checked bit for bit against
 ///         it by `test/programs/Programs.t.sol` on the vectors of `tribunal/vectors/programs.json`
 ///         (`python -m tribunal.repops.program_vectors`). The dispute's ONE STEP uses it
-///         (`docs/protocol-dispute.md`).
+///         (`docs/protocol.md, "The dispute game"`).
 ///
 ///         Encodings: op kinds and opcodes are the numbers of the Python `OpKind` and `Opcode`
 ///         enums (`Float32.ADD` …); params are what `tribunal.graph.descriptor_params` commits
