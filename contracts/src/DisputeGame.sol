@@ -12,7 +12,7 @@ import {Descent} from "./lib/Descent.sol";
 import {Merkle} from "./lib/Merkle.sol";
 
 /// @title DisputeGame
-/// @notice One game per challenge of a submitted training result (`docs/protocol-dispute.md`, the
+/// @notice One game per challenge of a submitted training result (`docs/protocol.md, "The dispute game"`, the
 ///         binding interface). A challenger (C) posts its own trace root and a bond; C and the
 ///         task's operator (O) descend steps -> graph nodes -> output elements -> program
 ///         instructions by binary leftmost-difference descents, and the chain re-executes the one

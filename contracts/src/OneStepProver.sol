@@ -9,7 +9,7 @@ import {ProgramRegistry} from "./ProgramRegistry.sol";
 import {Programs} from "./lib/Programs.sol";
 
 /// @title OneStepProver
-/// @notice The dispute's level 7 (`docs/protocol-dispute.md`, ONE STEP): derives instruction i of
+/// @notice The dispute's level 7 (`docs/protocol.md, "The dispute game"`, ONE STEP): derives instruction i of
 ///         element e of node n from the node's descriptor and its input shapes (`Programs`, a port
 ///         of `tribunal.repops.registry.instruction`, deployed as `ProgramRegistry`), reads every operand from agreed data with
 ///         Merkle proofs (`Merkle`), and executes the float32 primitive (`Float32`). Stateless.

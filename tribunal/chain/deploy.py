@@ -51,7 +51,7 @@ class DeployParams:
 
 
 def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | None = None) -> Deployment:
-    """Deploy StakeManager, TaskMarket, OneStepProver and DisputeGame, wire them, return the record.
+    """Deploy StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame, wire them.
 
     Wiring order: StakeManager.setSlashers(market, game), then TaskMarket.setDisputeGame(game)
     (the market checks that the StakeManager already names the same game).
@@ -72,8 +72,12 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         params.missed_deadline_slash_bps, context="deploy TaskMarket",
     )
     market_address = market.receipt["contractAddress"]
+    registry_artifact = load_artifact("ProgramRegistry")
+    registry = client.deploy(registry_artifact.abi, registry_artifact.bytecode,
+                             context="deploy ProgramRegistry")
     prover_artifact = load_artifact("OneStepProver")
-    prover = client.deploy(prover_artifact.abi, prover_artifact.bytecode, context="deploy OneStepProver")
+    prover = client.deploy(prover_artifact.abi, prover_artifact.bytecode,
+                           registry.receipt["contractAddress"], context="deploy OneStepProver")
     prover_address = prover.receipt["contractAddress"]
     game_artifact = load_artifact("DisputeGame")
     game = client.deploy(

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {GameFixture} from "../utils/GameFixture.sol";
+import {ToyWorld} from "../utils/ToyWorld.sol";
+import {GameHandler} from "./GameHandler.sol";
+
+/// @notice Whatever the actors do (open, move, stall, claim timeouts, finalize, withdraw), every wei
+///         is accounted for, locks match the live commitments, and no game resolves while the mover's
+///         clock is live, takes a move after resolution, or lets a faulty side win on the merits.
+contract DisputeGameInvariantTest is GameFixture {
+    address internal constant BURN = address(0xdEaD);
+
+    GameHandler internal handler;
+
+    function setUp() public {
+        _deploy();
+        ToyWorld a = _world(3, 2, 5, 6);
+        ToyWorld b = _world(4, 3, 9, 10);
+        handler = new GameHandler(game, sm, market, a, b);
+        targetContract(address(handler));
+        bytes4[] memory selectors = new bytes4[](8);
+        selectors[0] = GameHandler.openDispute.selector;
+        selectors[1] = GameHandler.move.selector;
+        selectors[2] = GameHandler.move.selector; // moves twice as likely
+        selectors[3] = GameHandler.playOut.selector;
+        selectors[4] = GameHandler.stall.selector;
+        selectors[5] = GameHandler.claimTimeout.selector;
+        selectors[6] = GameHandler.finalize.selector;
+        selectors[7] = GameHandler.withdrawCredit.selector;
+        targetSelector(address(handler), selectors);
+    }
+
+    /// forge-config: default.invariant.runs = 24
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_allEthAccountedFor() public view {
+        assertEq(address(game).balance, 0, "the game holds no ETH");
+        assertEq(
+            address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits(), "stake manager ledger"
+        );
+        assertEq(address(market).balance, handler.liveEscrow(), "market escrow");
+        assertEq(
+            handler.ghostEthIn(),
+            address(sm).balance + address(market).balance + BURN.balance + handler.ghostEthOut(),
+            "ETH in = held + burned + paid out"
+        );
+        assertEq(sm.totalBurned(), BURN.balance, "burned");
+    }
+
+    /// forge-config: default.invariant.runs = 24
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_locksMatchLiveCommitments() public view {
+        for (uint256 i = 0; i < handler.actorCount(); i++) {
+            address a = handler.actors(i);
+            assertEq(sm.lockedBy(a, address(game)), handler.expectedBonds(a), "bonds of active games");
+            assertEq(sm.lockedBy(a, address(market)), handler.expectedMarketLocks(a), "task stakes");
+        }
+        assertTrue(handler.disputeCountsMatch(), "the market counts the active games");
+    }
+
+    /// forge-config: default.invariant.runs = 24
+    /// forge-config: default.invariant.depth = 64
+    /// forge-config: default.invariant.fail-on-revert = true
+    function invariant_gameRules() public view {
+        assertFalse(handler.ghostResolvedWhileLive(), "resolved while the mover's clock was live");
+        assertFalse(handler.ghostMovedAfterResolution(), "a move after resolution");
+        assertFalse(handler.ghostHonestLostOnMerits(), "the honest side lost on the merits");
+    }
+}
