@@ -1,0 +1,26 @@
+"""Merge one benchmark's figures into bench/results.json without touching other keys."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def merge(key: str, figures: dict[str, Any], path: Path = RESULTS) -> None:
+    """Replace `key` in the results file (locked against concurrent benchmarks)."""
+    with open(path, "a+") as lock:  # the file itself is the lock; it is replaced atomically below
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
+        data[key] = figures
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+
+def environment() -> dict[str, Any]:
+    return {"cpu_count": os.cpu_count(), "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
