@@ -14,8 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet --progress-bar off -e '.[dev]'
 	touch $@
 
+# `npm install`, not `npm ci`: the foundry packages list optional binaries for other platforms
+# that the lock file cannot hold, which `npm ci` refuses; versions are pinned exactly anyway.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	touch $@
 
 # py-solc-x (and so ape-solidity) find compilers as solc-v<version> in $SOLCX_BINARY_PATH
