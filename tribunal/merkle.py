@@ -54,6 +54,11 @@ def keccak256(data: bytes | bytearray | memoryview) -> bytes:
     return digest
 
 
+def keccak256_hasher() -> Any:
+    """An incremental keccak256 (``update(chunk)`` then ``digest()``) for data read in pieces."""
+    return _new_keccak(b"")
+
+
 def _zero_hashes(count: int) -> tuple[bytes, ...]:
     hashes = [ZERO_LEAF]
     for _ in range(count - 1):

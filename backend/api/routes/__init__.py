@@ -1,0 +1,1 @@
+"""One router per resource; each handler validates input, calls a service, shapes the output."""

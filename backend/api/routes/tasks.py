@@ -1,0 +1,125 @@
+"""/api/tasks: listing, detail, timeline, training progress."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from backend import metrics
+from backend.api.deps import MAX_ID, AddressQuery, Limit, Offset, SessionDep, StateDep, respond
+from backend.api.schemas import (
+    ErrorOut,
+    EventOut,
+    Page,
+    ProgressIn,
+    ProgressOut,
+    TaskDetail,
+    TaskOut,
+    TaskStatusName,
+)
+from backend.services import tasks as task_service
+from backend.services.errors import ServiceError
+from backend.services.progress import record_progress
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+TaskId = Annotated[int, Path(ge=0, le=MAX_ID, description="the task's id on the TaskMarket")]
+NOT_FOUND = {404: {"model": ErrorOut, "description": "no such task"}}
+
+
+@router.get("", response_model=Page[TaskOut], summary="List tasks")
+async def list_tasks(
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status_: Annotated[TaskStatusName | None, Query(alias="status")] = None,
+    submitter: AddressQuery = None,
+    operator: AddressQuery = None,
+    order: Literal["newest", "oldest"] = "newest",
+) -> Response:
+    """Tasks filtered by status, submitter and operator, newest first by default."""
+    filters = task_service.TaskFilters(status=status_, submitter=submitter, operator=operator)
+    rows, total = task_service.list_tasks(session, filters, limit, offset, newest_first=order == "newest")
+    return respond(
+        Page[TaskOut](
+            items=[TaskOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+    )
+
+
+@router.get("/{task_id}", response_model=TaskDetail, responses=NOT_FOUND, summary="One task")
+async def get_task(session: SessionDep, task_id: TaskId) -> Response:
+    """The task's state with its submissions, dispute games and latest training progress."""
+    return respond(TaskDetail.model_validate(task_service.detail(session, task_id)))
+
+
+@router.get(
+    "/{task_id}/timeline", response_model=Page[EventOut], responses=NOT_FOUND, summary="A task's timeline"
+)
+async def task_timeline(
+    session: SessionDep, task_id: TaskId, limit: Limit = 100, offset: Offset = 0
+) -> Response:
+    """Every chain event about the task (market and dispute games), oldest first."""
+    rows, total = task_service.timeline(session, task_id, limit, offset)
+    return respond(
+        Page[EventOut](
+            items=[EventOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+    )
+
+
+@router.get(
+    "/{task_id}/progress",
+    response_model=Page[ProgressOut],
+    responses=NOT_FOUND,
+    summary="A task's training progress",
+)
+async def task_progress(
+    session: SessionDep, task_id: TaskId, limit: Limit = 500, offset: Offset = 0
+) -> Response:
+    """Progress reports by step (step, loss, steps/s), as the operator signed them."""
+    rows, total = task_service.progress_history(session, task_id, limit, offset)
+    return respond(
+        Page[ProgressOut](
+            items=[ProgressOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+        )
+    )
+
+
+@router.post(
+    "/{task_id}/progress",
+    response_model=ProgressOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report training progress (operator only)",
+    responses={
+        400: {"model": ErrorOut, "description": "the body is not JSON"},
+        401: {"model": ErrorOut, "description": "bad or foreign signature, or stale timestamp"},
+        403: {"model": ErrorOut, "description": "the signer is not training this task"},
+        404: {"model": ErrorOut, "description": "no such task"},
+        409: {"model": ErrorOut, "description": "this step was already reported"},
+        503: {"model": ErrorOut, "description": "the indexer has not started"},
+    },
+)
+def post_progress(session: SessionDep, state: StateDep, task_id: TaskId, body: ProgressIn) -> ProgressOut:
+    """Store a progress report signed by the task's operator with `tribunal.progress.sign_progress`.
+
+    The signed message binds the chain id, the market address, the task, the step, the loss, the
+    speed and the time; the signer must be the task's current operator (Claimed or Submitted).
+    """
+    try:
+        row = record_progress(
+            session,
+            task_id,
+            body.operator,
+            body.step,
+            body.loss,
+            body.steps_per_s,
+            body.timestamp,
+            body.signature,
+            state.settings.progress_max_skew_s,
+        )
+    except ServiceError as exc:
+        metrics.PROGRESS_REPORTS.labels(outcome=type(exc).__name__).inc()
+        raise
+    metrics.PROGRESS_REPORTS.labels(outcome="stored").inc()
+    return ProgressOut.model_validate(row)

@@ -1,0 +1,274 @@
+"""Request and response models of the API (the OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+T = TypeVar("T")
+
+WeiStr = Annotated[
+    str,
+    BeforeValidator(lambda v: str(int(v)) if v is not None else v),
+    Field(description="an amount in wei, as a decimal string (it may exceed 2**53)", pattern=r"^[0-9]+$"),
+]
+AddressStr = Annotated[str, Field(description="lowercase 0x-hex address", pattern=r"^0x[0-9a-f]{40}$")]
+HashStr = Annotated[str, Field(description="0x-hex of 32 bytes", pattern=r"^0x[0-9a-f]{64}$")]
+
+TaskStatusName = Literal["OPEN", "CLAIMED", "SUBMITTED", "FINALIZED", "CANCELLED", "REFUNDED", "VOIDED"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Page(Model, Generic[T]):
+    items: list[T]
+    total: int = Field(description="items matching the filters")
+    limit: int
+    offset: int
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(description="what was wrong and how to fix it")
+
+
+class ProgressOut(Model):
+    task_id: int
+    operator: AddressStr
+    step: int
+    loss: float
+    steps_per_s: float
+    reported_at: int = Field(description="the operator's unix time (signed)")
+    received_at: float
+
+
+class ProgressIn(BaseModel):
+    """A training progress report, signed by the task's operator (see `tribunal.progress`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    operator: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="the task's operator")]
+    step: Annotated[int, Field(ge=0, le=2**53)]
+    loss: float
+    steps_per_s: Annotated[float, Field(ge=0)]
+    timestamp: Annotated[int, Field(ge=0, le=2**40, description="unix seconds when the report was made")]
+    signature: Annotated[
+        str, Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="EIP-191 signature of the report's message")
+    ]
+
+
+class SubmissionOut(Model):
+    task_id: int
+    attempt: int
+    operator: AddressStr
+    trace_root: HashStr
+    model_hash: HashStr
+    submitted_at: int
+    challenge_ends_at: int
+    outcome: Literal["pending", "finalized", "voided"]
+    block_number: int
+    tx_hash: HashStr
+
+
+class TaskOut(Model):
+    task_id: int
+    status: TaskStatusName
+    submitter: AddressStr
+    operator: AddressStr | None
+    reward: WeiStr
+    min_stake: WeiStr
+    spec_hash: HashStr
+    spec_uri: str
+    dataset_root: HashStr
+    init_state_root: HashStr
+    graph_root: HashStr
+    steps: int
+    checkpoint_every: int
+    deadline: int
+    challenge_window: int
+    trace_root: HashStr | None
+    model_hash: HashStr | None
+    challenge_ends_at: int | None
+    open_disputes: int
+    attempts: int = Field(description="times the task was claimed")
+    claimed_at: int | None
+    submitted_at: int | None
+    settled_at: int | None
+    posted_at: int
+    posted_block: int
+    posted_tx: HashStr
+    updated_block: int
+
+
+class DisputeSummary(Model):
+    game_id: int
+    task_id: int
+    operator: AddressStr
+    challenger: AddressStr
+    status: str
+    level: str
+    winner: AddressStr | None
+
+
+class TaskDetail(TaskOut):
+    submissions: list[SubmissionOut]
+    disputes: list[DisputeSummary]
+    latest_progress: ProgressOut | None
+
+
+class EventOut(Model):
+    block_number: int
+    log_index: int
+    tx_hash: HashStr
+    timestamp: int
+    contract: str
+    name: str
+    task_id: int | None
+    game_id: int | None
+    args: dict[str, Any] = Field(description="decoded arguments; uints wider than 53 bits as strings")
+
+
+class OperatorOut(Model):
+    address: AddressStr
+    bonded: WeiStr
+    locked: WeiStr
+    free: WeiStr
+    unbonding: WeiStr
+    unbonding_ready_at: int
+    credit: WeiStr
+    total_staked: WeiStr
+    total_withdrawn: WeiStr
+    earnings: WeiStr = Field(description="rewards of finalized tasks")
+    slash_winnings: WeiStr
+    slashed_total: WeiStr
+    slash_count: int
+    tasks_posted: int
+    tasks_claimed: int
+    tasks_completed: int
+    tasks_expired: int
+    tasks_voided: int
+    disputes_won: int
+    disputes_lost: int
+    wins: int = Field(description="tasks completed + disputes won")
+    losses: int = Field(description="tasks expired or voided + disputes lost")
+    first_seen_block: int
+    updated_block: int
+
+
+class SlashOut(Model):
+    tx_hash: HashStr
+    log_index: int
+    block_number: int
+    timestamp: int
+    account: AddressStr
+    slasher: str
+    winner: AddressStr | None
+    amount: WeiStr
+    to_winner: WeiStr
+    burned: WeiStr
+    reason: str | None
+    task_id: int | None
+    game_id: int | None
+
+
+class PayoutOut(Model):
+    tx_hash: HashStr
+    log_index: int
+    block_number: int
+    timestamp: int
+    kind: str
+    account: AddressStr
+    amount: WeiStr
+    task_id: int | None
+
+
+class OperatorDetail(OperatorOut):
+    tasks: list[TaskOut] = Field(description="the tasks it holds or held (newest first, at most 100)")
+    slashes: list[SlashOut]
+    payouts: list[PayoutOut]
+
+
+class MoveOut(Model):
+    tx_hash: HashStr
+    log_index: int
+    block_number: int
+    timestamp: int
+    name: str
+    party: str | None
+    level: str | None
+    args: dict[str, Any]
+
+
+class DescentProgress(Model):
+    level: str = Field(description="current level of the descent")
+    levels_done: list[str]
+    position: int | None
+    height: int | None = Field(description="levels left in the current tree (0 at a leaf)")
+    found_step: int | None
+    found_node: int | None
+    found_element: int | None
+    found_instruction: int | None
+    rounds: int
+
+
+class DisputeOut(DisputeSummary):
+    resolution: str | None
+    turn: str | None
+    opened_at: int
+    resolved_at: int | None
+    challenger_trace_root: HashStr | None
+    bond: WeiStr | None
+    descent: DescentProgress
+
+
+class DisputeDetail(DisputeOut):
+    moves: list[MoveOut]
+
+
+class StatsOut(Model):
+    block_number: int | None = Field(description="last indexed block")
+    tasks: int
+    tasks_by_status: dict[str, int]
+    operators: int = Field(description="accounts that claimed a task or hold stake")
+    disputes: int
+    disputes_open: int
+    events: int
+    progress_reports: int
+    artifacts: int
+    total_bonded: WeiStr | None = Field(description="from the latest aggregation (background job)")
+    total_locked: WeiStr | None
+    rewards_escrowed: WeiStr | None = Field(description="rewards of live tasks")
+    rewards_paid: WeiStr | None
+    slashed_total: WeiStr | None
+    burned_total: WeiStr | None
+    aggregated_at: float | None
+
+
+class IndexerOut(Model):
+    running: bool
+    chain_id: int | None
+    contracts: dict[str, str]
+    cursor_block: int | None
+    finalized_block: int | None
+    head: int | None
+    lag_blocks: int | None
+    range_size: int | None
+    reorgs: int
+    error: str | None
+
+
+class HealthOut(Model):
+    status: Literal["ok", "degraded"]
+    database: str
+    indexer: IndexerOut
+
+
+class ArtifactOut(Model):
+    hash: HashStr
+    size: int
+    kind: str
+    created_at: float
+    verified: bool | None = Field(description="the background re-hash matched (None: not run yet)")
+    verified_at: float | None

@@ -1,0 +1,30 @@
+"""What the API process holds: database, artifact store, jobs, live stream, maybe the indexer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.api.stream import EventHub
+from backend.artifacts.store import ArtifactStore
+from backend.indexer.indexer import IndexerStatus
+from backend.indexer.runner import IndexerThread
+from backend.jobs.celery_app import Jobs
+from backend.settings import BackendSettings
+
+
+@dataclass
+class AppState:
+    settings: BackendSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ArtifactStore
+    jobs: Jobs
+    hub: EventHub
+    indexer: IndexerThread | None = None
+
+    @property
+    def indexer_status(self) -> IndexerStatus | None:
+        return self.indexer.indexer.status if self.indexer is not None else None

@@ -1,0 +1,1 @@
+"""SQL storage: column types, models, engines and migrations."""

@@ -1,0 +1,1 @@
+"""Follows the deployment's contracts and folds their events into SQL tables, reorg-safe."""

@@ -1,0 +1,1 @@
+"""Background jobs on Celery (Redis broker), or in-process when no broker is configured."""

@@ -1,0 +1,1 @@
+"""The backend's logic, below the HTTP layer: queries, checks and writes over the models."""

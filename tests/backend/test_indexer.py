@@ -1,0 +1,227 @@
+"""The indexer against a real anvil: a whole market scenario folded into the tables, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select, update
+
+from backend.db.models import (
+    Account,
+    Dispute,
+    DisputeMove,
+    Event,
+    IndexerState,
+    Payout,
+    Slash,
+    Submission,
+    Task,
+)
+from backend.indexer import handlers  # noqa: F401
+from backend.indexer.events import _HANDLERS
+from tests.backend.conftest import (
+    ETHER,
+    dispute_scenario,
+    dump_chain_data,
+    game_contract,
+    index_fresh,
+    lifecycle,
+    make_indexer,
+    with_dispute_game,
+)
+from tests.conftest import Devnet
+
+
+def _chain_logs(devnet: Devnet, addresses: list[str]) -> int:
+    w3 = devnet.anvil.w3
+    logs = w3.eth.get_logs(
+        {
+            "fromBlock": devnet.deployment.block_number,
+            "toBlock": "latest",
+            "address": [w3.to_checksum_address(a) for a in addresses],
+        }
+    )
+    return len(logs)
+
+
+def test_market_lifecycle_is_folded_into_every_table(devnet: Devnet, db_url: str) -> None:
+    tasks = lifecycle(devnet)
+    indexer = make_indexer(db_url, devnet.deployment, devnet.anvil.rpc_url)
+    indexed = indexer.sync()
+    assert indexed == _chain_logs(devnet, [devnet.deployment.stake_manager, devnet.deployment.task_market])
+
+    market = devnet.market("other")
+    sm = devnet.stake_manager("other")
+    with indexer.engine.connect() as conn:
+        rows = {r.task_id: r for r in conn.execute(select(Task)).all()}
+        for task_id in tasks.values():
+            assert rows[task_id].status == market.task(task_id).status.name
+        assert rows[tasks["done"]].reward == 3 * ETHER
+        assert rows[tasks["done"]].trace_root is not None and rows[tasks["done"]].settled_at is not None
+        assert rows[tasks["late"]].operator == devnet.signers["operator"].address.lower()
+
+        accounts = {r.address: r for r in conn.execute(select(Account)).all()}
+        for who in ("operator", "submitter"):
+            address = devnet.signers[who].address
+            info = sm.info(address)
+            row = accounts[address.lower()]
+            assert (row.bonded, row.locked, row.unbonding, row.credit) == (
+                info.bonded,
+                info.locked,
+                info.unbonding,
+                info.credit,
+            ), who
+        operator = accounts[devnet.signers["operator"].address.lower()]
+        assert (operator.tasks_claimed, operator.tasks_completed, operator.tasks_expired) == (2, 1, 1)
+        assert operator.earnings == 3 * ETHER and operator.slash_count == 1
+
+        (submission,) = conn.execute(select(Submission)).all()
+        assert (submission.task_id, submission.attempt, submission.outcome) == (tasks["done"], 1, "finalized")
+
+        (slash,) = conn.execute(select(Slash)).all()
+        assert (slash.reason, slash.task_id, slash.slasher) == (
+            "missed_deadline",
+            tasks["late"],
+            "TaskMarket",
+        )
+        assert slash.amount == slash.to_winner + slash.burned == 2 * ETHER * 2_000 // 10_000
+
+        kinds = sorted(r.kind for r in conn.execute(select(Payout)).all())
+        assert kinds == ["credit_withdrawal", "refund", "refund", "reward", "stake_withdrawal"]
+
+        timeline = (
+            conn.execute(
+                select(Event.name)
+                .where(Event.task_id == tasks["done"])
+                .order_by(Event.block_number, Event.log_index)
+            )
+            .scalars()
+            .all()
+        )
+        assert timeline == ["TaskPosted", "TaskClaimed", "ResultSubmitted", "TaskFinalized"]
+        cursor = conn.execute(select(IndexerState)).one()
+        assert cursor.cursor_block == devnet.anvil.w3.eth.block_number
+
+
+def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: str) -> None:
+    deployment = with_dispute_game(devnet)
+    tasks = dispute_scenario(devnet, deployment)
+    indexer = make_indexer(db_url, deployment, devnet.anvil.rpc_url)
+    indexer.sync()
+    challenger = devnet.signers["challenger"].address.lower()
+    operator = devnet.signers["operator"].address.lower()
+    with indexer.engine.connect() as conn:
+        games = {g.game_id: g for g in conn.execute(select(Dispute)).all()}
+        first, second = games[1], games[2]
+        assert (first.status, first.resolution, first.winner, first.found_step) == (
+            "OPERATOR_WON",
+            "TIMEOUT",
+            operator,
+            0,
+        )
+        assert (first.rounds, first.level, first.position, first.height) == (1, "STEP_START", 1, 0)
+        assert (second.status, second.winner, second.rounds, second.level) == (
+            "CHALLENGER_WON",
+            challenger,
+            0,
+            "STEPS",
+        )
+        moves = conn.execute(
+            select(DisputeMove.name, DisputeMove.party)
+            .where(DisputeMove.game_id == 1)
+            .order_by(DisputeMove.block_number, DisputeMove.log_index)
+        ).all()
+        assert [m.name for m in moves] == [
+            "GameOpened",
+            "ClockStarted",
+            "DescentStarted",
+            "ChildrenRevealed",
+            "ClockStarted",
+            "ChildrenRevealed",
+            "Bisected",
+            "ClockStarted",
+            "StepFound",
+            "GameResolved",
+        ]
+        assert moves[3].party == "CHALLENGER" and moves[5].party == "OPERATOR"
+        slashes = {s.game_id: s for s in conn.execute(select(Slash)).all()}
+        bond = game_contract(devnet, deployment, "other")[1].functions.CHALLENGER_BOND().call()
+        assert (slashes[1].account, slashes[1].reason, slashes[1].amount) == (
+            challenger,
+            "dispute_lost",
+            bond,
+        )
+        assert (slashes[2].account, slashes[2].task_id, slashes[2].amount) == (
+            operator,
+            tasks["challenger_won"],
+            2 * ETHER,
+        )
+        statuses = dict(conn.execute(select(Task.task_id, Task.status)).all())
+        assert statuses == {tasks["operator_won"]: "SUBMITTED", tasks["challenger_won"]: "OPEN"}
+        accounts = {a.address: a for a in conn.execute(select(Account)).all()}
+        assert (accounts[operator].disputes_won, accounts[operator].disputes_lost) == (1, 1)
+        assert accounts[operator].tasks_voided == 1
+        sm = devnet.stake_manager("other")
+        for address in (operator, challenger):
+            info = sm.info(devnet.anvil.w3.to_checksum_address(address))
+            row = accounts[address]
+            assert (row.bonded, row.locked, row.credit) == (info.bonded, info.locked, info.credit)
+
+
+def test_events_already_stored_are_not_applied_twice(
+    devnet: Devnet, db_url: str, new_database: Callable[[str], str], db_kind: str
+) -> None:
+    lifecycle(devnet)
+    indexer = make_indexer(db_url, devnet.deployment, devnet.anvil.rpc_url)
+    indexer.sync()
+    before = dump_chain_data(indexer.engine)
+    # Pretend the cursor was lost: every event comes again and must be recognised by (tx hash, log index).
+    with indexer.engine.begin() as conn:
+        base = conn.execute(select(IndexerState.base_block)).scalar_one()
+        base_hash = devnet.anvil.w3.eth.get_block(base)["hash"].to_0x_hex()
+        conn.execute(update(IndexerState).values(cursor_block=base, cursor_hash=base_hash))
+    assert indexer.sync() == 0
+    assert dump_chain_data(indexer.engine) == before
+    assert before == dump_chain_data(
+        index_fresh(new_database, db_kind, devnet.deployment, devnet.anvil.rpc_url)
+    )
+
+
+def test_a_failure_inside_a_batch_leaves_nothing_half_written(
+    devnet: Devnet,
+    db_url: str,
+    new_database: Callable[[str], str],
+    db_kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lifecycle(devnet)
+    indexer = make_indexer(db_url, devnet.deployment, devnet.anvil.rpc_url, range_initial=5)
+    indexer.sync(until=devnet.deployment.block_number + 6)
+    calls = {"n": 0}
+    real = _HANDLERS[("StakeManager", "Credited")]
+
+    def crash_on_second(ev, ctx):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("power cut")
+        real(ev, ctx)
+
+    monkeypatch.setitem(_HANDLERS, ("StakeManager", "Credited"), crash_on_second)
+    with pytest.raises(RuntimeError, match="power cut"):
+        indexer.sync()
+    # Batches before the failing one are committed; of the failing one, nothing is.
+    cursor = indexer.cursor()
+    assert cursor is not None and cursor.block > devnet.deployment.block_number + 6
+    with indexer.engine.connect() as conn:
+        assert conn.execute(
+            select(Event.block_number).order_by(Event.block_number.desc())
+        ).scalars().first() <= (cursor.block)
+    assert dump_chain_data(indexer.engine) == dump_chain_data(
+        index_fresh(new_database, db_kind, devnet.deployment, devnet.anvil.rpc_url, until=cursor.block)
+    )
+    monkeypatch.setitem(_HANDLERS, ("StakeManager", "Credited"), real)
+    indexer.sync()
+    assert dump_chain_data(indexer.engine) == dump_chain_data(
+        index_fresh(new_database, db_kind, devnet.deployment, devnet.anvil.rpc_url)
+    )
