@@ -39,6 +39,9 @@ class BackendSettings(Settings):
     artifact_dir: Path = Field(default=DEVNET_DIR / "artifacts", description="local artifact store root")
     max_artifact_bytes: int = Field(default=2 * 1024**3, gt=0, description="largest accepted upload")
     frontend_dir: Path = Field(default=REPO_ROOT / "frontend" / "dist")
+    public_rpc_url: str | None = Field(
+        default=None, description="the RPC URL as browsers reach it (default: TRIBUNAL_RPC_URL)"
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import metrics
 from backend.api.cache import ResponseCache
-from backend.api.routes import artifacts, disputes, network, operators, ops, tasks
+from backend.api.routes import artifacts, disputes, network, operators, ops, specs, tasks
 from backend.api.state import AppState
 from backend.api.stream import EventHub
 from backend.artifacts.store import LocalDiskStore
@@ -126,6 +126,7 @@ def create_app(
             {"name": "disputes", "description": "dispute games and their descent"},
             {"name": "network", "description": "statistics, indexer status, events and the live stream"},
             {"name": "artifacts", "description": "content-addressed specs, datasets, checkpoints, models"},
+            {"name": "specs", "description": "task specs, datasets and chain configuration for posting"},
             {"name": "ops", "description": "health and metrics"},
         ],
     )
@@ -134,7 +135,8 @@ def create_app(
     app.add_middleware(ResponseCache, engine=engine)
     app.add_middleware(MetricsMiddleware, templates=templates)
     app.add_exception_handler(ServiceError, _service_error)
-    for router in (tasks.router, operators.router, disputes.router, network.router, artifacts.router):
+    for router in (tasks.router, operators.router, disputes.router, network.router, artifacts.router,
+                   specs.router):
         app.include_router(router, prefix="/api")
         templates.update({id(r): "/api" + r.path for r in router.routes if hasattr(r, "path")})
     app.include_router(ops.router)

@@ -1,0 +1,76 @@
+"""/api/specs, /api/datasets, /api/config: what the dashboard needs to post a task."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from backend.api.deps import SessionDep, StateDep
+from backend.api.schemas import ErrorOut
+from backend.services import artifacts as artifact_service
+from backend.services import specs as spec_service
+from backend.services.errors import PayloadTooLarge, Unavailable
+from tribunal.chain.client import connect
+from tribunal.chain.deployment import DeploymentError, load_deployment
+
+router = APIRouter(tags=["specs"])
+MAX_SPEC_BYTES = 64 * 1024
+
+
+@router.post(
+    "/specs",
+    status_code=201,
+    responses={422: {"model": ErrorOut, "description": "the spec is invalid (the reason is given)"},
+               413: {"model": ErrorOut, "description": "larger than 64 KiB"}},
+    summary="Validate a task spec, store it, and return the roots postTask needs",
+)
+async def post_spec(request: Request, response: Response, state: StateDep,
+                    session: SessionDep) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_SPEC_BYTES:
+        raise PayloadTooLarge(f"a spec is at most {MAX_SPEC_BYTES} bytes, got {len(body)}")
+    _, prepared = await asyncio.to_thread(spec_service.parse_and_prepare, body)
+    data = prepared.spec_bytes
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield data
+
+    stored = await state.store.put(chunks(), state.settings.max_artifact_bytes,
+                                   expected_hash="0x" + prepared.spec_hash.hex())
+    artifact_service.record(session, stored.hash, stored.size, "spec")
+    if not stored.created:
+        response.status_code = 200
+    spec_uri = str(request.base_url).rstrip("/") + f"/api/artifacts/{stored.hash}"
+    return spec_service.describe(prepared, spec_uri)
+
+
+@router.get("/datasets", summary="The datasets a task can train on")
+async def get_datasets() -> list[dict[str, Any]]:
+    return await asyncio.to_thread(spec_service.datasets)
+
+
+@router.get("/config", summary="The chain and contracts this backend follows")
+async def get_config(state: StateDep) -> dict[str, Any]:
+    settings = state.settings
+
+    def read() -> dict[str, Any]:
+        chain_id = connect(settings.rpc_url, timeout_s=5).eth.chain_id
+        deployment = load_deployment(settings.deployment, chain_id=chain_id)
+        return {
+            "chain_id": chain_id,
+            "rpc_url": settings.public_rpc_url or settings.rpc_url,
+            "contracts": {"task_market": deployment.task_market,
+                          "stake_manager": deployment.stake_manager,
+                          "dispute_game": deployment.dispute_game},
+            "params": {k: str(v) if k == "challenger_bond" else v
+                       for k, v in deployment.params.items()},
+            "explorer_url": None,
+        }
+
+    try:
+        return await asyncio.to_thread(read)
+    except (DeploymentError, OSError, ValueError) as exc:
+        raise Unavailable(f"chain configuration unavailable: {exc}") from exc
