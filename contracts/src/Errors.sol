@@ -105,7 +105,8 @@ library Errors {
     /// @notice Thrown when a task is posted without a spec URI.
     error EmptySpecURI();
 
-    /// @notice Thrown when the commitment `which` (spec, dataset, init state, graph, trace, model) is zero.
+    /// @notice Thrown when the commitment `which` (spec, dataset, init state, graph, trace, model,
+    ///         checkpoint manifest) is zero.
     error ZeroRoot(RootKind which);
 
     // ---------------------------------------------------------------- task life cycle

@@ -43,7 +43,8 @@ enum RootKind {
     InitState,
     Graph,
     Trace,
-    Model
+    Model,
+    Checkpoints
 }
 
 /// @notice What a submitter posts. Mirrors the task spec fields the chain needs.

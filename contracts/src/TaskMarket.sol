@@ -106,6 +106,15 @@ contract TaskMarket is Owned {
         uint256 indexed taskId, address indexed operator, bytes32 traceRoot, bytes32 modelHash, uint256 challengeEndsAt
     );
 
+    /// @notice The operator named the manifest of its published checkpoints (step -> content hash of
+    ///         each checkpoint in the artifact store), so that verifiers can re-execute any checkpoint
+    ///         interval without replaying from h_0. Nothing is stored: the event is the record, and the
+    ///         newest one from the task's current operator counts.
+    /// @param taskId The task.
+    /// @param operator The operator.
+    /// @param manifestHash keccak256 of the manifest's bytes (`tribunal/checkpoint_manifest.py`).
+    event CheckpointsPublished(uint256 indexed taskId, address indexed operator, bytes32 manifestHash);
+
     /// @notice The dispute game opened a dispute on a task's result.
     /// @param taskId The task.
     /// @param operator The operator whose result is disputed.
@@ -276,6 +285,21 @@ contract TaskMarket is Owned {
         t.traceRoot = traceRoot;
         t.modelHash = modelHash;
         emit ResultSubmitted(taskId, msg.sender, traceRoot, modelHash, block.timestamp + t.challengeWindow);
+    }
+
+    /// @notice Names the manifest of the checkpoints the operator published for a task it is training
+    ///         or has submitted. It changes no state; checkpoints are published so that verifiers can
+    ///         spot-check intervals, and a verifier that finds none recomputes the whole run instead.
+    /// @dev Gas: ~28k execution (forge 1.7.1, `test/TaskMarketCheckpoints.t.sol`), plus the 21k base.
+    /// @param taskId The task (must be Claimed or Submitted by the caller).
+    /// @param manifestHash keccak256 of the manifest in the artifact store (non-zero).
+    function publishCheckpoints(uint256 taskId, bytes32 manifestHash) external {
+        Task storage t = tasks[taskId];
+        TaskStatus status = t.status;
+        if (status != TaskStatus.Submitted) _requireStatus(taskId, status, TaskStatus.Claimed);
+        if (msg.sender != t.operator) revert Errors.NotOperator(msg.sender, t.operator);
+        if (manifestHash == bytes32(0)) revert Errors.ZeroRoot(RootKind.Checkpoints);
+        emit CheckpointsPublished(taskId, msg.sender, manifestHash);
     }
 
     // ---------------------------------------------------------------- anyone, after a timeout
