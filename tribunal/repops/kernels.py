@@ -3,127 +3,377 @@
 numba compiles without fast-math: LLVM then neither reassociates float adds nor
 contracts a multiply and an add into an FMA (tests/repops check the generated
 assembly for FMA instructions and every result bit against the interpreter).
-Parallelism is across output elements only; each element's reduction stays one
-sequential chain, so results do not depend on the number of threads.
+All arithmetic is on float32 scalars (constants are `np.float32`, never Python
+floats, which would promote to float64); float32 division and `np.sqrt` are
+correctly rounded, like the reference.
+
+Each kernel computes an op's whole program, epilogue included, and stores its
+output NaN-canonicalised (`v if v == v else CANONICAL_NAN_F32`): whether a
+result is NaN never depends on a NaN operand's payload, so canonicalising once
+at the end equals canonicalising every primitive.
+
+Every numba kernel runs on one thread (numba's parallel launch costs tens of
+microseconds, more than most ops of a training step take). Large matrix
+products run the C kernel (`cmatmul.c`, see `cext`) on several threads, split
+by output rows or batches: each element's reduction stays one sequential chain,
+so results do not depend on the number of threads.
+
+Kernels are compiled on first use and cached on disk (`cache=True`, in
+`__pycache__` beside this file, git-ignored).
 """
 
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import numpy as np
 import torch
+
+from tribunal.repops import cext
 
 try:
     import numba
 except ImportError:  # pragma: no cover - numba is a declared dependency
     numba = None
 
-ROW_BLOCK = 4
-ELEMENT_BLOCK = 512
-CANONICAL_NAN = 0x7FC00000
-COLUMN_CHUNK = 64
+
+def _allow_wide_vectors() -> None:
+    """Let LLVM vectorise with 512-bit registers on CPUs that have them.
+
+    LLVM's tuning for recent x86 CPUs prefers 256-bit vectors ("prefer-256-bit");
+    RepOps' kernels are long chains of vector arithmetic, and 512-bit vectors run
+    them about 1.5x faster there. Vector width never changes a result: every
+    element is computed by its own lanes, with the same operations in the same
+    order. Numba reads this once, when it first compiles in the process (cached
+    code is keyed by the features, so both settings can share a cache); set
+    `NUMBA_CPU_FEATURES` to choose yourself.
+    """
+    if numba is None or numba.config.CPU_FEATURES is not None:
+        return
+    try:
+        import llvmlite.binding as llvm
+
+        llvm.initialize_native_target()
+        features = llvm.get_host_cpu_features()
+    except (ImportError, RuntimeError):  # pragma: no cover - unknown host
+        return
+    if features.get("avx512f") and features.get("prefer-256-bit") is not True:
+        numba.config.CPU_FEATURES = features.flatten() + ",-prefer-256-bit"
+
+
+_allow_wide_vectors()
+
+CANONICAL_NAN_F32 = np.array([0x7FC00000], dtype=np.uint32).view(np.float32)[0]
+ZERO = np.float32(0.0)
+ONE = np.float32(1.0)
+NEG_INF = np.float32(-np.inf)
+POS_INF = np.float32(np.inf)
+OP_ADD, OP_MAX, OP_MIN = 1, 6, 7  # Opcode numbers (REDUCE's opcodes)
+
+PARALLEL_MATMUL_MIN_WORK = 1 << 25
+"""A product with at least this many multiply-adds (batch*M*N*K, about 1 ms on one
+core) is split across `torch.get_num_threads()` threads (by rows or batches: each
+element stays one chain). Below it, waking a helper thread cost more than it saved
+on the (busy, 2-core) machine this was tuned on: 256^3 went from 0.43 to 0.38 ms at
+best and was slower on average; 512^3 from 3.3 to 2.2 ms."""
 
 
 def cpu_kernels_available() -> bool:
     return numba is not None
 
 
-def matmul_blocked(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """out[bi] += a[bi] @ b[bi], k ascending per element (numba compiles this).
+def matmul_kernel(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """out[bi] = a[bi] @ b[bi] with `acc = acc + a[i,k]*b[k,j]`, k ascending, acc0 = +0.0.
 
-    a (batch, M, K), b (batch, K, N), out (batch, M, N) zero-filled, C-contiguous.
+    a (batch, M, K), b (batch, K, N), out (batch, M, N), C-contiguous; out is
+    overwritten. Blocks of 4 rows; each pass over a row reads 4 values of k, so
+    the accumulator is loaded and stored once per 4 sequential mul/add pairs (the
+    additions stay in k order: ((acc + p0) + p1) + p2 ...). Vectorised across j.
     """
     batch, m, depth = a.shape
     n = b.shape[2]
-    blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
-    for task in numba.prange(batch * blocks):
+    blocks = (m + 3) // 4
+    for task in range(batch * blocks):
         bi = task // blocks
-        i0 = (task % blocks) * ROW_BLOCK
-        i1 = min(i0 + ROW_BLOCK, m)
-        if i1 - i0 == ROW_BLOCK:
-            acc0 = out[bi, i0]
-            acc1 = out[bi, i0 + 1]
-            acc2 = out[bi, i0 + 2]
-            acc3 = out[bi, i0 + 3]
-            for k in range(depth):
+        i0 = (task % blocks) * 4
+        i1 = min(i0 + 4, m)
+        for i in range(i0, i1):
+            row = out[bi, i]
+            for j in range(n):
+                row[j] = ZERO
+        if i1 - i0 == 4:
+            o0 = out[bi, i0]
+            o1 = out[bi, i0 + 1]
+            o2 = out[bi, i0 + 2]
+            o3 = out[bi, i0 + 3]
+            k = 0
+            while k + 4 <= depth:
+                b0 = b[bi, k]
+                b1 = b[bi, k + 1]
+                b2 = b[bi, k + 2]
+                b3 = b[bi, k + 3]
+                a00 = a[bi, i0, k]
+                a01 = a[bi, i0, k + 1]
+                a02 = a[bi, i0, k + 2]
+                a03 = a[bi, i0, k + 3]
+                a10 = a[bi, i0 + 1, k]
+                a11 = a[bi, i0 + 1, k + 1]
+                a12 = a[bi, i0 + 1, k + 2]
+                a13 = a[bi, i0 + 1, k + 3]
+                a20 = a[bi, i0 + 2, k]
+                a21 = a[bi, i0 + 2, k + 1]
+                a22 = a[bi, i0 + 2, k + 2]
+                a23 = a[bi, i0 + 2, k + 3]
+                a30 = a[bi, i0 + 3, k]
+                a31 = a[bi, i0 + 3, k + 1]
+                a32 = a[bi, i0 + 3, k + 2]
+                a33 = a[bi, i0 + 3, k + 3]
+                for j in range(n):
+                    x0 = b0[j]
+                    x1 = b1[j]
+                    x2 = b2[j]
+                    x3 = b3[j]
+                    o0[j] = (((o0[j] + a00 * x0) + a01 * x1) + a02 * x2) + a03 * x3
+                    o1[j] = (((o1[j] + a10 * x0) + a11 * x1) + a12 * x2) + a13 * x3
+                    o2[j] = (((o2[j] + a20 * x0) + a21 * x1) + a22 * x2) + a23 * x3
+                    o3[j] = (((o3[j] + a30 * x0) + a31 * x1) + a32 * x2) + a33 * x3
+                k += 4
+            while k < depth:
+                bk = b[bi, k]
                 a0 = a[bi, i0, k]
                 a1 = a[bi, i0 + 1, k]
                 a2 = a[bi, i0 + 2, k]
                 a3 = a[bi, i0 + 3, k]
-                row = b[bi, k]
                 for j in range(n):
-                    bj = row[j]
-                    acc0[j] = acc0[j] + a0 * bj
-                    acc1[j] = acc1[j] + a1 * bj
-                    acc2[j] = acc2[j] + a2 * bj
-                    acc3[j] = acc3[j] + a3 * bj
+                    x = bk[j]
+                    o0[j] = o0[j] + a0 * x
+                    o1[j] = o1[j] + a1 * x
+                    o2[j] = o2[j] + a2 * x
+                    o3[j] = o3[j] + a3 * x
+                k += 1
         else:
             for i in range(i0, i1):
-                acc = out[bi, i]
-                for k in range(depth):
-                    aik = a[bi, i, k]
-                    row = b[bi, k]
+                o = out[bi, i]
+                k = 0
+                while k + 4 <= depth:
+                    b0 = b[bi, k]
+                    b1 = b[bi, k + 1]
+                    b2 = b[bi, k + 2]
+                    b3 = b[bi, k + 3]
+                    c0 = a[bi, i, k]
+                    c1 = a[bi, i, k + 1]
+                    c2 = a[bi, i, k + 2]
+                    c3 = a[bi, i, k + 3]
                     for j in range(n):
-                        acc[j] = acc[j] + aik * row[j]
+                        o[j] = (((o[j] + c0 * b0[j]) + c1 * b1[j]) + c2 * b2[j]) + c3 * b3[j]
+                    k += 4
+                while k < depth:
+                    bk = b[bi, k]
+                    c = a[bi, i, k]
+                    for j in range(n):
+                        o[j] = o[j] + c * bk[j]
+                    k += 1
+        for i in range(i0, i1):
+            row = out[bi, i]
+            for j in range(n):
+                v = row[j]
+                row[j] = v if v == v else CANONICAL_NAN_F32
 
 
-def reduce_axis(x: np.ndarray, out: np.ndarray, opcode: int) -> None:
-    """out[o, i] = op(...op(op(out[o, i], x[o, 0, i]), x[o, 1, i])..., x[o, n-1, i]).
+def reduce_kernel(x: np.ndarray, opcode: int, divisor: np.float32, out: np.ndarray) -> None:
+    """REDUCE: out[o, i] = op(...op(op(init, x[o, 0, i]), x[o, 1, i])..., x[o, n-1, i]),
+    then DIV(acc, divisor) when divisor != 0 (the mean).
 
-    x (outer, n, inner); out (outer, inner) holds the identity. opcode: 1 ADD,
-    6 MAX, 7 MIN (Opcode numbers), with MAX/MIN as the ordered selects of the spec.
+    x (outer, n, inner); out (outer, inner). opcode: 1 ADD (init +0.0), 6 MAX
+    (init -inf), 7 MIN (init +inf), with MAX/MIN as the ordered selects of the spec
+    (`acc if (acc > v or acc != acc) else v`). Each element's chain stays
+    sequential; independent chains run side by side: in vector lanes across
+    `inner`, or, when inner == 1, 8 rows at a time (interleaved scalar chains).
     """
     outer, n, inner = x.shape
-    for o in numba.prange(outer):
-        acc = out[o]
-        if inner == 1:
-            total = acc[0]
-            for k in range(n):
-                v = x[o, k, 0]
-                if opcode == 1:
-                    total = total + v
-                elif opcode == 6:
-                    total = total if (total > v or total != total) else v
-                else:
-                    total = total if (total < v or total != total) else v
-            acc[0] = total
-            continue
-        for k in range(n):
-            row = x[o, k]
-            if opcode == 1:
-                for i in range(inner):
-                    acc[i] = acc[i] + row[i]
-            elif opcode == 6:
-                for i in range(inner):
-                    a = acc[i]
-                    acc[i] = a if (a > row[i] or a != a) else row[i]
+    init = ZERO if opcode == OP_ADD else (NEG_INF if opcode == OP_MAX else POS_INF)
+    if inner == 1:
+        x2 = x.reshape(outer, n)
+        o = 0
+        while o + 8 <= outer:
+            s0 = init
+            s1 = init
+            s2 = init
+            s3 = init
+            s4 = init
+            s5 = init
+            s6 = init
+            s7 = init
+            if opcode == OP_ADD:
+                for k in range(n):
+                    v0 = x2[o + 0, k]
+                    v1 = x2[o + 1, k]
+                    v2 = x2[o + 2, k]
+                    v3 = x2[o + 3, k]
+                    v4 = x2[o + 4, k]
+                    v5 = x2[o + 5, k]
+                    v6 = x2[o + 6, k]
+                    v7 = x2[o + 7, k]
+                    s0 = s0 + v0
+                    s1 = s1 + v1
+                    s2 = s2 + v2
+                    s3 = s3 + v3
+                    s4 = s4 + v4
+                    s5 = s5 + v5
+                    s6 = s6 + v6
+                    s7 = s7 + v7
+            elif opcode == OP_MAX:
+                for k in range(n):
+                    v0 = x2[o + 0, k]
+                    v1 = x2[o + 1, k]
+                    v2 = x2[o + 2, k]
+                    v3 = x2[o + 3, k]
+                    v4 = x2[o + 4, k]
+                    v5 = x2[o + 5, k]
+                    v6 = x2[o + 6, k]
+                    v7 = x2[o + 7, k]
+                    s0 = s0 if (s0 > v0 or s0 != s0) else v0
+                    s1 = s1 if (s1 > v1 or s1 != s1) else v1
+                    s2 = s2 if (s2 > v2 or s2 != s2) else v2
+                    s3 = s3 if (s3 > v3 or s3 != s3) else v3
+                    s4 = s4 if (s4 > v4 or s4 != s4) else v4
+                    s5 = s5 if (s5 > v5 or s5 != s5) else v5
+                    s6 = s6 if (s6 > v6 or s6 != s6) else v6
+                    s7 = s7 if (s7 > v7 or s7 != s7) else v7
             else:
-                for i in range(inner):
-                    a = acc[i]
-                    acc[i] = a if (a < row[i] or a != a) else row[i]
+                for k in range(n):
+                    v0 = x2[o + 0, k]
+                    v1 = x2[o + 1, k]
+                    v2 = x2[o + 2, k]
+                    v3 = x2[o + 3, k]
+                    v4 = x2[o + 4, k]
+                    v5 = x2[o + 5, k]
+                    v6 = x2[o + 6, k]
+                    v7 = x2[o + 7, k]
+                    s0 = s0 if (s0 < v0 or s0 != s0) else v0
+                    s1 = s1 if (s1 < v1 or s1 != s1) else v1
+                    s2 = s2 if (s2 < v2 or s2 != s2) else v2
+                    s3 = s3 if (s3 < v3 or s3 != s3) else v3
+                    s4 = s4 if (s4 < v4 or s4 != s4) else v4
+                    s5 = s5 if (s5 < v5 or s5 != s5) else v5
+                    s6 = s6 if (s6 < v6 or s6 != s6) else v6
+                    s7 = s7 if (s7 < v7 or s7 != s7) else v7
+            out[o + 0, 0] = s0
+            out[o + 1, 0] = s1
+            out[o + 2, 0] = s2
+            out[o + 3, 0] = s3
+            out[o + 4, 0] = s4
+            out[o + 5, 0] = s5
+            out[o + 6, 0] = s6
+            out[o + 7, 0] = s7
+            o += 8
+        while o < outer:
+            s = init
+            if opcode == OP_ADD:
+                for k in range(n):
+                    s = s + x2[o, k]
+            elif opcode == OP_MAX:
+                for k in range(n):
+                    v = x2[o, k]
+                    s = s if (s > v or s != s) else v
+            else:
+                for k in range(n):
+                    v = x2[o, k]
+                    s = s if (s < v or s != s) else v
+            out[o, 0] = s
+            o += 1
+    else:
+        for o in range(outer):
+            acc = out[o]
+            for i in range(inner):
+                acc[i] = init
+            for k in range(n):
+                row = x[o, k]
+                if opcode == OP_ADD:
+                    for i in range(inner):
+                        acc[i] = acc[i] + row[i]
+                elif opcode == OP_MAX:
+                    for i in range(inner):
+                        s = acc[i]
+                        v = row[i]
+                        acc[i] = s if (s > v or s != s) else v
+                else:
+                    for i in range(inner):
+                        s = acc[i]
+                        v = row[i]
+                        acc[i] = s if (s < v or s != s) else v
+    for o in range(outer):
+        acc = out[o]
+        if divisor != ZERO:
+            for i in range(inner):
+                v = acc[i] / divisor
+                acc[i] = v if v == v else CANONICAL_NAN_F32
+        else:
+            for i in range(inner):
+                v = acc[i]
+                acc[i] = v if v == v else CANONICAL_NAN_F32
 
 
-def squared_error_sum(pred: np.ndarray, target: np.ndarray) -> np.float32:
-    """MSE_LOSS's loop: acc = acc + (p - t) * (p - t) in flat order."""
-    acc = np.float32(0.0)
+def mse_loss_kernel(pred: np.ndarray, target: np.ndarray, divisor: np.float32, out: np.ndarray) -> None:
+    """MSE_LOSS: acc = acc + (p - t) * (p - t) in flat order from +0.0; out[0] = DIV(acc, n)."""
+    acc = ZERO
     for k in range(pred.size):
         d = pred[k] - target[k]
         acc = acc + d * d
-    return acc
+    v = acc / divisor
+    out[0] = v if v == v else CANONICAL_NAN_F32
 
 
-def centered_square_sums(x: np.ndarray, mean: np.ndarray, out: np.ndarray) -> None:
-    """LN_RSTD's loop per row: acc = acc + (x - mean)^2 over the last axis."""
+def ln_rstd_kernel(x: np.ndarray, mean: np.ndarray, eps: np.float32, out: np.ndarray) -> None:
+    """LN_RSTD per row: acc = acc + (x - mean)^2 over the last axis from +0.0, then
+    v = DIV(acc, D), v = ADD(v, eps), r = SQRT(v), DIV(1.0, r). Four rows' chains
+    are interleaved (each stays sequential)."""
     rows, width = x.shape
-    for r in numba.prange(rows):
-        acc = np.float32(0.0)
-        m = mean[r]
-        for d in range(width):
-            c = x[r, d] - m
-            acc = acc + c * c
-        out[r] = acc
+    r0 = 0
+    while r0 < rows:
+        if r0 + 4 <= rows:
+            a0 = ZERO
+            a1 = ZERO
+            a2 = ZERO
+            a3 = ZERO
+            m0 = mean[r0]
+            m1 = mean[r0 + 1]
+            m2 = mean[r0 + 2]
+            m3 = mean[r0 + 3]
+            for d in range(width):
+                c0 = x[r0, d] - m0
+                c1 = x[r0 + 1, d] - m1
+                c2 = x[r0 + 2, d] - m2
+                c3 = x[r0 + 3, d] - m3
+                a0 = a0 + c0 * c0
+                a1 = a1 + c1 * c1
+                a2 = a2 + c2 * c2
+                a3 = a3 + c3 * c3
+            out[r0] = a0
+            out[r0 + 1] = a1
+            out[r0 + 2] = a2
+            out[r0 + 3] = a3
+            r0 += 4
+        else:
+            a = ZERO
+            m = mean[r0]
+            for d in range(width):
+                c = x[r0, d] - m
+                a = a + c * c
+            out[r0] = a
+            r0 += 1
+    count = np.float32(width)
+    for r in range(rows):
+        v = out[r] / count
+        v = v + eps
+        v = np.sqrt(v)
+        v = ONE / v
+        out[r] = v if v == v else CANONICAL_NAN_F32
 
 
-def layer_norm_grad_sums(
+def ln_grad_stats_kernel(
     dy: np.ndarray,
     x: np.ndarray,
     mean: np.ndarray,
@@ -132,302 +382,295 @@ def layer_norm_grad_sums(
     moment: int,
     out: np.ndarray,
 ) -> None:
-    """LN_GRAD_STATS's loop per row: sum of dy*gain (moment 0) or of
-    (dy*gain)*((x - mean)*rstd) (moment 1)."""
+    """LN_GRAD_STATS per row: acc of dy*gain (moment 0) or of (dy*gain)*((x - mean)*rstd)
+    (moment 1) over the last axis from +0.0, then DIV(acc, D). Four rows' chains are
+    interleaved (each stays sequential)."""
     rows, width = x.shape
-    for r in numba.prange(rows):
-        acc = np.float32(0.0)
-        if moment == 0:
-            for d in range(width):
-                acc = acc + dy[r, d] * gain[d]
+    r0 = 0
+    while r0 < rows:
+        if r0 + 4 <= rows:
+            a0 = ZERO
+            a1 = ZERO
+            a2 = ZERO
+            a3 = ZERO
+            if moment == 0:
+                for d in range(width):
+                    g = gain[d]
+                    a0 = a0 + dy[r0, d] * g
+                    a1 = a1 + dy[r0 + 1, d] * g
+                    a2 = a2 + dy[r0 + 2, d] * g
+                    a3 = a3 + dy[r0 + 3, d] * g
+            else:
+                m0 = mean[r0]
+                m1 = mean[r0 + 1]
+                m2 = mean[r0 + 2]
+                m3 = mean[r0 + 3]
+                s0 = rstd[r0]
+                s1 = rstd[r0 + 1]
+                s2 = rstd[r0 + 2]
+                s3 = rstd[r0 + 3]
+                for d in range(width):
+                    g = gain[d]
+                    a0 = a0 + (dy[r0, d] * g) * ((x[r0, d] - m0) * s0)
+                    a1 = a1 + (dy[r0 + 1, d] * g) * ((x[r0 + 1, d] - m1) * s1)
+                    a2 = a2 + (dy[r0 + 2, d] * g) * ((x[r0 + 2, d] - m2) * s2)
+                    a3 = a3 + (dy[r0 + 3, d] * g) * ((x[r0 + 3, d] - m3) * s3)
+            out[r0] = a0
+            out[r0 + 1] = a1
+            out[r0 + 2] = a2
+            out[r0 + 3] = a3
+            r0 += 4
         else:
-            m = mean[r]
-            s = rstd[r]
-            for d in range(width):
-                h = (x[r, d] - m) * s
-                g = dy[r, d] * gain[d]
-                acc = acc + g * h
-        out[r] = acc
+            a = ZERO
+            if moment == 0:
+                for d in range(width):
+                    a = a + dy[r0, d] * gain[d]
+            else:
+                m = mean[r0]
+                s = rstd[r0]
+                for d in range(width):
+                    a = a + (dy[r0, d] * gain[d]) * ((x[r0, d] - m) * s)
+            out[r0] = a
+            r0 += 1
+    count = np.float32(width)
+    for r in range(rows):
+        v = out[r] / count
+        out[r] = v if v == v else CANONICAL_NAN_F32
 
 
-def layer_norm_gain_sums(
+def ln_grad_gain_kernel(
     dy: np.ndarray, x: np.ndarray, mean: np.ndarray, rstd: np.ndarray, out: np.ndarray
 ) -> None:
-    """LN_GRAD_GAIN's loop per column: acc = acc + dy * ((x - mean) * rstd) over rows."""
+    """LN_GRAD_GAIN per column: acc = acc + dy * ((x - mean) * rstd) over rows from +0.0
+    (vectorised across columns, rows in order)."""
     rows, width = x.shape
-    chunks = (width + COLUMN_CHUNK - 1) // COLUMN_CHUNK
-    for chunk in numba.prange(chunks):
-        d0 = chunk * COLUMN_CHUNK
-        d1 = min(d0 + COLUMN_CHUNK, width)
-        for r in range(rows):
-            m = mean[r]
-            s = rstd[r]
-            for d in range(d0, d1):
-                out[d] = out[d] + dy[r, d] * ((x[r, d] - m) * s)
+    for d in range(width):
+        out[d] = ZERO
+    for r in range(rows):
+        m = mean[r]
+        s = rstd[r]
+        for d in range(width):
+            out[d] = out[d] + dy[r, d] * ((x[r, d] - m) * s)
+    for d in range(width):
+        v = out[d]
+        out[d] = v if v == v else CANONICAL_NAN_F32
 
 
-OPERAND_TMP = 0
-OPERAND_CONST = 1
-OPERAND_SLOT = 2
-OPERAND_COLUMN_INDEX = 3
-ROLE_FULL, ROLE_ROW, ROLE_COLUMN, ROLE_SCALAR = 0, 1, 2, 3
+def pick_kernel(x: np.ndarray, ids: np.ndarray, out: np.ndarray) -> None:
+    """PICK, the program itself: acc = +0.0; for c: acc = SELECT(EQ(id, c), x[c], acc)."""
+    rows, classes = x.shape
+    for r in range(rows):
+        idx = ids[r]
+        acc = ZERO
+        for c in range(classes):
+            if idx == np.float32(c):
+                acc = x[r, c]
+        out[r] = acc if acc == acc else CANONICAL_NAN_F32
 
 
-def elementwise_steps(
-    opcodes: np.ndarray,
-    operand_kinds: np.ndarray,
-    operand_values: np.ndarray,
-    consts: np.ndarray,
-    data: np.ndarray,
-    slot_offsets: np.ndarray,
-    slot_roles: np.ndarray,
-    width: int,
-    out: np.ndarray,
-) -> None:
-    """Evaluate a loop-free element program for every element, step by step over
-    blocks of elements (each step one primitive, exactly as the program says).
-
-    opcodes (L,); operand_kinds/values (L, 3): TMP (value = step), CONST (value =
-    index into consts), SLOT (value = input slot, read through its role: FULL e,
-    ROW e // width, COLUMN e % width, SCALAR 0, at slot_offsets[slot] in `data`),
-    COLUMN_INDEX (the float e % width). Writes NaNs as 0x7FC00000.
-    """
-    steps = opcodes.shape[0]
-    total = out.shape[0]
-    blocks = (total + ELEMENT_BLOCK - 1) // ELEMENT_BLOCK
-    out_bits = out.view(np.uint32)
-    for block in numba.prange(blocks):
-        e0 = block * ELEMENT_BLOCK
-        count = min(ELEMENT_BLOCK, total - e0)
-        temps = np.empty((steps, ELEMENT_BLOCK), dtype=np.float32)
-        buffers = np.empty((3, ELEMENT_BLOCK), dtype=np.float32)
-        for st in range(steps):
-            for j in range(3):
-                kind = operand_kinds[st, j]
-                value = operand_values[st, j]
-                buffer = buffers[j]
-                if kind == OPERAND_CONST:
-                    buffer[:count] = consts[value]
-                elif kind == OPERAND_SLOT:
-                    base = slot_offsets[value]
-                    role = slot_roles[value]
-                    if role == ROLE_FULL:
-                        buffer[:count] = data[base + e0 : base + e0 + count]
-                    elif role == ROLE_SCALAR:
-                        buffer[:count] = data[base]
-                    else:
-                        row, column = e0 // width, e0 % width
-                        for i in range(count):
-                            buffer[i] = data[base + (row if role == ROLE_ROW else column)]
-                            column += 1
-                            if column == width:
-                                column = 0
-                                row += 1
-                elif kind == OPERAND_COLUMN_INDEX:
-                    column = e0 % width
-                    for i in range(count):
-                        buffer[i] = np.float32(column)
-                        column = column + 1 if column + 1 < width else 0
-            a = temps[operand_values[st, 0]] if operand_kinds[st, 0] == OPERAND_TMP else buffers[0]
-            b = temps[operand_values[st, 1]] if operand_kinds[st, 1] == OPERAND_TMP else buffers[1]
-            c = temps[operand_values[st, 2]] if operand_kinds[st, 2] == OPERAND_TMP else buffers[2]
-            result = temps[st]
-            op = opcodes[st]
-            if op == 1:
-                for i in range(count):
-                    result[i] = a[i] + b[i]
-            elif op == 2:
-                for i in range(count):
-                    result[i] = a[i] - b[i]
-            elif op == 3:
-                for i in range(count):
-                    result[i] = a[i] * b[i]
-            elif op == 4:
-                for i in range(count):
-                    result[i] = a[i] / b[i]
-            elif op == 5:
-                for i in range(count):
-                    result[i] = np.sqrt(a[i])
-            elif op == 6:
-                for i in range(count):
-                    result[i] = a[i] if (a[i] > b[i] or a[i] != a[i]) else b[i]
-            elif op == 7:
-                for i in range(count):
-                    result[i] = a[i] if (a[i] < b[i] or a[i] != a[i]) else b[i]
-            elif op == 8:
-                for i in range(count):
-                    result[i] = b[i] if a[i] != 0 else c[i]
-            elif op == 9:
-                for i in range(count):
-                    result[i] = np.float32(1.0) if a[i] < b[i] else np.float32(0.0)
-            elif op == 10:
-                for i in range(count):
-                    result[i] = np.float32(1.0) if a[i] <= b[i] else np.float32(0.0)
-            elif op == 11:
-                for i in range(count):
-                    result[i] = np.float32(1.0) if a[i] == b[i] else np.float32(0.0)
-            elif op == 12:
-                for i in range(count):
-                    result[i] = -a[i]
-            elif op == 13:
-                for i in range(count):
-                    result[i] = abs(a[i])
-            else:
-                for i in range(count):
-                    result[i] = a[i]
-        last = temps[steps - 1]
-        for i in range(count):
-            value = last[i]
-            out[e0 + i] = value
-            if value != value:
-                out_bits[e0 + i] = CANONICAL_NAN
+def embedding_kernel(ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+    """EMBEDDING: out[n] = table[id] for an id equal to an integer in [0, V) (the one
+    row whose EQ is true in the select chain), else +0.0 (the chain's init)."""
+    vocab, width = table.shape
+    for n in range(ids.shape[0]):
+        value = ids[n]
+        row = -1
+        if value >= ZERO and value < np.float32(vocab) and np.floor(value) == value:
+            row = int(value)
+        if row < 0:
+            for d in range(width):
+                out[n, d] = ZERO
+        else:
+            for d in range(width):
+                v = table[row, d]
+                out[n, d] = v if v == v else CANONICAL_NAN_F32
 
 
-def gather_copy(x: np.ndarray, flat: np.ndarray, valid: np.ndarray, out: np.ndarray) -> None:
-    """out[e] = x[flat[e]] where valid[e], else +0.0 (COPY's one instruction)."""
-    for e in numba.prange(out.shape[0]):
-        out[e] = x[flat[e]] if valid[e] else np.float32(0.0)
+def embedding_grad_kernel(ids: np.ndarray, dout: np.ndarray, out: np.ndarray) -> None:
+    """EMBEDDING_GRAD: out[v] = sum over n in order of SELECT(EQ(ids[n], v), dout[n], +0.0)
+    from +0.0. A position whose id is not v adds +0.0, which leaves every value the
+    accumulator can hold unchanged (it starts at +0.0 and a round-to-nearest sum is
+    -0.0 only when both terms are), so only matching positions are added, in order.
+    out (V, D) is overwritten."""
+    vocab, width = out.shape
+    for v in range(vocab):
+        for d in range(width):
+            out[v, d] = ZERO
+    for n in range(ids.shape[0]):
+        value = ids[n]
+        if value >= ZERO and value < np.float32(vocab) and np.floor(value) == value:
+            row = int(value)
+            for d in range(width):
+                out[row, d] = out[row, d] + dout[n, d]
+    for v in range(vocab):
+        for d in range(width):
+            x = out[v, d]
+            out[v, d] = x if x == x else CANONICAL_NAN_F32
 
 
-def gather_add(x: np.ndarray, flat: np.ndarray, valid: np.ndarray, acc: np.ndarray) -> None:
-    """acc[e] = acc[e] + (x[flat[e]] or +0.0) (one GATHER_SUM iteration)."""
-    for e in numba.prange(acc.shape[0]):
-        acc[e] = acc[e] + (x[flat[e]] if valid[e] else np.float32(0.0))
+def causal_mask_kernel(x: np.ndarray, fill: np.float32, out: np.ndarray) -> None:
+    """CAUSAL_MASK on x (B, T, T): COPY(x) where col <= row, else COPY(fill)."""
+    batch, t, _ = x.shape
+    f = fill if fill == fill else CANONICAL_NAN_F32
+    for bi in range(batch):
+        for r in range(t):
+            for c in range(t):
+                if c <= r:
+                    v = x[bi, r, c]
+                    out[bi, r, c] = v if v == v else CANONICAL_NAN_F32
+                else:
+                    out[bi, r, c] = f
 
 
-def compile_kernel(function, *, cache: bool = True):  # type: ignore[no-untyped-def]
-    """The njit-compiled kernel, never with fast-math (no FMA contraction, no reordering)."""
-    assert numba is not None
-    parallel = function is not squared_error_sum  # one sequential chain: nothing to split
-    return numba.njit(parallel=parallel, cache=cache, fastmath=False, nogil=True, error_model="numpy")(
-        function
-    )
+def batch_gather_kernel(dataset: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """BATCH_GATHER: out[r] = COPY(dataset[rows[r]]) (dataset (num_rows, L))."""
+    width = dataset.shape[1]
+    for r in range(rows.shape[0]):
+        src = rows[r]
+        for i in range(width):
+            v = dataset[src, i]
+            out[r, i] = v if v == v else CANONICAL_NAN_F32
+
+
+def canonical_copy_kernel(x: np.ndarray, out: np.ndarray) -> None:
+    """COPY of every element in place (the identity address map, e.g. a reshape)."""
+    for e in range(out.shape[0]):
+        v = x[e]
+        out[e] = v if v == v else CANONICAL_NAN_F32
+
+
+def gather_copy_kernel(x: np.ndarray, addresses: np.ndarray, out: np.ndarray) -> None:
+    """COPY through precomputed addresses: out[e] = COPY(x[addresses[e]]), or of +0.0
+    where the address is -1 (padding)."""
+    for e in range(out.shape[0]):
+        i = addresses[e]
+        v = x[i] if i >= 0 else ZERO
+        out[e] = v if v == v else CANONICAL_NAN_F32
+
+
+def gather_sum_kernel(x: np.ndarray, addresses: np.ndarray, out: np.ndarray) -> None:
+    """GATHER_SUM: out[e] = +0.0, then out[e] = ADD(out[e], x[addresses[k, e]] or +0.0)
+    for k in order (addresses (trips, count), -1 = padding)."""
+    trips, count = addresses.shape
+    for e in range(count):
+        out[e] = ZERO
+    for k in range(trips):
+        row = addresses[k]
+        for e in range(count):
+            i = row[e]
+            out[e] = out[e] + (x[i] if i >= 0 else ZERO)
+    for e in range(count):
+        v = out[e]
+        out[e] = v if v == v else CANONICAL_NAN_F32
 
 
 KERNELS = (
-    matmul_blocked,
-    reduce_axis,
-    squared_error_sum,
-    centered_square_sums,
-    layer_norm_grad_sums,
-    layer_norm_gain_sums,
-    elementwise_steps,
-    gather_copy,
-    gather_add,
+    matmul_kernel,
+    reduce_kernel,
+    mse_loss_kernel,
+    ln_rstd_kernel,
+    ln_grad_stats_kernel,
+    ln_grad_gain_kernel,
+    pick_kernel,
+    embedding_kernel,
+    embedding_grad_kernel,
+    causal_mask_kernel,
+    batch_gather_kernel,
+    canonical_copy_kernel,
+    gather_copy_kernel,
+    gather_sum_kernel,
 )
 
 
+def compile_kernel(function, *, cache: bool = True):  # type: ignore[no-untyped-def]
+    """The njit-compiled kernel, never with fast-math (no FMA contraction, no reordering).
+
+    Never `parallel=True`: numba's thread launch costs more than most ops take."""
+    assert numba is not None
+    return numba.njit(cache=cache, fastmath=False, nogil=True, error_model="numpy")(function)
+
+
 @cache
-def compiled(function):  # type: ignore[no-untyped-def]
+def serial(function):  # type: ignore[no-untyped-def]
     """The cached compiled version of one of `KERNELS`."""
     return compile_kernel(function)
 
 
-def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.contiguous().numpy()
+def matmul_plan(
+    a_shape: tuple[int, ...],
+    b_shape: tuple[int, ...],
+    transpose_a: bool,
+    transpose_b: bool,
+    backend: str = "auto",
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function (a, b) -> (A or A^T) @ (B or B^T) over equal leading batch dims,
+    k-sequential per element, NaN-canonicalised (a, b: C-contiguous float32 of these
+    shapes). backend "auto" runs the C kernel (`cmatmul.c`) when it builds, else
+    `matmul_kernel` (numba); "c" or "numba" asks for one (both give the same bits)."""
+    batch_shape = a_shape[:-2]
+    batch = math.prod(batch_shape)
+    m, depth = (a_shape[-1], a_shape[-2]) if transpose_a else (a_shape[-2], a_shape[-1])
+    n = b_shape[-2] if transpose_b else b_shape[-1]
+    out_shape = (*batch_shape, m, n)
+    work = batch * m * n * depth
+    ext = cext.load() if backend in ("auto", "c") else None
+    if backend == "c" and ext is None:
+        raise RuntimeError("the C matmul kernel is not available here")
+    if ext is None:
+
+        def run_numba(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            a3 = a.reshape(batch, *a_shape[-2:])
+            b3 = b.reshape(batch, *b_shape[-2:])
+            if transpose_a:
+                a3 = np.ascontiguousarray(np.swapaxes(a3, 1, 2))
+            if transpose_b:
+                b3 = np.ascontiguousarray(np.swapaxes(b3, 1, 2))
+            out = np.empty((batch, m, n), dtype=np.float32)
+            serial(matmul_kernel)(a3, b3, out)
+            return out.reshape(out_shape)
+
+        return run_numba
+
+    # Element strides of A(i, k) and B(k, j) in the stored (untransposed) arrays.
+    a_rs, a_cs = (1, m) if transpose_a else (depth, 1)
+    b_rs, b_cs = (1, depth) if transpose_b else (n, 1)
+    sizes = (m, depth, n, m * depth, a_rs, a_cs, depth * n, b_rs, b_cs)
+    call = ext.matmul
+
+    def run_c(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.empty(out_shape, dtype=np.float32)
+        threads = torch.get_num_threads() if work >= PARALLEL_MATMUL_MIN_WORK else 1
+        if threads > 1:
+            _split(call, a, b, out, sizes, batch, m, threads)
+        else:
+            call(a, b, out, *sizes, 0, batch, 0, m)
+        return out
+
+    return run_c
 
 
-def reduce_cpu(x: torch.Tensor, outer: int, n: int, inner: int, opcode: int, init: float) -> torch.Tensor:
-    out = np.full((outer, inner), init, dtype=np.float32)
-    compiled(reduce_axis)(_numpy(x).reshape(outer, n, inner), out, opcode)
-    return torch.from_numpy(out)
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
-def squared_error_sum_cpu(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    total = compiled(squared_error_sum)(_numpy(pred).reshape(-1), _numpy(target).reshape(-1))
-    return torch.tensor(np.float32(total), dtype=torch.float32)
+def _pool() -> ThreadPoolExecutor:
+    """The helper threads of this process (a forked child makes its own)."""
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1))
+    return _POOL[pid]
 
 
-def centered_square_sums_cpu(x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    width = x.shape[-1]
-    x2 = _numpy(x).reshape(-1, width)
-    out = np.empty(x2.shape[0], dtype=np.float32)
-    compiled(centered_square_sums)(x2, _numpy(mean).reshape(-1), out)
-    return torch.from_numpy(out).reshape(mean.shape)
-
-
-def layer_norm_grad_sums_cpu(
-    dy: torch.Tensor,
-    x: torch.Tensor,
-    mean: torch.Tensor,
-    rstd: torch.Tensor,
-    gain: torch.Tensor,
-    moment: int,
-) -> torch.Tensor:
-    width = x.shape[-1]
-    x2 = _numpy(x).reshape(-1, width)
-    out = np.empty(x2.shape[0], dtype=np.float32)
-    compiled(layer_norm_grad_sums)(
-        _numpy(dy).reshape(-1, width),
-        x2,
-        _numpy(mean).reshape(-1),
-        _numpy(rstd).reshape(-1),
-        _numpy(gain),
-        moment,
-        out,
-    )
-    return torch.from_numpy(out).reshape(mean.shape)
-
-
-def layer_norm_gain_sums_cpu(
-    dy: torch.Tensor, x: torch.Tensor, mean: torch.Tensor, rstd: torch.Tensor
-) -> torch.Tensor:
-    width = x.shape[-1]
-    out = np.zeros(width, dtype=np.float32)
-    compiled(layer_norm_gain_sums)(
-        _numpy(dy).reshape(-1, width),
-        _numpy(x).reshape(-1, width),
-        _numpy(mean).reshape(-1),
-        _numpy(rstd).reshape(-1),
-        out,
-    )
-    return torch.from_numpy(out)
-
-
-def matmul_cpu(a: torch.Tensor, b: torch.Tensor, *, transpose_a: bool, transpose_b: bool) -> torch.Tensor:
-    """(A or A^T) @ (B or B^T) over equal leading batch dims, k-sequential per element.
-
-    Not NaN-canonicalised (the caller does it once).
-    """
-    a = a.transpose(-1, -2) if transpose_a else a
-    b = b.transpose(-1, -2) if transpose_b else b
-    batch_shape = a.shape[:-2]
-    m, depth = a.shape[-2], a.shape[-1]
-    n = b.shape[-1]
-    a3 = a.reshape(-1, m, depth).contiguous().numpy()
-    b3 = b.reshape(-1, depth, n).contiguous().numpy()
-    out = np.zeros((a3.shape[0], m, n), dtype=np.float32)
-    compiled(matmul_blocked)(a3, b3, out)
-    return torch.from_numpy(out).reshape(*batch_shape, m, n)
-
-
-def elementwise_cpu(
-    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    inputs: list[torch.Tensor],
-    width: int,
-    count: int,
-) -> torch.Tensor:
-    """Run `elementwise_steps` with tables (opcodes, kinds, values, consts, roles)."""
-    opcodes, kinds, values, consts, roles = tables
-    arrays = [_numpy(t).reshape(-1) for t in inputs]
-    offsets = np.cumsum([0] + [a.size for a in arrays[:-1]]).astype(np.int64)
-    data = np.concatenate(arrays) if arrays else np.zeros(0, np.float32)
-    out = np.empty(count, dtype=np.float32)
-    compiled(elementwise_steps)(opcodes, kinds, values, consts, data, offsets, roles, width, out)
-    return torch.from_numpy(out)
-
-
-def affine_gather_cpu(
-    x: torch.Tensor, addresses: list[tuple[np.ndarray, np.ndarray]], accumulate: bool
-) -> torch.Tensor:
-    """COPY (one address set) or GATHER_SUM (one per k, summed in order from +0.0)."""
-    flat_x = _numpy(x).reshape(-1)
-    count = addresses[0][0].shape[0]
-    if not accumulate:
-        out = np.empty(count, dtype=np.float32)
-        compiled(gather_copy)(flat_x, *addresses[0], out)
-        return torch.from_numpy(out)
-    acc = np.zeros(count, dtype=np.float32)
-    for flat, valid in addresses:
-        compiled(gather_add)(flat_x, flat, valid, acc)
-    return torch.from_numpy(acc)
+def _split(call, a, b, out, sizes, batch: int, m: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+    """Run the C kernel on `threads` disjoint parts of the output (it releases the GIL)."""
+    pool = _pool()
+    if batch >= threads:
+        cuts = [batch * t // threads for t in range(threads + 1)]
+        parts = [(cuts[t], cuts[t + 1], 0, m) for t in range(threads)]
+    else:
+        cuts = [m * t // threads for t in range(threads + 1)]
+        parts = [(0, batch, cuts[t], cuts[t + 1]) for t in range(threads)]
+    futures = [pool.submit(call, a, b, out, *sizes, *part) for part in parts[1:]]
+    call(a, b, out, *sizes, *parts[0])
+    for future in futures:
+        future.result()

@@ -22,7 +22,7 @@ import torch
 from tribunal.repops import kernels
 from tribunal.repops import tensor_primitives as tp
 from tribunal.repops.instructions import Instr, Operand
-from tribunal.repops.opdef import OpDef, ShapeError, Shapes, Tensor, numel
+from tribunal.repops.opdef import CpuPlan, OpDef, ShapeError, Shapes, Tensor, numel
 from tribunal.repops.opspec import OpKind, OpSpec, Shape
 from tribunal.repops.primitives import POS_ZERO, Opcode
 
@@ -132,6 +132,20 @@ def _all_addresses(amap: AffineMap, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(valid, flat, 0).astype(np.int64), valid
 
 
+@lru_cache(maxsize=64)
+def _address_table(amap: AffineMap) -> np.ndarray | None:
+    """Every k's flat input addresses as a (trips, count) int32 array, -1 where the
+    address is invalid (padding reads +0.0); None when it is one identity term
+    (e.g. a reshape)."""
+    pairs = [_all_addresses(amap, k) for k in range(amap.trips)]
+    table = np.stack([np.where(valid, flat, -1) for flat, valid in pairs])
+    if table.shape[0] == 1 and np.array_equal(table[0], np.arange(table.shape[1])):
+        return None
+    if table.size and int(table.max()) >= 2**31 - 1:  # pragma: no cover - a >= 8 GiB input
+        return table.astype(np.int64)
+    return table.astype(np.int32)
+
+
 class AffineGatherOp(OpDef):
     """COPY (no loop) and GATHER_SUM (a sum over `loop_view`) through an AffineMap."""
 
@@ -170,13 +184,31 @@ class AffineGatherOp(OpDef):
         acc = Operand.temp(i - 1) if i > 0 else Operand.const(POS_ZERO)
         return Instr(Opcode.ADD, (acc, source))
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        (x,) = inputs
-        out_shape = self.output_shape(spec, (tuple(x.shape),))
-        amap = self.affine_map(spec)
-        addresses = [_all_addresses(amap, k) for k in range(amap.trips)]
-        out = kernels.affine_gather_cpu(x, addresses, self.kind is OpKind.GATHER_SUM)
-        return tp.canonicalize(out).reshape(out_shape)
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        out_shape = self.output_shape(spec, shapes)
+        table = _address_table(self.affine_map(spec))
+        count = numel(out_shape)
+        copy = self.kind is OpKind.COPY
+        if table is None and copy:
+            kernel = kernels.serial(kernels.canonical_copy_kernel)
+
+            def copy_plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+                out = np.empty(count, dtype=np.float32)
+                kernel(arrays[0].reshape(-1), out)
+                return out.reshape(out_shape)
+
+            return copy_plan
+        if table is None:  # GATHER_SUM of one identity term: still ADD(+0.0, x)
+            table = np.arange(count, dtype=np.int32).reshape(1, count)
+        kernel = kernels.serial(kernels.gather_copy_kernel if copy else kernels.gather_sum_kernel)
+        addresses = table[0] if copy else table
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            out = np.empty(count, dtype=np.float32)
+            kernel(arrays[0].reshape(-1), addresses, out)
+            return out.reshape(out_shape)
+
+        return plan
 
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         (x,) = inputs
@@ -220,6 +252,21 @@ class CausalMaskOp(OpDef):
             return Instr(Opcode.COPY, (Operand.input(0, element),))
         return Instr(Opcode.COPY, (Operand.const(spec.param("fill")),))
 
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        (shape,) = shapes
+        self.output_shape(spec, shapes)
+        fill = np.array([spec.param("fill")], dtype=np.uint32).view(np.float32)[0]
+        t = shape[-1]
+        batch = numel(shape[:-2])
+        kernel = kernels.serial(kernels.causal_mask_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            out = np.empty(shape, dtype=np.float32)
+            kernel(arrays[0].reshape(batch, t, t), fill, out.reshape(batch, t, t))
+            return out
+
+        return plan
+
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         (x,) = inputs
         self.output_shape(spec, (tuple(x.shape),))
@@ -254,6 +301,20 @@ class BatchGatherOp(OpDef):
         row_len = numel(shapes[0][1:])
         r, col = divmod(element, row_len)
         return Instr(Opcode.COPY, (Operand.input(0, spec.params[r] * row_len + col),))
+
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        (shape,) = shapes
+        out_shape = self.output_shape(spec, shapes)
+        rows = np.array(spec.params, dtype=np.int64)
+        row_len = numel(shape[1:])
+        kernel = kernels.serial(kernels.batch_gather_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            out = np.empty((rows.size, row_len), dtype=np.float32)
+            kernel(arrays[0].reshape(shape[0], row_len), rows, out)
+            return out.reshape(out_shape)
+
+        return plan
 
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         (dataset,) = inputs

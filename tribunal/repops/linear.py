@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import torch
 
+from tribunal.repops import kernels
 from tribunal.repops import tensor_primitives as tp
-from tribunal.repops.kernels import matmul_cpu
 from tribunal.repops.loop import ACC, LoopProgram, slot, step, tmp
-from tribunal.repops.opdef import LoopOp, ShapeError, Shapes, Tensor
+from tribunal.repops.opdef import CpuPlan, LoopOp, ShapeError, Shapes, Tensor
 from tribunal.repops.opspec import OpKind, OpSpec, Shape
 from tribunal.repops.primitives import POS_ZERO, Opcode
 
@@ -66,11 +66,10 @@ class MatmulOp(LoopOp):
             return a[..., k, :].unsqueeze(-1) if self.transpose_a else a[..., :, k : k + 1]
         return b[..., :, k].unsqueeze(-2) if self.transpose_b else b[..., k : k + 1, :]
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        a, b = inputs
-        self.output_shape(spec, (tuple(a.shape), tuple(b.shape)))
-        out = matmul_cpu(a, b, transpose_a=self.transpose_a, transpose_b=self.transpose_b)
-        return tp.canonicalize(out)
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        self.output_shape(spec, shapes)
+        run = kernels.matmul_plan(shapes[0], shapes[1], self.transpose_a, self.transpose_b)
+        return lambda arrays: run(arrays[0], arrays[1])
 
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         """The pure-torch path (any device): one MUL and one ADD per k over all elements."""

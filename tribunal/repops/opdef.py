@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from tribunal.repops import kernels
+from tribunal.repops import fused
 from tribunal.repops import tensor_primitives as tp
 from tribunal.repops.instructions import Instr
 from tribunal.repops.kernels import cpu_kernels_available
@@ -73,9 +73,19 @@ class OpDef(ABC):
                 return out
         return self.execute_torch(spec, inputs)
 
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> "CpuPlan | None":
+        """A function from the inputs (C-contiguous float32 numpy arrays of these
+        shapes) to the output (a new float32 array, NaN-canonicalised) that runs the
+        op's compiled CPU kernels; None where the op has none. Built once per (spec,
+        shapes) and cached by `cpu_plan_for`; it validates the shapes (ShapeError)."""
+        return None
+
     def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor | None:
         """A compiled CPU kernel's output, or None where the op has none."""
-        return None
+        plan = cpu_plan_for(self, spec, tuple(tuple(t.shape) for t in inputs))
+        if plan is None:
+            return None
+        return torch.from_numpy(plan(as_arrays(inputs)))
 
     @abstractmethod
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
@@ -132,6 +142,41 @@ class LoopOp(OpDef):
             return self.loop_const_view(spec, inputs, k)
 
         return view
+
+
+CpuPlan = Callable[[Sequence[np.ndarray]], np.ndarray]
+MAX_CACHED_PLANS = 8192
+_PLANS: dict[tuple[OpDef, OpSpec, Shapes], CpuPlan | None] = {}
+
+
+def cpu_plan_for(definition: OpDef, spec: OpSpec, shapes: Shapes) -> CpuPlan | None:
+    """`definition.cpu_plan(spec, shapes)`, cached (shapes may be torch.Size tuples)."""
+    key = (definition, spec, shapes)
+    try:
+        return _PLANS[key]
+    except KeyError:
+        pass
+    if not cpu_kernels_available():
+        return None
+    plan = definition.cpu_plan(spec, tuple(tuple(int(d) for d in shape) for shape in shapes))
+    if len(_PLANS) >= MAX_CACHED_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
+
+
+def as_array(t: Tensor) -> np.ndarray:
+    """A C-contiguous numpy view (or copy) of a float32 CPU tensor."""
+    if t.requires_grad:
+        t = t.detach()
+    if not t.is_contiguous():
+        t = t.contiguous()
+    return t.numpy()
+
+
+def as_arrays(tensors: Sequence[Tensor]) -> list[np.ndarray]:
+    """`as_array` of each (the common case, contiguous without grad, inlined)."""
+    return [t.numpy() if not t.requires_grad and t.is_contiguous() else as_array(t) for t in tensors]
 
 
 @lru_cache(maxsize=4096)
@@ -240,41 +285,43 @@ class ElementwiseOp(LoopOp):
     loop_const_is_column = False
     """Whether LOOP_CONST is the element's column index (the only one the CPU kernel knows)."""
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor | None:
-        shapes = tuple(tuple(t.shape) for t in inputs)
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan | None:
+        """One fused kernel evaluating the whole program per element (see `fused`)."""
         out_shape = self.output_shape(spec, shapes)
-        tables = step_tables(self, spec, shapes)
-        if tables is None:
+        roles = self.roles(spec)
+        made = fused.structure(
+            cached_loop_program(self, spec, shapes).epilogue,
+            [int(role) for role in roles],
+            self.loop_const_is_column,
+        )
+        if made is None:
             return None
-        width = out_shape[-1] if out_shape else 1
-        out = kernels.elementwise_cpu(tables, list(inputs), width, numel(out_shape))
-        return out.reshape(out_shape)
+        struct, consts = made
+        count = numel(out_shape)
+        if count == 0:
+            return lambda arrays: np.empty(out_shape, dtype=np.float32)
+        # The kernel walks (rows, width): width is the last axis where an input is
+        # read by row or column (or the column is a constant); otherwise any split
+        # will do: a 2-D output's own (no reshapes per call) unless its rows are too
+        # short to vectorise a large output, else one row.
+        by_rows = self.loop_const_is_column or any(r in (Role.ROW, Role.COLUMN) for r in roles)
+        natural = len(out_shape) == 2 and (out_shape[-1] >= 64 or count <= 4096)
+        width = out_shape[-1] if out_shape and (by_rows or natural) else count
+        rows = count // width
+        views = {Role.FULL: (rows, width), Role.ROW: (rows,), Role.COLUMN: (width,), Role.SCALAR: ()}
+        slot_shapes = [views[role] for role in roles]
+        # Which inputs already have their kernel shape (no reshape per call).
+        keep = [tuple(shape) == view for shape, view in zip(shapes, slot_shapes, strict=True)]
+        same_out = tuple(out_shape) == (rows, width)
+        try:
+            kernel = fused.fused_kernel(struct)
+        except OSError:  # nowhere to write the generated kernel: the torch path runs
+            return None
 
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            out = np.empty((rows, width), dtype=np.float32)
+            args = [a if k else a.reshape(s) for a, k, s in zip(arrays, keep, slot_shapes, strict=True)]
+            kernel(*args, consts, out)
+            return out if same_out else out.reshape(out_shape)
 
-@lru_cache(maxsize=1024)
-def step_tables(
-    op: ElementwiseOp, spec: OpSpec, shapes: Shapes
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The program's steps as the arrays `kernels.elementwise_steps` reads."""
-    steps = cached_loop_program(op, spec, shapes).epilogue
-    consts: list[int] = []
-    opcodes = np.zeros(len(steps), dtype=np.int64)
-    kinds = np.full((len(steps), 3), -1, dtype=np.int64)
-    values = np.zeros((len(steps), 3), dtype=np.int64)
-    for index, st in enumerate(steps):
-        opcodes[index] = int(st.opcode)
-        for j, ref in enumerate(st.refs):
-            if ref.kind is RefKind.TMP:
-                kinds[index, j], values[index, j] = kernels.OPERAND_TMP, ref.value
-            elif ref.kind is RefKind.CONST:
-                kinds[index, j], values[index, j] = kernels.OPERAND_CONST, len(consts)
-                consts.append(ref.value)
-            elif ref.kind is RefKind.SLOT:
-                kinds[index, j], values[index, j] = kernels.OPERAND_SLOT, ref.value
-            elif ref.kind is RefKind.LOOP_CONST and op.loop_const_is_column:
-                kinds[index, j] = kernels.OPERAND_COLUMN_INDEX
-            else:
-                return None
-    const_values = np.array(consts, dtype=np.uint32).view(np.float32)
-    roles = np.array([int(role) for role in op.roles(spec)], dtype=np.int64)
-    return opcodes, kinds, values, const_values, roles
+        return plan

@@ -11,13 +11,13 @@ from tribunal.repops import kernels
 from tribunal.repops import tensor_primitives as tp
 from tribunal.repops.loop import ACC, LOOP_CONST, LoopProgram, const, slot, step, tmp
 from tribunal.repops.opdef import (
+    CpuPlan,
     LoopOp,
     ShapeError,
     Shapes,
     Tensor,
     cached_loop_program,
     f32_exact_count,
-    finish_loop,
     numel,
 )
 from tribunal.repops.opspec import OpKind, OpSpec, Shape
@@ -87,15 +87,20 @@ class ReduceOp(LoopOp):
         out_shape = self.output_shape(spec, (tuple(x.shape),))
         return x.reshape(outer, n, inner)[:, k, :].reshape(out_shape)
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        (x,) = inputs
-        shapes = (tuple(x.shape),)
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
         out_shape = self.output_shape(spec, shapes)
         program = cached_loop_program(self, spec, shapes)
         outer, n, inner = self.split(spec, shapes[0])
-        init = float(np.array([program.init], dtype=np.uint32).view(np.float32)[0])
-        acc = kernels.reduce_cpu(x, outer, n, inner, spec.param("opcode"), init)
-        return finish_loop(program, acc.reshape(out_shape), out_shape, x)
+        opcode = spec.param("opcode")
+        divisor = np.float32(n if program.epilogue else 0)  # the mean's DIV(acc, n)
+        kernel = kernels.serial(kernels.reduce_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            out = np.empty((outer, inner), dtype=np.float32)
+            kernel(arrays[0].reshape(outer, n, inner), opcode, divisor, out)
+            return out.reshape(out_shape)
+
+        return plan
 
 
 class MseLossOp(LoopOp):
@@ -129,11 +134,17 @@ class MseLossOp(LoopOp):
     def operand_view(self, spec: OpSpec, inputs: Sequence[Tensor], slot: int, k: int) -> Tensor:
         return inputs[slot].reshape(-1)[k]
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        pred, target = inputs
-        shapes = (tuple(pred.shape), tuple(target.shape))
-        program = cached_loop_program(self, spec, shapes)
-        return finish_loop(program, kernels.squared_error_sum_cpu(pred, target), (), pred)
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        cached_loop_program(self, spec, shapes)  # validates, and the count fits float32
+        divisor = np.float32(numel(shapes[0]))
+        kernel = kernels.serial(kernels.mse_loss_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            out = np.empty(1, dtype=np.float32)
+            kernel(arrays[0].reshape(-1), arrays[1].reshape(-1), divisor, out)
+            return out.reshape(())
+
+        return plan
 
 
 class LnRstdOp(LoopOp):
@@ -174,12 +185,20 @@ class LnRstdOp(LoopOp):
     def operand_view(self, spec: OpSpec, inputs: Sequence[Tensor], slot: int, k: int) -> Tensor:
         return inputs[0][..., k] if slot == 0 else inputs[1]
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        x, mean = inputs
-        shapes = (tuple(x.shape), tuple(mean.shape))
-        program = cached_loop_program(self, spec, shapes)
-        acc = kernels.centered_square_sums_cpu(x, mean)
-        return finish_loop(program, acc, shapes[1], x)
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        cached_loop_program(self, spec, shapes)
+        x_shape, mean_shape = shapes
+        rows, width = numel(mean_shape), x_shape[-1]
+        eps = np.array([spec.param("eps")], dtype=np.uint32).view(np.float32)[0]
+        kernel = kernels.serial(kernels.ln_rstd_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            x, mean = arrays
+            out = np.empty(rows, dtype=np.float32)
+            kernel(x.reshape(rows, width), mean.reshape(rows), eps, out)
+            return out.reshape(mean_shape)
+
+        return plan
 
 
 class LnGradStatsOp(LoopOp):
@@ -232,11 +251,28 @@ class LnGradStatsOp(LoopOp):
             return x[..., k]
         return x[k] if slot == 4 else x
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        shapes = tuple(tuple(t.shape) for t in inputs)
-        program = cached_loop_program(self, spec, shapes)
-        acc = kernels.layer_norm_grad_sums_cpu(*inputs, moment=spec.param("moment"))
-        return finish_loop(program, acc, shapes[2], inputs[0])
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        cached_loop_program(self, spec, shapes)
+        out_shape = shapes[2]
+        rows, width = numel(out_shape), shapes[0][-1]
+        moment = spec.param("moment")
+        kernel = kernels.serial(kernels.ln_grad_stats_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            dy, x, mean, rstd, gain = arrays
+            out = np.empty(rows, dtype=np.float32)
+            kernel(
+                dy.reshape(rows, width),
+                x.reshape(rows, width),
+                mean.reshape(rows),
+                rstd.reshape(rows),
+                gain,
+                moment,
+                out,
+            )
+            return out.reshape(out_shape)
+
+        return plan
 
 
 class LnGradGainOp(LoopOp):
@@ -280,11 +316,19 @@ class LnGradGainOp(LoopOp):
             return x.reshape(-1, x.shape[-1])[k]
         return x.reshape(-1)[k]
 
-    def execute_cpu(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
-        shapes = tuple(tuple(t.shape) for t in inputs)
-        program = cached_loop_program(self, spec, shapes)
-        acc = kernels.layer_norm_gain_sums_cpu(*inputs)
-        return finish_loop(program, acc, shapes[0][-1:], inputs[0])
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        cached_loop_program(self, spec, shapes)
+        rows, width = numel(shapes[2]), shapes[0][-1]
+        kernel = kernels.serial(kernels.ln_grad_gain_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            dy, x, mean, rstd = arrays
+            out = np.empty(width, dtype=np.float32)
+            matrix = (rows, width)
+            kernel(dy.reshape(matrix), x.reshape(matrix), mean.reshape(rows), rstd.reshape(rows), out)
+            return out
+
+        return plan
 
 
 def _class_ids(ids: Tensor, classes: int) -> tuple[Tensor, Tensor]:
@@ -329,6 +373,19 @@ class PickOp(LoopOp):
     def loop_const_view(self, spec: OpSpec, inputs: Sequence[Tensor], k: int) -> Tensor:
         return torch.tensor(float(k), dtype=torch.float32, device=inputs[0].device)
 
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        out_shape = self.output_shape(spec, shapes)
+        rows, classes = numel(out_shape), shapes[0][-1]
+        kernel = kernels.serial(kernels.pick_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            x, ids = arrays
+            out = np.empty(rows, dtype=np.float32)
+            kernel(x.reshape(rows, classes), ids.reshape(rows), out)
+            return out.reshape(out_shape)
+
+        return plan
+
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         """The chain selects x[id] exactly once for a valid id and never otherwise."""
         x, ids = inputs
@@ -371,6 +428,18 @@ class EmbeddingOp(LoopOp):
 
     def loop_const_view(self, spec: OpSpec, inputs: Sequence[Tensor], k: int) -> Tensor:
         return torch.tensor(float(k), dtype=torch.float32, device=inputs[0].device)
+
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        out_shape = self.output_shape(spec, shapes)
+        kernel = kernels.serial(kernels.embedding_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            ids, table = arrays
+            out = np.empty((ids.size, table.shape[1]), dtype=np.float32)
+            kernel(ids.reshape(-1), table, out)
+            return out.reshape(out_shape)
+
+        return plan
 
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         """The chain selects table[id] exactly once for a valid id and never otherwise."""
@@ -423,6 +492,19 @@ class EmbeddingGradOp(LoopOp):
     def loop_const_view(self, spec: OpSpec, inputs: Sequence[Tensor], k: int) -> Tensor:
         vocab = spec.param("vocab")
         return torch.arange(vocab, dtype=torch.float32, device=inputs[0].device).unsqueeze(-1)
+
+    def cpu_plan(self, spec: OpSpec, shapes: Shapes) -> CpuPlan:
+        vocab, width = self.output_shape(spec, shapes)
+        positions = numel(shapes[0])
+        kernel = kernels.serial(kernels.embedding_grad_kernel)
+
+        def plan(arrays: Sequence[np.ndarray]) -> np.ndarray:
+            ids, dout = arrays
+            out = np.empty((vocab, width), dtype=np.float32)
+            kernel(ids.reshape(positions), dout.reshape(positions, width), out)
+            return out
+
+        return plan
 
     def execute_torch(self, spec: OpSpec, inputs: Sequence[Tensor]) -> Tensor:
         """acc + (+0.0) == acc for every acc the chain can hold (it starts at +0.0 and

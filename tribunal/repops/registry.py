@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from tribunal.repops.elementwise import (
@@ -23,7 +24,7 @@ from tribunal.repops.elementwise import (
 from tribunal.repops.instructions import Instr
 from tribunal.repops.layout import AffineGatherOp, BatchGatherOp, CausalMaskOp
 from tribunal.repops.linear import MatmulOp
-from tribunal.repops.opdef import OpDef, Shapes
+from tribunal.repops.opdef import MAX_CACHED_PLANS, CpuPlan, OpDef, Shapes, as_array, cpu_plan_for
 from tribunal.repops.opspec import OpKind, OpSpec, Shape
 from tribunal.repops.reductions import (
     EmbeddingGradOp,
@@ -119,12 +120,45 @@ def program(spec: OpSpec, shapes: Sequence[Sequence[int]], element: int) -> list
     return [op_def(spec).instruction(spec, shapes_, element, i) for i in range(length)]
 
 
+FLOAT32 = torch.float32
+_BY_IDENTITY: dict[int, tuple[OpSpec, tuple[torch.Size, ...], CpuPlan | None]] = {}
+
+
+def _cpu_arrays(inputs: Sequence[torch.Tensor]) -> list[np.ndarray] | None:
+    """The inputs as C-contiguous numpy arrays if all are float32 CPU tensors, else None."""
+    arrays = []
+    for t in inputs:
+        if t.dtype is not FLOAT32 or not t.is_cpu:
+            return None
+        arrays.append(t.numpy() if not t.requires_grad and t.is_contiguous() else as_array(t))
+    return arrays or None
+
+
 def execute(spec: OpSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
     """The op's output with torch, bit-exact with the interpreter on every element.
 
     Inputs must be float32 tensors on one device; they are detached and made
     contiguous (RepOps computes gradients as ops of its own, never by autograd).
+    CPU inputs go straight to the op's cached CPU plan (compiled kernels) where it
+    has one: a training step runs 30-160 small ops, so the per-call Python work
+    is kept to a dictionary look-up and the array conversions.
     """
+    arrays = _cpu_arrays(inputs)
+    if arrays is not None:
+        shapes = tuple(t.shape for t in inputs)
+        # A graph runs the same spec objects every step: find their plan by identity
+        # (hashing an OpSpec runs Python code); the entry keeps the spec alive, so
+        # its id is not reused while the entry exists.
+        entry = _BY_IDENTITY.get(id(spec))
+        if entry is not None and entry[0] is spec and entry[1] == shapes:
+            plan = entry[2]
+        else:
+            plan = cpu_plan_for(OP_DEFS[spec.kind], spec, shapes)
+            if len(_BY_IDENTITY) >= MAX_CACHED_PLANS:
+                _BY_IDENTITY.clear()
+            _BY_IDENTITY[id(spec)] = (spec, shapes, plan)
+        if plan is not None:
+            return torch.from_numpy(plan(arrays))
     tensors = [t.detach().contiguous() for t in inputs]
     for index, t in enumerate(tensors):
         if t.dtype != torch.float32:
