@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from tribunal.chain.anvil import ANVIL_KEYS
 from tribunal.chain.client import ChainClient, connect
