@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup build test test-contracts test-python test-ape test-frontend dev bench lint clean
+.PHONY: setup build test test-contracts test-python test-ape test-frontend dashboard dev bench lint clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
@@ -46,7 +46,11 @@ test-ape:
 lint: setup
 	$(VENV)/bin/ruff check .
 
-dev: build
+dashboard: build
+	npm --prefix frontend ci --no-audit --no-fund
+	npm --prefix frontend run build
+
+dev: dashboard
 	$(VENV)/bin/python deploy/devnet.py
 
 bench: build
