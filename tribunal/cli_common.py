@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -110,11 +110,12 @@ def withdraw(session: ChainSession) -> None:
 
 
 def print_doctor(
-    rpc_url: str, deployment: Path | None, keystore: Path | None, min_stake_wei: int
+    rpc_url: str, deployment: Path | None, keystore: Path | None, min_stake_wei: int, **services: Any
 ) -> None:
+    """Print every check; exit 1 if any failed. ``services``: `run_checks`'s keyword options."""
     from tribunal.doctor import run_checks
 
-    checks = run_checks(rpc_url, deployment, keystore, min_stake_wei)
+    checks = run_checks(rpc_url, deployment, keystore, min_stake_wei, **services)
     for check in checks:
         mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
         console.print(f"{mark} {check.name:13} {check.detail}")
@@ -122,16 +123,20 @@ def print_doctor(
         raise typer.Exit(code=1)
 
 
-def add_staking_commands(app: typer.Typer, role: str) -> None:
-    """Register `status`, `unstake`, `withdraw` and `doctor` on a role's CLI."""
+def add_staking_commands(app: typer.Typer, role: str, skip: tuple[str, ...] = ()) -> None:
+    """Register `status`, `unstake`, `withdraw` and `doctor` on a role's CLI (except those in
+    ``skip``, which the role defines itself)."""
 
-    @app.command()
+    def command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        return (lambda fn: fn) if name in skip else app.command(name=name)
+
+    @command("status")
     def status(rpc_url: RpcOpt = DEFAULT_RPC, deployment: DeploymentOpt = None,
                keystore: KeystoreOpt = None) -> None:
         """Stake, locked stake, unbonding stake and withdrawable pay."""
         print_stake_status(session_or_exit(rpc_url, deployment, keystore), role)
 
-    @app.command(name="unstake")
+    @command("unstake")
     def unstake_cmd(
         amount: Annotated[
             str | None, typer.Option("--amount", help="ETH to unbond (default: all free)")
@@ -141,13 +146,13 @@ def add_staking_commands(app: typer.Typer, role: str) -> None:
         """Start unbonding free stake (withdrawable after the unbonding delay)."""
         unstake(session_or_exit(rpc_url, deployment, keystore), amount)
 
-    @app.command(name="withdraw")
+    @command("withdraw")
     def withdraw_cmd(rpc_url: RpcOpt = DEFAULT_RPC, deployment: DeploymentOpt = None,
                      keystore: KeystoreOpt = None) -> None:
         """Withdraw earned credit and any unbonded stake whose delay has passed."""
         withdraw(session_or_exit(rpc_url, deployment, keystore))
 
-    @app.command()
+    @command("doctor")
     def doctor(rpc_url: RpcOpt = DEFAULT_RPC, deployment: DeploymentOpt = None,
                keystore: KeystoreOpt = None) -> None:
         """Check RPC, chain id, contracts, key, balance, stake and torch device."""

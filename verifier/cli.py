@@ -1,26 +1,256 @@
-"""`verifier`: the verifier's and whistleblower's command line."""
+"""`verifier`: the verifier's and whistleblower's command line.
+
+    verifier start --stake 5 --mode spot --sample-rate 0.1   check results, challenge the wrong ones
+    verifier check TASK [--mode full]                         judge one result now, with the evidence
+    verifier status | doctor | unstake | withdraw
+"""
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from tribunal import cli_common as common
+from tribunal.chain.session import ChainSession, format_eth, open_session, parse_eth
+from tribunal.config import settings
+from tribunal.logs import configure_logging
+from verifier.checking import CheckResult, Mode, Verdict
+from verifier.state import StateDir, StateError
+
+DEFAULT_ARTIFACT_STORE = settings().artifact_store
 
 app = typer.Typer(
     help="Tribunal verifier: stake, recompute published work, challenge wrong results.",
     no_args_is_help=True,
 )
-common.add_staking_commands(app, "verifier")
+common.add_staking_commands(app, "verifier", skip=("status", "doctor"))
+
+ArtifactStoreOpt = Annotated[
+    str, typer.Option("--artifact-store", envvar="TRIBUNAL_ARTIFACT_STORE",
+                      help="backend URL whose artifact store holds specs, checkpoints and models"),
+]
+DeviceOpt = Annotated[
+    str | None, typer.Option("--device", envvar="TRIBUNAL_DEVICE",
+                             help="torch device for re-execution (default: cuda:0 when present, else cpu)"),
+]
+StateDirOpt = Annotated[
+    Path | None, typer.Option("--state-dir", envvar="TRIBUNAL_STATE_DIR",
+                              help="where the verifier keeps its state "
+                                   "(default ~/.tribunal/verifier/<chain>-<address>)"),
+]
+ModeOpt = Annotated[Mode, typer.Option("--mode", help="spot: re-execute a sample of checkpoint intervals; "
+                                                       "full: replay every step")]
+RateOpt = Annotated[float, typer.Option(
+    "--sample-rate", min=0.0, max=1.0,
+    help="spot mode: share of checkpoint intervals re-executed (at least one)")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="seed the spot sample (default: unpredictable)")]
+
+EXIT_FAULTY = 2
+EXIT_MODEL_UNBOUND = 3
+
+
+def _state_dir(session: ChainSession, given: Path | None) -> Path:
+    from verifier.agent import default_state_dir
+
+    return given or default_state_dir(session.deployment.chain_id, session.client.address)
 
 
 @app.command()
 def start(
-    stake: Annotated[str, typer.Option("--stake", help="ETH to keep bonded")] = "5",
+    stake: Annotated[str, typer.Option("--stake", help="ETH to keep bonded (a game locks one bond)")] = "5",
+    mode: ModeOpt = Mode.SPOT,
+    sample_rate: RateOpt = 0.1,
+    seed: SeedOpt = None,
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
+    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    device: DeviceOpt = None,
+    state_dir: StateDirOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="judge and report, never challenge")] = False,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", help="seconds between polls")] = 2.0,
+    confirmations: Annotated[int, typer.Option(help="blocks to wait before acting on an event")] = 0,
+    auto_withdraw: Annotated[bool, typer.Option(help="withdraw winnings after each won game")] = True,
+    log_json: Annotated[bool, typer.Option("--log-json", help="JSON lines instead of rich logs")] = False,
+    log_file: Annotated[Path | None, typer.Option(help="also write JSON lines to this file")] = None,
 ) -> None:
-    """Bond STAKE ETH (topping up what is already bonded)."""
-    common.stake_to(stake, rpc_url, deployment, keystore, "verifier")
+    """Stake, then check every submitted result, challenge wrong ones and play each game to the end.
+
+    Other challengers' games are watched: a dispute makes a spot-checked result replay in full, and a
+    wrong result gets our own game whatever the other challenger does."""
+    from verifier.agent import Verifier, VerifierConfig
+
+    console = Console(stderr=True)
+    configure_logging(json_lines=log_json, console=console, log_file=log_file)
+    try:
+        target = parse_eth(stake)
+    except ValueError as exc:
+        raise common.fail(f"--stake: {exc}") from exc
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    if session.game is None:
+        raise common.fail("the deployment has no DisputeGame: redeploy with `tribunal deploy`")
+    bond = session.game.challenger_bond()
+    if target < bond:
+        raise common.fail(f"--stake {format_eth(target)} is below one challenger bond {format_eth(bond)}: "
+                          f"run `verifier start --stake {bond / 10**18:g}` or more")
+    config = VerifierConfig(
+        state_dir=_state_dir(session, state_dir), stake=target, mode=mode, sample_rate=sample_rate, seed=seed,
+        artifact_store=artifact_store, device=device, poll_interval_s=poll_interval,
+        confirmations=confirmations, challenge=not dry_run, auto_withdraw=auto_withdraw,
+    )
+    verifier = Verifier(session, config)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        console.print(f"stopping ({signal.Signals(signum).name}); games resume on the next start")
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        verifier.run(stop)
+    except StateError as exc:
+        raise common.fail(str(exc)) from exc
+
+
+@app.command()
+def check(
+    task_id: Annotated[int, typer.Argument(help="the task whose submitted result to judge")],
+    mode: ModeOpt = Mode.FULL,
+    sample_rate: RateOpt = 0.1,
+    seed: SeedOpt = None,
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    device: DeviceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Recompute TASK's result now and print the verdict with its evidence.
+
+    The evidence: the first differing step and which published checkpoints matched. Exit code 0:
+    honest; 2: faulty (challengeable); 3: the model hash is not bound to the trace."""
+    from tribunal.task_fetch import SpecUnavailable, TaskMismatch
+    from verifier.agent import check_once
+
+    session = common.session_or_exit(rpc_url, deployment, None, read_only=True)
+    try:
+        result = check_once(session, task_id, mode, artifact_store=artifact_store, sample_rate=sample_rate,
+                            seed=seed, device=device)
+    except (ValueError, LookupError, SpecUnavailable, TaskMismatch) as exc:
+        raise common.fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=1))
+    else:
+        print_result(result)
+    if result.verdict is Verdict.FAULTY:
+        raise typer.Exit(code=EXIT_FAULTY)
+    if result.verdict is Verdict.MODEL_UNBOUND:
+        raise typer.Exit(code=EXIT_MODEL_UNBOUND)
+
+
+def print_result(result: CheckResult) -> None:
+    out = common.console
+    colour = {"honest": "green", "faulty": "red", "model_unbound": "yellow"}[result.verdict.value]
+    out.print(f"task {result.task_id}: [bold {colour}]{result.verdict.value.upper()}[/bold {colour}] "
+              f"({result.mode.value} check{', full replay' if result.full_replay else ''}, "
+              f"{result.seconds:.1f} s)")
+    out.print(f"  submitted trace root 0x{result.operator_root.hex()}")
+    if result.own_root is not None:
+        out.print(f"  our trace root       0x{result.own_root.hex()}")
+    if result.first_bad_step is not None:
+        t = result.first_bad_step
+        where = "h_0 (the initial state)" if t < 0 else f"step {t}: h_{t} agrees, h_{t + 1} differs"
+        out.print(f"  first differing step: {where}")
+    elif result.verdict is Verdict.FAULTY:
+        out.print("  first differing step: unknown (the operator's h_0..h_S are not published)")
+    out.print(f"  model: {result.model}")
+    for reason in result.escalated:
+        out.print(f"  full replay because {reason}")
+    if result.intervals:
+        out.print("  re-executed: " + ", ".join(
+            f"[{i.start}, {i.end})" + ("" if i.bad_step is None else f" wrong at step {i.bad_step}")
+            for i in result.intervals))
+    if result.checkpoints:
+        table = Table(title="published checkpoints")
+        table.add_column("step", justify="right")
+        table.add_column("what we found")
+        for step, status in sorted(result.checkpoints.items()):
+            table.add_row(str(step), status)
+        out.print(table)
+
+
+@app.command()
+def status(
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    keystore: common.KeystoreOpt = None,
+    state_dir: StateDirOpt = None,
+) -> None:
+    """Stake, locked bonds, winnings, the results checked and the games played."""
+    from tribunal.dispute.state import GameView
+
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    common.print_stake_status(session, "verifier")
+    directory = StateDir(_state_dir(session, state_dir))
+    if not directory.exists():
+        common.console.print(f"no verifier state in {directory.root}: `verifier start` has not run with it")
+        return
+    try:
+        state = directory.read()
+    except StateError as exc:
+        raise common.fail(str(exc)) from exc
+    checks = Table(title=f"results checked ({directory.root})")
+    for column in ("task", "operator", "status", "verdict", "how", "first bad step", "our game", "note"):
+        checks.add_column(column)
+    for record in sorted(state.checks.values(), key=lambda r: r.task_id):
+        checks.add_row(str(record.task_id), record.operator[:10], record.status, record.verdict or "-",
+                       "full replay" if record.full_replay else record.mode or "-",
+                       "-" if record.first_bad_step is None else str(record.first_bad_step),
+                       "-" if record.game_id is None else str(record.game_id), record.note[:50])
+    common.console.print(checks)
+    games = Table(title="dispute games")
+    for column in ("game", "task", "challenger", "ours", "level", "on turn / outcome", "deadline"):
+        games.add_column(column)
+    for game in sorted(state.games.values(), key=lambda g: g.game_id):
+        view = GameView.from_tuple(session.game.state(game.game_id)) if session.game else None
+        live = view is not None and view.active
+        games.add_row(str(game.game_id), str(game.task_id), game.challenger[:10],
+                      "yes" if game.ours else "no",
+                      view.level.name.lower() if view else "-",
+                      view.on_turn.name.lower() if live and view else (game.outcome or "-"),
+                      str(view.deadline) if live and view else "-")
+    common.console.print(games)
+    common.console.print(f"withdrawn {format_eth(state.withdrawn)}; chain cursor at block {state.cursor}")
+
+
+@app.command()
+def doctor(
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    keystore: common.KeystoreOpt = None,
+    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    device: DeviceOpt = None,
+    stake: Annotated[str | None, typer.Option(
+        "--stake", help="ETH the stake should reach (default: one challenger bond)")] = None,
+) -> None:
+    """Check RPC, chain id, contracts, key, balance, stake (one bond at least), store and device."""
+    minimum = 0
+    if stake is not None:
+        try:
+            minimum = parse_eth(stake)
+        except ValueError as exc:
+            raise common.fail(f"--stake: {exc}") from exc
+    else:
+        try:
+            session = open_session(rpc_url, deployment, None, read_only=True)
+            minimum = session.game.challenger_bond() if session.game else 0
+        except Exception:  # noqa: BLE001 - the checks below say what is wrong
+            minimum = 0
+    common.print_doctor(rpc_url, deployment, keystore, minimum, artifact_store=artifact_store, device=device)

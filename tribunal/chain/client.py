@@ -101,7 +101,10 @@ class ChainClient:
         sender = self.address
         params: dict[str, Any] = {"from": sender, "value": value}
         try:
-            gas = with_rpc_retry(lambda: fn.estimate_gas(params))
+            # Against the pending block: the transaction lands in the next block, and a time-gated
+            # action (finalize after a window, a clock timeout) must be judged at that block's time,
+            # not at the last block's (an idle devnet mines no blocks between transactions).
+            gas = with_rpc_retry(lambda: fn.estimate_gas(params, block_identifier="pending"))
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise self._named(exc, context) from exc
         with self._lock:

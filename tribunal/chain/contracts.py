@@ -11,7 +11,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from tribunal.chain.artifacts import load_artifact
-from tribunal.chain.client import ChainClient, Sent
+from tribunal.chain.client import ChainClient, Sent, with_rpc_retry
 
 
 class TaskStatus(IntEnum):
@@ -200,6 +200,29 @@ class TaskMarket(_Bound):
 
     def challenge_ends_at(self, task_id: int) -> int:
         return int(self._call("challengeEndsAt", task_id))
+
+    def publish_checkpoints(self, task_id: int, manifest_hash: bytes) -> Sent:
+        """Name the manifest of our checkpoints for a task we train or submitted (an event only)."""
+        return self._send("publishCheckpoints", task_id, manifest_hash,
+                          context=f"publish checkpoints of task {task_id}")
+
+    def published_checkpoints(self, task_id: int, from_block: int = 0) -> list[tuple[str, bytes, int]]:
+        """``(operator, manifest hash, block)`` of every `CheckpointsPublished` of the task, oldest first."""
+        logs = self._logs("CheckpointsPublished", task_id, from_block)
+        return [(str(e["args"]["operator"]), bytes(e["args"]["manifestHash"]), int(e["blockNumber"]))
+                for e in logs]
+
+    def spec_uri(self, task_id: int, from_block: int = 0) -> str:
+        """The spec URI the task was posted with (emitted in `TaskPosted`, not stored)."""
+        logs = self._logs("TaskPosted", task_id, from_block)
+        if not logs:
+            raise LookupError(f"no TaskPosted event for task {task_id} from block {from_block}")
+        return str(logs[-1]["args"]["specURI"])
+
+    def _logs(self, event: str, task_id: int, from_block: int) -> list[Any]:
+        found = with_rpc_retry(lambda: getattr(self.contract.events, event).get_logs(
+            from_block=from_block, argument_filters={"taskId": task_id}))
+        return sorted(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
 
 
 class DisputeGame(_Bound):

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from tribunal.chain.client import Sent
+from tribunal.chain.client import Sent, TransactionFailed
 from tribunal.chain.contracts import DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
@@ -68,6 +68,15 @@ class Player:
         except ContractRevert as exc:
             if exc.error_name in RACE_ERRORS:
                 log.info("game %d: %s raced (%s)", self.game_id, move.function, exc.error_name)
+                return None
+            raise
+        except TransactionFailed:
+            # Estimated fine, reverted when mined: the other party's proof move landed first.
+            now = self.view()
+            if (now.status, now.level, now.height, now.position) != (view.status, view.level, view.height,
+                                                                     view.position):
+                log.info("game %d: %s raced (the game moved on before it was mined)", self.game_id,
+                         move.function)
                 return None
             raise
         self.moves.append(MoveRecord(self.me, move.function, view.level.name, sent.gas_used,

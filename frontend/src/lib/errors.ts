@@ -5,7 +5,7 @@ import { formatCountdown, formatDuration, formatEth, formatTimestamp, shortAddre
 /** TaskStatus of contracts/src/Task.sol, by its uint8. */
 export const TASK_STATUS = ['None', 'Open', 'Claimed', 'Submitted', 'Finalized', 'Cancelled', 'Refunded', 'Voided'] as const;
 /** RootKind of contracts/src/Task.sol. */
-export const ROOT_KIND = ['spec hash', 'dataset root', 'initial-state root', 'graph root', 'trace root', 'model hash'] as const;
+export const ROOT_KIND = ['spec hash', 'dataset root', 'initial-state root', 'graph root', 'trace root', 'model hash', 'checkpoint manifest'] as const;
 /** Level, Party and GameStatus of contracts/src/DisputeTypes.sol. */
 export const LEVEL = ['none', 'steps', 'step start', 'nodes', 'node start', 'output root', 'element', 'intermediates', 'instruction', 'one step'] as const;
 export const PARTY = ['challenger', 'operator'] as const;

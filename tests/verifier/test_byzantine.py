@@ -1,0 +1,419 @@
+"""The Byzantine matrix: every way an operator or a challenger cheats, on a real anvil, against the
+verifier agent (`verifier.agent.Verifier`) and the shared dispute desk. Every cell ends with the
+cheater slashed and the honest side paid (asserted on the StakeManager's books), except the one
+the protocol cannot prove on-chain (a model hash not bound to an honest trace), which the
+verifier flags off-chain. The table is printed at the end of the session."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from tests.verifier.conftest import (
+    MATRIX,
+    MIN_STAKE,
+    OPERATOR_STAKE,
+    REWARD,
+    WINDOW,
+    OperatorRun,
+    Scenario,
+    operator_run,
+)
+from tribunal.chain.anvil import increase_time
+from tribunal.chain.contracts import TaskStatus
+from tribunal.chain.errors import ContractRevert
+from tribunal.chain.session import format_eth
+from tribunal.checkpoints import Checkpoint
+from tribunal.dispute.claims import BitFlip, PartyClaims
+from tribunal.dispute.faults import SkipStep, WrongBatch
+from tribunal.dispute.moves import level_tree
+from tribunal.dispute.player import Player
+from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
+from tribunal.tasks import PreparedTask
+from verifier.agent import Verifier
+from verifier.checking import Mode, Verdict, checkpoint_boundaries, sample_intervals
+
+BPS = 10_000
+
+
+def random_fault(prepared: PreparedTask, seed: int, steps: range | None = None) -> BitFlip:
+    rng = random.Random(seed)
+    step = rng.choice(steps or range(prepared.spec.steps))
+    node = rng.randrange(len(prepared.graph.nodes))
+    element = rng.randrange(prepared.graph.nodes[node].numel)
+    return BitFlip(step=step, node=node, element=element, bit=rng.choice([3, 12, 22, 27, 31]))
+
+
+def game_view(s: Scenario, game_id: int) -> GameView:
+    return GameView.from_tuple(s.devnet.game("other").state(game_id))
+
+
+def our_game(s: Scenario, verifier: Verifier) -> int | None:
+    assert verifier.state is not None
+    record = verifier.state.checks.get(s.task_id)
+    return None if record is None else record.game_id
+
+
+def resolved(s: Scenario, verifier: Verifier) -> bool:
+    game_id = our_game(s, verifier)
+    return game_id is not None and not game_view(s, game_id).active
+
+
+def where(view: GameView, prepared: PreparedTask) -> str:
+    if view.resolution is Resolution.TIMEOUT:
+        return f"timeout at {view.level.name.lower()}"
+    node = prepared.graph.nodes[view.node].name
+    return (f"one step: step {view.step}, node {view.node} ({node}), element {view.element}, "
+            f"instruction {view.instruction}")
+
+
+def slash_share(amount: int, s: Scenario) -> int:
+    return amount * s.devnet.deployment.params["slash_winner_bps"] // BPS
+
+
+def assert_operator_slashed(s: Scenario) -> str:
+    """The cheating operator lost its task stake; the verifier got the winner's share, bond back."""
+    sm = s.devnet.stake_manager("other")
+    operator, verifier = s.address("operator"), s.address("challenger")
+    bond = s.devnet.game("other").challenger_bond()
+    assert sm.info(operator).bonded == OPERATOR_STAKE - MIN_STAKE
+    assert sm.info(operator).locked == 0
+    assert sm.credit_of(operator) == 0
+    assert sm.credit_of(verifier) == slash_share(MIN_STAKE, s)
+    assert sm.info(verifier).bonded == bond and sm.info(verifier).locked == 0
+    assert s.devnet.market("other").task(s.task_id).status is TaskStatus.OPEN  # reopened for someone honest
+    return format_eth(slash_share(MIN_STAKE, s)) + " credit + bond back"
+
+
+def assert_challenger_slashed(s: Scenario, challenger: str = "other") -> str:
+    """The cheating challenger lost its bond; the operator got the winner's share and, after the
+    window, its reward and its stake back."""
+    sm = s.devnet.stake_manager("other")
+    operator, address = s.address("operator"), s.address(challenger)
+    bond = s.devnet.game("other").challenger_bond()
+    assert sm.info(address).bonded == 0 and sm.info(address).locked == 0
+    assert sm.credit_of(operator) == slash_share(bond, s)
+    increase_time(s.devnet.anvil.w3, WINDOW + 1)
+    s.devnet.market("other").finalize(s.task_id)
+    assert sm.credit_of(operator) == slash_share(bond, s) + REWARD
+    assert sm.info(operator).bonded == OPERATOR_STAKE and sm.info(operator).locked == 0
+    return f"{format_eth(slash_share(bond, s))} credit + reward {format_eth(REWARD)}"
+
+
+def row(cheater: str, fault: str, how: str, lost: str, got: str) -> None:
+    MATRIX.append((cheater, fault, how, lost, got))
+
+
+def challenge_and_win(s: Scenario, run: OperatorRun, verifier: Verifier) -> GameView:
+    s.defend(run.claims)
+    s.drive(verifier, lambda: resolved(s, verifier))
+    game_id = our_game(s, verifier)
+    assert game_id is not None
+    view = game_view(s, game_id)
+    assert view.status is GameStatus.CHALLENGER_WON
+    return view
+
+
+# -- cheating operators -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [Mode.SPOT, Mode.FULL])
+def test_flipped_bit_is_found_and_slashed(scenario: Scenario, prepared: PreparedTask, mode: Mode) -> None:
+    s = scenario
+    fault = random_fault(prepared, seed=2024 if mode is Mode.SPOT else 7)
+    run = operator_run(prepared, lambda: fault)
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(mode)
+    view = challenge_and_win(s, run, verifier)
+    assert view.resolution is Resolution.ONE_STEP
+    assert (view.step, view.node, view.element) == (fault.step, fault.node, fault.element)
+    assert verifier.state is not None
+    record = verifier.state.checks[s.task_id]
+    assert record.first_bad_step == fault.step and record.full_replay
+    if mode is Mode.SPOT:
+        assert not any("escalat" in e for e in record.result["escalated"])
+        assert any(i["bad_step"] == fault.step for i in record.result["intervals"])
+    row("operator", f"bit {fault.bit} of one element flipped at step {fault.step} ({mode.value} check)",
+        where(view, prepared), format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+def test_skipped_step_is_found_and_slashed(scenario: Scenario, prepared: PreparedTask) -> None:
+    s = scenario
+    step = 2
+    run = operator_run(prepared, lambda: SkipStep(step, prepared.graph))
+    before, after = run.claims.step(step).state, run.claims.step(step + 1).state
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))  # h_3's state is h_2's
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(Mode.SPOT)
+    view = challenge_and_win(s, run, verifier)
+    assert view.resolution is Resolution.ONE_STEP and view.step == step
+    assert prepared.graph.nodes[view.node].name.startswith("update.")
+    row("operator", f"step {step} skipped (parameters reused)", where(view, prepared),
+        format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+def test_wrong_batch_is_found_and_slashed(scenario: Scenario, prepared: PreparedTask) -> None:
+    s = scenario
+    rows = torch.from_numpy(np.array(prepared.dataset.rows))
+    run = operator_run(prepared, lambda: WrongBatch(1, 3, prepared.graph, rows))
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(Mode.FULL)
+    view = challenge_and_win(s, run, verifier)
+    assert view.resolution is Resolution.ONE_STEP and (view.step, view.node) == (1, 0)
+    row("operator", "step 1 trained on step 3's batch (BATCH_GATHER)", where(view, prepared),
+        format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+def test_withheld_checkpoints_mean_a_full_replay_and_a_slash(scenario: Scenario,
+                                                              prepared: PreparedTask) -> None:
+    s = scenario
+    fault = random_fault(prepared, seed=31)
+    run = operator_run(prepared, lambda: fault)
+    s.post_and_claim()
+    s.submit(run, manifest=False)
+    verifier = s.verifier(Mode.SPOT, sample_rate=0.1)
+    view = challenge_and_win(s, run, verifier)
+    assert verifier.state is not None
+    record = verifier.state.checks[s.task_id]
+    assert record.full_replay and any("manifest" in e for e in record.result["escalated"])
+    row("operator", "bit flip, checkpoint manifest withheld (spot check escalates to a full replay)",
+        where(view, prepared), format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+def test_model_of_another_state_with_a_matching_trace_is_slashed(scenario: Scenario,
+                                                                   prepared: PreparedTask) -> None:
+    """The model is a stale state (the last step not done) and the trace was built to match it."""
+    s = scenario
+    last = prepared.spec.steps - 1
+    run = operator_run(prepared, lambda: SkipStep(last, prepared.graph))
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(Mode.SPOT)
+    view = challenge_and_win(s, run, verifier)
+    assert view.step == last
+    row("operator", "model = state before the last step, trace made to match", where(view, prepared),
+        format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+def test_model_not_bound_to_an_honest_trace_is_flagged(scenario: Scenario, prepared: PreparedTask,
+                                                       honest_claims: PartyClaims) -> None:
+    """Nothing on-chain binds the model hash to h_S: an honest trace with another state's model
+    cannot be disputed (both traces agree). The verifier flags it off-chain; nobody is slashed."""
+    s = scenario
+    run = operator_run(prepared)
+    wrong = run.checkpoints[2]
+    other_state = Checkpoint(prepared.spec_hash, prepared.spec.steps, wrong.names, wrong.state,
+                             run.model.state_commitments, run.model.leaves)
+    s.post_and_claim()
+    s.submit(run, model=other_state)
+    verifier = s.verifier(Mode.SPOT)
+    s.drive(verifier, verifier.idle)
+    assert verifier.state is not None
+    record = verifier.state.checks[s.task_id]
+    assert record.verdict == Verdict.MODEL_UNBOUND.value and record.game_id is None
+    assert "not bound" in record.result["model"]
+    with pytest.raises(ContractRevert) as refused:
+        s.devnet.game("challenger").open(s.task_id, honest_claims.trace_root)
+    assert refused.value.error_name == "SameTraceRoot"
+    row("operator", "honest trace, model hash of another state", "NOT PROVABLE ON-CHAIN: flagged off-chain "
+        "(verdict model_unbound)", "nothing (documented gap)", "-")
+
+
+def test_inconsistent_reveal_reverts_then_the_clock_runs_out(scenario: Scenario, prepared: PreparedTask,
+                                                            honest_claims: PartyClaims) -> None:
+    """The operator committed a wrong root and tries to play with the honest data: every reveal of
+    children that do not hash to its own root reverts, so it can only let its clock run out."""
+    s = scenario
+    run = operator_run(prepared, lambda: random_fault(prepared, seed=77))
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(Mode.FULL)
+    s.drive(verifier, lambda: our_game(s, verifier) is not None
+            and game_view(s, our_game(s, verifier) or 0).on_turn is Party.OPERATOR)
+    game_id = our_game(s, verifier)
+    assert game_id is not None
+    view = game_view(s, game_id)
+    tree = level_tree(view, honest_claims)
+    honest_children = (tree.node(view.height - 1, 0), tree.node(view.height - 1, 1))
+    with pytest.raises(ContractRevert) as refused:
+        s.devnet.game("operator").send_move(game_id, "reveal", honest_children)
+    assert refused.value.error_name == "RevealMismatch"
+    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
+    s.drive(verifier, lambda: resolved(s, verifier))
+    view = game_view(s, game_id)
+    assert view.status is GameStatus.CHALLENGER_WON and view.resolution is Resolution.TIMEOUT
+    row("operator", "reveals children that do not open its root", "RevealMismatch revert, then "
+        + where(view, prepared), format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+def test_operator_that_stops_answering_loses_on_its_clock(scenario: Scenario, prepared: PreparedTask) -> None:
+    s = scenario
+    run = operator_run(prepared, lambda: random_fault(prepared, seed=5))
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(Mode.FULL)
+    s.drive(verifier, lambda: our_game(s, verifier) is not None
+            and game_view(s, our_game(s, verifier) or 0).on_turn is Party.OPERATOR)
+    game_id = our_game(s, verifier)
+    assert game_id is not None
+    with pytest.raises(ContractRevert) as early:
+        s.devnet.game("other").claim_timeout(game_id)
+    assert early.value.error_name == "ClockNotExpired"
+    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
+    s.drive(verifier, lambda: resolved(s, verifier))
+    view = game_view(s, game_id)
+    assert view.status is GameStatus.CHALLENGER_WON and view.resolution is Resolution.TIMEOUT
+    row("operator", "stops answering (clock left to run out)", where(view, prepared),
+        format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
+
+
+# -- cheating challengers (the verifier watches and must not join) ---------------------------
+
+
+def open_lying_game(s: Scenario, liar: PartyClaims) -> int:
+    game = s.devnet.game("other")
+    s.devnet.stake_manager("other").stake(game.challenger_bond())
+    game_id, _ = game.open(s.task_id, liar.trace_root)
+    return game_id
+
+
+def assert_verifier_stayed_out(s: Scenario, verifier: Verifier) -> None:
+    assert verifier.state is not None
+    record = verifier.state.checks[s.task_id]
+    assert record.verdict == Verdict.HONEST.value and record.full_replay and record.game_id is None
+    assert s.devnet.stake_manager("other").info(s.address("challenger")).locked == 0
+
+
+def test_challenger_of_an_honest_result_loses_its_bond(scenario: Scenario, prepared: PreparedTask,
+                                                       honest_claims: PartyClaims) -> None:
+    s = scenario
+    s.post_and_claim()
+    s.submit(operator_run(prepared))
+    verifier = s.verifier(Mode.SPOT, sample_rate=0.1)
+    liar = PartyClaims(prepared, tamper=random_fault(prepared, seed=99))
+    game_id = open_lying_game(s, liar)
+    s.defend(honest_claims)
+    s.defend(liar, who="other")
+    s.drive(verifier, lambda: not game_view(s, game_id).active and verifier.idle())
+    view = game_view(s, game_id)
+    assert view.status is GameStatus.OPERATOR_WON and view.resolution is Resolution.ONE_STEP
+    assert_verifier_stayed_out(s, verifier)
+    row("challenger", "challenges an honest result (a flipped bit of its own)", where(view, prepared),
+        format_eth(s.devnet.game("other").challenger_bond()) + " bond", assert_challenger_slashed(s))
+
+
+def test_challenger_with_lying_reveals_times_out(scenario: Scenario, prepared: PreparedTask,
+                                                 honest_claims: PartyClaims) -> None:
+    s = scenario
+    s.post_and_claim()
+    s.submit(operator_run(prepared))
+    verifier = s.verifier(Mode.FULL)
+    liar = PartyClaims(prepared, tamper=random_fault(prepared, seed=12))
+    game_id = open_lying_game(s, liar)
+    view = game_view(s, game_id)
+    tree = level_tree(view, honest_claims)  # children of the honest tree: not under the liar's root
+    with pytest.raises(ContractRevert) as refused:
+        s.devnet.game("other").send_move(game_id, "reveal", (tree.node(view.height - 1, 0),
+                                                             tree.node(view.height - 1, 1)))
+    assert refused.value.error_name == "RevealMismatch"
+    s.defend(honest_claims)
+    s.drive(verifier, verifier.idle)
+    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
+    s.drive(verifier, lambda: not game_view(s, game_id).active)
+    view = game_view(s, game_id)
+    assert view.status is GameStatus.OPERATOR_WON and view.resolution is Resolution.TIMEOUT
+    assert_verifier_stayed_out(s, verifier)
+    row("challenger", "reveals children that do not open its root", "RevealMismatch revert, then "
+        + where(view, prepared), format_eth(s.devnet.game("other").challenger_bond()) + " bond",
+        assert_challenger_slashed(s))
+
+
+def test_challenger_that_never_moves_times_out(scenario: Scenario, prepared: PreparedTask,
+                                               honest_claims: PartyClaims) -> None:
+    s = scenario
+    s.post_and_claim()
+    s.submit(operator_run(prepared))
+    verifier = s.verifier(Mode.SPOT)
+    game_id = open_lying_game(s, PartyClaims(prepared, tamper=random_fault(prepared, seed=4)))
+    s.defend(honest_claims)
+    s.drive(verifier, verifier.idle)
+    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
+    s.drive(verifier, lambda: not game_view(s, game_id).active)
+    view = game_view(s, game_id)
+    assert view.status is GameStatus.OPERATOR_WON and view.resolution is Resolution.TIMEOUT
+    assert_verifier_stayed_out(s, verifier)
+    row("challenger", "opens a game and never moves", where(view, prepared),
+        format_eth(s.devnet.game("other").challenger_bond()) + " bond", assert_challenger_slashed(s))
+
+
+# -- whistleblowing -----------------------------------------------------------------------
+
+
+def test_verifier_takes_over_when_the_first_challenger_gives_up(scenario: Scenario,
+                                                                prepared: PreparedTask) -> None:
+    """The first challenger is right but gives up mid-game (its clock runs out). The verifier's
+    spot check had missed the faulty interval; the dispute makes it replay in full and open its
+    own game, which it wins: the operator is slashed although it won the abandoned game."""
+    s = scenario
+    seed, rate = 3, 0.1
+    boundaries = checkpoint_boundaries(prepared.spec.steps, prepared.spec.checkpoint_every)
+    s.post_and_claim()
+    run: OperatorRun | None = None  # a fault outside the interval the verifier will sample
+    for attempt in range(20):
+        fault = random_fault(prepared, seed=100 + attempt)
+        candidate = operator_run(prepared, lambda f=fault: f)
+        root = "0x" + candidate.claims.trace_root.hex()
+        (start, end), = sample_intervals(boundaries, rate, random.Random(f"{seed}:{s.task_id}:{root}"))
+        if not start <= fault.step < end:
+            run = candidate
+            break
+    assert run is not None
+    s.submit(run)
+    verifier = s.verifier(Mode.SPOT, sample_rate=rate, seed=seed)
+    s.drive(verifier, verifier.idle)
+    assert verifier.state is not None
+    assert verifier.state.checks[s.task_id].verdict == Verdict.HONEST.value  # the sample missed it
+
+    quitter_claims = PartyClaims(prepared)
+    quitter_game = open_lying_game(s, quitter_claims)
+    quitter = Player(s.devnet.game("other"), quitter_game, Party.CHALLENGER, quitter_claims)
+    operator = Player(s.devnet.game("operator"), quitter_game, Party.OPERATOR, run.claims)
+    for _ in range(2):
+        quitter.act()
+        operator.act()
+    s.defend(run.claims)
+    s.drive(verifier, lambda: resolved(s, verifier))
+    view = game_view(s, our_game(s, verifier) or 0)
+    assert view.status is GameStatus.CHALLENGER_WON
+    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
+    s.drive(verifier, lambda: not game_view(s, quitter_game).active)
+    assert game_view(s, quitter_game).status is GameStatus.OPERATOR_WON
+    sm = s.devnet.stake_manager("other")
+    bond = s.devnet.game("other").challenger_bond()
+    assert sm.info(s.address("operator")).bonded == OPERATOR_STAKE - MIN_STAKE
+    assert sm.credit_of(s.address("operator")) == slash_share(bond, s)  # from the quitter's bond
+    assert sm.credit_of(s.address("challenger")) == slash_share(MIN_STAKE, s)
+    assert sm.info(s.address("other")).bonded == 0
+    assert s.devnet.market("other").task(s.task_id).status is TaskStatus.OPEN
+    row("operator", "bit flip missed by the spot sample; first challenger gives up",
+        "dispute signal -> full replay -> own game: " + where(view, prepared),
+        format_eth(MIN_STAKE) + " stake",
+        format_eth(slash_share(MIN_STAKE, s)) + " credit + bond back")
+
+
+def test_spot_sampling_reexecutes_only_the_sample(scenario: Scenario, prepared: PreparedTask) -> None:
+    s = scenario
+    s.post_and_claim()
+    s.submit(operator_run(prepared))
+    verifier = s.verifier(Mode.SPOT, sample_rate=0.1, seed=8)
+    s.drive(verifier, verifier.idle)
+    assert verifier.state is not None
+    record = verifier.state.checks[s.task_id]
+    assert record.verdict == Verdict.HONEST.value and not record.full_replay
+    assert len(record.result["intervals"]) == 1 and record.result["model"] == "bound to the trace"

@@ -1,0 +1,99 @@
+"""The claim policy: what the chain's numbers allow, what the machine allows, and the order."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.worker.conftest import tiny_spec
+from tribunal.tasks import prepare_task
+from worker.policy import Offer, Policy, Workload, fits, rank, screen
+
+ETHER = 10**18
+ME = "0x00000000000000000000000000000000000000aa"
+NOW = 1_000_000
+
+
+def offer(**fields: object) -> Offer:
+    values: dict[str, object] = dict(task_id=1, reward=ETHER, min_stake=2 * ETHER, steps=100,
+                                     deadline=NOW + 3600, submitter="0x" + "bb" * 20)
+    values.update(fields)
+    return Offer(**values)  # type: ignore[arg-type]
+
+
+def decide(o: Offer, policy: Policy | None = None, free: int = 10 * ETHER, active: int = 0):  # noqa: ANN201
+    return screen(o, policy or Policy(), me=ME, free_stake=free, active=active, now=NOW)
+
+
+def test_a_task_within_every_limit_is_accepted() -> None:
+    assert decide(offer()).ok
+
+
+@pytest.mark.parametrize(
+    ("changes", "policy", "words"),
+    [
+        ({"submitter": ME.upper().replace("0X", "0x")}, Policy(), "we posted it"),
+        ({"reward": ETHER // 10}, Policy(min_reward=ETHER // 2), "below --min-reward"),
+        ({"steps": 5_000}, Policy(max_steps=1_000), "exceed --max-steps 1000"),
+        ({"min_stake": 5 * ETHER}, Policy(max_stake=3 * ETHER), "more than --max-stake 3 ETH"),
+        ({"deadline": NOW + 30}, Policy(deadline_margin_s=60), "within the 60 s margin"),
+    ],
+)
+def test_final_refusals_name_their_reason(changes: dict[str, object], policy: Policy, words: str) -> None:
+    decision = decide(offer(**changes), policy)
+    assert not decision.ok and not decision.transient
+    assert words in decision.reason
+
+
+def test_stake_beyond_the_free_stake_is_refused_for_now_with_what_to_do() -> None:
+    decision = decide(offer(min_stake=3 * ETHER), free=2 * ETHER)
+    assert not decision.ok and decision.transient
+    assert "only 2 ETH of our stake is free" in decision.reason and "--stake" in decision.reason
+
+
+def test_a_busy_operator_waits_for_a_free_slot() -> None:
+    decision = decide(offer(), Policy(max_concurrent=2), active=2)
+    assert not decision.ok and decision.transient and "--max-concurrent 2" in decision.reason
+    assert decide(offer(), Policy(max_concurrent=2), active=1).ok
+
+
+def test_final_reasons_come_before_transient_ones() -> None:
+    decision = decide(offer(reward=1), Policy(min_reward=ETHER), free=0, active=5)
+    assert not decision.transient and "--min-reward" in decision.reason
+
+
+def test_workload_counts_parameters_state_and_step_elements() -> None:
+    prepared = prepare_task(tiny_spec(), "test://tiny")
+    work = Workload.of(prepared.graph, steps=4)
+    assert work.params == 64 * 8 + 8 + 8 * 10 + 10
+    assert work.state_elements == work.params  # plain SGD keeps no optimizer state
+    assert work.step_elements == prepared.graph.num_elements > work.params
+    assert work.memory_bytes == 3 * 4 * (work.state_elements + work.step_elements)
+    assert work.total_elements == 4 * work.step_elements
+
+
+def test_a_task_too_big_for_the_device_is_refused() -> None:
+    work = Workload(steps=10, params=10**6, state_elements=10**6, step_elements=10**7)
+    small = Policy(memory_budget_bytes=64 * 2**20)
+    decision = fits(work, offer(), small, elements_per_s=None, now=NOW)
+    assert not decision.ok and "MiB" in decision.reason
+    assert fits(work, offer(), Policy(memory_budget_bytes=2**30), elements_per_s=None, now=NOW).ok
+
+
+def test_a_task_we_cannot_finish_before_its_deadline_is_refused() -> None:
+    work = Workload(steps=1_000, params=10, state_elements=10, step_elements=1_000)  # 1e6 elements
+    policy = Policy(deadline_margin_s=60, time_safety=2.0)
+    # 1e6 elements at 1e3 elements/s: 1000 s, 2000 s with the safety factor
+    assert fits(work, offer(), policy, elements_per_s=1e3, now=NOW).ok
+    decision = fits(work, offer(deadline=NOW + 1_500), policy, elements_per_s=1e3, now=NOW)
+    assert not decision.ok and "2000 s" in decision.reason
+    assert fits(work, offer(deadline=NOW + 1_500), policy, elements_per_s=None, now=NOW).ok
+
+
+def test_rank_prefers_reward_per_step_then_reward_then_age() -> None:
+    offers = [
+        offer(task_id=1, reward=ETHER, steps=100),
+        offer(task_id=2, reward=ETHER, steps=50),
+        offer(task_id=3, reward=2 * ETHER, steps=200),
+        offer(task_id=4, reward=ETHER, steps=50),
+    ]
+    assert [o.task_id for o in rank(offers)] == [2, 4, 3, 1]

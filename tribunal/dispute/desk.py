@@ -1,0 +1,119 @@
+"""The dispute desk: plays every game involving one address until it is resolved.
+
+An agent (worker or verifier) feeds it the games it learns of from `GameOpened` events
+(`watch`) and calls `tick` from its loop: for each active game the desk makes every move that
+is ours to make now (reveals on our turn, proof moves whenever the game is at one), and claims
+the win when the other party's chess clock has run out. Claims come from the agent
+(``claims_for(task_id, party)``): a worker's own checkpointed run, a verifier's recomputation.
+Moves are pure functions of the on-chain state and the claims, so a restarted desk simply
+picks up where the chain is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tribunal.chain.contracts import DisputeGame
+from tribunal.chain.errors import ContractRevert
+from tribunal.dispute.claims import PartyClaims
+from tribunal.dispute.player import Player
+from tribunal.dispute.state import GameStatus, GameView, Party
+
+log = logging.getLogger(__name__)
+
+ClaimsFor = Callable[[int, Party], PartyClaims | None]
+"""``claims_for(task_id, party)``: our claims for the task, or None if we have none (yet)."""
+
+
+@dataclass
+class Watched:
+    game_id: int
+    task_id: int
+    party: Party
+    player: Player | None = None
+    moves: int = 0
+
+
+@dataclass(frozen=True)
+class GameOutcome:
+    game_id: int
+    task_id: int
+    party: Party
+    won: bool
+    view: GameView
+
+
+@dataclass
+class DisputeDesk:
+    """Every active game of ``address`` on ``game``; ``now()`` is the chain's time."""
+
+    game: DisputeGame
+    address: str
+    claims_for: ClaimsFor
+    now: Callable[[], int]
+    max_moves_per_tick: int = 64
+    games: dict[int, Watched] = field(default_factory=dict)
+
+    def party_in(self, challenger: str, operator: str) -> Party | None:
+        me = self.address.lower()
+        if challenger.lower() == me:
+            return Party.CHALLENGER
+        if operator.lower() == me:
+            return Party.OPERATOR
+        return None
+
+    def watch(self, game_id: int, task_id: int, party: Party) -> None:
+        if game_id not in self.games:
+            self.games[game_id] = Watched(game_id, task_id, party)
+            log.info("dispute game %d on task %d: we play the %s", game_id, task_id, party.name.lower(),
+                     extra={"event": "game_watched", "game_id": game_id, "task_id": task_id,
+                            "party": party.name.lower()})
+
+    def tick(self) -> list[GameOutcome]:
+        """Move in every game where we can; returns the games that ended (and forgets them)."""
+        ended: list[GameOutcome] = []
+        for watched in list(self.games.values()):
+            outcome = self._tick_one(watched)
+            if outcome is not None:
+                ended.append(outcome)
+                del self.games[watched.game_id]
+        return ended
+
+    def _tick_one(self, watched: Watched) -> GameOutcome | None:
+        view = GameView.from_tuple(self.game.state(watched.game_id))
+        if view.active and watched.player is None:
+            claims = self.claims_for(watched.task_id, watched.party)
+            if claims is None:
+                log.warning("game %d: no claims for task %d yet; cannot move", watched.game_id,
+                            watched.task_id)
+                return None
+            watched.player = Player(self.game, watched.game_id, watched.party, claims)
+        if view.active and watched.player is not None:
+            view = self._play(watched, view)
+        if view.active:
+            return None
+        won = (view.status is GameStatus.OPERATOR_WON) == (watched.party is Party.OPERATOR)
+        log.info("dispute game %d on task %d %s (%s at %s)", watched.game_id, watched.task_id,
+                 "won" if won else "LOST", view.resolution.name.lower(), view.level.name,
+                 extra={"event": "game_resolved", "game_id": watched.game_id, "task_id": watched.task_id,
+                        "won": won, "resolution": view.resolution.name.lower()})
+        return GameOutcome(watched.game_id, watched.task_id, watched.party, won, view)
+
+    def _play(self, watched: Watched, view: GameView) -> GameView:
+        assert watched.player is not None
+        for _ in range(self.max_moves_per_tick):
+            if not watched.player.act():
+                break
+            watched.moves += 1
+        view = watched.player.view()
+        if view.active and view.on_turn is not watched.party and self.now() > view.deadline:
+            try:
+                self.game.claim_timeout(watched.game_id)
+                log.info("game %d: the other party's clock ran out; claimed the win", watched.game_id)
+            except ContractRevert as exc:
+                if exc.error_name not in ("ClockNotExpired", "GameNotActive"):
+                    raise
+            view = watched.player.view()
+        return view

@@ -1,0 +1,489 @@
+"""The verifier / whistleblower agent: follows submitted results, re-executes them, challenges the
+wrong ones and plays each of its games to the end.
+
+Each tick it reads new events (a block cursor kept in the state dir) and:
+
+- ``TaskPosted``: remembers the spec URI (the chain keeps only the spec hash);
+- ``ResultSubmitted``: queues a check of the result (`verifier.checking`, spot or full);
+- ``GameOpened`` by someone else: a dispute is a signal; a result we only spot-checked (or
+  have not checked yet) is replayed in full. Games are independent (each challenger has its
+  own, the first one the operator loses voids the result, and finalisation waits for all), so
+  we never defer to another challenger: if our replay disagrees we open our own game while the
+  window is open, whatever the other game does. That covers a first challenger that gives up,
+  lets its clock run out, or colludes with the operator; ``GameResolved`` of such a game
+  against its challenger triggers the same full replay if we had not done one;
+- ``GameOpened`` by us (after a restart): the desk takes the game up again.
+
+Our games are played by the shared `DisputeDesk` with the claims of our own replay. Checks run
+on a background thread so the desk keeps moving while a long replay runs. Every action re-reads
+the chain first; only this loop sends transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from web3.exceptions import TimeExhausted, Web3RPCError
+
+from tribunal.artifact_client import ArtifactClient
+from tribunal.chain.client import ChainClient, RpcUnavailable, TransactionFailed, connect, with_rpc_retry
+from tribunal.chain.contracts import Task, TaskMarket, TaskStatus
+from tribunal.chain.errors import ContractRevert, UnknownRevert
+from tribunal.chain.events import ChainEvent, EventFollower
+from tribunal.chain.session import ChainSession, format_eth
+from tribunal.checkpoint_manifest import CheckpointManifest, Unpublished, download_checkpoint, find_manifest
+from tribunal.checkpoints import Checkpoint
+from tribunal.device import pick_device
+from tribunal.dispute.claims import PartyClaims
+from tribunal.dispute.desk import DisputeDesk
+from tribunal.dispute.state import GameStatus, Party, Resolution
+from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
+from verifier.checking import CheckResult, Mode, TaskChecker, Verdict
+from verifier.state import CheckRecord, GameRecord, StateDir, VerifierState
+
+log = logging.getLogger("verifier.agent")
+
+CHAIN_ERRORS = (RpcUnavailable, requests.ConnectionError, requests.Timeout, ConnectionError, Web3RPCError,
+                TimeExhausted)
+
+
+@dataclass
+class VerifierConfig:
+    state_dir: Path
+    stake: int = 0
+    """Bonded stake (wei) to keep: topped up at start."""
+    mode: Mode = Mode.SPOT
+    sample_rate: float = 0.1
+    seed: int | None = None
+    """Seeds the spot-check sample (per task); None: unpredictable."""
+    artifact_store: str | None = None
+    device: str | None = None
+    poll_interval_s: float = 2.0
+    max_backoff_s: float = 60.0
+    confirmations: int = 0
+    challenge: bool = True
+    """False: judge and report only (dry run)."""
+    auto_withdraw: bool = True
+    background_checks: bool = True
+    """Run checks on a thread (the desk keeps moving meanwhile); False: inline in the tick."""
+
+
+class StorePublications:
+    """`verifier.checking.Publications` from the chain's events and the artifact store."""
+
+    def __init__(self, market: TaskMarket, store: ArtifactClient | None, task: Task, from_block: int) -> None:
+        self.market = market
+        self.store = store
+        self.task = task
+        self.from_block = from_block
+
+    def _store(self) -> ArtifactClient:
+        if self.store is None:
+            raise Unpublished("no artifact store configured (--artifact-store)")
+        return self.store
+
+    def model(self) -> Checkpoint:
+        return download_checkpoint(self._store(), self.task.model_hash)
+
+    def manifest(self) -> CheckpointManifest:
+        return find_manifest(self.market, self._store(), self.task.task_id, self.task.operator,
+                             self.task.spec_hash, self.from_block)
+
+    def checkpoint(self, content_hash: bytes) -> Checkpoint:
+        return download_checkpoint(self._store(), content_hash)
+
+
+class Verifier:
+    """``Verifier(session, config).run(stop)``: until ``stop`` is set."""
+
+    def __init__(self, session: ChainSession, config: VerifierConfig) -> None:
+        if session.game is None:
+            raise ValueError("the deployment has no DisputeGame: a verifier cannot challenge anything")
+        self.session = session
+        self.client = session.client
+        self.me = session.client.address
+        self.game = session.game
+        self.config = config
+        self.state_dir = StateDir(config.state_dir)
+        self.artifacts = ArtifactClient(config.artifact_store) if config.artifact_store else None
+        self.preparer = TaskPreparer(self.artifacts)
+        self.checker = TaskChecker(pick_device(config.device))
+        self.desk = DisputeDesk(self.game, self.me, self._claims_for, self.chain_now)
+        self.state: VerifierState | None = None
+        self.follower: EventFollower | None = None
+        self._claims: dict[int, PartyClaims] = {}
+        self._running: dict[int, Future[CheckResult | str]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verifier-check")
+        self._retry_at: dict[int, float] = {}
+        self._reader: TaskMarket | None = None
+        self._credit_pending = True
+        self._saved = ""
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        self.state_dir.lock()
+        try:
+            delay = self.config.poll_interval_s
+            started = False
+            while not stop.is_set():
+                try:
+                    if not started:
+                        self.start()
+                        started = True
+                    self.tick()
+                    delay = self.config.poll_interval_s
+                except CHAIN_ERRORS as exc:
+                    delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
+                    log.warning("chain unreachable or slow (%s); retrying in %.0f s", exc, delay,
+                                extra={"event": "rpc_error"})
+                    if isinstance(exc, TimeExhausted):
+                        self.client.reset_nonce()
+                except Exception:  # noqa: BLE001 - the verifier must outlive any one bad tick
+                    delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
+                    log.exception("unexpected error in the verifier loop; retrying in %.0f s", delay)
+                stop.wait(delay)
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self.state is not None:
+                self.save()
+            self.state_dir.unlock()
+
+    def start(self) -> None:
+        """Load (or create) the state, top up the stake, attach the follower, resume our games."""
+        deployment = self.session.deployment
+        chain_id = self.client.chain_id
+        self.state = self.state_dir.load_or_create(chain_id, deployment.task_market, self.me,
+                                                   deployment.block_number)
+        info = self.session.stake_manager.info(self.me)
+        if info.bonded < self.config.stake:
+            missing = self.config.stake - info.bonded
+            self.session.stake_manager.stake(missing)
+            log.info("staked %s (bonded now %s)", format_eth(missing), format_eth(self.config.stake),
+                     extra={"event": "staked", "amount": str(missing)})
+        bond = self.game.challenger_bond()
+        if self.session.stake_manager.info(self.me).free < bond:
+            log.warning("free stake is below one challenger bond (%s): this verifier can judge but not "
+                        "challenge; run `verifier start --stake N` with more", format_eth(bond),
+                        extra={"event": "stake_low"})
+        contracts = {"TaskMarket": self.session.market.contract, "DisputeGame": self.game.contract}
+        self.follower = EventFollower(self.client.w3, contracts, cursor=self.state.cursor,
+                                      confirmations=self.config.confirmations)
+        for game in self.state.games.values():
+            if game.ours and not game.outcome:
+                self.desk.watch(game.game_id, game.task_id, Party.CHALLENGER)
+        log.info("verifier %s on chain %d: %s checks (sample rate %.2f), bond %s, cursor at block %d",
+                 self.me, chain_id, self.config.mode.value, self.config.sample_rate, format_eth(bond),
+                 self.state.cursor, extra={"event": "started", "verifier": self.me, "chain_id": chain_id})
+        self.save()
+
+    def tick(self) -> None:
+        assert self.state is not None and self.follower is not None
+        for event in self.follower.poll():
+            self.on_event(event)
+        self.state.cursor = self.follower.cursor
+        self.save()
+        self._harvest()
+        for record in list(self.state.checks.values()):
+            if record.status == "pending":
+                self._start_check(record)
+            elif (record.status == "done" and record.verdict == Verdict.FAULTY.value
+                  and record.game_id is None and self.config.challenge):
+                self._challenge_guarded(record)
+        self._harvest()
+        for outcome in self.desk.tick():
+            game = self.state.games.get(outcome.game_id)
+            if game is not None:
+                game.outcome = f"{outcome.view.status.name.lower()} ({outcome.view.resolution.name.lower()})"
+            self._claims.pop(outcome.task_id, None)
+            self._credit_pending = True
+            log.info("our game %d on task %d %s", outcome.game_id, outcome.task_id,
+                     "won" if outcome.won else "LOST",
+                     extra={"event": "game_over", "game_id": outcome.game_id, "won": outcome.won})
+        self.maybe_withdraw()
+        self.save()
+
+    def idle(self) -> bool:
+        """Nothing pending: no check queued or running, no game of ours active (tests, demos)."""
+        assert self.state is not None
+        return not self._running and not self.desk.games and all(
+            r.status != "pending" for r in self.state.checks.values())
+
+    def save(self) -> None:
+        assert self.state is not None
+        text = repr(self.state.to_json())
+        if text != self._saved:
+            self.state_dir.save(self.state)
+            self._saved = text
+
+    def chain_now(self) -> int:
+        latest = with_rpc_retry(lambda: self.client.w3.eth.get_block("latest"))
+        return max(int(latest["timestamp"]), int(time.time()))
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on_event(self, event: ChainEvent) -> None:
+        assert self.state is not None
+        state = self.state
+        if event.contract == "TaskMarket":
+            if "taskId" not in event.args:  # wiring events (DisputeGameSet)
+                return
+            task_id = int(event["taskId"])
+            if event.name == "TaskPosted":
+                state.spec_uris[task_id] = str(event["specURI"])
+            elif event.name == "ResultSubmitted":
+                self._on_submitted(task_id, str(event["operator"]), bytes(event["traceRoot"]))
+            return
+        if event.contract != "DisputeGame":
+            return
+        if event.name == "GameOpened":
+            game_id, task_id = int(event["gameId"]), int(event["taskId"])
+            challenger = str(event["challenger"])
+            ours = challenger.lower() == self.me.lower()
+            state.games.setdefault(game_id, GameRecord(game_id, task_id, challenger, ours))
+            if ours:
+                self.desk.watch(game_id, task_id, Party.CHALLENGER)
+                record = state.checks.get(task_id)
+                if record is not None and record.game_id is None:
+                    record.game_id = game_id
+            else:
+                log.info("task %d: %s opened game %d; replaying the result in full", task_id, challenger,
+                         game_id, extra={"event": "foreign_dispute", "task_id": task_id, "game_id": game_id})
+                self._escalate(task_id, f"disputed by {challenger} (game {game_id})")
+        elif event.name == "GameResolved":
+            game = state.games.get(int(event["gameId"]))
+            if game is None or game.ours:
+                return
+            status, resolution = GameStatus(event["status"]), Resolution(event["resolution"])
+            game.outcome = f"{status.name.lower()} ({resolution.name.lower()})"
+            if status is GameStatus.OPERATOR_WON and resolution is Resolution.TIMEOUT:
+                log.warning("task %d: challenger %s gave up game %d (its clock ran out)", game.task_id,
+                            game.challenger, game.game_id,
+                            extra={"event": "challenger_gave_up", "task_id": game.task_id})
+                self._escalate(game.task_id, f"game {game.game_id} abandoned by its challenger")
+
+    def _on_submitted(self, task_id: int, operator: str, trace_root: bytes) -> None:
+        assert self.state is not None
+        if operator.lower() == self.me.lower():
+            return
+        root = "0x" + trace_root.hex()
+        current = self.state.checks.get(task_id)
+        if current is not None and current.trace_root == root:
+            return
+        self.state.checks[task_id] = CheckRecord(task_id, root, operator, mode=self.config.mode.value)
+
+    def _escalate(self, task_id: int, why: str) -> None:
+        """Make sure the task's current result gets (or got) a full replay."""
+        assert self.state is not None
+        record = self.state.checks.get(task_id)
+        if record is None:
+            task = self.session.market.task(task_id)
+            if task.status is not TaskStatus.SUBMITTED or task.operator.lower() == self.me.lower():
+                return
+            record = CheckRecord(task_id, "0x" + task.trace_root.hex(), task.operator)
+            self.state.checks[task_id] = record
+        if record.full_replay or record.game_id is not None:
+            return
+        record.mode = Mode.FULL.value
+        if record.status == "done":
+            record.status = "pending"
+            record.note = f"re-checking in full: {why}"
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _start_check(self, record: CheckRecord) -> None:
+        if record.task_id in self._running or time.monotonic() < self._retry_at.get(record.task_id, 0.0):
+            return
+        try:
+            uri = self.spec_uri(record.task_id)
+        except LookupError as exc:
+            record.status, record.note = "skipped", str(exc)
+            return
+        if self.config.background_checks:
+            self._running[record.task_id] = self._pool.submit(self._check, record, uri)
+            return
+        done: Future[CheckResult | str] = Future()
+        try:
+            done.set_result(self._check(record, uri))
+        except Exception as exc:  # noqa: BLE001 - reported by _harvest like a background failure
+            done.set_exception(exc)
+        self._running[record.task_id] = done
+
+    def _harvest(self) -> None:
+        assert self.state is not None
+        for task_id, future in list(self._running.items()):
+            if not future.done():
+                continue
+            del self._running[task_id]
+            record = self.state.checks.get(task_id)
+            if record is None:
+                continue
+            try:
+                result = future.result()
+            except (SpecUnavailable, *CHAIN_ERRORS) as exc:
+                self._retry_at[task_id] = time.monotonic() + 10 * self.config.poll_interval_s
+                log.warning("task %d: cannot check yet (%s); will retry", task_id, exc)
+                continue
+            except TaskMismatch as exc:
+                record.status, record.note = "skipped", str(exc)
+                log.warning("task %d: %s", task_id, exc, extra={"event": "unjudgeable", "task_id": task_id})
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad task must not stop the others
+                self._retry_at[task_id] = time.monotonic() + 30 * self.config.poll_interval_s
+                log.exception("task %d: the check failed (%s); will retry", task_id, exc)
+                continue
+            if isinstance(result, str):
+                record.status, record.note = "skipped", result
+                log.info("task %d: not checked: %s", task_id, result, extra={"event": "check_skipped"})
+                continue
+            self._record_result(record, result)
+            if record.status == "done" and result.verdict is Verdict.FAULTY and self.config.challenge:
+                self._challenge_guarded(record)
+
+    @staticmethod
+    def _current(record: CheckRecord, market: TaskMarket) -> Task | str:
+        """The task if it still holds the result this record is about and its challenge window is
+        open; else why not. Reads only."""
+        task = market.task(record.task_id)
+        if task.status is not TaskStatus.SUBMITTED or "0x" + task.trace_root.hex() != record.trace_root:
+            return f"the result is no longer on the market (task {task.status.name.lower()})"
+        latest = with_rpc_retry(lambda: market.client.w3.eth.get_block("latest"))
+        if int(latest["timestamp"]) > market.challenge_ends_at(record.task_id):
+            return "the challenge window closed"
+        return task
+
+    def _check(self, record: CheckRecord, spec_uri: str) -> CheckResult | str:
+        """Runs on the check thread, with its own RPC connection: reads the chain and the store,
+        replays; sends nothing and writes no state."""
+        if self._reader is None:
+            endpoint = getattr(self.client.w3.provider, "endpoint_uri", None)
+            w3 = connect(str(endpoint)) if endpoint else self.client.w3
+            self._reader = TaskMarket(ChainClient(w3, None), self.session.market.address)
+        market = self._reader
+        task = self._current(record, market)
+        if isinstance(task, str):
+            return task
+        prepared = self.preparer.prepare(task, spec_uri)
+        mode = Mode(record.mode or self.config.mode.value)
+        seed = None if self.config.seed is None else f"{self.config.seed}:{task.task_id}:{record.trace_root}"
+        published = StorePublications(market, self.artifacts, task, self.session.deployment.block_number)
+        log.info("task %d: %s check of the result of %s", task.task_id, mode.value, task.operator,
+                 extra={"event": "check_started", "task_id": task.task_id, "mode": mode.value})
+        return self.checker.check(task, prepared, published, mode, self.config.sample_rate,
+                                  random.Random(seed))
+
+    def spec_uri(self, task_id: int) -> str:
+        """The task's spec URI (from `TaskPosted`; read back from the chain if we missed it)."""
+        assert self.state is not None
+        uri = self.state.spec_uris.get(task_id)
+        if uri is None:
+            uri = self.session.market.spec_uri(task_id, self.session.deployment.block_number)
+            self.state.spec_uris[task_id] = uri
+        return uri
+
+    def _record_result(self, record: CheckRecord, result: CheckResult) -> None:
+        # a dispute seen while a spot check ran asks for a full replay: queue it again
+        record.status = "pending" if record.mode == Mode.FULL.value and not result.full_replay else "done"
+        record.verdict = result.verdict.value
+        record.full_replay = record.full_replay or result.full_replay
+        record.first_bad_step = result.first_bad_step
+        record.result = result.to_json()
+        if result.claims is not None:
+            self._claims[record.task_id] = result.claims
+        level = logging.WARNING if result.verdict is not Verdict.HONEST else logging.INFO
+        where = "" if result.first_bad_step is None else f"; first wrong step {result.first_bad_step}"
+        log.log(level, "task %d: %s (%s%s; %.1f s%s)", record.task_id, result.verdict.value.upper(),
+                "full replay" if result.full_replay else f"{len(result.intervals)} interval(s) re-executed",
+                where, result.seconds,
+                "; escalated: " + "; ".join(result.escalated) if result.escalated else "",
+                extra={"event": "checked", "task_id": record.task_id, "verdict": result.verdict.value,
+                       "first_bad_step": result.first_bad_step, "full_replay": result.full_replay})
+
+    # -- challenging -----------------------------------------------------------------------
+
+    def _challenge_guarded(self, record: CheckRecord) -> None:
+        try:
+            self.challenge(record)
+        except (ContractRevert, UnknownRevert, TransactionFailed) as exc:
+            log.warning("task %d: could not open a game (%s); will re-read the chain", record.task_id, exc,
+                        extra={"event": "challenge_failed", "task_id": record.task_id})
+        except TimeExhausted:
+            self.client.reset_nonce()
+
+    def challenge(self, record: CheckRecord) -> None:
+        """Open our game on a result our replay disagrees with (bond locked), then play it."""
+        assert self.state is not None
+        task = self._current(record, self.session.market)
+        if isinstance(task, str):
+            record.status, record.note = "closed", f"not challenged: {task}"
+            log.warning("task %d is wrong but %s", record.task_id, task,
+                        extra={"event": "too_late", "task_id": record.task_id})
+            return
+        claims = self._claims_for(record.task_id, Party.CHALLENGER)
+        assert claims is not None
+        if claims.trace_root == task.trace_root:
+            record.verdict, record.note = Verdict.HONEST.value, "a fresh replay agrees with the trace root"
+            return
+        bond = self.game.challenger_bond()
+        free = self.session.stake_manager.info(self.me).free
+        if free < bond:
+            if record.note != "stake":
+                log.error("task %d is wrong but our free stake %s is below the bond %s: stake more "
+                          "(`verifier start --stake N`)", record.task_id, format_eth(free), format_eth(bond),
+                          extra={"event": "cannot_challenge", "task_id": record.task_id})
+            record.note = "stake"
+            return
+        game_id, sent = self.game.open(record.task_id, claims.trace_root)
+        record.game_id, record.note = game_id, ""
+        self.state.games[game_id] = GameRecord(game_id, record.task_id, self.me, ours=True)
+        self.desk.watch(game_id, record.task_id, Party.CHALLENGER)
+        log.warning("task %d: challenged %s's result (game %d, bond %s, tx %s)", record.task_id,
+                    task.operator, game_id, format_eth(bond), sent.tx_hash,
+                    extra={"event": "challenged", "task_id": record.task_id, "game_id": game_id})
+
+    def _claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
+        if party is not Party.CHALLENGER:
+            return None
+        if task_id not in self._claims:
+            task = self.session.market.task(task_id)
+            prepared = self.preparer.prepare(task, self.spec_uri(task_id))
+            self._claims[task_id] = PartyClaims(prepared, device=self.checker.device)
+        return self._claims[task_id]
+
+    def maybe_withdraw(self) -> None:
+        assert self.state is not None
+        if not (self.config.auto_withdraw and self._credit_pending):
+            return
+        self._credit_pending = False
+        credit = self.session.stake_manager.credit_of(self.me)
+        if credit == 0:
+            return
+        sent = self.session.stake_manager.withdraw_credit()
+        self.state.withdrawn += credit
+        log.info("withdrew %s of winnings", format_eth(credit),
+                 extra={"event": "withdrawn", "amount": str(credit), "tx": sent.tx_hash})
+
+
+def check_once(session: ChainSession, task_id: int, mode: Mode, *, artifact_store: str | None,
+               sample_rate: float = 0.1, seed: int | None = None, device: str | None = None) -> CheckResult:
+    """`verifier check TASK`: judge the task's current result now (reads only, sends nothing)."""
+    task = session.market.task(task_id)
+    if task.status not in (TaskStatus.SUBMITTED, TaskStatus.FINALIZED):
+        raise ValueError(f"task {task_id} has no result to check: it is {task.status.name.lower()}")
+    store = ArtifactClient(artifact_store) if artifact_store else None
+    uri = session.market.spec_uri(task_id, session.deployment.block_number)
+    prepared = TaskPreparer(store).prepare(task, uri)
+    published = StorePublications(session.market, store, task, session.deployment.block_number)
+    rng = random.Random(None if seed is None else f"{seed}:{task_id}:0x{task.trace_root.hex()}")
+    return TaskChecker(pick_device(device)).check(task, prepared, published, mode, sample_rate, rng)
+
+
+def default_state_dir(chain_id: int, address: str) -> Path:
+    return Path.home() / ".tribunal" / "verifier" / f"{chain_id}-{address.lower()}"

@@ -1,0 +1,269 @@
+"""Check one submitted result: recompute (all of it, or a sample of checkpoint intervals) and judge.
+
+**full**: replay the whole run from ``h_0`` with RepOps (`PartyClaims`, the same object that
+plays the dispute) and compare the trace root with the submitted one.
+
+**spot**: the model checkpoint (its content hash is the on-chain model hash) holds the
+operator's ``h_0..h_S``; once they hash to the submitted trace root they are the operator's
+trace. The checkpoint manifest the operator named on-chain lists a checkpoint every
+``checkpointEvery`` steps. A sample of intervals ``[a, b)`` between checkpoints is re-executed
+from checkpoint ``a`` (verified against ``h_a``; ``a = 0`` starts from the spec's initial
+state) and each ``h_{s+1}`` is compared with the operator's. A fault outside the sample goes
+unseen: the sample rate is the detection probability per faulty interval (`docs/economics.md`).
+
+Anything the operator should have published and did not (model, manifest, a checkpoint), or
+published wrong, turns a spot check into a full one: missing data is never a reason to stay
+silent. A mismatch anywhere ends with the full replay, whose trace root is what the verifier
+challenges with.
+
+The chain binds the trace root, not the model: a model hash whose checkpoint does not hash to
+the trace root cannot be disputed on-chain (both parties' traces agree). The check reports it
+(verdict ``MODEL_UNBOUND``) so that nobody uses that model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from tribunal.chain.contracts import Task
+from tribunal.checkpoint_manifest import (
+    CheckpointManifest,
+    ManifestError,
+    Unpublished,
+    checked_checkpoint,
+    checked_model,
+)
+from tribunal.checkpoints import Checkpoint, CheckpointError
+from tribunal.commitments import state_commitment, tensor_root
+from tribunal.dispute.claims import PartyClaims
+from tribunal.models import initial_state
+from tribunal.tasks import PreparedTask
+from tribunal.training import next_state, run_step
+
+log = logging.getLogger(__name__)
+
+
+SUBMITTED = "the submitted trace"
+REPLAY = "our replay"
+
+
+class Mode(str, Enum):
+    SPOT = "spot"
+    FULL = "full"
+
+
+class Verdict(str, Enum):
+    HONEST = "honest"
+    """Everything re-executed agrees with the submitted trace (and the model is bound to it)."""
+    FAULTY = "faulty"
+    """The submitted trace root is wrong: challenge it with our own."""
+    MODEL_UNBOUND = "model_unbound"
+    """The trace root is right but the model hash is not the checkpoint of h_S (not disputable)."""
+
+
+class Publications(Protocol):
+    """What the operator published for one task; every method raises Unpublished when it is not
+    there and CheckpointError/ManifestError when it is malformed."""
+
+    def model(self) -> Checkpoint: ...
+
+    def manifest(self) -> CheckpointManifest: ...
+
+    def checkpoint(self, content_hash: bytes) -> Checkpoint: ...
+
+
+@dataclass
+class IntervalCheck:
+    start: int
+    end: int
+    bad_step: int | None = None
+    """The first step s in [start, end) whose h_{s+1} differs from the operator's (None: all agree)."""
+
+
+@dataclass
+class CheckResult:
+    task_id: int
+    mode: Mode
+    """The mode asked for."""
+    verdict: Verdict
+    operator_root: bytes
+    own_root: bytes | None = None
+    """Our trace root (computed on a full replay only)."""
+    first_bad_step: int | None = None
+    """t with h_t agreed and h_{t+1} not (-1: h_0 itself differs); None when unknown or honest."""
+    full_replay: bool = False
+    escalated: list[str] = field(default_factory=list)
+    """Why a spot check became a full replay."""
+    intervals: list[IntervalCheck] = field(default_factory=list)
+    checkpoints: dict[int, str] = field(default_factory=dict)
+    """Step -> what we found of the operator's checkpoint there."""
+    model: str = "not checked"
+    seconds: float = 0.0
+    claims: PartyClaims | None = field(default=None, repr=False)
+    """Our full replay (the claims we play a dispute with)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "mode": self.mode.value,
+            "verdict": self.verdict.value,
+            "operator_root": "0x" + self.operator_root.hex(),
+            "own_root": None if self.own_root is None else "0x" + self.own_root.hex(),
+            "first_bad_step": self.first_bad_step,
+            "full_replay": self.full_replay,
+            "escalated": list(self.escalated),
+            "intervals": [{"start": i.start, "end": i.end, "bad_step": i.bad_step} for i in self.intervals],
+            "checkpoints": {str(k): v for k, v in sorted(self.checkpoints.items())},
+            "model": self.model,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def checkpoint_boundaries(steps: int, every: int) -> list[int]:
+    """0, every, 2·every, …, S: where intervals start and end (checkpoints exist at all but 0)."""
+    return sorted({0, steps, *range(every, steps + 1, every)})
+
+
+def sample_intervals(boundaries: list[int], rate: float, rng: random.Random) -> list[tuple[int, int]]:
+    """``max(1, ceil(rate · n))`` of the ``n`` intervals, uniformly without replacement."""
+    intervals = list(zip(boundaries, boundaries[1:], strict=False))
+    count = min(len(intervals), max(1, math.ceil(rate * len(intervals))))
+    return sorted(rng.sample(intervals, count))
+
+
+def first_difference(mine: list[bytes], theirs: list[bytes]) -> int | None:
+    """The step t whose h_{t+1} is the first to differ (-1 if h_0 does); None if none does."""
+    for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+        if a != b:
+            return index - 1
+    return None
+
+
+class TaskChecker:
+    """Checks submitted results of prepared tasks on one torch device."""
+
+    def __init__(self, device: torch.device | None = None,
+                 full_replay: Callable[[PreparedTask], PartyClaims] | None = None) -> None:
+        self.device = device or torch.device("cpu")
+        self._full_replay = full_replay or (lambda prepared: PartyClaims(prepared, device=self.device))
+
+    def check(self, task: Task, prepared: PreparedTask, published: Publications, mode: Mode,
+              sample_rate: float = 0.1, rng: random.Random | None = None) -> CheckResult:
+        began = time.perf_counter()
+        result = CheckResult(task.task_id, mode, Verdict.HONEST, task.trace_root)
+        trace = self._operator_trace(task, prepared, published, result)
+        manifest = self._manifest(published, result)
+        if mode is Mode.SPOT and trace is not None and manifest is not None:
+            self._spot(prepared, published, trace, manifest, sample_rate, rng or random.Random(), result)
+        if mode is Mode.FULL or result.escalated or result.first_bad_step is not None:
+            self._full(prepared, published, trace, manifest, result)
+        result.seconds = time.perf_counter() - began
+        return result
+
+    # -- what the operator published ------------------------------------------------------
+
+    def _operator_trace(self, task: Task, prepared: PreparedTask, published: Publications,
+                        result: CheckResult) -> list[bytes] | None:
+        try:
+            model = published.model()
+            trace = checked_model(model, prepared.spec_hash, prepared.graph, prepared.spec.steps,
+                                  task.trace_root)
+        except Unpublished as exc:
+            result.model = f"unpublished: {exc}"
+        except CheckpointError as exc:
+            result.model = f"not bound to the trace: {exc}"
+        else:
+            result.model = "bound to the trace"
+            return trace
+        result.escalated.append(f"model {result.model}")
+        return None
+
+    def _manifest(self, published: Publications, result: CheckResult) -> CheckpointManifest | None:
+        try:
+            return published.manifest()
+        except (Unpublished, ManifestError) as exc:
+            result.escalated.append(f"checkpoint manifest: {exc}")
+            return None
+
+    def _load(self, published: Publications, manifest: CheckpointManifest | None, step: int,
+              prepared: PreparedTask, trace: list[bytes], against: str) -> Checkpoint | str:
+        """Checkpoint ``step`` if its h_0..h_t are ``trace``'s (``against`` names it), else what is
+        wrong with it."""
+        digest = None if manifest is None else manifest.checkpoints.get(step)
+        if digest is None:
+            return "unpublished (not in the manifest)"
+        try:
+            checkpoint = published.checkpoint(digest)
+            checkpoint.check_against(prepared.spec_hash, prepared.graph)
+        except Unpublished as exc:
+            return f"unpublished: {exc}"
+        except CheckpointError as exc:
+            return f"invalid: {exc}"
+        try:
+            return checked_checkpoint(checkpoint, step, prepared.spec_hash, prepared.graph, trace)
+        except CheckpointError as exc:
+            bad = first_difference(trace, list(checkpoint.state_commitments))
+            return f"differs from {against} from h_{bad + 1}" if bad is not None else f"invalid: {exc}"
+
+    # -- spot ------------------------------------------------------------------------------
+
+    def _spot(self, prepared: PreparedTask, published: Publications, trace: list[bytes],
+              manifest: CheckpointManifest, rate: float, rng: random.Random, result: CheckResult) -> None:
+        spec = prepared.spec
+        if trace[0] != prepared.init_state_root:
+            result.first_bad_step = -1
+            return
+        rows = torch.from_numpy(np.array(prepared.dataset.rows)).to(self.device)
+        boundaries = checkpoint_boundaries(spec.steps, spec.checkpoint_every)
+        for start, end in sample_intervals(boundaries, rate, rng):
+            if start == 0:
+                arrays: list[np.ndarray] | tuple[np.ndarray, ...] = initial_state(spec, prepared.dataset)
+            else:
+                loaded = self._load(published, manifest, start, prepared, trace, SUBMITTED)
+                matched = isinstance(loaded, Checkpoint)
+                result.checkpoints[start] = f"matches {SUBMITTED}" if matched else str(loaded)
+                if not isinstance(loaded, Checkpoint):
+                    result.escalated.append(f"checkpoint of step {start}: {loaded}")
+                    return
+                arrays = loaded.state
+            interval = IntervalCheck(start, end)
+            result.intervals.append(interval)
+            state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device) for a in arrays]
+            for step in range(start, end):
+                outputs = run_step(prepared.graph, state, rows, step)
+                if state_commitment([tensor_root(o) for o in outputs]) != trace[step + 1]:
+                    interval.bad_step = step
+                    result.first_bad_step = step
+                    return
+                state = next_state(prepared.graph, outputs)
+
+    # -- full ------------------------------------------------------------------------------
+
+    def _full(self, prepared: PreparedTask, published: Publications, trace: list[bytes] | None,
+              manifest: CheckpointManifest | None, result: CheckResult) -> None:
+        claims = self._full_replay(prepared)
+        own = list(claims.state_commitments)
+        result.claims, result.own_root, result.full_replay = claims, claims.trace_root, True
+        if claims.trace_root == result.operator_root:
+            result.first_bad_step = None
+            result.verdict = Verdict.HONEST if result.model == "bound to the trace" else Verdict.MODEL_UNBOUND
+            if result.verdict is Verdict.MODEL_UNBOUND:
+                log.error("task %d: the trace root is right but the model is %s; this cannot be disputed "
+                          "on-chain: do not use the model", result.task_id, result.model)
+        else:
+            result.verdict = Verdict.FAULTY
+            result.first_bad_step = first_difference(own, trace) if trace is not None else None
+        if manifest is not None:
+            for step in sorted(manifest.checkpoints):
+                loaded = self._load(published, manifest, step, prepared, own, REPLAY)
+                result.checkpoints[step] = f"matches {REPLAY}" if isinstance(loaded, Checkpoint) else loaded

@@ -1,0 +1,651 @@
+"""The operator agent: one loop per key that follows the chain and moves each task along.
+
+Each tick it reads new events (a block cursor kept in the state dir), re-reads every task it
+works on from the chain (the chain wins every disagreement with the state dir), submits or
+polls training jobs, submits results, defends disputes (`tribunal.dispute.desk`), finalizes
+after the challenge window, withdraws its pay, and claims the best open task its policy and
+free stake allow. Only this loop sends transactions (it owns the nonce); training runs on an
+executor (in-process or Celery).
+
+Every action is preceded by a phase written to the state dir and followed by a chain read, so
+a crash between the two is resolved by reading the chain on the next start: a claim or a
+submission is never sent twice for the same state, never for a task the chain has moved on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import requests
+import torch
+from web3.exceptions import TimeExhausted, Web3RPCError
+
+from tribunal.artifact_client import ArtifactClient, ArtifactError
+from tribunal.chain.client import RpcUnavailable, TransactionFailed, with_rpc_retry
+from tribunal.chain.contracts import Task, TaskStatus
+from tribunal.chain.errors import ContractRevert, UnknownRevert
+from tribunal.chain.events import ChainEvent, EventFollower
+from tribunal.chain.session import ChainSession, format_eth
+from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
+from tribunal.checkpoint_sync import SyncedCheckpointStore
+from tribunal.checkpoints import CheckpointError, LocalCheckpointStore
+from tribunal.device import pick_device
+from tribunal.dispute.checkpointed import CheckpointedClaims
+from tribunal.dispute.claims import PartyClaims
+from tribunal.dispute.desk import DisputeDesk
+from tribunal.dispute.state import Party
+from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
+from tribunal.tasks import PreparedTask
+from worker.executor import Executor, JobState
+from worker.policy import Offer, Policy, Workload, fits, rank, screen
+from worker.progress import BackendProgress, TerminalProgress
+from worker.state import Candidate, GameRecord, Phase, StateDir, StateError, TaskRecord, WorkerState
+from worker.tasks import JobProgress, TrainingJob
+
+log = logging.getLogger("worker.agent")
+
+ZERO32 = bytes(32)
+CHAIN_ERRORS = (RpcUnavailable, requests.ConnectionError, requests.Timeout, ConnectionError, Web3RPCError,
+                TimeExhausted)
+
+
+@dataclass
+class AgentConfig:
+    state_dir: Path
+    stake: int = 0
+    """Bonded stake (wei) to keep: topped up at start."""
+    policy: Policy = field(default_factory=Policy)
+    artifact_store: str | None = None
+    api_url: str | None = None
+    device: str | None = None
+    poll_interval_s: float = 2.0
+    max_backoff_s: float = 60.0
+    confirmations: int = 0
+    auto_withdraw: bool = True
+    stall_timeout_s: float = 900.0
+    """A job whose progress has not changed for this long is resubmitted (it resumes)."""
+    retry_failed_after_s: float = 30.0
+
+
+@dataclass
+class _Watch:
+    job_id: str
+    changed_at: float
+    step: int = -1
+    checkpoints: int = 0
+    logged_at: float = 0.0
+
+
+class Agent:
+    """``Agent(session, config, executor).run(stop)``: until ``stop`` is set."""
+
+    def __init__(
+        self,
+        session: ChainSession,
+        config: AgentConfig,
+        executor: Executor,
+        terminal: TerminalProgress | None = None,
+    ) -> None:
+        self.session = session
+        self.client = session.client
+        self.me = session.client.address
+        self.config = config
+        self.executor = executor
+        self.terminal = terminal
+        self.state_dir = StateDir(config.state_dir)
+        self.artifacts = ArtifactClient(config.artifact_store) if config.artifact_store else None
+        self.preparer = TaskPreparer(self.artifacts)
+        self.checkpoints = SyncedCheckpointStore(LocalCheckpointStore(self.state_dir.checkpoints),
+                                                 self.artifacts)
+        self.device = pick_device(config.device)
+        self.desk = (DisputeDesk(session.game, self.me, self._claims_for, self.chain_now)
+                     if session.game is not None else None)
+        self.backend: BackendProgress | None = None
+        self.state: WorkerState | None = None
+        self.follower: EventFollower | None = None
+        self._watches: dict[int, _Watch] = {}
+        self._retry_at: dict[int, float] = {}
+        self._said: set[tuple[int, str]] = set()
+        self._credit_pending = True
+        self._saved = ""
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        self.state_dir.lock()
+        try:
+            self._run(stop)
+        finally:
+            self.executor.shutdown()
+            if self.state is not None:
+                self.save()
+            self.state_dir.unlock()
+
+    def _run(self, stop: threading.Event) -> None:
+        delay = self.config.poll_interval_s
+        started = False
+        while not stop.is_set():
+            try:
+                if not started:
+                    self.start()
+                    started = True
+                self.tick()
+                delay = self.config.poll_interval_s
+            except StateError:
+                raise
+            except CHAIN_ERRORS as exc:
+                delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
+                log.warning("chain unreachable or slow (%s); retrying in %.0f s", exc, delay,
+                            extra={"event": "rpc_error"})
+                if isinstance(exc, TimeExhausted):
+                    self.client.reset_nonce()
+            except Exception:  # noqa: BLE001 - the agent must outlive any one bad tick
+                delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
+                log.exception("unexpected error in the agent loop; retrying in %.0f s", delay)
+            stop.wait(delay)
+
+    def start(self) -> None:
+        """Load (or create) the state, check it is ours, top up the stake, attach the follower."""
+        session = self.session
+        chain_id = self.client.chain_id
+        deployment = session.deployment
+        self.state = self.state_dir.load_or_create(chain_id, deployment.task_market, self.me,
+                                                   deployment.block_number)
+        if self.config.api_url:
+            self.backend = BackendProgress(self.config.api_url, self.client.signer,  # type: ignore[arg-type]
+                                           chain_id, deployment.task_market)
+        info = session.stake_manager.info(self.me)
+        if info.bonded < self.config.stake:
+            missing = self.config.stake - info.bonded
+            session.stake_manager.stake(missing)
+            log.info("staked %s (bonded now %s)", format_eth(missing), format_eth(self.config.stake),
+                     extra={"event": "staked", "amount": str(missing)})
+        contracts = {"TaskMarket": session.market.contract}
+        if session.game is not None:
+            contracts["DisputeGame"] = session.game.contract
+        self.follower = EventFollower(self.client.w3, contracts, cursor=self.state.cursor,
+                                      confirmations=self.config.confirmations)
+        if self.desk is not None:
+            for game in self.state.games.values():
+                if not game.outcome:
+                    self.desk.watch(game.game_id, game.task_id, Party[game.party.upper()])
+        active = self.state.active_tasks()
+        log.info("operator %s on chain %d: %d task(s) in progress, cursor at block %d, executor %s, "
+                 "device %s",
+                 self.me, chain_id, len(active), self.state.cursor, self.executor.describe(), self.device,
+                 extra={"event": "started", "operator": self.me, "chain_id": chain_id})
+        self.save()
+
+    def tick(self) -> None:
+        assert self.state is not None and self.follower is not None
+        for event in self.follower.poll():
+            self.on_event(event)
+        self.state.cursor = self.follower.cursor
+        self.save()
+        for record in list(self.state.active_tasks()):
+            self._advance_guarded(record)
+        if self.desk is not None:
+            for outcome in self.desk.tick():
+                game = self.state.games.get(outcome.game_id)
+                if game is not None:
+                    game.outcome = "won" if outcome.won else "lost"
+                self._credit_pending = True
+        self.maybe_claim()
+        self.maybe_withdraw()
+        self.save()
+
+    def save(self) -> None:
+        assert self.state is not None
+        text = repr(self.state.to_json())
+        if text != self._saved:
+            self.state_dir.save(self.state)
+            self._saved = text
+
+    def chain_now(self) -> int:
+        """The chain's time: the newest block's timestamp, or the clock if the chain is idle
+        (a devnet mines only on transactions)."""
+        latest = with_rpc_retry(lambda: self.client.w3.eth.get_block("latest"))
+        return max(int(latest["timestamp"]), int(time.time()))
+
+    def say_once(self, task_id: int, message: str, level: int = logging.INFO, **extra: object) -> None:
+        if (task_id, message) not in self._said:
+            self._said.add((task_id, message))
+            log.log(level, message, extra={"task_id": task_id, **extra})
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on_event(self, event: ChainEvent) -> None:
+        """Remember what the event hints at; every decision re-reads the chain."""
+        assert self.state is not None
+        state = self.state
+        if event.contract == "TaskMarket" and "taskId" in event.args:
+            task_id = int(event["taskId"])
+            if event.name == "TaskPosted":
+                state.candidates.setdefault(task_id, Candidate(task_id, str(event["specURI"])))
+            elif event.name == "TaskClaimed":
+                if event["operator"].lower() != self.me.lower():
+                    if task_id in state.candidates:
+                        state.candidates[task_id].taken = True
+                elif task_id not in state.tasks:
+                    self._adopt(task_id)
+            elif event.name == "TaskReopened" and task_id in state.candidates:
+                state.candidates[task_id].taken = False
+            elif event.name in ("TaskFinalized", "TaskCancelled", "TaskRefunded"):
+                state.candidates.pop(task_id, None)
+        elif event.contract == "DisputeGame" and event.name == "GameOpened" and self.desk is not None:
+            party = self.desk.party_in(event["challenger"], event["operator"])
+            if party is Party.OPERATOR:
+                game_id, task_id = int(event["gameId"]), int(event["taskId"])
+                state.games.setdefault(game_id, GameRecord(game_id, task_id, party.name.lower()))
+                log.warning("task %d: challenged by %s (game %d); defending", task_id, event["challenger"],
+                            game_id, extra={"event": "challenged", "task_id": task_id, "game_id": game_id})
+                self.desk.watch(game_id, task_id, party)
+
+    def _adopt(self, task_id: int) -> None:
+        """A claim of ours that the state dir does not know (state lost): take it up again."""
+        assert self.state is not None
+        task = self.session.market.task(task_id)
+        candidate = self.state.candidates.get(task_id)
+        record = self._record(task, candidate.spec_uri if candidate else "", Phase.TRAINING)
+        self.state.tasks[task_id] = record
+        log.warning("task %d: claimed by us on-chain but unknown to the state dir; resuming it", task_id,
+                    extra={"event": "adopted", "task_id": task_id})
+
+    @staticmethod
+    def _record(task: Task, spec_uri: str, phase: Phase) -> TaskRecord:
+        return TaskRecord(task_id=task.task_id, phase=phase, spec_hash="0x" + task.spec_hash.hex(),
+                          spec_uri=spec_uri, steps=task.steps, reward=task.reward,
+                          min_stake=task.min_stake, deadline=task.deadline)
+
+    # -- our tasks -------------------------------------------------------------------------
+
+    def _advance_guarded(self, record: TaskRecord) -> None:
+        try:
+            self.advance(record)
+        except (ContractRevert, UnknownRevert, TransactionFailed) as exc:
+            log.warning("task %d (%s): %s; will re-read the chain", record.task_id, record.phase.value, exc,
+                        extra={"event": "action_failed", "task_id": record.task_id})
+        except TimeExhausted as exc:
+            self.client.reset_nonce()
+            log.warning("task %d: no receipt (%s); nonce resynchronised, the chain decides next tick",
+                        record.task_id, exc, extra={"event": "tx_dropped", "task_id": record.task_id})
+        finally:
+            self.save()
+
+    def advance(self, record: TaskRecord) -> None:
+        """Move one task along from what the chain says now."""
+        task = self.session.market.task(record.task_id)
+        mine = task.operator.lower() == self.me.lower()
+        if record.phase is Phase.CLAIMING:
+            if mine and task.status in (TaskStatus.CLAIMED, TaskStatus.SUBMITTED):
+                self._set(record, Phase.TRAINING, f"claimed task {record.task_id}", event="claimed")
+            elif task.status is TaskStatus.OPEN:
+                self._drop_claim(record, "the claim did not land; the task is still open")
+                return
+            else:
+                self._set(record, Phase.ABANDONED, f"task {record.task_id} went to someone else")
+                return
+        if not self._follow_chain(record, task, mine):
+            return
+        if record.phase is Phase.TRAINING:
+            self._train(record, task)
+        if record.phase is Phase.TRAINED:
+            self._publish_checkpoints(record)
+            self._submit(record, task)
+        if record.phase is Phase.SUBMITTING:
+            task = self.session.market.task(record.task_id)
+            if task.status is TaskStatus.SUBMITTED:
+                self._set(record, Phase.SUBMITTED, f"task {record.task_id} submitted", event="submitted")
+            elif task.status is TaskStatus.CLAIMED:
+                self._submit(record, task)
+        if record.phase is Phase.SUBMITTED:
+            self._publish_checkpoints(record)
+            self._finalize(record, self.session.market.task(record.task_id))
+
+    def _follow_chain(self, record: TaskRecord, task: Task, mine: bool) -> bool:
+        """Phases the chain imposes (paid, lost, expired, submitted elsewhere); False if done."""
+        status = task.status
+        if status is TaskStatus.FINALIZED and mine:
+            self.state.earned += task.reward  # type: ignore[union-attr]
+            self._credit_pending = True
+            self._set(record, Phase.PAID,
+                      f"task {record.task_id} finalized: {format_eth(task.reward)} credited",
+                      event="paid", reward=str(task.reward))
+            self._stop_job(record)
+            return False
+        if status is TaskStatus.REFUNDED:
+            phase = Phase.LOST if record.phase is Phase.SUBMITTED else Phase.EXPIRED
+            self._set(record, phase, f"task {record.task_id} refunded to its submitter ({phase.value})",
+                      level=logging.WARNING)
+            self._stop_job(record)
+            return False
+        taken = status in (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.SUBMITTED) and not mine
+        if status is TaskStatus.VOIDED or taken:
+            self._set(record, Phase.LOST, f"task {record.task_id}: our result was voided by a lost dispute",
+                      level=logging.ERROR)
+            candidate = self.state.candidates.get(record.task_id)  # type: ignore[union-attr]
+            if candidate is not None:
+                candidate.refused = "we lost a dispute on it"
+            self._stop_job(record)
+            return False
+        if status is TaskStatus.SUBMITTED and record.phase in (Phase.TRAINING, Phase.TRAINED):
+            record.trace_root = record.trace_root or "0x" + task.trace_root.hex()
+            self._set(record, Phase.SUBMITTED, f"task {record.task_id} is already submitted on-chain")
+            self._stop_job(record)
+        return True
+
+    def _set(self, record: TaskRecord, phase: Phase, message: str, level: int = logging.INFO,
+             event: str | None = None, **extra: object) -> None:
+        if record.phase is not phase:
+            record.phase = phase
+            log.log(level, message, extra={"event": event or phase.value, "task_id": record.task_id, **extra})
+        self.save()
+
+    def _drop_claim(self, record: TaskRecord, why: str) -> None:
+        assert self.state is not None
+        del self.state.tasks[record.task_id]
+        log.info("task %d: %s", record.task_id, why,
+                 extra={"event": "claim_dropped", "task_id": record.task_id})
+
+    # -- training --------------------------------------------------------------------------
+
+    def _train(self, record: TaskRecord, task: Task) -> None:
+        watch = self._watches.get(record.task_id)
+        if watch is None:
+            if record.job_id and self.executor.remote:
+                watch = self._watches[record.task_id] = _Watch(record.job_id, time.monotonic())
+            elif time.monotonic() >= self._retry_at.get(record.task_id, 0.0):
+                try:
+                    watch = self._submit_job(record, task)
+                except Exception as exc:  # noqa: BLE001 - spec store or broker down: retry later
+                    self._retry_at[record.task_id] = time.monotonic() + self.config.retry_failed_after_s
+                    log.warning("task %d: cannot start training (%s); retrying in %.0f s", record.task_id,
+                                exc, self.config.retry_failed_after_s, extra={"event": "job_not_started"})
+                    return
+            else:
+                return
+        try:
+            status = self.executor.poll(watch.job_id)
+        except Exception as exc:  # noqa: BLE001 - a broker outage must not stop the chain work
+            self.say_once(record.task_id, f"task {record.task_id}: cannot reach the executor ({exc}); "
+                          "will retry", logging.WARNING, event="executor_unreachable")
+            return
+        if status.progress is not None:
+            self._on_progress(record, watch, status.progress)
+        if status.state is JobState.DONE and status.outcome is not None:
+            outcome = status.outcome
+            record.trace_root, record.model_hash = outcome.trace_root, outcome.model_hash
+            record.checkpoints.update(outcome.checkpoints)
+            record.train_seconds, record.resumed_from = outcome.seconds, outcome.resumed_from
+            if outcome.elements_per_s:
+                self.state.elements_per_s = outcome.elements_per_s  # type: ignore[union-attr]
+            self._finish_watch(record)
+            self._set(record, Phase.TRAINED,
+                      f"task {record.task_id} trained on {outcome.device} in {outcome.seconds:.1f} s "
+                      f"(resumed from step {outcome.resumed_from}): trace root {outcome.trace_root}",
+                      event="trained", trace_root=outcome.trace_root, model_hash=outcome.model_hash,
+                      resumed_from=outcome.resumed_from)
+        elif status.state is JobState.FAILED:
+            self._finish_watch(record)
+            self._retry_at[record.task_id] = time.monotonic() + self.config.retry_failed_after_s
+            record.note = status.error
+            log.error("task %d: training job %s failed: %s; retrying in %.0f s", record.task_id, watch.job_id,
+                      status.error, self.config.retry_failed_after_s,
+                      extra={"event": "job_failed", "task_id": record.task_id})
+        elif status.state is JobState.UNKNOWN:
+            self._watches.pop(record.task_id, None)
+        elif time.monotonic() - watch.changed_at > self.config.stall_timeout_s:
+            log.warning("task %d: job %s has shown no progress for %.0f s (%s); resubmitting (it "
+                        "resumes from its last checkpoint)", record.task_id, watch.job_id,
+                        self.config.stall_timeout_s, status.state.value,
+                        extra={"event": "job_stalled", "task_id": record.task_id})
+            self._finish_watch(record)
+
+    def _submit_job(self, record: TaskRecord, task: Task) -> _Watch:
+        prepared = self.preparer.prepare(task, record.spec_uri)
+        record.attempt += 1
+        chain = self.state.chain_id  # type: ignore[union-attr]
+        record.job_id = f"train-{chain}-{self.session.deployment.task_market[2:10].lower()}-" \
+                        f"{record.task_id}-{record.attempt}"
+        job = TrainingJob(
+            job_id=record.job_id,
+            task_id=record.task_id,
+            spec_json=prepared.spec_bytes.decode("ascii"),
+            spec_hash=record.spec_hash,
+            checkpoints=dict(record.checkpoints),
+            artifact_store=self.config.artifact_store,
+            device=self.config.device if not self.executor.remote else None,
+            work_dir=str(self.state_dir.root) if not self.executor.remote else None,
+        )
+        self.save()
+        self.executor.submit(job)
+        log.info("task %d: training job %s submitted (%d steps, %d checkpoint(s) known)", record.task_id,
+                 record.job_id, record.steps, len(record.checkpoints),
+                 extra={"event": "job_submitted", "task_id": record.task_id, "job_id": record.job_id})
+        watch = self._watches[record.task_id] = _Watch(record.job_id, time.monotonic())
+        return watch
+
+    def _on_progress(self, record: TaskRecord, watch: _Watch, progress: JobProgress) -> None:
+        new = {s: h for s, h in progress.checkpoints.items() if record.checkpoints.get(s) != h}
+        if progress.step != watch.step or new:
+            watch.changed_at = time.monotonic()
+        record.checkpoints.update(new)
+        if new:
+            self.save()
+        for step in sorted(new):
+            log.info("task %d: checkpoint at step %d: %s", record.task_id, step, new[step],
+                     extra={"event": "checkpoint", "task_id": record.task_id, "step": step,
+                            "hash": new[step]})
+        if progress.step != watch.step:
+            watch.step = progress.step
+            if self.terminal is not None:
+                self.terminal.update(record.task_id, progress.step, progress.steps, progress.loss,
+                                     progress.steps_per_s)
+            if self.backend is not None:
+                self.backend.report(record.task_id, progress.step, progress.loss, progress.steps_per_s,
+                                    final=progress.step == progress.steps)
+            now = time.monotonic()
+            if now - watch.logged_at >= 1.0 or progress.step == progress.steps:
+                watch.logged_at = now
+                log.debug("task %d: step %d/%d loss %s", record.task_id, progress.step, progress.steps,
+                          progress.loss, extra={"event": "progress", "task_id": record.task_id,
+                                                "step": progress.step, "steps": progress.steps,
+                                                "loss": progress.loss, "steps_per_s": progress.steps_per_s})
+
+    def _finish_watch(self, record: TaskRecord) -> None:
+        watch = self._watches.pop(record.task_id, None)
+        if watch is not None:
+            self.executor.forget(watch.job_id)
+        if self.terminal is not None:
+            self.terminal.finish(record.task_id)
+
+    def _stop_job(self, record: TaskRecord) -> None:
+        self._finish_watch(record)
+
+    # -- chain actions ---------------------------------------------------------------------
+
+    def _submit(self, record: TaskRecord, task: Task) -> None:
+        if task.status is not TaskStatus.CLAIMED:
+            return
+        if self.chain_now() > task.deadline:
+            self.say_once(record.task_id, f"task {record.task_id}: trained after its deadline; cannot submit",
+                          logging.ERROR)
+            return
+        assert record.trace_root and record.model_hash
+        self._set(record, Phase.SUBMITTING, f"task {record.task_id}: submitting")
+        sent = self.session.market.submit_result(record.task_id, bytes.fromhex(record.trace_root[2:]),
+                                                 bytes.fromhex(record.model_hash[2:]))
+        record.txs["submit"] = sent.tx_hash
+        self._set(record, Phase.SUBMITTED, f"task {record.task_id} submitted: trace root {record.trace_root}",
+                  event="submitted", trace_root=record.trace_root, tx=sent.tx_hash)
+
+    def _publish_checkpoints(self, record: TaskRecord) -> None:
+        """Name our checkpoint manifest on-chain so verifiers can spot-check intervals instead of
+        replaying the whole run. Best effort: a failure never holds up the submission."""
+        if record.manifest_hash or not record.checkpoints or self.artifacts is None:
+            return
+        if not any(e.get("name") == "publishCheckpoints" for e in self.session.market.contract.abi):
+            self.say_once(record.task_id, "this TaskMarket has no publishCheckpoints: checkpoints are in the "
+                          "artifact store but not named on-chain", logging.DEBUG)
+            return
+        manifest = CheckpointManifest(bytes.fromhex(record.spec_hash[2:]),
+                                      {s: bytes.fromhex(h[2:]) for s, h in record.checkpoints.items()})
+        try:
+            digest = publish_manifest(self.session.market, self.artifacts, record.task_id, manifest)
+        except (ArtifactError, httpx.HTTPError, ContractRevert, TransactionFailed) as exc:
+            self.say_once(record.task_id, f"task {record.task_id}: checkpoint manifest not published yet "
+                          f"({exc}); will retry", logging.WARNING, event="manifest_failed")
+            return
+        record.manifest_hash = "0x" + digest.hex()
+        log.info("task %d: %d checkpoint(s) published in manifest %s", record.task_id,
+                 len(record.checkpoints), record.manifest_hash,
+                 extra={"event": "manifest_published", "task_id": record.task_id,
+                        "manifest_hash": record.manifest_hash})
+
+    def _finalize(self, record: TaskRecord, task: Task) -> None:
+        if task.status is not TaskStatus.SUBMITTED or task.open_disputes:
+            return
+        if self.chain_now() <= task.submitted_at + task.challenge_window:
+            return
+        try:
+            sent = self.session.market.finalize(record.task_id)
+            record.txs["finalize"] = sent.tx_hash
+        except ContractRevert as exc:
+            if exc.error_name not in ("ChallengeWindowOpen", "WrongStatus", "DisputesOpen"):
+                raise
+            return
+        self._follow_chain(record, self.session.market.task(record.task_id), True)
+
+    def maybe_withdraw(self) -> None:
+        assert self.state is not None
+        if not (self.config.auto_withdraw and self._credit_pending):
+            return
+        credit = self.session.stake_manager.credit_of(self.me)
+        self._credit_pending = False
+        if credit == 0:
+            return
+        sent = self.session.stake_manager.withdraw_credit()
+        self.state.withdrawn += credit
+        log.info("withdrew %s of pay to %s", format_eth(credit), self.me,
+                 extra={"event": "withdrawn", "amount": str(credit), "tx": sent.tx_hash})
+
+    # -- claiming --------------------------------------------------------------------------
+
+    def maybe_claim(self) -> None:
+        """Claim the best open task the policy and our free stake allow (at most one per tick)."""
+        assert self.state is not None
+        state = self.state
+        open_ids = [c.task_id for c in state.candidates.values()
+                    if not c.refused and not c.taken and c.task_id not in state.tasks]
+        if not open_ids:
+            return
+        unsubmitted = (Phase.CLAIMING, Phase.TRAINING, Phase.TRAINED, Phase.SUBMITTING)
+        busy = sum(1 for t in state.tasks.values() if t.phase in unsubmitted)
+        policy = self.config.policy
+        if busy >= policy.max_concurrent:
+            return
+        tasks: dict[int, Task] = {}
+        for task_id in open_ids:
+            task = self.session.market.task(task_id)
+            if task.status is TaskStatus.OPEN:
+                tasks[task_id] = task
+            elif task.status in (TaskStatus.FINALIZED, TaskStatus.CANCELLED, TaskStatus.REFUNDED):
+                del state.candidates[task_id]
+            else:
+                state.candidates[task_id].taken = True
+        if not tasks:
+            return
+        free = self.session.stake_manager.info(self.me).free
+        now = self.chain_now()
+        offers = [Offer(t.task_id, t.reward, t.min_stake, t.steps, t.deadline, t.submitter)
+                  for t in tasks.values()]
+        for offer in rank(offers):
+            candidate = state.candidates[offer.task_id]
+            decision = screen(offer, policy, me=self.me, free_stake=free, active=busy, now=now)
+            if decision.ok:
+                prepared = self._prepare_offer(candidate, tasks[offer.task_id])
+                if prepared is None:
+                    continue
+                decision = fits(Workload.of(prepared.graph, offer.steps), offer, policy,
+                                elements_per_s=state.elements_per_s, now=now)
+            if not decision.ok:
+                self.say_once(offer.task_id, f"not claiming task {offer.task_id}: {decision.reason}",
+                              event="skipped", reason=decision.reason)
+                if not decision.transient:
+                    candidate.refused = decision.reason
+                continue
+            self.claim(tasks[offer.task_id], candidate)
+            return
+
+    def _prepare_offer(self, candidate: Candidate, task: Task) -> PreparedTask | None:
+        try:
+            return self.preparer.prepare(task, candidate.spec_uri)
+        except SpecUnavailable as exc:
+            self.say_once(task.task_id, f"task {task.task_id}: spec not available yet ({exc}); will retry",
+                          logging.WARNING, event="spec_unavailable")
+        except TaskMismatch as exc:
+            candidate.refused = str(exc)
+            log.warning("refusing task %d: %s", task.task_id, exc,
+                        extra={"event": "refused", "task_id": task.task_id, "reason": str(exc)})
+        return None
+
+    def claim(self, task: Task, candidate: Candidate) -> None:
+        assert self.state is not None
+        record = self._record(task, candidate.spec_uri, Phase.CLAIMING)
+        self.state.tasks[task.task_id] = record
+        self.save()
+        try:
+            sent = self.session.market.claim(task.task_id)
+        except ContractRevert as exc:
+            self._drop_claim(record, f"claim refused: {exc}")
+            return
+        except (TransactionFailed, TimeExhausted) as exc:
+            if isinstance(exc, TimeExhausted):
+                self.client.reset_nonce()
+            log.warning("task %d: claim not confirmed (%s); the chain decides next tick", task.task_id, exc,
+                        extra={"event": "tx_dropped", "task_id": task.task_id})
+            return
+        record.txs["claim"] = sent.tx_hash
+        log.info("claimed task %d: reward %s, %d steps, %s locked", task.task_id, format_eth(task.reward),
+                 task.steps, format_eth(task.min_stake),
+                 extra={"event": "claim_sent", "task_id": task.task_id, "tx": sent.tx_hash})
+        self._advance_guarded(record)
+
+    # -- disputes --------------------------------------------------------------------------
+
+    def _claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
+        """Our own run of a task we submitted: from our checkpoints, else recomputed."""
+        assert self.state is not None
+        record = self.state.tasks.get(task_id)
+        if party is not Party.OPERATOR or record is None:
+            return None
+        task = self.session.market.task(task_id)
+        prepared = self.preparer.prepare(task, record.spec_uri)
+        claims: PartyClaims
+        try:
+            hashes = {s: bytes.fromhex(h[2:]) for s, h in record.checkpoints.items()}
+            claims = CheckpointedClaims(prepared, hashes, self.checkpoints.get, device=self.device)
+        except (KeyError, CheckpointError) as exc:
+            log.warning("task %d: defending from a full recomputation (checkpoints unusable: %s)",
+                        task_id, exc)
+            claims = PartyClaims(prepared, device=self.device)
+        if claims.trace_root != task.trace_root:
+            log.error("task %d: our recomputed trace root 0x%s differs from the one we submitted 0x%s",
+                      task_id, claims.trace_root.hex(), task.trace_root.hex())
+        return claims
+
+
+def default_state_dir(chain_id: int, address: str) -> Path:
+    return Path.home() / ".tribunal" / "worker" / f"{chain_id}-{address.lower()}"
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        return f"{device} ({props.name}, {props.total_memory / 2**30:.0f} GiB)"
+    return str(device)

@@ -1,0 +1,54 @@
+"""The operator's Celery application: training jobs on a Redis queue, or in-process without one.
+
+With a broker URL (``redis://host:6379/0``) the agent queues jobs and any number of executors,
+one per device, on any machines (``worker executor --broker URL --device cuda:0``) take them
+from the operator's queue; Redis is the result backend too, which carries progress back.
+Without one, the same task runs eagerly inside the agent's process (see `EmbeddedExecutor`):
+no service to start.
+
+``celery -A worker.celery_app worker`` works as well (broker from ``TRIBUNAL_BROKER_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from worker.tasks import TRAIN_TASK, train_task
+
+BROKER_ENV = "TRIBUNAL_BROKER_URL"
+DEFAULT_QUEUE = "tribunal.train"
+VISIBILITY_TIMEOUT_ENV = "TRIBUNAL_BROKER_VISIBILITY_TIMEOUT_S"
+
+
+def make_celery(broker: str | None) -> Celery:
+    """Eager (in-process) without a broker; Redis as broker and result backend with one."""
+    app = Celery("tribunal-worker", broker=broker or "memory://", backend=broker or None,
+                 set_as_current=False)
+    app.conf.update(
+        task_always_eager=broker is None,
+        task_eager_propagates=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_track_started=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        result_expires=7 * 86_400,
+        task_default_queue=DEFAULT_QUEUE,
+        # A job not acknowledged within this time is handed to another executor: longer than
+        # any training run (a redelivered job resumes from its checkpoints, so the cost is time).
+        broker_transport_options={
+            "visibility_timeout": int(os.environ.get(VISIBILITY_TIMEOUT_ENV, 12 * 3600)),
+        },
+        result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
+    )
+    app.task(name=TRAIN_TASK, bind=True, acks_late=True)(train_task)
+    return app
+
+
+app = make_celery(os.environ.get(BROKER_ENV))

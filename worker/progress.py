@@ -1,0 +1,107 @@
+"""Training progress, shown and shared: a rich live bar per task in the terminal, and signed
+reports to the backend (`tribunal.progress`) when an API URL is configured.
+
+Both are best effort: neither may slow training or stop the agent. Reports are rate limited
+(the backend keeps one per step) and a backend that is down is logged once, not per step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from tribunal.chain.keys import Signer
+from tribunal.progress import now_report, progress_payload, sign_progress
+
+log = logging.getLogger(__name__)
+
+
+class TerminalProgress:
+    """One bar per training task: step/steps, loss, steps/s, ETA (disabled off a terminal)."""
+
+    def __init__(self, console: Console, enabled: bool = True) -> None:
+        self.progress = Progress(
+            TextColumn("task [bold]{task.fields[task_id]}[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[rate]} steps/s"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not enabled,
+            transient=False,
+        )
+        self._bars: dict[int, TaskID] = {}
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def update(self, task_id: int, step: int, steps: int, loss: float | None, steps_per_s: float) -> None:
+        fields = {"loss": "—" if loss is None else f"{loss:.4f}", "rate": f"{steps_per_s:.1f}"}
+        if task_id not in self._bars:
+            self._bars[task_id] = self.progress.add_task("", total=steps, completed=step, task_id=task_id,
+                                                         **fields)
+        self.progress.update(self._bars[task_id], completed=step, **fields)
+
+    def finish(self, task_id: int) -> None:
+        bar = self._bars.pop(task_id, None)
+        if bar is not None:
+            self.progress.remove_task(bar)
+
+
+@dataclass
+class BackendProgress:
+    """Signs and posts progress reports to ``{api_url}/api/tasks/{id}/progress``."""
+
+    api_url: str
+    signer: Signer
+    chain_id: int
+    market: str
+    min_interval_s: float = 2.0
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=5.0))
+    _last: dict[int, float] = field(default_factory=dict)
+    _sent_step: dict[int, int] = field(default_factory=dict)
+    _failing: bool = False
+
+    def report(
+        self, task_id: int, step: int, loss: float | None, steps_per_s: float, final: bool = False
+    ) -> None:
+        now = time.monotonic()
+        if loss is None or step <= self._sent_step.get(task_id, -1):
+            return
+        if not final and now - self._last.get(task_id, 0.0) < self.min_interval_s:
+            return
+        self._last[task_id] = now
+        report = now_report(task_id, step, loss, steps_per_s)
+        signature = sign_progress(report, self.signer.account.key, self.chain_id, self.market)
+        url = f"{self.api_url.rstrip('/')}/api/tasks/{task_id}/progress"
+        try:
+            response = self.http.post(url, json=progress_payload(report, self.signer.address, signature))
+        except httpx.HTTPError as exc:
+            self._complain(f"progress report to {url} failed: {exc}")
+            return
+        if response.status_code in (200, 201, 409):
+            self._sent_step[task_id] = step
+            self._failing = False
+        else:
+            self._complain(f"progress report to {url}: HTTP {response.status_code} {response.text[:200]}")
+
+    def _complain(self, message: str) -> None:
+        if not self._failing:
+            log.warning("%s (further failures are not logged until one succeeds)", message)
+        self._failing = True

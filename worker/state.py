@@ -1,0 +1,214 @@
+"""The operator's state directory: what it claimed, where each task stands, its block cursor.
+
+``state.json`` is a cache of the chain plus what only this operator knows (job ids, checkpoint
+hashes, its speed). Every write is atomic (temporary file, fsync, rename), so a ``kill -9``
+leaves the previous or the next version, never a torn one. On start the agent reconciles each
+task with the chain, which wins any disagreement; a lost state directory is rebuilt from the
+chain's events (the checkpoints are recomputed, bit for bit).
+
+Layout::
+
+    <state dir>/state.json      this file's data
+    <state dir>/checkpoints/    LocalCheckpointStore (objects/, tasks/)
+    <state dir>/agent.lock      held while an agent runs (one agent per state dir)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from tribunal.checkpoints import _atomic_write as atomic_write
+
+STATE_VERSION = 1
+
+
+class StateError(RuntimeError):
+    """The state directory belongs to another chain, market or key, or another agent holds it."""
+
+
+class Phase(str, Enum):
+    """Where one of our tasks stands (the chain's `TaskStatus` is the truth behind it)."""
+
+    CLAIMING = "claiming"      # claim sent or about to be: the chain says whether it landed
+    TRAINING = "training"      # claimed; a training job runs (or must be resubmitted)
+    TRAINED = "trained"        # result known, checkpoints published; submit next
+    SUBMITTING = "submitting"  # submit sent or about to be
+    SUBMITTED = "submitted"    # in the challenge window; disputes defended; finalize after it
+    PAID = "paid"              # finalized: reward credited (withdrawn by the agent)
+    LOST = "lost"              # our result was voided by a lost dispute
+    EXPIRED = "expired"        # deadline passed without our result (stake slashed)
+    ABANDONED = "abandoned"    # the chain moved on without us (someone else's claim, cancelled)
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Phase.PAID, Phase.LOST, Phase.EXPIRED, Phase.ABANDONED)
+
+
+@dataclass
+class TaskRecord:
+    task_id: int
+    phase: Phase
+    spec_hash: str
+    spec_uri: str
+    steps: int
+    reward: int
+    min_stake: int
+    deadline: int
+    job_id: str | None = None
+    attempt: int = 0
+    checkpoints: dict[int, str] = field(default_factory=dict)
+    """Step → content hash (0x-hex) of each checkpoint made so far."""
+    trace_root: str | None = None
+    model_hash: str | None = None
+    manifest_hash: str | None = None
+    """The checkpoint manifest named on-chain (`TaskMarket.publishCheckpoints`), once it is."""
+    train_seconds: float | None = None
+    resumed_from: int | None = None
+    txs: dict[str, str] = field(default_factory=dict)
+    """Action → transaction hash (claim, submit, finalize)."""
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["phase"] = self.phase.value
+        data["checkpoints"] = {str(k): v for k, v in self.checkpoints.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskRecord:
+        data = dict(data)
+        data["phase"] = Phase(data["phase"])
+        data["checkpoints"] = {int(k): v for k, v in data.get("checkpoints", {}).items()}
+        return cls(**data)
+
+
+@dataclass
+class Candidate:
+    """An open task seen on the chain (from `TaskPosted` or `TaskReopened`)."""
+
+    task_id: int
+    spec_uri: str
+    refused: str = ""
+    """Why we will never claim it (spec mismatch, we lost a dispute on it); empty otherwise."""
+    taken: bool = False
+    """Claimed by another operator (until a `TaskReopened`): not worth a chain read each tick."""
+
+
+@dataclass
+class GameRecord:
+    game_id: int
+    task_id: int
+    party: str
+    outcome: str = ""
+    """"" while active; then "won" or "lost"."""
+
+
+@dataclass
+class WorkerState:
+    chain_id: int
+    market: str
+    operator: str
+    cursor: int
+    tasks: dict[int, TaskRecord] = field(default_factory=dict)
+    candidates: dict[int, Candidate] = field(default_factory=dict)
+    games: dict[int, GameRecord] = field(default_factory=dict)
+    elements_per_s: float | None = None
+    """Measured training speed (node output elements per second), for deadline estimates."""
+    earned: int = 0
+    """Wei of rewards credited for our finalized tasks."""
+    withdrawn: int = 0
+    """Wei of credit withdrawn to the operator's balance."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "chain_id": self.chain_id,
+            "market": self.market,
+            "operator": self.operator,
+            "cursor": self.cursor,
+            "tasks": {str(k): v.to_json() for k, v in sorted(self.tasks.items())},
+            "candidates": {str(k): asdict(v) for k, v in sorted(self.candidates.items())},
+            "games": {str(k): asdict(v) for k, v in sorted(self.games.items())},
+            "elements_per_s": self.elements_per_s,
+            "earned": str(self.earned),
+            "withdrawn": str(self.withdrawn),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkerState:
+        if data.get("version") != STATE_VERSION:
+            raise StateError(f"state file version {data.get('version')} is not {STATE_VERSION}")
+        return cls(
+            chain_id=int(data["chain_id"]),
+            market=str(data["market"]),
+            operator=str(data["operator"]),
+            cursor=int(data["cursor"]),
+            tasks={int(k): TaskRecord.from_json(v) for k, v in data.get("tasks", {}).items()},
+            candidates={int(k): Candidate(**v) for k, v in data.get("candidates", {}).items()},
+            games={int(k): GameRecord(**v) for k, v in data.get("games", {}).items()},
+            elements_per_s=data.get("elements_per_s"),
+            earned=int(data.get("earned", 0)),
+            withdrawn=int(data.get("withdrawn", 0)),
+        )
+
+    def active_tasks(self) -> list[TaskRecord]:
+        return [t for t in self.tasks.values() if not t.phase.terminal]
+
+
+class StateDir:
+    """The state directory; ``load_or_create`` checks it belongs to this chain, market and key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / "state.json"
+        self.checkpoints = self.root / "checkpoints"
+        self._lock_handle: Any = None
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def read(self) -> WorkerState:
+        try:
+            return WorkerState.from_json(json.loads(self.path.read_text()))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise StateError(f"{self.path} is unreadable ({exc}): move it away; the agent rebuilds "
+                             "its state from the chain") from exc
+
+    def load_or_create(self, chain_id: int, market: str, operator: str, start_block: int) -> WorkerState:
+        if not self.exists():
+            return WorkerState(chain_id, market, operator, cursor=start_block - 1)
+        state = self.read()
+        mine = (chain_id, market.lower(), operator.lower())
+        theirs = (state.chain_id, state.market.lower(), state.operator.lower())
+        if mine != theirs:
+            raise StateError(
+                f"state dir {self.root} is for chain {theirs[0]}, market {theirs[1]}, operator {theirs[2]}; "
+                f"this agent is chain {mine[0]}, market {mine[1]}, operator {mine[2]}: "
+                "use another --state-dir (one per key and deployment)"
+            )
+        return state
+
+    def save(self, state: WorkerState) -> None:
+        atomic_write(self.path, json.dumps(state.to_json(), indent=1, sort_keys=True).encode())
+
+    def lock(self) -> None:
+        """Hold the directory for this process (released when it exits, even on kill -9)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / "agent.lock", "a+")  # noqa: SIM115 - held for the process's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise StateError(f"another agent is running on {self.root}: stop it or use another --state-dir") \
+                from exc
+        self._lock_handle = handle
+
+    def unlock(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
