@@ -29,7 +29,7 @@ from tribunal.chain.anvil import ANVIL_KEYS, increase_time, revert, snapshot
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient
 from tribunal.chain.contracts import TaskParams
-from tribunal.chain.deployment import Deployment
+from tribunal.chain.deployment import Deployment, save_deployment
 
 ETHER = 10**18
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -338,7 +338,10 @@ def indexed(
         url = new_database(request.param)
         upgrade_database(url)
         make_indexer(url, deployment, deployed.anvil.rpc_url).sync()
-        app = create_app(settings_for(url, tmp_path_factory.mktemp("api")), migrate=False)
+        api_dir = tmp_path_factory.mktemp("api")
+        deployment_file = save_deployment(deployment, api_dir / "deployment.json")
+        settings = settings_for(url, api_dir, deployment_file, rpc_url=deployed.anvil.rpc_url)
+        app = create_app(settings, migrate=False)
         with TestClient(app) as client:
             yield Indexed(client, deployed, tasks, deployment.chain_id, deployment.task_market)
     finally:

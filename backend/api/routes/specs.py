@@ -26,6 +26,8 @@ MAX_SPEC_BYTES = 64 * 1024
     responses={422: {"model": ErrorOut, "description": "the spec is invalid (the reason is given)"},
                413: {"model": ErrorOut, "description": "larger than 64 KiB"}},
     summary="Validate a task spec, store it, and return the roots postTask needs",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "description": "a task spec (tribunal.spec.TaskSpec) as JSON"}}}}},
 )
 async def post_spec(request: Request, response: Response, state: StateDep,
                     session: SessionDep) -> dict[str, Any]:
@@ -52,7 +54,11 @@ async def get_datasets() -> list[dict[str, Any]]:
     return await asyncio.to_thread(spec_service.datasets)
 
 
-@router.get("/config", summary="The chain and contracts this backend follows")
+@router.get(
+    "/config",
+    summary="The chain and contracts this backend follows",
+    responses={503: {"model": ErrorOut, "description": "the RPC or the deployment file is unavailable"}},
+)
 async def get_config(state: StateDep) -> dict[str, Any]:
     settings = state.settings
 
