@@ -68,16 +68,16 @@ class EventClock(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.seen: dict[tuple[str, int | None], float] = {}
-        self.lock = threading.Lock()
+        self._guard = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "event", None)
         if event:
-            with self.lock:
+            with self._guard:
                 self.seen.setdefault((event, getattr(record, "task_id", None)), time.perf_counter())
 
     def when(self, event: str, task_id: int | None = None) -> float | None:
-        with self.lock:
+        with self._guard:
             return self.seen.get((event, task_id))
 
 
@@ -216,6 +216,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=2, help="challenge window (s)")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     env = environment()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
