@@ -210,11 +210,11 @@ class LocalCheckpointStore:
         content_hash = keccak256(data)
         path = self._object_path(content_hash)
         if not path.exists():
-            _atomic_write(path, data)
+            atomic_write(path, data)
         index = self.steps(checkpoint.spec_hash)
         index[checkpoint.step] = content_hash
         listing = {str(step): _hex(h) for step, h in sorted(index.items())}
-        _atomic_write(self._index_path(checkpoint.spec_hash), json.dumps(listing, sort_keys=True).encode())
+        atomic_write(self._index_path(checkpoint.spec_hash), json.dumps(listing, sort_keys=True).encode())
         return content_hash
 
     def get(self, content_hash: bytes) -> Checkpoint:
@@ -238,7 +238,7 @@ class LocalCheckpointStore:
         return self.get(self.steps(spec_hash)[max(candidates)]) if candidates else None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -10,19 +10,14 @@ block and re-checking the results still in their challenge window).
 
 from __future__ import annotations
 
-import fcntl
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from tribunal.checkpoints import _atomic_write as atomic_write
+from tribunal.agent_state import AgentStateDir, StateError
 
 STATE_VERSION = 1
 
 
-class StateError(RuntimeError):
-    """The state directory belongs to another chain, market or key, or another verifier holds it."""
 
 
 @dataclass
@@ -95,51 +90,14 @@ class VerifierState:
         )
 
 
-class StateDir:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.path = self.root / "state.json"
-        self._lock_handle: Any = None
+class StateDir(AgentStateDir[VerifierState]):
+    """The verifier's state directory; ``load_or_create`` checks it belongs to this chain, market and key."""
 
-    def exists(self) -> bool:
-        return self.path.exists()
+    ROLE = "verifier"
+    OWNER_FIELD = "verifier"
 
-    def read(self) -> VerifierState:
-        try:
-            return VerifierState.from_json(json.loads(self.path.read_text()))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise StateError(f"{self.path} is unreadable ({exc}): move it away; the verifier rebuilds "
-                             "its state from the chain") from exc
+    def _from_json(self, data: dict[str, Any]) -> VerifierState:
+        return VerifierState.from_json(data)
 
-    def load_or_create(self, chain_id: int, market: str, verifier: str, start_block: int) -> VerifierState:
-        if not self.exists():
-            return VerifierState(chain_id, market, verifier, cursor=start_block - 1)
-        state = self.read()
-        mine = (chain_id, market.lower(), verifier.lower())
-        theirs = (state.chain_id, state.market.lower(), state.verifier.lower())
-        if mine != theirs:
-            raise StateError(
-                f"state dir {self.root} is for chain {theirs[0]}, market {theirs[1]}, verifier {theirs[2]}; "
-                f"this verifier is chain {mine[0]}, market {mine[1]}, key {mine[2]}: "
-                "use another --state-dir (one per key and deployment)"
-            )
-        return state
-
-    def save(self, state: VerifierState) -> None:
-        atomic_write(self.path, json.dumps(state.to_json(), indent=1, sort_keys=True).encode())
-
-    def lock(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / "agent.lock", "a+")  # noqa: SIM115 - held for the process's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.close()
-            raise StateError(f"another verifier is running on {self.root}: stop it or use another "
-                             "--state-dir") from exc
-        self._lock_handle = handle
-
-    def unlock(self) -> None:
-        if self._lock_handle is not None:
-            self._lock_handle.close()
-            self._lock_handle = None
+    def _new(self, chain_id: int, market: str, owner: str, cursor: int) -> VerifierState:
+        return VerifierState(chain_id, market, owner, cursor=cursor)

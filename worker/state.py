@@ -15,20 +15,16 @@ Layout::
 
 from __future__ import annotations
 
-import fcntl
-import json
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from tribunal.checkpoints import _atomic_write as atomic_write
+from tribunal.agent_state import AgentStateDir, StateError
 
 STATE_VERSION = 1
 
 
-class StateError(RuntimeError):
-    """The state directory belongs to another chain, market or key, or another agent holds it."""
 
 
 class Phase(str, Enum):
@@ -160,55 +156,18 @@ class WorkerState:
         return [t for t in self.tasks.values() if not t.phase.terminal]
 
 
-class StateDir:
-    """The state directory; ``load_or_create`` checks it belongs to this chain, market and key."""
+class StateDir(AgentStateDir[WorkerState]):
+    """The agent's state directory; ``load_or_create`` checks it belongs to this chain, market and key."""
+
+    ROLE = "agent"
+    OWNER_FIELD = "operator"
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.path = self.root / "state.json"
+        super().__init__(root)
         self.checkpoints = self.root / "checkpoints"
-        self._lock_handle: Any = None
 
-    def exists(self) -> bool:
-        return self.path.exists()
+    def _from_json(self, data: dict[str, Any]) -> WorkerState:
+        return WorkerState.from_json(data)
 
-    def read(self) -> WorkerState:
-        try:
-            return WorkerState.from_json(json.loads(self.path.read_text()))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise StateError(f"{self.path} is unreadable ({exc}): move it away; the agent rebuilds "
-                             "its state from the chain") from exc
-
-    def load_or_create(self, chain_id: int, market: str, operator: str, start_block: int) -> WorkerState:
-        if not self.exists():
-            return WorkerState(chain_id, market, operator, cursor=start_block - 1)
-        state = self.read()
-        mine = (chain_id, market.lower(), operator.lower())
-        theirs = (state.chain_id, state.market.lower(), state.operator.lower())
-        if mine != theirs:
-            raise StateError(
-                f"state dir {self.root} is for chain {theirs[0]}, market {theirs[1]}, operator {theirs[2]}; "
-                f"this agent is chain {mine[0]}, market {mine[1]}, operator {mine[2]}: "
-                "use another --state-dir (one per key and deployment)"
-            )
-        return state
-
-    def save(self, state: WorkerState) -> None:
-        atomic_write(self.path, json.dumps(state.to_json(), indent=1, sort_keys=True).encode())
-
-    def lock(self) -> None:
-        """Hold the directory for this process (released when it exits, even on kill -9)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / "agent.lock", "a+")  # noqa: SIM115 - held for the process's life
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.close()
-            raise StateError(f"another agent is running on {self.root}: stop it or use another --state-dir") \
-                from exc
-        self._lock_handle = handle
-
-    def unlock(self) -> None:
-        if self._lock_handle is not None:
-            self._lock_handle.close()
-            self._lock_handle = None
+    def _new(self, chain_id: int, market: str, owner: str, cursor: int) -> WorkerState:
+        return WorkerState(chain_id, market, owner, cursor=cursor)
