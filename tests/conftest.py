@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from web3 import Web3
 
 from tribunal.chain.anvil import ANVIL_KEYS, Anvil, revert, snapshot, start_anvil
 from tribunal.chain.artifacts import artifact_path
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket
+from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket, TaskParams
 from tribunal.chain.deploy import DeployParams, deploy_contracts
 from tribunal.chain.deployment import Deployment
 from tribunal.chain.keys import Signer, signer_from_private_key
@@ -49,6 +51,26 @@ class Devnet:
 
 
 ACTORS = ["deployer", "submitter", "operator", "challenger", "other"]
+ETHER = 10**18
+
+
+def sample_task_params(devnet: Devnet, **overrides: Any) -> TaskParams:
+    """Valid `postTask` fields with placeholder roots (for tests of the market, not of training)."""
+    now = devnet.anvil.w3.eth.get_block("latest")["timestamp"]
+    fields: dict[str, Any] = dict(
+        spec_hash=Web3.keccak(text="spec"),
+        spec_uri="artifact://spec",
+        dataset_root=Web3.keccak(text="dataset"),
+        init_state_root=Web3.keccak(text="h0"),
+        graph_root=Web3.keccak(text="graph"),
+        steps=100,
+        checkpoint_every=10,
+        min_stake=2 * ETHER,
+        deadline=now + 3600,
+        challenge_window=600,
+    )
+    fields.update(overrides)
+    return TaskParams(**fields)
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,10 @@ from backend.indexer.contracts import resolve_contracts
 from backend.indexer.indexer import Indexer, IndexerConfig
 from backend.indexer.rpc import RpcClient
 from backend.settings import BackendSettings
-from tests.conftest import ACTORS, Devnet
+from tests.conftest import ACTORS, Devnet, sample_task_params
 from tribunal.chain.anvil import ANVIL_KEYS, increase_time, revert, snapshot
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import TaskParams
 from tribunal.chain.deployment import Deployment, save_deployment
 
 ETHER = 10**18
@@ -178,23 +177,7 @@ def settings_for(
 
 # ---------------------------------------------------------------- chain scenarios
 
-
-def task_params(devnet: Devnet, **overrides: Any) -> TaskParams:
-    now = devnet.anvil.w3.eth.get_block("latest")["timestamp"]
-    fields: dict[str, Any] = dict(
-        spec_hash=Web3.keccak(text="spec"),
-        spec_uri="artifact://spec",
-        dataset_root=Web3.keccak(text="dataset"),
-        init_state_root=Web3.keccak(text="h0"),
-        graph_root=Web3.keccak(text="graph"),
-        steps=100,
-        checkpoint_every=10,
-        min_stake=2 * ETHER,
-        deadline=now + 3600,
-        challenge_window=600,
-    )
-    fields.update(overrides)
-    return TaskParams(**fields)
+task_params = sample_task_params
 
 
 def lifecycle(devnet: Devnet) -> dict[str, int]:

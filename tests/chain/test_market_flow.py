@@ -5,30 +5,15 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from tests.conftest import Devnet
+from tests.conftest import Devnet, sample_task_params
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.contracts import TaskParams, TaskStatus
+from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.errors import ContractRevert
 
 ETHER = 10**18
 
 
-def params(devnet: Devnet, **overrides: object) -> TaskParams:
-    now = devnet.anvil.w3.eth.get_block("latest")["timestamp"]
-    fields: dict[str, object] = dict(
-        spec_hash=Web3.keccak(text="spec"),
-        spec_uri="artifact://spec",
-        dataset_root=Web3.keccak(text="dataset"),
-        init_state_root=Web3.keccak(text="h0"),
-        graph_root=Web3.keccak(text="graph"),
-        steps=100,
-        checkpoint_every=10,
-        min_stake=2 * ETHER,
-        deadline=now + 3600,
-        challenge_window=600,
-    )
-    fields.update(overrides)
-    return TaskParams(**fields)  # type: ignore[arg-type]
+params = sample_task_params
 
 
 def test_post_claim_submit_finalize_pays_operator_to_the_wei(devnet: Devnet) -> None:
