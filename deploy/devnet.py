@@ -1,175 +1,549 @@
-"""`make dev`: a whole Tribunal network on this machine.
+"""`make dev`: a whole Tribunal network on this machine, and a demo that shows it working.
 
-Starts anvil (port 8545), deploys the contracts, starts the backend (indexer + API + artifact
-store + dashboard on port 8000), posts a demo training task whose spec the backend stores and
-commits, and starts one worker (anvil key #2) and one verifier (anvil key #3) that pick it up.
-State and logs go to .devnet/. Everything keeps running in the background; run this again for a
-clean restart, or `python deploy/devnet.py --stop` to stop it all.
+Starts anvil, deploys the contracts, starts the backend (indexer + API + artifact store +
+dashboard), posts two demo jobs, and starts two workers and a verifier:
+
+- job A (40 steps) is claimed by a worker that cheats on purpose (``worker start --cheat
+  flip-bit``: one bit of one weight flipped in the middle step); the verifier recomputes it,
+  opens a dispute, the game descends to one float32 instruction, the chain executes it and
+  slashes the cheater; job A reopens and the honest worker trains it again;
+- job B (60 steps) is claimed by the honest worker and finalised after the challenge window.
+
+The script narrates what happens on-chain until Ctrl-C, then stops everything. State and logs
+go to ``.devnet/`` (``--state-dir``); a second run stops what a previous one left and starts
+from a clean chain and database.
+
+    python deploy/devnet.py                  # the demo, narrated; Ctrl-C stops it all
+    python deploy/devnet.py --exit-when-done # headless: exit 0 once a job is finalised, the
+                                             # cheater slashed and the verifier paid
+    python deploy/devnet.py --detach         # leave it running in the background
+    python deploy/devnet.py --stop           # stop a detached (or crashed) run
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from tribunal.chain.anvil import ANVIL_KEYS
+from tribunal.chain.anvil import ANVIL_CHAIN_ID, ANVIL_KEYS
 from tribunal.chain.client import ChainClient, connect
+from tribunal.chain.contracts import TaskParams, TaskStatus
 from tribunal.chain.deploy import DeployParams, deploy_contracts
 from tribunal.chain.deployment import save_deployment
+from tribunal.chain.events import ChainEvent, EventFollower
 from tribunal.chain.keys import signer_from_private_key
-from tribunal.chain.session import format_eth, open_session
+from tribunal.chain.session import ChainSession, format_eth, open_session
 from tribunal.paths import REPO_ROOT, node_bin
-from tribunal.spec import canonical_json
+from tribunal.spec import TaskSpec, canonical_json
 
-STATE_DIR = REPO_ROOT / ".devnet"
-SERVICES = ("verifier", "worker", "api", "anvil")
 ETHER = 10**18
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
+SERVICES = ("verifier", "worker", "cheater", "api", "anvil")
+"""Every process the devnet may start, in the order they are stopped."""
+KEYS = {"deployer": 0, "submitter": 1, "worker": 2, "verifier": 3, "cheater": 4}
+"""Which of anvil's public test keys plays which role."""
+CHEATS = ("flip-bit", "none")
+DEFAULT_STATE_DIR = REPO_ROOT / ".devnet"
 
 
-def pid_file(name: str):  # noqa: ANN201 - a Path
-    return STATE_DIR / f"{name}.pid"
+@dataclass(frozen=True)
+class DemoJob:
+    label: str
+    steps: int
+    reward: int
 
 
-def stop_previous() -> None:
-    """Stop what a previous run left, so every run starts from a clean chain and database."""
-    for name in SERVICES:
-        path = pid_file(name)
-        if not path.exists():
-            continue
-        pid = int(path.read_text().strip() or 0)
-        path.unlink()
+JOB_A = DemoJob("A", steps=40, reward=ETHER // 2)
+JOB_B = DemoJob("B", steps=60, reward=ETHER)
+MIN_STAKE = 2 * ETHER
+
+
+class DevnetError(RuntimeError):
+    """The devnet could not start or the demo could not go on; the message says what to do."""
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+class Services:
+    """The devnet's background processes: one session each, a pid file each under ``state_dir``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def pid_file(self, name: str) -> Path:
+        return self.state_dir / f"{name}.pid"
+
+    def log_file(self, name: str) -> Path:
+        return self.state_dir / f"{name}.log"
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = open(self.log_file(name), "wb")  # noqa: SIM115 - handed to the child process
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **(env or {})}, cwd=REPO_ROOT)
+        log.close()
+        self.pid_file(name).write_text(str(process.pid))
+        self.processes[name] = process
+        return process
+
+    def dead(self) -> list[tuple[str, int]]:
+        """Services that exited on their own: (name, exit code)."""
+        return [(n, p.returncode) for n, p in self.processes.items() if p.poll() is not None]
+
+    def stop_all(self) -> None:
+        """Stop every service this state dir knows of (this run's, or a previous run's)."""
+        for name in SERVICES:
+            path = self.pid_file(name)
+            if not path.exists():
+                continue
+            text = path.read_text().strip()
+            path.unlink()
+            if text.isdigit():
+                stop_group(int(text))
+            process = self.processes.pop(name, None)
+            if process is not None:
+                process.poll()  # reap it
+
+
+def stop_group(pid: int, grace_s: float = 10.0) -> None:
+    """SIGTERM a process group (agents save their state on it), SIGKILL it after ``grace_s``."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
         try:
-            os.killpg(pid, signal.SIGTERM)
+            os.killpg(pid, 0)
         except ProcessLookupError:
-            continue
-        for _ in range(50):
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.killpg(pid, signal.SIGKILL)
+            return
+        with contextlib.suppress(ChildProcessError):  # our own child: reap it, no zombie
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
-def spawn(name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    log = open(STATE_DIR / f"{name}.log", "wb")  # noqa: SIM115 - handed to the child process
-    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                               env={**os.environ, **(env or {})}, cwd=REPO_ROOT)
-    pid_file(name).write_text(str(process.pid))
-    return process
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_until(what: str, check, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:  # noqa: ANN001
+def wait_until(what: str, check: Any, services: Services, timeout_s: float = 60) -> Any:
+    """Poll ``check()`` until it returns something truthy; fail early if a service died."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"{what} exited (code {process.returncode}); see {STATE_DIR}/*.log")
+        for name, code in services.dead():
+            raise DevnetError(f"{name} exited (code {code}) while waiting for {what}; "
+                              f"see {services.log_file(name)}")
         try:
-            if check():
-                return
-        except Exception:  # noqa: BLE001 - still starting
+            value = check()
+            if value:
+                return value
+        except Exception:  # noqa: BLE001 - still starting; the deadline reports it
             pass
         time.sleep(0.2)
-    sys.exit(f"{what} did not come up within {timeout_s:.0f} s; see {STATE_DIR}/*.log")
+    raise DevnetError(f"{what} did not happen within {timeout_s:.0f} s; see {services.state_dir}/*.log")
 
 
-def http_json(url: str, body: bytes | None = None) -> dict:
+def http_json(url: str, body: bytes | None = None) -> dict[str, Any]:
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - loopback only
         return json.loads(response.read())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("TRIBUNAL_DEVNET_PORT", 8545)))
-    parser.add_argument("--api-port", type=int, default=int(os.environ.get("TRIBUNAL_API_PORT", 8000)))
-    parser.add_argument("--no-agents", action="store_true", help="no worker and no verifier")
-    parser.add_argument("--stop", action="store_true", help="stop the devnet and exit")
-    args = parser.parse_args()
-    stop_previous()
+# -- the network -----------------------------------------------------------------------------
+
+
+@dataclass
+class Devnet:
+    args: argparse.Namespace
+    services: Services
+    rpc_url: str = ""
+    api_url: str = ""
+    deployment_path: Path | None = None
+    submitter: ChainSession | None = None
+    addresses: dict[str, str] = field(default_factory=dict)
+    jobs: dict[str, int] = field(default_factory=dict)
+    """Demo job label → task id."""
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def cheating(self) -> bool:
+        return self.args.cheat != "none"
+
+    def start(self) -> None:
+        args, services = self.args, self.services
+        for port, option in ((args.port, "--port"), (args.api_port, "--api-port")):
+            if port_in_use(port):
+                raise DevnetError(f"port {port} is already in use (another devnet or anvil?): stop it "
+                                  f"(`python deploy/devnet.py --stop`) or pick another with {option}")
+        self.rpc_url = f"http://127.0.0.1:{args.port}"
+        self.api_url = f"http://127.0.0.1:{args.api_port}"
+        self.addresses = {role: signer_from_private_key(ANVIL_KEYS[i]).address for role, i in KEYS.items()}
+
+        say("starting anvil", self.rpc_url)
+        services.spawn("anvil", [node_bin("anvil"), "--port", str(args.port), "--host", "127.0.0.1",
+                                 "--chain-id", str(ANVIL_CHAIN_ID)])
+        wait_until("anvil", lambda: connect(self.rpc_url).eth.chain_id == ANVIL_CHAIN_ID, services)
+        deployer = signer_from_private_key(ANVIL_KEYS[KEYS["deployer"]])
+        deployment = deploy_contracts(ChainClient(connect(self.rpc_url), deployer), self.rpc_url,
+                                      DeployParams(max_clock=600))
+        self.deployment_path = save_deployment(deployment, services.state_dir / "deployment.json")
+        if services.state_dir == DEFAULT_STATE_DIR:  # where every CLI looks without --deployment
+            save_deployment(deployment)
+        say("contracts deployed",
+            f"TaskMarket {deployment.task_market}, DisputeGame {deployment.dispute_game}")
+
+        say("starting the backend", f"{self.api_url} (indexer, API, artifact store, dashboard)")
+        services.spawn("api", [str(VENV_BIN / "python"), "-m", "backend", "serve"], {
+            **self.common_env(), "TRIBUNAL_PORT": str(args.api_port),
+            "DATABASE_URL": f"sqlite:///{services.state_dir / 'tribunal.db'}",
+            "TRIBUNAL_ARTIFACT_DIR": str(services.state_dir / "artifacts"),
+        })
+        wait_until("the API", lambda: http_json(f"{self.api_url}/healthz"), services, timeout_s=120)
+        self.submitter = open_session(self.rpc_url, self.deployment_path,
+                                      private_key=ANVIL_KEYS[KEYS["submitter"]])
+        if args.no_agents:
+            self.post(JOB_A)
+            self.post(JOB_B)
+            return
+        # The cheater's policy takes at most JOB_A's steps, and the honest worker starts only once
+        # job A is claimed: so the cheater gets job A and the honest worker job B, every run.
+        self.post(JOB_A)
+        second = "cheater" if self.cheating else "worker 2 (honest)"
+        self.spawn_worker("cheater", ["--max-steps", str(JOB_A.steps)]
+                          + (["--cheat", args.cheat] if self.cheating else []))
+        self.spawn_agent("verifier", ["start", "--stake", "5", "--mode", "full", "--poll-interval", "1"])
+        say(f"job A waits for the {second}", "(it may take a few seconds to start)")
+        wait_until("job A's claim", lambda: self.status("A") is TaskStatus.CLAIMED or
+                   self.status("A") is TaskStatus.SUBMITTED, services, timeout_s=180)
+        self.spawn_worker("worker", [])
+        self.post(JOB_B)
+
+    def common_env(self) -> dict[str, str]:
+        return {"TRIBUNAL_RPC_URL": self.rpc_url, "TRIBUNAL_DEPLOYMENT": str(self.deployment_path)}
+
+    def spawn_worker(self, name: str, extra: list[str]) -> None:
+        self.spawn_agent(name, ["start", "--stake", "10", "--api-url", self.api_url, "--no-live",
+                                "--poll-interval", "1", *extra], command="worker")
+
+    def spawn_agent(self, name: str, role_args: list[str], command: str | None = None) -> None:
+        state = self.services.state_dir / name
+        self.services.spawn(name, [
+            str(VENV_BIN / (command or name)), *role_args, "--rpc-url", self.rpc_url,
+            "--deployment", str(self.deployment_path), "--artifact-store", self.api_url,
+            "--state-dir", str(state),
+        ], {**self.common_env(), "TRIBUNAL_PRIVATE_KEY": ANVIL_KEYS[KEYS[name]]})
+
+    def post(self, job: DemoJob) -> None:
+        from tribunal.tasks import demo_spec
+
+        assert self.submitter is not None
+        spec: TaskSpec = demo_spec().model_copy(update={"steps": job.steps})
+        committed = http_json(f"{self.api_url}/api/specs", canonical_json(spec))
+        now = self.submitter.client.w3.eth.get_block("latest")["timestamp"]
+        params = TaskParams(
+            spec_hash=bytes.fromhex(committed["specHash"][2:]), spec_uri=committed["specURI"],
+            dataset_root=bytes.fromhex(committed["datasetRoot"][2:]),
+            init_state_root=bytes.fromhex(committed["initStateRoot"][2:]),
+            graph_root=bytes.fromhex(committed["graphRoot"][2:]), steps=committed["steps"],
+            checkpoint_every=committed["checkpointEvery"], min_stake=MIN_STAKE, deadline=now + 3600,
+            challenge_window=self.args.challenge_window,
+        )
+        task_id, _ = self.submitter.market.post_task(params, reward=job.reward)
+        self.jobs[job.label] = task_id
+        say(f"job {job.label} posted", f"task #{task_id}: {spec.model.kind} on {spec.dataset}, "
+            f"{job.steps} steps, reward {format_eth(job.reward)}, min stake {format_eth(MIN_STAKE)}")
+
+    def status(self, label: str) -> TaskStatus:
+        assert self.submitter is not None
+        return self.submitter.market.task(self.jobs[label]).status
+
+    def banner(self) -> str:
+        services, api = self.services, self.api_url
+        lines = [
+            "",
+            "Tribunal devnet is up.",
+            f"  dashboard      {api}/   (API {api}/api, OpenAPI docs {api}/docs)",
+            f"  RPC            {self.rpc_url} (chain {ANVIL_CHAIN_ID})",
+            f"  deployment     {self.deployment_path}",
+            "  jobs           " + ", ".join(f"{k} = task #{v}" for k, v in self.jobs.items()),
+        ]
+        for name in ("worker", "cheater", "verifier"):
+            if name in services.processes:
+                role = {"worker": "worker (honest)", "verifier": "verifier (full)",
+                        "cheater": "worker (CHEATS)" if self.cheating else "worker 2 (honest)"}[name]
+                lines.append(f"  {role:18} {self.addresses[name]}  log {services.log_file(name)}")
+        lines += [
+            f"  logs               {services.state_dir}/*.log",
+            f"  CLI                .venv/bin/tribunal task list --rpc-url {self.rpc_url} "
+            f"--deployment {self.deployment_path}",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+# -- the narration ---------------------------------------------------------------------------
+
+
+def say(what: str, detail: str = "") -> None:
+    print(f"  {what:28} {detail}".rstrip(), flush=True)
+
+
+@dataclass
+class Outcome:
+    """What the demo must show: a job finalised, a cheater slashed, the verifier paid."""
+
+    finalized: dict[int, str] = field(default_factory=dict)
+    """task id → operator paid."""
+    slashed: list[dict[str, Any]] = field(default_factory=list)
+    verifier_credited: int = 0
+    verifier_withdrawn: int = 0
+    games: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def done(self, net: Devnet) -> bool:
+        if net.args.no_agents:
+            return False
+        if not net.cheating:
+            return set(net.jobs.values()) <= set(self.finalized)
+        cheater, verifier = net.addresses["cheater"], net.addresses["verifier"]
+        return (any(op == net.addresses["worker"] for op in self.finalized.values())
+                and any(s["account"] == cheater and s["winner"] == verifier for s in self.slashed)
+                and self.verifier_credited > 0)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class Narrator:
+    """Prints the network's events as they happen, in words; records the demo's `Outcome`."""
+
+    def __init__(self, net: Devnet) -> None:
+        assert net.submitter is not None
+        session = net.submitter
+        contracts = {"TaskMarket": session.market.contract, "StakeManager": session.stake_manager.contract}
+        if session.game is not None:
+            contracts["DisputeGame"] = session.game.contract
+        self.net = net
+        self.follower = EventFollower(session.client.w3, contracts, cursor=0)
+        self.names = {address.lower(): role for role, address in net.addresses.items()}
+        for name, address in (("TaskMarket", session.deployment.task_market),
+                              ("DisputeGame", session.deployment.dispute_game)):
+            if address:
+                self.names[address.lower()] = name
+        self.outcome = Outcome()
+        self.reported_done = False
+
+    def who(self, address: str) -> str:
+        return self.names.get(str(address).lower(), str(address)[:10] + "…")
+
+    def poll(self) -> None:
+        for event in self.follower.poll():
+            line = self.describe(event)
+            if line:
+                elapsed = time.monotonic() - self.net.started_at
+                print(f"[{elapsed:6.1f}s] {line}", flush=True)
+
+    def describe(self, e: ChainEvent) -> str | None:  # noqa: PLR0911 - one case per event
+        a, out = e.args, self.outcome
+        task = f"task #{a['taskId']}" if "taskId" in a else ""
+        match e.name:
+            case "TaskPosted":
+                return f"{task} posted by {self.who(a['submitter'])}: {a['steps']} steps, reward " \
+                       f"{format_eth(a['reward'])}, challenge window {a['challengeWindow']} s"
+            case "TaskClaimed":
+                return f"{task} claimed by {self.who(a['operator'])} ({format_eth(a['stakeLocked'])} locked)"
+            case "ResultSubmitted":
+                return f"{task} result submitted by {self.who(a['operator'])}: trace root " \
+                       f"0x{a['traceRoot'].hex()[:12]}…, model 0x{a['modelHash'].hex()[:12]}…"
+            case "CheckpointsPublished":
+                return f"{task} checkpoint manifest published by {self.who(a['operator'])}"
+            case "GameOpened":
+                out.games[a["gameId"]] = {"task": a["taskId"], "challenger": a["challenger"],
+                                          "operator": a["operator"]}
+                return f"{task} CHALLENGED by {self.who(a['challenger'])}: dispute #{a['gameId']} opened " \
+                       f"against {self.who(a['operator'])} (bond {format_eth(a['bond'])})"
+            case "StepFound":
+                return f"  dispute #{a['gameId']}: the parties first disagree at training step {a['step']}"
+            case "NodeFound":
+                return f"  dispute #{a['gameId']}: … at node {a['node']} of that step's graph"
+            case "ElementFound":
+                return f"  dispute #{a['gameId']}: … at output element {a['element']} " \
+                       f"(operator 0x{a['valueOperator']:08x} vs challenger 0x{a['valueChallenger']:08x})"
+            case "InstructionFound":
+                return f"  dispute #{a['gameId']}: … at instruction {a['instruction']} of that " \
+                       "element's program"
+            case "OneStepExecuted":
+                return f"  dispute #{a['gameId']}: the EVM executed it (opcode {a['opcode']}) → " \
+                       f"0x{a['result']:08x}; operator claimed 0x{a['claimOperator']:08x}, " \
+                       f"challenger 0x{a['claimChallenger']:08x}"
+            case "GameResolved":
+                out.games.setdefault(a["gameId"], {})["winner"] = a["winner"]
+                return f"  dispute #{a['gameId']} resolved: {self.who(a['winner'])} wins, " \
+                       f"{self.who(a['loser'])} loses"
+            case "Slashed":
+                out.slashed.append({"account": a["account"], "winner": a["winner"],
+                                    "amount": a["fromLocked"] + a["fromFree"] + a["fromUnbonding"],
+                                    "to_winner": a["toWinner"], "burned": a["burned"]})
+                total = a["fromLocked"] + a["fromFree"] + a["fromUnbonding"]
+                return f"SLASHED {self.who(a['account'])}: {format_eth(total)} " \
+                       f"({format_eth(a['toWinner'])} to {self.who(a['winner'])}, " \
+                       f"{format_eth(a['burned'])} burned)"
+            case "TaskVoided":
+                return f"{task} result voided ({self.who(a['operator'])}'s result was wrong)"
+            case "TaskReopened":
+                return f"{task} reopened for another operator"
+            case "TaskFinalized":
+                out.finalized[a["taskId"]] = a["operator"]
+                return f"{task} FINALISED: {self.who(a['operator'])} paid {format_eth(a['reward'])}"
+            case "Credited":
+                if str(a["account"]).lower() == self.net.addresses["verifier"].lower():
+                    out.verifier_credited += a["amount"]
+                return f"{self.who(a['account'])} credited {format_eth(a['amount'])} by {self.who(a['from'])}"
+            case "CreditWithdrawn":
+                if str(a["account"]).lower() == self.net.addresses["verifier"].lower():
+                    out.verifier_withdrawn += a["amount"]
+                return f"{self.who(a['account'])} withdrew {format_eth(a['amount'])}"
+            case "Staked":
+                return f"{self.who(a['account'])} staked {format_eth(a['amount'])} " \
+                       f"(bonded {format_eth(a['bonded'])})"
+            case "TaskDisputed":
+                return f"{task} disputed: its payment waits for the game"
+            case "TaskRefunded" | "TaskExpired" | "TaskCancelled":
+                return f"{task} {e.name.removeprefix('Task').lower()}"
+            case _:
+                return None  # the game's inner moves, lock bookkeeping: in the dashboard's dispute page
+
+    def summary(self) -> str:
+        out, net = self.outcome, self.net
+        lines = [f"Demo complete after {time.monotonic() - net.started_at:.0f} s:"]
+        for task_id, operator in sorted(out.finalized.items()):
+            lines.append(f"  task #{task_id} finalised, {self.who(operator)} paid")
+        for s in out.slashed:
+            lines.append(f"  {self.who(s['account'])} slashed {format_eth(s['amount'])}, "
+                         f"{format_eth(s['to_winner'])} to {self.who(s['winner'])}")
+        if out.verifier_credited:
+            withdrew = f", withdrew {format_eth(out.verifier_withdrawn)}" if out.verifier_withdrawn else ""
+            lines.append(f"  verifier credited {format_eth(out.verifier_credited)}{withdrew}")
+        return "\n".join(lines)
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    env = os.environ.get
+    parser.add_argument("--port", type=int, default=int(env("TRIBUNAL_DEVNET_PORT", "8545")),
+                        help="anvil's port")
+    parser.add_argument("--api-port", type=int, default=int(env("TRIBUNAL_API_PORT", "8000")),
+                        help="the backend's port (API + dashboard)")
+    parser.add_argument("--state-dir", type=Path, default=Path(env("TRIBUNAL_DEVNET_DIR", DEFAULT_STATE_DIR)),
+                        help="state and logs (wiped at start)")
+    parser.add_argument("--cheat", choices=CHEATS, default="flip-bit",
+                        help="what the second worker does: cheat (default) or 'none' (honest)")
+    parser.add_argument("--challenge-window", type=int, default=60, help="seconds, per demo job")
+    parser.add_argument("--no-agents", action="store_true", help="no workers and no verifier")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--detach", action="store_true", help="start, print where to look, leave it running")
+    mode.add_argument("--exit-when-done", action="store_true",
+                      help="stop everything and exit 0 once the demo has shown its outcome (1 on timeout)")
+    mode.add_argument("--stop", action="store_true", help="stop a running devnet and exit")
+    parser.add_argument("--timeout", type=float, default=600, help="--exit-when-done: seconds to wait")
+    args = parser.parse_args(argv)
+    if not 1 <= args.challenge_window <= 86_400:
+        parser.error("--challenge-window must be 1..86400 seconds")
+    args.state_dir = args.state_dir.resolve()
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    services = Services(args.state_dir)
+    if args.state_dir.exists():
+        services.stop_all()
     if args.stop:
         print("devnet stopped")
-        return
-    shutil.rmtree(STATE_DIR, ignore_errors=True)
-    STATE_DIR.mkdir()
+        return 0
+    shutil.rmtree(args.state_dir, ignore_errors=True)
+    args.state_dir.mkdir(parents=True)
 
-    rpc_url = f"http://127.0.0.1:{args.port}"
-    anvil = spawn("anvil", [node_bin("anvil"), "--port", str(args.port), "--host", "127.0.0.1",
-                            "--chain-id", "31337"])
-    wait_until("anvil", lambda: connect(rpc_url).eth.chain_id == 31337, anvil)
-    deployer = signer_from_private_key(ANVIL_KEYS[0])
-    deployment = deploy_contracts(ChainClient(connect(rpc_url), deployer), rpc_url,
-                                  DeployParams(max_clock=600))
-    path = save_deployment(deployment)
+    stopping = False
 
-    api_url = f"http://127.0.0.1:{args.api_port}"
-    common_env = {"TRIBUNAL_RPC_URL": rpc_url, "TRIBUNAL_DEPLOYMENT": str(path)}
-    api = spawn("api", [str(VENV_BIN / "python"), "-m", "backend", "serve"],
-                {**common_env, "TRIBUNAL_PORT": str(args.api_port),
-                 "DATABASE_URL": f"sqlite:///{STATE_DIR / 'tribunal.db'}",
-                 "TRIBUNAL_ARTIFACT_DIR": str(STATE_DIR / "artifacts")})
-    wait_until("the API", lambda: http_json(f"{api_url}/healthz") is not None, api, timeout_s=120)
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    from tribunal.tasks import demo_spec
+    signal.signal(signal.SIGTERM, request_stop)
+    net = Devnet(args, services)
+    try:
+        net.start()
+        print(net.banner(), flush=True)
+        if args.detach:
+            print(f"Running in the background. Stop it with: python deploy/devnet.py --stop"
+                  f"{'' if args.state_dir == DEFAULT_STATE_DIR else f' --state-dir {args.state_dir}'}")
+            return 0
+        return follow(net)
+    except DevnetError as exc:
+        print(f"devnet: {exc}", file=sys.stderr)
+        services.stop_all()
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping the devnet …", flush=True)
+        services.stop_all()
+        print("stopped; state and logs kept in", args.state_dir)
+        return 130 if not args.exit_when_done else 1
+    except BaseException:
+        services.stop_all()
+        raise
 
-    spec = demo_spec()
-    committed = http_json(f"{api_url}/api/specs", canonical_json(spec))
-    submitter = open_session(rpc_url, path, private_key=ANVIL_KEYS[1])
-    now = submitter.client.w3.eth.get_block("latest")["timestamp"]
-    from tribunal.chain.contracts import TaskParams
 
-    params = TaskParams(
-        spec_hash=bytes.fromhex(committed["specHash"][2:]), spec_uri=committed["specURI"],
-        dataset_root=bytes.fromhex(committed["datasetRoot"][2:]),
-        init_state_root=bytes.fromhex(committed["initStateRoot"][2:]),
-        graph_root=bytes.fromhex(committed["graphRoot"][2:]), steps=committed["steps"],
-        checkpoint_every=committed["checkpointEvery"], min_stake=2 * ETHER, deadline=now + 3600,
-        challenge_window=120,
-    )
-    task_id, sent = submitter.market.post_task(params, reward=ETHER)
-
-    agents = []
-    if not args.no_agents:
-        for name, key, role_args in (
-            ("worker", ANVIL_KEYS[2], ["start", "--stake", "10", "--api-url", api_url, "--no-live"]),
-            ("verifier", ANVIL_KEYS[3], ["start", "--stake", "5", "--mode", "full"]),
-        ):
-            spawn(name, [str(VENV_BIN / name), *role_args, "--rpc-url", rpc_url, "--deployment",
-                         str(path), "--artifact-store", api_url, "--state-dir",
-                         str(STATE_DIR / name)], {**common_env, "TRIBUNAL_PRIVATE_KEY": key})
-            agents.append(f"  {name:14} log {STATE_DIR / (name + '.log')}")
-
-    market = deployment.task_market
-    task = submitter.market.task(task_id)
-    agent_lines = "\n".join(agents) or "  (no agents: --no-agents)"
-    print(f"""
-Tribunal devnet is up.
-  RPC            {rpc_url} (chain 31337; log {STATE_DIR / 'anvil.log'})
-  dashboard/API  {api_url}/  (API under {api_url}/api, docs {api_url}/docs; log {STATE_DIR / 'api.log'})
-  deployment     {path}
-  contracts      StakeManager {deployment.stake_manager}, TaskMarket {market},
-                 DisputeGame {deployment.dispute_game}
-  demo task      #{task_id}: {spec.model.kind} on {spec.dataset}, {task.steps} steps,
-                 reward {format_eth(task.reward)}, min stake {format_eth(task.min_stake)},
-                 status {task.status.name.lower()}, tx {sent.tx_hash}
-{agent_lines}
-
-Watch the task get claimed, trained, submitted and finalised:
-  .venv/bin/tribunal task show {task_id} --rpc-url {rpc_url}
-  node_modules/.bin/cast call {market} "taskStatus(uint256)(uint8)" {task_id} --rpc-url {rpc_url}
-Stop everything:
-  .venv/bin/python deploy/devnet.py --stop
-""")
+def follow(net: Devnet) -> int:
+    """Narrate until Ctrl-C (or, with --exit-when-done, until the demo's outcome or the timeout)."""
+    args, services = net.args, net.services
+    narrator = Narrator(net)
+    print("What happens on-chain (Ctrl-C stops everything):" if not args.exit_when_done
+          else f"What happens on-chain (waiting up to {args.timeout:.0f} s for the outcome):", flush=True)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        narrator.poll()
+        for name, code in services.dead():
+            raise DevnetError(f"{name} exited (code {code}); see {services.log_file(name)}")
+        if not narrator.reported_done and narrator.outcome.done(net):
+            narrator.reported_done = True
+            print("\n" + narrator.summary() + "\n", flush=True)
+            (services.state_dir / "demo.json").write_text(json.dumps(
+                {"jobs": net.jobs, "addresses": net.addresses, **narrator.outcome.to_json()}, indent=2))
+            if args.exit_when_done:
+                services.stop_all()
+                print("stopped", flush=True)
+                return 0
+            print(f"The network keeps running: open {net.api_url}/ and post a job. Ctrl-C stops it.",
+                  flush=True)
+        if args.exit_when_done and time.monotonic() > deadline:
+            raise DevnetError(f"the demo did not complete within {args.timeout:.0f} s "
+                              f"(seen so far: {narrator.outcome.to_json()}); see {services.state_dir}/*.log")
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -112,9 +112,12 @@ def train(
     capture_step: int | None = None,
     until: int | None = None,
     progress: ProgressCallback | None = None,
+    tamper: Callable[[int, int, torch.Tensor], torch.Tensor] | None = None,
 ) -> TrainResult:
     """Train ``spec`` with RepOps from ``h_0`` (or from ``resume``) up to step ``until``
     (default ``spec.steps``).
+
+    ``tamper`` is `run_step`'s fault-injection hook (a cheating operator in demos and tests).
 
     A checkpoint is made every ``spec.checkpoint_every`` steps and after step
     ``spec.steps``; with a ``store`` each is saved there. The model hash is the content
@@ -145,7 +148,7 @@ def train(
     began = time.perf_counter()
     checkpoint: Checkpoint | None = None
     for step in range(start, end):
-        outputs = run_step(graph, state, rows, step)
+        outputs = run_step(graph, state, rows, step, tamper=tamper)
         leaves = output_roots(outputs)
         commitments.append(state_commitment(leaves))
         state = next_state(graph, outputs)

@@ -38,6 +38,7 @@ from tribunal.device import pick_device
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.desk import DisputeDesk
+from tribunal.dispute.faults import named_cheat
 from tribunal.dispute.state import Party
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
 from tribunal.tasks import PreparedTask
@@ -70,6 +71,9 @@ class AgentConfig:
     stall_timeout_s: float = 900.0
     """A job whose progress has not changed for this long is resubmitted (it resumes)."""
     retry_failed_after_s: float = 30.0
+    cheat: str | None = None
+    """A named cheat (`tribunal.dispute.faults.CHEATS`): train dishonestly and defend the lie
+    (devnet demos of a slashing; the CLI refuses it on any chain but a local anvil)."""
 
 
 @dataclass
@@ -421,6 +425,7 @@ class Agent:
             artifact_store=self.config.artifact_store,
             device=self.config.device if not self.executor.remote else None,
             work_dir=str(self.state_dir.root) if not self.executor.remote else None,
+            cheat=self.config.cheat,
         )
         self.save()
         self.executor.submit(job)
@@ -627,6 +632,10 @@ class Agent:
         task = self.session.market.task(task_id)
         prepared = self.preparer.prepare(task, record.spec_uri)
         claims: PartyClaims
+        if self.config.cheat:
+            # defend the lie consistently: replay with the same fault the training job injected
+            fault = named_cheat(self.config.cheat, prepared.graph, prepared.spec.steps)
+            return PartyClaims(prepared, tamper=fault, device=self.device)
         try:
             hashes = {s: bytes.fromhex(h[2:]) for s, h in record.checkpoints.items()}
             claims = CheckpointedClaims(prepared, hashes, self.checkpoints.get, device=self.device)

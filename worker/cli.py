@@ -18,8 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from tribunal import cli_common as common
+from tribunal.chain.anvil import ANVIL_CHAIN_ID
 from tribunal.chain.session import ChainSession, format_eth, parse_eth
 from tribunal.config import settings
+from tribunal.dispute.faults import CHEATS
 from tribunal.logs import configure_logging
 from worker.celery_app import BROKER_ENV, DEFAULT_QUEUE, make_celery
 from worker.policy import Policy
@@ -113,6 +115,10 @@ def start(
                                            help="JSON lines on stdout instead of rich logs")] = False,
     log_file: Annotated[Path | None, typer.Option(help="also write JSON lines to this file")] = None,
     live: Annotated[bool, typer.Option(help="live progress bars (only on a terminal)")] = True,
+    cheat: Annotated[str | None, typer.Option(
+        "--cheat", envvar="TRIBUNAL_CHEAT",
+        help="DEMO ONLY: submit dishonest results on purpose, to see them caught and slashed "
+             f"(one of: {', '.join(CHEATS)}); refused on any chain but a local anvil (31337)")] = None,
 ) -> None:
     """Stake, then follow the chain: claim tasks, train them, submit, defend disputes, get paid."""
     from worker.agent import Agent, AgentConfig
@@ -129,15 +135,22 @@ def start(
         max_concurrent=max_concurrent,
         memory_budget_bytes=_memory_budget(device, max_memory_gb),
     )
+    if cheat is not None and cheat not in CHEATS:
+        raise common.fail(f"--cheat {cheat}: unknown cheat; known: {', '.join(CHEATS)}")
     session = common.session_or_exit(rpc_url, deployment, keystore)
+    if cheat is not None and session.deployment.chain_id != ANVIL_CHAIN_ID:
+        raise common.fail(f"--cheat is for demos on a local anvil (chain {ANVIL_CHAIN_ID}); this "
+                          f"deployment is on chain {session.deployment.chain_id}. Drop --cheat.")
     celery = make_celery(broker)
     executor = CeleryExecutor(celery, queue) if broker else EmbeddedExecutor(celery)
     terminal = TerminalProgress(console, enabled=live and console.is_terminal)
     config = AgentConfig(
         state_dir=_state_dir(session, state_dir), stake=target, policy=policy, artifact_store=artifact_store,
         api_url=api_url, device=device, poll_interval_s=poll_interval, confirmations=confirmations,
-        auto_withdraw=auto_withdraw,
+        auto_withdraw=auto_withdraw, cheat=cheat,
     )
+    if cheat is not None:
+        console.print(f"[bold red]cheating on purpose (--cheat {cheat}): {CHEATS[cheat]}[/]")
     agent = Agent(session, config, executor, terminal)
     stop = threading.Event()
 

@@ -23,6 +23,7 @@ from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
 from tribunal.datasets import load_dataset
 from tribunal.device import pick_device
+from tribunal.dispute.faults import named_cheat
 from tribunal.graph import build_step_graph
 from tribunal.spec import parse_spec, spec_hash
 from tribunal.training import Progress, train
@@ -52,6 +53,8 @@ class TrainingJob:
     """None: the executor's own device (``TRIBUNAL_DEVICE``, else CUDA when present, else CPU)."""
     work_dir: str | None = None
     """None: the executor's own directory (``TRIBUNAL_EXECUTOR_DIR``)."""
+    cheat: str | None = None
+    """A named cheat (`tribunal.dispute.faults.CHEATS`) of a deliberately dishonest demo worker."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -167,7 +170,12 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
                  extra={"event": "resume", "task_id": job.task_id, "step": resume.step})
     send(force=True)
     began = time.perf_counter()
-    result = train(spec, dataset=dataset, device=device, store=store, resume=resume, progress=on_step)
+    tamper = named_cheat(job.cheat, graph, spec.steps) if job.cheat else None
+    if tamper is not None:
+        log.warning("task %d: CHEATING as asked (--cheat %s): %s", job.task_id, job.cheat, tamper,
+                    extra={"event": "cheating", "task_id": job.task_id})
+    result = train(spec, dataset=dataset, device=device, store=store, resume=resume, progress=on_step,
+                   tamper=tamper)
     seconds = time.perf_counter() - began
     store.publish_pending()
     checkpoints = {**job.checkpoints, **{s: _hex(h) for s, h in store.steps(digest).items()}}

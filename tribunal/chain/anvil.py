@@ -13,6 +13,9 @@ from web3 import Web3
 from tribunal.chain.client import connect
 from tribunal.paths import node_bin
 
+ANVIL_CHAIN_ID = 31337
+"""anvil's default chain id: the one chain where demo-only options (``worker start --cheat``) run."""
+
 # anvil's default mnemonic accounts (public test keys, never use them on a real chain)
 ANVIL_KEYS = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
@@ -65,7 +68,7 @@ class Anvil:
 
 def start_anvil(
     port: int | None = None,
-    chain_id: int = 31337,
+    chain_id: int = ANVIL_CHAIN_ID,
     log_path: Path | None = None,
     block_time: int | None = None,
     extra_args: list[str] | None = None,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from tribunal.dispute.claims import BitFlip
 from tribunal.graph import StepGraph
 from tribunal.repops import OpKind, execute
 
@@ -58,3 +59,17 @@ class WrongBatch:
         if step != self.step or spec.op.kind != OpKind.BATCH_GATHER:
             return output
         return execute(self.graph.op_for_step(spec, self.other), [self.rows.to(output.device)])
+
+
+CHEATS = {
+    "flip-bit": "flip the top mantissa bit of the first parameter's first element in the middle step "
+                "(the corrupted weight carries into the final model)",
+}
+"""Named cheats for ``worker start --cheat NAME`` (devnet demos only): name → what it does."""
+
+
+def named_cheat(name: str, graph: StepGraph, steps: int) -> BitFlip:
+    """The tamper hook of cheat ``name`` for a task of ``steps`` steps on ``graph``."""
+    if name == "flip-bit":
+        return BitFlip(step=steps // 2, node=graph.slots[0].producer, element=0, bit=22)
+    raise ValueError(f"unknown cheat {name!r}; known: {', '.join(CHEATS)}")
