@@ -1,0 +1,186 @@
+"""The README's run command, headless: `deploy/devnet.py` brings up the whole network, a job is
+finalised, the cheating worker is slashed and the verifier is paid; Ctrl-C stops everything and a
+second run on the same ports starts clean.
+
+The test watches the chain itself (its own reads of the contracts' events and state) while the
+demo narrates; it does not trust the script's own summary for the outcome.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tribunal.chain.anvil import ANVIL_KEYS, free_port
+from tribunal.chain.contracts import TaskStatus
+from tribunal.chain.keys import signer_from_private_key
+from tribunal.chain.session import open_session
+from tribunal.paths import REPO_ROOT
+
+DEVNET = REPO_ROOT / "deploy" / "devnet.py"
+ETHER = 10**18
+TIMEOUT_S = 480
+
+
+def devnet_module() -> Any:
+    spec = importlib.util.spec_from_file_location("tribunal_devnet_script", DEVNET)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_devnet(state_dir: Path, port: int, api_port: int, *extra: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PATH": f"{REPO_ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}"}
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            [sys.executable, str(DEVNET), "--port", str(port), "--api-port", str(api_port),
+             "--state-dir", str(state_dir), *extra],
+            stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env, start_new_session=True,
+        )
+
+
+def port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0): ask /proc whether it is one
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "\nState:\tZ" not in status.read_text()
+
+
+class ChainWatch:
+    """What the chain says, read independently of the demo script."""
+
+    def __init__(self, rpc_url: str, deployment: Path, roles: dict[str, str]) -> None:
+        self.session = open_session(rpc_url, deployment, read_only=True)
+        self.roles = roles
+        self.facts: dict[str, Any] = {}
+
+    def read(self) -> dict[str, Any]:
+        sm, market = self.session.stake_manager.contract, self.session.market.contract
+        slashed = [dict(e["args"]) for e in sm.events.Slashed.get_logs(from_block=0)]
+        credited = [dict(e["args"]) for e in sm.events.Credited.get_logs(from_block=0)]
+        finalized = [dict(e["args"]) for e in market.events.TaskFinalized.get_logs(from_block=0)]
+        game = self.session.game
+        assert game is not None
+        resolved = [dict(e["args"]) for e in game.contract.events.GameResolved.get_logs(from_block=0)]
+        cheater, verifier, worker = self.roles["cheater"], self.roles["verifier"], self.roles["worker"]
+        self.facts = {
+            "cheater_slashed": [s for s in slashed if s["account"] == cheater],
+            "verifier_credits": sum(c["amount"] for c in credited if c["account"] == verifier),
+            "finalized_by_worker": [f["taskId"] for f in finalized if f["operator"] == worker],
+            "games_won_by_verifier": [g for g in resolved
+                                      if g["winner"] == verifier and g["loser"] == cheater],
+            "cheater_bonded": self.session.stake_manager.info(cheater).bonded,
+            "tasks": {i: self.session.market.task(i).status for i in (1, 2)},
+        }
+        return self.facts
+
+    def complete(self) -> bool:
+        f = self.facts
+        return bool(f and f["cheater_slashed"] and f["finalized_by_worker"] and f["games_won_by_verifier"]
+                    and f["verifier_credits"] > 0)
+
+
+def wait_for(what: str, check: Any, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"devnet exited (code {process.returncode}) before {what}:\n"
+                        f"{log.read_text()[-4000:]}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - the chain or the deployment file is not there yet
+            pass
+        time.sleep(1)
+    pytest.fail(f"no {what} within {timeout_s:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+def tail_logs(state_dir: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}"
+                     for p in sorted(state_dir.glob("*.log")))
+
+
+def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path: Path) -> None:
+    devnet = devnet_module()
+    roles = {name: signer_from_private_key(ANVIL_KEYS[i]).address for name, i in devnet.KEYS.items()}
+    state_dir, log = tmp_path / "devnet", tmp_path / "devnet.out"
+    port, api_port = free_port(), free_port()
+    process = run_devnet(state_dir, port, api_port, "--challenge-window", "30", log=log)
+    try:
+        deployment = state_dir / "deployment.json"
+        wait_for("deployment", deployment.exists, process, log, 120)
+        watch = ChainWatch(f"http://127.0.0.1:{port}", deployment, roles)
+        wait_for("finalised job, slashed cheater and paid verifier",
+                 lambda: watch.read() and watch.complete(), process, log, TIMEOUT_S)
+        wait_for("the demo's own summary", lambda: "Demo complete" in log.read_text(), process, log, 60)
+        facts = watch.read()
+        pids = {p.stem: int(p.read_text()) for p in state_dir.glob("*.pid")}
+        assert set(pids) == {"anvil", "api", "worker", "cheater", "verifier"}, pids
+    except BaseException:
+        print(tail_logs(state_dir))
+        raise
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as a developer would
+        rc = process.wait(timeout=90)
+    output = log.read_text()
+
+    # the outcome, as the chain tells it
+    (slash,) = facts["cheater_slashed"]
+    assert slash["winner"] == roles["verifier"]
+    assert slash["fromLocked"] + slash["fromFree"] + slash["fromUnbonding"] == 2 * ETHER  # job A's min stake
+    assert slash["toWinner"] == ETHER and slash["burned"] == ETHER  # 50 % to the winner
+    assert facts["cheater_bonded"] == 8 * ETHER  # staked 10, lost the 2 locked on job A
+    assert facts["verifier_credits"] >= ETHER
+    assert 2 in facts["finalized_by_worker"]  # job B, honest, paid after the window
+    assert facts["tasks"][1] in (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.SUBMITTED,
+                                 TaskStatus.FINALIZED)  # job A reopened after the voided result
+    assert facts["games_won_by_verifier"][0]["taskId"] == 1
+
+    # the narration said the same, and the summary file agrees with the chain
+    assert "CHALLENGED by verifier" in output and "SLASHED cheater: 2 ETH" in output
+    assert "FINALISED: worker paid 1 ETH" in output
+    assert "the EVM executed it" in output
+    summary = json.loads((state_dir / "demo.json").read_text())
+    assert summary["slashed"][0]["account"] == roles["cheater"]
+    assert summary["verifier_credited"] == facts["verifier_credits"] or summary["verifier_credited"] >= ETHER
+
+    # Ctrl-C stopped everything: exit code of an interrupt, no process left, ports free
+    assert rc == 130, output[-3000:]
+    assert "stopped" in output
+    assert not list(state_dir.glob("*.pid"))
+    assert not [name for name, pid in pids.items() if pid_alive(pid)]
+    assert not port_open(port) and not port_open(api_port)
+
+    # a second run on the same ports and state dir starts clean, and --stop stops it
+    second_log = tmp_path / "second.out"
+    again = run_devnet(state_dir, port, api_port, "--detach", "--no-agents", log=second_log)
+    assert again.wait(timeout=180) == 0, second_log.read_text()
+    assert "Tribunal devnet is up." in second_log.read_text()
+    watch = ChainWatch(f"http://127.0.0.1:{port}", state_dir / "deployment.json", roles)
+    assert watch.session.market.task(1).status is TaskStatus.OPEN  # a fresh chain: job A just posted
+    stop = subprocess.run([sys.executable, str(DEVNET), "--stop", "--state-dir", str(state_dir)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert stop.returncode == 0 and "devnet stopped" in stop.stdout, stop.stderr
+    assert not port_open(port) and not port_open(api_port)
