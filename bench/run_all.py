@@ -8,6 +8,7 @@ reported and the others still run; the exit status says whether all succeeded.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -40,6 +41,38 @@ def flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
         rows.append((prefix, json.dumps(value) if not isinstance(value, str) else value))
 
 
+HIGHER_IS_BETTER = ("per_s", "per_hour", "rps", "accuracy")
+
+
+def goal_rows(prefix: str, value: Any, rows: list[tuple[str, Any, Any]]) -> None:
+    """Every figure that has a goal, as (name, value, goal). Goals come in three shapes: a
+    ``{"value", "goal"}`` pair; a ``goals`` dict whose keys name figures in the sibling dicts;
+    a ``goal_ratio`` beside ``*_step_ratio`` figures."""
+    if not isinstance(value, dict):
+        return
+    if "value" in value and "goal" in value:
+        rows.append((prefix, value["value"], value["goal"]))
+        return
+    goals = value.get("goals", {}) if isinstance(value.get("goals"), dict) else {}
+    for key in sorted(value):
+        child = value[key]
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(child, dict) and key != "goals":
+            for figure, goal in goals.items():
+                if figure in child and isinstance(child[figure], int | float):
+                    rows.append((f"{name}.{figure}", child[figure], goal))
+            goal_rows(name, child, rows)
+        elif key.endswith("_step_ratio") and "goal_ratio" in value:
+            rows.append((name, child, value["goal_ratio"]))
+
+
+def met(name: str, value: Any, goal: Any) -> str:
+    if not isinstance(value, int | float) or not isinstance(goal, int | float):
+        return ""
+    higher = any(tag in name for tag in HIGHER_IS_BETTER)
+    return "yes" if (value >= goal if higher else value <= goal) else "**no**"
+
+
 def write_markdown(results: dict[str, Any], path: Path) -> None:
     versions = []
     for package in VERSIONS:
@@ -50,12 +83,20 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; {', '.join(versions)}.",
         "Figures carry their unit in their name (`_s`, `_gas`, `ratio`, `events_per_s`); goals "
-        "sit beside them under `goal*` keys.",
+        "sit beside them under `goal*` keys. Each benchmark records the machine's load when it ran.",
         "",
+        "## Figures with a goal",
+        "",
+        "| figure | value | goal | met |",
+        "|---|---|---|---|",
     ]
+    targets: list[tuple[str, Any, Any]] = []
+    goal_rows("", results, targets)
+    lines += [f"| {name} | {value} | {goal} | {met(name, value, goal)} |" for name, value, goal in targets]
+    lines.append("")
     for key in sorted(results):
         rows: list[tuple[str, str]] = []
         flatten("", results[key], rows)
