@@ -511,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nstopping the devnet …", flush=True)
         services.stop_all()
         print("stopped; state and logs kept in", args.state_dir)
-        return 130 if not args.exit_when_done else 1
+        return 1 if args.exit_when_done else 0  # Ctrl-C is how a developer ends the demo
     except BaseException:
         services.stop_all()
         raise

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 /// @notice What the dispute game knows when it asks for one instruction to be executed: every root
 ///         below is agreed by both parties or is the operator's own commitment, and every value
-///         left of the found positions is agreed (`docs/protocol-dispute.md`, level 7).
+///         left of the found positions is agreed (`docs/protocol.md`, the dispute game, level 7).
 /// @param taskId The disputed task (for the prover's own events or checks; not needed to execute).
 /// @param datasetRoot The task's dataset root (rows of the training set).
 /// @param step t: the step being executed.

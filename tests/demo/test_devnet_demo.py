@@ -166,8 +166,8 @@ def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path
     assert summary["slashed"][0]["account"] == roles["cheater"]
     assert summary["verifier_credited"] == facts["verifier_credits"] or summary["verifier_credited"] >= ETHER
 
-    # Ctrl-C stopped everything: exit code of an interrupt, no process left, ports free
-    assert rc == 130, output[-3000:]
+    # Ctrl-C stopped everything: a clean exit, no process left, ports free
+    assert rc == 0, output[-3000:]
     assert "stopped" in output
     assert not list(state_dir.glob("*.pid"))
     assert not [name for name, pid in pids.items() if pid_alive(pid)]

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # A proof move either party may send: if the other party sent it first, ours reverts with one
 # of these, which only means the game moved on.
-RACE_ERRORS = {"WrongLevel", "GameNotActive", "NotYourTurn"}
+RACE_ERRORS = {"WrongLevel", "GameNotActive", "NotOnTurn"}
 
 
 @dataclass
