@@ -1,7 +1,8 @@
 """`python -m backend` / `tribunal-api`: run the API and the indexer (or one of them), migrate, re-index.
 
-Settings come from the environment (see `backend.settings.BackendSettings` and docs/backend.md) and
-are checked before anything starts, each problem with what to do about it.
+Settings come from the environment and the config file named by `TRIBUNAL_CONFIG` (see
+`backend.settings.BackendSettings`, docs/backend.md and deploy/README.md) and are checked before
+anything starts, each problem with what to do about it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from pydantic import ValidationError
 
 from backend.db.engine import DatabaseError, make_engine, upgrade_database
 from backend.settings import BackendSettings, env_summary
+from tribunal.config import ConfigError, describe_settings_error, load_config
+from tribunal.doctor import writable_dir
+from tribunal.logs import configure_logging
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=False)
 log = logging.getLogger("backend")
@@ -31,13 +35,10 @@ def _fail(message: str) -> typer.Exit:
 def load_settings() -> BackendSettings:
     try:
         return BackendSettings()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            field = ".".join(str(p) for p in error["loc"]).upper() or "SETTINGS"
-            env = field if field.startswith(("TRIBUNAL_", "DATABASE_", "CELERY_")) else f"TRIBUNAL_{field}"
-            lines.append(f"  {env}: {error['msg']}")
-        raise _fail("invalid settings:\n" + "\n".join(lines)) from exc
+        raise _fail("invalid settings:\n" + describe_settings_error(exc, load_config())) from exc
 
 
 def check_database(settings: BackendSettings) -> None:
@@ -49,12 +50,9 @@ def check_database(settings: BackendSettings) -> None:
 
 def check_artifact_dir(directory: Path) -> None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise _fail(f"TRIBUNAL_ARTIFACT_DIR {directory} is not writable: {exc}") from exc
+        writable_dir(directory, "TRIBUNAL_ARTIFACT_DIR")
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
 
 
 def check_chain(settings: BackendSettings) -> None:
@@ -80,9 +78,12 @@ def check_chain(settings: BackendSettings) -> None:
 
 def _setup(check_rpc: bool | None) -> BackendSettings:
     """Load and check the settings; `check_rpc=None` checks the chain if the indexer is enabled."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
+    if settings.log_json:
+        configure_logging(json_lines=True)
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     check_database(settings)
     check_artifact_dir(settings.artifact_dir)
     if settings.index if check_rpc is None else check_rpc:
@@ -110,6 +111,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
         access_log=False,
         timeout_graceful_shutdown=5,
     )

@@ -1,4 +1,5 @@
-"""The backend's one settings object, read from the environment and validated at start-up."""
+"""The backend's one settings object, read from the environment and the config file
+(``TRIBUNAL_CONFIG``, see `tribunal.config`) and validated at start-up."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def normalise_database_url(url: str) -> str:
 class BackendSettings(Settings):
     """Everything `python -m backend` needs; every field has an environment variable.
 
-    Shared fields (``TRIBUNAL_RPC_URL``, ``TRIBUNAL_DEPLOYMENT``) come from `tribunal.config.Settings`.
+    Shared fields (``TRIBUNAL_RPC_URL``, ``TRIBUNAL_DEPLOYMENT``) and the config file come from
+    `tribunal.config.Settings`.
     """
 
     model_config = SettingsConfigDict(env_prefix="TRIBUNAL_", extra="ignore")
@@ -45,6 +47,7 @@ class BackendSettings(Settings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    log_json: bool = Field(default=False, description="JSON lines on stdout instead of text logs")
 
     # indexer
     index: bool = Field(default=True, description="run the indexer inside `python -m backend`")

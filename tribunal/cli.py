@@ -1,7 +1,8 @@
-"""`tribunal`: developer and submitter commands (deploy, keys, tasks)."""
+"""`tribunal`: developer, submitter and deployment commands (deploy, keys, tasks, config)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,12 +16,17 @@ from tribunal.chain.deploy import DeployParams, DeployParamsError, deploy_contra
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.keys import Signer, load_signer, write_keystore
 from tribunal.chain.session import format_eth
+from tribunal.config import CONFIG_ENV
+from tribunal.config_check import Role
 
 app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and inspect signing keys.", no_args_is_help=True)
 task_app = typer.Typer(help="Read and act on tasks.", no_args_is_help=True)
+config_app = typer.Typer(help="Check the configuration a role starts with.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(task_app, name="task")
+app.add_typer(config_app, name="config")
+common.use_config_file(app, "tribunal")
 
 
 @app.command()
@@ -105,3 +111,20 @@ def task_list(
         table.add_row(str(task_id), task.status.name.lower(), format_eth(task.reward),
                       format_eth(task.min_stake), str(task.steps), task.operator)
     common.console.print(table)
+
+
+@config_app.command("check")
+def config_check(
+    role: Annotated[Role | None, typer.Option(
+        "--role", help="check as this role starts: backend (python -m backend), worker (worker start), "
+        "executor (worker executor), verifier (verifier start); none: the file, settings and chain")] = None,
+    config: common.ConfigOpt = None,
+) -> None:
+    """Load the configuration (command line > environment > config file > default) as ROLE would, then
+    check everything ROLE must reach: RPC and chain id, contracts, key, database, broker, artifact
+    store, device. One ok/FAIL line each, with what to do; exit 1 on any FAIL. Keys are never printed."""
+    from tribunal.config_check import config_checks
+
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+    common.print_checks(config_checks(role))

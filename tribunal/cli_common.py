@@ -1,14 +1,17 @@
-"""Options and commands that every role's CLI shares (staking, status, doctor)."""
+"""Options and commands that every role's CLI shares (the config file, staking, status, doctor)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tribunal.chain.client import RpcUnavailable
@@ -16,7 +19,20 @@ from tribunal.chain.deployment import DeploymentError
 from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.keys import KeyConfigError
 from tribunal.chain.session import ChainSession, format_eth, open_session, parse_eth
-from tribunal.config import DEFAULT_RPC_URL
+from tribunal.config import (
+    CONFIG_ENV,
+    DEFAULT_RPC_URL,
+    ENVIRONMENT_ONLY,
+    KEYS_BY_ENV,
+    ConfigError,
+    ConfigFile,
+    load_config,
+    mask_url_password,
+    unknown_name,
+)
+
+if TYPE_CHECKING:
+    from tribunal.doctor import Check
 
 console = Console()
 log = logging.getLogger("tribunal")
@@ -38,12 +54,130 @@ KeystoreOpt = Annotated[
         "else TRIBUNAL_PRIVATE_KEY",
     ),
 ]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", envvar=CONFIG_ENV,
+        help="TOML config file: its values are the defaults of every command's options "
+        "(command line > environment > file > built-in default; see deploy/README.md)",
+    ),
+]
 DEFAULT_RPC = DEFAULT_RPC_URL
+EXIT_CONFIG = 2
 
 
-def fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=1)
+def fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    return typer.Exit(code=code)
+
+
+def envvars(param: typer.core.TyperOption) -> list[str]:
+    """The environment variables an option reads."""
+    if not param.envvar:
+        return []
+    return [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
+
+
+def _file_options(command: Any) -> dict[str, typer.core.TyperOption]:
+    """The options a config file may set: all but secrets (and --help, which is added later)."""
+    return {p.name: p for p in command.params if isinstance(p, typer.core.TyperOption) and p.name
+            and not any(env in ENVIRONMENT_ONLY for env in envvars(p))}
+
+
+def _checked(param: typer.core.TyperOption, value: Any, key: str, config: ConfigFile) -> Any:
+    """The file's value if the option's type accepts it; otherwise a ConfigError naming all three."""
+    try:
+        param.process_value(typer.Context(typer.core.TyperCommand("config")), value)
+    except typer.BadParameter as exc:
+        expected = getattr(param.type_descriptor.annotation, "__name__", param.type_descriptor.annotation)
+        raise ConfigError(
+            f"config file {config.path}: {key} = {mask_url_password(repr(value))}: expected {expected} "
+            f"for {param.opts[0]}: {exc.message}"
+        ) from exc
+    return value
+
+
+def _command_defaults(command: Any, path: tuple[str, ...], table: Any, config: ConfigFile) -> dict[str, Any]:
+    where = "[" + ".".join(path) + "]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {config.path}: {where} must be a table")
+    if isinstance(command, typer.core.TyperGroup):
+        for name in table:
+            if name not in command.commands:
+                raise ConfigError(f"config file {config.path}: in {where}, "
+                                  + unknown_name("command", name, sorted(command.commands)))
+        return {name: _command_defaults(sub, (*path, name), table.get(name, {}), config)
+                for name, sub in command.commands.items()}
+    options = _file_options(command)
+    for name in table:
+        if name not in options:
+            raise ConfigError(f"config file {config.path}: in {where}, "
+                              + unknown_name(f"option of `{' '.join(path)}`", name, sorted(options)))
+    defaults: dict[str, Any] = {}
+    for name, param in options.items():
+        if name in table:
+            defaults[name] = _checked(param, table[name], f"{where} {name}", config)
+            continue
+        for env in envvars(param):
+            key = KEYS_BY_ENV.get(env)
+            if key is not None and key.name in config.values:
+                defaults[name] = _checked(param, config.values[key.name], key.name, config)
+                break
+    return defaults
+
+
+def config_defaults(group: Any, program: str, config: ConfigFile | None) -> dict[str, Any]:
+    """A ``default_map`` for ``program``'s command tree (`typer.main.get_command`) from the file.
+
+    An option takes the file's top-level key of its environment variable, or its own entry in the
+    command's table (``[worker.start]`` ``stake``), which wins. Options are resolved from the
+    command line, then the environment, then the default map, then the default, so the file only
+    fills what the first two leave unset.
+    """
+    if config is None:
+        return {}
+    return _command_defaults(group, (program,), config.tables.get(program, {}), config)
+
+
+def use_config_file(app: typer.Typer, program: str) -> None:
+    """Give ``program``'s CLI its config file: ``--config FILE`` (before the command) or
+    ``$TRIBUNAL_CONFIG``, read once at start-up, an error (exit 2) if anything in it is wrong."""
+
+    @app.callback()
+    def load_config_file(ctx: typer.Context, config: ConfigOpt = None) -> None:
+        if config is not None:
+            os.environ[CONFIG_ENV] = str(config)  # the settings objects and child processes read it too
+        if ctx.invoked_subcommand == "config":
+            return  # `tribunal config check` reports on the file itself
+        try:
+            ctx.default_map = config_defaults(ctx.command, program, load_config(config))
+        except ConfigError as exc:
+            raise fail(str(exc), EXIT_CONFIG) from exc
+
+
+@dataclass(frozen=True)
+class ResolvedOption:
+    value: Any
+    source: str  # "command line", "environment", "config file" or "default"
+
+
+_SOURCES = {"COMMANDLINE": "command line", "ENVIRONMENT": "environment", "DEFAULT_MAP": "config file"}
+
+
+def resolve_options(app: typer.Typer, program: str, command: str,
+                    args: Sequence[str] = ()) -> dict[str, ResolvedOption]:
+    """The options ``program command args`` would run with, and where each came from.
+
+    Raises ConfigError for the file, typer.BadParameter for a value (or a required option unset)."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    root = typer.Context(group, info_name=program, default_map=config_defaults(group, program, load_config()))
+    ctx = group.commands[command].make_context(command, list(args), parent=root)
+    resolved = {}
+    for name, value in ctx.params.items():
+        source = ctx.get_parameter_source(name)
+        resolved[name] = ResolvedOption(value, _SOURCES.get(source.name if source else "", "default"))
+    return resolved
 
 
 def session_or_exit(rpc_url: str, deployment: Path | None, keystore: Path | None,
@@ -109,18 +243,22 @@ def withdraw(session: ChainSession) -> None:
         raise fail("nothing to withdraw: no credit and no unbonding stake")
 
 
+def print_checks(checks: list[Check]) -> None:
+    """One ``ok`` or ``FAIL`` line per check; exit 1 if any failed."""
+    for check in checks:
+        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+        console.print(f"{mark} {check.name:14} {escape(check.detail)}", highlight=False, soft_wrap=True)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(code=1)
+
+
 def print_doctor(
     rpc_url: str, deployment: Path | None, keystore: Path | None, min_stake_wei: int, **services: Any
 ) -> None:
     """Print every check; exit 1 if any failed. ``services``: `run_checks`'s keyword options."""
     from tribunal.doctor import run_checks
 
-    checks = run_checks(rpc_url, deployment, keystore, min_stake_wei, **services)
-    for check in checks:
-        mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
-        console.print(f"{mark} {check.name:13} {check.detail}")
-    if not all(c.ok for c in checks):
-        raise typer.Exit(code=1)
+    print_checks(run_checks(rpc_url, deployment, keystore, min_stake_wei, **services))
 
 
 def add_staking_commands(app: typer.Typer, role: str, skip: tuple[str, ...] = ()) -> None:

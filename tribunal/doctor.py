@@ -1,4 +1,5 @@
-"""`doctor` checks shared by the worker and the verifier: each says exactly what is wrong.
+"""Checks shared by `worker doctor`, `verifier doctor` and `tribunal config check`: each says
+exactly what is wrong.
 
 Every check is a function returning a `Check` (never raising), so a role composes the ones it
 needs and the tests exercise each apart.
@@ -90,10 +91,12 @@ def check_artifact_store(url: str, timeout_s: float = 5.0) -> Check:
     return attempt("artifact store", probe)
 
 
-def check_broker(url: str | None, timeout_s: float = 3.0) -> Check:
-    """The Celery broker answers (none configured: training runs in-process)."""
+def check_broker(url: str | None, timeout_s: float = 3.0, name: str = "broker",
+                 fix: str = "--broker") -> Check:
+    """The Celery broker answers (none configured: training runs in-process). ``fix``: the setting
+    to correct, named in the failure."""
     if not url:
-        return Check("broker", True,
+        return Check(name, True,
                      "none: training runs in this process (pass --broker redis://… to scale out)")
 
     def probe() -> str:
@@ -107,7 +110,7 @@ def check_broker(url: str | None, timeout_s: float = 3.0) -> Check:
                 redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s).ping()
             except redis.RedisError as exc:
                 raise ValueError(f"Redis at {shown} does not answer ({exc}): start it (`redis-server`) or "
-                                 "fix --broker") from exc
+                                 f"fix {fix}") from exc
             return f"Redis at {shown} answers"
         from kombu import Connection
 
@@ -118,7 +121,19 @@ def check_broker(url: str | None, timeout_s: float = 3.0) -> Check:
                 raise ValueError(f"broker {shown} does not answer ({exc})") from exc
         return f"broker {shown} answers"
 
-    return attempt("broker", probe)
+    return attempt(name, probe)
+
+
+def writable_dir(directory: Path, setting: str) -> str:
+    """``directory`` exists (made if missing) and this process can write in it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{directory} is not writable ({exc}): fix {setting} or the folder's owner") from exc
+    return f"{directory} is writable"
 
 
 def check_device(device: str | None = None) -> Check:
@@ -137,6 +152,34 @@ def check_device(device: str | None = None) -> Check:
     return attempt("torch device", probe)
 
 
+@dataclass
+class ChainChecks:
+    """`chain_checks`'s results, and what later checks need: the node and the deployment."""
+
+    checks: list[Check]
+    w3: Web3 | None = None
+    deployment: Deployment | None = None
+
+
+def chain_checks(rpc_url: str, deployment_file: Path | None) -> ChainChecks:
+    """The RPC answers; its chain id is the deployment file's; the contracts are there and wired."""
+    w3 = connect(rpc_url, timeout_s=5)
+    rpc = attempt("rpc", lambda: f"{rpc_url} answers, block {w3.eth.block_number}")
+    if not rpc.ok:
+        hint = "start the node or pass --rpc-url (TRIBUNAL_RPC_URL, `rpc_url` in the config file)"
+        return ChainChecks([Check("rpc", False, f"{rpc_url} does not answer: {hint}")])
+    result = ChainChecks([rpc], w3)
+    chain_id = w3.eth.chain_id
+    result.checks.append(Check("chain id", True, str(chain_id)))
+
+    def deployment_check() -> str:
+        result.deployment = dep = load_deployment(deployment_file, chain_id=chain_id)
+        return check_contracts(w3, dep)
+
+    result.checks.append(attempt("contracts", deployment_check))
+    return result
+
+
 def run_checks(
     rpc_url: str,
     deployment_file: Path | None,
@@ -147,28 +190,20 @@ def run_checks(
     broker: str | None = None,
     check_broker_too: bool = False,
     device: str | None = None,
+    prompt: bool = True,
 ) -> list[Check]:
     """RPC, chain id, contracts, key, balance, stake; then artifact store and broker (when asked)
-    and the torch device."""
-    checks: list[Check] = []
-    w3 = connect(rpc_url, timeout_s=5)
-    rpc = attempt("rpc", lambda: f"{rpc_url} answers, block {w3.eth.block_number}")
-    if not rpc.ok:
-        checks.append(Check("rpc", False, f"{rpc_url} does not answer: start the node or pass --rpc-url"))
+    and the torch device. ``prompt=False``: a keystore without its password in the environment
+    fails instead of asking."""
+    chain = chain_checks(rpc_url, deployment_file)
+    checks = chain.checks
+    w3 = chain.w3
+    if w3 is None:
         return checks + _services(artifact_store, broker, check_broker_too, device)
-    checks.append(rpc)
-    chain_id = w3.eth.chain_id
-    checks.append(Check("chain id", True, str(chain_id)))
     found: dict[str, Any] = {}
 
-    def deployment_check() -> str:
-        found["deployment"] = dep = load_deployment(deployment_file, chain_id=chain_id)
-        return check_contracts(w3, dep)
-
-    checks.append(attempt("contracts", deployment_check))
-
     def key_check() -> str:
-        found["signer"] = signer = load_signer(keystore)
+        found["signer"] = signer = load_signer(keystore, prompt=prompt)
         return signer.address
 
     key = attempt("key", key_check)
@@ -183,8 +218,8 @@ def run_checks(
             return format_eth(balance)
 
         checks.append(attempt("balance", balance_check))
-        if "deployment" in found:
-            sm = StakeManager(ChainClient(w3, None), found["deployment"].stake_manager)
+        if chain.deployment is not None:
+            sm = StakeManager(ChainClient(w3, None), chain.deployment.stake_manager)
 
             def stake_check() -> str:
                 info = sm.info(signer.address)

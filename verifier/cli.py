@@ -19,17 +19,16 @@ from rich.table import Table
 
 from tribunal import cli_common as common
 from tribunal.chain.session import ChainSession, format_eth, open_session, parse_eth
-from tribunal.config import settings
+from tribunal.config import DEFAULT_ARTIFACT_STORE
 from tribunal.logs import configure_logging
 from verifier.checking import CheckResult, Mode, Verdict
 from verifier.state import StateDir, StateError
-
-DEFAULT_ARTIFACT_STORE = settings().artifact_store
 
 app = typer.Typer(
     help="Tribunal verifier: stake, recompute published work, challenge wrong results.",
     no_args_is_help=True,
 )
+common.use_config_file(app, "verifier")
 common.add_staking_commands(app, "verifier", skip=("status", "doctor"))
 
 ArtifactStoreOpt = Annotated[

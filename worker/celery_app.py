@@ -15,11 +15,11 @@ import os
 
 from celery import Celery
 
+from tribunal.config import Settings
 from worker.tasks import TRAIN_TASK, train_task
 
 BROKER_ENV = "TRIBUNAL_BROKER_URL"
 DEFAULT_QUEUE = "tribunal.train"
-VISIBILITY_TIMEOUT_ENV = "TRIBUNAL_BROKER_VISIBILITY_TIMEOUT_S"
 
 
 def make_celery(broker: str | None) -> Celery:
@@ -42,9 +42,10 @@ def make_celery(broker: str | None) -> Celery:
         task_default_queue=DEFAULT_QUEUE,
         # A job not acknowledged within this time is handed to another executor: longer than
         # any training run (a redelivered job resumes from its checkpoints, so the cost is time).
+        # TRIBUNAL_BROKER_VISIBILITY_TIMEOUT_S or the config file; read only with a broker.
         broker_transport_options={
-            "visibility_timeout": int(os.environ.get(VISIBILITY_TIMEOUT_ENV, 12 * 3600)),
-        },
+            "visibility_timeout": Settings().broker_visibility_timeout_s,
+        } if broker else {},
         result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
     )
     app.task(name=TRAIN_TASK, bind=True, acks_late=True)(train_task)

@@ -20,16 +20,15 @@ from rich.table import Table
 from tribunal import cli_common as common
 from tribunal.chain.anvil import ANVIL_CHAIN_ID
 from tribunal.chain.session import ChainSession, format_eth, parse_eth
-from tribunal.config import settings
+from tribunal.config import DEFAULT_ARTIFACT_STORE
 from tribunal.dispute.faults import CHEATS
 from tribunal.logs import configure_logging
 from worker.celery_app import BROKER_ENV, DEFAULT_QUEUE, make_celery
 from worker.policy import Policy
 from worker.state import StateDir, StateError
 
-DEFAULT_ARTIFACT_STORE = settings().artifact_store
-
 app = typer.Typer(help="Tribunal operator: stake, train claimed tasks, get paid.", no_args_is_help=True)
+common.use_config_file(app, "worker")
 common.add_staking_commands(app, "operator", skip=("status", "doctor"))
 
 ArtifactStoreOpt = Annotated[

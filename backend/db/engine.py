@@ -82,3 +82,30 @@ def upgrade_database(url: str) -> None:
     except Exception as exc:
         shown = make_url(url).render_as_string(hide_password=True)
         raise DatabaseError(f"could not migrate {shown}: {exc}") from exc
+
+
+def describe_database(url: str, timeout_s: int = 5) -> str:
+    """Connect, and say where the schema stands against the newest migration; changes nothing."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    postgres = parsed.get_backend_name() == "postgresql"
+    engine = make_engine(url, **({"connect_args": {"connect_timeout": timeout_s}} if postgres else {}))
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            current = MigrationContext.configure(conn).get_current_revision()
+    except Exception as exc:  # noqa: BLE001 - every driver error means the same: it does not answer
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"{shown} does not answer ({reason}): check DATABASE_URL (is the server "
+                            "running? does the database exist? may this user connect?)") from exc
+    finally:
+        engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    if current == head:
+        return f"{shown} answers, schema at the newest migration"
+    return (f"{shown} answers, schema at {current or 'no migration yet'} (newest {head}): "
+            "`python -m backend migrate`, or let serve/index migrate at start")

@@ -45,8 +45,9 @@ def signer_from_private_key(private_key: str) -> Signer:
         ) from exc
 
 
-def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
-    """Decrypt an eth-account (web3 secret storage) keystore file."""
+def signer_from_keystore(path: Path, password: str | None = None, prompt: bool = True) -> Signer:
+    """Decrypt an eth-account (web3 secret storage) keystore file; ``prompt=False`` never asks for the
+    password (a service or a check has nobody to answer)."""
     if not path.exists():
         raise KeyConfigError(f"keystore file {path} does not exist")
     try:
@@ -55,6 +56,9 @@ def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
         raise KeyConfigError(f"keystore file {path} is not JSON") from exc
     if password is None:
         password = os.environ.get(KEYSTORE_PASSWORD_ENV)
+    if password is None and not prompt:
+        raise KeyConfigError(f"keystore file {path} needs its password in ${KEYSTORE_PASSWORD_ENV} "
+                             "(a service cannot answer a prompt)")
     if password is None:
         password = getpass.getpass(f"password for {path}: ")
     try:
@@ -73,14 +77,14 @@ def write_keystore(signer: Signer, path: Path, password: str) -> None:
         json.dump(encrypted, fh)
 
 
-def load_signer(keystore: Path | None = None, private_key: str | None = None) -> Signer:
+def load_signer(keystore: Path | None = None, private_key: str | None = None, prompt: bool = True) -> Signer:
     """Pick the key: explicit keystore, explicit key, then the environment variables."""
     if keystore is not None:
-        return signer_from_keystore(keystore)
+        return signer_from_keystore(keystore, prompt=prompt)
     if private_key:
         return signer_from_private_key(private_key)
     if env_keystore := os.environ.get(KEYSTORE_ENV):
-        return signer_from_keystore(Path(env_keystore))
+        return signer_from_keystore(Path(env_keystore), prompt=prompt)
     if env_key := os.environ.get(PRIVATE_KEY_ENV):
         return signer_from_private_key(env_key)
     raise KeyConfigError(
