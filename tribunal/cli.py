@@ -15,7 +15,7 @@ from tribunal.chain.client import ChainClient, connect
 from tribunal.chain.deploy import DeployParams, DeployParamsError, deploy_contracts
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.keys import Signer, load_signer, write_keystore
-from tribunal.chain.session import format_eth
+from tribunal.chain.session import format_eth, parse_eth
 from tribunal.config import CONFIG_ENV
 from tribunal.config_check import Role
 
@@ -41,10 +41,21 @@ def deploy(
     max_challenge_window: int = DeployParams.max_challenge_window,
     max_dispute_duration: int = DeployParams.max_dispute_duration,
     missed_deadline_slash_bps: int = DeployParams.missed_deadline_slash_bps,
+    challenger_bond: Annotated[str, typer.Option(
+        help="ETH a challenger locks per dispute (should cover the operator's gas for a whole game)",
+    )] = "1",
+    max_clock: Annotated[int, typer.Option(
+        help="seconds each party's chess clock holds in a dispute (2 * max_clock <= max_dispute_duration)",
+    )] = DeployParams.max_clock,
 ) -> None:
-    """Deploy StakeManager and TaskMarket to RPC_URL and write the deployment file."""
+    """Deploy and wire StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame to
+    RPC_URL, then write the deployment file. Durations are seconds."""
+    try:
+        bond = parse_eth(challenger_bond)
+    except ValueError as exc:
+        raise common.fail(f"--challenger-bond: {exc}") from exc
     params = DeployParams(unbonding_delay, slash_winner_bps, max_challenge_window,
-                          max_dispute_duration, missed_deadline_slash_bps)
+                          max_dispute_duration, missed_deadline_slash_bps, bond, max_clock)
     try:
         params.validate()
         signer = load_signer(keystore)
@@ -54,7 +65,9 @@ def deploy(
     deployment = common.run_chain_action("deploy", lambda: deploy_contracts(client, rpc_url, params))
     path = save_deployment(deployment, out)
     common.console.print(f"deployed to chain {deployment.chain_id}: StakeManager "
-                         f"{deployment.stake_manager}, TaskMarket {deployment.task_market}; wrote {path}")
+                         f"{deployment.stake_manager}, TaskMarket {deployment.task_market}, DisputeGame "
+                         f"{deployment.dispute_game}; challenger bond {format_eth(bond)}, max clock "
+                         f"{max_clock} s; wrote {path}")
 
 
 @keys_app.command("new")

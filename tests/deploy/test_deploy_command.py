@@ -1,0 +1,43 @@
+"""`tribunal deploy` on a fresh chain: all five contracts, wired, with the dispute parameters asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tribunal.chain.anvil import ANVIL_KEYS, start_anvil
+from tribunal.chain.deployment import load_deployment
+from tribunal.chain.session import open_session
+from tribunal.cli import app
+
+
+def test_deploy_writes_a_wired_deployment_with_the_given_bond_and_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = start_anvil(chain_id=4242)
+    try:
+        monkeypatch.setenv("TRIBUNAL_PRIVATE_KEY", ANVIL_KEYS[9])
+        out = tmp_path / "4242.json"
+        result = CliRunner().invoke(app, ["deploy", "--rpc-url", node.rpc_url, "--out", str(out),
+                                          "--challenger-bond", "0.1", "--max-clock", "3600"])
+        assert result.exit_code == 0, result.output
+        assert "DisputeGame" in result.output and "challenger bond 0.1 ETH" in result.output
+        deployment = load_deployment(out, chain_id=4242)
+        session = open_session(node.rpc_url, out, read_only=True)
+        assert session.game is not None
+        assert session.game.challenger_bond() == 10**17
+        assert session.game.max_clock() == 3600
+        assert deployment.dispute_game and deployment.task_market and deployment.stake_manager
+    finally:
+        node.stop()
+
+
+def test_deploy_refuses_bad_parameters_before_sending_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIBUNAL_PRIVATE_KEY", ANVIL_KEYS[9])
+    runner = CliRunner()
+    bad_bond = runner.invoke(app, ["deploy", "--rpc-url", "http://127.0.0.1:9", "--challenger-bond", "lots"])
+    assert bad_bond.exit_code != 0 and "--challenger-bond" in bad_bond.output
+    too_long = runner.invoke(app, ["deploy", "--rpc-url", "http://127.0.0.1:9", "--max-clock", str(10 * 86400)])
+    assert too_long.exit_code != 0 and "max_dispute_duration" in too_long.output
