@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup build test test-contracts test-python test-ape test-frontend dashboard dev bench lint clean
+.PHONY: setup build browser test test-contracts test-python test-ape test-frontend dashboard dev bench lint clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
@@ -28,7 +28,19 @@ node_modules/.installed: package.json package-lock.json
 build: setup
 	cd contracts && forge build
 
-test: build test-frontend test-contracts test-ape test-python
+test: build browser test-frontend test-contracts test-ape test-python
+
+# Debian's Chromium for the dashboard's Playwright test (playwright-core drives it; no browser
+# download). Installed from the Debian archive when missing; CHROMIUM_PATH names another one.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+browser:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing Debian's chromium (for the dashboard test)"; \
+	  $$SUDO apt-get install -y --no-install-recommends chromium || \
+	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; \
+	fi
 
 test-contracts:
 	cd contracts && forge test
@@ -36,9 +48,11 @@ test-contracts:
 test-python:
 	$(VENV)/bin/pytest -q
 
+# unit tests, then the production build the backend serves (the dashboard e2e test opens it)
 test-frontend:
 	npm --prefix frontend ci --no-audit --no-fund
 	npm --prefix frontend test
+	npm --prefix frontend run build
 
 test-ape:
 	ape test tests/ape -q -o addopts=-ra

@@ -53,7 +53,7 @@ ETHER = 10**18
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 SERVICES = ("verifier", "worker", "cheater", "api", "anvil")
 """Every process the devnet may start, in the order they are stopped."""
-KEYS = {"deployer": 0, "submitter": 1, "worker": 2, "verifier": 3, "cheater": 4}
+KEYS = {"deployer": 0, "submitter": 1, "worker": 2, "verifier": 3, "cheater": 5}
 """Which of anvil's public test keys plays which role."""
 CHEATS = ("flip-bit", "none")
 DEFAULT_STATE_DIR = REPO_ROOT / ".devnet"

@@ -12,6 +12,9 @@
 //   E2E_WAIT_FOR            later states to wait for, in order, e.g. "CLAIMED,SUBMITTED,FINALIZED" (default: none,
 //                           for a devnet without a worker; set it when a worker runs)
 //   E2E_WAIT_TIMEOUT_S      how long each of those may take (default 900)
+//   E2E_CHALLENGE_WINDOW_S  challenge window of the posted job (default: the form's)
+//   E2E_UNCLAIMABLE_STAKE   ETH of operator stake the wallet's job requires, more than any worker bonds, so
+//                           it stays open until the test cancels it (default 1000)
 //   E2E_DISPUTE_ID          dispute to open (default: the newest one the API lists; skipped if none)
 //   E2E_WALLET_ACCOUNT      address the injected EIP-6963 test wallet uses (default anvil #4); the RPC must
 //                           have it unlocked (anvil's default accounts are)
@@ -38,6 +41,10 @@ const STEPS = process.env.E2E_STEPS ?? '20';
 const WAIT_POSTED_MS = Number(process.env.E2E_WAIT_POSTED_S ?? 60) * 1000;
 const WAIT_FOR = (process.env.E2E_WAIT_FOR ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
 const WAIT_TIMEOUT_MS = Number(process.env.E2E_WAIT_TIMEOUT_S ?? 900) * 1000;
+const CHALLENGE_WINDOW_S = process.env.E2E_CHALLENGE_WINDOW_S ?? null;
+/** The states a job reaches after each one on the way to being paid. */
+const LATER_STATES = { OPEN: ['CLAIMED', 'SUBMITTED', 'FINALIZED'], CLAIMED: ['SUBMITTED', 'FINALIZED'], SUBMITTED: ['FINALIZED'] };
+const UNCLAIMABLE_STAKE = process.env.E2E_UNCLAIMABLE_STAKE ?? '1000';
 const WALLET_ACCOUNT = process.env.E2E_WALLET_ACCOUNT ?? '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -147,6 +154,7 @@ test('posts a job from the UI in developer mode and sees it posted', async (t) =
   await page.getByLabel('Training steps').fill(STEPS);
   await page.getByLabel('Checkpoint every').fill(String(Math.min(10, Number(STEPS))));
   await page.getByLabel('Reward').fill('0.5');
+  if (CHALLENGE_WINDOW_S) await page.getByLabel('Challenge window').fill(CHALLENGE_WINDOW_S);
   await page.getByTestId('post-job').click();
   const status = page.getByTestId('tx-status');
   await status.waitFor();
@@ -173,7 +181,9 @@ test('posts a job from the UI in developer mode and sees it posted', async (t) =
   await shot('04-job-posted');
 
   for (const wanted of WAIT_FOR) {
-    await page.locator(`[data-testid="job-detail"][data-status="${wanted}"]`).waitFor({ timeout: WAIT_TIMEOUT_MS });
+    // A state or any later one: a fast worker may pass through CLAIMED between two refreshes.
+    const reached = [wanted, ...LATER_STATES[wanted] ?? []].map((status) => `[data-testid="job-detail"][data-status="${status}"]`);
+    await page.locator(reached.join(', ')).waitFor({ timeout: WAIT_TIMEOUT_MS });
     if (wanted === 'CLAIMED') await page.locator('.chart svg, .progress').first().waitFor({ timeout: WAIT_TIMEOUT_MS }).catch(() => undefined);
     await shot(`05-job-${wanted.toLowerCase()}`);
     t.diagnostic(`job #${postedJobId} reached ${wanted}`);
@@ -195,6 +205,8 @@ test('an EIP-6963 wallet is discovered, connects, posts and cancels a job', asyn
     await w.getByLabel('Training steps').fill(STEPS);
     await w.getByLabel('Checkpoint every').fill(String(Math.min(10, Number(STEPS))));
     await w.getByLabel('Reward').fill('0.25');
+    // no worker bonds this much: the job stays open until it is cancelled below
+    await w.getByLabel('Required operator stake').fill(UNCLAIMABLE_STAKE);
     await w.getByTestId('post-job').click();
     await w.locator('[data-testid="tx-status"][data-phase="mined"], [data-testid="tx-status"][data-phase="failed"]').waitFor({ timeout: 180_000 });
     const status = w.getByTestId('tx-status');
