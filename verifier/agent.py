@@ -115,7 +115,8 @@ class Verifier:
         self.artifacts = ArtifactClient(config.artifact_store) if config.artifact_store else None
         self.preparer = TaskPreparer(self.artifacts)
         self.checker = TaskChecker(pick_device(config.device))
-        self.desk = DisputeDesk(self.game, self.me, self._claims_for, self.chain_now)
+        self.desk = DisputeDesk(self.game, self.me, self._claims_for, self.chain_now,
+                                from_block=session.deployment.block_number)
         self.state: VerifierState | None = None
         self.follower: EventFollower | None = None
         self._claims: dict[int, PartyClaims] = {}

@@ -107,7 +107,8 @@ class Agent:
         self.checkpoints = SyncedCheckpointStore(LocalCheckpointStore(self.state_dir.checkpoints),
                                                  self.artifacts)
         self.device = pick_device(config.device)
-        self.desk = (DisputeDesk(session.game, self.me, self._claims_for, self.chain_now)
+        self.desk = (DisputeDesk(session.game, self.me, self._claims_for, self.chain_now,
+                                 from_block=session.deployment.block_number)
                      if session.game is not None else None)
         self.backend: BackendProgress | None = None
         self.state: WorkerState | None = None

@@ -55,6 +55,8 @@ class DisputeDesk:
     now: Callable[[], int]
     max_moves_per_tick: int = 64
     games: dict[int, Watched] = field(default_factory=dict)
+    from_block: int = 0
+    """No game predates this block (the deployment's): where the players' event queries start."""
 
     def party_in(self, challenger: str, operator: str) -> Party | None:
         me = self.address.lower()
@@ -89,7 +91,8 @@ class DisputeDesk:
                 log.warning("game %d: no claims for task %d yet; cannot move", watched.game_id,
                             watched.task_id)
                 return None
-            watched.player = Player(self.game, watched.game_id, watched.party, claims)
+            watched.player = Player(self.game, watched.game_id, watched.party, claims,
+                                    from_block=self.from_block)
         if view.active and watched.player is not None:
             view = self._play(watched, view)
         if view.active:

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from tribunal.chain.client import Sent, TransactionFailed
+from tribunal.chain.client import Sent, TransactionFailed, with_rpc_retry
 from tribunal.chain.contracts import DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
@@ -33,8 +33,11 @@ class MoveRecord:
 class Player:
     """One party of one game: ``me`` with its own ``claims``."""
 
-    def __init__(self, game: DisputeGame, game_id: int, me: Party, claims: PartyClaims) -> None:
+    def __init__(self, game: DisputeGame, game_id: int, me: Party, claims: PartyClaims,
+                 from_block: int = 0) -> None:
         self.game = game
+        self.from_block = from_block
+        """Where event queries start: the deployment's block (some RPCs refuse ranges from 0)."""
         self.game_id = game_id
         self.me = me
         self.claims = claims
@@ -47,8 +50,8 @@ class Player:
         """The operator's revealed children in this game, from the chain's events."""
         if self.me is Party.OPERATOR:
             return {}
-        logs = self.game.contract.events.ChildrenRevealed.get_logs(
-            from_block=0, argument_filters={"gameId": self.game_id, "party": view.operator})
+        logs = with_rpc_retry(lambda: self.game.contract.events.ChildrenRevealed.get_logs(
+            from_block=self.from_block, argument_filters={"gameId": self.game_id, "party": view.operator}))
         return collect((Level(e["args"]["level"]), e["args"]["position"], e["args"]["height"],
                         bytes(e["args"]["left"]), bytes(e["args"]["right"])) for e in logs)
 
