@@ -58,7 +58,8 @@ CHAIN_ERRORS = (RpcUnavailable, requests.ConnectionError, requests.Timeout, Conn
 class VerifierConfig:
     state_dir: Path
     stake: int = 0
-    """Bonded stake (wei) to keep: topped up at start."""
+    """Bonded stake (wei) to keep: topped up at start and before a challenge when a lost game
+    took bonded stake below it."""
     mode: Mode = Mode.SPOT
     sample_rate: float = 0.1
     seed: int | None = None
@@ -163,12 +164,7 @@ class Verifier:
         chain_id = self.client.chain_id
         self.state = self.state_dir.load_or_create(chain_id, deployment.task_market, self.me,
                                                    deployment.block_number)
-        info = self.session.stake_manager.info(self.me)
-        if info.bonded < self.config.stake:
-            missing = self.config.stake - info.bonded
-            self.session.stake_manager.stake(missing)
-            log.info("staked %s (bonded now %s)", format_eth(missing), format_eth(self.config.stake),
-                     extra={"event": "staked", "amount": str(missing)})
+        self.top_up()
         bond = self.game.challenger_bond()
         if self.session.stake_manager.info(self.me).free < bond:
             log.warning("free stake is below one challenger bond (%s): this verifier can judge but not "
@@ -418,6 +414,23 @@ class Verifier:
         except TimeExhausted:
             self.client.reset_nonce()
 
+    def top_up(self) -> bool:
+        """Bond back up to ``--stake`` (a lost game takes the bond out of it); True if staked."""
+        info = self.session.stake_manager.info(self.me)
+        if info.bonded >= self.config.stake:
+            return False
+        missing = self.config.stake - info.bonded
+        balance = self.client.balance(self.me)
+        if balance <= missing:
+            log.warning("bonded stake %s is below --stake %s but the balance is only %s: fund %s",
+                        format_eth(info.bonded), format_eth(self.config.stake), format_eth(balance), self.me,
+                        extra={"event": "stake_low"})
+            return False
+        self.session.stake_manager.stake(missing)
+        log.info("staked %s (bonded now %s)", format_eth(missing), format_eth(self.config.stake),
+                 extra={"event": "staked", "amount": str(missing)})
+        return True
+
     def challenge(self, record: CheckRecord) -> None:
         """Open our game on a result our replay disagrees with (bond locked), then play it."""
         assert self.state is not None
@@ -434,6 +447,8 @@ class Verifier:
             return
         bond = self.game.challenger_bond()
         free = self.session.stake_manager.info(self.me).free
+        if free < bond and self.top_up():  # bonded had fallen below --stake (a game lost)
+            free = self.session.stake_manager.info(self.me).free
         if free < bond:
             if record.note != "stake":
                 log.error("task %d is wrong but our free stake %s is below the bond %s: stake more "

@@ -120,6 +120,21 @@ def challenge_and_win(s: Scenario, run: OperatorRun, verifier: Verifier) -> Game
 # -- cheating operators -------------------------------------------------------------------
 
 
+def test_a_verifier_below_its_stake_bonds_again_before_challenging(scenario: Scenario,
+                                                                   prepared: PreparedTask) -> None:
+    s = scenario
+    run = operator_run(prepared, lambda: random_fault(prepared, seed=99))
+    s.post_and_claim()
+    s.submit(run)
+    verifier = s.verifier(Mode.FULL)
+    sm = verifier.session.stake_manager
+    bond = s.devnet.game("other").challenger_bond()
+    sm.request_unbond(bond // 2)  # e.g. after a lost game: bonded below --stake, free below one bond
+    assert sm.info(verifier.me).free < bond
+    challenge_and_win(s, run, verifier)
+    assert sm.info(verifier.me).bonded == bond  # bonded again up to --stake, then won
+
+
 @pytest.mark.parametrize("mode", [Mode.SPOT, Mode.FULL])
 def test_flipped_bit_is_found_and_slashed(scenario: Scenario, prepared: PreparedTask, mode: Mode) -> None:
     s = scenario
