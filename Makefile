@@ -48,9 +48,13 @@ test-contracts:
 test-python:
 	$(VENV)/bin/pytest -q
 
-# unit tests, then the production build the backend serves (the dashboard e2e test opens it)
-test-frontend:
+# the dashboard's own dependencies, installed again only when its lock file changes
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
 	npm --prefix frontend ci --no-audit --no-fund
+	touch $@
+
+# unit tests, then the production build the backend serves (the dashboard e2e test opens it)
+test-frontend: frontend/node_modules/.installed
 	npm --prefix frontend test
 	npm --prefix frontend run build
 
@@ -60,8 +64,7 @@ test-ape:
 lint: setup
 	$(VENV)/bin/ruff check .
 
-dashboard: build
-	npm --prefix frontend ci --no-audit --no-fund
+dashboard: build frontend/node_modules/.installed
 	npm --prefix frontend run build
 
 dev: dashboard
