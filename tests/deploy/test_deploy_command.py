@@ -39,5 +39,6 @@ def test_deploy_refuses_bad_parameters_before_sending_anything(monkeypatch: pyte
     runner = CliRunner()
     bad_bond = runner.invoke(app, ["deploy", "--rpc-url", "http://127.0.0.1:9", "--challenger-bond", "lots"])
     assert bad_bond.exit_code != 0 and "--challenger-bond" in bad_bond.output
-    too_long = runner.invoke(app, ["deploy", "--rpc-url", "http://127.0.0.1:9", "--max-clock", str(10 * 86400)])
+    too_long = runner.invoke(app, ["deploy", "--rpc-url", "http://127.0.0.1:9",
+                                   "--max-clock", str(10 * 86400)])
     assert too_long.exit_code != 0 and "max_dispute_duration" in too_long.output
