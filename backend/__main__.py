@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from backend.db.engine import DatabaseError, make_engine, upgrade_database
 from backend.settings import BackendSettings, env_summary
-from tribunal.config import ConfigError, describe_settings_error, load_config
+from tribunal.config import ConfigError, read_settings
 from tribunal.doctor import writable_dir
 from tribunal.logs import configure_logging
 
@@ -34,11 +33,9 @@ def _fail(message: str) -> typer.Exit:
 
 def load_settings() -> BackendSettings:
     try:
-        return BackendSettings()
+        return read_settings(BackendSettings)
     except ConfigError as exc:
         raise _fail(str(exc)) from exc
-    except ValidationError as exc:
-        raise _fail("invalid settings:\n" + describe_settings_error(exc, load_config())) from exc
 
 
 def check_database(settings: BackendSettings) -> None:

@@ -21,7 +21,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -206,6 +206,18 @@ def describe_settings_error(exc: ValidationError, config: ConfigFile | None) -> 
         else:
             lines.append(f"  {key.name} ({key.env}): {message}")
     return "\n".join(lines)
+
+
+SettingsT = TypeVar("SettingsT", bound="Settings")
+
+
+def read_settings(cls: type[SettingsT]) -> SettingsT:
+    """``cls()`` from the environment and the config file, or a ConfigError naming each bad key,
+    where its value came from and what is expected."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise ConfigError("invalid settings:\n" + describe_settings_error(exc, load_config())) from exc
 
 
 class Settings(BaseSettings):

@@ -11,22 +11,19 @@ from __future__ import annotations
 import importlib
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from pydantic import ValidationError
 
 from tribunal.chain.session import parse_eth
 from tribunal.cli_common import ResolvedOption, config_defaults, envvars, resolve_options
 from tribunal.config import (
     KEYS_BY_ENV,
     PROGRAMS,
-    ConfigError,
-    ConfigFile,
     Settings,
-    describe_settings_error,
     load_config,
     mask_url_password,
+    read_settings,
 )
 from tribunal.doctor import (
     Check,
@@ -54,7 +51,6 @@ ROLE_COMMANDS: dict[Role, tuple[str, str]] = {
 }
 CLI_MODULES = {"tribunal": "tribunal.cli", "worker": "worker.cli", "verifier": "verifier.cli"}
 ETH_OPTIONS = ("stake", "min_reward", "max_stake")
-SettingsT = TypeVar("SettingsT", bound=Settings)
 
 
 def cli_app(program: str) -> typer.Typer:
@@ -66,10 +62,9 @@ def cli_app(program: str) -> typer.Typer:
 def config_checks(role: Role | None) -> list[Check]:
     """Every check for ``role``, in order; a broken file or unusable settings stop the list there."""
     programs = _programs_read_by(role)
-    loaded: dict[str, ConfigFile | None] = {}
 
     def file_check() -> str:
-        loaded["config"] = config = load_config()
+        config = load_config()
         for program in programs:
             config_defaults(typer.main.get_command(cli_app(program)), program, config)
         if config is None:
@@ -80,11 +75,10 @@ def config_checks(role: Role | None) -> list[Check]:
     checks = [attempt("config file", file_check)]
     if not checks[0].ok:
         return checks
-    config = loaded["config"]
     if role is None:
-        return checks + _shared_checks(config)
+        return checks + _shared_checks()
     if role is Role.BACKEND:
-        return checks + _backend_checks(config)
+        return checks + _backend_checks()
     program, command = ROLE_COMMANDS[role]
     options: dict[str, ResolvedOption] = {}
     settings = attempt("settings", lambda: _resolve(program, command, options))
@@ -139,21 +133,11 @@ def _resolve(program: str, command: str, into: dict[str, ResolvedOption]) -> str
     return f"`{program} {command}` " + ("with " + ", ".join(shown) if shown else "with its defaults")
 
 
-def _load(cls: type[SettingsT], config: ConfigFile | None) -> SettingsT:
-    """The settings object, or a ValueError naming each bad key and where its value came from."""
-    try:
-        return cls()
-    except ValidationError as exc:
-        raise ValueError("invalid settings:\n" + describe_settings_error(exc, config)) from exc
-    except ConfigError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-def _shared_checks(config: ConfigFile | None) -> list[Check]:
+def _shared_checks() -> list[Check]:
     found: dict[str, Settings] = {}
 
     def settings_check() -> str:
-        found["settings"] = shared = _load(Settings, config)
+        found["settings"] = shared = read_settings(Settings)
         return (f"rpc_url={mask_url_password(shared.rpc_url)}, "
                 f"deployment={shared.deployment or '(deployments/<chain id>.json)'}")
 
@@ -163,14 +147,14 @@ def _shared_checks(config: ConfigFile | None) -> list[Check]:
     return [settings] + chain_checks(found["settings"].rpc_url, found["settings"].deployment).checks
 
 
-def _backend_checks(config: ConfigFile | None) -> list[Check]:
+def _backend_checks() -> list[Check]:
     from backend.db.engine import describe_database
     from backend.settings import BackendSettings, env_summary
 
     found: dict[str, BackendSettings] = {}
 
     def settings_check() -> str:
-        found["settings"] = loaded = _load(BackendSettings, config)
+        found["settings"] = loaded = read_settings(BackendSettings)
         return ", ".join(f"{k}={mask_url_password(v)}" for k, v in env_summary(loaded).items())
 
     settings = attempt("settings", settings_check)
