@@ -50,13 +50,6 @@ def run_devnet(state_dir: Path, port: int, api_port: int, *extra: str, log: Path
         )
 
 
-def port_open(port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -164,14 +157,14 @@ def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path
     assert "the EVM executed it" in output
     summary = json.loads((state_dir / "demo.json").read_text())
     assert summary["slashed"][0]["account"] == roles["cheater"]
-    assert summary["verifier_credited"] == facts["verifier_credits"] or summary["verifier_credited"] >= ETHER
+    assert ETHER <= summary["verifier_credited"] <= facts["verifier_credits"]  # written before our last read
 
     # Ctrl-C stopped everything: a clean exit, no process left, ports free
     assert rc == 0, output[-3000:]
     assert "stopped" in output
     assert not list(state_dir.glob("*.pid"))
     assert not [name for name, pid in pids.items() if pid_alive(pid)]
-    assert not port_open(port) and not port_open(api_port)
+    assert not devnet.port_in_use(port) and not devnet.port_in_use(api_port)
 
     # a second run on the same ports and state dir starts clean, and --stop stops it
     second_log = tmp_path / "second.out"
@@ -183,4 +176,4 @@ def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path
     stop = subprocess.run([sys.executable, str(DEVNET), "--stop", "--state-dir", str(state_dir)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert stop.returncode == 0 and "devnet stopped" in stop.stdout, stop.stderr
-    assert not port_open(port) and not port_open(api_port)
+    assert not devnet.port_in_use(port) and not devnet.port_in_use(api_port)
