@@ -43,7 +43,7 @@ def deploy(
     missed_deadline_slash_bps: int = DeployParams.missed_deadline_slash_bps,
     challenger_bond: Annotated[str, typer.Option(
         help="ETH a challenger locks per dispute (should cover the operator's gas for a whole game)",
-    )] = "1",
+    )] = f"{DeployParams.challenger_bond / 10**18:g}",
     max_clock: Annotated[int, typer.Option(
         help="seconds each party's chess clock holds in a dispute (2 * max_clock <= max_dispute_duration)",
     )] = DeployParams.max_clock,
