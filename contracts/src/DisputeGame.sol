@@ -3,13 +3,16 @@ pragma solidity 0.8.37;
 
 import {GameStatus, GameView, Level, Party, Resolution} from "./DisputeTypes.sol";
 import {Errors} from "./Errors.sol";
+import {IDisputeGame} from "./IDisputeGame.sol";
 import {IOneStepProver, InputShape, OperandProof, StepContext} from "./IOneStepProver.sol";
 import {StakeManager} from "./StakeManager.sol";
 import {RootKind, Task} from "./Task.sol";
 import {TaskMarket} from "./TaskMarket.sol";
 import {ChessClock, Clock} from "./lib/Clock.sol";
+import {Commitments} from "./lib/Commitments.sol";
 import {Descent} from "./lib/Descent.sol";
 import {Merkle} from "./lib/Merkle.sol";
+import {ShapeWords} from "./lib/ShapeWords.sol";
 
 /// @title DisputeGame
 /// @notice One game per challenge of a submitted training result (`docs/protocol.md, "The dispute game"`, the
@@ -51,7 +54,7 @@ import {Merkle} from "./lib/Merkle.sol";
 ///         oneStep with the real prover and resolution ~113k-137k (prover ~34k, slash ~53k);
 ///         claimTimeout with resolution ~64k. A dispute of 43 rounds (1000 steps, 128 nodes, 2^20
 ///         elements, programs of 4096) is 94 transactions and ~4.5M gas with intrinsic gas.
-contract DisputeGame {
+contract DisputeGame is IDisputeGame {
     using Clock for ChessClock;
 
     /// @notice The stake and credit ledger (locks bonds, slashes losers, credits winners).
@@ -127,269 +130,6 @@ contract DisputeGame {
     uint256 public gameCount;
 
     mapping(uint256 gameId => Game) private games;
-
-    // ---------------------------------------------------------------- events
-
-    /// @notice A challenger opened a game against a submitted result.
-    /// @param gameId The new game.
-    /// @param taskId The disputed task.
-    /// @param challenger The challenger (its bond is locked).
-    /// @param operator The task's operator.
-    /// @param traceRootOperator The operator's trace root (the task's).
-    /// @param traceRootChallenger The challenger's trace root.
-    /// @param bond Wei of the challenger's stake locked as bond.
-    /// @param maxClock Seconds each party's clock holds.
-    event GameOpened(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed challenger,
-        address operator,
-        bytes32 traceRootOperator,
-        bytes32 traceRootChallenger,
-        uint256 bond,
-        uint64 maxClock
-    );
-
-    /// @notice A descent began over a new tree (steps, nodes, output elements, intermediates).
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The account whose move began it.
-    /// @param level The descent's level.
-    /// @param leafCount The tree's real leaf count (leaves beyond it are padding).
-    /// @param height The tree's depth (0: the roots are the leaves).
-    /// @param rootOperator The operator's root.
-    /// @param rootChallenger The challenger's root.
-    event DescentStarted(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        Level level,
-        uint256 leafCount,
-        uint256 height,
-        bytes32 rootOperator,
-        bytes32 rootChallenger
-    );
-
-    /// @notice The clock of `party` started running: it must move by `deadline`.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The party now on turn.
-    /// @param usedChallenger Seconds the challenger has used.
-    /// @param usedOperator Seconds the operator has used.
-    /// @param deadline Last second at which `party` may move; `claimTimeout` works after it.
-    event ClockStarted(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint64 usedChallenger,
-        uint64 usedOperator,
-        uint256 deadline
-    );
-
-    /// @notice A party revealed the two children of its node at (`height`, `position`).
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The revealing party.
-    /// @param level The descent's level.
-    /// @param position The node's index at its height.
-    /// @param height The node's height above the leaves.
-    /// @param left Its left child.
-    /// @param right Its right child.
-    event ChildrenRevealed(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        Level level,
-        uint256 position,
-        uint256 height,
-        bytes32 left,
-        bytes32 right
-    );
-
-    /// @notice A descent round completed: the descent continues at (`height`, `position`).
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The operator, whose reveal completed the round.
-    /// @param level The descent's level.
-    /// @param position The child's index (even: went left, odd: went right).
-    /// @param height The child's height (0: a leaf).
-    /// @param rootOperator The operator's child.
-    /// @param rootChallenger The challenger's child.
-    event Bisected(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        Level level,
-        uint256 position,
-        uint256 height,
-        bytes32 rootOperator,
-        bytes32 rootChallenger
-    );
-
-    /// @notice The step descent found step t: h_t agreed, h_{t+1} differs.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The account whose move found it.
-    /// @param step t.
-    /// @param nextStateOperator The operator's h_{t+1}.
-    /// @param nextStateChallenger The challenger's h_{t+1}.
-    event StepFound(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 step,
-        bytes32 nextStateOperator,
-        bytes32 nextStateChallenger
-    );
-
-    /// @notice h_t and the graph's size were proven (`startStep`).
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The prover.
-    /// @param step t.
-    /// @param stateRoot h_t.
-    /// @param nodesRoot Merkle root of the node descriptors.
-    /// @param numNodes Nodes per step.
-    /// @param numSlots State tensors of h_0.
-    event StepStarted(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 step,
-        bytes32 stateRoot,
-        bytes32 nodesRoot,
-        uint256 numNodes,
-        uint256 numSlots
-    );
-
-    /// @notice The node descent found node n: earlier outputs agreed, n's differs.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The account whose move found it.
-    /// @param node n.
-    /// @param outputOperator The operator's output tensor root.
-    /// @param outputChallenger The challenger's output tensor root.
-    event NodeFound(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 node,
-        bytes32 outputOperator,
-        bytes32 outputChallenger
-    );
-
-    /// @notice Node n's descriptor was proven (`startNode`).
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The prover.
-    /// @param node n.
-    /// @param descriptorHash keccak256 of the descriptor.
-    /// @param shapeWord The output's shape word.
-    /// @param numel The output's element count.
-    event NodeStarted(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 node,
-        bytes32 descriptorHash,
-        bytes32 shapeWord,
-        uint256 numel
-    );
-
-    /// @notice A party revealed the data root of its output tensor of node n.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The revealing party.
-    /// @param dataRoot The data root (tensor root = keccak256(dataRoot ‖ shapeWord)).
-    event OutputRootRevealed(uint256 indexed gameId, uint256 indexed taskId, address indexed party, bytes32 dataRoot);
-
-    /// @notice The element descent found element e: earlier elements agreed, e differs.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The account whose move found it.
-    /// @param element e (flat, row-major).
-    /// @param valueOperator The operator's bits of element e.
-    /// @param valueChallenger The challenger's bits of element e.
-    event ElementFound(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 element,
-        uint32 valueOperator,
-        uint32 valueChallenger
-    );
-
-    /// @notice A party committed the intermediates of element e's program.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The committing party.
-    /// @param dataRoot Data root of its intermediates (float32 tensor of shape (L,)).
-    /// @param programLength L.
-    /// @param lastValue Its last intermediate (proven equal to its claimed element value).
-    event IntermediatesCommitted(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        bytes32 dataRoot,
-        uint256 programLength,
-        uint32 lastValue
-    );
-
-    /// @notice The instruction descent found instruction i: earlier intermediates agreed, i differs.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The account whose move found it.
-    /// @param instruction i.
-    /// @param claimOperator The operator's bits of intermediate i.
-    /// @param claimChallenger The challenger's bits of intermediate i.
-    event InstructionFound(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 instruction,
-        uint32 claimOperator,
-        uint32 claimChallenger
-    );
-
-    /// @notice The chain executed instruction i (`oneStep`).
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param party The account that supplied the operands.
-    /// @param instruction i.
-    /// @param opcode The primitive (1 ADD … 14 COPY).
-    /// @param operands The operands' bits (unused ones zero).
-    /// @param result The result's bits.
-    /// @param claimOperator The operator's claim (the operator wins iff it equals `result`).
-    /// @param claimChallenger The challenger's claim.
-    event OneStepExecuted(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed party,
-        uint256 instruction,
-        uint8 opcode,
-        uint32[3] operands,
-        uint32 result,
-        uint32 claimOperator,
-        uint32 claimChallenger
-    );
-
-    /// @notice The game ended.
-    /// @param gameId The game.
-    /// @param taskId The task.
-    /// @param winner The winning party's account (credited the winner's share of the slash).
-    /// @param loser The losing party's account (slashed).
-    /// @param status OperatorWon or ChallengerWon.
-    /// @param resolution Why (one step, h_0 mismatch, padding, timeout).
-    /// @param level The level the game ended at.
-    event GameResolved(
-        uint256 indexed gameId,
-        uint256 indexed taskId,
-        address indexed winner,
-        address loser,
-        GameStatus status,
-        Resolution resolution,
-        Level level
-    );
 
     /// @param stakeManager The stake ledger; must be the market's.
     /// @param market The task market; its MAX_DISPUTE_DURATION must hold both clocks (2 * maxClock).
@@ -522,7 +262,7 @@ contract DisputeGame {
         _requireLevel(gameId, g, Level.OutputRoot);
         (Party mover, ChessClock clock) = _onTurn(g);
         Found storage f = g.found;
-        bytes32 tensorRoot = Merkle.bindShape(dataRoot, f.shapeWord);
+        bytes32 tensorRoot = Commitments.bindShape(dataRoot, f.shapeWord);
         bytes32 expected = mover == Party.Challenger ? f.outputChallenger : f.outputOperator;
         if (tensorRoot != expected) revert Errors.OutputRootMismatch(tensorRoot, expected);
         emit OutputRootRevealed(gameId, g.taskId, msg.sender, dataRoot);
@@ -534,7 +274,7 @@ contract DisputeGame {
         }
         _passTurn(gameId, g, clock);
         // INVARIANT: the data roots differ, since the output roots do and the shape word is shared.
-        _startDescent(gameId, g, Level.Element, Merkle.numLeavesFor(f.numel), dataRoot, g.challengerLeft);
+        _startDescent(gameId, g, Level.Element, Commitments.numLeavesFor(f.numel), dataRoot, g.challengerLeft);
     }
 
     /// @notice Commits the caller's intermediates of the found element's program as a float32
@@ -595,7 +335,7 @@ contract DisputeGame {
             uint256 numStates = uint256(g.steps) + 1;
             // INVARIANT: leaf t lies left of the differing leaf t + 1, so it is agreed and the
             // operator's tree proves it for both.
-            if (!Merkle.verifyTraceProof(stateRoot, step, stateProof, g.traceRootOperator, numStates)) {
+            if (!Commitments.verifyTraceProof(stateRoot, step, stateProof, g.traceRootOperator, numStates)) {
                 revert Errors.StateProofInvalid(step, stateProof.length, Merkle.treeDepth(numStates));
             }
         }
@@ -626,8 +366,8 @@ contract DisputeGame {
             revert Errors.DescriptorProofInvalid(node, proof.length, Merkle.treeDepth(numNodes));
         }
         (,,,, uint256[] memory shape) = abi.decode(descriptor, (uint256, uint8, uint256[], uint256[], uint256[]));
-        bytes32 word = Merkle.shapeWord(shape);
-        (, uint256 numel) = Merkle.shapeNumel(word);
+        bytes32 word = ShapeWords.encode(shape);
+        (, uint256 numel) = ShapeWords.validNumel(word);
         f.descriptorHash = leaf;
         f.shapeWord = word;
         f.numel = numel;
@@ -807,7 +547,9 @@ contract DisputeGame {
         _passTurn(gameId, g, clock);
         // INVARIANT: the data roots differ, since their last intermediates (the claimed element
         // values) differ.
-        _startDescent(gameId, g, Level.Instruction, Merkle.numLeavesFor(length), dataRoot, f.intermediatesChallenger);
+        _startDescent(
+            gameId, g, Level.Instruction, Commitments.numLeavesFor(length), dataRoot, f.intermediatesChallenger
+        );
     }
 
     /// @dev Checks that intermediate L - 1 under `dataRoot` is `claimed`; returns it.
@@ -819,12 +561,12 @@ contract DisputeGame {
         uint32 claimed
     ) private pure returns (uint32 lastValue) {
         uint256 last = length - 1;
-        uint256 numLeaves = Merkle.numLeavesFor(length);
+        uint256 numLeaves = Commitments.numLeavesFor(length);
         uint256 leafIndex = last / Descent.LANES;
         if (!Merkle.verify(lastLeaf, leafIndex, lastLeafProof, dataRoot, numLeaves)) {
             revert Errors.IntermediatesProofInvalid(leafIndex, lastLeafProof.length, Merkle.treeDepth(numLeaves));
         }
-        lastValue = Merkle.leafLane(lastLeaf, last % Descent.LANES);
+        lastValue = Commitments.leafLane(lastLeaf, last % Descent.LANES);
         if (lastValue != claimed) revert Errors.LastIntermediateMismatch(lastValue, claimed);
     }
 
@@ -893,11 +635,11 @@ contract DisputeGame {
         uint256 index = position * Descent.LANES + lane;
         uint256 count = level == Level.Element ? f.numel : f.programLength;
         if (index >= count) {
-            _resolve(gameId, g, Descent.paddingLoser(Merkle.leafLane(leafChallenger, lane)), Resolution.Padding);
+            _resolve(gameId, g, Descent.paddingLoser(Commitments.leafLane(leafChallenger, lane)), Resolution.Padding);
             return;
         }
-        uint32 valueOperator = Merkle.leafLane(leafOperator, lane);
-        uint32 valueChallenger = Merkle.leafLane(leafChallenger, lane);
+        uint32 valueOperator = Commitments.leafLane(leafOperator, lane);
+        uint32 valueChallenger = Commitments.leafLane(leafChallenger, lane);
         if (level == Level.Element) {
             f.element = index;
             f.valueOperator = valueOperator;

@@ -3,16 +3,18 @@ pragma solidity 0.8.37;
 
 import {Errors} from "./Errors.sol";
 import {IOneStepProver, InputShape, OperandProof, StepContext} from "./IOneStepProver.sol";
+import {Commitments} from "./lib/Commitments.sol";
 import {Float32} from "./lib/Float32.sol";
 import {Merkle} from "./lib/Merkle.sol";
 import {ProgramRegistry} from "./ProgramRegistry.sol";
 import {Programs} from "./lib/Programs.sol";
+import {ShapeWords} from "./lib/ShapeWords.sol";
 
 /// @title OneStepProver
 /// @notice The dispute's level 7 (`docs/protocol.md, "The dispute game"`, ONE STEP): derives instruction i of
 ///         element e of node n from the node's descriptor and its input shapes (`Programs`, a port
 ///         of `tribunal.repops.registry.instruction`, deployed as `ProgramRegistry`), reads every operand from agreed data with
-///         Merkle proofs (`Merkle`), and executes the float32 primitive (`Float32`). Stateless.
+///         Merkle proofs (`Merkle`, `Commitments`), and executes the float32 primitive (`Float32`). Stateless.
 ///
 ///         Where operands come from (all agreed by both parties, or the operator's own root where
 ///         only agreed leaves of it are read):
@@ -98,7 +100,7 @@ contract OneStepProver is IOneStepProver {
         uint256[] memory shape;
         (, node.opKind, node.params, node.inputRefs, shape) =
             abi.decode(descriptor, (uint256, uint8, uint256[], uint256[], uint256[]));
-        node.outShape = Merkle.shapeWord(shape);
+        node.outShape = ShapeWords.encode(shape);
     }
 
     function _instruction(StepContext calldata ctx, Node memory node, bytes32[] memory shapes)
@@ -124,7 +126,7 @@ contract OneStepProver is IOneStepProver {
         for (uint256 k = 0; k < refs.length; k++) {
             InputShape calldata input = inputs[k];
             bytes32 tensorRoot = _inputTensorRoot(ctx, refs[k], input, k);
-            bytes32 bound = Merkle.bindShape(input.dataRoot, input.shapeWord);
+            bytes32 bound = Commitments.bindShape(input.dataRoot, input.shapeWord);
             if (bound != tensorRoot) revert Errors.InputRootMismatch(k, bound, tensorRoot);
             proven.shapes[k] = input.shapeWord;
             proven.dataRoots[k] = input.dataRoot;
@@ -185,15 +187,15 @@ contract OneStepProver is IOneStepProver {
         pure
         returns (uint32)
     {
-        uint256 leafIndex = j / Merkle.ELEMENTS_PER_LEAF;
-        if (leafIndex == ctx.instruction / Merkle.ELEMENTS_PER_LEAF) {
-            return Merkle.leafLane(ctx.instructionLeaf, j % Merkle.ELEMENTS_PER_LEAF);
+        uint256 leafIndex = j / Commitments.ELEMENTS_PER_LEAF;
+        if (leafIndex == ctx.instruction / Commitments.ELEMENTS_PER_LEAF) {
+            return Commitments.leafLane(ctx.instructionLeaf, j % Commitments.ELEMENTS_PER_LEAF);
         }
-        uint256 numLeaves = Merkle.numLeavesFor(ctx.programLength);
+        uint256 numLeaves = Commitments.numLeavesFor(ctx.programLength);
         if (!Merkle.verify(proof.leaf, leafIndex, proof.leafProof, ctx.intermediatesRoot, numLeaves)) {
             revert Errors.OperandProofInvalid(k, leafIndex, proof.leafProof.length, Merkle.treeDepth(numLeaves));
         }
-        return Merkle.leafLane(proof.leaf, j % Merkle.ELEMENTS_PER_LEAF);
+        return Commitments.leafLane(proof.leaf, j % Commitments.ELEMENTS_PER_LEAF);
     }
 
     /// @dev Element `index` of a tensor of shape `shapeWord` under data root `dataRoot`.
@@ -202,14 +204,14 @@ contract OneStepProver is IOneStepProver {
         pure
         returns (uint32)
     {
-        (, uint256 numel) = Merkle.shapeNumel(shapeWord);
-        uint256 numLeaves = Merkle.numLeavesFor(numel);
-        uint256 leafIndex = index / Merkle.ELEMENTS_PER_LEAF;
+        (, uint256 numel) = ShapeWords.validNumel(shapeWord);
+        uint256 numLeaves = Commitments.numLeavesFor(numel);
+        uint256 leafIndex = index / Commitments.ELEMENTS_PER_LEAF;
         // `verify` also rejects an index beyond the tensor's leaves; Programs only yields indices < numel.
         if (!Merkle.verify(proof.leaf, leafIndex, proof.leafProof, dataRoot, numLeaves)) {
             revert Errors.OperandProofInvalid(k, leafIndex, proof.leafProof.length, Merkle.treeDepth(numLeaves));
         }
-        return Merkle.elementBits(proof.leaf, index);
+        return Commitments.elementBits(proof.leaf, index);
     }
 
     /// @dev Element `index` (row-major) of the (rows, width) dataset whose rows tree is `rowsRoot`.
@@ -226,14 +228,14 @@ contract OneStepProver is IOneStepProver {
             revert Errors.OperandProofInvalid(k, row, proof.rowProof.length, Merkle.treeDepth(numRows));
         }
         uint256 column = index % width;
-        if (!Merkle.verifyElementProof(
-                proof.rowRoot, Merkle.vectorShapeWord(width), column, proof.leaf, proof.leafProof
+        if (!Commitments.verifyElementProof(
+                proof.rowRoot, ShapeWords.vector(width), column, proof.leaf, proof.leafProof
             )) {
-            uint256 numLeaves = Merkle.numLeavesFor(width);
+            uint256 numLeaves = Commitments.numLeavesFor(width);
             revert Errors.OperandProofInvalid(
-                k, column / Merkle.ELEMENTS_PER_LEAF, proof.leafProof.length, Merkle.treeDepth(numLeaves)
+                k, column / Commitments.ELEMENTS_PER_LEAF, proof.leafProof.length, Merkle.treeDepth(numLeaves)
             );
         }
-        return Merkle.elementBits(proof.leaf, column);
+        return Commitments.elementBits(proof.leaf, column);
     }
 }

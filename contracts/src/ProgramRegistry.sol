@@ -7,7 +7,7 @@ import {Programs} from "./lib/Programs.sol";
 /// @notice The RepOps element programs (`Programs`, a port of `tribunal.repops.registry`) as a
 ///         deployed contract of their own, called by `OneStepProver`. The library alone takes most
 ///         of EIP-170's 24 KiB code-size limit, so it does not share a contract with the prover.
-///         Stateless; both functions revert with `ProgramErrors` where the Python raises.
+///         Stateless; both functions revert with `Errors` where the Python raises.
 contract ProgramRegistry {
     /// @notice The number of instructions of output element `element`'s program.
     /// @param opKind The node's op kind (`OpKind`).

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {DisputeGame} from "../../src/DisputeGame.sol";
 import {GameStatus, GameView, Level, Party, Resolution} from "../../src/DisputeTypes.sol";
 import {Errors} from "../../src/Errors.sol";
+import {IDisputeGame} from "../../src/IDisputeGame.sol";
 import {IOneStepProver, InputShape, OperandProof} from "../../src/IOneStepProver.sol";
 import {StakeManager} from "../../src/StakeManager.sol";
 import {RootKind, Task, TaskStatus} from "../../src/Task.sol";
@@ -121,7 +122,7 @@ contract DisputeGameTest is GameFixture {
         bytes32 operatorRoot = world.traceRoot(_honest());
         _stake(challenger, BOND);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.GameOpened(1, taskId, challenger, operator, operatorRoot, root, BOND, MAX_CLOCK);
+        emit IDisputeGame.GameOpened(1, taskId, challenger, operator, operatorRoot, root, BOND, MAX_CLOCK);
         vm.prank(challenger);
         uint256 gameId = game.open(taskId, root);
 
@@ -215,7 +216,7 @@ contract DisputeGameTest is GameFixture {
         FullTree memory c = _traceTree(_honest());
         (bytes32 lc, bytes32 rc) = c.children(3, 0);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.ChildrenRevealed(gameId, 1, challenger, Level.Steps, 0, 3, lc, rc);
+        emit IDisputeGame.ChildrenRevealed(gameId, 1, challenger, Level.Steps, 0, 3, lc, rc);
         vm.prank(challenger);
         game.reveal(gameId, lc, rc);
 
@@ -229,7 +230,7 @@ contract DisputeGameTest is GameFixture {
         (bytes32 lo, bytes32 ro) = o.children(3, 0);
         // fault at step 2: h_3 (leaf 3) differs, in the left half of 8 leaves
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.Bisected(gameId, 1, operator, Level.Steps, 0, 2, lo, lc);
+        emit IDisputeGame.Bisected(gameId, 1, operator, Level.Steps, 0, 2, lo, lc);
         vm.prank(operator);
         game.reveal(gameId, lo, ro);
         s = _state(gameId);
@@ -391,7 +392,7 @@ contract DisputeGameTest is GameFixture {
         bytes32[] memory proof = trace.proof(2);
         vm.warp(block.timestamp + 100);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.StepStarted(gameId, 1, operator, 2, trace.leaf(2), nodesRoot, 3, 2);
+        emit IDisputeGame.StepStarted(gameId, 1, operator, 2, trace.leaf(2), nodesRoot, 3, 2);
         vm.prank(operator); // either party may send a proof move
         game.startStep(gameId, trace.leaf(2), proof, nodesRoot, 3, 2);
 
@@ -515,7 +516,7 @@ contract DisputeGameTest is GameFixture {
         bytes32[] memory proof = world.nodesTree().proof(1);
         bytes32 shapeWord = world.shapeWord(1);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.NodeStarted(gameId, 1, challenger, 1, keccak256(descriptor), shapeWord, 12);
+        emit IDisputeGame.NodeStarted(gameId, 1, challenger, 1, keccak256(descriptor), shapeWord, 12);
         vm.prank(challenger);
         game.startNode(gameId, descriptor, proof);
         GameView memory s = _state(gameId);
@@ -645,7 +646,7 @@ contract DisputeGameTest is GameFixture {
         bytes32[] memory proofC = c.proof(1);
         uint32 valueC = world.value(_honest(), 2, 1, 9);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.IntermediatesCommitted(gameId, 1, challenger, c.root(), 11, valueC);
+        emit IDisputeGame.IntermediatesCommitted(gameId, 1, challenger, c.root(), 11, valueC);
         vm.prank(challenger);
         game.commitIntermediates(gameId, descriptor, new InputShape[](0), c.root(), leafC, proofC);
         assertEq(_state(gameId).programLength, 11);
@@ -739,7 +740,7 @@ contract DisputeGameTest is GameFixture {
         operands[0] = world.intermediate(_honest(), 3, 2, 11, 8);
         operands[1] = 1;
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.OneStepExecuted(
+        emit IDisputeGame.OneStepExecuted(
             gameId, 1, operator, 9, 1, operands, s.claimOperator, s.claimOperator, s.claimChallenger
         );
         vm.prank(operator);
@@ -804,7 +805,7 @@ contract DisputeGameTest is GameFixture {
         uint256 deadline = _state(gameId).deadline;
         vm.warp(deadline + 1);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.GameResolved(
+        emit IDisputeGame.GameResolved(
             gameId, 1, operator, challenger, GameStatus.OperatorWon, Resolution.Timeout, Level.Steps
         );
         vm.prank(stranger); // anyone may call it
@@ -896,7 +897,7 @@ contract DisputeGameTest is GameFixture {
         (bytes32 l, bytes32 r) = _traceTree(_honest()).children(3, 0);
         vm.warp(block.timestamp + 500);
         vm.expectEmit(true, true, true, true, address(game));
-        emit DisputeGame.ClockStarted(gameId, 1, operator, 500, 0, block.timestamp + MAX_CLOCK);
+        emit IDisputeGame.ClockStarted(gameId, 1, operator, 500, 0, block.timestamp + MAX_CLOCK);
         vm.prank(challenger);
         game.reveal(gameId, l, r);
         GameView memory s = _state(gameId);

@@ -5,9 +5,10 @@ import {GameStatus, GameView, Level} from "../../src/DisputeTypes.sol";
 import {IOneStepProver, InputShape, OperandProof} from "../../src/IOneStepProver.sol";
 import {OneStepProver} from "../../src/OneStepProver.sol";
 import {ProgramRegistry} from "../../src/ProgramRegistry.sol";
+import {Commitments} from "../../src/lib/Commitments.sol";
 import {Float32} from "../../src/lib/Float32.sol";
-import {Merkle} from "../../src/lib/Merkle.sol";
-import {Programs} from "../../src/lib/Programs.sol";
+import {OpKind} from "../../src/lib/OpKind.sol";
+import {ShapeWords} from "../../src/lib/ShapeWords.sol";
 import {GameFixture} from "./utils/GameFixture.sol";
 import {SparseTree, TestTree} from "./utils/TestTree.sol";
 
@@ -103,15 +104,15 @@ contract DisputeGameGasTest is GameFixture {
         uint256 bIndex = K * ROWS + COLUMN;
         x.a = TestTree.sparse(ROWS * INNER / 8, "A").set(aIndex / 8, _lane("A", aIndex / 8, aIndex % 8, A_VALUE));
         x.b = TestTree.sparse(INNER * ROWS / 8, "B").set(bIndex / 8, _lane("B", bIndex / 8, bIndex % 8, B_VALUE));
-        x.aRoot = Merkle.bindShape(x.a.root(), Merkle.matrixShapeWord(ROWS, INNER));
-        x.bRoot = Merkle.bindShape(x.b.root(), Merkle.matrixShapeWord(INNER, ROWS));
+        x.aRoot = Commitments.bindShape(x.a.root(), ShapeWords.matrix(ROWS, INNER));
+        x.bRoot = Commitments.bindShape(x.b.root(), ShapeWords.matrix(INNER, ROWS));
         x.stateBefore = TestTree.sparse(NODES, "h_t").set(PRODUCER_A, x.aRoot).set(PRODUCER_B, x.bRoot);
         uint256[] memory refs = new uint256[](2);
         refs[0] = (uint256(1) << 248) | (PRODUCER_A << 64) | 3;
         refs[1] = (uint256(1) << 248) | (PRODUCER_B << 64) | 4;
         uint256[] memory shape = new uint256[](2);
         (shape[0], shape[1]) = (ROWS, ROWS);
-        x.descriptor = abi.encode(NODE, Programs.MATMUL, new uint256[](0), refs, shape);
+        x.descriptor = abi.encode(NODE, OpKind.MATMUL, new uint256[](0), refs, shape);
         x.descriptors = TestTree.sparse(NODES, "descriptors").set(NODE, keccak256(x.descriptor));
     }
 
@@ -127,17 +128,15 @@ contract DisputeGameGasTest is GameFixture {
             .set(INSTRUCTION / 8, _lane("im", INSTRUCTION / 8, INSTRUCTION % 8, result))
             .set(last / 8, _lane("im", last / 8, last % 8, value));
         s.output = TestTree.sparse(NUMEL / 8, "output").set(ELEMENT / 8, _lane("out", ELEMENT / 8, ELEMENT % 8, value));
-        bytes32 outputRoot = Merkle.bindShape(s.output.root(), Merkle.matrixShapeWord(ROWS, ROWS));
+        bytes32 outputRoot = Commitments.bindShape(s.output.root(), ShapeWords.matrix(ROWS, ROWS));
         s.nextState = TestTree.sparse(NODES, "h_t+1").set(NODE, outputRoot);
         s.trace = TestTree.sparse(STEPS + 1, "trace").set(STEP, x.stateBefore.root()).set(STEP + 1, s.nextState.root());
     }
 
     function _inputShapes(Inputs memory x) internal pure returns (InputShape[] memory shapes) {
         shapes = new InputShape[](2);
-        shapes[0] =
-            InputShape(x.aRoot, x.stateBefore.proof(PRODUCER_A), x.a.root(), Merkle.matrixShapeWord(ROWS, INNER));
-        shapes[1] =
-            InputShape(x.bRoot, x.stateBefore.proof(PRODUCER_B), x.b.root(), Merkle.matrixShapeWord(INNER, ROWS));
+        shapes[0] = InputShape(x.aRoot, x.stateBefore.proof(PRODUCER_A), x.a.root(), ShapeWords.matrix(ROWS, INNER));
+        shapes[1] = InputShape(x.bRoot, x.stateBefore.proof(PRODUCER_B), x.b.root(), ShapeWords.matrix(INNER, ROWS));
     }
 
     function _operands(Inputs memory x) internal pure returns (OperandProof[] memory ops) {

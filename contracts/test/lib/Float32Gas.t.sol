@@ -6,7 +6,7 @@ import {VmFiles} from "../utils/VmFiles.sol";
 import {Float32} from "../../src/lib/Float32.sol";
 
 /// @notice Gas of `Float32.execute` (internal call, dispatch included) per opcode over every vector
-///         of `test/vectors/float32/`: "typical" is the mean over vectors whose operands and result
+///         of `vectors/float32/`: "typical" is the mean over vectors whose operands and result
 ///         are finite nonzero normals (for SELECT, NEG, ABS, COPY and the comparisons: over all
 ///         non-NaN operands), "worst" the maximum over all vectors. `forge test -vv` prints them;
 ///         `contracts/GAS-float32.md` records them. Each opcode must stay under GAS_CEILING, so a
@@ -76,7 +76,7 @@ contract Float32GasTest is Test {
     }
 
     function _measure(string memory name, uint8 opcode, uint256 arity) private {
-        bytes memory data = files.readFileBinary(string.concat("test/vectors/float32/", name, ".bin"));
+        bytes memory data = files.readFileBinary(string.concat("../vectors/float32/", name, ".bin"));
         uint256 recordSize = 4 * (arity + 1);
         uint256 count = data.length / recordSize;
         uint256 worst;

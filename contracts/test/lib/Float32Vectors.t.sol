@@ -6,7 +6,7 @@ import {VmFiles} from "../utils/VmFiles.sol";
 import {Float32} from "../../src/lib/Float32.sol";
 
 /// @notice Differential test of `Float32.execute` against numpy float32: every vector of
-///         `test/vectors/float32/<OPCODE>.bin` (written by `python -m tribunal.repops.float32_vectors_forge`
+///         `vectors/float32/<OPCODE>.bin` (written by `python -m tools.generate.float32_vectors`
 ///         from `tribunal.repops.primitives.apply_bits`) must match bit for bit.
 ///         A file is a sequence of big-endian uint32 records: the operands, then the expected result.
 contract Float32VectorsTest is Test {
@@ -72,7 +72,7 @@ contract Float32VectorsTest is Test {
     }
 
     function _checkFile(string memory name, uint8 opcode, uint256 arity) private {
-        bytes memory data = files.readFileBinary(string.concat("test/vectors/float32/", name, ".bin"));
+        bytes memory data = files.readFileBinary(string.concat("../vectors/float32/", name, ".bin"));
         uint256 recordSize = 4 * (arity + 1);
         assertEq(data.length % recordSize, 0, string.concat(name, ".bin: truncated record"));
         uint256 count = data.length / recordSize;
@@ -124,14 +124,14 @@ contract Float32VectorsTest is Test {
 }
 
 /// @notice Differential test of `Float32.execute` against the project's shared vector file
-///         `tribunal/vectors/float32_ops.json` (`python -m tribunal.repops.vectors`): each vector is
+///         `vectors/float32_ops.json` (`python -m tools.generate.float32_vectors`): each vector is
 ///         a hex string of the operands' bits then the result's, 8 digits each.
 contract Float32SharedVectorsTest is Test {
     /// @notice How many vectors of an opcode were checked (shown with `forge test -vv`).
     event log_named_uint(string key, uint256 val);
 
     VmFiles private constant files = VmFiles(address(vm));
-    string private constant VECTORS = "../tribunal/vectors/float32_ops.json";
+    string private constant VECTORS = "../vectors/float32_ops.json";
 
     function test_opcodeNumbers_matchFile() public view {
         string memory json = files.readFile(VECTORS);

@@ -3,10 +3,13 @@ pragma solidity 0.8.37;
 
 import {Test} from "../utils/Test.sol";
 import {VmFiles} from "../utils/VmFiles.sol";
+import {Errors} from "../../src/Errors.sol";
+import {Commitments} from "../../src/lib/Commitments.sol";
 import {Merkle} from "../../src/lib/Merkle.sol";
+import {ShapeWords} from "../../src/lib/ShapeWords.sol";
 
-/// @notice External entry points to `Merkle`, so tests pass proofs as calldata (as the game does)
-///         and measure the library's gas without the test's own overhead.
+/// @notice External entry points to `Merkle` and `Commitments`, so tests pass proofs as calldata
+///         (as the game does) and measure the libraries' gas without the test's own overhead.
 contract MerkleHarness {
     function verify(bytes32 leaf, uint256 index, bytes32[] calldata proof, bytes32 root, uint256 numLeaves)
         external
@@ -35,7 +38,7 @@ contract MerkleHarness {
         bytes32 leaf,
         bytes32[] calldata proof
     ) external pure returns (bool) {
-        return Merkle.verifyElementProof(tensorRoot, word, element, leaf, proof);
+        return Commitments.verifyElementProof(tensorRoot, word, element, leaf, proof);
     }
 
     function verifyStateProof(bytes32 root, uint256 index, bytes32[] calldata proof, bytes32 h, uint256 n)
@@ -43,7 +46,7 @@ contract MerkleHarness {
         pure
         returns (bool)
     {
-        return Merkle.verifyStateProof(root, index, proof, h, n);
+        return Commitments.verifyStateProof(root, index, proof, h, n);
     }
 
     function verifyTraceProof(bytes32 h, uint256 step, bytes32[] calldata proof, bytes32 root, uint256 n)
@@ -51,7 +54,7 @@ contract MerkleHarness {
         pure
         returns (bool)
     {
-        return Merkle.verifyTraceProof(h, step, proof, root, n);
+        return Commitments.verifyTraceProof(h, step, proof, root, n);
     }
 
     function verifyRowProof(
@@ -62,20 +65,20 @@ contract MerkleHarness {
         uint256 numRows,
         uint256 width
     ) external pure returns (bool) {
-        return Merkle.verifyRowProof(rowRoot, row, proof, root, numRows, width);
+        return Commitments.verifyRowProof(rowRoot, row, proof, root, numRows, width);
     }
 
     function verifyDatasetElementProof(
-        Merkle.DatasetElementProof calldata proof,
+        Commitments.DatasetElementProof calldata proof,
         bytes32 root,
         uint256 numRows,
         uint256 width
     ) external pure returns (bool) {
-        return Merkle.verifyDatasetElementProof(proof, root, numRows, width);
+        return Commitments.verifyDatasetElementProof(proof, root, numRows, width);
     }
 
     function batchRowIndex(uint256 seed, uint256 step, uint256 row, uint256 numRows) external pure returns (uint256) {
-        return Merkle.batchRowIndex(seed, step, row, numRows);
+        return Commitments.batchRowIndex(seed, step, row, numRows);
     }
 
     /// @notice Gas of `verify` (internal call) on the given proof.
@@ -98,20 +101,20 @@ contract MerkleHarness {
         bytes32[] calldata proof
     ) external view returns (bool ok, uint32 bits, uint256 gasUsed) {
         uint256 before = gasleft();
-        ok = Merkle.verifyElementProof(tensorRoot, word, element, leaf, proof);
-        bits = Merkle.elementBits(leaf, element);
+        ok = Commitments.verifyElementProof(tensorRoot, word, element, leaf, proof);
+        bits = Commitments.elementBits(leaf, element);
         gasUsed = before - gasleft();
     }
 }
 
-/// @notice `Merkle` against `tribunal/vectors/commitments.json` (written by
-///         `python -m tribunal.commitment_vectors`): every root, proof, lane and batch index bit for
+/// @notice `Merkle`, `ShapeWords` and `Commitments` against `vectors/commitments.json` (written by
+///         `python -m tools.generate.commitment_vectors`): every root, proof, lane and batch index bit for
 ///         bit; tampered proofs, wrong depths and wrong indices rejected.
 contract MerkleTest is Test {
     event log_named_uint(string key, uint256 val);
 
     VmFiles private constant files = VmFiles(address(vm));
-    string private constant VECTORS = "../tribunal/vectors/commitments.json";
+    string private constant VECTORS = "../vectors/commitments.json";
 
     MerkleHarness private harness;
 
@@ -261,7 +264,7 @@ contract MerkleTest is Test {
 
     function test_processProof_indexOutsideProof_reverts() public {
         bytes32[] memory proof = new bytes32[](2);
-        vm.expectRevert(abi.encodeWithSelector(Merkle.IndexOutsideProof.selector, 4, 2));
+        vm.expectRevert(abi.encodeWithSelector(Errors.IndexOutsideProof.selector, 4, 2));
         harness.processProof(bytes32(0), 4, proof);
         assertFalse(harness.verifyUnbounded(bytes32(0), 4, proof, bytes32(0)));
     }
@@ -289,14 +292,16 @@ contract MerkleTest is Test {
     {
         word = _b32(json, string.concat(tensor, ".shape_word"));
         numel = _uint(json, string.concat(tensor, ".numel"));
-        assertEq(Merkle.shapeWord(files.parseJsonUintArray(json, string.concat(tensor, ".shape"))), word, "shape word");
-        (bool valid, uint256 decoded) = Merkle.shapeNumel(word);
+        assertEq(ShapeWords.encode(files.parseJsonUintArray(json, string.concat(tensor, ".shape"))), word, "shape word");
+        (bool valid, uint256 decoded) = ShapeWords.validNumel(word);
         assertTrue(valid, "shape word rejected");
         assertEq(decoded, numel, "numel");
-        assertEq(Merkle.numLeavesFor(numel), _uint(json, string.concat(tensor, ".num_leaves")), "num leaves");
-        assertEq(Merkle.treeDepth(Merkle.numLeavesFor(numel)), _uint(json, string.concat(tensor, ".depth")), "depth");
+        assertEq(Commitments.numLeavesFor(numel), _uint(json, string.concat(tensor, ".num_leaves")), "num leaves");
+        assertEq(
+            Merkle.treeDepth(Commitments.numLeavesFor(numel)), _uint(json, string.concat(tensor, ".depth")), "depth"
+        );
         root = _b32(json, string.concat(tensor, ".root"));
-        assertEq(Merkle.bindShape(_b32(json, string.concat(tensor, ".data_root")), word), root, "tensor root");
+        assertEq(Commitments.bindShape(_b32(json, string.concat(tensor, ".data_root")), word), root, "tensor root");
     }
 
     /// @dev Every element's lane in the packed leaves, and zero padding lanes after the last.
@@ -305,10 +310,10 @@ contract MerkleTest is Test {
         uint256[] memory bits = files.parseJsonUintArray(json, string.concat(tensor, ".bits"));
         assertEq(bits.length, numel, "bits");
         for (uint256 e = 0; e < numel; e++) {
-            assertEq(Merkle.elementBits(leaves[e / 8], e), bits[e], "lane bits");
+            assertEq(Commitments.elementBits(leaves[e / 8], e), bits[e], "lane bits");
         }
         for (uint256 e = numel; e < 8 * leaves.length; e++) {
-            assertEq(Merkle.elementBits(leaves[e / 8], e), 0, "padding lane");
+            assertEq(Commitments.elementBits(leaves[e / 8], e), 0, "padding lane");
         }
     }
 
@@ -325,7 +330,7 @@ contract MerkleTest is Test {
             bytes32[] memory proof = _b32s(json, string.concat(p, ".proof"));
             assertEq(element / 8, _uint(json, string.concat(p, ".leaf_index")), "leaf index");
             assertEq(element % 8, _uint(json, string.concat(p, ".lane")), "lane");
-            assertEq(Merkle.leafLane(leaf, element % 8), _uint(json, string.concat(p, ".bits")), "bits");
+            assertEq(Commitments.leafLane(leaf, element % 8), _uint(json, string.concat(p, ".bits")), "bits");
             assertTrue(harness.verifyElementProof(root, word, element, leaf, proof), "element proof rejected");
             // rejections: element out of range, wrong leaf, wrong shape, wrong depth, tampered sibling
             assertFalse(harness.verifyElementProof(root, word, numel, leaf, proof), "element past the end");
@@ -343,27 +348,27 @@ contract MerkleTest is Test {
 
     /// @dev The same element count in a different shape: (numel) vs (1, numel), or a scalar's (1).
     function _otherShape(bytes32 word) private pure returns (bytes32) {
-        (, uint256 numel) = Merkle.shapeNumel(word);
-        if (uint256(word) >> 248 == 1) return Merkle.matrixShapeWord(1, numel);
-        return Merkle.vectorShapeWord(numel);
+        (, uint256 numel) = ShapeWords.validNumel(word);
+        if (uint256(word) >> 248 == 1) return ShapeWords.matrix(1, numel);
+        return ShapeWords.vector(numel);
     }
 
-    function test_shapeNumel_rejectsNonCanonicalWords() public pure {
-        (bool valid,) = Merkle.shapeNumel(bytes32(uint256(8) << 248));
+    function test_validNumel_rejectsNonCanonicalWords() public pure {
+        (bool valid,) = ShapeWords.validNumel(bytes32(uint256(8) << 248));
         assertFalse(valid, "8 dimensions");
-        (valid,) = Merkle.shapeNumel(Merkle.vectorShapeWord(3) | bytes32(uint256(1)));
+        (valid,) = ShapeWords.validNumel(ShapeWords.vector(3) | bytes32(uint256(1)));
         assertFalse(valid, "trailing bytes");
-        (bool scalarValid, uint256 scalarNumel) = Merkle.shapeNumel(bytes32(0));
+        (bool scalarValid, uint256 scalarNumel) = ShapeWords.validNumel(bytes32(0));
         assertTrue(scalarValid && scalarNumel == 1, "scalar");
     }
 
-    function test_shapeWord_rejectsUnencodableShapes() public {
+    function test_encode_rejectsUnencodableShapes() public {
         MerkleShapeCaller caller = new MerkleShapeCaller();
-        vm.expectRevert(abi.encodeWithSelector(Merkle.TooManyDimensions.selector, 8, 7));
+        vm.expectRevert(abi.encodeWithSelector(Errors.TooManyDimensions.selector, 8, 7));
         caller.shapeWord(new uint256[](8));
         uint256[] memory dims = new uint256[](1);
         dims[0] = 2 ** 32;
-        vm.expectRevert(abi.encodeWithSelector(Merkle.DimensionTooLarge.selector, 2 ** 32));
+        vm.expectRevert(abi.encodeWithSelector(Errors.DimensionTooLarge.selector, 2 ** 32));
         caller.shapeWord(dims);
     }
 
@@ -405,16 +410,20 @@ contract MerkleTest is Test {
         uint256 numRows = _uint(json, ".dataset.num_rows");
         uint256 width = _uint(json, ".dataset.width");
         bytes32 root = _b32(json, ".dataset.root");
-        assertEq(Merkle.matrixShapeWord(numRows, width), _b32(json, ".dataset.shape_word"), "dataset shape word");
-        assertEq(Merkle.vectorShapeWord(width), _b32(json, ".dataset.row_shape_word"), "row shape word");
+        assertEq(ShapeWords.matrix(numRows, width), _b32(json, ".dataset.shape_word"), "dataset shape word");
+        assertEq(ShapeWords.vector(width), _b32(json, ".dataset.row_shape_word"), "row shape word");
         assertEq(
-            Merkle.bindShape(_b32(json, ".dataset.rows_root"), _b32(json, ".dataset.shape_word")), root, "dataset root"
+            Commitments.bindShape(_b32(json, ".dataset.rows_root"), _b32(json, ".dataset.shape_word")),
+            root,
+            "dataset root"
         );
         uint256 count = _length(json, ".dataset.elements");
         for (uint256 i = 0; i < count; i++) {
-            Merkle.DatasetElementProof memory proof = _datasetProof(json, _at(".dataset.elements", i, ""));
+            Commitments.DatasetElementProof memory proof = _datasetProof(json, _at(".dataset.elements", i, ""));
             assertEq(
-                Merkle.elementBits(proof.leaf, proof.column), _uint(json, _at(".dataset.elements", i, ".bits")), "bits"
+                Commitments.elementBits(proof.leaf, proof.column),
+                _uint(json, _at(".dataset.elements", i, ".bits")),
+                "bits"
             );
             assertTrue(harness.verifyDatasetElementProof(proof, root, numRows, width), "dataset proof rejected");
             assertTrue(
@@ -438,7 +447,7 @@ contract MerkleTest is Test {
     function _datasetProof(string memory json, string memory p)
         private
         view
-        returns (Merkle.DatasetElementProof memory proof)
+        returns (Commitments.DatasetElementProof memory proof)
     {
         proof.row = _uint(json, string.concat(p, ".row"));
         proof.column = _uint(json, string.concat(p, ".column"));
@@ -455,7 +464,7 @@ contract MerkleTest is Test {
         uint256 count = _length(json, ".batch_indices");
         for (uint256 i = 0; i < count; i++) {
             string memory c = _at(".batch_indices", i, "");
-            uint256 index = Merkle.batchRowIndex(
+            uint256 index = Commitments.batchRowIndex(
                 _uint(json, string.concat(c, ".seed")),
                 _uint(json, string.concat(c, ".step")),
                 _uint(json, string.concat(c, ".row")),
@@ -467,7 +476,7 @@ contract MerkleTest is Test {
     }
 
     function test_batchRowIndex_noRows_reverts() public {
-        vm.expectRevert(Merkle.NoRows.selector);
+        vm.expectRevert(Errors.NoRows.selector);
         harness.batchRowIndex(1, 2, 3, 0);
     }
 
@@ -496,19 +505,19 @@ contract MerkleTest is Test {
     function test_gas_elementProof() public {
         // a 4096 x 2048 tensor: 2^23 elements in 2^20 leaves, an element proof of depth 20
         (bytes32 leaf, uint256 index, bytes32[] memory proof) = _deepProof(20);
-        bytes32 word = Merkle.matrixShapeWord(4096, 2048);
-        bytes32 tensorRoot = Merkle.bindShape(harness.processProof(leaf, index, proof), word);
+        bytes32 word = ShapeWords.matrix(4096, 2048);
+        bytes32 tensorRoot = Commitments.bindShape(harness.processProof(leaf, index, proof), word);
         (bool valid, uint32 bits, uint256 gasUsed) =
             harness.gasOfElementProof(tensorRoot, word, index * 8 + 5, leaf, proof);
         assertTrue(valid);
-        assertEq(bits, Merkle.leafLane(leaf, 5));
+        assertEq(bits, Commitments.leafLane(leaf, 5));
         emit log_named_uint("element proof + lane, depth 20 (gas)", gasUsed);
     }
 }
 
-/// @notice Calls `Merkle.shapeWord` externally, so its reverts can be asserted.
+/// @notice Calls `ShapeWords.encode` externally, so its reverts can be asserted.
 contract MerkleShapeCaller {
     function shapeWord(uint256[] memory dims) external pure returns (bytes32) {
-        return Merkle.shapeWord(dims);
+        return ShapeWords.encode(dims);
     }
 }

@@ -6,12 +6,12 @@ import {VmFiles} from "../utils/VmFiles.sol";
 import {VmProgramsFiles} from "../utils/VmProgramsFiles.sol";
 import {ProgramsHarness} from "./ProgramsHarness.sol";
 
-/// @notice Loads `tribunal/vectors/programs.json` (`python -m tribunal.repops.program_vectors`):
+/// @notice Loads `vectors/programs.json` (`python -m tools.generate.program_vectors`):
 ///         the cases (a node: op kind, committed params, shape words, step) and the probes (an
 ///         element and instruction index of a case, with the Python's program length and
 ///         instruction).
 abstract contract ProgramVectors is Test {
-    string internal constant VECTORS_PATH = "../tribunal/vectors/programs.json";
+    string internal constant VECTORS_PATH = "../vectors/programs.json";
 
     /// @dev Field names are the JSON keys (forge matches them by name). `modelSized`: the case is
     ///      at a small model's sizes (one per kind), not a small random one.

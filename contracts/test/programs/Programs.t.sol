@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {Errors} from "../../src/Errors.sol";
+import {OpKind} from "../../src/lib/OpKind.sol";
 import {Programs} from "../../src/lib/Programs.sol";
-import {ProgramErrors} from "../../src/lib/ProgramErrors.sol";
 import {ProgramVectors} from "./ProgramVectors.sol";
 
 /// @notice `Programs` against the Python reference (`tribunal.repops.registry`), bit for bit, on
@@ -88,57 +89,53 @@ contract ProgramsTest is ProgramVectors {
     }
 
     function test_instruction_elementOutOfRange_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.ElementOutOfRange.selector, 12, 12));
+        vm.expectRevert(abi.encodeWithSelector(Errors.ElementOutOfRange.selector, 12, 12));
         harness.instruction(
-            Programs.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(2, 4)), _matrix(3, 4), 12, 0, 0
+            OpKind.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(2, 4)), _matrix(3, 4), 12, 0, 0
         );
     }
 
     function test_instruction_indexOutOfRange_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.InstructionOutOfRange.selector, 4, 4));
+        vm.expectRevert(abi.encodeWithSelector(Errors.InstructionOutOfRange.selector, 4, 4));
         harness.instruction(
-            Programs.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(2, 4)), _matrix(3, 4), 11, 4, 0
+            OpKind.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(2, 4)), _matrix(3, 4), 11, 4, 0
         );
     }
 
     function test_instruction_unknownOpKind_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.UnknownOpKind.selector, 31));
+        vm.expectRevert(abi.encodeWithSelector(Errors.UnknownOpKind.selector, 31));
         harness.instruction(31, new uint256[](0), _shapes(_vector(4)), _vector(4), 0, 0, 0);
     }
 
     function test_instruction_contractionMismatch_reverts() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(ProgramErrors.InputShapeMismatch.selector, Programs.MATMUL, 1, _matrix(3, 4))
-        );
+        vm.expectRevert(abi.encodeWithSelector(Errors.InputShapeMismatch.selector, OpKind.MATMUL, 1, _matrix(3, 4)));
         harness.instruction(
-            Programs.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(3, 4)), _matrix(3, 4), 0, 0, 0
+            OpKind.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(3, 4)), _matrix(3, 4), 0, 0, 0
         );
     }
 
     function test_instruction_wrongOutputShape_reverts() public {
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ProgramErrors.OutputShapeMismatch.selector, Programs.MATMUL, _matrix(3, 4), _matrix(4, 3)
-            )
+            abi.encodeWithSelector(Errors.OutputShapeMismatch.selector, OpKind.MATMUL, _matrix(3, 4), _matrix(4, 3))
         );
         harness.instruction(
-            Programs.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(2, 4)), _matrix(4, 3), 0, 0, 0
+            OpKind.MATMUL, new uint256[](0), _shapes(_matrix(3, 2), _matrix(2, 4)), _matrix(4, 3), 0, 0, 0
         );
     }
 
     function test_instruction_binaryUnaryOpcode_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.ParamInvalid.selector, Programs.BINARY, 0, 5));
-        harness.instruction(Programs.BINARY, _params(5, 0), _shapes(_vector(4), _vector(4)), _vector(4), 0, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ParamInvalid.selector, OpKind.BINARY, 0, 5));
+        harness.instruction(OpKind.BINARY, _params(5, 0), _shapes(_vector(4), _vector(4)), _vector(4), 0, 0, 0);
     }
 
     function test_instruction_wrongInputCount_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.InputCountMismatch.selector, Programs.BINARY, 2, 1));
-        harness.instruction(Programs.BINARY, _params(1, 0), _shapes(_vector(4)), _vector(4), 0, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.InputCountMismatch.selector, OpKind.BINARY, 2, 1));
+        harness.instruction(OpKind.BINARY, _params(1, 0), _shapes(_vector(4)), _vector(4), 0, 0, 0);
     }
 
     function test_instruction_wrongParamCount_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.ParamCountMismatch.selector, Programs.SGD, 1, 2));
-        harness.instruction(Programs.SGD, _params(1, 0), _shapes(_vector(4), _vector(4)), _vector(4), 0, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ParamCountMismatch.selector, OpKind.SGD, 1, 2));
+        harness.instruction(OpKind.SGD, _params(1, 0), _shapes(_vector(4), _vector(4)), _vector(4), 0, 0, 0);
     }
 
     function test_instruction_meanOverMoreThan2pow24_reverts() public {
@@ -148,19 +145,19 @@ contract ProgramsTest is ProgramVectors {
         params[2] = 1;
         params[3] = 1; // mean
         uint256 count = (1 << 24) + 1;
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.CountNotExactFloat32.selector, count));
-        harness.instruction(Programs.REDUCE, params, _shapes(_vector(count)), bytes32(0), 0, count, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.CountNotExactFloat32.selector, count));
+        harness.instruction(OpKind.REDUCE, params, _shapes(_vector(count)), bytes32(0), 0, count, 0);
     }
 
     function test_instruction_nonCanonicalShapeWord_reverts() public {
         bytes32 bad = _vector(4) | bytes32(uint256(1));
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.ShapeWordInvalid.selector, bad));
-        harness.instruction(Programs.EXP, new uint256[](0), _shapes(bad), bad, 0, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ShapeWordInvalid.selector, bad));
+        harness.instruction(OpKind.EXP, new uint256[](0), _shapes(bad), bad, 0, 0, 0);
     }
 
     function test_instruction_batchGatherRowCountMismatch_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.ParamInvalid.selector, Programs.BATCH_GATHER, 1, 5));
-        harness.instruction(Programs.BATCH_GATHER, _params(7, 5), _shapes(_matrix(6, 3)), _matrix(2, 3), 0, 0, 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ParamInvalid.selector, OpKind.BATCH_GATHER, 1, 5));
+        harness.instruction(OpKind.BATCH_GATHER, _params(7, 5), _shapes(_matrix(6, 3)), _matrix(2, 3), 0, 0, 1);
     }
 
     function test_instruction_affineCoefficientOf2pow127_reverts() public {
@@ -174,15 +171,15 @@ contract ProgramsTest is ProgramVectors {
         params[7] = 1;
         params[8] = 1;
         params[9] = 4;
-        vm.expectRevert(abi.encodeWithSelector(ProgramErrors.AffineValueTooLarge.selector, Programs.COPY));
-        harness.instruction(Programs.COPY, params, _shapes(_vector(4)), _vector(4), 1, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AffineValueTooLarge.selector, OpKind.COPY));
+        harness.instruction(OpKind.COPY, params, _shapes(_vector(4)), _vector(4), 1, 0, 0);
     }
 
     function test_instruction_batchGatherDependsOnStep() public view {
         uint256[] memory params = _params(42, 1000);
         bytes32[] memory shapes = _shapes(_matrix(1000, 3));
-        Programs.Instr memory a = harness.instruction(Programs.BATCH_GATHER, params, shapes, _matrix(4, 3), 7, 0, 1);
-        Programs.Instr memory b = harness.instruction(Programs.BATCH_GATHER, params, shapes, _matrix(4, 3), 7, 0, 2);
+        Programs.Instr memory a = harness.instruction(OpKind.BATCH_GATHER, params, shapes, _matrix(4, 3), 7, 0, 1);
+        Programs.Instr memory b = harness.instruction(OpKind.BATCH_GATHER, params, shapes, _matrix(4, 3), 7, 0, 2);
         uint256 rowA = uint256(keccak256(abi.encode(uint256(42), uint256(1), uint256(2)))) % 1000;
         uint256 rowB = uint256(keccak256(abi.encode(uint256(42), uint256(2), uint256(2)))) % 1000;
         assertEq(a.operands[0].b, rowA * 3 + 1, "step 1 row");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {OpKind} from "../../src/lib/OpKind.sol";
 import {Programs} from "../../src/lib/Programs.sol";
 import {ProgramVectors} from "./ProgramVectors.sol";
 
@@ -205,13 +206,11 @@ contract ProgramsGasTest is ProgramVectors {
         bytes32 rank7Rows = _word(6, 3);
 
         one[0] = _word(7, 8);
-        _report(
-            "COPY dense 7x7 map, every coordinate valid", Programs.COPY, _denseMap(7, 0, 8), one, _word(7, 2), 127, 0
-        );
+        _report("COPY dense 7x7 map, every coordinate valid", OpKind.COPY, _denseMap(7, 0, 8), one, _word(7, 2), 127, 0);
         one[0] = _word(7, 16);
         _report(
             "GATHER_SUM dense 7x(7+7) map, last term",
-            Programs.GATHER_SUM,
+            OpKind.GATHER_SUM,
             _denseMap(7, 7, 16),
             one,
             _word(7, 2),
@@ -225,7 +224,7 @@ contract ProgramsGasTest is ProgramVectors {
                 | (uint256(64) << 120)
         );
         _report(
-            "COPY split_heads (8, 64, 4 x 64), the last element", Programs.COPY, _splitHeadsMap(), one, heads, 131071, 0
+            "COPY split_heads (8, 64, 4 x 64), the last element", OpKind.COPY, _splitHeadsMap(), one, heads, 131071, 0
         );
 
         bytes32[] memory lnGradInput = new bytes32[](7);
@@ -236,29 +235,27 @@ contract ProgramsGasTest is ProgramVectors {
         lnGradInput[4] = _word(1, 3);
         lnGradInput[5] = rank7Rows;
         lnGradInput[6] = rank7Rows;
-        _report(
-            "LN_GRAD_INPUT rank 7, last step", Programs.LN_GRAD_INPUT, new uint256[](0), lnGradInput, rank7, 2186, 6
-        );
+        _report("LN_GRAD_INPUT rank 7, last step", OpKind.LN_GRAD_INPUT, new uint256[](0), lnGradInput, rank7, 2186, 6);
 
         bytes32[] memory two = new bytes32[](2);
         two[0] = rank7;
         two[1] = rank7;
-        _report("MATMUL_AT rank 7, a MUL", Programs.MATMUL_AT, new uint256[](0), two, rank7, 2186, 4);
+        _report("MATMUL_AT rank 7, a MUL", OpKind.MATMUL_AT, new uint256[](0), two, rank7, 2186, 4);
 
         one[0] = rank7;
-        _report("EXP rank 7, last step", Programs.EXP, new uint256[](0), one, rank7, 2186, 70);
-        _report("LOG rank 7, last step", Programs.LOG, new uint256[](0), one, rank7, 2186, 102);
+        _report("EXP rank 7, last step", OpKind.EXP, new uint256[](0), one, rank7, 2186, 70);
+        _report("LOG rank 7, last step", OpKind.LOG, new uint256[](0), one, rank7, 2186, 102);
 
         uint256[] memory reduce = new uint256[](4);
         reduce[0] = 1;
         reduce[1] = 2;
         reduce[2] = 5;
         reduce[3] = 1;
-        _report("REDUCE mean over dims 2..5 of rank 7, the division", Programs.REDUCE, reduce, one, _word(4, 3), 80, 27);
+        _report("REDUCE mean over dims 2..5 of rank 7, the division", OpKind.REDUCE, reduce, one, _word(4, 3), 80, 27);
 
         uint256[] memory gather = new uint256[](2);
         gather[0] = type(uint256).max;
         gather[1] = 3;
-        _report("BATCH_GATHER rank 7", Programs.BATCH_GATHER, gather, one, rank7, 2186, 0);
+        _report("BATCH_GATHER rank 7", OpKind.BATCH_GATHER, gather, one, rank7, 2186, 0);
     }
 }

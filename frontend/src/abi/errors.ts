@@ -2,6 +2,17 @@
 export const errorsAbi = [
   {
     "type": "error",
+    "name": "AffineValueTooLarge",
+    "inputs": [
+      {
+        "name": "opKind",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "BadCheckpointInterval",
     "inputs": [
       {
@@ -144,6 +155,17 @@ export const errorsAbi = [
       },
       {
         "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CountNotExactFloat32",
+    "inputs": [
+      {
+        "name": "count",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -307,6 +329,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "ElementOutOfRange",
+    "inputs": [
+      {
+        "name": "element",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "numel",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "EmptyProgram",
     "inputs": [
       {
@@ -369,6 +407,27 @@ export const errorsAbi = [
       },
       {
         "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InputCountMismatch",
+    "inputs": [
+      {
+        "name": "opKind",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "actual",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -444,6 +503,43 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "InputShapeMismatch",
+    "inputs": [
+      {
+        "name": "opKind",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "input",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "shape",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InstructionOutOfRange",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "IntermediatesProofInvalid",
     "inputs": [
       {
@@ -489,6 +585,11 @@ export const errorsAbi = [
         "internalType": "uint256"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "NoRows",
+    "inputs": []
   },
   {
     "type": "error",
@@ -673,6 +774,69 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "OutputShapeMismatch",
+    "inputs": [
+      {
+        "name": "opKind",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "expected",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "actual",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ParamCountMismatch",
+    "inputs": [
+      {
+        "name": "opKind",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "actual",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ParamInvalid",
+    "inputs": [
+      {
+        "name": "opKind",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "RevealMismatch",
     "inputs": [
       {
@@ -702,6 +866,17 @@ export const errorsAbi = [
     "type": "error",
     "name": "SelfClaim",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ShapeWordInvalid",
+    "inputs": [
+      {
+        "name": "word",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
   },
   {
     "type": "error",
@@ -858,6 +1033,17 @@ export const errorsAbi = [
     "inputs": [
       {
         "name": "opcode",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnknownOpKind",
+    "inputs": [
+      {
+        "name": "opKind",
         "type": "uint8",
         "internalType": "uint8"
       }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IOneStepProver, InputShape, OperandProof, StepContext} from "../../../src/IOneStepProver.sol";
+import {Commitments} from "../../../src/lib/Commitments.sol";
 import {Merkle} from "../../../src/lib/Merkle.sol";
 
 /// @notice The toy programs' first intermediate, shared by the prover and the test worlds.
@@ -42,7 +43,7 @@ contract AlphabetProver is IOneStepProver {
         uint256 i = ctx.instruction;
         if (i == 0) return (ADD, operandValues, Alphabet.seed(ctx.step, ctx.node, ctx.element));
         bytes32 leaf = (i - 1) / 8 == i / 8 ? ctx.instructionLeaf : _provenLeaf(ctx, operands[0], (i - 1) / 8);
-        uint32 prev = Merkle.leafLane(leaf, (i - 1) % 8);
+        uint32 prev = Commitments.leafLane(leaf, (i - 1) % 8);
         operandValues[0] = prev;
         operandValues[1] = 1;
         unchecked {
@@ -56,7 +57,7 @@ contract AlphabetProver is IOneStepProver {
         pure
         returns (bytes32)
     {
-        uint256 numLeaves = Merkle.numLeavesFor(ctx.programLength);
+        uint256 numLeaves = Commitments.numLeavesFor(ctx.programLength);
         if (!Merkle.verify(temp.leaf, leafIndex, temp.leafProof, ctx.intermediatesRoot, numLeaves)) {
             revert TempProofInvalid(leafIndex);
         }

@@ -2,9 +2,11 @@
 pragma solidity 0.8.37;
 
 import {InputShape, OperandProof, StepContext} from "../../../src/IOneStepProver.sol";
+import {Commitments} from "../../../src/lib/Commitments.sol";
 import {Float32} from "../../../src/lib/Float32.sol";
-import {Merkle} from "../../../src/lib/Merkle.sol";
+import {OpKind} from "../../../src/lib/OpKind.sol";
 import {Programs} from "../../../src/lib/Programs.sol";
+import {ShapeWords} from "../../../src/lib/ShapeWords.sol";
 import {FullTree, TestTree} from "./TestTree.sol";
 
 /// @notice A small real training step for the real `OneStepProver`: RepOps programs (`Programs`),
@@ -71,11 +73,11 @@ abstract contract RealWorld {
     }
 
     function _tensor(uint256[] memory dims, uint32[] memory values) internal pure returns (Tensor memory t) {
-        t.shapeWord = Merkle.shapeWord(dims);
+        t.shapeWord = ShapeWords.encode(dims);
         t.values = values;
         t.tree = TestTree.build(TestTree.pack(values));
         t.dataRoot = t.tree.root();
-        t.root = Merkle.bindShape(t.dataRoot, t.shapeWord);
+        t.root = Commitments.bindShape(t.dataRoot, t.shapeWord);
     }
 
     /// @notice Floats in [1, 2) drawn from `salt`.
@@ -112,16 +114,16 @@ abstract contract RealWorld {
         uint256[] memory none = new uint256[](0);
         uint256[] memory refs = new uint256[](2);
         (refs[0], refs[1]) = (_state(5, 1), _state(6, 2));
-        w.nodes[0] = NodeDef(Programs.MATMUL, none, refs, _dims(2, 2));
+        w.nodes[0] = NodeDef(OpKind.MATMUL, none, refs, _dims(2, 2));
         uint256[] memory params = new uint256[](2);
         (params[0], params[1]) = (Float32.ADD, 0);
         refs = new uint256[](2);
         (refs[0], refs[1]) = (0, _state(1, 0));
-        w.nodes[1] = NodeDef(Programs.BINARY, params, refs, _dims(2, 2));
+        w.nodes[1] = NodeDef(OpKind.BINARY, params, refs, _dims(2, 2));
         params = new uint256[](2);
         (params[0], params[1]) = (BATCH_SEED, DATASET_ROWS);
-        w.nodes[2] = NodeDef(Programs.BATCH_GATHER, params, _one(REF_DATASET), _dims(2, DATASET_WIDTH));
-        w.nodes[3] = NodeDef(Programs.UNARY, _one(Float32.COPY), _one(_state(1, 0)), _dims(2, 2));
+        w.nodes[2] = NodeDef(OpKind.BATCH_GATHER, params, _one(REF_DATASET), _dims(2, DATASET_WIDTH));
+        w.nodes[3] = NodeDef(OpKind.UNARY, _one(Float32.COPY), _one(_state(1, 0)), _dims(2, 2));
 
         bytes32[] memory leaves = new bytes32[](NUM_NODES);
         for (uint256 n = 0; n < NUM_NODES; n++) {
@@ -175,8 +177,8 @@ abstract contract RealWorld {
             rowRoots[r] = d.rows[r].root;
         }
         d.rowsTree = TestTree.build(rowRoots);
-        d.shapeWord = Merkle.matrixShapeWord(DATASET_ROWS, DATASET_WIDTH);
-        d.root = Merkle.bindShape(d.rowsTree.root(), d.shapeWord);
+        d.shapeWord = ShapeWords.matrix(DATASET_ROWS, DATASET_WIDTH);
+        d.root = Commitments.bindShape(d.rowsTree.root(), d.shapeWord);
     }
 
     // ---------------------------------------------------------------- inputs and programs
@@ -227,12 +229,12 @@ abstract contract RealWorld {
         returns (Programs.Instr memory)
     {
         NodeDef memory d = w.nodes[n];
-        return Programs.instruction(d.opKind, d.params, _shapeWords(w, step, n), Merkle.shapeWord(d.shape), e, i, step);
+        return Programs.instruction(d.opKind, d.params, _shapeWords(w, step, n), ShapeWords.encode(d.shape), e, i, step);
     }
 
     function _programLength(World memory w, uint256 step, uint256 n, uint256 e) internal pure returns (uint256) {
         NodeDef memory d = w.nodes[n];
-        return Programs.programLength(d.opKind, d.params, _shapeWords(w, step, n), Merkle.shapeWord(d.shape), e);
+        return Programs.programLength(d.opKind, d.params, _shapeWords(w, step, n), ShapeWords.encode(d.shape), e);
     }
 
     /// @notice Every intermediate of element `e` of node `n` at `step`, by running its program.

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {Commitments} from "../../../src/lib/Commitments.sol";
 import {Merkle} from "../../../src/lib/Merkle.sol";
+import {ShapeWords} from "../../../src/lib/ShapeWords.sol";
 
 /// @notice A whole Merkle tree in memory, built once (every level kept, as `tribunal.merkle.MerkleTree`),
 ///         answering nodes, children and proofs of small trees for the game tests.
@@ -170,7 +172,7 @@ library TestTree {
 
     /// @notice float32 bit patterns packed 8 per leaf, the last leaf zero-padded.
     function pack(uint32[] memory values) internal pure returns (bytes32[] memory leaves) {
-        leaves = new bytes32[](Merkle.numLeavesFor(values.length));
+        leaves = new bytes32[](Commitments.numLeavesFor(values.length));
         for (uint256 e = 0; e < values.length; e++) {
             leaves[e / LANES] = withLane(leaves[e / LANES], e % LANES, values[e]);
         }
@@ -178,6 +180,6 @@ library TestTree {
 
     /// @notice The shape word of a vector of `n` elements.
     function vectorShape(uint256 n) internal pure returns (bytes32) {
-        return Merkle.vectorShapeWord(n);
+        return ShapeWords.vector(n);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {Commitments} from "../../../src/lib/Commitments.sol";
 import {Merkle} from "../../../src/lib/Merkle.sol";
 import {Alphabet} from "../mocks/AlphabetProver.sol";
 import {FullTree, TestTree} from "./TestTree.sol";
@@ -165,7 +166,7 @@ contract ToyWorld {
     }
 
     function outputRoot(Fault memory f, uint256 t, uint256 n) public view returns (bytes32) {
-        return Merkle.bindShape(TestTree.build(outputLeaves(f, t, n)).root(), shapeWord(n));
+        return Commitments.bindShape(TestTree.build(outputLeaves(f, t, n)).root(), shapeWord(n));
     }
 
     /// @notice The leaves of h_{t+1}: the output roots of the nodes of step t.

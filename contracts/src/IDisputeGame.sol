@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {GameStatus, Level, Resolution} from "./DisputeTypes.sol";
+
+/// @title IDisputeGame
+/// @notice The events of `DisputeGame`, one per move or outcome of a game, indexed on the game,
+///         the task and the party people filter by; the indexer and the dashboard read the game
+///         from them.
+interface IDisputeGame {
+    /// @notice A challenger opened a game against a submitted result.
+    /// @param gameId The new game.
+    /// @param taskId The disputed task.
+    /// @param challenger The challenger (its bond is locked).
+    /// @param operator The task's operator.
+    /// @param traceRootOperator The operator's trace root (the task's).
+    /// @param traceRootChallenger The challenger's trace root.
+    /// @param bond Wei of the challenger's stake locked as bond.
+    /// @param maxClock Seconds each party's clock holds.
+    event GameOpened(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed challenger,
+        address operator,
+        bytes32 traceRootOperator,
+        bytes32 traceRootChallenger,
+        uint256 bond,
+        uint64 maxClock
+    );
+
+    /// @notice A descent began over a new tree (steps, nodes, output elements, intermediates).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account whose move began it.
+    /// @param level The descent's level.
+    /// @param leafCount The tree's real leaf count (leaves beyond it are padding).
+    /// @param height The tree's depth (0: the roots are the leaves).
+    /// @param rootOperator The operator's root.
+    /// @param rootChallenger The challenger's root.
+    event DescentStarted(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        Level level,
+        uint256 leafCount,
+        uint256 height,
+        bytes32 rootOperator,
+        bytes32 rootChallenger
+    );
+
+    /// @notice The clock of `party` started running: it must move by `deadline`.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The party now on turn.
+    /// @param usedChallenger Seconds the challenger has used.
+    /// @param usedOperator Seconds the operator has used.
+    /// @param deadline Last second at which `party` may move; `claimTimeout` works after it.
+    event ClockStarted(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint64 usedChallenger,
+        uint64 usedOperator,
+        uint256 deadline
+    );
+
+    /// @notice A party revealed the two children of its node at (`height`, `position`).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The revealing party.
+    /// @param level The descent's level.
+    /// @param position The node's index at its height.
+    /// @param height The node's height above the leaves.
+    /// @param left Its left child.
+    /// @param right Its right child.
+    event ChildrenRevealed(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        Level level,
+        uint256 position,
+        uint256 height,
+        bytes32 left,
+        bytes32 right
+    );
+
+    /// @notice A descent round completed: the descent continues at (`height`, `position`).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The operator, whose reveal completed the round.
+    /// @param level The descent's level.
+    /// @param position The child's index (even: went left, odd: went right).
+    /// @param height The child's height (0: a leaf).
+    /// @param rootOperator The operator's child.
+    /// @param rootChallenger The challenger's child.
+    event Bisected(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        Level level,
+        uint256 position,
+        uint256 height,
+        bytes32 rootOperator,
+        bytes32 rootChallenger
+    );
+
+    /// @notice The step descent found step t: h_t agreed, h_{t+1} differs.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account whose move found it.
+    /// @param step t.
+    /// @param nextStateOperator The operator's h_{t+1}.
+    /// @param nextStateChallenger The challenger's h_{t+1}.
+    event StepFound(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 step,
+        bytes32 nextStateOperator,
+        bytes32 nextStateChallenger
+    );
+
+    /// @notice h_t and the graph's size were proven (`startStep`).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The prover.
+    /// @param step t.
+    /// @param stateRoot h_t.
+    /// @param nodesRoot Merkle root of the node descriptors.
+    /// @param numNodes Nodes per step.
+    /// @param numSlots State tensors of h_0.
+    event StepStarted(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 step,
+        bytes32 stateRoot,
+        bytes32 nodesRoot,
+        uint256 numNodes,
+        uint256 numSlots
+    );
+
+    /// @notice The node descent found node n: earlier outputs agreed, n's differs.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account whose move found it.
+    /// @param node n.
+    /// @param outputOperator The operator's output tensor root.
+    /// @param outputChallenger The challenger's output tensor root.
+    event NodeFound(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 node,
+        bytes32 outputOperator,
+        bytes32 outputChallenger
+    );
+
+    /// @notice Node n's descriptor was proven (`startNode`).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The prover.
+    /// @param node n.
+    /// @param descriptorHash keccak256 of the descriptor.
+    /// @param shapeWord The output's shape word.
+    /// @param numel The output's element count.
+    event NodeStarted(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 node,
+        bytes32 descriptorHash,
+        bytes32 shapeWord,
+        uint256 numel
+    );
+
+    /// @notice A party revealed the data root of its output tensor of node n.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The revealing party.
+    /// @param dataRoot The data root (tensor root = keccak256(dataRoot ‖ shapeWord)).
+    event OutputRootRevealed(uint256 indexed gameId, uint256 indexed taskId, address indexed party, bytes32 dataRoot);
+
+    /// @notice The element descent found element e: earlier elements agreed, e differs.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account whose move found it.
+    /// @param element e (flat, row-major).
+    /// @param valueOperator The operator's bits of element e.
+    /// @param valueChallenger The challenger's bits of element e.
+    event ElementFound(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 element,
+        uint32 valueOperator,
+        uint32 valueChallenger
+    );
+
+    /// @notice A party committed the intermediates of element e's program.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The committing party.
+    /// @param dataRoot Data root of its intermediates (float32 tensor of shape (L,)).
+    /// @param programLength L.
+    /// @param lastValue Its last intermediate (proven equal to its claimed element value).
+    event IntermediatesCommitted(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        bytes32 dataRoot,
+        uint256 programLength,
+        uint32 lastValue
+    );
+
+    /// @notice The instruction descent found instruction i: earlier intermediates agreed, i differs.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account whose move found it.
+    /// @param instruction i.
+    /// @param claimOperator The operator's bits of intermediate i.
+    /// @param claimChallenger The challenger's bits of intermediate i.
+    event InstructionFound(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 instruction,
+        uint32 claimOperator,
+        uint32 claimChallenger
+    );
+
+    /// @notice The chain executed instruction i (`oneStep`).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account that supplied the operands.
+    /// @param instruction i.
+    /// @param opcode The primitive (1 ADD … 14 COPY).
+    /// @param operands The operands' bits (unused ones zero).
+    /// @param result The result's bits.
+    /// @param claimOperator The operator's claim (the operator wins iff it equals `result`).
+    /// @param claimChallenger The challenger's claim.
+    event OneStepExecuted(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 instruction,
+        uint8 opcode,
+        uint32[3] operands,
+        uint32 result,
+        uint32 claimOperator,
+        uint32 claimChallenger
+    );
+
+    /// @notice The game ended.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param winner The winning party's account (credited the winner's share of the slash).
+    /// @param loser The losing party's account (slashed).
+    /// @param status OperatorWon or ChallengerWon.
+    /// @param resolution Why (one step, h_0 mismatch, padding, timeout).
+    /// @param level The level the game ended at.
+    event GameResolved(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed winner,
+        address loser,
+        GameStatus status,
+        Resolution resolution,
+        Level level
+    );
+}
