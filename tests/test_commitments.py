@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tribunal.commitment_vectors import VECTORS_PATH, render_vectors
+from tools.generate.commitment_vectors import VECTORS_PATH, render_vectors
 from tribunal.commitments import (
     MAX_NDIM,
     ElementProof,

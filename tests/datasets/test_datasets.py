@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tribunal.commitment_vectors import VECTORS_PATH
+from tools.generate.commitment_vectors import VECTORS_PATH
 from tribunal.commitments import tensor_root
 from tribunal.datasets import (
     DATASET_NAMES,

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from tribunal.repops import OpSpec, execute, output_shape, run_element
-from tribunal.repops.opdef import LoopOp
+from tribunal.repops.core.opdef import LoopOp
 from tribunal.repops.registry import op_def
 
 SPECIAL_BITS = np.array(

@@ -16,12 +16,13 @@ from tests.repops.helpers import (
     random_floats,
 )
 from tests.repops.test_ops import CASES
-from tribunal.repops import AffineMap, OpSpec, cext, execute, fused, kernels, ops
-from tribunal.repops.kernels import compile_kernel, cpu_kernels_available
-from tribunal.repops.linear import MatmulOp
-from tribunal.repops.opdef import ElementwiseOp, cached_loop_program
-from tribunal.repops.opspec import Broadcast
-from tribunal.repops.primitives import Opcode
+from tribunal.repops import AffineMap, OpSpec, execute, ops
+from tribunal.repops.core.opdef import ElementwiseOp, cached_loop_program
+from tribunal.repops.core.opspec import Broadcast
+from tribunal.repops.core.primitives import Opcode
+from tribunal.repops.cpu import cext, fused, kernels
+from tribunal.repops.cpu.kernels import compile_kernel, cpu_kernels_available
+from tribunal.repops.ops.linear import MatmulOp
 from tribunal.repops.registry import op_def
 
 FMA = re.compile(r"\bv?f(n)?m(add|sub)\w*")

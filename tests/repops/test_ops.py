@@ -13,8 +13,8 @@ from tests.repops.helpers import (
     random_floats,
 )
 from tribunal.repops import OpKind, OpSpec, execute, ops
-from tribunal.repops.opspec import Broadcast
-from tribunal.repops.primitives import Opcode
+from tribunal.repops.core.opspec import Broadcast
+from tribunal.repops.core.primitives import Opcode
 
 Rng = np.random.Generator
 Inputs = Callable[[Rng, float], list[np.ndarray]]

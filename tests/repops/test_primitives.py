@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from tests.repops.helpers import SPECIAL_BITS, random_bits
-from tribunal.repops import tensor_primitives as tp
-from tribunal.repops.primitives import (
+from tribunal.repops.core import tensor_primitives as tp
+from tribunal.repops.core.primitives import (
     ARITY,
     CANONICAL_NAN,
     NEG_ZERO,

@@ -1,18 +1,13 @@
-"""The program vector file the Solidity port is checked against: current, complete, and with
-the EXP/LOG step tables that Programs.sol embeds."""
+"""The program vector file the Solidity port is checked against: current and complete; and the
+EXP/LOG step tables that Programs.sol reads (contracts/src/lib/generated/), current."""
 
 import json
 
 import pytest
 
+from tools.generate import solidity_tables
+from tools.generate.program_vectors import DEFAULT_PATH, generate, render
 from tribunal.repops import OperandKind, OpKind, OpSpec, instruction, program_length
-from tribunal.repops.program_vectors import (
-    DEFAULT_PATH,
-    SOLIDITY_PATH,
-    generate,
-    render,
-    solidity_tables,
-)
 
 MIN_PROBES = 5000
 
@@ -25,7 +20,7 @@ def document() -> dict:
 def test_committed_file_is_what_the_generator_writes() -> None:
     assert DEFAULT_PATH.read_text() == render(
         generate()
-    ), "tribunal/vectors/programs.json is stale: run `python -m tribunal.repops.program_vectors`"
+    ), "vectors/programs.json is stale: run `python -m tools.generate.program_vectors`"
 
 
 def test_every_op_kind_is_probed_at_first_and_last_instructions(document: dict) -> None:
@@ -71,8 +66,8 @@ def _signed(case: dict) -> tuple[int, ...]:
     return tuple(v - (1 << 256) if v >= 1 << 255 else v for v in map(int, case["params"]))
 
 
-def test_solidity_step_tables_match_the_programs() -> None:
-    assert solidity_tables() in SOLIDITY_PATH.read_text(), (
-        "the EXP/LOG tables in Programs.sol differ from tribunal.repops.transcendental: paste the "
-        "output of `python -m tribunal.repops.program_vectors --solidity-tables`"
+def test_solidity_step_tables_are_what_the_generator_writes() -> None:
+    assert solidity_tables.SOLIDITY_PATH.read_text() == solidity_tables.render(), (
+        "contracts/src/lib/generated/TranscendentalTables.sol differs from "
+        "tribunal.repops.ops.transcendental: run `python -m tools.generate.solidity_tables`"
     )

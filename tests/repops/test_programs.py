@@ -15,7 +15,7 @@ from tribunal.repops import (
     program_length,
     run_element,
 )
-from tribunal.repops.primitives import ARITY
+from tribunal.repops.core.primitives import ARITY
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

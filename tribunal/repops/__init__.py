@@ -2,12 +2,10 @@
 interpreter and bit-exact torch implementations. See API.md beside this file."""
 
 from tribunal.repops import ops
-from tribunal.repops.instructions import Instr, Operand, OperandKind
-from tribunal.repops.interpreter import run_element
-from tribunal.repops.layout import AffineMap
-from tribunal.repops.opdef import ShapeError
-from tribunal.repops.opspec import Broadcast, OpKind, OpSpec, Shape
-from tribunal.repops.primitives import (
+from tribunal.repops.core.instructions import Instr, Operand, OperandKind
+from tribunal.repops.core.opdef import ShapeError
+from tribunal.repops.core.opspec import Broadcast, OpKind, OpSpec, Shape
+from tribunal.repops.core.primitives import (
     CANONICAL_NAN,
     Opcode,
     apply_bits,
@@ -15,6 +13,8 @@ from tribunal.repops.primitives import (
     canonicalize_bits,
     f32_to_bits,
 )
+from tribunal.repops.interpreter import run_element
+from tribunal.repops.ops.layout import AffineMap
 from tribunal.repops.registry import (
     execute,
     input_count,

@@ -4,8 +4,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
-from tribunal.repops.elementwise import (
+from tribunal.repops.core.instructions import Instr
+from tribunal.repops.core.opdef import MAX_CACHED_PLANS, CpuPlan, OpDef, Shapes, as_array, cpu_plan_for
+from tribunal.repops.core.opspec import OpKind, OpSpec, Shape
+from tribunal.repops.cpu import plans as cpu_plans
+from tribunal.repops.ops.elementwise import (
     AdamMomentOp,
     AdamUpdateOp,
     BinaryConstOp,
@@ -21,12 +26,9 @@ from tribunal.repops.elementwise import (
     UnaryOp,
     XentGradOp,
 )
-from tribunal.repops.instructions import Instr
-from tribunal.repops.layout import AffineGatherOp, BatchGatherOp, CausalMaskOp
-from tribunal.repops.linear import MatmulOp
-from tribunal.repops.opdef import MAX_CACHED_PLANS, CpuPlan, OpDef, Shapes, as_array, cpu_plan_for
-from tribunal.repops.opspec import OpKind, OpSpec, Shape
-from tribunal.repops.reductions import (
+from tribunal.repops.ops.layout import AffineGatherOp, BatchGatherOp, CausalMaskOp
+from tribunal.repops.ops.linear import MatmulOp
+from tribunal.repops.ops.reductions import (
     EmbeddingGradOp,
     EmbeddingOp,
     LnGradGainOp,
@@ -36,6 +38,8 @@ from tribunal.repops.reductions import (
     PickOp,
     ReduceOp,
 )
+
+cpu_plans.install()
 
 OP_DEFS: dict[OpKind, OpDef] = {
     op.kind: op
@@ -124,7 +128,7 @@ FLOAT32 = torch.float32
 _BY_IDENTITY: dict[int, tuple[OpSpec, tuple[torch.Size, ...], CpuPlan | None]] = {}
 
 
-def _cpu_arrays(inputs: Sequence[torch.Tensor]) -> list[np.ndarray] | None:
+def _cpu_arrays(inputs: Sequence[torch.Tensor]) -> list[NDArray[np.float32]] | None:
     """The inputs as C-contiguous numpy arrays if all are float32 CPU tensors, else None."""
     arrays = []
     for t in inputs:
