@@ -3,7 +3,7 @@
     python bench/e2e.py [--tasks 8] [--window 2]
 
 Starts its own anvil (automine), deploys the contracts, serves the backend's artifact store on a
-free port, and runs operator agents (`worker.agent.Agent`, embedded executor) on threads. A
+free port, and runs operator agents (`worker.agent.OperatorAgent`, embedded executor) on threads. A
 submitter uploads each spec to the artifact store and posts it; the agents do the rest (claim,
 verify the spec against the chain, train with RepOps, publish checkpoints, submit, wait out the
 challenge window, finalize, withdraw).
@@ -47,7 +47,7 @@ from tribunal.chain.keys import signer_from_private_key  # noqa: E402
 from tribunal.chain.session import ChainSession, open_session  # noqa: E402
 from tribunal.spec import MlpConfig, Sgd, TaskSpec  # noqa: E402
 from tribunal.tasks import prepare_task  # noqa: E402
-from worker.agent import Agent, AgentConfig  # noqa: E402
+from worker.agent import OperatorAgent, OperatorConfig  # noqa: E402
 from worker.celery_app import make_celery  # noqa: E402
 from worker.executor import EmbeddedExecutor  # noqa: E402
 from worker.policy import Policy  # noqa: E402
@@ -90,7 +90,7 @@ class Network:
     submitter: ChainSession
     server: uvicorn.Server
     clock: EventClock
-    agents: list[tuple[Agent, threading.Thread, threading.Event]] = field(default_factory=list)
+    agents: list[tuple[OperatorAgent, threading.Thread, threading.Event]] = field(default_factory=list)
 
     def post(self, spec: TaskSpec, window: int, reward: int = ETHER) -> tuple[int, float]:
         with ArtifactClient(self.store_url) as store:
@@ -101,11 +101,11 @@ class Network:
         task_id, _ = self.submitter.market.post_task(params, reward)
         return task_id, time.perf_counter()
 
-    def start_agent(self, key: str, state_dir: Path) -> Agent:
+    def start_agent(self, key: str, state_dir: Path) -> OperatorAgent:
         session = open_session(self.anvil.rpc_url, self.deployment_file, private_key=key)
-        config = AgentConfig(state_dir=state_dir, stake=4 * ETHER, artifact_store=self.store_url,
-                             poll_interval_s=1.0, policy=Policy(max_concurrent=1))
-        agent = Agent(session, config, EmbeddedExecutor(make_celery(None)))
+        config = OperatorConfig(state_dir=state_dir, stake=4 * ETHER, artifact_store=self.store_url,
+                                poll_interval_s=1.0, policy=Policy(max_concurrent=1))
+        agent = OperatorAgent(session, config, EmbeddedExecutor(make_celery(None)))
         stop = threading.Event()
         thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
         thread.start()

@@ -1,10 +1,13 @@
-"""Options and commands that every role's CLI shares (the config file, staking, status, doctor)."""
+"""Options and commands that every role's CLI shares (the config file, staking, status, doctor,
+and for the agents' CLIs (`worker`, `verifier`): their options, state directory and `start` loop)."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -32,11 +35,14 @@ from tribunal.config import (
 )
 
 if TYPE_CHECKING:
+    from tribunal.agents.runtime import Agent
+    from tribunal.agents.state import AgentState, AgentStateDir, GameRecord
     from tribunal.doctor import Check
 
 console = Console()
 log = logging.getLogger("tribunal")
 T = TypeVar("T")
+S = TypeVar("S", bound="AgentState")
 
 RpcOpt = Annotated[str, typer.Option("--rpc-url", envvar="TRIBUNAL_RPC_URL", help="JSON-RPC URL")]
 DeploymentOpt = Annotated[
@@ -62,6 +68,25 @@ ConfigOpt = Annotated[
         "(command line > environment > file > built-in default; see deploy/README.md)",
     ),
 ]
+ArtifactStoreOpt = Annotated[
+    str, typer.Option("--artifact-store", envvar="TRIBUNAL_ARTIFACT_STORE",
+                      help="backend URL whose artifact store holds specs, checkpoints and models"),
+]
+DeviceOpt = Annotated[
+    str | None, typer.Option("--device", envvar="TRIBUNAL_DEVICE",
+                             help="torch device to train or re-execute on (default: cuda:0 when present, "
+                                  "else cpu)"),
+]
+StateDirOpt = Annotated[
+    Path | None, typer.Option("--state-dir", envvar="TRIBUNAL_STATE_DIR",
+                              help="where the agent keeps its state (and an operator its checkpoints); "
+                                   "default ~/.tribunal/<worker|verifier>/<chain>-<address>"),
+]
+PollIntervalOpt = Annotated[float, typer.Option("--poll-interval", help="seconds between chain polls")]
+ConfirmationsOpt = Annotated[int, typer.Option(help="blocks to wait before acting on an event")]
+AutoWithdrawOpt = Annotated[bool, typer.Option(help="withdraw credited pay (rewards, winnings) at once")]
+LogJsonOpt = Annotated[bool, typer.Option("--log-json", help="JSON lines on stdout instead of rich logs")]
+LogFileOpt = Annotated[Path | None, typer.Option(help="also write JSON lines to this file")]
 DEFAULT_RPC = DEFAULT_RPC_URL
 EXIT_CONFIG = 2
 
@@ -310,3 +335,78 @@ def stake_to(
     console.print(f"bonded stake {format_eth(target)} (added {format_eth(added)})")
     print_stake_status(session, role)
     return session
+
+
+def eth_option(name: str, text: str) -> int:
+    """An ETH amount given to option ``name``, in wei; exit 1 naming the option if it is not one."""
+    try:
+        return parse_eth(text)
+    except ValueError as exc:
+        raise fail(f"{name}: {exc}") from exc
+
+
+def agent_state_dir(session: ChainSession, given: Path | None, role: str) -> Path:
+    """``--state-dir``, or the role's default for this key and chain."""
+    from tribunal.agents.state import default_state_dir
+
+    return given or default_state_dir(role, session.deployment.chain_id, session.client.address)
+
+
+def add_agent_status(app: typer.Typer, program: str, role: str, directory: Callable[[Path], AgentStateDir[S]],
+                     print_state: Callable[[ChainSession, AgentStateDir[S], S], None], summary: str) -> None:
+    """Register an agent's `status`: the stake (`print_stake_status`), then ``print_state`` of
+    the state in ``--state-dir`` (the chain re-read where it says so)."""
+
+    @app.command(name="status", help=summary)
+    def status(rpc_url: RpcOpt = DEFAULT_RPC, deployment: DeploymentOpt = None, keystore: KeystoreOpt = None,
+               state_dir: StateDirOpt = None) -> None:
+        from tribunal.agents.state import StateError
+
+        session = session_or_exit(rpc_url, deployment, keystore)
+        print_stake_status(session, role)
+        found = directory(agent_state_dir(session, state_dir, program))
+        if not found.exists():
+            console.print(f"no {found.ROLE} state in {found.root}: `{program} start` has not run with it")
+            return
+        try:
+            state = found.read()
+        except StateError as exc:
+            raise fail(str(exc)) from exc
+        print_state(session, found, state)
+
+
+def run_agent(agent: Agent[Any, Any], console: Console, resumes: str) -> None:
+    """Run the agent's loop until SIGINT or SIGTERM; what ``resumes`` on the next start is said
+    when stopping. A state directory that is not the agent's is an error exit."""
+    from tribunal.agents.state import StateError
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        console.print(f"stopping ({signal.Signals(signum).name}); {resumes}")
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        agent.run(stop)
+    except StateError as exc:
+        raise fail(str(exc)) from exc
+
+
+def print_games(session: ChainSession, games: Iterable[GameRecord], title: str) -> None:
+    """A table of dispute games: an active one with its level, whose turn and the clock's
+    deadline (read from the chain), an ended one with its outcome."""
+    from tribunal.dispute.state import GameView
+
+    table = Table(title=title)
+    for column in ("game", "task", "challenger", "we play", "level", "on turn / outcome", "deadline"):
+        table.add_column(column)
+    for game in sorted(games, key=lambda g: g.game_id):
+        view = GameView.from_tuple(session.game.state(game.game_id)) if session.game else None
+        live = view is not None and view.active
+        table.add_row(str(game.game_id), str(game.task_id), game.challenger[:10] or "-", game.party or "-",
+                      view.level.name.lower() if view else "-",
+                      view.on_turn.name.lower() if live and view else (game.describe_outcome() or "-"),
+                      str(view.deadline) if live and view else "-")
+    console.print(table)

@@ -14,64 +14,49 @@ Each tick it reads new events (a block cursor kept in the state dir) and:
   against its challenger triggers the same full replay if we had not done one;
 - ``GameOpened`` by us (after a restart): the desk takes the game up again.
 
-Our games are played by the shared `DisputeDesk` with the claims of our own replay. Checks run
-on a background thread so the desk keeps moving while a long replay runs. Every action re-reads
-the chain first; only this loop sends transactions.
+Our games are played by the runtime's `DisputeDesk` (`tribunal.agents.runtime`) with the claims
+of our own replay. Checks run on a background thread so the desk keeps moving while a long replay
+runs. Every action re-reads the chain first; only the agent loop sends transactions.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
-import requests
-from web3.exceptions import TimeExhausted, Web3RPCError
-
+from tribunal.agents.runtime import CHAIN_ERRORS, Agent, AgentConfig
+from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactClient
-from tribunal.chain.client import ChainClient, RpcUnavailable, TransactionFailed, connect, with_rpc_retry
-from tribunal.chain.contracts import Task, TaskMarket, TaskStatus
-from tribunal.chain.errors import ContractRevert, UnknownRevert
-from tribunal.chain.events import ChainEvent, EventFollower
+from tribunal.chain.client import ChainClient, connect, with_rpc_retry
+from tribunal.chain.contracts import Task, TaskMarket
+from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.checkpoint_manifest import CheckpointManifest, Unpublished, download_checkpoint, find_manifest
 from tribunal.checkpoints import Checkpoint
 from tribunal.device import pick_device
 from tribunal.dispute.claims import PartyClaims
-from tribunal.dispute.desk import DisputeDesk
-from tribunal.dispute.state import GameStatus, Party, Resolution
+from tribunal.dispute.desk import GameOutcome
+from tribunal.protocol_enums import GameStatus, Party, Resolution, TaskStatus
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
 from verifier.checking import CheckResult, Mode, TaskChecker, Verdict
-from verifier.state import CheckRecord, GameRecord, StateDir, VerifierState
+from verifier.state import CheckRecord, StateDir, VerifierState
 
 log = logging.getLogger("verifier.agent")
 
-CHAIN_ERRORS = (RpcUnavailable, requests.ConnectionError, requests.Timeout, ConnectionError, Web3RPCError,
-                TimeExhausted)
-
 
 @dataclass
-class VerifierConfig:
-    state_dir: Path
-    stake: int = 0
-    """Bonded stake (wei) to keep: topped up at start and before a challenge when a lost game
-    took bonded stake below it."""
+class VerifierConfig(AgentConfig):
+    """``stake`` is also topped up before a challenge when a lost game took bonded stake below it."""
+
     mode: Mode = Mode.SPOT
     sample_rate: float = 0.1
     seed: int | None = None
     """Seeds the spot-check sample (per task); None: unpredictable."""
-    artifact_store: str | None = None
-    device: str | None = None
-    poll_interval_s: float = 2.0
-    max_backoff_s: float = 60.0
-    confirmations: int = 0
     challenge: bool = True
     """False: judge and report only (dry run)."""
-    auto_withdraw: bool = True
     background_checks: bool = True
     """Run checks on a thread (the desk keeps moving meanwhile); False: inline in the tick."""
 
@@ -101,92 +86,42 @@ class StorePublications:
         return download_checkpoint(self._store(), content_hash)
 
 
-class Verifier:
-    """``Verifier(session, config).run(stop)``: until ``stop`` is set."""
+class VerifierAgent(Agent[VerifierState, VerifierConfig]):
+    """``VerifierAgent(session, config).run(stop)``: until ``stop`` is set."""
+
+    PARTY = Party.CHALLENGER
+    EARNINGS = "winnings"
+    STATE_DIR = StateDir
 
     def __init__(self, session: ChainSession, config: VerifierConfig) -> None:
         if session.game is None:
             raise ValueError("the deployment has no DisputeGame: a verifier cannot challenge anything")
-        self.session = session
-        self.client = session.client
-        self.me = session.client.address
+        super().__init__(session, config)
         self.game = session.game
-        self.config = config
-        self.state_dir = StateDir(config.state_dir)
-        self.artifacts = ArtifactClient(config.artifact_store) if config.artifact_store else None
-        self.preparer = TaskPreparer(self.artifacts)
-        self.checker = TaskChecker(pick_device(config.device))
-        self.desk = DisputeDesk(self.game, self.me, self._claims_for, self.chain_now,
-                                from_block=session.deployment.block_number)
-        self.state: VerifierState | None = None
-        self.follower: EventFollower | None = None
+        self.checker = TaskChecker(self.device)
         self._claims: dict[int, PartyClaims] = {}
         self._running: dict[int, Future[CheckResult | str]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verifier-check")
         self._retry_at: dict[int, float] = {}
         self._reader: TaskMarket | None = None
-        self._credit_pending = True
-        self._saved = ""
 
-    # -- the loop --------------------------------------------------------------------------
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def run(self, stop: threading.Event) -> None:
-        self.state_dir.lock()
-        try:
-            delay = self.config.poll_interval_s
-            started = False
-            while not stop.is_set():
-                try:
-                    if not started:
-                        self.start()
-                        started = True
-                    self.tick()
-                    delay = self.config.poll_interval_s
-                except CHAIN_ERRORS as exc:
-                    delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
-                    log.warning("chain unreachable or slow (%s); retrying in %.0f s", exc, delay,
-                                extra={"event": "rpc_error"})
-                    if isinstance(exc, TimeExhausted):
-                        self.client.reset_nonce()
-                except Exception:  # noqa: BLE001 - the verifier must outlive any one bad tick
-                    delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
-                    log.exception("unexpected error in the verifier loop; retrying in %.0f s", delay)
-                stop.wait(delay)
-        finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            if self.state is not None:
-                self.save()
-            self.state_dir.unlock()
-
-    def start(self) -> None:
-        """Load (or create) the state, top up the stake, attach the follower, resume our games."""
-        deployment = self.session.deployment
-        chain_id = self.client.chain_id
-        self.state = self.state_dir.load_or_create(chain_id, deployment.task_market, self.me,
-                                                   deployment.block_number)
-        self.top_up()
+    def on_start(self) -> None:
+        assert self.state is not None
         bond = self.game.challenger_bond()
         if self.session.stake_manager.info(self.me).free < bond:
             log.warning("free stake is below one challenger bond (%s): this verifier can judge but not "
                         "challenge; run `verifier start --stake N` with more", format_eth(bond),
                         extra={"event": "stake_low"})
-        contracts = {"TaskMarket": self.session.market.contract, "DisputeGame": self.game.contract}
-        self.follower = EventFollower(self.client.w3, contracts, cursor=self.state.cursor,
-                                      confirmations=self.config.confirmations)
-        for game in self.state.games.values():
-            if game.ours and not game.outcome:
-                self.desk.watch(game.game_id, game.task_id, Party.CHALLENGER)
         log.info("verifier %s on chain %d: %s checks (sample rate %.2f), bond %s, cursor at block %d",
-                 self.me, chain_id, self.config.mode.value, self.config.sample_rate, format_eth(bond),
-                 self.state.cursor, extra={"event": "started", "verifier": self.me, "chain_id": chain_id})
-        self.save()
+                 self.me, self.client.chain_id, self.config.mode.value, self.config.sample_rate,
+                 format_eth(bond), self.state.cursor,
+                 extra={"event": "started", "verifier": self.me, "chain_id": self.client.chain_id})
 
-    def tick(self) -> None:
-        assert self.state is not None and self.follower is not None
-        for event in self.follower.poll():
-            self.on_event(event)
-        self.state.cursor = self.follower.cursor
-        self.save()
+    def work(self) -> None:
+        assert self.state is not None
         self._harvest()
         for record in list(self.state.checks.values()):
             if record.status == "pending":
@@ -195,76 +130,58 @@ class Verifier:
                   and record.game_id is None and self.config.challenge):
                 self._challenge_guarded(record)
         self._harvest()
-        for outcome in self.desk.tick():
-            game = self.state.games.get(outcome.game_id)
-            if game is not None:
-                game.outcome = f"{outcome.view.status.name.lower()} ({outcome.view.resolution.name.lower()})"
-            self._claims.pop(outcome.task_id, None)
-            self._credit_pending = True
-            log.info("our game %d on task %d %s", outcome.game_id, outcome.task_id,
-                     "won" if outcome.won else "LOST",
-                     extra={"event": "game_over", "game_id": outcome.game_id, "won": outcome.won})
-        self.maybe_withdraw()
-        self.save()
+
+    def on_game_over(self, outcome: GameOutcome, game: GameRecord | None) -> None:
+        self._claims.pop(outcome.task_id, None)
+        log.info("our game %d on task %d %s", outcome.game_id, outcome.task_id,
+                 "won" if outcome.won else "LOST",
+                 extra={"event": "game_over", "game_id": outcome.game_id, "won": outcome.won})
 
     def idle(self) -> bool:
         """Nothing pending: no check queued or running, no game of ours active (tests, demos)."""
-        assert self.state is not None
+        assert self.state is not None and self.desk is not None
         return not self._running and not self.desk.games and all(
             r.status != "pending" for r in self.state.checks.values())
-
-    def save(self) -> None:
-        assert self.state is not None
-        text = repr(self.state.to_json())
-        if text != self._saved:
-            self.state_dir.save(self.state)
-            self._saved = text
-
-    def chain_now(self) -> int:
-        latest = with_rpc_retry(lambda: self.client.w3.eth.get_block("latest"))
-        return max(int(latest["timestamp"]), int(time.time()))
 
     # -- events ----------------------------------------------------------------------------
 
     def on_event(self, event: ChainEvent) -> None:
         assert self.state is not None
-        state = self.state
-        if event.contract == "TaskMarket":
-            if "taskId" not in event.args:  # wiring events (DisputeGameSet)
-                return
-            task_id = int(event["taskId"])
-            if event.name == "TaskPosted":
-                state.spec_uris[task_id] = str(event["specURI"])
-            elif event.name == "ResultSubmitted":
-                self._on_submitted(task_id, str(event["operator"]), bytes(event["traceRoot"]))
+        if event.contract != "TaskMarket" or "taskId" not in event.args:  # wiring events (DisputeGameSet)
             return
-        if event.contract != "DisputeGame":
+        task_id = int(event["taskId"])
+        if event.name == "TaskPosted":
+            self.state.spec_uris[task_id] = str(event["specURI"])
+        elif event.name == "ResultSubmitted":
+            self._on_submitted(task_id, str(event["operator"]), bytes(event["traceRoot"]))
+
+    def on_our_game(self, game: GameRecord, event: ChainEvent) -> None:
+        assert self.state is not None
+        record = self.state.checks.get(game.task_id)
+        if record is not None and record.game_id is None:
+            record.game_id = game.game_id
+
+    def on_other_game(self, event: ChainEvent) -> None:
+        assert self.state is not None
+        game_id, task_id = int(event["gameId"]), int(event["taskId"])
+        challenger = str(event["challenger"])
+        self.state.games.setdefault(game_id, GameRecord(game_id, task_id, challenger))
+        log.info("task %d: %s opened game %d; replaying the result in full", task_id, challenger,
+                 game_id, extra={"event": "foreign_dispute", "task_id": task_id, "game_id": game_id})
+        self._escalate(task_id, f"disputed by {challenger} (game {game_id})")
+
+    def on_game_resolved(self, event: ChainEvent) -> None:
+        assert self.state is not None
+        game = self.state.games.get(int(event["gameId"]))
+        if game is None or game.ours:
             return
-        if event.name == "GameOpened":
-            game_id, task_id = int(event["gameId"]), int(event["taskId"])
-            challenger = str(event["challenger"])
-            ours = challenger.lower() == self.me.lower()
-            state.games.setdefault(game_id, GameRecord(game_id, task_id, challenger, ours))
-            if ours:
-                self.desk.watch(game_id, task_id, Party.CHALLENGER)
-                record = state.checks.get(task_id)
-                if record is not None and record.game_id is None:
-                    record.game_id = game_id
-            else:
-                log.info("task %d: %s opened game %d; replaying the result in full", task_id, challenger,
-                         game_id, extra={"event": "foreign_dispute", "task_id": task_id, "game_id": game_id})
-                self._escalate(task_id, f"disputed by {challenger} (game {game_id})")
-        elif event.name == "GameResolved":
-            game = state.games.get(int(event["gameId"]))
-            if game is None or game.ours:
-                return
-            status, resolution = GameStatus(event["status"]), Resolution(event["resolution"])
-            game.outcome = f"{status.name.lower()} ({resolution.name.lower()})"
-            if status is GameStatus.OPERATOR_WON and resolution is Resolution.TIMEOUT:
-                log.warning("task %d: challenger %s gave up game %d (its clock ran out)", game.task_id,
-                            game.challenger, game.game_id,
-                            extra={"event": "challenger_gave_up", "task_id": game.task_id})
-                self._escalate(game.task_id, f"game {game.game_id} abandoned by its challenger")
+        status, resolution = GameStatus(event["status"]), Resolution(event["resolution"])
+        game.resolve(status, resolution)
+        if status is GameStatus.OPERATOR_WON and resolution is Resolution.TIMEOUT:
+            log.warning("task %d: challenger %s gave up game %d (its clock ran out)", game.task_id,
+                        game.challenger, game.game_id,
+                        extra={"event": "challenger_gave_up", "task_id": game.task_id})
+            self._escalate(game.task_id, f"game {game.game_id} abandoned by its challenger")
 
     def _on_submitted(self, task_id: int, operator: str, trace_root: bytes) -> None:
         assert self.state is not None
@@ -406,30 +323,8 @@ class Verifier:
     # -- challenging -----------------------------------------------------------------------
 
     def _challenge_guarded(self, record: CheckRecord) -> None:
-        try:
+        with self.chain_action(record.task_id, "opening a game", "challenge_failed"):
             self.challenge(record)
-        except (ContractRevert, UnknownRevert, TransactionFailed) as exc:
-            log.warning("task %d: could not open a game (%s); will re-read the chain", record.task_id, exc,
-                        extra={"event": "challenge_failed", "task_id": record.task_id})
-        except TimeExhausted:
-            self.client.reset_nonce()
-
-    def top_up(self) -> bool:
-        """Bond back up to ``--stake`` (a lost game takes the bond out of it); True if staked."""
-        info = self.session.stake_manager.info(self.me)
-        if info.bonded >= self.config.stake:
-            return False
-        missing = self.config.stake - info.bonded
-        balance = self.client.balance(self.me)
-        if balance <= missing:
-            log.warning("bonded stake %s is below --stake %s but the balance is only %s: fund %s",
-                        format_eth(info.bonded), format_eth(self.config.stake), format_eth(balance), self.me,
-                        extra={"event": "stake_low"})
-            return False
-        self.session.stake_manager.stake(missing)
-        log.info("staked %s (bonded now %s)", format_eth(missing), format_eth(self.config.stake),
-                 extra={"event": "staked", "amount": str(missing)})
-        return True
 
     def challenge(self, record: CheckRecord) -> None:
         """Open our game on a result our replay disagrees with (bond locked), then play it."""
@@ -440,7 +335,7 @@ class Verifier:
             log.warning("task %d is wrong but %s", record.task_id, task,
                         extra={"event": "too_late", "task_id": record.task_id})
             return
-        claims = self._claims_for(record.task_id, Party.CHALLENGER)
+        claims = self.claims_for(record.task_id, Party.CHALLENGER)
         assert claims is not None
         if claims.trace_root == task.trace_root:
             record.verdict, record.note = Verdict.HONEST.value, "a fresh replay agrees with the trace root"
@@ -458,13 +353,12 @@ class Verifier:
             return
         game_id, sent = self.game.open(record.task_id, claims.trace_root)
         record.game_id, record.note = game_id, ""
-        self.state.games[game_id] = GameRecord(game_id, record.task_id, self.me, ours=True)
-        self.desk.watch(game_id, record.task_id, Party.CHALLENGER)
+        self.record_game(game_id, record.task_id, self.me)
         log.warning("task %d: challenged %s's result (game %d, bond %s, tx %s)", record.task_id,
                     task.operator, game_id, format_eth(bond), sent.tx_hash,
                     extra={"event": "challenged", "task_id": record.task_id, "game_id": game_id})
 
-    def _claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
+    def claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
         if party is not Party.CHALLENGER:
             return None
         if task_id not in self._claims:
@@ -472,19 +366,6 @@ class Verifier:
             prepared = self.preparer.prepare(task, self.spec_uri(task_id))
             self._claims[task_id] = PartyClaims(prepared, device=self.checker.device)
         return self._claims[task_id]
-
-    def maybe_withdraw(self) -> None:
-        assert self.state is not None
-        if not (self.config.auto_withdraw and self._credit_pending):
-            return
-        self._credit_pending = False
-        credit = self.session.stake_manager.credit_of(self.me)
-        if credit == 0:
-            return
-        sent = self.session.stake_manager.withdraw_credit()
-        self.state.withdrawn += credit
-        log.info("withdrew %s of winnings", format_eth(credit),
-                 extra={"event": "withdrawn", "amount": str(credit), "tx": sent.tx_hash})
 
 
 def check_once(session: ChainSession, task_id: int, mode: Mode, *, artifact_store: str | None,
@@ -499,7 +380,3 @@ def check_once(session: ChainSession, task_id: int, mode: Mode, *, artifact_stor
     published = StorePublications(session.market, store, task, session.deployment.block_number)
     rng = random.Random(None if seed is None else f"{seed}:{task_id}:0x{task.trace_root.hex()}")
     return TaskChecker(pick_device(device)).check(task, prepared, published, mode, sample_rate, rng)
-
-
-def default_state_dir(chain_id: int, address: str) -> Path:
-    return Path.home() / ".tribunal" / "verifier" / f"{chain_id}-{address.lower()}"

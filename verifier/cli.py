@@ -8,9 +8,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import threading
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from tribunal import cli_common as common
-from tribunal.chain.session import ChainSession, format_eth, open_session, parse_eth
+from tribunal.agents.state import AgentStateDir
+from tribunal.chain.session import ChainSession, format_eth, open_session
 from tribunal.config import DEFAULT_ARTIFACT_STORE
 from tribunal.logs import configure_logging
 from verifier.checking import CheckResult, Mode, Verdict
-from verifier.state import StateDir, StateError
+from verifier.state import StateDir, VerifierState
 
 app = typer.Typer(
     help="Tribunal verifier: stake, recompute published work, challenge wrong results.",
@@ -31,19 +29,6 @@ app = typer.Typer(
 common.use_config_file(app, "verifier")
 common.add_staking_commands(app, "verifier", skip=("status", "doctor"))
 
-ArtifactStoreOpt = Annotated[
-    str, typer.Option("--artifact-store", envvar="TRIBUNAL_ARTIFACT_STORE",
-                      help="backend URL whose artifact store holds specs, checkpoints and models"),
-]
-DeviceOpt = Annotated[
-    str | None, typer.Option("--device", envvar="TRIBUNAL_DEVICE",
-                             help="torch device for re-execution (default: cuda:0 when present, else cpu)"),
-]
-StateDirOpt = Annotated[
-    Path | None, typer.Option("--state-dir", envvar="TRIBUNAL_STATE_DIR",
-                              help="where the verifier keeps its state "
-                                   "(default ~/.tribunal/verifier/<chain>-<address>)"),
-]
 ModeOpt = Annotated[Mode, typer.Option("--mode", help="spot: re-execute a sample of checkpoint intervals; "
                                                        "full: replay every step")]
 RateOpt = Annotated[float, typer.Option(
@@ -55,12 +40,6 @@ EXIT_FAULTY = 2
 EXIT_MODEL_UNBOUND = 3
 
 
-def _state_dir(session: ChainSession, given: Path | None) -> Path:
-    from verifier.agent import default_state_dir
-
-    return given or default_state_dir(session.deployment.chain_id, session.client.address)
-
-
 @app.command()
 def start(
     stake: Annotated[str, typer.Option("--stake", help="ETH to keep bonded (a game locks one bond)")] = "5",
@@ -70,28 +49,25 @@ def start(
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
-    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
-    device: DeviceOpt = None,
-    state_dir: StateDirOpt = None,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    device: common.DeviceOpt = None,
+    state_dir: common.StateDirOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="judge and report, never challenge")] = False,
-    poll_interval: Annotated[float, typer.Option("--poll-interval", help="seconds between polls")] = 2.0,
-    confirmations: Annotated[int, typer.Option(help="blocks to wait before acting on an event")] = 0,
-    auto_withdraw: Annotated[bool, typer.Option(help="withdraw winnings after each won game")] = True,
-    log_json: Annotated[bool, typer.Option("--log-json", help="JSON lines instead of rich logs")] = False,
-    log_file: Annotated[Path | None, typer.Option(help="also write JSON lines to this file")] = None,
+    poll_interval: common.PollIntervalOpt = 2.0,
+    confirmations: common.ConfirmationsOpt = 0,
+    auto_withdraw: common.AutoWithdrawOpt = True,
+    log_json: common.LogJsonOpt = False,
+    log_file: common.LogFileOpt = None,
 ) -> None:
     """Stake, then check every submitted result, challenge wrong ones and play each game to the end.
 
     Other challengers' games are watched: a dispute makes a spot-checked result replay in full, and a
     wrong result gets our own game whatever the other challenger does."""
-    from verifier.agent import Verifier, VerifierConfig
+    from verifier.agent import VerifierAgent, VerifierConfig
 
     console = Console(stderr=True)
     configure_logging(json_lines=log_json, console=console, log_file=log_file)
-    try:
-        target = parse_eth(stake)
-    except ValueError as exc:
-        raise common.fail(f"--stake: {exc}") from exc
+    target = common.eth_option("--stake", stake)
     session = common.session_or_exit(rpc_url, deployment, keystore)
     if session.game is None:
         raise common.fail("the deployment has no DisputeGame: redeploy with `tribunal deploy`")
@@ -100,23 +76,12 @@ def start(
         raise common.fail(f"--stake {format_eth(target)} is below one challenger bond {format_eth(bond)}: "
                           f"run `verifier start --stake {bond / 10**18:g}` or more")
     config = VerifierConfig(
-        state_dir=_state_dir(session, state_dir), stake=target, mode=mode, sample_rate=sample_rate, seed=seed,
-        artifact_store=artifact_store, device=device, poll_interval_s=poll_interval,
-        confirmations=confirmations, challenge=not dry_run, auto_withdraw=auto_withdraw,
+        state_dir=common.agent_state_dir(session, state_dir, "verifier"), stake=target, mode=mode,
+        sample_rate=sample_rate, seed=seed, artifact_store=artifact_store, device=device,
+        poll_interval_s=poll_interval, confirmations=confirmations, challenge=not dry_run,
+        auto_withdraw=auto_withdraw,
     )
-    verifier = Verifier(session, config)
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        console.print(f"stopping ({signal.Signals(signum).name}); games resume on the next start")
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        verifier.run(stop)
-    except StateError as exc:
-        raise common.fail(str(exc)) from exc
+    common.run_agent(VerifierAgent(session, config), console, "games resume on the next start")
 
 
 @app.command()
@@ -127,8 +92,8 @@ def check(
     seed: SeedOpt = None,
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
-    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
-    device: DeviceOpt = None,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    device: common.DeviceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Recompute TASK's result now and print the verdict with its evidence.
@@ -185,26 +150,7 @@ def print_result(result: CheckResult) -> None:
         out.print(table)
 
 
-@app.command()
-def status(
-    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
-    deployment: common.DeploymentOpt = None,
-    keystore: common.KeystoreOpt = None,
-    state_dir: StateDirOpt = None,
-) -> None:
-    """Stake, locked bonds, winnings, the results checked and the games played."""
-    from tribunal.dispute.state import GameView
-
-    session = common.session_or_exit(rpc_url, deployment, keystore)
-    common.print_stake_status(session, "verifier")
-    directory = StateDir(_state_dir(session, state_dir))
-    if not directory.exists():
-        common.console.print(f"no verifier state in {directory.root}: `verifier start` has not run with it")
-        return
-    try:
-        state = directory.read()
-    except StateError as exc:
-        raise common.fail(str(exc)) from exc
+def print_state(session: ChainSession, directory: AgentStateDir[VerifierState], state: VerifierState) -> None:
     checks = Table(title=f"results checked ({directory.root})")
     for column in ("task", "operator", "status", "verdict", "how", "first bad step", "our game", "note"):
         checks.add_column(column)
@@ -214,19 +160,12 @@ def status(
                        "-" if record.first_bad_step is None else str(record.first_bad_step),
                        "-" if record.game_id is None else str(record.game_id), record.note[:50])
     common.console.print(checks)
-    games = Table(title="dispute games")
-    for column in ("game", "task", "challenger", "ours", "level", "on turn / outcome", "deadline"):
-        games.add_column(column)
-    for game in sorted(state.games.values(), key=lambda g: g.game_id):
-        view = GameView.from_tuple(session.game.state(game.game_id)) if session.game else None
-        live = view is not None and view.active
-        games.add_row(str(game.game_id), str(game.task_id), game.challenger[:10],
-                      "yes" if game.ours else "no",
-                      view.level.name.lower() if view else "-",
-                      view.on_turn.name.lower() if live and view else (game.outcome or "-"),
-                      str(view.deadline) if live and view else "-")
-    common.console.print(games)
+    common.print_games(session, state.games.values(), "dispute games")
     common.console.print(f"withdrawn {format_eth(state.withdrawn)}; chain cursor at block {state.cursor}")
+
+
+common.add_agent_status(app, "verifier", "verifier", StateDir, print_state,
+                        "Stake, locked bonds, winnings, the results checked and the games played.")
 
 
 @app.command()
@@ -234,18 +173,14 @@ def doctor(
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
-    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
-    device: DeviceOpt = None,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    device: common.DeviceOpt = None,
     stake: Annotated[str | None, typer.Option(
         "--stake", help="ETH the stake should reach (default: one challenger bond)")] = None,
 ) -> None:
     """Check RPC, chain id, contracts, key, balance, stake (one bond at least), store and device."""
-    minimum = 0
     if stake is not None:
-        try:
-            minimum = parse_eth(stake)
-        except ValueError as exc:
-            raise common.fail(f"--stake: {exc}") from exc
+        minimum = common.eth_option("--stake", stake)
     else:
         try:
             session = open_session(rpc_url, deployment, None, read_only=True)

@@ -1,11 +1,11 @@
-"""The operator agent: one loop per key that follows the chain and moves each task along.
+"""The operator agent: what the operator decides in the agent loop (`tribunal.agents.runtime`).
 
-Each tick it reads new events (a block cursor kept in the state dir), re-reads every task it
-works on from the chain (the chain wins every disagreement with the state dir), submits or
-polls training jobs, submits results, defends disputes (`tribunal.dispute.desk`), finalizes
-after the challenge window, withdraws its pay, and claims the best open task its policy and
-free stake allow. Only this loop sends transactions (it owns the nonce); training runs on an
-executor (in-process or Celery).
+Each tick the runtime reads new events (a block cursor kept in the state dir); the operator
+re-reads every task it works on from the chain (the chain wins every disagreement with the state
+dir), submits or polls training jobs, submits results and finalizes after the challenge window;
+the runtime's dispute desk defends its results; then it claims the best open task its policy and
+free stake allow, and the runtime withdraws its pay. Only this loop sends transactions (it owns
+the nonce); training runs on an executor (in-process or Celery).
 
 Every action is preceded by a phase written to the state dir and followed by a chain read, so
 a crash between the two is resolved by reading the chain on the next start: a claim or a
@@ -15,59 +15,44 @@ submission is never sent twice for the same state, never for a task the chain ha
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
-import requests
 import torch
-from web3.exceptions import TimeExhausted, Web3RPCError
+from web3.exceptions import TimeExhausted
 
-from tribunal.artifact_client import ArtifactClient, ArtifactError
-from tribunal.chain.client import RpcUnavailable, TransactionFailed, with_rpc_retry
-from tribunal.chain.contracts import Task, TaskStatus
-from tribunal.chain.errors import ContractRevert, UnknownRevert
-from tribunal.chain.events import ChainEvent, EventFollower
+from tribunal.agents.runtime import Agent, AgentConfig
+from tribunal.agents.state import GameRecord
+from tribunal.artifact_client import ArtifactError
+from tribunal.chain.client import TransactionFailed
+from tribunal.chain.contracts import Task
+from tribunal.chain.errors import ContractRevert
+from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import CheckpointError, LocalCheckpointStore
-from tribunal.device import pick_device
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims
-from tribunal.dispute.desk import DisputeDesk
 from tribunal.dispute.faults import named_cheat
-from tribunal.dispute.state import Party
-from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
+from tribunal.protocol_enums import Party, TaskStatus
+from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 from tribunal.tasks import PreparedTask
 from worker.executor import Executor, JobState
 from worker.policy import Offer, Policy, Workload, fits, rank, screen
 from worker.progress import BackendProgress, TerminalProgress
-from worker.state import Candidate, GameRecord, Phase, StateDir, StateError, TaskRecord, WorkerState
+from worker.state import Candidate, Phase, StateDir, TaskRecord, WorkerState
 from worker.tasks import JobProgress, TrainingJob
 
 log = logging.getLogger("worker.agent")
 
-ZERO32 = bytes(32)
-CHAIN_ERRORS = (RpcUnavailable, requests.ConnectionError, requests.Timeout, ConnectionError, Web3RPCError,
-                TimeExhausted)
-
 
 @dataclass
-class AgentConfig:
-    state_dir: Path
-    stake: int = 0
-    """Bonded stake (wei) to keep: topped up at start."""
+class OperatorConfig(AgentConfig):
     policy: Policy = field(default_factory=Policy)
-    artifact_store: str | None = None
     api_url: str | None = None
-    device: str | None = None
-    poll_interval_s: float = 2.0
-    max_backoff_s: float = 60.0
-    confirmations: int = 0
-    auto_withdraw: bool = True
+    """The backend API to post signed training progress to."""
     stall_timeout_s: float = 900.0
     """A job whose progress has not changed for this long is resubmitted (it resumes)."""
     retry_failed_after_s: float = 30.0
@@ -85,137 +70,52 @@ class _Watch:
     logged_at: float = 0.0
 
 
-class Agent:
-    """``Agent(session, config, executor).run(stop)``: until ``stop`` is set."""
+class OperatorAgent(Agent[WorkerState, OperatorConfig]):
+    """``OperatorAgent(session, config, executor).run(stop)``: until ``stop`` is set."""
+
+    PARTY = Party.OPERATOR
+    EARNINGS = "pay"
+    STATE_DIR = StateDir
 
     def __init__(
         self,
         session: ChainSession,
-        config: AgentConfig,
+        config: OperatorConfig,
         executor: Executor,
         terminal: TerminalProgress | None = None,
     ) -> None:
-        self.session = session
-        self.client = session.client
-        self.me = session.client.address
-        self.config = config
+        super().__init__(session, config)
         self.executor = executor
         self.terminal = terminal
-        self.state_dir = StateDir(config.state_dir)
-        self.artifacts = ArtifactClient(config.artifact_store) if config.artifact_store else None
-        self.preparer = TaskPreparer(self.artifacts)
+        assert isinstance(self.state_dir, StateDir)
         self.checkpoints = SyncedCheckpointStore(LocalCheckpointStore(self.state_dir.checkpoints),
                                                  self.artifacts)
-        self.device = pick_device(config.device)
-        self.desk = (DisputeDesk(session.game, self.me, self._claims_for, self.chain_now,
-                                 from_block=session.deployment.block_number)
-                     if session.game is not None else None)
         self.backend: BackendProgress | None = None
-        self.state: WorkerState | None = None
-        self.follower: EventFollower | None = None
         self._watches: dict[int, _Watch] = {}
         self._retry_at: dict[int, float] = {}
         self._said: set[tuple[int, str]] = set()
-        self._credit_pending = True
-        self._saved = ""
 
-    # -- the loop --------------------------------------------------------------------------
+    def close(self) -> None:
+        self.executor.shutdown()
 
-    def run(self, stop: threading.Event) -> None:
-        self.state_dir.lock()
-        try:
-            self._run(stop)
-        finally:
-            self.executor.shutdown()
-            if self.state is not None:
-                self.save()
-            self.state_dir.unlock()
-
-    def _run(self, stop: threading.Event) -> None:
-        delay = self.config.poll_interval_s
-        started = False
-        while not stop.is_set():
-            try:
-                if not started:
-                    self.start()
-                    started = True
-                self.tick()
-                delay = self.config.poll_interval_s
-            except StateError:
-                raise
-            except CHAIN_ERRORS as exc:
-                delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
-                log.warning("chain unreachable or slow (%s); retrying in %.0f s", exc, delay,
-                            extra={"event": "rpc_error"})
-                if isinstance(exc, TimeExhausted):
-                    self.client.reset_nonce()
-            except Exception:  # noqa: BLE001 - the agent must outlive any one bad tick
-                delay = min(self.config.max_backoff_s, max(delay * 2, self.config.poll_interval_s))
-                log.exception("unexpected error in the agent loop; retrying in %.0f s", delay)
-            stop.wait(delay)
-
-    def start(self) -> None:
-        """Load (or create) the state, check it is ours, top up the stake, attach the follower."""
-        session = self.session
+    def on_start(self) -> None:
+        assert self.state is not None
         chain_id = self.client.chain_id
-        deployment = session.deployment
-        self.state = self.state_dir.load_or_create(chain_id, deployment.task_market, self.me,
-                                                   deployment.block_number)
         if self.config.api_url:
             self.backend = BackendProgress(self.config.api_url, self.client.signer,  # type: ignore[arg-type]
-                                           chain_id, deployment.task_market)
-        info = session.stake_manager.info(self.me)
-        if info.bonded < self.config.stake:
-            missing = self.config.stake - info.bonded
-            session.stake_manager.stake(missing)
-            log.info("staked %s (bonded now %s)", format_eth(missing), format_eth(self.config.stake),
-                     extra={"event": "staked", "amount": str(missing)})
-        contracts = {"TaskMarket": session.market.contract}
-        if session.game is not None:
-            contracts["DisputeGame"] = session.game.contract
-        self.follower = EventFollower(self.client.w3, contracts, cursor=self.state.cursor,
-                                      confirmations=self.config.confirmations)
-        if self.desk is not None:
-            for game in self.state.games.values():
-                if not game.outcome:
-                    self.desk.watch(game.game_id, game.task_id, Party[game.party.upper()])
-        active = self.state.active_tasks()
+                                           chain_id, self.session.deployment.task_market)
         log.info("operator %s on chain %d: %d task(s) in progress, cursor at block %d, executor %s, "
-                 "device %s",
-                 self.me, chain_id, len(active), self.state.cursor, self.executor.describe(), self.device,
+                 "device %s", self.me, chain_id, len(self.state.active_tasks()), self.state.cursor,
+                 self.executor.describe(), self.device,
                  extra={"event": "started", "operator": self.me, "chain_id": chain_id})
-        self.save()
 
-    def tick(self) -> None:
-        assert self.state is not None and self.follower is not None
-        for event in self.follower.poll():
-            self.on_event(event)
-        self.state.cursor = self.follower.cursor
-        self.save()
+    def work(self) -> None:
+        assert self.state is not None
         for record in list(self.state.active_tasks()):
             self._advance_guarded(record)
-        if self.desk is not None:
-            for outcome in self.desk.tick():
-                game = self.state.games.get(outcome.game_id)
-                if game is not None:
-                    game.outcome = "won" if outcome.won else "lost"
-                self._credit_pending = True
+
+    def find_work(self) -> None:
         self.maybe_claim()
-        self.maybe_withdraw()
-        self.save()
-
-    def save(self) -> None:
-        assert self.state is not None
-        text = repr(self.state.to_json())
-        if text != self._saved:
-            self.state_dir.save(self.state)
-            self._saved = text
-
-    def chain_now(self) -> int:
-        """The chain's time: the newest block's timestamp, or the clock if the chain is idle
-        (a devnet mines only on transactions)."""
-        latest = with_rpc_retry(lambda: self.client.w3.eth.get_block("latest"))
-        return max(int(latest["timestamp"]), int(time.time()))
 
     def say_once(self, task_id: int, message: str, level: int = logging.INFO, **extra: object) -> None:
         if (task_id, message) not in self._said:
@@ -228,28 +128,26 @@ class Agent:
         """Remember what the event hints at; every decision re-reads the chain."""
         assert self.state is not None
         state = self.state
-        if event.contract == "TaskMarket" and "taskId" in event.args:
-            task_id = int(event["taskId"])
-            if event.name == "TaskPosted":
-                state.candidates.setdefault(task_id, Candidate(task_id, str(event["specURI"])))
-            elif event.name == "TaskClaimed":
-                if event["operator"].lower() != self.me.lower():
-                    if task_id in state.candidates:
-                        state.candidates[task_id].taken = True
-                elif task_id not in state.tasks:
-                    self._adopt(task_id)
-            elif event.name == "TaskReopened" and task_id in state.candidates:
-                state.candidates[task_id].taken = False
-            elif event.name in ("TaskFinalized", "TaskCancelled", "TaskRefunded"):
-                state.candidates.pop(task_id, None)
-        elif event.contract == "DisputeGame" and event.name == "GameOpened" and self.desk is not None:
-            party = self.desk.party_in(event["challenger"], event["operator"])
-            if party is Party.OPERATOR:
-                game_id, task_id = int(event["gameId"]), int(event["taskId"])
-                state.games.setdefault(game_id, GameRecord(game_id, task_id, party.name.lower()))
-                log.warning("task %d: challenged by %s (game %d); defending", task_id, event["challenger"],
-                            game_id, extra={"event": "challenged", "task_id": task_id, "game_id": game_id})
-                self.desk.watch(game_id, task_id, party)
+        if event.contract != "TaskMarket" or "taskId" not in event.args:
+            return
+        task_id = int(event["taskId"])
+        if event.name == "TaskPosted":
+            state.candidates.setdefault(task_id, Candidate(task_id, str(event["specURI"])))
+        elif event.name == "TaskClaimed":
+            if event["operator"].lower() != self.me.lower():
+                if task_id in state.candidates:
+                    state.candidates[task_id].taken = True
+            elif task_id not in state.tasks:
+                self._adopt(task_id)
+        elif event.name == "TaskReopened" and task_id in state.candidates:
+            state.candidates[task_id].taken = False
+        elif event.name in ("TaskFinalized", "TaskCancelled", "TaskRefunded"):
+            state.candidates.pop(task_id, None)
+
+    def on_our_game(self, game: GameRecord, event: ChainEvent) -> None:
+        log.warning("task %d: challenged by %s (game %d); defending", game.task_id, game.challenger,
+                    game.game_id,
+                    extra={"event": "challenged", "task_id": game.task_id, "game_id": game.game_id})
 
     def _adopt(self, task_id: int) -> None:
         """A claim of ours that the state dir does not know (state lost): take it up again."""
@@ -271,14 +169,9 @@ class Agent:
 
     def _advance_guarded(self, record: TaskRecord) -> None:
         try:
-            self.advance(record)
-        except (ContractRevert, UnknownRevert, TransactionFailed) as exc:
-            log.warning("task %d (%s): %s; will re-read the chain", record.task_id, record.phase.value, exc,
-                        extra={"event": "action_failed", "task_id": record.task_id})
-        except TimeExhausted as exc:
-            self.client.reset_nonce()
-            log.warning("task %d: no receipt (%s); nonce resynchronised, the chain decides next tick",
-                        record.task_id, exc, extra={"event": "tx_dropped", "task_id": record.task_id})
+            doing = f"moving it on from {record.phase.value}"
+            with self.chain_action(record.task_id, doing, "action_failed"):
+                self.advance(record)
         finally:
             self.save()
 
@@ -317,7 +210,7 @@ class Agent:
         status = task.status
         if status is TaskStatus.FINALIZED and mine:
             self.state.earned += task.reward  # type: ignore[union-attr]
-            self._credit_pending = True
+            self.credit_arrived()
             self._set(record, Phase.PAID,
                       f"task {record.task_id} finalized: {format_eth(task.reward)} credited",
                       event="paid", reward=str(task.reward))
@@ -527,19 +420,6 @@ class Agent:
             return
         self._follow_chain(record, self.session.market.task(record.task_id), True)
 
-    def maybe_withdraw(self) -> None:
-        assert self.state is not None
-        if not (self.config.auto_withdraw and self._credit_pending):
-            return
-        credit = self.session.stake_manager.credit_of(self.me)
-        self._credit_pending = False
-        if credit == 0:
-            return
-        sent = self.session.stake_manager.withdraw_credit()
-        self.state.withdrawn += credit
-        log.info("withdrew %s of pay to %s", format_eth(credit), self.me,
-                 extra={"event": "withdrawn", "amount": str(credit), "tx": sent.tx_hash})
-
     # -- claiming --------------------------------------------------------------------------
 
     def maybe_claim(self) -> None:
@@ -624,7 +504,7 @@ class Agent:
 
     # -- disputes --------------------------------------------------------------------------
 
-    def _claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
+    def claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
         """Our own run of a task we submitted: from our checkpoints, else recomputed."""
         assert self.state is not None
         record = self.state.tasks.get(task_id)
@@ -648,10 +528,6 @@ class Agent:
             log.error("task %d: our recomputed trace root 0x%s differs from the one we submitted 0x%s",
                       task_id, claims.trace_root.hex(), task.trace_root.hex())
         return claims
-
-
-def default_state_dir(chain_id: int, address: str) -> Path:
-    return Path.home() / ".tribunal" / "worker" / f"{chain_id}-{address.lower()}"
 
 
 def describe_device(device: torch.device) -> str:

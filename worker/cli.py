@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -18,53 +16,26 @@ from rich.console import Console
 from rich.table import Table
 
 from tribunal import cli_common as common
+from tribunal.agents.state import AgentStateDir
 from tribunal.chain.anvil import ANVIL_CHAIN_ID
-from tribunal.chain.session import ChainSession, format_eth, parse_eth
+from tribunal.chain.session import ChainSession, format_eth
 from tribunal.config import DEFAULT_ARTIFACT_STORE
 from tribunal.dispute.faults import CHEATS
 from tribunal.logs import configure_logging
 from worker.celery_app import BROKER_ENV, DEFAULT_QUEUE, make_celery
 from worker.policy import Policy
-from worker.state import StateDir, StateError
+from worker.state import StateDir, WorkerState
 
 app = typer.Typer(help="Tribunal operator: stake, train claimed tasks, get paid.", no_args_is_help=True)
 common.use_config_file(app, "worker")
 common.add_staking_commands(app, "operator", skip=("status", "doctor"))
 
-ArtifactStoreOpt = Annotated[
-    str, typer.Option("--artifact-store", envvar="TRIBUNAL_ARTIFACT_STORE",
-                      help="backend URL whose artifact store holds specs, checkpoints and models"),
-]
 BrokerOpt = Annotated[
     str | None, typer.Option("--broker", envvar=BROKER_ENV,
                              help="Celery broker (redis://host:6379/0); none: train in this process"),
 ]
-DeviceOpt = Annotated[
-    str | None, typer.Option("--device", envvar="TRIBUNAL_DEVICE",
-                             help="torch device (default: cuda:0 when present, else cpu)"),
-]
-StateDirOpt = Annotated[
-    Path | None, typer.Option("--state-dir", envvar="TRIBUNAL_STATE_DIR",
-                              help="where the agent keeps its state and checkpoints "
-                                   "(default ~/.tribunal/worker/<chain>-<address>)"),
-]
 QueueOpt = Annotated[str, typer.Option("--queue", envvar="TRIBUNAL_QUEUE",
                                        help="Celery queue of this operator's training jobs")]
-
-
-def _eth_option(name: str, text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_eth(text)
-    except ValueError as exc:
-        raise common.fail(f"{name}: {exc}") from exc
-
-
-def _state_dir(session: ChainSession, given: Path | None) -> Path:
-    from worker.agent import default_state_dir
-
-    return given or default_state_dir(session.deployment.chain_id, session.client.address)
 
 
 def _memory_budget(device: str | None, override_gb: float | None) -> int | None:
@@ -89,13 +60,13 @@ def start(
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
-    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
     api_url: Annotated[str | None, typer.Option(
         "--api-url", envvar="TRIBUNAL_API_URL",
         help="backend API to post signed training progress to (usually the --artifact-store URL)")] = None,
     broker: BrokerOpt = None,
     queue: QueueOpt = DEFAULT_QUEUE,
-    device: DeviceOpt = None,
+    device: common.DeviceOpt = None,
     min_reward: Annotated[str, typer.Option("--min-reward", help="ETH: skip tasks paying less")] = "0",
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="skip tasks with more steps")] = None,
     max_stake: Annotated[str | None, typer.Option("--max-stake",
@@ -105,14 +76,12 @@ def start(
     max_memory_gb: Annotated[float | None, typer.Option(
         "--max-memory-gb",
         help="memory a task's step may need (default: 90% of the GPU, half the RAM)")] = None,
-    state_dir: StateDirOpt = None,
-    poll_interval: Annotated[float, typer.Option("--poll-interval",
-                                                 help="seconds between chain polls")] = 2.0,
-    confirmations: Annotated[int, typer.Option(help="blocks to wait before acting on an event")] = 0,
-    auto_withdraw: Annotated[bool, typer.Option(help="withdraw earned pay after each payment")] = True,
-    log_json: Annotated[bool, typer.Option("--log-json",
-                                           help="JSON lines on stdout instead of rich logs")] = False,
-    log_file: Annotated[Path | None, typer.Option(help="also write JSON lines to this file")] = None,
+    state_dir: common.StateDirOpt = None,
+    poll_interval: common.PollIntervalOpt = 2.0,
+    confirmations: common.ConfirmationsOpt = 0,
+    auto_withdraw: common.AutoWithdrawOpt = True,
+    log_json: common.LogJsonOpt = False,
+    log_file: common.LogFileOpt = None,
     live: Annotated[bool, typer.Option(help="live progress bars (only on a terminal)")] = True,
     cheat: Annotated[str | None, typer.Option(
         "--cheat", envvar="TRIBUNAL_CHEAT",
@@ -120,17 +89,17 @@ def start(
              f"(one of: {', '.join(CHEATS)}); refused on any chain but a local anvil (31337)")] = None,
 ) -> None:
     """Stake, then follow the chain: claim tasks, train them, submit, defend disputes, get paid."""
-    from worker.agent import Agent, AgentConfig
+    from worker.agent import OperatorAgent, OperatorConfig
     from worker.executor import CeleryExecutor, EmbeddedExecutor
     from worker.progress import TerminalProgress
 
     console = Console(stderr=True)
     configure_logging(json_lines=log_json, console=console, log_file=log_file)
-    target = _eth_option("--stake", stake) or 0
+    target = common.eth_option("--stake", stake)
     policy = Policy(
-        min_reward=_eth_option("--min-reward", min_reward) or 0,
+        min_reward=common.eth_option("--min-reward", min_reward),
         max_steps=max_steps,
-        max_stake=_eth_option("--max-stake", max_stake),
+        max_stake=None if max_stake is None else common.eth_option("--max-stake", max_stake),
         max_concurrent=max_concurrent,
         memory_budget_bytes=_memory_budget(device, max_memory_gb),
     )
@@ -143,27 +112,17 @@ def start(
     celery = make_celery(broker)
     executor = CeleryExecutor(celery, queue) if broker else EmbeddedExecutor(celery)
     terminal = TerminalProgress(console, enabled=live and console.is_terminal)
-    config = AgentConfig(
-        state_dir=_state_dir(session, state_dir), stake=target, policy=policy, artifact_store=artifact_store,
-        api_url=api_url, device=device, poll_interval_s=poll_interval, confirmations=confirmations,
-        auto_withdraw=auto_withdraw, cheat=cheat,
+    config = OperatorConfig(
+        state_dir=common.agent_state_dir(session, state_dir, "worker"), stake=target, policy=policy,
+        artifact_store=artifact_store, api_url=api_url, device=device, poll_interval_s=poll_interval,
+        confirmations=confirmations, auto_withdraw=auto_withdraw, cheat=cheat,
     )
     if cheat is not None:
         console.print(f"[bold red]cheating on purpose (--cheat {cheat}): {CHEATS[cheat]}[/]")
-    agent = Agent(session, config, executor, terminal)
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        console.print(f"stopping ({signal.Signals(signum).name}); the running job resumes next start")
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    agent = OperatorAgent(session, config, executor, terminal)
     terminal.start()
     try:
-        agent.run(stop)
-    except StateError as exc:
-        raise common.fail(str(exc)) from exc
+        common.run_agent(agent, console, "the running job resumes next start")
     finally:
         terminal.stop()
 
@@ -172,7 +131,7 @@ def start(
 def executor(
     broker: Annotated[str, typer.Option("--broker", envvar=BROKER_ENV, help="Celery broker (redis://…)")],
     queue: QueueOpt = DEFAULT_QUEUE,
-    device: DeviceOpt = None,
+    device: common.DeviceOpt = None,
     work_dir: Annotated[Path | None, typer.Option(
         "--work-dir", envvar="TRIBUNAL_EXECUTOR_DIR",
         help="local checkpoints (default ~/.tribunal/executor)")] = None,
@@ -194,26 +153,7 @@ def executor(
     ])
 
 
-@app.command()
-def status(
-    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
-    deployment: common.DeploymentOpt = None,
-    keystore: common.KeystoreOpt = None,
-    state_dir: StateDirOpt = None,
-) -> None:
-    """Stake, locked stake, tasks, earnings and open disputes (the chain is re-read for each)."""
-    from tribunal.dispute.state import GameView
-
-    session = common.session_or_exit(rpc_url, deployment, keystore)
-    common.print_stake_status(session, "operator")
-    directory = StateDir(_state_dir(session, state_dir))
-    if not directory.exists():
-        common.console.print(f"no agent state in {directory.root}: `worker start` has not run with it")
-        return
-    try:
-        state = directory.read()
-    except StateError as exc:
-        raise common.fail(str(exc)) from exc
+def print_state(session: ChainSession, directory: AgentStateDir[WorkerState], state: WorkerState) -> None:
     tasks = Table(title=f"tasks ({directory.root})")
     for column in ("task", "phase", "on-chain", "reward", "steps", "trace root", "note"):
         tasks.add_column(column)
@@ -229,15 +169,12 @@ def status(
     if session.game is None or not open_games:
         common.console.print(f"open disputes: none ({len(state.games)} in all)")
         return
-    games = Table(title="open disputes")
-    for column in ("game", "task", "we are", "level", "on turn", "deadline"):
-        games.add_column(column)
-    for game in open_games:
-        view = GameView.from_tuple(session.game.state(game.game_id))
-        games.add_row(str(game.game_id), str(game.task_id), game.party, view.level.name.lower(),
-                      view.on_turn.name.lower() if view.active else view.status.name.lower(),
-                      str(view.deadline))
-    common.console.print(games)
+    common.print_games(session, open_games, "open disputes")
+
+
+common.add_agent_status(app, "worker", "operator", StateDir, print_state,
+                        "Stake, locked stake, tasks, earnings and open disputes (the chain is re-read "
+                        "for each).")
 
 
 @app.command()
@@ -245,11 +182,11 @@ def doctor(
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
-    artifact_store: ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
     broker: BrokerOpt = None,
-    device: DeviceOpt = None,
+    device: common.DeviceOpt = None,
     stake: Annotated[str, typer.Option("--stake", help="ETH the stake should reach")] = "0",
 ) -> None:
     """Check RPC, chain id, contracts, key, balance, stake, artifact store, broker and torch device."""
-    common.print_doctor(rpc_url, deployment, keystore, _eth_option("--stake", stake) or 0,
+    common.print_doctor(rpc_url, deployment, keystore, common.eth_option("--stake", stake),
                         artifact_store=artifact_store, broker=broker, check_broker_too=True, device=device)

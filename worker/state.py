@@ -18,13 +18,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from tribunal.agent_state import AgentStateDir, StateError
+from tribunal.agents.state import AgentState, AgentStateDir, GameRecord, StateError
 
-STATE_VERSION = 1
-
-
+__all__ = ["Candidate", "GameRecord", "Phase", "StateDir", "StateError", "TaskRecord", "WorkerState"]
 
 
 class Phase(str, Enum):
@@ -96,61 +94,32 @@ class Candidate:
 
 
 @dataclass
-class GameRecord:
-    game_id: int
-    task_id: int
-    party: str
-    outcome: str = ""
-    """"" while active; then "won" or "lost"."""
+class WorkerState(AgentState):
+    OWNER_KEY: ClassVar[str] = "operator"
 
-
-@dataclass
-class WorkerState:
-    chain_id: int
-    market: str
-    operator: str
-    cursor: int
     tasks: dict[int, TaskRecord] = field(default_factory=dict)
     candidates: dict[int, Candidate] = field(default_factory=dict)
-    games: dict[int, GameRecord] = field(default_factory=dict)
     elements_per_s: float | None = None
     """Measured training speed (node output elements per second), for deadline estimates."""
     earned: int = 0
     """Wei of rewards credited for our finalized tasks."""
-    withdrawn: int = 0
-    """Wei of credit withdrawn to the operator's balance."""
 
-    def to_json(self) -> dict[str, Any]:
+    def _role_json(self) -> dict[str, Any]:
         return {
-            "version": STATE_VERSION,
-            "chain_id": self.chain_id,
-            "market": self.market,
-            "operator": self.operator,
-            "cursor": self.cursor,
             "tasks": {str(k): v.to_json() for k, v in sorted(self.tasks.items())},
             "candidates": {str(k): asdict(v) for k, v in sorted(self.candidates.items())},
-            "games": {str(k): asdict(v) for k, v in sorted(self.games.items())},
             "elements_per_s": self.elements_per_s,
             "earned": str(self.earned),
-            "withdrawn": str(self.withdrawn),
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> WorkerState:
-        if data.get("version") != STATE_VERSION:
-            raise StateError(f"state file version {data.get('version')} is not {STATE_VERSION}")
-        return cls(
-            chain_id=int(data["chain_id"]),
-            market=str(data["market"]),
-            operator=str(data["operator"]),
-            cursor=int(data["cursor"]),
-            tasks={int(k): TaskRecord.from_json(v) for k, v in data.get("tasks", {}).items()},
-            candidates={int(k): Candidate(**v) for k, v in data.get("candidates", {}).items()},
-            games={int(k): GameRecord(**v) for k, v in data.get("games", {}).items()},
-            elements_per_s=data.get("elements_per_s"),
-            earned=int(data.get("earned", 0)),
-            withdrawn=int(data.get("withdrawn", 0)),
-        )
+    def _role_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "tasks": {int(k): TaskRecord.from_json(v) for k, v in data.get("tasks", {}).items()},
+            "candidates": {int(k): Candidate(**v) for k, v in data.get("candidates", {}).items()},
+            "elements_per_s": data.get("elements_per_s"),
+            "earned": int(data.get("earned", 0)),
+        }
 
     def active_tasks(self) -> list[TaskRecord]:
         return [t for t in self.tasks.values() if not t.phase.terminal]
@@ -160,14 +129,8 @@ class StateDir(AgentStateDir[WorkerState]):
     """The agent's state directory; ``load_or_create`` checks it belongs to this chain, market and key."""
 
     ROLE = "agent"
-    OWNER_FIELD = "operator"
+    STATE = WorkerState
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.checkpoints = self.root / "checkpoints"
-
-    def _from_json(self, data: dict[str, Any]) -> WorkerState:
-        return WorkerState.from_json(data)
-
-    def _new(self, chain_id: int, market: str, owner: str, cursor: int) -> WorkerState:
-        return WorkerState(chain_id, market, owner, cursor=cursor)

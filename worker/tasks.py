@@ -24,7 +24,7 @@ from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointSto
 from tribunal.datasets import load_dataset
 from tribunal.device import pick_device
 from tribunal.dispute.faults import named_cheat
-from tribunal.graph import build_step_graph
+from tribunal.models import build_step_graph
 from tribunal.spec import parse_spec, spec_hash
 from tribunal.training import Progress, train
 

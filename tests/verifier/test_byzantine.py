@@ -1,5 +1,5 @@
 """The Byzantine matrix: every way an operator or a challenger cheats, on a real anvil, against the
-verifier agent (`verifier.agent.Verifier`) and the shared dispute desk. Every cell ends with the
+verifier agent (`verifier.agent.VerifierAgent`) and the shared dispute desk. Every cell ends with the
 cheater slashed and the honest side paid (asserted on the StakeManager's books), except the one
 the protocol cannot prove on-chain (a model hash not bound to an honest trace), which the
 verifier flags off-chain. The table is printed at the end of the session."""
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.verifier.conftest import (
+from tests.support.disputes import (
     MATRIX,
     MIN_STAKE,
     OPERATOR_STAKE,
@@ -33,7 +33,7 @@ from tribunal.dispute.moves import level_tree
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
 from tribunal.tasks import PreparedTask
-from verifier.agent import Verifier
+from verifier.agent import VerifierAgent
 from verifier.checking import Mode, Verdict, checkpoint_boundaries, sample_intervals
 
 BPS = 10_000
@@ -51,13 +51,13 @@ def game_view(s: Scenario, game_id: int) -> GameView:
     return GameView.from_tuple(s.devnet.game("other").state(game_id))
 
 
-def our_game(s: Scenario, verifier: Verifier) -> int | None:
+def our_game(s: Scenario, verifier: VerifierAgent) -> int | None:
     assert verifier.state is not None
     record = verifier.state.checks.get(s.task_id)
     return None if record is None else record.game_id
 
 
-def resolved(s: Scenario, verifier: Verifier) -> bool:
+def resolved(s: Scenario, verifier: VerifierAgent) -> bool:
     game_id = our_game(s, verifier)
     return game_id is not None and not game_view(s, game_id).active
 
@@ -107,7 +107,7 @@ def row(cheater: str, fault: str, how: str, lost: str, got: str) -> None:
     MATRIX.append((cheater, fault, how, lost, got))
 
 
-def challenge_and_win(s: Scenario, run: OperatorRun, verifier: Verifier) -> GameView:
+def challenge_and_win(s: Scenario, run: OperatorRun, verifier: VerifierAgent) -> GameView:
     s.defend(run.claims)
     s.drive(verifier, lambda: resolved(s, verifier))
     game_id = our_game(s, verifier)
@@ -298,7 +298,7 @@ def open_lying_game(s: Scenario, liar: PartyClaims) -> int:
     return game_id
 
 
-def assert_verifier_stayed_out(s: Scenario, verifier: Verifier) -> None:
+def assert_verifier_stayed_out(s: Scenario, verifier: VerifierAgent) -> None:
     assert verifier.state is not None
     record = verifier.state.checks[s.task_id]
     assert record.verdict == Verdict.HONEST.value and record.full_replay and record.game_id is None

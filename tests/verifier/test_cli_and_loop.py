@@ -8,16 +8,18 @@ import time
 
 from typer.testing import CliRunner
 
-from tests.verifier.conftest import ACTOR_KEYS, Scenario, operator_run
-from tribunal.chain.anvil import ANVIL_KEYS
+from tests.support.chain import actor_key
+from tests.support.disputes import Scenario, operator_run
+from tests.support.waiting import wait_for
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.session import open_session
 from tribunal.dispute.claims import BitFlip
 from tribunal.dispute.state import GameStatus, GameView
 from tribunal.tasks import PreparedTask
-from verifier.agent import Verifier, VerifierConfig
+from verifier.agent import VerifierAgent, VerifierConfig
 from verifier.checking import Mode
 from verifier.cli import EXIT_FAULTY, app
+from verifier.state import StateDir
 
 FAULT = BitFlip(step=3, node=17, element=5, bit=22)
 
@@ -65,10 +67,10 @@ def test_loop_on_a_thread_challenges_plays_and_reports(scenario: Scenario, prepa
     s.submit(run)
     deployment = save_deployment(s.devnet.deployment, s.tmp_path / "d.json")
     session = open_session(s.devnet.anvil.rpc_url, deployment,
-                           private_key=ANVIL_KEYS[ACTOR_KEYS["challenger"]])
+                           private_key=actor_key("challenger"))
     config = VerifierConfig(state_dir=s.tmp_path / "state", stake=2 * 10**18, mode=Mode.SPOT, sample_rate=1.0,
                             artifact_store=s.store_url, device="cpu", poll_interval_s=0.05)
-    verifier = Verifier(session, config)
+    verifier = VerifierAgent(session, config)
     stop = threading.Event()
     thread = threading.Thread(target=verifier.run, args=(stop,), daemon=True)
     thread.start()
@@ -84,7 +86,13 @@ def test_loop_on_a_thread_challenges_plays_and_reports(scenario: Scenario, prepa
                 break
             time.sleep(0.05)
         assert GameView.from_tuple(game.state(1)).status is GameStatus.CHALLENGER_WON
-        time.sleep(0.5)  # one more loop: the outcome is recorded and the winnings withdrawn
+        state = StateDir(s.tmp_path / "state")
+
+        def outcome_and_withdrawal_recorded() -> bool:
+            recorded = state.read()
+            return recorded.games[1].outcome == "challenger_won" and recorded.withdrawn > 0
+
+        wait_for(outcome_and_withdrawal_recorded, 30, what="the game's outcome and the winnings withdrawn")
     finally:
         stop.set()
         thread.join(timeout=30)
@@ -92,14 +100,14 @@ def test_loop_on_a_thread_challenges_plays_and_reports(scenario: Scenario, prepa
     me = s.address("challenger")
     assert s.devnet.stake_manager("other").credit_of(me) == 0  # withdrawn by the loop
     result = CliRunner().invoke(app, ["status", "--state-dir", str(s.tmp_path / "state"), *cli_args(s)],
-                                env={"TRIBUNAL_PRIVATE_KEY": ANVIL_KEYS[ACTOR_KEYS["challenger"]]})
+                                env={"TRIBUNAL_PRIVATE_KEY": actor_key("challenger")})
     assert result.exit_code == 0, result.output
     assert "faulty" in result.output and "challenger_won" in result.output
 
 
 def test_doctor_checks_the_stake_against_the_bond(scenario: Scenario) -> None:
     s = scenario
-    env = {"TRIBUNAL_PRIVATE_KEY": ANVIL_KEYS[ACTOR_KEYS["challenger"]]}
+    env = {"TRIBUNAL_PRIVATE_KEY": actor_key("challenger")}
     result = CliRunner().invoke(app, ["doctor", "--artifact-store", s.store_url, "--device", "cpu",
                                       *cli_args(s)], env=env)
     assert result.exit_code == 1 and "below 1 ETH" in result.output, result.output

@@ -6,13 +6,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from tests.conftest import Devnet
-from tests.verifier.conftest import ACTOR_KEYS
-from tests.worker.conftest import OPERATOR_KEYS, Submitter, start_agent, tiny_spec, wait_for
-from tribunal.chain.anvil import ANVIL_KEYS, increase_time
+from tests.support.agents import OPERATOR_KEYS, start_agent
+from tests.support.chain import Devnet, actor_key
+from tests.support.specs import tiny_spec
+from tests.support.submitter import Submitter
+from tests.support.waiting import wait_for
+from tribunal.chain.anvil import increase_time
 from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.session import open_session
-from verifier.agent import Verifier, VerifierConfig
+from verifier.agent import VerifierAgent, VerifierConfig
 from verifier.checking import Mode, Verdict
 from verifier.state import StateDir
 
@@ -21,10 +23,10 @@ def test_honest_worker_is_judged_honest_and_paid(announcing_market: None, devnet
                                                  deployment_file: Path, submitter: Submitter,
                                                  backend_url: str, tmp_path: Path) -> None:
     task_id = submitter.post(tiny_spec(seed=61), challenge_window=300)
-    key = ANVIL_KEYS[ACTOR_KEYS["challenger"]]
+    key = actor_key("challenger")
     config = VerifierConfig(state_dir=tmp_path / "verifier", stake=10**18, mode=Mode.SPOT,
                             artifact_store=backend_url, device="cpu", poll_interval_s=0.2)
-    verifier = Verifier(open_session(devnet.anvil.rpc_url, deployment_file, private_key=key), config)
+    verifier = VerifierAgent(open_session(devnet.anvil.rpc_url, deployment_file, private_key=key), config)
     stop = threading.Event()
     thread = threading.Thread(target=verifier.run, args=(stop,), daemon=True)
     thread.start()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.specs import tiny_spec
 from tribunal.chain.anvil import ANVIL_KEYS, start_anvil
 from tribunal.chain.client import ChainClient
 from tribunal.chain.deploy import DeployParams, deploy_contracts
@@ -15,13 +16,11 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.chain.keys import signer_from_private_key
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.faults import CHEATS, named_cheat
-from tribunal.spec import MlpConfig, Sgd, TaskSpec
 from tribunal.tasks import prepare_task
 from tribunal.training import train
 from worker.cli import app
 
-SPEC = TaskSpec(model=MlpConfig(hidden=(8,)), dataset="digits", optimizer=Sgd(lr=0.1), batch_size=4,
-                seed=3, steps=6, checkpoint_every=2)
+SPEC = tiny_spec(batch_size=4, seed=3, steps=6)
 
 
 def test_the_cheat_changes_the_result_and_the_cheater_defends_the_same_lie() -> None:
@@ -47,6 +46,7 @@ def test_an_unknown_cheat_is_named_with_the_known_ones() -> None:
     assert "unknown cheat" in result.output and ", ".join(CHEATS) in result.output
 
 
+@pytest.mark.chain  # its own anvil, on chain id 1337
 def test_cheating_is_refused_on_any_chain_but_a_local_anvil(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     node = start_anvil(chain_id=1337)

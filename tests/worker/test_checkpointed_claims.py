@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.worker.conftest import tiny_spec
+from tests.support.specs import tiny_spec
 from tribunal.checkpoints import CheckpointError, LocalCheckpointStore
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims

@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import Devnet
-from tests.worker.conftest import ETHER, OPERATOR_KEYS, Submitter, start_agent, tiny_spec, wait_for
+from tests.support.agents import OPERATOR_KEYS, start_agent
+from tests.support.chain import ETHER, Devnet
+from tests.support.specs import tiny_spec
+from tests.support.submitter import Submitter
+from tests.support.waiting import wait_for
 from tribunal.chain.anvil import increase_time
 from tribunal.chain.contracts import TaskStatus
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameStatus, Party, Resolution
 from worker import cli
-from worker.state import Phase, StateDir
+from worker.state import Phase, StateDir, WorkerState
 
 
 def test_an_honest_worker_defends_and_wins_a_dispute_unattended(
@@ -55,12 +58,18 @@ def test_an_honest_worker_defends_and_wins_a_dispute_unattended(
 
         increase_time(devnet.anvil.w3, window + 1)
         wait_for(lambda: state_dir.read().tasks[task_id].phase is Phase.PAID, 60, what="payment")
-        wait_for(lambda: devnet.stake_manager("other").credit_of(bob.session.client.address) == 0, 30,
-                 what="the pay to be withdrawn")
-        state = state_dir.read()
-        assert state.games[game_id].outcome == "won"
         bps = devnet.deployment.params["slash_winner_bps"]
-        assert state.withdrawn == ETHER + game.challenger_bond() * bps // 10_000
+        earned = ETHER + game.challenger_bond() * bps // 10_000  # the reward and the won bond share
+
+        def withdrawn_recorded() -> WorkerState | None:
+            state = state_dir.read()
+            return state if state.withdrawn >= earned else None
+
+        # the agent records a withdrawal after it is mined: wait for the record, not for the chain
+        state = wait_for(withdrawn_recorded, 30, what="both withdrawals recorded in the state")
+        assert state.withdrawn == earned
+        assert devnet.stake_manager("other").credit_of(bob.session.client.address) == 0
+        assert state.games[game_id].won is True and state.games[game_id].outcome == "operator_won"
     finally:
         bob.halt()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import Devnet
+from tests.support.chain import Devnet
 from tribunal.chain.anvil import ANVIL_KEYS, free_port
 from tribunal.chain.deployment import save_deployment
 from tribunal.doctor import Check, check_artifact_store, check_broker, check_device, run_checks

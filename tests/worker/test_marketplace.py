@@ -13,17 +13,11 @@ import httpx
 import pytest
 from web3 import Web3
 
-from tests.conftest import Devnet
-from tests.worker.conftest import (
-    ETHER,
-    OPERATOR_KEYS,
-    Submitter,
-    executor_process,
-    fees_paid,
-    start_agent,
-    tiny_spec,
-    wait_for,
-)
+from tests.support.agents import OPERATOR_KEYS, executor_process, start_agent
+from tests.support.chain import ETHER, Devnet, fees_paid
+from tests.support.specs import tiny_spec
+from tests.support.submitter import Submitter
+from tests.support.waiting import wait_for
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.anvil import ANVIL_KEYS
 from tribunal.chain.contracts import TaskStatus
@@ -66,32 +60,38 @@ def test_two_workers_share_the_market_and_every_task_is_paid(
             market = devnet.market("other")
             wait_for(lambda: all(market.task(t).status is TaskStatus.FINALIZED for t in good), 150,
                      what="every good task finalized")
-            states = {name: StateDir(tmp_path / name) for name in ("alice", "bob")}
+            operators = {t: market.task(t).operator for t in good}
+            mine = {name: {t for t in good if operators[t] == address[name]} for name in address}
+            assert all(mine.values()), f"an operator got no task: {operators}"
+            states = {name: StateDir(tmp_path / name) for name in address}
 
-            def all_withdrawn() -> bool:
-                return all(s.read().withdrawn == s.read().earned > 0 for s in states.values())
+            def all_paid_and_withdrawn() -> bool:
+                """Each agent has recorded its tasks paid and their pay withdrawn (the chain is ahead
+                of the state files: each records a payment or a withdrawal after it is mined)."""
+                for name, directory in states.items():
+                    state = directory.read()
+                    paid = {t for t, r in state.tasks.items() if r.phase is Phase.PAID}
+                    if paid != mine[name] or state.withdrawn < state.earned or not state.earned:
+                        return False
+                return True
 
-            wait_for(all_withdrawn, 60, what="both operators to withdraw their pay")
+            wait_for(all_paid_and_withdrawn, 60, what="both operators to record their pay, withdrawn")
         finally:
             alice.halt()
             bob.halt()
     last_block = w3.eth.block_number
 
-    operators = {t: market.task(t).operator for t in good}
     for name in ("alice", "bob"):
-        mine = [t for t in good if operators[t] == address[name]]
-        assert mine, f"{name} got no task: {operators}"
         state = StateDir(tmp_path / name).read()
-        assert {t for t, r in state.tasks.items() if r.phase is Phase.PAID} == set(mine)
-        earned = sum(market.task(t).reward for t in mine)
+        earned = sum(market.task(t).reward for t in mine[name])
         assert state.earned == state.withdrawn == earned
         info = devnet.stake_manager("other").info(address[name])
         assert (info.bonded, info.locked, info.credit) == (STAKE, 0, 0)
         fees = fees_paid(w3, address[name], first_block, last_block)
         assert w3.eth.get_balance(address[name]) == balance_before[name] - STAKE - fees + earned
         claims = [r for r in caplog.records if getattr(r, "event", "") == "claim_sent"
-                  and r.task_id in mine and r.threadName == f"agent-{name}"]
-        assert len(claims) == len(mine)  # each claimed once, by its operator
+                  and r.task_id in mine[name] and r.threadName == f"agent-{name}"]
+        assert len(claims) == len(mine[name])  # each claimed once, by its operator
 
     assert market.task(cheap).status is TaskStatus.OPEN
     assert market.task(forged).status is TaskStatus.OPEN

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Devnet
-from tests.worker.conftest import OPERATOR_KEYS, Submitter, start_agent, tiny_spec, wait_for
+from tests.support.agents import OPERATOR_KEYS, start_agent
+from tests.support.chain import Devnet
+from tests.support.specs import tiny_spec
+from tests.support.submitter import Submitter
+from tests.support.waiting import wait_for
 from tribunal.chain.anvil import free_port
 from tribunal.chain.contracts import TaskStatus
 from worker.state import Phase, StateDir

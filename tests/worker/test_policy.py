@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.worker.conftest import tiny_spec
+from tests.support.chain import ETHER
+from tests.support.specs import tiny_spec
 from tribunal.tasks import prepare_task
 from worker.policy import Offer, Policy, Workload, fits, rank, screen
 
-ETHER = 10**18
 ME = "0x00000000000000000000000000000000000000aa"
 NOW = 1_000_000
 

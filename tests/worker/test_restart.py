@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Devnet
-from tests.worker.conftest import OPERATOR_KEYS, WORKER_CLI, Submitter, tiny_spec
+from tests.support.agents import OPERATOR_KEYS, WORKER_CLI
+from tests.support.chain import Devnet
+from tests.support.specs import tiny_spec
+from tests.support.submitter import Submitter
 from tribunal.chain.contracts import TaskStatus
 from tribunal.training import train
 from worker.state import Phase, StateDir
