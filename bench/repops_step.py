@@ -36,8 +36,8 @@ from bench._results import RESULTS, environment  # noqa: E402
 from tribunal.commitments import state_commitment  # noqa: E402
 from tribunal.datasets import batch_row_indices, load_dataset  # noqa: E402
 from tribunal.device import pick_device  # noqa: E402
-from tribunal.graph import RefKind, StepGraph, build_step_graph  # noqa: E402
-from tribunal.models import initial_state, model_dims, native, state_layout  # noqa: E402
+from tribunal.graph import RefKind, StepGraph  # noqa: E402
+from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout  # noqa: E402
 from tribunal.repops import execute  # noqa: E402
 from tribunal.spec import Adam, CnnConfig, MlpConfig, TaskSpec, TransformerConfig  # noqa: E402
 from tribunal.training import native_optimizer, next_state, output_roots, run_step  # noqa: E402

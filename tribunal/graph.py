@@ -26,16 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 from math import prod
-from typing import TYPE_CHECKING
 
 from eth_abi import encode as abi_encode
 
-from tribunal.datasets import Dataset, batch_row_indices
+from tribunal.datasets import batch_row_indices
 from tribunal.merkle import keccak256, merkle_root
 from tribunal.repops import OpKind, OpSpec, input_count, ops, output_shape
-
-if TYPE_CHECKING:
-    from tribunal.spec import TaskSpec
 
 Shape = tuple[int, ...]
 
@@ -232,15 +228,6 @@ def _check_ref(graph: StepGraph, position: int, ref: Ref, where: str) -> None:
         raise GraphError(f"{where} reads state slot {ref.index} of {len(graph.slots)}")
     if ref.kind is RefKind.DATASET and ref.index != 0:
         raise GraphError(f"{where} reads dataset {ref.index}; there is one dataset (0)")
-
-
-def build_step_graph(spec: TaskSpec, dataset: Dataset) -> StepGraph:
-    """The step graph of ``spec`` on ``dataset`` (validated)."""
-    from tribunal.models import step_graph  # the models build on this module's types
-
-    graph = step_graph(spec, dataset)
-    validate_graph(graph)
-    return graph
 
 
 def decode_ref(value: int) -> tuple[RefKind, int, int | None]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from typing_extensions import TypedDict
+
+from tribunal.datasets import TargetKind
 
 T = TypeVar("T")
 
@@ -16,6 +19,8 @@ WeiStr = Annotated[
 AddressStr = Annotated[str, Field(description="lowercase 0x-hex address", pattern=r"^0x[0-9a-f]{40}$")]
 HashStr = Annotated[str, Field(description="0x-hex of 32 bytes", pattern=r"^0x[0-9a-f]{64}$")]
 
+# `tribunal.protocol_enums.TaskStatus`'s names but NONE (no posted task has it). Written out because
+# a type checker cannot read a Literal built at run time; tests/test_protocol_enums.py holds it equal.
 TaskStatusName = Literal["OPEN", "CLAIMED", "SUBMITTED", "FINALIZED", "CANCELLED", "REFUNDED", "VOIDED"]
 
 
@@ -215,11 +220,18 @@ class DescentProgress(Model):
 
 class DisputeOut(DisputeSummary):
     resolution: str | None
+    loser: AddressStr | None
     turn: str | None
     opened_at: int
     resolved_at: int | None
+    trace_root_operator: HashStr
     challenger_trace_root: HashStr | None
+    leaf_count: int | None = Field(description="leaves of the current descent's tree (None before the first)")
     bond: WeiStr | None
+    max_clock: int = Field(description="each party's chess-clock allowance, seconds")
+    used_challenger: int = Field(description="seconds of its clock the challenger has spent")
+    used_operator: int = Field(description="seconds of its clock the operator has spent")
+    move_deadline: int | None = Field(description="last second the party on turn may move (None: no clock)")
     descent: DescentProgress
 
 
@@ -272,3 +284,56 @@ class ArtifactOut(Model):
     created_at: float
     verified: bool | None = Field(description="the background re-hash matched (None: not run yet)")
     verified_at: float | None
+
+
+class DatasetOut(Model):
+    """A built-in dataset a task can train on (`tribunal.datasets`)."""
+
+    name: str
+    rows: int = Field(description="training rows (a batch is drawn from these)")
+    features: int
+    targets: int
+    target_kind: TargetKind
+    num_classes: int | None = Field(description="None for a regression target")
+    description: str
+
+
+class PreparedSpecOut(Model):
+    """A spec validated and stored, with the fields `TaskMarket.postTask` takes, named as the
+    contract names them."""
+
+    spec: dict[str, Any] = Field(description="the spec in canonical form")
+    specHash: HashStr = Field(description="keccak256 of the canonical spec: its artifact hash")
+    specURI: str = Field(description="where the stored spec is served")
+    datasetRoot: HashStr
+    initStateRoot: HashStr
+    graphRoot: HashStr
+    steps: int
+    checkpointEvery: int
+
+
+class DeployedContracts(Model):
+    task_market: str = Field(description="0x-hex address as the deployment file records it")
+    stake_manager: str
+    dispute_game: str | None
+
+
+class DeployParamsOut(TypedDict, total=False):
+    """The contracts' deploy-time parameters (`tribunal.chain.deploy.DeployParams`) as the deployment
+    file records them; a file written without them has none."""
+
+    unbonding_delay: int
+    slash_winner_bps: int
+    max_challenge_window: int
+    max_dispute_duration: int
+    missed_deadline_slash_bps: int
+    challenger_bond: WeiStr
+    max_clock: int
+
+
+class ConfigOut(Model):
+    chain_id: int
+    rpc_url: str = Field(description="the RPC URL browsers should use")
+    contracts: DeployedContracts
+    params: DeployParamsOut
+    explorer_url: str | None

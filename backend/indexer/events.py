@@ -1,41 +1,16 @@
-"""Decoded chain events and the registry of the handlers that fold them into state."""
+"""The registry of the handlers that fold decoded chain events (`tribunal.chain.events.ChainEvent`)
+into state."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from backend.indexer.contracts import ContractsError, IndexedContracts
 from backend.indexer.store import Store
+from tribunal.chain.events import ChainEvent
 
 ZERO_ADDRESS = "0x" + "00" * 20
-
-
-@dataclass(slots=True)
-class ChainEvent:
-    """One log of a followed contract, decoded with its ABI."""
-
-    contract: str
-    name: str
-    args: dict[str, Any]
-    block_number: int
-    block_hash: str
-    timestamp: int
-    tx_hash: str
-    tx_index: int
-    log_index: int
-    address: str
-
-    @property
-    def task_id(self) -> int | None:
-        value = self.args.get("taskId")
-        return int(value) if value is not None else None
-
-    @property
-    def game_id(self) -> int | None:
-        value = self.args.get("gameId")
-        return int(value) if value is not None else None
 
 
 @dataclass

@@ -27,8 +27,7 @@ import backend.indexer.handlers  # noqa: F401 - registers the handlers
 from backend import metrics
 from backend.db.models import Block, Event, IndexerState
 from backend.indexer.contracts import IndexedContracts
-from backend.indexer.events import ChainEvent, Context, check_handlers, handler_for
-from backend.indexer.ranges import AdaptiveRange
+from backend.indexer.events import Context, check_handlers, handler_for
 from backend.indexer.rpc import BlockHeader, RpcClient, RpcError, RpcUnavailable, suggested_range
 from backend.indexer.store import (
     Store,
@@ -40,6 +39,8 @@ from backend.indexer.store import (
     rollback_to,
 )
 from tribunal.chain.deployment import Deployment
+from tribunal.chain.events import ChainEvent
+from tribunal.chain.ranges import AdaptiveRange
 
 log = logging.getLogger(__name__)
 
@@ -378,16 +379,16 @@ class Indexer:
                 args = spec.decode(topics, entry["data"])
                 stored = spec.to_json(args)
             event = ChainEvent(
-                contract,
-                name,
-                args,
-                block_number,
-                entry["blockHash"].lower(),
-                timestamps[block_number],
-                tx_hash,
-                as_int(entry["transactionIndex"]),
-                log_index,
-                address,
+                contract=contract,
+                name=name,
+                args=args,
+                block_number=block_number,
+                block_hash=entry["blockHash"].lower(),
+                tx_hash=tx_hash,
+                tx_index=as_int(entry["transactionIndex"]),
+                log_index=log_index,
+                address=address,
+                timestamp=timestamps[block_number],
             )
             task_id, game_id = args.get("taskId"), args.get("gameId")
             rows.append(

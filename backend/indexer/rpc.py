@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import orjson
 
+from tribunal.chain.ranges import suggested_blocks
+
 
 class RpcError(Exception):
     """The node answered with a JSON-RPC error."""
@@ -34,7 +36,6 @@ _TOO_MUCH = re.compile(
     r"more than|too many|too large|limit|exceed|range|timeout|timed out|response size|query returned",
     re.IGNORECASE,
 )
-_SUGGESTED = re.compile(r"\[\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)\s*\]")
 
 
 def is_too_much(exc: Exception) -> bool:
@@ -43,13 +44,7 @@ def is_too_much(exc: Exception) -> bool:
 
 def suggested_range(exc: Exception) -> int | None:
     """Blocks a provider suggests in its error ("try with this block range [0x.., 0x..]")."""
-    if not isinstance(exc, RpcError):
-        return None
-    match = _SUGGESTED.search(exc.message)
-    if not match:
-        return None
-    low, high = int(match.group(1), 16), int(match.group(2), 16)
-    return high - low + 1 if high >= low else None
+    return suggested_blocks(exc.message) if isinstance(exc, RpcError) else None
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,10 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import Dispute, DisputeMove
 from backend.services.errors import NotFound
+from tribunal.protocol_enums import Level
 
-# The levels in the order a game passes them (docs/protocol-dispute.md, "Levels").
-LEVEL_ORDER = (
-    "STEPS",
-    "STEP_START",
-    "NODES",
-    "NODE_START",
-    "OUTPUT_ROOT",
-    "ELEMENT",
-    "INTERMEDIATES",
-    "INSTRUCTION",
-    "ONE_STEP",
-)
+# The levels in the order a game passes them (their numbering in contracts/src/DisputeTypes.sol).
+LEVEL_ORDER = tuple(level.name for level in Level if level is not Level.NONE)
 
 
 def _filtered(

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import IndexerState, ProgressReport, Task
 from backend.services.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
-from tribunal.chain.contracts import TaskStatus
 from tribunal.progress import BadProgressSignature, recover_signer
 from tribunal.progress import ProgressReport as SignedReport
+from tribunal.protocol_enums import TaskStatus
 
 ACCEPTING = (TaskStatus.CLAIMED.name, TaskStatus.SUBMITTED.name)
 

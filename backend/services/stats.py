@@ -20,7 +20,7 @@ from backend.db.models import (
     StatsSnapshot,
     Task,
 )
-from tribunal.chain.contracts import TaskStatus
+from tribunal.protocol_enums import TaskStatus
 
 LIVE = (TaskStatus.OPEN.name, TaskStatus.CLAIMED.name, TaskStatus.SUBMITTED.name, TaskStatus.VOIDED.name)
 KEEP_SNAPSHOTS = 2_000

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backend.indexer.ranges import AdaptiveRange
 from backend.indexer.rpc import RpcClient, RpcError, suggested_range
-from tests.backend.conftest import ETHER, dump_chain_data, index_fresh, lifecycle, make_indexer
-from tests.conftest import Devnet
+from tests.support.chain import ETHER, Devnet
+from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
+from tests.support.market_scenarios import lifecycle
+from tribunal.chain.ranges import AdaptiveRange
 
 
 def test_an_error_halves_the_range_or_takes_the_providers_suggestion() -> None:

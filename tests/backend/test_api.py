@@ -10,7 +10,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from tests.backend.conftest import ETHER, Indexed
+from tests.support.backend import Indexed
+from tests.support.chain import ETHER
 from tribunal.progress import ProgressReport, progress_payload, sign_progress
 
 
@@ -65,6 +66,19 @@ def test_operators_disputes_stats_events(indexed: Indexed) -> None:
     game = c.get("/api/disputes/1").json()
     assert game["descent"]["levels_done"] == ["STEPS"] and game["descent"]["found_step"] == 0
     assert game["moves"][0]["name"] == "GameOpened" and game["moves"][-1]["name"] == "GameResolved"
+    opened = game["moves"][0]["args"]
+    last_clock = [m["args"] for m in game["moves"] if m["name"] == "ClockStarted"][-1]
+    descents = [m["args"] for m in game["moves"] if m["name"] == "DescentStarted"]
+    # uint64 arguments of the moves come as strings; the game's fields as numbers
+    assert game["max_clock"] == int(opened["maxClock"])
+    assert game["trace_root_operator"] == opened["traceRootOperator"]
+    assert (game["used_challenger"], game["used_operator"]) == (
+        int(last_clock["usedChallenger"]), int(last_clock["usedOperator"]))
+    assert game["leaf_count"] == int(descents[-1]["leafCount"]) and game["move_deadline"] is None
+    assert (game["winner"], game["loser"]) == (indexed.address("operator"), indexed.address("challenger"))
+    row_fields = ("max_clock", "used_challenger", "used_operator", "move_deadline", "leaf_count", "loser",
+                  "trace_root_operator")
+    assert {k: games["items"][0][k] for k in row_fields} == {k: game[k] for k in row_fields}
     assert c.get("/api/disputes", params={"account": indexed.address("challenger")}).json()["total"] == 2
 
     stats = c.get("/api/stats", params={"fresh": True}).json()

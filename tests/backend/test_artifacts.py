@@ -18,7 +18,8 @@ from backend.api.app import create_app
 from backend.artifacts.store import LocalDiskStore
 from backend.db.models import Artifact
 from backend.jobs.work import JobResources, verify_artifact
-from tests.backend.conftest import LiveServer, settings_for
+from tests.support.backend import LiveServer, settings_for
+from tests.support.waiting import wait_for
 from tribunal.artifact_client import ArtifactClient, ArtifactError, content_hash
 
 LIMIT = 64 * 1024
@@ -28,12 +29,11 @@ LIMIT = 64 * 1024
 def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     app = create_app(settings_for(db_url, tmp_path, max_artifact_bytes=LIMIT), migrate=False)
     with LiveServer(app) as live:
-        live.app = app  # type: ignore[attr-defined]
         yield live
 
 
 def _store(server: LiveServer) -> LocalDiskStore:
-    store = server.app.state.tribunal.store  # type: ignore[attr-defined]
+    store = server.app.state.tribunal.store
     assert isinstance(store, LocalDiskStore)
     return store
 
@@ -42,7 +42,7 @@ def _nothing_kept(server: LiveServer, digest: str) -> None:
     store = _store(server)
     assert store.leftovers() == []
     assert store.size(digest) is None
-    with server.app.state.tribunal.sessions() as session:  # type: ignore[attr-defined]
+    with server.app.state.tribunal.sessions() as session:
         assert session.scalar(select(Artifact).where(Artifact.hash == digest)) is None
 
 
@@ -109,13 +109,9 @@ def test_truncated_upload_leaves_nothing(server: LiveServer) -> None:
             + data[:8_000]
         )
         time.sleep(0.2)  # the server is now streaming the body to a temporary file
-    deadline = time.monotonic() + 10
-    while _store(server).leftovers() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: not _store(server).leftovers(), 10, 0.05, what="the temporary file to be removed")
     _nothing_kept(server, digest)
-    deadline = time.monotonic() + 10
-    while disconnected._value.get() == before and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: disconnected._value.get() != before, 10, 0.05, what="the upload to be counted")
     assert disconnected._value.get() == before + 1  # refused as cut short, not for any other reason
 
 
@@ -139,7 +135,7 @@ def test_client_streams_files_and_refuses_corrupt_downloads(server: LiveServer, 
 
 
 def test_background_rehash_marks_good_objects_and_removes_corrupt_ones(server: LiveServer) -> None:
-    state = server.app.state.tribunal  # type: ignore[attr-defined]
+    state = server.app.state.tribunal
     good, bad = b"good bytes", b"bad bytes"
     with ArtifactClient(server.url) as client:
         good_hash, bad_hash = client.upload_bytes(good), client.upload_bytes(bad)
@@ -154,14 +150,14 @@ def test_background_rehash_marks_good_objects_and_removes_corrupt_ones(server: L
 
 
 def test_uploads_are_verified_by_the_in_process_job_runner(server: LiveServer) -> None:
-    state = server.app.state.tribunal  # type: ignore[attr-defined]
+    state = server.app.state.tribunal
     assert state.jobs.embedded
     with ArtifactClient(server.url) as client:
         digest = client.upload_bytes(b"verify me in the background")
-    deadline = time.monotonic() + 10
-    verified = None
-    while verified is None and time.monotonic() < deadline:
+
+    def verdict() -> bool | None:
         with state.sessions() as session:
-            verified = session.get(Artifact, digest).verified
-        time.sleep(0.05)
-    assert verified is True
+            return session.get(Artifact, digest).verified
+
+    wait_for(lambda: verdict() is not None, 10, 0.05, what="the job runner's verdict")
+    assert verdict() is True

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from backend.db.engine import make_engine, upgrade_database
 from backend.db.models import IndexerState
-from tests.backend.conftest import ETHER, dump_chain_data, index_fresh, task_params
-from tests.conftest import Devnet
+from tests.support.chain import ETHER, Devnet, sample_task_params
+from tests.support.indexing import dump_chain_data, index_fresh
 from tribunal.chain.deployment import save_deployment
 from tribunal.paths import REPO_ROOT
 
@@ -67,7 +67,8 @@ def test_sigkill_mid_way_then_restart_gives_the_same_database(
     w3 = devnet.anvil.w3
     devnet.stake_manager("operator").stake(50 * ETHER)
     for i in range(6):  # events spread over ~100 blocks
-        task_id, _ = devnet.market("submitter").post_task(task_params(devnet, min_stake=ETHER), ETHER + i)
+        params = sample_task_params(devnet, min_stake=ETHER)
+        task_id, _ = devnet.market("submitter").post_task(params, ETHER + i)
         devnet.market("operator").claim(task_id)
         w3.provider.make_request("anvil_mine", [15])
     head = w3.eth.block_number

@@ -20,17 +20,9 @@ from backend.db.models import (
 )
 from backend.indexer import handlers  # noqa: F401
 from backend.indexer.events import _HANDLERS
-from tests.backend.conftest import (
-    ETHER,
-    dispute_scenario,
-    dump_chain_data,
-    game_contract,
-    index_fresh,
-    lifecycle,
-    make_indexer,
-    with_dispute_game,
-)
-from tests.conftest import Devnet
+from tests.support.chain import ETHER, Devnet
+from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
+from tests.support.market_scenarios import dispute_scenario, game_contract, lifecycle, with_dispute_game
 
 
 def _chain_logs(devnet: Devnet, addresses: list[str]) -> int:

@@ -14,7 +14,8 @@ from backend.db.models import Artifact, StatsSnapshot
 from backend.jobs.celery_app import Jobs, configure, make_celery
 from backend.jobs.work import JobResources
 from backend.services import artifacts as artifact_service
-from tests.backend.conftest import settings_for
+from tests.support.backend import settings_for
+from tests.support.waiting import wait_for
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -47,6 +48,7 @@ def _stored(resources: JobResources, data: bytes) -> str:
     return stored.hash
 
 
+@pytest.mark.redis  # the server at REDIS_URL
 def test_celery_worker_on_redis_runs_the_jobs(db_url: str, tmp_path: Path) -> None:
     _redis_or_skip()
     from celery.contrib.testing.worker import start_worker
@@ -61,14 +63,14 @@ def test_celery_worker_on_redis_runs_the_jobs(db_url: str, tmp_path: Path) -> No
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         assert jobs.verify_artifact(digest) is None  # queued on Redis, not run here
         jobs.aggregate_stats()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+
+        def both_ran() -> tuple[bool | None, list[StatsSnapshot]] | None:
             with resources.sessions() as session:
                 verified = session.get(Artifact, digest).verified
-                snapshots = session.scalars(select(StatsSnapshot)).all()
-            if verified and snapshots:
-                break
-            time.sleep(0.1)
+                snapshots = list(session.scalars(select(StatsSnapshot)).all())
+            return (verified, snapshots) if verified and snapshots else None
+
+        verified, snapshots = wait_for(both_ran, 20, 0.1, what="the worker to verify and aggregate")
     assert verified is True and len(snapshots) == 1
     assert snapshots[0].payload["artifacts"] == 1
 

@@ -11,8 +11,9 @@ from web3 import Web3
 
 from backend.db.models import Account
 from backend.indexer.indexer import ReorgTooDeep
-from tests.backend.conftest import ETHER, dump_chain_data, index_fresh, lifecycle, make_indexer, task_params
-from tests.conftest import Devnet
+from tests.support.chain import ETHER, Devnet, sample_task_params
+from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
+from tests.support.market_scenarios import lifecycle
 from tribunal.chain.anvil import revert, snapshot
 
 
@@ -29,7 +30,7 @@ def test_reorg_to_a_longer_branch_equals_a_fresh_index(
 
     revert(w3, fork)  # branch B: other transactions, more blocks
     for reward in (1, 2, 3):
-        task_id, _ = devnet.market("submitter").post_task(task_params(devnet), reward * ETHER)
+        task_id, _ = devnet.market("submitter").post_task(sample_task_params(devnet), reward * ETHER)
     devnet.market("operator").claim(task_id)
     devnet.stake_manager("challenger").stake(ETHER)
     while w3.eth.block_number <= tip_a:
@@ -53,7 +54,7 @@ def test_reorg_to_a_shorter_branch_and_at_the_same_height(
 
     revert(w3, fork)  # shorter: two blocks instead of a dozen
     devnet.stake_manager("operator").stake(2 * ETHER)
-    devnet.market("submitter").post_task(task_params(devnet), ETHER)
+    devnet.market("submitter").post_task(sample_task_params(devnet), ETHER)
     assert w3.eth.block_number < indexer.cursor().block  # type: ignore[union-attr]
     indexer.sync()
     assert dump_chain_data(indexer.engine) == dump_chain_data(

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
-from tests.backend.conftest import settings_for
-from tests.conftest import Devnet
+from tests.support.backend import settings_for
+from tests.support.chain import Devnet
 from tribunal.chain.deployment import save_deployment
 from tribunal.spec import MlpConfig, Sgd, TaskSpec, canonical_json
 from tribunal.tasks import prepare_task
@@ -61,3 +61,5 @@ def test_datasets_and_config_describe_what_can_be_posted_where(client: TestClien
     assert config["chain_id"] == 31337
     assert config["contracts"]["task_market"] == deployed.deployment.task_market
     assert config["contracts"]["dispute_game"] == deployed.deployment.dispute_game
+    params = deployed.deployment.params
+    assert config["params"] == params | {"challenger_bond": str(params["challenger_bond"])}  # wei: a string

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 
 from backend.api.app import create_app
-from tests.backend.conftest import ETHER, LiveServer, make_indexer, settings_for, task_params
-from tests.conftest import Devnet
+from tests.support.backend import LiveServer, settings_for
+from tests.support.chain import ETHER, Devnet, sample_task_params
+from tests.support.indexing import make_indexer
 from tribunal.chain.anvil import ANVIL_KEYS, revert, snapshot
 from tribunal.progress import ProgressReport, progress_payload, sign_progress
 
@@ -67,7 +68,7 @@ def test_stream_delivers_chain_events_progress_and_reorgs(
 
         fork = snapshot(w3)
         devnet.stake_manager("operator").stake(3 * ETHER)
-        task_id, _ = devnet.market("submitter").post_task(task_params(devnet, min_stake=ETHER), ETHER)
+        task_id, _ = devnet.market("submitter").post_task(sample_task_params(devnet, min_stake=ETHER), ETHER)
         devnet.market("operator").claim(task_id)
         indexer.sync()
         posted = _wait_for(messages, lambda k, d: k == "chain" and d["name"] == "TaskPosted")

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from tests.conftest import Devnet, sample_task_params
+from tests.support.chain import ETHER, Devnet, sample_task_params
 from tribunal.chain.anvil import increase_time
 from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.errors import ContractRevert
-
-ETHER = 10**18
-
 
 params = sample_task_params
 

@@ -1,5 +1,5 @@
-"""Deploy fixtures: the real backend, Redis and PostgreSQL of the worker and backend suites, and a
-config file writer."""
+"""Deploy fixtures: a clean environment and a config file writer (the real backend, Redis and
+databases these tests check against are the shared fixtures of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.backend.conftest import new_database  # noqa: F401 - a fixture, used by name
-from tests.worker.conftest import backend_url, deployment_file, redis_url  # noqa: F401 - fixtures
+from tests.support.config_files import toml_text
 from tribunal.config import CONFIG_ENV, ENVIRONMENT_ONLY, KEYS_BY_ENV
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def toml_text(values: dict[str, Any], tables: dict[str, dict[str, Any]] | None = None) -> str:
-    """A config file: top-level keys, then ``{"worker.start": {...}}`` tables."""
-    lines = [f"{key} = {toml_value(value)}" for key, value in values.items()]
-    for name, table in (tables or {}).items():
-        lines.append(f"\n[{name}]")
-        lines += [f"{key} = {toml_value(value)}" for key, value in table.items()]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(autouse=True)

@@ -15,11 +15,11 @@ import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
-from tests.conftest import Devnet
+from deploy.cli import app
+from tests.support.chain import Devnet
 from tribunal.chain.anvil import ANVIL_KEYS, free_port
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.keys import Signer, write_keystore
-from tribunal.cli import app
 
 WriteConfig = Callable[..., Path]
 FUNDED_KEY = ANVIL_KEYS[7]

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from backend.settings import BackendSettings
-from tests.conftest import Devnet
-from tribunal.cli import app as tribunal_app
+from deploy.cli import app as tribunal_app
+from tests.support.chain import Devnet
 from tribunal.cli_common import config_defaults, envvars, resolve_options
 from tribunal.config import (
     CONFIG_ENV,

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from deploy.cli import app
 from tribunal.chain.anvil import ANVIL_KEYS, start_anvil
 from tribunal.chain.deployment import load_deployment
 from tribunal.chain.session import open_session
-from tribunal.cli import app
 
 
+@pytest.mark.chain  # its own anvil, on chain id 4242
 def test_deploy_writes_a_wired_deployment_with_the_given_bond_and_clock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,9 +13,9 @@ import pytest
 import typer
 
 from backend.settings import BackendSettings
+from deploy.config_check import cli_app
 from tribunal.cli_common import config_defaults
 from tribunal.config import CONFIG_ENV, CONFIG_KEYS, ENVIRONMENT_ONLY, PROGRAMS, Settings, load_config
-from tribunal.config_check import cli_app
 from tribunal.paths import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"

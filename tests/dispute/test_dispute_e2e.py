@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import Devnet
+from tests.support.chain import ETHER, Devnet
 from tribunal.chain.anvil import increase_time
 from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.errors import ContractRevert
@@ -18,7 +18,6 @@ from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
 from tribunal.spec import CnnConfig, MlpConfig, Sgd, TaskSpec
 from tribunal.tasks import PreparedTask, prepare_task
 
-ETHER = 10**18
 MIN_STAKE = 2 * ETHER
 
 SPECS = {

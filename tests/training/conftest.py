@@ -1,69 +1,12 @@
-"""Small specs of every model kind, sized for a 2-core CI machine."""
+"""Training fixtures: each test taking ``small_spec`` runs once per model kind
+(the specs are `tests.support.specs`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tribunal.spec import Adam, CnnConfig, MlpConfig, Momentum, Sgd, TaskSpec, TransformerConfig
-
-SMALL_TRANSFORMER = TransformerConfig(vocab=16, context=16, d_model=16, heads=2, d_ff=32, layers=1)
-
-
-def mlp_spec(**changes: object) -> TaskSpec:
-    fields: dict[str, object] = {
-        "model": MlpConfig(hidden=(32,)),
-        "dataset": "digits",
-        "optimizer": Sgd(lr=0.1),
-        "batch_size": 16,
-        "steps": 6,
-        "checkpoint_every": 2,
-    }
-    return TaskSpec.model_validate({**fields, **changes})
-
-
-def cnn_spec(**changes: object) -> TaskSpec:
-    fields: dict[str, object] = {
-        "model": CnnConfig(channels=4, hidden=16),
-        "dataset": "digits",
-        "optimizer": Momentum(lr=0.05, momentum=0.9),
-        "batch_size": 8,
-        "steps": 6,
-        "checkpoint_every": 3,
-    }
-    return TaskSpec.model_validate({**fields, **changes})
-
-
-def transformer_spec(**changes: object) -> TaskSpec:
-    fields: dict[str, object] = {
-        "model": SMALL_TRANSFORMER,
-        "dataset": "char_copy",
-        "optimizer": Adam(lr=0.01),
-        "batch_size": 4,
-        "steps": 4,
-        "checkpoint_every": 2,
-    }
-    return TaskSpec.model_validate({**fields, **changes})
-
-
-def regression_spec(**changes: object) -> TaskSpec:
-    fields: dict[str, object] = {
-        "model": MlpConfig(hidden=(8,)),
-        "dataset": "tiny_regression",
-        "loss": "mse",
-        "optimizer": Adam(lr=0.05),
-        "batch_size": 8,
-        "steps": 6,
-        "checkpoint_every": 3,
-    }
-    return TaskSpec.model_validate({**fields, **changes})
-
-
-SPECS = {
-    "mlp": mlp_spec,
-    "cnn": cnn_spec,
-    "transformer": transformer_spec,
-    "regression": regression_spec,
-}
+from tests.support.specs import SPECS
+from tribunal.spec import TaskSpec
 
 
 @pytest.fixture(params=sorted(SPECS))

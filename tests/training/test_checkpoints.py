@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.specs import SPECS, mlp_spec
 from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
 from tribunal.merkle import keccak256
 from tribunal.spec import spec_hash
 from tribunal.training import train
-
-from .conftest import SPECS, mlp_spec
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.specs import SPECS
 from tribunal.spec import canonical_json
 from tribunal.training import train
-
-from .conftest import SPECS
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = ("mlp", "cnn", "transformer")

@@ -7,23 +7,22 @@ from dataclasses import replace
 import pytest
 from eth_abi import decode as abi_decode
 
+from tests.support.specs import SPECS, mlp_spec, transformer_spec
 from tribunal.datasets import load_dataset
 from tribunal.graph import (
     GraphError,
     Ref,
     RefKind,
     StepGraph,
-    build_step_graph,
     decode_ref,
     descriptor_params,
     graph_root,
     node_descriptor,
     validate_graph,
 )
+from tribunal.models import build_step_graph
 from tribunal.repops import AffineMap, OpKind, ops
 from tribunal.spec import Adam, Momentum, Sgd, TaskSpec
-
-from .conftest import SPECS, mlp_spec, transformer_spec
 
 OPTIMIZERS = [Sgd(lr=0.1), Momentum(lr=0.05, momentum=0.9), Adam(lr=0.01)]
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.specs import SPECS
 from tribunal.datasets import load_dataset
 from tribunal.graph import RefKind
 from tribunal.repops import run_element
 from tribunal.training import train
-
-from .conftest import SPECS
 
 STEP = 1
 SAMPLES = 3

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.support.specs import SPECS
 from tribunal.spec import Adam, Momentum, Sgd
 from tribunal.training import param_arrays, train, train_native
-
-from .conftest import SPECS
 
 OPTIMIZERS = {"sgd": Sgd(lr=0.1), "momentum": Momentum(lr=0.05, momentum=0.9), "adam": Adam(lr=0.01)}
 # Adam divides by sqrt(v) ~ |g| at the first steps, which magnifies rounding differences.

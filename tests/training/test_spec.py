@@ -7,12 +7,11 @@ import re
 import pytest
 from pydantic import ValidationError
 
+from tests.support.specs import mlp_spec
 from tribunal.datasets import load_dataset
 from tribunal.merkle import keccak256
 from tribunal.models import model_dims
 from tribunal.spec import Adam, MlpConfig, TaskSpec, TransformerConfig, canonical_json, parse_spec, spec_hash
-
-from .conftest import mlp_spec
 
 
 def test_spec_roundtrips_through_canonical_json() -> None:

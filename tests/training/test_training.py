@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.support.specs import SPECS, mlp_spec
 from tribunal.commitments import state_commitment, tensor_root, trace_root
 from tribunal.datasets import load_dataset
 from tribunal.graph import graph_root
@@ -13,8 +14,6 @@ from tribunal.models import initial_state
 from tribunal.spec import TaskSpec
 from tribunal.tasks import prepare_task
 from tribunal.training import Progress, initial_commitment, output_roots, replay_step, train
-
-from .conftest import SPECS, mlp_spec
 
 LEARNING_STEPS = {"mlp": 24, "cnn": 24, "transformer": 16, "regression": 16}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from tribunal.chain.client import connect
 from tribunal.paths import node_bin
@@ -103,15 +104,15 @@ def start_anvil(
 
 def increase_time(w3: Web3, seconds: int) -> None:
     """Move the chain's clock forward and mine a block (anvil/hardhat RPC)."""
-    w3.provider.make_request("evm_increaseTime", [seconds])
-    w3.provider.make_request("evm_mine", [])
+    w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+    w3.provider.make_request(RPCEndpoint("evm_mine"), [])
 
 
 def snapshot(w3: Web3) -> str:
-    return str(w3.provider.make_request("evm_snapshot", [])["result"])
+    return str(w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"])
 
 
 def revert(w3: Web3, snapshot_id: str) -> None:
-    result = w3.provider.make_request("evm_revert", [snapshot_id])
+    result = w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot_id])
     if not result.get("result"):
         raise RuntimeError(f"evm_revert to {snapshot_id} failed: {result}")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
+from eth_typing import ChecksumAddress, HexStr
 from web3 import HTTPProvider, Web3
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
-from web3.types import TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from tribunal.chain.errors import ContractRevert, UnknownRevert, decode_revert
 from tribunal.chain.errors import revert_data_from_exception as _revert_data
@@ -46,6 +47,14 @@ class Sent:
     def fee_wei(self) -> int:
         return int(self.receipt["gasUsed"]) * int(self.receipt["effectiveGasPrice"])
 
+    @property
+    def contract_address(self) -> ChecksumAddress:
+        """The address of the contract this transaction deployed."""
+        address = self.receipt["contractAddress"]
+        if address is None:
+            raise TransactionFailed(f"transaction {self.tx_hash} deployed no contract")
+        return address
+
 
 def connect(rpc_url: str, timeout_s: float = 30.0) -> Web3:
     return Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
@@ -77,7 +86,7 @@ class ChainClient:
         self._lock = threading.Lock()
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         if self.signer is None:
             raise ValueError("this client is read-only: configure a key to send transactions")
         return self.signer.address
@@ -96,10 +105,12 @@ class ChainClient:
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise self._named(exc, context) from exc
 
-    def transact(self, fn: ContractFunction, value: int = 0, context: str = "") -> Sent:
+    def transact(
+        self, fn: ContractFunction | ContractConstructor, value: int = 0, context: str = ""
+    ) -> Sent:
         """Estimate (naming any revert), sign, send and wait for the receipt."""
         sender = self.address
-        params: dict[str, Any] = {"from": sender, "value": value}
+        params: TxParams = {"from": sender, "value": Wei(value)}
         try:
             # Against the pending block: the transaction lands in the next block, and a time-gated
             # action (finalize after a window, a clock timeout) must be judged at that block's time,
@@ -112,7 +123,7 @@ class ChainClient:
                 {
                     **params,
                     "gas": int(gas * 1.2) + 10_000,
-                    "nonce": self._next_nonce(),
+                    "nonce": Nonce(self._next_nonce()),
                     "chainId": self.chain_id,
                     **self._fees(),
                 }
@@ -122,12 +133,12 @@ class ChainClient:
 
     def send_value(self, to: str, value: int) -> Sent:
         with self._lock:
-            tx = {
+            tx: TxParams = {
                 "from": self.address,
                 "to": Web3.to_checksum_address(to),
-                "value": value,
+                "value": Wei(value),
                 "gas": 21_000,
-                "nonce": self._next_nonce(),
+                "nonce": Nonce(self._next_nonce()),
                 "chainId": self.chain_id,
                 **self._fees(),
             }
@@ -144,11 +155,11 @@ class ChainClient:
         with self._lock:
             self._nonce = None
 
-    def _fees(self) -> dict[str, int]:
+    def _fees(self) -> TxParams:
         block = with_rpc_retry(lambda: self.w3.eth.get_block("latest"))
         base = int(block.get("baseFeePerGas", 0) or 0)
         tip = with_rpc_retry(lambda: self.w3.eth.max_priority_fee)
-        return {"maxFeePerGas": base * 2 + tip, "maxPriorityFeePerGas": tip}
+        return {"maxFeePerGas": Wei(base * 2 + tip), "maxPriorityFeePerGas": tip}
 
     def _next_nonce(self) -> int:
         chain_nonce = with_rpc_retry(
@@ -160,9 +171,10 @@ class ChainClient:
         self._nonce += 1
         return nonce
 
-    def _send_signed(self, tx: dict[str, Any]) -> str:
+    def _send_signed(self, tx: Mapping[str, Any]) -> str:
         assert self.signer is not None
-        signed = self.signer.account.sign_transaction(tx)
+        # web3 builds a TxParams TypedDict; eth-account signs a plain dict of the same keys
+        signed = self.signer.account.sign_transaction(dict(tx))
         try:
             sent = with_rpc_retry(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
             return sent.to_0x_hex()
@@ -172,7 +184,7 @@ class ChainClient:
 
     def _wait(self, tx_hash: str, context: str) -> Sent:
         receipt = with_rpc_retry(
-            lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s)
+            lambda: self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=self.receipt_timeout_s)
         )
         if receipt["status"] != 1:
             raise TransactionFailed(f"{context or 'transaction'} {tx_hash} reverted when mined")

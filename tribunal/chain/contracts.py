@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from web3 import Web3
@@ -12,19 +11,7 @@ from web3.logs import DISCARD
 
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient, Sent, with_rpc_retry
-
-
-class TaskStatus(IntEnum):
-    """Mirrors `TaskStatus` in contracts/src/Task.sol (same numbering)."""
-
-    NONE = 0
-    OPEN = 1
-    CLAIMED = 2
-    SUBMITTED = 3
-    FINALIZED = 4
-    CANCELLED = 5
-    REFUNDED = 6
-    VOIDED = 7
+from tribunal.protocol_enums import TaskStatus
 
 
 @dataclass(frozen=True)

@@ -65,27 +65,27 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         stake_artifact.abi, stake_artifact.bytecode,
         params.unbonding_delay, params.slash_winner_bps, context="deploy StakeManager",
     )
-    sm_address = sm.receipt["contractAddress"]
+    sm_address = sm.contract_address
     market = client.deploy(
         market_artifact.abi, market_artifact.bytecode,
         sm_address, params.max_challenge_window, params.max_dispute_duration,
         params.missed_deadline_slash_bps, context="deploy TaskMarket",
     )
-    market_address = market.receipt["contractAddress"]
+    market_address = market.contract_address
     registry_artifact = load_artifact("ProgramRegistry")
     registry = client.deploy(registry_artifact.abi, registry_artifact.bytecode,
                              context="deploy ProgramRegistry")
     prover_artifact = load_artifact("OneStepProver")
     prover = client.deploy(prover_artifact.abi, prover_artifact.bytecode,
-                           registry.receipt["contractAddress"], context="deploy OneStepProver")
-    prover_address = prover.receipt["contractAddress"]
+                           registry.contract_address, context="deploy OneStepProver")
+    prover_address = prover.contract_address
     game_artifact = load_artifact("DisputeGame")
     game = client.deploy(
         game_artifact.abi, game_artifact.bytecode,
         sm_address, market_address, params.challenger_bond, params.max_clock, prover_address,
         context="deploy DisputeGame",
     )
-    game_address = game.receipt["contractAddress"]
+    game_address = game.contract_address
     StakeManager(client, sm_address).set_slashers(market_address, game_address)
     TaskMarket(client, market_address).set_dispute_game(game_address)
     return Deployment(

@@ -74,7 +74,7 @@ def _abi_type(entry: dict[str, Any]) -> str:
     if entry["type"].startswith("tuple"):
         inner = ",".join(_abi_type(c) for c in entry["components"])
         return f"({inner}){entry['type'][5:]}"
-    return entry["type"]
+    return str(entry["type"])
 
 
 def error_specs_from_abi(abi: Iterable[dict[str, Any]]) -> dict[bytes, ErrorSpec]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 
 PRIVATE_KEY_ENV = "TRIBUNAL_PRIVATE_KEY"
 KEYSTORE_ENV = "TRIBUNAL_KEYSTORE"
@@ -27,7 +28,7 @@ class Signer:
     account: LocalAccount = field(repr=False)
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return self.account.address
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from tribunal.checkpoints import Checkpoint
 from tribunal.commitments import TensorCommitment, state_commitment, tensor_root
@@ -51,10 +52,10 @@ class StepView:
     """Step ``t`` as a party computed it: the state it read (``h_t``) and every node output."""
 
     step: int
-    state: list[np.ndarray]
+    state: list[NDArray[np.float32]]
     prev_leaves: list[bytes] | None
     """Tensor roots of step t-1's node outputs (the leaves of ``h_t``); None for t = 0."""
-    outputs: list[np.ndarray]
+    outputs: list[NDArray[np.float32]]
 
     @cached_property
     def output_roots(self) -> list[bytes]:
@@ -145,9 +146,9 @@ class PartyClaims:
     def output_commitment(self, t: int, n: int) -> TensorCommitment:
         return TensorCommitment(self.step(t).outputs[n])
 
-    def node_inputs(self, t: int, n: int) -> list[np.ndarray]:
+    def node_inputs(self, t: int, n: int) -> list[NDArray[np.float32]]:
         view = self.step(t)
-        arrays: list[np.ndarray] = []
+        arrays: list[NDArray[np.float32]] = []
         for ref in self.node(n).inputs:
             if ref.kind is RefKind.NODE:
                 arrays.append(view.outputs[ref.index])
@@ -158,7 +159,7 @@ class PartyClaims:
         return arrays
 
     @lru_cache(maxsize=64)  # noqa: B019
-    def intermediates(self, t: int, n: int, e: int) -> np.ndarray:
+    def intermediates(self, t: int, n: int, e: int) -> NDArray[np.uint32]:
         """Element ``e``'s program intermediates (uint32 bits), ending with the claimed value.
 
         The intermediates follow from the party's own inputs; if its claimed output differs

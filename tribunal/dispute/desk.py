@@ -19,7 +19,8 @@ from tribunal.chain.contracts import DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.player import Player
-from tribunal.dispute.state import GameStatus, GameView, Party
+from tribunal.dispute.state import GameView
+from tribunal.protocol_enums import GameStatus, Party
 
 log = logging.getLogger(__name__)
 

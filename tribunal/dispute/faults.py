@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from tribunal.dispute.claims import BitFlip
 from tribunal.graph import StepGraph
@@ -29,7 +30,7 @@ class SkipStep:
 
     step: int
     graph: StepGraph
-    initial: Sequence[np.ndarray] = ()
+    initial: Sequence[NDArray[np.float32]] = ()
     _before: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
 
     def __call__(self, step: int, node: int, output: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,10 @@ import numpy as np
 from tribunal.commitments import TensorCommitment, shape_word
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.revealed import RevealedNodes, operator_proof
-from tribunal.dispute.state import DESCENT_LEVELS, GameView, Level, Party
+from tribunal.dispute.state import DESCENT_LEVELS, GameView
 from tribunal.graph import RefKind, graph_root, node_descriptor, node_leaf
 from tribunal.merkle import MerkleTree
+from tribunal.protocol_enums import Level, Party
 from tribunal.repops import OperandKind
 
 ELEMENTS_PER_LEAF = 8

@@ -12,7 +12,8 @@ from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.moves import Move, next_move
 from tribunal.dispute.revealed import RevealedNodes, collect
-from tribunal.dispute.state import GameView, Level, Party
+from tribunal.dispute.state import GameView
+from tribunal.protocol_enums import Level, Party
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tribunal.dispute.state import Level
 from tribunal.merkle import MerkleTree
+from tribunal.protocol_enums import Level
 
 # (height, position) -> node hash, per level
 RevealedNodes = Mapping[Level, Mapping[tuple[int, int], bytes]]

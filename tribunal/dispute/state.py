@@ -1,46 +1,15 @@
-"""The game's on-chain state as Python sees it (mirrors DisputeTypes.sol)."""
+"""The game's on-chain state as Python sees it (mirrors DisputeTypes.sol; its enums are
+`tribunal.protocol_enums`')."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from enum import IntEnum
 from typing import Any
 
-
-class Party(IntEnum):
-    CHALLENGER = 0
-    OPERATOR = 1
-
-
-class Level(IntEnum):
-    NONE = 0
-    STEPS = 1
-    STEP_START = 2
-    NODES = 3
-    NODE_START = 4
-    OUTPUT_ROOT = 5
-    ELEMENT = 6
-    INTERMEDIATES = 7
-    INSTRUCTION = 8
-    ONE_STEP = 9
-
+from tribunal.protocol_enums import GameStatus, Level, Party, Resolution
 
 DESCENT_LEVELS = (Level.STEPS, Level.NODES, Level.ELEMENT, Level.INSTRUCTION)
 PROOF_LEVELS = (Level.STEP_START, Level.NODE_START, Level.ONE_STEP)
-
-
-class GameStatus(IntEnum):
-    NONE = 0
-    ACTIVE = 1
-    OPERATOR_WON = 2
-    CHALLENGER_WON = 3
-
-
-class Resolution(IntEnum):
-    ONE_STEP = 0
-    INITIAL_STATE = 1
-    PADDING = 2
-    TIMEOUT = 3
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Models as step graphs: MLP, a small CNN and a small decoder-only transformer.
 
 ``state_layout`` lists the state slots (parameters, then optimizer state), ``step_graph``
-records one training step's nodes, and ``initial_state`` draws the initial values.
+records one training step's nodes (``build_step_graph`` validates them), and ``initial_state``
+draws the initial values.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from types import ModuleType
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tribunal.datasets import Dataset
-from tribunal.graph import PARAM_PREFIX, StepGraph
+from tribunal.graph import PARAM_PREFIX, StepGraph, validate_graph
 from tribunal.models import cnn, mlp, transformer
 from tribunal.models.builder import GraphBuilder, SlotDef
 from tribunal.models.dims import ModelDims, model_dims
@@ -24,7 +26,9 @@ from tribunal.spec import TaskSpec
 
 _MODELS: dict[str, ModuleType] = {"mlp": mlp, "cnn": cnn, "transformer": transformer}
 
-__all__ = ["ModelDims", "SlotDef", "initial_state", "model_dims", "state_layout", "step_graph"]
+__all__ = [
+    "ModelDims", "SlotDef", "build_step_graph", "initial_state", "model_dims", "state_layout", "step_graph",
+]
 
 
 def state_layout(spec: TaskSpec, dataset: Dataset) -> list[SlotDef]:
@@ -53,6 +57,13 @@ def step_graph(spec: TaskSpec, dataset: Dataset) -> StepGraph:
     return b.finish(loss, output)
 
 
+def build_step_graph(spec: TaskSpec, dataset: Dataset) -> StepGraph:
+    """The step graph of ``spec`` on ``dataset``, validated."""
+    graph = step_graph(spec, dataset)
+    validate_graph(graph)
+    return graph
+
+
 def feature_shape(dims: ModelDims) -> tuple[int, ...]:
     """A transformer reads token ids flat, ``(batch * context,)``; the others ``(batch, F)``."""
     if dims.config.kind == "transformer":
@@ -67,6 +78,6 @@ def target_shape(dims: ModelDims) -> tuple[int, ...]:
     return (dims.batch, dims.num_targets)
 
 
-def initial_state(spec: TaskSpec, dataset: Dataset) -> list[np.ndarray]:
+def initial_state(spec: TaskSpec, dataset: Dataset) -> list[NDArray[np.float32]]:
     """The state ``h_0`` commits to: one float32 array per slot, in slot order."""
     return initial_values(state_layout(spec, dataset), spec.seed)

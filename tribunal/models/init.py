@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tribunal.models.builder import Constant, SlotDef
 
 
-def initial_values(slots: Sequence[SlotDef], seed: int) -> list[np.ndarray]:
+def initial_values(slots: Sequence[SlotDef], seed: int) -> list[NDArray[np.float32]]:
     values = []
     for j, slot in enumerate(slots):
         if isinstance(slot.init, Constant):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from backend.api.deps import SessionDep, StateDep
-from backend.api.schemas import ErrorOut
+from backend.api.schemas import ConfigOut, DatasetOut, ErrorOut, PreparedSpecOut
 from backend.services import artifacts as artifact_service
 from backend.services import specs as spec_service
 from backend.services.errors import PayloadTooLarge, Unavailable
@@ -23,6 +22,7 @@ MAX_SPEC_BYTES = 64 * 1024
 @router.post(
     "/specs",
     status_code=201,
+    response_model=PreparedSpecOut,
     responses={422: {"model": ErrorOut, "description": "the spec is invalid (the reason is given)"},
                413: {"model": ErrorOut, "description": "larger than 64 KiB"}},
     summary="Validate a task spec, store it, and return the roots postTask needs",
@@ -30,7 +30,7 @@ MAX_SPEC_BYTES = 64 * 1024
         "type": "object", "description": "a task spec (tribunal.spec.TaskSpec) as JSON"}}}}},
 )
 async def post_spec(request: Request, response: Response, state: StateDep,
-                    session: SessionDep) -> dict[str, Any]:
+                    session: SessionDep) -> PreparedSpecOut:
     body = await request.body()
     if len(body) > MAX_SPEC_BYTES:
         raise PayloadTooLarge(f"a spec is at most {MAX_SPEC_BYTES} bytes, got {len(body)}")
@@ -46,35 +46,35 @@ async def post_spec(request: Request, response: Response, state: StateDep,
     if not stored.created:
         response.status_code = 200
     spec_uri = str(request.base_url).rstrip("/") + f"/api/artifacts/{stored.hash}"
-    return spec_service.describe(prepared, spec_uri)
+    return PreparedSpecOut.model_validate(spec_service.describe(prepared, spec_uri))
 
 
-@router.get("/datasets", summary="The datasets a task can train on")
-async def get_datasets() -> list[dict[str, Any]]:
-    return await asyncio.to_thread(spec_service.datasets)
+@router.get("/datasets", response_model=list[DatasetOut], summary="The datasets a task can train on")
+async def get_datasets() -> list[DatasetOut]:
+    return [DatasetOut.model_validate(d) for d in await asyncio.to_thread(spec_service.datasets)]
 
 
 @router.get(
     "/config",
+    response_model=ConfigOut,
     summary="The chain and contracts this backend follows",
     responses={503: {"model": ErrorOut, "description": "the RPC or the deployment file is unavailable"}},
 )
-async def get_config(state: StateDep) -> dict[str, Any]:
+async def get_config(state: StateDep) -> ConfigOut:
     settings = state.settings
 
-    def read() -> dict[str, Any]:
+    def read() -> ConfigOut:
         chain_id = connect(settings.rpc_url, timeout_s=5).eth.chain_id
         deployment = load_deployment(settings.deployment, chain_id=chain_id)
-        return {
+        return ConfigOut.model_validate({
             "chain_id": chain_id,
             "rpc_url": settings.public_rpc_url or settings.rpc_url,
             "contracts": {"task_market": deployment.task_market,
                           "stake_manager": deployment.stake_manager,
                           "dispute_game": deployment.dispute_game},
-            "params": {k: str(v) if k == "challenger_bond" else v
-                       for k, v in deployment.params.items()},
+            "params": deployment.params,
             "explorer_url": None,
-        }
+        })
 
     try:
         return await asyncio.to_thread(read)

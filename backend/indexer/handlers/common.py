@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from backend.db.models import Account
-from backend.indexer.events import ZERO_ADDRESS, ChainEvent, Context
+from backend.indexer.events import ZERO_ADDRESS, Context
 from backend.indexer.store import Row
+from tribunal.chain.events import ChainEvent
 
 _ZERO_AMOUNTS = (
     "bonded",

@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 from backend.db.models import Dispute, DisputeMove
-from backend.indexer.events import ChainEvent, Context, Handler, on
+from backend.indexer.events import Context, Handler, on
 from backend.indexer.handlers.common import account
 from backend.indexer.store import Row
-
-# Mirrors the enums of contracts/src/DisputeTypes.sol (same numbering).
-LEVELS = (
-    "NONE",
-    "STEPS",
-    "STEP_START",
-    "NODES",
-    "NODE_START",
-    "OUTPUT_ROOT",
-    "ELEMENT",
-    "INTERMEDIATES",
-    "INSTRUCTION",
-    "ONE_STEP",
-)
-GAME_STATUS = ("NONE", "ACTIVE", "OPERATOR_WON", "CHALLENGER_WON")
-RESOLUTIONS = ("ONE_STEP", "INITIAL_STATE", "PADDING", "TIMEOUT")
-
-
-def _name(names: tuple[str, ...], value: int) -> str:
-    return names[value] if 0 <= value < len(names) else f"UNKNOWN_{value}"
+from tribunal.chain.events import ChainEvent
+from tribunal.protocol_enums import GameStatus, Level, Party, Resolution, enum_name
 
 
 def _role(game: Row | None, who: str | None) -> str | None:
     if game is None or who is None:
         return None
     if who == game["challenger"]:
-        return "CHALLENGER"
+        return Party.CHALLENGER.name
     if who == game["operator"]:
-        return "OPERATOR"
+        return Party.OPERATOR.name
     return None
 
 
@@ -76,12 +58,12 @@ def game_opened(ev: ChainEvent, ctx: Context) -> None:
             "task_id": a["taskId"],
             "operator": a["operator"],
             "challenger": a["challenger"],
-            "status": "ACTIVE",
-            "level": "STEPS",
+            "status": GameStatus.ACTIVE.name,
+            "level": Level.STEPS.name,
             "resolution": None,
             "winner": None,
             "loser": None,
-            "turn": "CHALLENGER",
+            "turn": Party.CHALLENGER.name,
             "bond": a["bond"],
             "max_clock": a["maxClock"],
             "used_challenger": 0,
@@ -123,7 +105,7 @@ def clock_started(ev: ChainEvent, ctx: Context) -> None:
 def descent_started(ev: ChainEvent, ctx: Context) -> None:
     game = _game(ctx, ev)
     game.update(
-        level=_name(LEVELS, ev.args["level"]),
+        level=enum_name(Level, ev.args["level"]),
         leaf_count=ev.args["leafCount"],
         height=ev.args["height"],
         position=0,
@@ -133,60 +115,60 @@ def descent_started(ev: ChainEvent, ctx: Context) -> None:
 
 @on("DisputeGame", "ChildrenRevealed")
 def children_revealed(ev: ChainEvent, ctx: Context) -> None:
-    _move(ctx, ev, _game(ctx, ev), _name(LEVELS, ev.args["level"]))
+    _move(ctx, ev, _game(ctx, ev), enum_name(Level, ev.args["level"]))
 
 
 @on("DisputeGame", "Bisected")
 def bisected(ev: ChainEvent, ctx: Context) -> None:
     game = _game(ctx, ev)
     game.update(position=ev.args["position"], height=ev.args["height"], rounds=game["rounds"] + 1)
-    _move(ctx, ev, game, _name(LEVELS, ev.args["level"]))
+    _move(ctx, ev, game, enum_name(Level, ev.args["level"]))
 
 
-def _found(field: str, value_arg: str, next_level: str) -> Handler:
+def _found(field: str, value_arg: str, next_level: Level) -> Handler:
     """A descent reached its leaf: record what it found; the game moves to `next_level`."""
 
     def handler(ev: ChainEvent, ctx: Context) -> None:
         game = _game(ctx, ev)
         level = game["level"]
         game[field] = ev.args[value_arg]
-        game["level"] = next_level
+        game["level"] = next_level.name
         _move(ctx, ev, game, level)
 
     return handler
 
 
-on("DisputeGame", "StepFound")(_found("found_step", "step", "STEP_START"))
-on("DisputeGame", "NodeFound")(_found("found_node", "node", "NODE_START"))
-on("DisputeGame", "ElementFound")(_found("found_element", "element", "INTERMEDIATES"))
-on("DisputeGame", "InstructionFound")(_found("found_instruction", "instruction", "ONE_STEP"))
+on("DisputeGame", "StepFound")(_found("found_step", "step", Level.STEP_START))
+on("DisputeGame", "NodeFound")(_found("found_node", "node", Level.NODE_START))
+on("DisputeGame", "ElementFound")(_found("found_element", "element", Level.INTERMEDIATES))
+on("DisputeGame", "InstructionFound")(_found("found_instruction", "instruction", Level.ONE_STEP))
 
 
 @on("DisputeGame", "StepStarted")
 def step_started(ev: ChainEvent, ctx: Context) -> None:
-    _move(ctx, ev, _game(ctx, ev), "STEP_START")
+    _move(ctx, ev, _game(ctx, ev), Level.STEP_START.name)
 
 
 @on("DisputeGame", "NodeStarted")
 def node_started(ev: ChainEvent, ctx: Context) -> None:
     game = _game(ctx, ev)
-    game["level"] = "OUTPUT_ROOT"
-    _move(ctx, ev, game, "NODE_START")
+    game["level"] = Level.OUTPUT_ROOT.name
+    _move(ctx, ev, game, Level.NODE_START.name)
 
 
 @on("DisputeGame", "OutputRootRevealed")
 def output_root_revealed(ev: ChainEvent, ctx: Context) -> None:
-    _move(ctx, ev, _game(ctx, ev), "OUTPUT_ROOT")
+    _move(ctx, ev, _game(ctx, ev), Level.OUTPUT_ROOT.name)
 
 
 @on("DisputeGame", "IntermediatesCommitted")
 def intermediates_committed(ev: ChainEvent, ctx: Context) -> None:
-    _move(ctx, ev, _game(ctx, ev), "INTERMEDIATES")
+    _move(ctx, ev, _game(ctx, ev), Level.INTERMEDIATES.name)
 
 
 @on("DisputeGame", "OneStepExecuted")
 def one_step_executed(ev: ChainEvent, ctx: Context) -> None:
-    _move(ctx, ev, _game(ctx, ev), "ONE_STEP")
+    _move(ctx, ev, _game(ctx, ev), Level.ONE_STEP.name)
 
 
 @on("DisputeGame", "GameResolved")
@@ -194,9 +176,9 @@ def game_resolved(ev: ChainEvent, ctx: Context) -> None:
     a = ev.args
     game = _game(ctx, ev)
     game.update(
-        status=_name(GAME_STATUS, a["status"]),
-        resolution=_name(RESOLUTIONS, a["resolution"]),
-        level=_name(LEVELS, a["level"]),
+        status=enum_name(GameStatus, a["status"]),
+        resolution=enum_name(Resolution, a["resolution"]),
+        level=enum_name(Level, a["level"]),
         winner=a["winner"],
         loser=a["loser"],
         turn=None,

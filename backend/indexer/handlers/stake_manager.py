@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from backend.db.models import Payout, Slash
-from backend.indexer.events import ChainEvent, Context, on
+from backend.indexer.events import Context, on
 from backend.indexer.handlers.common import account, is_zero
+from tribunal.chain.events import ChainEvent
 
 
 def _payout(

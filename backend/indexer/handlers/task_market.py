@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from backend.db.models import Payout, Slash, Submission, Task
-from backend.indexer.events import ChainEvent, Context, on
+from backend.indexer.events import Context, on
 from backend.indexer.handlers.common import account, is_zero
 from backend.indexer.store import Row
-from tribunal.chain.contracts import TaskStatus
+from tribunal.chain.events import ChainEvent
+from tribunal.protocol_enums import TaskStatus
 
 
 def _task(ctx: Context, ev: ChainEvent) -> Row:

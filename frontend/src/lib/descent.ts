@@ -1,13 +1,14 @@
 // A dispute game's descent rebuilt from its moves (the DisputeGame events the backend stores),
 // level by level: the four bisections (steps, graph nodes, output elements, instructions), the proof
-// moves between them, both chess clocks, and the one-step verdict. Pure (unit-tested).
+// moves between them, both chess clocks (from the indexed game), and the one-step verdict. Pure
+// (unit-tested).
 
 import type { Dispute, Move } from './api';
+import { GAME_STATUS_NAMES, LEVEL_NAMES, RESOLUTION_NAMES, type LevelName, type PartyName } from './generated/protocolEnums';
 
-export type DescentKey = 'STEPS' | 'NODES' | 'ELEMENT' | 'INSTRUCTION';
+export { LEVEL_NAMES };
 
-/** Level enum of contracts/src/DisputeTypes.sol, by its uint8. */
-export const LEVEL_NAMES = ['NONE', 'STEPS', 'STEP_START', 'NODES', 'NODE_START', 'OUTPUT_ROOT', 'ELEMENT', 'INTERMEDIATES', 'INSTRUCTION', 'ONE_STEP'] as const;
+export type DescentKey = Extract<LevelName, 'STEPS' | 'NODES' | 'ELEMENT' | 'INSTRUCTION'>;
 
 export const DESCENTS: { key: DescentKey; title: string; leaves: string; found: string }[] = [
   { key: 'STEPS', title: 'Steps', leaves: 'state commitments h₀…h_S', found: 'step' },
@@ -68,10 +69,10 @@ export interface Resolution {
 }
 
 export interface Clocks {
-  maxClock: number | null;
+  maxClock: number;
   usedChallenger: number;
   usedOperator: number;
-  onTurn: 'CHALLENGER' | 'OPERATOR' | null;
+  onTurn: PartyName | null;
   /** Last second the party on turn may move. */
   deadline: number | null;
 }
@@ -85,8 +86,6 @@ export interface DescentView {
 }
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const RESOLUTIONS = ['ONE_STEP', 'INITIAL_STATE', 'PADDING', 'TIMEOUT'];
-const STATUSES = ['NONE', 'ACTIVE', 'OPERATOR_WON', 'CHALLENGER_WON'];
 
 /** A move's level name, from the stored name or the event's `level` argument. */
 export function moveLevel(move: Move): string | null {
@@ -118,30 +117,18 @@ export function buildDescent(
   let verdict: Verdict | null = null;
   let resolved: Resolution | null = null;
   const clocks: Clocks = {
-    maxClock: game.max_clock ?? null,
-    usedChallenger: game.used_challenger ?? 0,
-    usedOperator: game.used_operator ?? 0,
+    maxClock: game.max_clock,
+    usedChallenger: game.used_challenger,
+    usedOperator: game.used_operator,
     onTurn: game.turn === 'CHALLENGER' || game.turn === 'OPERATOR' ? game.turn : null,
-    deadline: game.move_deadline ?? null,
+    deadline: game.move_deadline,
   };
   let current: DescentLevel | undefined;
-  const fromApi = game.used_challenger !== undefined;
 
   for (const move of moves) {
     const a = move.args;
     const level = moveLevel(move);
     switch (move.name) {
-      case 'GameOpened':
-        if (clocks.maxClock === null && a.maxClock !== undefined) clocks.maxClock = n(a.maxClock);
-        break;
-      case 'ClockStarted':
-        if (!fromApi) {
-          clocks.usedChallenger = n(a.usedChallenger);
-          clocks.usedOperator = n(a.usedOperator);
-          clocks.deadline = n(a.deadline);
-          clocks.onTurn = move.party === 'CHALLENGER' || move.party === 'OPERATOR' ? move.party : clocks.onTurn;
-        }
-        break;
       case 'DescentStarted': {
         const lv = levels.get(level as DescentKey);
         if (!lv) break;
@@ -210,8 +197,8 @@ export function buildDescent(
         break;
       }
       case 'GameResolved': {
-        const status = typeof a.status === 'string' && !/^[0-9]+$/.test(a.status) ? a.status : STATUSES[n(a.status)] ?? String(a.status);
-        const resolution = typeof a.resolution === 'string' && !/^[0-9]+$/.test(a.resolution) ? a.resolution : RESOLUTIONS[n(a.resolution)] ?? String(a.resolution);
+        const status = typeof a.status === 'string' && !/^[0-9]+$/.test(a.status) ? a.status : GAME_STATUS_NAMES[n(a.status)] ?? String(a.status);
+        const resolution = typeof a.resolution === 'string' && !/^[0-9]+$/.test(a.resolution) ? a.resolution : RESOLUTION_NAMES[n(a.resolution)] ?? String(a.resolution);
         resolved = {
           status,
           resolution,
@@ -221,9 +208,9 @@ export function buildDescent(
           tx: move.tx_hash,
           timestamp: move.timestamp,
         };
-        // A timeout ends the game when the loser's clock is spent; the events record used time only
-        // at turn starts, so spend it here.
-        if (resolution === 'TIMEOUT' && clocks.maxClock !== null && resolved.loser) {
+        // A timeout ends the game when the loser's clock is spent; the indexed game records used time
+        // only at turn starts, so spend it here.
+        if (resolution === 'TIMEOUT' && resolved.loser) {
           const loser = resolved.loser.toLowerCase();
           if (loser === game.challenger?.toLowerCase()) clocks.usedChallenger = clocks.maxClock;
           else if (loser === game.operator?.toLowerCase()) clocks.usedOperator = clocks.maxClock;
@@ -244,8 +231,7 @@ export function buildDescent(
 }
 
 /** Seconds left on a party's clock at `now` (the party on turn loses time as it thinks). */
-export function clockLeft(clocks: Clocks, party: 'CHALLENGER' | 'OPERATOR', now: number): number | null {
-  if (clocks.maxClock === null) return null;
+export function clockLeft(clocks: Clocks, party: PartyName, now: number): number {
   const used = party === 'CHALLENGER' ? clocks.usedChallenger : clocks.usedOperator;
   if (clocks.onTurn === party && clocks.deadline !== null) return Math.max(0, clocks.deadline - now);
   return Math.max(0, clocks.maxClock - used);

@@ -1,8 +1,24 @@
-"""The eth_getLogs block range: shrinks when the provider complains, grows when it is calm."""
+"""The eth_getLogs block range: shrinks when the provider complains, grows when it is calm.
+
+One implementation for every reader of logs: the agents' `tribunal.chain.events.EventFollower`
+and the backend's indexer.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_SUGGESTED = re.compile(r"\[\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)\s*\]")
+
+
+def suggested_blocks(message: str) -> int | None:
+    """Blocks a provider suggests in its error message ("try with this block range [0x.., 0x..]")."""
+    match = _SUGGESTED.search(message)
+    if not match:
+        return None
+    low, high = int(match.group(1), 16), int(match.group(2), 16)
+    return high - low + 1 if high >= low else None
 
 
 @dataclass

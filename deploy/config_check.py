@@ -3,12 +3,13 @@
 A role reads the same layers as its command (command line > environment > config file > default):
 ``backend`` is `python -m backend` (`BackendSettings`), ``worker`` is `worker start`, ``executor`` is
 `worker executor`, ``verifier`` is `verifier start`. Without a role: the file, the shared settings
-and the chain. The checks themselves are `tribunal.doctor`'s; this module only composes them.
+and the chain. The checks themselves are `tribunal.doctor`'s; this module only composes them, with the
+roles it checks. The roles are imported where a check needs them: `worker.cli` alone takes seconds to
+import, and `tribunal --help` should not wait for it.
 """
 
 from __future__ import annotations
 
-import importlib
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -49,14 +50,16 @@ ROLE_COMMANDS: dict[Role, tuple[str, str]] = {
     Role.EXECUTOR: ("worker", "executor"),
     Role.VERIFIER: ("verifier", "start"),
 }
-CLI_MODULES = {"tribunal": "tribunal.cli", "worker": "worker.cli", "verifier": "verifier.cli"}
 ETH_OPTIONS = ("stake", "min_reward", "max_stake")
 
 
 def cli_app(program: str) -> typer.Typer:
-    app = importlib.import_module(CLI_MODULES[program]).app
-    assert isinstance(app, typer.Typer)
-    return app
+    """The CLI of ``program`` (one of `tribunal.config.PROGRAMS`), whose tables of the file it reads."""
+    from deploy.cli import app as tribunal_app
+    from verifier.cli import app as verifier_app
+    from worker.cli import app as worker_app
+
+    return {"tribunal": tribunal_app, "worker": worker_app, "verifier": verifier_app}[program]
 
 
 def config_checks(role: Role | None) -> list[Check]:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from web3 import Web3
 
+from deploy.config_check import Role, config_checks
 from tribunal import cli_common as common
 from tribunal.chain.client import ChainClient, connect
 from tribunal.chain.deploy import DeployParams, DeployParamsError, deploy_contracts
@@ -17,7 +18,6 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.chain.keys import Signer, load_signer, write_keystore
 from tribunal.chain.session import format_eth, parse_eth
 from tribunal.config import CONFIG_ENV
-from tribunal.config_check import Role
 
 app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and inspect signing keys.", no_args_is_help=True)
@@ -136,8 +136,6 @@ def config_check(
     """Load the configuration (command line > environment > config file > default) as ROLE would, then
     check everything ROLE must reach: RPC and chain id, contracts, key, database, broker, artifact
     store, device. One ok/FAIL line each, with what to do; exit 1 on any FAIL. Keys are never printed."""
-    from tribunal.config_check import config_checks
-
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
     common.print_checks(config_checks(role))

@@ -1,0 +1,87 @@
+"""The protocol's enums, as the contracts number them: the one Python source.
+
+Each mirrors a Solidity enum (`SOLIDITY_SOURCE` says where) member for member, in order, the
+Solidity ``CamelCase`` name in ``UPPER_SNAKE`` (`tests/test_protocol_enums.py` compares them).
+The dashboard's copy, ``frontend/src/lib/generated/protocolEnums.ts``, is generated from this
+module by ``python -m tools.generate.protocol_enums``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Party(IntEnum):
+    CHALLENGER = 0
+    OPERATOR = 1
+
+
+class Level(IntEnum):
+    """Where a dispute game stands; the numbering is the order a game passes the levels."""
+
+    NONE = 0
+    STEPS = 1
+    STEP_START = 2
+    NODES = 3
+    NODE_START = 4
+    OUTPUT_ROOT = 5
+    ELEMENT = 6
+    INTERMEDIATES = 7
+    INSTRUCTION = 8
+    ONE_STEP = 9
+
+
+class GameStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    OPERATOR_WON = 2
+    CHALLENGER_WON = 3
+
+
+class Resolution(IntEnum):
+    ONE_STEP = 0
+    INITIAL_STATE = 1
+    PADDING = 2
+    TIMEOUT = 3
+
+
+class TaskStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    CLAIMED = 2
+    SUBMITTED = 3
+    FINALIZED = 4
+    CANCELLED = 5
+    REFUNDED = 6
+    VOIDED = 7
+
+
+class RootKind(IntEnum):
+    """Which commitment of a task was zero (`Errors.ZeroRoot`)."""
+
+    SPEC = 0
+    DATASET = 1
+    INIT_STATE = 2
+    GRAPH = 3
+    TRACE = 4
+    MODEL = 5
+    CHECKPOINTS = 6
+
+
+# The Solidity file (under contracts/src/) that declares each enum, under the same name.
+SOLIDITY_SOURCE: dict[type[IntEnum], str] = {
+    Party: "DisputeTypes.sol",
+    Level: "DisputeTypes.sol",
+    GameStatus: "DisputeTypes.sol",
+    Resolution: "DisputeTypes.sol",
+    TaskStatus: "Task.sol",
+    RootKind: "Task.sol",
+}
+
+
+def enum_name(enum: type[IntEnum], value: int) -> str:
+    """The member name of ``value`` (``UNKNOWN_<value>`` for a number the enum does not have)."""
+    try:
+        return enum(value).name
+    except ValueError:
+        return f"UNKNOWN_{value}"
