@@ -38,7 +38,7 @@ const moves: Move[] = [
 ];
 
 describe('descent from moves', () => {
-  const view = buildDescent({ status: 'CHALLENGER_WON', turn: null }, moves);
+  const view = buildDescent({ status: 'CHALLENGER_WON', turn: null, max_clock: 3600, used_challenger: 120, used_operator: 300, move_deadline: null }, moves);
   const level = (key: string) => view.levels.find((l) => l.key === key)!;
 
   it('draws the step bisection narrowing to the found step', () => {
@@ -79,14 +79,14 @@ describe('descent from moves', () => {
 
   it('spends the clock of a party that lost on time', () => {
     const timedOut = [...moves.slice(0, 3), move('GameResolved', { winner: O, loser: C, status: 2, resolution: 3, level: 1 })];
-    const v = buildDescent({ status: 'OPERATOR_WON', turn: null, operator: O, challenger: C }, timedOut);
+    const v = buildDescent({ status: 'OPERATOR_WON', turn: null, max_clock: 3600, used_challenger: 0, used_operator: 0, move_deadline: null, operator: O, challenger: C }, timedOut);
     expect(v.resolved?.resolution).toBe('TIMEOUT');
     expect(clockLeft(v.clocks, 'CHALLENGER', 9999)).toBe(0);
     expect(clockLeft(v.clocks, 'OPERATOR', 9999)).toBe(3600);
   });
 
   it('runs the clock of the party on turn', () => {
-    const live = buildDescent({ status: 'ACTIVE', turn: 'CHALLENGER' }, moves.slice(0, 3));
+    const live = buildDescent({ status: 'ACTIVE', turn: 'CHALLENGER', max_clock: 3600, used_challenger: 0, used_operator: 0, move_deadline: 4600 }, moves.slice(0, 3));
     expect(live.clocks.onTurn).toBe('CHALLENGER');
     expect(clockLeft(live.clocks, 'CHALLENGER', 4000)).toBe(600);
     expect(clockLeft(live.clocks, 'CHALLENGER', 5000)).toBe(0);
@@ -95,7 +95,7 @@ describe('descent from moves', () => {
     expect(live.levels[1].state).toBe('pending');
   });
 
-  it('prefers the clock fields of the API when it has them', () => {
+  it('takes the clocks from the indexed game, not from the moves', () => {
     const v = buildDescent({ status: 'ACTIVE', turn: 'OPERATOR', max_clock: 100, used_challenger: 10, used_operator: 20, move_deadline: 500 }, moves.slice(0, 3));
     expect(v.clocks).toEqual({ maxClock: 100, usedChallenger: 10, usedOperator: 20, onTurn: 'OPERATOR', deadline: 500 });
   });

@@ -1,5 +1,6 @@
 import type { Move } from '../lib/api';
 import { clockLeft, type Clocks, type DescentLevel, type DescentView as View, type Verdict } from '../lib/descent';
+import { GAME_STATUS_NAMES, RESOLUTION_NAMES } from '../lib/generated/protocolEnums';
 import { formatDuration, formatFloat32Bits, groupThousands, humanize, opcodeName, shortHash } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 import { Hex, Time, TxHash } from './ui';
@@ -14,22 +15,21 @@ export function ClockPair({ clocks, active }: { clocks: Clocks; active: boolean 
         const left = clockLeft(clocks, party, now);
         const onTurn = active && clocks.onTurn === party;
         const used = party === 'CHALLENGER' ? clocks.usedChallenger : clocks.usedOperator;
-        const fraction = clocks.maxClock ? Math.max(0, Math.min(1, (left ?? 0) / clocks.maxClock)) : 0;
+        const fraction = clocks.maxClock ? Math.max(0, Math.min(1, left / clocks.maxClock)) : 0;
         return (
           <div key={party} className={`clock ${onTurn ? 'on-turn' : ''}`} data-testid={`clock-${party.toLowerCase()}`}>
             <div className="clock-head">
               <strong>{humanize(party)}</strong>
               {onTurn && <span className="badge tone-warn">on turn</span>}
             </div>
-            <div className="clock-time" aria-label={`${humanize(party)} has ${left === null ? 'unknown time' : formatDuration(left)} left`}>
-              {left === null ? '—' : formatDuration(left)}
+            <div className="clock-time" aria-label={`${humanize(party)} has ${formatDuration(left)} left`}>
+              {formatDuration(left)}
             </div>
             <div className="progress thin" aria-hidden="true">
               <div className="bar" style={{ width: `${fraction * 100}%` }} />
             </div>
             <div className="muted small">
-              used {formatDuration(used)}
-              {clocks.maxClock !== null && ` of ${formatDuration(clocks.maxClock)}`}
+              used {formatDuration(used)} of {formatDuration(clocks.maxClock)}
               {onTurn && clocks.deadline !== null && (
                 <>
                   {' '}
@@ -200,7 +200,7 @@ const MOVE_TEXT: Record<string, (a: Record<string, unknown>) => string> = {
   IntermediatesCommitted: (a) => `committed ${String(a.programLength)} intermediates`,
   InstructionFound: (a) => `instruction ${String(a.instruction)} differs`,
   OneStepExecuted: (a) => `executed ${opcodeName(Number(a.opcode))} → ${formatFloat32Bits(Number(a.result))}`,
-  GameResolved: (a) => `resolved: ${humanize(['NONE', 'ACTIVE', 'OPERATOR_WON', 'CHALLENGER_WON'][Number(a.status)] ?? String(a.status))} (${humanize(['ONE_STEP', 'INITIAL_STATE', 'PADDING', 'TIMEOUT'][Number(a.resolution)] ?? String(a.resolution))})`,
+  GameResolved: (a) => `resolved: ${humanize(GAME_STATUS_NAMES[Number(a.status)] ?? String(a.status))} (${humanize(RESOLUTION_NAMES[Number(a.resolution)] ?? String(a.resolution))})`,
 };
 
 export function MovesTable({ moves }: { moves: Move[] }) {

@@ -1,257 +1,46 @@
 // The backend's REST API (backend/api/routes, docs/backend.md): types and one fetch wrapper.
 // Amounts are wei as decimal strings, addresses lowercase hex, times unix seconds.
+// The response types come from the backend's OpenAPI document (generated/api-schema.ts, made by
+// `npm run gen:api` from generated/openapi.json); the names below are the ones the pages use.
 
-import type { DatasetInfo, TaskSpecJson } from './spec';
+import type { components } from './generated/api-schema';
+import type { GameStatusName, TaskStatusName as ProtocolTaskStatusName } from './generated/protocolEnums';
+import type { TaskSpecJson } from './spec';
 
 export const API_BASE: string = (import.meta.env?.VITE_TRIBUNAL_API_URL as string | undefined)?.replace(/\/$/, '') ?? '';
 
-export type TaskStatusName = 'OPEN' | 'CLAIMED' | 'SUBMITTED' | 'FINALIZED' | 'CANCELLED' | 'REFUNDED' | 'VOIDED';
+type Schemas = components['schemas'];
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+/** One page of a list route: the backend's generic `Page[T]` (`Page_TaskOut_`, `Page_EventOut_`, …). */
+export type Page<T> = Omit<Schemas['Page_TaskOut_'], 'items'> & { items: T[] };
 
-export interface Progress {
-  task_id: number;
-  operator: string;
-  step: number;
-  loss: number;
-  steps_per_s: number;
-  reported_at: number;
-  received_at: number;
-}
+/** A task's status as the API sends it: the contracts' `TaskStatus` but NONE, which no posted task has. */
+export type TaskStatusName = Exclude<ProtocolTaskStatusName, 'NONE'>;
+/** A game's status as the API sends it (a plain string in the OpenAPI document): the contracts' `GameStatus` but NONE. */
+export type DisputeStatusName = Exclude<GameStatusName, 'NONE'>;
+export type Progress = Schemas['ProgressOut'];
+export type Submission = Schemas['SubmissionOut'];
+export type Task = Schemas['TaskOut'];
+export type DisputeSummary = Omit<Schemas['DisputeSummary'], 'status'> & { status: DisputeStatusName };
+export type TaskDetail = Schemas['TaskDetail'];
+export type ChainEvent = Schemas['EventOut'];
+export type Operator = Schemas['OperatorOut'];
+export type Slash = Schemas['SlashOut'];
+export type Payout = Schemas['PayoutOut'];
+export type OperatorDetail = Schemas['OperatorDetail'];
+export type Move = Schemas['MoveOut'];
+export type DescentProgress = Schemas['DescentProgress'];
+export type Stats = Schemas['StatsOut'];
+export type IndexerStatus = Schemas['IndexerOut'];
 
-export interface Submission {
-  task_id: number;
-  attempt: number;
-  operator: string;
-  trace_root: string;
-  model_hash: string;
-  submitted_at: number;
-  challenge_ends_at: number;
-  outcome: 'pending' | 'finalized' | 'voided';
-  block_number: number;
-  tx_hash: string;
-}
-
-export interface Task {
-  task_id: number;
-  status: TaskStatusName;
-  submitter: string;
-  operator: string | null;
-  reward: string;
-  min_stake: string;
-  spec_hash: string;
-  spec_uri: string;
-  dataset_root: string;
-  init_state_root: string;
-  graph_root: string;
-  steps: number;
-  checkpoint_every: number;
-  deadline: number;
-  challenge_window: number;
-  trace_root: string | null;
-  model_hash: string | null;
-  challenge_ends_at: number | null;
-  open_disputes: number;
-  attempts: number;
-  claimed_at: number | null;
-  submitted_at: number | null;
-  settled_at: number | null;
-  posted_at: number;
-  posted_block: number;
-  posted_tx: string;
-  updated_block: number;
-}
-
-export interface DisputeSummary {
-  game_id: number;
-  task_id: number;
-  operator: string;
-  challenger: string;
-  status: 'ACTIVE' | 'OPERATOR_WON' | 'CHALLENGER_WON' | string;
-  level: string;
-  winner: string | null;
-}
-
-export interface TaskDetail extends Task {
-  submissions: Submission[];
-  disputes: DisputeSummary[];
-  latest_progress: Progress | null;
-}
-
-export interface ChainEvent {
-  block_number: number;
-  log_index: number;
-  tx_hash: string;
-  timestamp: number;
-  contract: string;
-  name: string;
-  task_id: number | null;
-  game_id: number | null;
-  args: Record<string, unknown>;
-}
-
-export interface Operator {
-  address: string;
-  bonded: string;
-  locked: string;
-  free: string;
-  unbonding: string;
-  unbonding_ready_at: number;
-  credit: string;
-  total_staked: string;
-  total_withdrawn: string;
-  earnings: string;
-  slash_winnings: string;
-  slashed_total: string;
-  slash_count: number;
-  tasks_posted: number;
-  tasks_claimed: number;
-  tasks_completed: number;
-  tasks_expired: number;
-  tasks_voided: number;
-  disputes_won: number;
-  disputes_lost: number;
-  wins: number;
-  losses: number;
-  first_seen_block: number;
-  updated_block: number;
-}
-
-export interface Slash {
-  tx_hash: string;
-  log_index: number;
-  block_number: number;
-  timestamp: number;
-  account: string;
-  slasher: string;
-  winner: string | null;
-  amount: string;
-  to_winner: string;
-  burned: string;
-  reason: string | null;
-  task_id: number | null;
-  game_id: number | null;
-}
-
-export interface Payout {
-  tx_hash: string;
-  log_index: number;
-  block_number: number;
-  timestamp: number;
-  kind: string;
-  account: string;
-  amount: string;
-  task_id: number | null;
-}
-
-export interface OperatorDetail extends Operator {
-  tasks: Task[];
-  slashes: Slash[];
-  payouts: Payout[];
-}
-
-export interface Move {
-  tx_hash: string;
-  log_index: number;
-  block_number: number;
-  timestamp: number;
-  name: string;
-  party: string | null;
-  level: string | null;
-  args: Record<string, unknown>;
-}
-
-export interface DescentProgress {
-  level: string;
-  levels_done: string[];
-  position: number | null;
-  height: number | null;
-  found_step: number | null;
-  found_node: number | null;
-  found_element: number | null;
-  found_instruction: number | null;
-  rounds: number;
-}
-
-export interface Dispute extends DisputeSummary {
-  resolution: string | null;
-  turn: string | null;
-  opened_at: number;
-  resolved_at: number | null;
-  challenger_trace_root: string | null;
-  bond: string | null;
-  descent: DescentProgress;
-  // Asked for in API-NEEDS.md; derived from the moves while absent.
-  max_clock?: number;
-  used_challenger?: number;
-  used_operator?: number;
-  move_deadline?: number | null;
-  leaf_count?: number | null;
-  loser?: string | null;
-  trace_root_operator?: string;
-}
-
-export interface DisputeDetail extends Dispute {
-  moves: Move[];
-}
-
-export interface Stats {
-  block_number: number | null;
-  tasks: number;
-  tasks_by_status: Record<string, number>;
-  operators: number;
-  disputes: number;
-  disputes_open: number;
-  events: number;
-  progress_reports: number;
-  artifacts: number;
-  total_bonded: string | null;
-  total_locked: string | null;
-  rewards_escrowed: string | null;
-  rewards_paid: string | null;
-  slashed_total: string | null;
-  burned_total: string | null;
-  aggregated_at: number | null;
-}
-
-export interface IndexerStatus {
-  running: boolean;
-  chain_id: number | null;
-  contracts: Record<string, string>;
-  cursor_block: number | null;
-  finalized_block: number | null;
-  head: number | null;
-  lag_blocks: number | null;
-  range_size: number | null;
-  reorgs: number;
-  error: string | null;
-}
-
-/** GET /api/config (see API-NEEDS.md). */
-export interface ApiConfig {
-  chain_id: number;
-  rpc_url: string;
-  contracts: { task_market: string; stake_manager: string; dispute_game: string | null };
-  params?: Record<string, number>;
-  explorer_url?: string | null;
-}
-
-/** POST /api/specs (see API-NEEDS.md): the spec validated, stored, and its on-chain fields. */
-export interface PreparedSpec {
-  spec: Record<string, unknown>;
-  specHash: string;
-  specURI: string;
-  datasetRoot: string;
-  initStateRoot: string;
-  graphRoot: string;
-  steps: number;
-  checkpointEvery: number;
-}
+export type Dispute = Omit<Schemas['DisputeOut'], 'status'> & { status: DisputeStatusName };
+export type DisputeDetail = Omit<Schemas['DisputeDetail'], 'status'> & { status: DisputeStatusName };
+/** GET /api/config: the chain, the contracts, and their deploy-time parameters (`challenger_bond` in wei, a string). */
+export type ApiConfig = Schemas['ConfigOut'];
+export type DeployParams = Schemas['DeployParamsOut'];
+export type DatasetInfo = Schemas['DatasetOut'];
+/** POST /api/specs: the spec validated, stored, and its on-chain fields. */
+export type PreparedSpec = Schemas['PreparedSpecOut'];
 
 export class ApiError extends Error {
   constructor(
@@ -324,7 +113,7 @@ export const api = {
   indexer: () => apiFetch<IndexerStatus>('/api/indexer'),
   events: (p: { limit?: number; offset?: number; name?: string } = {}) => apiFetch<Page<ChainEvent>>(`/api/events${qs(p)}`),
   config: () => apiFetch<ApiConfig>('/api/config'),
-  datasets: () => apiFetch<DatasetInfo[] | { items: DatasetInfo[] }>('/api/datasets'),
+  datasets: () => apiFetch<DatasetInfo[]>('/api/datasets'),
   /** The spec as stored in the artifact store (its keccak256 is the spec hash). */
   spec: (specHash: string) => apiFetch<TaskSpecJson & Record<string, unknown>>(`/api/artifacts/${specHash}`),
   prepareSpec: (specJson: string) =>

@@ -1,8 +1,8 @@
-// Where the dashboard finds the chain: GET /api/config (asked for in API-NEEDS.md); while the
-// backend lacks it, the followed contracts and chain id from GET /api/indexer and an RPC URL from
+// Where the dashboard finds the chain: GET /api/config; from an older backend without it (404 or
+// 405), the followed contracts and chain id from GET /api/indexer and an RPC URL from
 // the build (VITE_TRIBUNAL_RPC_URL), a saved override, or anvil's default.
 
-import { ApiError, api } from './api';
+import { ApiError, api, type DeployParams } from './api';
 import { isAddress } from './format';
 
 export interface AppConfig {
@@ -12,7 +12,8 @@ export interface AppConfig {
   stakeManager: `0x${string}`;
   disputeGame: `0x${string}` | null;
   explorerUrl: string | null;
-  params: Record<string, number>;
+  /** The contracts' deploy-time parameters; none from an older backend (`challenger_bond` is wei, a string). */
+  params: DeployParams;
   /** Where this came from, shown on the Network page. */
   source: 'api/config' | 'api/indexer';
   /** The RPC URL was overridden in this browser. */

@@ -5,23 +5,15 @@
 // wrong before anything is uploaded. The backend re-validates (POST /api/specs) and stays the
 // authority: it also rounds hyperparameters to float32 and computes the roots.
 
+import type { DatasetInfo } from './api';
 import { float32ToString } from './format';
+
+/** A dataset as GET /api/datasets describes it (backend/api/schemas.py `DatasetOut`). */
+export type { DatasetInfo };
 
 export type ModelKind = 'mlp' | 'cnn' | 'transformer';
 export type LossKind = 'mse' | 'cross_entropy';
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
-export type TargetKind = 'class' | 'regression' | 'next_token';
-
-export interface DatasetInfo {
-  name: string;
-  /** Training rows (a batch is drawn from these). */
-  rows: number;
-  features: number;
-  targets: number;
-  target_kind: TargetKind;
-  num_classes: number | null;
-  description: string;
-}
 
 /** Built-in datasets of tribunal/datasets/registry.py (used when the API does not list them). */
 export const BUILTIN_DATASETS: DatasetInfo[] = [

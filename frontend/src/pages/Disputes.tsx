@@ -138,7 +138,7 @@ export function DisputeDetail({ id }: { id: number }) {
             <Stat label="Operator" value={<AddressLink address={g.operator} />} />
             <Stat label="Challenger" value={<AddressLink address={g.challenger} />} />
             <Stat label="Challenger bond" value={g.bond ? formatEth(g.bond) : '—'} />
-            <Stat label="Operator's trace root" value={<Hex value={g.trace_root_operator ?? (g.moves.find((m) => m.name === 'GameOpened')?.args.traceRootOperator as string | undefined)} />} />
+            <Stat label="Operator's trace root" value={<Hex value={g.trace_root_operator} />} />
             <Stat label="Challenger's trace root" value={<Hex value={g.challenger_trace_root} />} />
             <Stat label="Opened" value={<Time value={g.opened_at} />} />
             <Stat label="Rounds played" value={g.descent.rounds} />

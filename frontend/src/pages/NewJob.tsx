@@ -25,9 +25,8 @@ function useDatasets() {
     queryKey: ['datasets'],
     queryFn: async (): Promise<{ list: DatasetInfo[]; fromApi: boolean }> => {
       try {
-        const r = await api.datasets();
-        const list = Array.isArray(r) ? r : r.items;
-        if (Array.isArray(list) && list.length > 0) return { list, fromApi: true };
+        const list = await api.datasets();
+        if (list.length > 0) return { list, fromApi: true };
       } catch (error) {
         if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 405)) throw error;
       }
@@ -173,7 +172,7 @@ export function NewJob() {
           prepared = normalisePrepared((await api.prepareSpec(specToJson(spec))) as unknown as Record<string, unknown>);
         } catch (error) {
           if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
-            throw new Error('The backend has no POST /api/specs yet, so the spec cannot be uploaded and its roots computed (see frontend/API-NEEDS.md).');
+            throw new Error('This backend has no POST /api/specs (it predates the route), so the spec cannot be uploaded and its roots computed: update the backend.');
           }
           if (error instanceof ApiError && (error.status === 400 || error.status === 422)) {
             throw new Error(`The backend rejected the spec: ${error.detail}`);
