@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup build browser test test-contracts test-python test-ape test-frontend dashboard dev bench lint clean
+.PHONY: setup build browser test test-unit test-contracts test-python test-ape test-frontend dashboard dev bench lint typecheck clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
@@ -28,7 +28,11 @@ node_modules/.installed: package.json package-lock.json
 build: setup
 	cd contracts && forge build
 
-test: build browser test-frontend test-contracts test-ape test-python
+test: build browser lint typecheck test-frontend test-contracts test-ape test-python
+
+# the fast set: no anvil, database server, Redis or browser (markers set in tests/conftest.py)
+test-unit: setup
+	$(VENV)/bin/pytest -q -m unit
 
 # Debian's Chromium for the dashboard's Playwright test (playwright-core drives it; no browser
 # download). Installed from the Debian archive when missing; CHROMIUM_PATH names another one.
@@ -53,8 +57,10 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	npm --prefix frontend ci --no-audit --no-fund
 	touch $@
 
-# unit tests, then the production build the backend serves (the dashboard e2e test opens it)
+# generated files up to date (ABIs from forge, API types from the OpenAPI snapshot), unit tests,
+# then the production build the backend serves (the dashboard e2e test opens it)
 test-frontend: frontend/node_modules/.installed
+	npm --prefix frontend run check:generated
 	npm --prefix frontend test
 	npm --prefix frontend run build
 
@@ -63,6 +69,10 @@ test-ape:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# strict on the protocol core, the default checks on the layers above it (pyproject [tool.mypy])
+typecheck: setup
+	$(VENV)/bin/mypy
 
 dashboard: build frontend/node_modules/.installed
 	npm --prefix frontend run build

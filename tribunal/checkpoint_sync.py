@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tribunal.artifact_client import ArtifactClient, ArtifactError
+from tribunal.artifact_client import ArtifactClient, ArtifactError, Kind
 from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class SyncedCheckpointStore:
 
     def _publish(self, checkpoint: Checkpoint, digest: bytes, raise_on_failure: bool) -> bool:
         assert self.artifacts is not None
-        kind = "model" if checkpoint.step == self.model_step else "checkpoint"
+        kind: Kind = "model" if checkpoint.step == self.model_step else "checkpoint"
         delay = self.first_delay_s
         for attempt in range(1, self.attempts + 1):
             try:

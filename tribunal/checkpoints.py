@@ -28,13 +28,14 @@ from typing import Any, Final, Protocol
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from tribunal.commitments import state_commitment, tensor_root
 from tribunal.graph import StepGraph
 from tribunal.merkle import keccak256
 
 MAGIC: Final[bytes] = b"TRIBCK\x00\x01"
-_F32: Final[np.dtype] = np.dtype("<f4")
+_F32: Final[np.dtype[np.float32]] = np.dtype("<f4")
 
 
 class CheckpointError(ValueError):
@@ -58,7 +59,7 @@ class Checkpoint:
     spec_hash: bytes
     step: int
     names: tuple[str, ...]
-    state: tuple[np.ndarray, ...]
+    state: tuple[NDArray[np.float32], ...]
     state_commitments: tuple[bytes, ...]
     leaves: tuple[bytes, ...]
 
@@ -68,7 +69,7 @@ class Checkpoint:
         spec_hash: bytes,
         graph: StepGraph,
         step: int,
-        state: Sequence[torch.Tensor | np.ndarray],
+        state: Sequence[torch.Tensor | NDArray[np.float32]],
         state_commitments: Sequence[bytes],
         leaves: Sequence[bytes],
     ) -> Checkpoint:

@@ -26,6 +26,7 @@ from math import prod
 from typing import TYPE_CHECKING, Final, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tribunal.merkle import (
     HASH_SIZE,
@@ -41,7 +42,7 @@ from tribunal.merkle import (
 if TYPE_CHECKING:
     import torch
 
-    TensorLike: TypeAlias = np.ndarray | torch.Tensor
+    TensorLike: TypeAlias = NDArray[np.float32] | torch.Tensor
 else:
     TensorLike: TypeAlias = object
 
@@ -49,10 +50,10 @@ ELEMENT_SIZE: Final[int] = 4
 ELEMENTS_PER_LEAF: Final[int] = HASH_SIZE // ELEMENT_SIZE
 MAX_NDIM: Final[int] = 7
 MAX_DIM: Final[int] = 2**32 - 1
-_LITTLE_ENDIAN_F32: Final[np.dtype] = np.dtype("<f4")
+_LITTLE_ENDIAN_F32: Final[np.dtype[np.float32]] = np.dtype("<f4")
 
 
-def as_float32_array(tensor: TensorLike) -> np.ndarray:
+def as_float32_array(tensor: TensorLike) -> NDArray[np.float32]:
     """A C-contiguous little-endian float32 numpy view or copy of ``tensor``.
 
     Only float32 is accepted: a commitment never rounds silently, so a caller

@@ -24,22 +24,31 @@ A padded subtree of height ``k`` hashes to the constant ``zero_hash(k)``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Final, Protocol
+
+
+class KeccakHasher(Protocol):
+    """An incremental keccak256: ``update(chunk)`` for each piece, then ``digest()``."""
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> object: ...
+
+    def digest(self) -> bytes: ...
+
+    def hexdigest(self) -> str: ...
+
 
 try:
     from _pysha3 import keccak_256 as _pysha3_keccak_256
 except ImportError:  # pragma: no cover - exercised only where safe-pysha3 is absent
     _pysha3_keccak_256 = None
 
+KECCAK_BACKEND: Final[str] = "safe-pysha3" if _pysha3_keccak_256 is not None else "pycryptodome"
 if _pysha3_keccak_256 is not None:
-    KECCAK_BACKEND: Final[str] = "safe-pysha3"
-    _new_keccak: Callable[[bytes | memoryview], Any] = _pysha3_keccak_256
+    _new_keccak: Callable[[bytes | bytearray | memoryview], KeccakHasher] = _pysha3_keccak_256
 else:  # pragma: no cover - fallback measured at about 1/6 of safe-pysha3's speed
     from Crypto.Hash import keccak as _cryptodome_keccak
 
-    KECCAK_BACKEND = "pycryptodome"
-
-    def _new_keccak(data: bytes | memoryview) -> Any:
+    def _new_keccak(data: bytes | bytearray | memoryview) -> KeccakHasher:
         return _cryptodome_keccak.new(digest_bits=256, data=data)
 
 
@@ -50,11 +59,10 @@ MAX_DEPTH: Final[int] = 64
 
 def keccak256(data: bytes | bytearray | memoryview) -> bytes:
     """Ethereum's keccak256 (the pre-standard Keccak padding, not SHA3-256)."""
-    digest: bytes = _new_keccak(data).digest()
-    return digest
+    return _new_keccak(data).digest()
 
 
-def keccak256_hasher() -> Any:
+def keccak256_hasher() -> KeccakHasher:
     """An incremental keccak256 (``update(chunk)`` then ``digest()``) for data read in pieces."""
     return _new_keccak(b"")
 

@@ -42,7 +42,8 @@ class ProgressReport:
 def sign_progress(report: ProgressReport, private_key: str | bytes, chain_id: int, market: str) -> str:
     """The operator's signature (EIP-191 personal message) as 0x-hex."""
     signed = Account.sign_message(encode_defunct(text=report.message(chain_id, market)), private_key)
-    return "0x" + signed.signature.hex().removeprefix("0x")
+    signature: bytes = signed.signature
+    return "0x" + signature.hex().removeprefix("0x")
 
 
 def recover_signer(report: ProgressReport, signature: str, chain_id: int, market: str) -> str:

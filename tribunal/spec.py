@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,7 +21,7 @@ from pydantic.functional_validators import AfterValidator
 
 from tribunal.merkle import keccak256
 
-SPEC_VERSION = 1
+SPEC_VERSION: Final = 1
 MAX_SEED = 2**64 - 1
 MAX_STEPS = 10**9
 MAX_BATCH = 65_536

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from tribunal.checkpoints import Checkpoint, CheckpointStore
 from tribunal.commitments import state_commitment, tensor_root, trace_root
 from tribunal.datasets import Dataset, batch_row_indices, load_dataset
 from tribunal.device import pick_device
-from tribunal.graph import PARAM_PREFIX, RefKind, StepGraph, build_step_graph
-from tribunal.models import initial_state, model_dims, native, state_layout
+from tribunal.graph import PARAM_PREFIX, RefKind, StepGraph
+from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout
 from tribunal.repops import execute
 from tribunal.spec import Adam, Momentum, OptimizerConfig, TaskSpec, spec_hash
 
@@ -75,7 +76,7 @@ def output_roots(outputs: Sequence[torch.Tensor]) -> list[bytes]:
     return [tensor_root(t) for t in outputs]
 
 
-def initial_commitment(state: Sequence[torch.Tensor | np.ndarray]) -> bytes:
+def initial_commitment(state: Sequence[torch.Tensor | NDArray[np.float32]]) -> bytes:
     """``h_0``: Merkle root over the initial state's tensor roots, in slot order."""
     return state_commitment([tensor_root(t) for t in state])
 
@@ -88,13 +89,13 @@ class TrainResult:
     graph: StepGraph
     state_commitments: list[bytes]
     """``h_0 .. h_S``."""
-    final_state: list[np.ndarray]
+    final_state: list[NDArray[np.float32]]
     losses: dict[int, float]
     """Loss of each step run in this call (a resumed run lacks the earlier ones)."""
     checkpoints: dict[int, bytes] = field(default_factory=dict)
     """Step -> checkpoint content hash, for the checkpoints written in this call."""
     model_hash: bytes = b""
-    captured: list[np.ndarray] | None = None
+    captured: list[NDArray[np.float32]] | None = None
     """Every node output of ``capture_step``, when asked for."""
 
     @property
@@ -177,7 +178,7 @@ def replay_step(
     *,
     dataset: Dataset | None = None,
     device: torch.device | None = None,
-) -> list[np.ndarray]:
+) -> list[NDArray[np.float32]]:
     """Every node output of ``step``, replayed from ``checkpoint`` (or from ``h_0``)."""
     result = train(spec, dataset=dataset, device=device, resume=checkpoint, capture_step=step, until=step + 1)
     assert result.captured is not None
@@ -188,7 +189,7 @@ def replay_step(
 class NativeResult:
     """A native-torch run: final parameters by slot name, and each step's loss."""
 
-    params: dict[str, np.ndarray]
+    params: dict[str, NDArray[np.float32]]
     losses: dict[int, float]
 
 
@@ -244,7 +245,11 @@ def native_optimizer(config: OptimizerConfig, params: list[torch.Tensor]) -> tor
 
 
 def evaluate(
-    spec: TaskSpec, params: dict[str, np.ndarray], *, dataset: Dataset | None = None, test: bool = True
+    spec: TaskSpec,
+    params: dict[str, NDArray[np.float32]],
+    *,
+    dataset: Dataset | None = None,
+    test: bool = True,
 ) -> float:
     """Accuracy (classes, tokens) or mean squared error (regression) of ``params`` on the
     dataset's test rows (or training rows), computed with the native forward."""
@@ -261,6 +266,6 @@ def evaluate(
         return float((predicted == targets.reshape(-1).long()).float().mean())
 
 
-def param_arrays(graph: StepGraph, state: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+def param_arrays(graph: StepGraph, state: Sequence[NDArray[np.float32]]) -> dict[str, NDArray[np.float32]]:
     """The parameters of a state, by slot name."""
     return {graph.slots[j].name: state[j] for j in graph.param_slots}

@@ -18,6 +18,8 @@ import pytest
 from tribunal.chain.anvil import free_port
 from tribunal.paths import REPO_ROOT
 
+pytestmark = pytest.mark.integration  # starts anvil, the backend and the agents itself
+
 DEVNET = REPO_ROOT / "deploy" / "devnet.py"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

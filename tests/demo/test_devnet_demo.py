@@ -20,14 +20,16 @@ from typing import Any
 
 import pytest
 
+from tests.support.chain import ETHER
 from tribunal.chain.anvil import ANVIL_KEYS, free_port
 from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.keys import signer_from_private_key
 from tribunal.chain.session import open_session
 from tribunal.paths import REPO_ROOT
 
+pytestmark = pytest.mark.integration  # starts anvil, the backend and the agents itself
+
 DEVNET = REPO_ROOT / "deploy" / "devnet.py"
-ETHER = 10**18
 TIMEOUT_S = 480
 
 

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Literal, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tribunal.commitments import (
     ELEMENT_SIZE,
@@ -31,7 +32,7 @@ TargetKind = Literal["class", "regression", "next_token"]
 TARGET_KINDS: tuple[str, ...] = get_args(TargetKind)
 
 
-def _frozen_rows(rows: np.ndarray, what: str) -> np.ndarray:
+def _frozen_rows(rows: NDArray[np.float32], what: str) -> NDArray[np.float32]:
     if not isinstance(rows, np.ndarray) or rows.dtype != np.float32 or rows.ndim != 2:
         raise TypeError(f"{what} must be a 2-D float32 numpy array")
     frozen = np.array(rows, dtype="<f4", order="C", copy=True)
@@ -51,8 +52,8 @@ class Dataset:
     """
 
     name: str
-    rows: np.ndarray
-    test_rows: np.ndarray
+    rows: NDArray[np.float32]
+    test_rows: NDArray[np.float32]
     num_features: int
     num_targets: int
     target_kind: TargetKind
@@ -105,19 +106,19 @@ class Dataset:
         return int(self.test_rows.shape[0])
 
     @property
-    def features(self) -> np.ndarray:
+    def features(self) -> NDArray[np.float32]:
         return self.rows[:, : self.num_features]
 
     @property
-    def targets(self) -> np.ndarray:
+    def targets(self) -> NDArray[np.float32]:
         return self.rows[:, self.num_features :]
 
     @property
-    def test_features(self) -> np.ndarray:
+    def test_features(self) -> NDArray[np.float32]:
         return self.test_rows[:, : self.num_features]
 
     @property
-    def test_targets(self) -> np.ndarray:
+    def test_targets(self) -> NDArray[np.float32]:
         return self.test_rows[:, self.num_features :]
 
     @cached_property
@@ -135,7 +136,7 @@ class Dataset:
         return dataset_root(self.test_rows)
 
 
-def row_roots(rows: np.ndarray) -> list[bytes]:
+def row_roots(rows: NDArray[np.float32]) -> list[bytes]:
     """Tensor root of each row (shape ``[W]``), in row order."""
     array = as_float32_array(rows)
     if array.ndim != 2:
@@ -149,7 +150,7 @@ def row_roots(rows: np.ndarray) -> list[bytes]:
     ]
 
 
-def dataset_root(rows: np.ndarray) -> bytes:
+def dataset_root(rows: NDArray[np.float32]) -> bytes:
     """``keccak256(merkleRoot(rowRoots) ‖ shapeWord([N, W]))``."""
     array = as_float32_array(rows)
     return DatasetCommitment(array).root
@@ -214,7 +215,7 @@ class DatasetCommitment:
 
     __slots__ = ("_rows", "num_rows", "width", "row_roots", "tree", "root")
 
-    def __init__(self, rows: np.ndarray) -> None:
+    def __init__(self, rows: NDArray[np.float32]) -> None:
         array = as_float32_array(rows)
         if array.ndim != 2:
             raise ValueError(f"rows must be 2-D, got shape {array.shape}")

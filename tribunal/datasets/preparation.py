@@ -9,9 +9,10 @@ elementwise float64 ``+ - * /`` and ``sqrt``, which IEEE-754 rounds exactly.
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tribunal.merkle import keccak256
 
@@ -30,20 +31,20 @@ def keccak_words(tag: bytes, count: int) -> list[int]:
     return [int.from_bytes(keccak256(tag + i.to_bytes(32, "big")), "big") for i in range(count)]
 
 
-def keccak_uniform(tag: bytes, count: int) -> np.ndarray:
+def keccak_uniform(tag: bytes, count: int) -> NDArray[np.float64]:
     """``count`` float64 in ``[0, 1)``: the top 53 bits of each keccak word times ``2**-53``."""
     top_bits = [word >> 203 for word in keccak_words(tag, count)]
     return np.array(top_bits, dtype=np.float64) * 2.0**-53
 
 
-def keccak_integers(tag: bytes, count: int, high: int) -> np.ndarray:
+def keccak_integers(tag: bytes, count: int, high: int) -> NDArray[np.int64]:
     """``count`` integers in ``[0, high)``: each keccak word modulo ``high``."""
     if high < 1:
         raise ValueError(f"high must be positive, got {high}")
     return np.array([word % high for word in keccak_words(tag, count)], dtype=np.int64)
 
 
-def split_order(name: str, num_rows: int) -> tuple[np.ndarray, np.ndarray]:
+def split_order(name: str, num_rows: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Row indices of the (train, test) split: rows sorted by ``keccak256(tag ‖ uint256 i)``;
     the first ``num_rows // 5`` go to the test set, the rest to training, both in that order."""
     words = keccak_words(stream_tag(f"{name}.split"), num_rows)
@@ -52,7 +53,7 @@ def split_order(name: str, num_rows: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(order[num_test:], dtype=np.int64), np.array(order[:num_test], dtype=np.int64)
 
 
-def column_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def column_statistics(values: NDArray[np.number[Any]]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-column mean and population standard deviation in float64 (constant columns: 1)."""
     data = np.asarray(values, dtype=np.float64)
     count = data.shape[0]
@@ -65,7 +66,9 @@ def column_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return means, stds
 
 
-def standardise(values: np.ndarray, means: np.ndarray, stds: np.ndarray) -> np.ndarray:
+def standardise(
+    values: NDArray[np.number[Any]], means: NDArray[np.float64], stds: NDArray[np.float64]
+) -> NDArray[np.float32]:
     """``(values - mean) / std`` in float64, then rounded to float32 (nearest, ties to even)."""
     data = np.asarray(values, dtype=np.float64)
     return ((data - means) / stds).astype(np.float32)

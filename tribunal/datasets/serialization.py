@@ -16,6 +16,7 @@ import struct
 from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tribunal.datasets.dataset import TARGET_KINDS, Dataset, dataset_root
 from tribunal.merkle import keccak256
@@ -86,7 +87,7 @@ def _shape(header: dict[str, Any], key: str) -> tuple[int, int]:
     return shape[0], shape[1]
 
 
-def _rows(payload: memoryview, offset: int, shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+def _rows(payload: memoryview, offset: int, shape: tuple[int, int]) -> tuple[NDArray[np.float32], int]:
     size = 4 * shape[0] * shape[1]
     if offset + size > len(payload):
         raise DatasetFormatError(f"rows of shape {shape} run past the end of the data")

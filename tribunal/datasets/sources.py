@@ -7,9 +7,10 @@ and ``load_diabetes`` read CSV files packaged in ``sklearn/datasets/data``: no n
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn import datasets as sklearn_datasets
 
 from tribunal.datasets.dataset import Dataset, TargetKind
@@ -25,8 +26,8 @@ from tribunal.datasets.preparation import (
 
 def prepare_tabular(
     name: str,
-    features: np.ndarray,
-    targets: np.ndarray,
+    features: NDArray[np.number[Any]],
+    targets: NDArray[np.number[Any]],
     *,
     target_kind: TargetKind,
     num_classes: int | None,
@@ -111,7 +112,7 @@ def diabetes() -> Dataset:
 
 def _synthetic_regression(
     name: str, num_samples: int, weights: tuple[float, ...], noise: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """x uniform in [-1, 1); y = Σ w_j x_j + x_0 x_1 / 2 - x_2² / 4 + noise · uniform[-1, 1)."""
     num_features = len(weights)
     uniforms = keccak_uniform(stream_tag(name), num_samples * (num_features + 1))
