@@ -15,7 +15,7 @@ import pytest
 from backend.settings import BackendSettings
 from tests.support.backend import serve_backend
 from tests.support.chain import ACTORS, Devnet
-from tests.support.databases import TestDatabases
+from tests.support.databases import ScratchDatabases
 from tests.support.submitter import Submitter
 from tribunal.chain.anvil import ANVIL_KEYS, Anvil, free_port, revert, snapshot, start_anvil
 from tribunal.chain.artifacts import artifact_path
@@ -109,7 +109,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
     """Makes empty databases: ``new_database("sqlite")`` or ``new_database("postgresql")``."""
-    databases = TestDatabases(tmp_path_factory.mktemp("databases"))
+    databases = ScratchDatabases(tmp_path_factory.mktemp("databases"))
     yield databases
     databases.drop()
 

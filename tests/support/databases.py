@@ -43,15 +43,13 @@ def postgres_admin_or_skip() -> psycopg.Connection:
         )
 
 
-class TestDatabases:
+class ScratchDatabases:
     """Makes empty databases: ``databases("sqlite")`` (a file) or ``databases("postgresql")``.
 
     For PostgreSQL the session creates one database of its own (dropped by ``drop``) and each call
     gets a fresh schema in it, selected by the URL's search_path: as isolated as a database for
     these tests, and created and dropped in milliseconds instead of a third of a second.
     """
-
-    __test__ = False  # a helper, not a test class
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
