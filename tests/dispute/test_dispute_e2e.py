@@ -10,11 +10,12 @@ import pytest
 
 from tests.support.chain import ETHER, Devnet
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import BitFlip, PartyClaims
+from tribunal.dispute.clock import ChessClock
 from tribunal.dispute.player import Player, play_out
 from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
+from tribunal.protocol_enums import TaskStatus
 from tribunal.spec import CnnConfig, MlpConfig, Sgd, TaskSpec
 from tribunal.tasks import PreparedTask, prepare_task
 
@@ -142,10 +143,15 @@ def test_party_that_stops_moving_loses_on_its_clock(devnet: Devnet, mlp_prepared
         players[Party.OPERATOR].act()
     while players[silent].view().on_turn is not silent:
         players[Party.OPERATOR if silent is Party.CHALLENGER else Party.CHALLENGER].act()
+    waiting = players[silent].view()
+    clock, max_clock = ChessClock.of(waiting), game.max_clock()
+    assert clock.deadline(max_clock) == waiting.deadline  # Python's clock reads the chain's
+    assert clock.is_live(devnet.anvil.w3.eth.get_block("latest")["timestamp"], max_clock)
     with pytest.raises(ContractRevert) as early:
         devnet.game("other").claim_timeout(game_id)
     assert early.value.error_name == "ClockNotExpired"
-    increase_time(devnet.anvil.w3, game.max_clock() + 1)
+    increase_time(devnet.anvil.w3, max_clock + 1)
+    assert not clock.is_live(devnet.anvil.w3.eth.get_block("latest")["timestamp"], max_clock)
     devnet.game("other").claim_timeout(game_id)
     view = players[silent].view()
     assert view.resolution is Resolution.TIMEOUT

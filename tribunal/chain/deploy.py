@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass
 
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import StakeManager, TaskMarket
 from tribunal.chain.deployment import Deployment
+from tribunal.chain.stake_manager import StakeManager
+from tribunal.chain.task_market import TaskMarket
 
 DAY = 86_400
 

@@ -7,9 +7,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from tribunal.chain.client import ChainClient, connect, with_rpc_retry
-from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket
 from tribunal.chain.deployment import Deployment, load_deployment
+from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.keys import load_signer
+from tribunal.chain.stake_manager import StakeManager
+from tribunal.chain.task_market import TaskMarket
 
 WEI_PER_ETH = 10**18
 

@@ -15,9 +15,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tribunal.chain.contracts import DisputeGame
+from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
+from tribunal.dispute.clock import ChessClock
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameView
 from tribunal.protocol_enums import GameStatus, Party
@@ -58,6 +59,13 @@ class DisputeDesk:
     games: dict[int, Watched] = field(default_factory=dict)
     from_block: int = 0
     """No game predates this block (the deployment's): where the players' event queries start."""
+    _max_clock: int | None = field(default=None, init=False, repr=False)
+
+    def max_clock(self) -> int:
+        """The game's `MAX_CLOCK` (an immutable: read once)."""
+        if self._max_clock is None:
+            self._max_clock = self.game.max_clock()
+        return self._max_clock
 
     def party_in(self, challenger: str, operator: str) -> Party | None:
         me = self.address.lower()
@@ -112,7 +120,8 @@ class DisputeDesk:
                 break
             watched.moves += 1
         view = watched.player.view()
-        if view.active and view.on_turn is not watched.party and self.now() > view.deadline:
+        if (view.active and view.on_turn is not watched.party
+                and not ChessClock.of(view).is_live(self.now(), self.max_clock())):
             try:
                 self.game.claim_timeout(watched.game_id)
                 log.info("game %d: the other party's clock ran out; claimed the win", watched.game_id)

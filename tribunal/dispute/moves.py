@@ -10,18 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from tribunal.commitments import TensorCommitment, shape_word
 from tribunal.dispute.claims import PartyClaims
-from tribunal.dispute.revealed import RevealedNodes, operator_proof
+from tribunal.dispute.one_step import one_step_args
+from tribunal.dispute.proofs import OperatorProofs, input_shapes_arg, node_descriptor_at
+from tribunal.dispute.revealed import RevealedNodes
 from tribunal.dispute.state import DESCENT_LEVELS, GameView
-from tribunal.graph import RefKind, graph_root, node_descriptor, node_leaf
+from tribunal.graph import graph_root, node_descriptor, node_leaf
 from tribunal.merkle import MerkleTree
 from tribunal.protocol_enums import Level, Party
-from tribunal.repops import OperandKind
-
-ELEMENTS_PER_LEAF = 8
 
 
 class ClaimsMismatch(RuntimeError):
@@ -43,7 +39,7 @@ def next_move(view: GameView, me: Party, claims: PartyClaims,
     ``revealed`` holds the operator's revealed nodes (from the game's events); a challenger
     needs them for proof moves, which are checked against the operator's roots.
     """
-    proofs = _Proofs(me, revealed or {})
+    proofs = OperatorProofs(me, revealed or {})
     if not view.active:
         return None
     level = view.level
@@ -61,21 +57,8 @@ def next_move(view: GameView, me: Party, claims: PartyClaims,
     if level is Level.NODE_START:
         return _start_node(view, claims)
     if level is Level.ONE_STEP:
-        return _one_step(view, claims, proofs)
+        return Move("oneStep", (None, *one_step_args(view, claims, proofs)))
     return None
-
-
-@dataclass(frozen=True)
-class _Proofs:
-    """Proofs of agreed leaves under the operator's roots (see `tribunal.dispute.revealed`)."""
-
-    me: Party
-    revealed: RevealedNodes
-
-    def under_operator(self, own: MerkleTree, level: Level, leaf: int) -> list[bytes]:
-        if self.me is Party.OPERATOR:
-            return own.proof(leaf)
-        return operator_proof(own, self.revealed.get(level, {}), leaf)
 
 
 def level_tree(view: GameView, claims: PartyClaims) -> MerkleTree:
@@ -107,7 +90,7 @@ def _graph_preimage(claims: PartyClaims) -> tuple[bytes, int, int]:
     return MerkleTree(leaves).root, len(graph.nodes), len(graph.slots)
 
 
-def _start_step(view: GameView, claims: PartyClaims, proofs: _Proofs) -> Move:
+def _start_step(view: GameView, claims: PartyClaims, proofs: OperatorProofs) -> Move:
     t = view.step
     nodes_root, num_nodes, num_slots = _graph_preimage(claims)
     assert graph_root(claims.graph) == claims.prepared.graph_root
@@ -123,73 +106,12 @@ def _start_node(view: GameView, claims: PartyClaims) -> Move:
     return Move("startNode", (None, descriptor, MerkleTree(leaves).proof(view.node)))
 
 
-def input_shapes_arg(view: GameView, claims: PartyClaims, proofs: _Proofs) -> list[tuple[Any, ...]]:
-    """`InputShape[]` for node n of step t: each input's root, its proof, data root and shape."""
-    t, n = view.step, view.node
-    step = claims.step(t)
-    out: list[tuple[Any, ...]] = []
-    for ref in claims.node(n).inputs:
-        if ref.kind is RefKind.DATASET:
-            data = claims.dataset_commitment
-            rows_shape = (data.num_rows, data.width)
-            out.append((bytes(32), [], data.tree.root, shape_word(rows_shape)))
-            continue
-        if ref.kind is RefKind.NODE:
-            commitment = claims.output_commitment(t, ref.index)
-            proof = proofs.under_operator(step.nodes_tree, Level.NODES, ref.index)
-        else:
-            slot = ref.index
-            commitment = TensorCommitment(step.state[slot])
-            leaf = slot if t == 0 else claims.graph.slots[slot].producer
-            proof = step.state_tree.proof(leaf)
-        out.append((commitment.root, proof, commitment.data_root, commitment.shape_word))
-    return out
-
-
-def _descriptor(view: GameView, claims: PartyClaims) -> bytes:
-    return node_descriptor(claims.graph, claims.graph.nodes[view.node])
-
-
-def _commit_intermediates(view: GameView, me: Party, claims: PartyClaims, proofs: _Proofs) -> Move:
+def _commit_intermediates(view: GameView, me: Party, claims: PartyClaims, proofs: OperatorProofs) -> Move:
     commitment = claims.intermediates_commitment(view.step, view.node, view.element)
     last = commitment.numel - 1
     proof = commitment.element_proof(last)
     challenger = me is Party.CHALLENGER
-    descriptor = _descriptor(view, claims) if challenger else b""
+    descriptor = node_descriptor_at(view, claims) if challenger else b""
     inputs = input_shapes_arg(view, claims, proofs) if challenger else []
     return Move("commitIntermediates",
                 (None, descriptor, inputs, commitment.data_root, proof.leaf, list(proof.siblings)))
-
-
-def _one_step(view: GameView, claims: PartyClaims, proofs: _Proofs) -> Move:
-    t, n, e, i = view.step, view.node, view.element, view.instruction
-    instr = claims.instruction(t, n, e, i)
-    node = claims.node(n)
-    operands: list[tuple[Any, ...]] = []
-    intermediates = claims.intermediates_commitment(t, n, e)
-    for operand in instr.operands:
-        if operand.kind is OperandKind.CONST:
-            operands.append((bytes(32), [], bytes(32), []))
-        elif operand.kind is OperandKind.TEMP:
-            j = operand.a
-            if j // ELEMENTS_PER_LEAF == i // ELEMENTS_PER_LEAF:
-                operands.append((bytes(32), [], bytes(32), []))
-            else:
-                leaf_index = j // ELEMENTS_PER_LEAF
-                siblings = proofs.under_operator(intermediates.tree, Level.INSTRUCTION, leaf_index)
-                operands.append((intermediates.tree.leaf(leaf_index), siblings, bytes(32), []))
-        else:
-            slot, index = operand.a, operand.b
-            ref = node.inputs[slot]
-            if ref.kind is RefKind.DATASET:
-                data = claims.dataset_commitment
-                row, column = divmod(index, data.width)
-                proof = data.element_proof(row, column)
-                operands.append((proof.element.leaf, list(proof.element.siblings), proof.row_root,
-                                 list(proof.row_siblings)))
-            else:
-                array = claims.node_inputs(t, n)[slot]
-                p = TensorCommitment(np.asarray(array, dtype=np.float32)).element_proof(index)
-                operands.append((p.leaf, list(p.siblings), bytes(32), []))
-    inputs = input_shapes_arg(view, claims, proofs)
-    return Move("oneStep", (None, _descriptor(view, claims), inputs, operands))

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from tribunal.chain.client import Sent, TransactionFailed, with_rpc_retry
-from tribunal.chain.contracts import DisputeGame
+from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.moves import Move, next_move

@@ -1,16 +1,12 @@
-"""Typed wrappers over the deployed contracts: one class per contract, named as in Solidity."""
+"""Binding of `contracts/src/TaskMarket.sol` and the types of `Task.sol` (`TaskParams`, `Task`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from web3 import Web3
-from web3.contract import Contract
-from web3.logs import DISCARD
-
-from tribunal.chain.artifacts import load_artifact
-from tribunal.chain.client import ChainClient, Sent, with_rpc_retry
+from tribunal.chain.bound import BoundContract
+from tribunal.chain.client import Sent, with_rpc_retry
 from tribunal.protocol_enums import TaskStatus
 
 
@@ -78,80 +74,7 @@ class Task:
                    bytes(model))
 
 
-class _Bound:
-    """A contract at an address, used through one ChainClient."""
-
-    NAME = ""
-
-    def __init__(self, client: ChainClient, address: str) -> None:
-        self.client = client
-        self.address = Web3.to_checksum_address(address)
-        self.contract: Contract = client.w3.eth.contract(
-            address=self.address, abi=load_artifact(self.NAME).abi
-        )
-
-    def _call(self, name: str, *args: Any, context: str = "") -> Any:
-        return self.client.call(getattr(self.contract.functions, name)(*args), context=context)
-
-    def _send(self, name: str, *args: Any, value: int = 0, context: str = "") -> Sent:
-        fn = getattr(self.contract.functions, name)(*args)
-        return self.client.transact(fn, value=value, context=context or name)
-
-    def events(self, name: str, receipt: Any) -> list[Any]:
-        # other contracts' logs in the same receipt (e.g. StakeManager's) are not ours: skip them
-        return list(getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD))
-
-
-@dataclass(frozen=True)
-class StakeInfo:
-    bonded: int
-    locked: int
-    free: int
-    unbonding: int
-    unbonding_ready_at: int
-    credit: int
-
-
-class StakeManager(_Bound):
-    NAME = "StakeManager"
-
-    def stake(self, amount: int) -> Sent:
-        return self._send("stake", value=amount, context=f"stake {amount} wei")
-
-    def request_unbond(self, amount: int) -> Sent:
-        return self._send("requestUnbond", amount, context=f"unbond {amount} wei")
-
-    def cancel_unbond(self) -> Sent:
-        return self._send("cancelUnbond", context="cancel unbonding")
-
-    def withdraw(self) -> Sent:
-        return self._send("withdraw", context="withdraw unbonded stake")
-
-    def withdraw_credit(self) -> Sent:
-        return self._send("withdrawCredit", context="withdraw credit")
-
-    def info(self, account: str) -> StakeInfo:
-        unbonding, ready_at = self._call("unbondingOf", account)
-        return StakeInfo(
-            bonded=self._call("bondedOf", account),
-            locked=self._call("lockedOf", account),
-            free=self._call("freeOf", account),
-            unbonding=unbonding,
-            unbonding_ready_at=ready_at,
-            credit=self._call("creditOf", account),
-        )
-
-    def credit_of(self, account: str) -> int:
-        return int(self._call("creditOf", account))
-
-    def unbonding_delay(self) -> int:
-        return int(self._call("UNBONDING_DELAY"))
-
-    def set_slashers(self, market: str, dispute_game: str) -> Sent:
-        return self._send("setSlashers", market, dispute_game, context="set slashers")
-
-
-class TaskMarket(_Bound):
+class TaskMarket(BoundContract):
     NAME = "TaskMarket"
 
     def post_task(self, params: TaskParams, reward: int) -> tuple[int, Sent]:
@@ -210,33 +133,3 @@ class TaskMarket(_Bound):
         found = with_rpc_retry(lambda: getattr(self.contract.events, event).get_logs(
             from_block=from_block, argument_filters={"taskId": task_id}))
         return sorted(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
-
-
-class DisputeGame(_Bound):
-    """The dispute game (`contracts/src/DisputeGame.sol`); moves come from tribunal.dispute."""
-
-    NAME = "DisputeGame"
-
-    def open(self, task_id: int, challenger_trace_root: bytes) -> tuple[int, Sent]:
-        sent = self._send("open", task_id, challenger_trace_root, context=f"challenge task {task_id}")
-        (event,) = self.events("GameOpened", sent.receipt)
-        return int(event["args"]["gameId"]), sent
-
-    def state(self, game_id: int) -> Any:
-        """The raw `GameView` tuple; `tribunal.dispute.state.GameView.from_tuple` types it."""
-        return self._call("gameState", game_id, context=f"game {game_id}")
-
-    def send_move(self, game_id: int, function: str, args: tuple[Any, ...]) -> Sent:
-        return self._send(function, game_id, *args, context=f"game {game_id} {function}")
-
-    def claim_timeout(self, game_id: int) -> Sent:
-        return self._send("claimTimeout", game_id, context=f"game {game_id} timeout")
-
-    def game_count(self) -> int:
-        return int(self._call("gameCount"))
-
-    def challenger_bond(self) -> int:
-        return int(self._call("CHALLENGER_BOND"))
-
-    def max_clock(self) -> int:
-        return int(self._call("MAX_CLOCK"))
