@@ -16,9 +16,11 @@ from typing import Any
 from bench._results import environment, merge
 from tribunal.chain.anvil import ANVIL_KEYS, start_anvil
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket
 from tribunal.chain.deploy import DeployParams, deploy_contracts
+from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.keys import signer_from_private_key
+from tribunal.chain.stake_manager import StakeManager
+from tribunal.chain.task_market import TaskMarket
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.dispute.player import Player, play_out
 from tribunal.dispute.state import Party

@@ -40,12 +40,12 @@ from typing import Any
 
 from tribunal.chain.anvil import ANVIL_CHAIN_ID, ANVIL_KEYS
 from tribunal.chain.client import ChainClient, connect
-from tribunal.chain.contracts import TaskParams
 from tribunal.chain.deploy import DeployParams, deploy_contracts
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.events import ChainEvent, EventFollower
 from tribunal.chain.keys import signer_from_private_key
 from tribunal.chain.session import ChainSession, format_eth, open_session
+from tribunal.chain.task_market import TaskParams
 from tribunal.paths import REPO_ROOT, node_bin
 from tribunal.protocol_enums import TaskStatus
 from tribunal.spec import TaskSpec, canonical_json

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from tribunal.artifact_client import ArtifactClient, ArtifactError
-from tribunal.chain.contracts import TaskMarket
+from tribunal.chain.task_market import TaskMarket
 from tribunal.checkpoints import Checkpoint, CheckpointError
 from tribunal.commitments import trace_root
 from tribunal.graph import StepGraph

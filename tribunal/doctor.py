@@ -17,10 +17,10 @@ from web3 import Web3
 
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient, connect
-from tribunal.chain.contracts import StakeManager
 from tribunal.chain.deployment import Deployment, load_deployment
 from tribunal.chain.keys import Signer, load_signer
 from tribunal.chain.session import format_eth
+from tribunal.chain.stake_manager import StakeManager
 
 
 @dataclass(frozen=True)

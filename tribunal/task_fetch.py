@@ -17,7 +17,7 @@ import httpx
 from pydantic import ValidationError
 
 from tribunal.artifact_client import ArtifactClient, ArtifactError, content_hash
-from tribunal.chain.contracts import Task
+from tribunal.chain.task_market import Task
 from tribunal.spec import TaskSpec, canonical_json, parse_spec
 from tribunal.tasks import PreparedTask, prepare_task
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tribunal.chain.contracts import TaskParams
+from tribunal.chain.task_market import TaskParams
 from tribunal.datasets import Dataset, load_dataset
 from tribunal.graph import StepGraph, graph_root
 from tribunal.models import initial_state, step_graph

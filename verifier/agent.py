@@ -31,9 +31,9 @@ from tribunal.agents.runtime import CHAIN_ERRORS, Agent, AgentConfig
 from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.client import ChainClient, connect, with_rpc_retry
-from tribunal.chain.contracts import Task, TaskMarket
 from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
+from tribunal.chain.task_market import Task, TaskMarket
 from tribunal.checkpoint_manifest import CheckpointManifest, Unpublished, download_checkpoint, find_manifest
 from tribunal.checkpoints import Checkpoint
 from tribunal.device import pick_device

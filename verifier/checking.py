@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from tribunal.chain.contracts import Task
+from tribunal.chain.task_market import Task
 from tribunal.checkpoint_manifest import (
     CheckpointManifest,
     ManifestError,

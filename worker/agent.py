@@ -26,10 +26,10 @@ from tribunal.agents.runtime import Agent, AgentConfig
 from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactError
 from tribunal.chain.client import TransactionFailed
-from tribunal.chain.contracts import Task
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
+from tribunal.chain.task_market import Task
 from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import CheckpointError, LocalCheckpointStore
@@ -102,8 +102,10 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         assert self.state is not None
         chain_id = self.client.chain_id
         if self.config.api_url:
-            self.backend = BackendProgress(self.config.api_url, self.client.signer,  # type: ignore[arg-type]
-                                           chain_id, self.session.deployment.task_market)
+            signer = self.client.signer
+            assert signer is not None  # an agent signs: `self.me` is its signer's address
+            self.backend = BackendProgress(self.config.api_url, signer, chain_id,
+                                           self.session.deployment.task_market)
         log.info("operator %s on chain %d: %d task(s) in progress, cursor at block %d, executor %s, "
                  "device %s", self.me, chain_id, len(self.state.active_tasks()), self.state.cursor,
                  self.executor.describe(), self.device,
@@ -207,9 +209,10 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
 
     def _follow_chain(self, record: TaskRecord, task: Task, mine: bool) -> bool:
         """Phases the chain imposes (paid, lost, expired, submitted elsewhere); False if done."""
+        assert self.state is not None
         status = task.status
         if status is TaskStatus.FINALIZED and mine:
-            self.state.earned += task.reward  # type: ignore[union-attr]
+            self.state.earned += task.reward
             self.credit_arrived()
             self._set(record, Phase.PAID,
                       f"task {record.task_id} finalized: {format_eth(task.reward)} credited",
@@ -226,7 +229,7 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         if status is TaskStatus.VOIDED or taken:
             self._set(record, Phase.LOST, f"task {record.task_id}: our result was voided by a lost dispute",
                       level=logging.ERROR)
-            candidate = self.state.candidates.get(record.task_id)  # type: ignore[union-attr]
+            candidate = self.state.candidates.get(record.task_id)
             if candidate is not None:
                 candidate.refused = "we lost a dispute on it"
             self._stop_job(record)
@@ -281,7 +284,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             record.checkpoints.update(outcome.checkpoints)
             record.train_seconds, record.resumed_from = outcome.seconds, outcome.resumed_from
             if outcome.elements_per_s:
-                self.state.elements_per_s = outcome.elements_per_s  # type: ignore[union-attr]
+                assert self.state is not None
+                self.state.elements_per_s = outcome.elements_per_s
             self._finish_watch(record)
             self._set(record, Phase.TRAINED,
                       f"task {record.task_id} trained on {outcome.device} in {outcome.seconds:.1f} s "
@@ -307,7 +311,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
     def _submit_job(self, record: TaskRecord, task: Task) -> _Watch:
         prepared = self.preparer.prepare(task, record.spec_uri)
         record.attempt += 1
-        chain = self.state.chain_id  # type: ignore[union-attr]
+        assert self.state is not None
+        chain = self.state.chain_id
         record.job_id = f"train-{chain}-{self.session.deployment.task_market[2:10].lower()}-" \
                         f"{record.task_id}-{record.attempt}"
         job = TrainingJob(

@@ -80,7 +80,7 @@ class EmbeddedExecutor:
 
     def _run(self, job: TrainingJob) -> TrainingOutcome:
         try:
-            result = self.app.tasks[TRAIN_TASK].apply(args=[job.to_json()], task_id=job.job_id).get()
+            result = self.app.tasks[TRAIN_TASK].apply(args=(job.to_json(),), task_id=job.job_id).get()
             return TrainingOutcome.from_json(result)
         finally:
             unlisten(job.job_id)
@@ -131,7 +131,7 @@ class CeleryExecutor:
         meta = self.app.backend.get_task_meta(job_id)
         state, result = meta.get("status", "PENDING"), meta.get("result")
         if state == "SUCCESS":
-            return JobStatus(JobState.DONE, outcome=TrainingOutcome.from_json(result))
+            return JobStatus(JobState.DONE, outcome=TrainingOutcome.from_json(meta["result"]))
         if state in ("FAILURE", "REVOKED"):
             return JobStatus(JobState.FAILED, error=f"{state.lower()}: {result!r}")
         if state == "PROGRESS" and isinstance(result, dict):

@@ -52,11 +52,12 @@ class TerminalProgress:
         self.progress.stop()
 
     def update(self, task_id: int, step: int, steps: int, loss: float | None, steps_per_s: float) -> None:
-        fields = {"loss": "—" if loss is None else f"{loss:.4f}", "rate": f"{steps_per_s:.1f}"}
+        loss_text = "—" if loss is None else f"{loss:.4f}"
+        rate = f"{steps_per_s:.1f}"
         if task_id not in self._bars:
             self._bars[task_id] = self.progress.add_task("", total=steps, completed=step, task_id=task_id,
-                                                         **fields)
-        self.progress.update(self._bars[task_id], completed=step, **fields)
+                                                         loss=loss_text, rate=rate)
+        self.progress.update(self._bars[task_id], completed=step, loss=loss_text, rate=rate)
 
     def finish(self, task_id: int) -> None:
         bar = self._bars.pop(task_id, None)

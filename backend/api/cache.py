@@ -37,7 +37,10 @@ class ResponseCache:
         try:
             cursor = connection.cursor()
             cursor.execute(VERSION_SQL)
-            row = tuple(cursor.fetchone())
+            fetched = cursor.fetchone()
+            # INVARIANT: a SELECT of scalar subqueries returns exactly one row
+            assert fetched is not None
+            row = tuple(fetched)
             cursor.close()
             connection.rollback()
             return row

@@ -93,7 +93,8 @@ def describe_database(url: str, timeout_s: int = 5) -> str:
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
     postgres = parsed.get_backend_name() == "postgresql"
-    engine = make_engine(url, **({"connect_args": {"connect_timeout": timeout_s}} if postgres else {}))
+    options: dict[str, Any] = {"connect_args": {"connect_timeout": timeout_s}} if postgres else {}
+    engine = make_engine(url, **options)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

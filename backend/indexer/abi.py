@@ -6,8 +6,8 @@ Static argument types are sliced straight out of the hex data (the hot path); an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import decode as abi_decode
@@ -82,6 +82,12 @@ def _dynamic_bytes(kind: str) -> Any:
     return decode
 
 
+WordDecoder = Callable[[str], Any]
+"""Decodes one 32-byte word (64 hex digits)."""
+DataDecoder = Callable[[str, str], Any]
+"""Decodes a top-level string or bytes from the whole data (hex) and its offset word."""
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """One event of one contract, ready to decode its logs."""
@@ -93,6 +99,10 @@ class EventSpec:
     indexed: tuple[tuple[str, str], ...]
     data: tuple[tuple[str, str], ...]
     wide: frozenset[str]
+    _topics: tuple[tuple[str, WordDecoder], ...] = field(init=False, repr=False, compare=False)
+    _words: tuple[tuple[str, WordDecoder | None, DataDecoder | None], ...] | None = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # Decoding plans, computed once: (name, decoder) per topic, and per head word of the data
@@ -120,18 +130,22 @@ class EventSpec:
 
     def decode(self, topics: list[str], data: str) -> dict[str, Any]:
         """Arguments by name; uints as ints, addresses lowercase, bytesN as 0x-hex."""
-        plan: tuple[tuple[str, Any], ...] = self._topics  # type: ignore[attr-defined]
+        plan = self._topics
         if len(topics) != len(plan) + 1:
             raise ValueError(
                 f"{self.contract}.{self.name} expects {len(plan)} indexed topics, got {len(topics) - 1}"
             )
         args = {name: decode(topic[2:]) for (name, decode), topic in zip(plan, topics[1:], strict=True)}
         body = data[2:]
-        words: tuple[tuple[str, Any, Any], ...] | None = self._words  # type: ignore[attr-defined]
+        words = self._words
         if words is not None:
             for i, (name, static, dynamic) in enumerate(words):
                 word = body[64 * i : 64 * i + 64]
-                args[name] = static(word) if static is not None else dynamic(body, word)
+                if static is not None:
+                    args[name] = static(word)
+                else:
+                    assert dynamic is not None  # INVARIANT: every word has one of the two decoders
+                    args[name] = dynamic(body, word)
         elif self.data:
             values = abi_decode([kind for _, kind in self.data], bytes.fromhex(body))
             for (name, _), value in zip(self.data, values, strict=True):

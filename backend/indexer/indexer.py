@@ -269,8 +269,8 @@ class Indexer:
         by_number = {h.number: h for h in headers}
         for entry in logs:
             number = int(entry["blockNumber"], 16)
-            header = by_number.get(number)
-            if header is None or entry["blockHash"].lower() != header.hash:
+            block_header = by_number.get(number)
+            if block_header is None or entry["blockHash"].lower() != block_header.hash:
                 log.info("logs of block %d do not match its header (reorg under way); retrying", number)
                 return StepResult(first=first, last=first - 1, head=head)
 

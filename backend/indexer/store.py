@@ -116,17 +116,17 @@ def bulk_write(conn: Connection, table: Table, rows: list[Row], mode: str) -> No
     row, "update" replaces it."""
     if rows:
         writer = _writer(conn, table, mode)
-        conn.exec_driver_sql(writer.sql, writer.rows(rows))  # type: ignore[arg-type]
+        conn.exec_driver_sql(writer.sql, writer.rows(rows))
 
 
 def bulk_write_ordered(conn: Connection, table: Table, rows: list[tuple[Any, ...]], mode: str) -> None:
     """`bulk_write` for rows already in column order with values already converted (JSON as text)."""
     if rows:
-        conn.exec_driver_sql(_writer(conn, table, mode).sql, rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(_writer(conn, table, mode).sql, rows)
 
 
 def _table(model: type[Base] | Table) -> Table:
-    return model if isinstance(model, Table) else model.__table__  # type: ignore[return-value]
+    return model if isinstance(model, Table) else model.__table__
 
 
 class Store:
@@ -222,13 +222,18 @@ class Store:
         for name in sorted(self._dirty):
             table = self._tables[name]
             rows = self._rows[name]
-            bulk_write(self.conn, table, [rows[key] for key in self._dirty[name]], "update")  # type: ignore[misc]
+            changed: list[Row] = []
+            for key in self._dirty[name]:
+                row = rows[key]
+                assert row is not None  # INVARIANT: only `edit` and `create` mark a key dirty, with a row
+                changed.append(row)
+            bulk_write(self.conn, table, changed, "update")
         for name, appended in self._appends.items():
             bulk_write(self.conn, self._tables[name], appended, "ignore")
         if self._journal:
             bulk_write(
                 self.conn,
-                StateJournal.__table__,  # type: ignore[arg-type]
+                StateJournal.__table__,
                 [
                     {
                         "table_name": table_name,
@@ -259,8 +264,8 @@ def rollback_to(conn: Connection, ancestor: int) -> int:
     # Walking from the newest block down, the last before-image seen for a row is the one of the
     # first block above the ancestor: the row's value at the ancestor.
     restore: dict[tuple[str, str], dict[str, Any] | None] = {}
-    for table_name, row_key, before in entries:
-        restore[(table_name, row_key)] = before
+    for entry in entries:
+        restore[(entry.table_name, entry.row_key)] = entry.before
     tables = {t.name: t for t in chain_tables("state")}
     for (table_name, row_key), before in restore.items():
         table = tables[table_name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,11 @@ class EventFilters:
     to_block: int | None = None
 
 
-def _filtered(query: Select[tuple[Event]], f: EventFilters) -> Select[tuple[Event]]:
+# any SELECT: the filters add WHERE clauses and keep the selected columns' types
+_Query = TypeVar("_Query", bound="Select[Unpack[tuple[Any, ...]]]")
+
+
+def _filtered(query: _Query, f: EventFilters) -> _Query:
     if f.contract:
         query = query.where(Event.contract == f.contract)
     if f.name:
@@ -44,7 +49,7 @@ def list_events(session: Session, filters: EventFilters, limit: int, offset: int
         .limit(limit)
         .offset(offset)
     ).all()
-    total = session.scalar(_filtered(select(func.count()).select_from(Event), filters))  # type: ignore[arg-type]
+    total = session.scalar(_filtered(select(func.count()).select_from(Event), filters))
     return list(rows), int(total or 0)
 
 

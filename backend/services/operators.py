@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import UnaryExpression, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from backend.db.models import Account, Payout, Slash, Submission, Task
@@ -12,7 +12,7 @@ from backend.services.errors import NotFound
 
 OperatorOrder = Literal["bonded", "earnings", "tasks_completed", "address"]
 
-_ORDER = {
+_ORDER: dict[OperatorOrder, UnaryExpression[Any]] = {
     "bonded": Account.bonded.desc(),
     "earnings": Account.earnings.desc(),
     "tasks_completed": Account.tasks_completed.desc(),

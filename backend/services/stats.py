@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backend.db.models import (
     Account,
@@ -27,7 +27,7 @@ KEEP_SNAPSHOTS = 2_000
 BATCH = 5_000
 
 
-def _sum(session: Session, column: Any, *where: Any) -> int:
+def _sum(session: Session, column: InstrumentedAttribute[int], *where: Any) -> int:
     """Exact sum of a wei column (streamed: SQLite stores amounts as text)."""
     total = 0
     for value in session.scalars(select(column).where(*where).execution_options(yield_per=BATCH)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,11 @@ class TaskFilters:
     operator: str | None = None
 
 
-def _filtered(query: Select[tuple[Task]], filters: TaskFilters) -> Select[tuple[Task]]:
+# any SELECT: the filters add WHERE clauses and keep the selected columns' types
+_Query = TypeVar("_Query", bound="Select[Unpack[tuple[Any, ...]]]")
+
+
+def _filtered(query: _Query, filters: TaskFilters) -> _Query:
     if filters.status:
         query = query.where(Task.status == filters.status)
     if filters.submitter:
@@ -34,7 +38,7 @@ def list_tasks(
 ) -> tuple[list[Task], int]:
     order = Task.task_id.desc() if newest_first else Task.task_id.asc()
     rows = session.scalars(_filtered(select(Task), filters).order_by(order).limit(limit).offset(offset)).all()
-    total = session.scalar(_filtered(select(func.count()).select_from(Task), filters))  # type: ignore[arg-type]
+    total = session.scalar(_filtered(select(func.count()).select_from(Task), filters))
     return list(rows), int(total or 0)
 
 

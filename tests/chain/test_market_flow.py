@@ -7,8 +7,8 @@ from web3 import Web3
 
 from tests.support.chain import ETHER, Devnet, sample_task_params
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.errors import ContractRevert
+from tribunal.protocol_enums import TaskStatus
 
 params = sample_task_params
 

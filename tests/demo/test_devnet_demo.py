@@ -22,10 +22,10 @@ import pytest
 
 from tests.support.chain import ETHER
 from tribunal.chain.anvil import ANVIL_KEYS, free_port
-from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.keys import signer_from_private_key
 from tribunal.chain.session import open_session
 from tribunal.paths import REPO_ROOT
+from tribunal.protocol_enums import TaskStatus
 
 pytestmark = pytest.mark.integration  # starts anvil, the backend and the agents itself
 

@@ -10,9 +10,11 @@ from web3 import Web3
 
 from tribunal.chain.anvil import ANVIL_KEYS, Anvil
 from tribunal.chain.client import ChainClient
-from tribunal.chain.contracts import DisputeGame, StakeManager, TaskMarket, TaskParams
 from tribunal.chain.deployment import Deployment
+from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.keys import Signer
+from tribunal.chain.stake_manager import StakeManager
+from tribunal.chain.task_market import TaskMarket, TaskParams
 
 ETHER = 10**18
 

@@ -23,7 +23,6 @@ from tests.support.disputes import (
     operator_run,
 )
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.session import format_eth
 from tribunal.checkpoints import Checkpoint
@@ -32,6 +31,7 @@ from tribunal.dispute.faults import SkipStep, WrongBatch
 from tribunal.dispute.moves import level_tree
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
+from tribunal.protocol_enums import TaskStatus
 from tribunal.tasks import PreparedTask
 from verifier.agent import VerifierAgent
 from verifier.checking import Mode, Verdict, checkpoint_boundaries, sample_intervals

@@ -12,8 +12,8 @@ from tests.support.specs import tiny_spec
 from tests.support.submitter import Submitter
 from tests.support.waiting import wait_for
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.session import open_session
+from tribunal.protocol_enums import TaskStatus
 from verifier.agent import VerifierAgent, VerifierConfig
 from verifier.checking import Mode, Verdict
 from verifier.state import StateDir

@@ -16,10 +16,10 @@ from tests.support.specs import tiny_spec
 from tests.support.submitter import Submitter
 from tests.support.waiting import wait_for
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.contracts import TaskStatus
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameStatus, Party, Resolution
+from tribunal.protocol_enums import TaskStatus
 from worker import cli
 from worker.state import Phase, StateDir, WorkerState
 

@@ -20,9 +20,9 @@ from tests.support.submitter import Submitter
 from tests.support.waiting import wait_for
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.anvil import ANVIL_KEYS
-from tribunal.chain.contracts import TaskStatus
 from tribunal.chain.keys import signer_from_private_key
 from tribunal.checkpoint_manifest import find_manifest
+from tribunal.protocol_enums import TaskStatus
 from worker.policy import Policy
 from worker.state import Phase, StateDir
 

@@ -17,7 +17,7 @@ from tests.support.specs import tiny_spec
 from tests.support.submitter import Submitter
 from tests.support.waiting import wait_for
 from tribunal.chain.anvil import free_port
-from tribunal.chain.contracts import TaskStatus
+from tribunal.protocol_enums import TaskStatus
 from worker.state import Phase, StateDir
 
 

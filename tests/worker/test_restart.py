@@ -17,7 +17,7 @@ from tests.support.agents import OPERATOR_KEYS, WORKER_CLI
 from tests.support.chain import Devnet
 from tests.support.specs import tiny_spec
 from tests.support.submitter import Submitter
-from tribunal.chain.contracts import TaskStatus
+from tribunal.protocol_enums import TaskStatus
 from tribunal.training import train
 from worker.state import Phase, StateDir
 

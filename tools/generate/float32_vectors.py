@@ -192,7 +192,8 @@ def _from_significand(d: _Draw, significand: np.ndarray, exponent: np.ndarray) -
 def _mul_ties(d: _Draw, n: int) -> list[np.ndarray]:
     """Odd significands whose product has exactly 25 bits: the product is a tie (or, on the
     subnormal grid, rounds at another position)."""
-    a_columns, b_columns = [], []
+    a_columns: list[np.ndarray] = []
+    b_columns: list[np.ndarray] = []
     while sum(len(c) for c in a_columns) < n:
         wa = d.rng.integers(2, 24, 4 * n)
         wb = 26 - wa + d.rng.integers(-1, 1, 4 * n)

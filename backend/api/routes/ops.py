@@ -43,8 +43,9 @@ async def healthz(session: SessionDep, state: StateDep) -> Response:
             ),
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=503)
-    status = "degraded" if indexer.error else "ok"
-    body = HealthOut(status=status, database=state.engine.dialect.name, indexer=indexer)
+    body = HealthOut(
+        status="degraded" if indexer.error else "ok", database=state.engine.dialect.name, indexer=indexer
+    )
     return JSONResponse(body.model_dump(mode="json"))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -24,7 +24,7 @@ from backend.services.progress import record_progress
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 TaskId = Annotated[int, Path(ge=0, le=MAX_ID, description="the task's id on the TaskMarket")]
-NOT_FOUND = {404: {"model": ErrorOut, "description": "no such task"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "no such task"}}
 
 
 @router.get("", response_model=Page[TaskOut], summary="List tasks")

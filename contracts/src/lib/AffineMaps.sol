@@ -6,7 +6,7 @@ import {OpKind} from "./OpKind.sol";
 import {ShapeWords} from "./ShapeWords.sol";
 
 /// @title AffineMaps
-/// @notice The affine maps of the layout ops COPY and GATHER_SUM (`tribunal.repops.layout`),
+/// @notice The affine maps of the layout ops COPY and GATHER_SUM (`tribunal.repops.ops.layout`),
 ///         read in place from the op's committed params: output element `e` (over the out view)
 ///         and loop index `k` (over the loop view) give an input coordinate per input dimension,
 ///         `t = offset[j] + sum_d coef[j][d] * x[d]`, valid when `div[j]` divides it and the
@@ -15,7 +15,7 @@ import {ShapeWords} from "./ShapeWords.sol";
 ///         offsets or divisors of magnitude 2**127 or more revert (`Errors`), where Python's big
 ///         integers would take them.
 library AffineMaps {
-    /// @dev A COPY / GATHER_SUM affine map (`tribunal.repops.layout.AffineMap`) read in place:
+    /// @dev A COPY / GATHER_SUM affine map (`tribunal.repops.ops.layout.AffineMap`) read in place:
     ///      each field but the ranks and `trips` is the position in `params` where that list
     ///      starts.
     struct AffineMap {

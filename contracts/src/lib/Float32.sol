@@ -8,7 +8,7 @@ using Float32 for F32 global;
 
 /// @title Float32
 /// @notice IEEE-754 binary32 soft-float over raw bit patterns: the primitives of
-///         `tribunal.repops.primitives`, bit for bit. Every result is rounded to nearest, ties to
+///         `tribunal.repops.core.primitives`, bit for bit. Every result is rounded to nearest, ties to
 ///         even; subnormals are kept (no flush-to-zero, no denormals-are-zero); any NaN result is
 ///         the canonical NaN 0x7FC00000, whatever the operands' payloads. Never a fused multiply-add.
 ///
@@ -20,7 +20,7 @@ using Float32 for F32 global;
 ///         packs it. No loops: SQRT's 7 Newton steps are unrolled.
 ///
 ///         Gas of `execute` (internal call, dispatch included), measured by
-///         `test/lib/Float32Gas.t.sol` over the 174,597 vectors of `test/vectors/float32/`
+///         `test/lib/Float32Gas.t.sol` over the 174,597 vectors of `vectors/float32/`
 ///         (forge 1.7.1, solc 0.8.37, optimizer 200 runs, cancun). Typical = mean over finite
 ///         normal operands and result (comparisons, SELECT and sign ops: non-NaN operands);
 ///         worst = maximum over all vectors. See `contracts/GAS-float32.md`.
@@ -95,7 +95,7 @@ library Float32 {
     // ---------------------------------------------------------------- dispatch
 
     /// @notice Executes primitive `opcode` on the operands in the instruction's order and returns
-    ///         the result's bits, exactly as `tribunal.repops.primitives.apply_bits`.
+    ///         the result's bits, exactly as `tribunal.repops.core.primitives.apply_bits`.
     /// @dev Unary primitives read `x0`, binary ones `x0, x1`; SELECT reads `x0` as the condition
     ///      and returns `x1` if it is not ±0 (NaN counts as true), else `x2`. Unused operands are
     ///      ignored.

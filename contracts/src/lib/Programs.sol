@@ -14,8 +14,8 @@ import {TranscendentalTables} from "./generated/TranscendentalTables.sol";
 ///         node, derived in O(1) from the node's op kind, its committed params, the input and
 ///         output shape words and (BATCH_GATHER only) the step number — a port of
 ///         `tribunal.repops.registry.program_length` / `instruction`, checked bit for bit against
-///         it by `test/programs/Programs.t.sol` on the vectors of `tribunal/vectors/programs.json`
-///         (`python -m tribunal.repops.program_vectors`). The dispute's ONE STEP uses it
+///         it by `test/programs/Programs.t.sol` on the vectors of `vectors/programs.json`
+///         (`python -m tools.generate.program_vectors`). The dispute's ONE STEP uses it
 ///         (`docs/protocol.md, "The dispute game"`).
 ///
 ///         Encodings: op kinds and opcodes are the numbers of the Python `OpKind` and `Opcode`
@@ -23,13 +23,13 @@ import {TranscendentalTables} from "./generated/TranscendentalTables.sol";
 ///         (signed values as int256 two's complement; BATCH_GATHER's `(seed, numRows)`); shapes
 ///         are shape words (`ShapeWords`; `docs/protocol.md`, "Tensor roots").
 ///
-///         How: every op but the layout ones is a loop program (`tribunal.repops.loop`): a body
+///         How: every op but the layout ones is a loop program (`tribunal.repops.core.loop`): a body
 ///         of steps repeated `trips` times, then an epilogue; a step's operands are relative
 ///         (input slot, earlier step of the block, the accumulator, a constant, a param, the loop
 ///         constant). Every input address an op reads is affine in the iteration `k`, so the
 ///         program of one element is built with O(rank) index arithmetic and any instruction of
 ///         it is then a lookup. EXP and LOG are fixed tables (`TranscendentalTables`, generated
-///         from `tribunal.repops.transcendental`). COPY and GATHER_SUM walk their affine map
+///         from `tribunal.repops.ops.transcendental`). COPY and GATHER_SUM walk their affine map
 ///         (`AffineMaps`, ranks at most 7), CAUSAL_MASK and BATCH_GATHER are one COPY each. No loop runs longer than a
 ///         rank or a table.
 ///
@@ -61,7 +61,7 @@ import {TranscendentalTables} from "./generated/TranscendentalTables.sol";
 ///         The COPY / GATHER_SUM worst cases are dense rank-7 affine maps no builder produces.
 ///         `programLength` costs about 2k less (about half for COPY / GATHER_SUM).
 library Programs {
-    /// @notice An operand of an instruction (`tribunal.repops.instructions.Operand`).
+    /// @notice An operand of an instruction (`tribunal.repops.core.instructions.Operand`).
     /// @dev kind INPUT: `a` = input slot, `b` = flat row-major index in that input; TEMP: `a` =
     ///      the index of an earlier instruction of the same element's program; CONST: `a` = the
     ///      float32 bits. Unused fields are zero.
@@ -104,7 +104,7 @@ library Programs {
     uint256 private constant REDUCE_OPCODES = (1 << 1) | (1 << 6) | (1 << 7);
 
     /// @dev How an elementwise op's input maps onto output elements `(..., N)`
-    ///      (`tribunal.repops.opdef.Role`): FULL reads e, ROW e / N, COLUMN e % N, SCALAR 0.
+    ///      (`tribunal.repops.core.opdef.Role`): FULL reads e, ROW e / N, COLUMN e % N, SCALAR 0.
     uint256 private constant FULL = 0;
     uint256 private constant ROW = 1;
     uint256 private constant COLUMN = 2;
@@ -112,7 +112,7 @@ library Programs {
 
     // ---------------------------------------------------------------- steps
     //
-    // A step is an instruction with relative operands (`tribunal.repops.loop.Step`), packed in
+    // A step is an instruction with relative operands (`tribunal.repops.core.loop.Step`), packed in
     // 128 bits: opcode (8) ‖ three operand refs of 40 bits, each tag (8) ‖ value (32); refs past
     // the opcode's arity are zero. The EXP/LOG tables (`TranscendentalTables`) hold steps as
     // 16-byte rows.
@@ -680,7 +680,7 @@ library Programs {
         }
     }
 
-    /// @dev Step `j` of `kind`'s loop body (`tribunal.repops.reductions`, `linear`).
+    /// @dev Step `j` of `kind`'s loop body (`tribunal.repops.ops.reductions`, `linear`).
     function _bodyStep(uint8 kind, uint256[] memory params, uint256 j) private pure returns (uint256) {
         if (kind <= OpKind.MATMUL_BT) return j == 0 ? _step(Float32.MUL, S0, S1) : _step(Float32.ADD, ACC, T0);
         if (kind == OpKind.REDUCE) return _step(params[0], ACC, S0);
@@ -715,7 +715,7 @@ library Programs {
         return _step(Float32.ADD, ACC, T1);
     }
 
-    /// @dev Step `j` of `kind`'s epilogue (`tribunal.repops.elementwise`, and the reductions'
+    /// @dev Step `j` of `kind`'s epilogue (`tribunal.repops.ops.elementwise`, and the reductions'
     ///      final divisions).
     function _epilogueStep(uint8 kind, uint256[] memory params, LoopProgram memory p, uint256 j)
         private
@@ -791,7 +791,7 @@ library Programs {
         return _step(Float32.SUB, S0, T7);
     }
 
-    /// @dev Writes `step` into `ins` with its operands made absolute (`tribunal.repops.loop.resolve`):
+    /// @dev Writes `step` into `ins` with its operands made absolute (`tribunal.repops.core.loop.resolve`):
     ///      `k` is the iteration inputs are read at, `start` the index of the step's block's first
     ///      instruction. PARAM refs name params whose count the op's checks fixed.
     function _resolve(

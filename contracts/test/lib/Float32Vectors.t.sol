@@ -7,7 +7,7 @@ import {Float32} from "../../src/lib/Float32.sol";
 
 /// @notice Differential test of `Float32.execute` against numpy float32: every vector of
 ///         `vectors/float32/<OPCODE>.bin` (written by `python -m tools.generate.float32_vectors`
-///         from `tribunal.repops.primitives.apply_bits`) must match bit for bit.
+///         from `tribunal.repops.core.primitives.apply_bits`) must match bit for bit.
 ///         A file is a sequence of big-endian uint32 records: the operands, then the expected result.
 contract Float32VectorsTest is Test {
     /// @notice How many vectors of `opcode` were checked (shown with `forge test -vv`).

@@ -270,7 +270,7 @@ def batch_gather_plan(op: BatchGatherOp, spec: OpSpec, shapes: Shapes) -> CpuPla
 
 
 PLANNERS: dict[type[OpDef], CpuPlanner] = {
-    ElementwiseOp: elementwise_plan,  # type: ignore[type-abstract]  # a key to look up, never instantiated
+    ElementwiseOp: elementwise_plan,  # type: ignore[type-abstract]  # abstract: a key its subclasses match
     MatmulOp: matmul_plan,
     ReduceOp: reduce_plan,
     MseLossOp: mse_loss_plan,
