@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup build browser test test-unit test-contracts test-python test-ape test-frontend dashboard dev bench lint typecheck clean
+.PHONY: setup build browser test test-unit generated test-contracts test-python test-ape test-frontend dashboard dev bench lint typecheck clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
@@ -28,7 +28,7 @@ node_modules/.installed: package.json package-lock.json
 build: setup
 	cd contracts && forge build
 
-test: build browser lint typecheck test-frontend test-contracts test-ape test-python
+test: build browser lint typecheck generated test-frontend test-contracts test-ape test-python
 
 # the fast set: no anvil, database server, Redis or browser (markers set in tests/conftest.py)
 test-unit: setup
@@ -69,6 +69,10 @@ test-ape:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+
+# every generated, committed file equals what its generator writes (tools/generate)
+generated: setup
+	$(VENV)/bin/python -m tools.generate --check
 
 # strict on the protocol core, the default checks on the layers above it (pyproject [tool.mypy])
 typecheck: setup

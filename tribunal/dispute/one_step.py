@@ -1,5 +1,5 @@
 """The ONE STEP's operands: what `OneStepProver` reads to execute the instruction under dispute
-(`contracts/src/OneStepProver.sol`; `docs/protocol.md`, "One step") (pure).
+(`contracts/src/OneStepProver.sol`; `docs/protocol.md`, "Levels", ONE STEP) (pure).
 
 A constant operand carries nothing; an earlier intermediate in the same leaf as the instruction is
 read from the committed leaf itself; another one carries its leaf and proof under the intermediates

@@ -172,7 +172,7 @@ export function float32ToString(value: number): string {
   return String(value);
 }
 
-/** Opcode names of the one-step prover (tribunal.repops.Opcode, docs/protocol-float32.md; never renumbered). */
+/** Opcode names of the one-step prover (tribunal.repops.Opcode, docs/protocol.md "RepOps: primitives and op programs"; never renumbered). */
 export const OPCODES: Record<number, string> = {
   1: 'ADD',
   2: 'SUB',
