@@ -5,7 +5,7 @@ VENV := .venv
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup build browser test test-unit generated test-contracts test-python test-ape test-frontend dashboard dev bench lint typecheck clean
+.PHONY: setup build browser wrk test test-unit generated test-contracts test-python test-ape test-frontend dashboard dev bench lint typecheck clean
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
@@ -84,7 +84,16 @@ dashboard: build frontend/node_modules/.installed
 dev: dashboard
 	$(VENV)/bin/python deploy/devnet.py
 
-bench: build
+# Debian's wrk, the load generator of bench/api.py, installed like chromium above when missing
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing Debian's wrk (for bench/api.py)"; \
+	  $$SUDO apt-get install -y --no-install-recommends wrk || \
+	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends wrk; }; \
+	fi
+
+bench: build wrk
 	$(VENV)/bin/python -m bench.run_all
 
 clean:

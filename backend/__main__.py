@@ -8,11 +8,12 @@ anything starts, each problem with what to do about it.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -90,28 +91,56 @@ def _setup(check_rpc: bool | None) -> BackendSettings:
     return settings
 
 
+def default_workers(run_indexer: bool) -> int:
+    """One process where the indexer runs in it (as `make dev` does), else one per CPU (up to 8)."""
+    return 1 if run_indexer else max(1, min(os.cpu_count() or 1, 8))
+
+
 @app.command()
 def serve(
     index: Annotated[bool | None, typer.Option(help="run the indexer too (default: TRIBUNAL_INDEX)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="API processes (default: TRIBUNAL_WORKERS, else 1 with the indexer, else the CPU count); "
+            "with more than one, this process supervises them and runs the indexer once for all",
+        ),
+    ] = None,
 ) -> None:
     """Run the API (and, by default, the indexer) until interrupted."""
     import uvicorn
 
-    from backend.api.app import create_app
+    from backend.api.app import Background, create_app, make_jobs
 
     settings = _setup(check_rpc=index)
     run_indexer = settings.index if index is None else index
-    api = create_app(settings, run_indexer=run_indexer, migrate=False)
-    log.info("API on http://%s:%d/api (OpenAPI at /docs)", settings.host, settings.port)
-    uvicorn.run(
-        api,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
-        access_log=False,
-        timeout_graceful_shutdown=5,
+    processes = workers or settings.workers or default_workers(run_indexer)
+    log.info(
+        "API on http://%s:%d/api (OpenAPI at /docs), %d process%s",
+        settings.host, settings.port, processes, "" if processes == 1 else "es",
     )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "log_config": None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if processes == 1:
+        uvicorn.run(create_app(settings, run_indexer=run_indexer, migrate=False), **options)
+        return
+    # INVARIANT: one writer of chain data. The workers (spawned, reading the same environment) only
+    # serve; the indexer and the stats schedule run here, in the supervisor, once.
+    engine = make_engine(settings.database_url)
+    writers = Background(settings, make_jobs(settings, engine), run_indexer)
+    writers.start()
+    try:
+        uvicorn.run("backend.api.app:worker_app", factory=True, workers=processes, **options)
+    finally:
+        writers.stop()
+        engine.dispose()
 
 
 @app.command()

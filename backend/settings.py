@@ -47,6 +47,11 @@ class BackendSettings(Settings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="API processes of `serve` (default: 1 with the indexer in-process, else the CPU count)",
+    )
     log_json: bool = Field(default=False, description="JSON lines on stdout instead of text logs")
 
     # indexer
@@ -71,8 +76,41 @@ class BackendSettings(Settings):
     )
     stats_interval_s: float = Field(default=30.0, gt=0)
 
+    # spec uploads (POST /api/specs): bounds checked in the request, the roots computed by a job
+    spec_max_bytes: int = Field(default=64 * 1024, gt=0, description="largest spec body (413 above)")
+    spec_max_parameters: int = Field(
+        default=4_000_000, gt=0,
+        description="largest model, in parameters (preparing costs about 0.25 s of CPU per million)",
+    )
+    spec_max_steps: int = Field(default=1_000_000, gt=0, description="most training steps a spec may ask")
+    spec_max_batch: int = Field(default=4_096, gt=0, description="largest batch_size a spec may ask")
+    spec_max_train_flops: float = Field(
+        default=1e15, gt=0,
+        description="the time bound: most training compute, estimated as 6 x parameters x batch_size x steps",
+    )
+    spec_job_timeout_s: float = Field(
+        default=300.0, gt=0, description="a spec job not done within this time is reported failed"
+    )
+    spec_rate_burst: int = Field(default=10, ge=1, description="spec uploads a client may make at once")
+    spec_rate_per_minute: float = Field(
+        default=12.0, gt=0, description="spec uploads a client may make per minute after its burst"
+    )
+    rate_limit_redis_url: str | None = Field(
+        default=None,
+        description="Redis holding the rate limiter's buckets for all API processes (default: the "
+                    "jobs broker if it is Redis; neither: each process counts alone, in memory)",
+    )
+
     # progress reports
     progress_max_skew_s: int = Field(default=300, ge=1, description="accepted clock skew of signed reports")
+
+    # response cache (backend/api/cache.py)
+    cache_max_age_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="reuse the database version the response cache checks for this long (0: every request)",
+    )
 
     # live stream
     stream_poll_s: float = Field(default=0.5, gt=0)

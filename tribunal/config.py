@@ -89,6 +89,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     _key("public_rpc_url", "backend", "the RPC URL as browsers reach it"),
     _key("host", "backend", "address the API listens on"),
     _key("port", "backend", "port the API listens on"),
+    _key("workers", "backend", "API processes of `serve` (the indexer still runs once)"),
     _key("log_json", "backend", "JSON lines on stdout instead of text logs"),
     _key("index", "backend", "run the indexer inside `python -m backend serve`"),
     _key("confirmations", "backend", "index up to head - confirmations"),
@@ -101,8 +102,20 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     _key("celery_broker_url", "backend", "Redis for the backend's jobs; unset: they run in-process",
          aliases=("CELERY_BROKER_URL",)),
     _key("stats_interval_s", "backend", "seconds between network statistics aggregations"),
+    _key("spec_max_bytes", "backend", "largest spec body POST /api/specs accepts (413 above)"),
+    _key("spec_max_parameters", "backend", "largest model a spec may ask, in parameters"),
+    _key("spec_max_steps", "backend", "most training steps a spec may ask"),
+    _key("spec_max_batch", "backend", "largest batch_size a spec may ask"),
+    _key("spec_max_train_flops", "backend",
+         "most training compute a spec may ask (6 x parameters x batch x steps)"),
+    _key("spec_job_timeout_s", "backend", "seconds after which an unfinished spec job is reported failed"),
+    _key("spec_rate_burst", "backend", "spec uploads a client may make at once"),
+    _key("spec_rate_per_minute", "backend", "spec uploads a client may make per minute after its burst"),
+    _key("rate_limit_redis_url", "backend", "Redis shared by the API processes' rate limiters (redis://…)"),
     _key("progress_max_skew_s", "backend", "accepted clock skew of signed progress reports"),
     _key("stream_poll_s", "backend", "seconds between the live stream's database polls"),
+    _key("cache_max_age_s", "backend",
+         "seconds the response cache reuses its database version read (0: reads it per request)"),
 )
 KEYS_BY_NAME = {key.name: key for key in CONFIG_KEYS}
 KEYS_BY_ENV = {env: key for key in CONFIG_KEYS for env in key.envs}

@@ -11,10 +11,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import metrics
 from backend.api.cache import ResponseCache
+from backend.api.rate_limit import RateLimit
 from backend.api.routes import artifacts, disputes, network, operators, ops, specs, tasks
 from backend.api.state import AppState
 from backend.api.stream import EventHub
@@ -76,19 +78,57 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
 
+class Background:
+    """What one backend runs once however many API processes serve it: the indexer (the one
+    writer of chain data) and the stats schedule. In-process with one API process; in the
+    supervising process of `serve --workers N`."""
+
+    def __init__(self, settings: BackendSettings, jobs: Jobs, run_indexer: bool) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.run_indexer = run_indexer
+        self.indexer: IndexerThread | None = None
+
+    def start(self) -> None:
+        if self.run_indexer:
+            self.indexer = IndexerThread(
+                build_indexer(self.settings, on_commit=lambda result: self.jobs.aggregate_stats_soon())
+            )
+            self.indexer.start()
+        self.jobs.start_schedule(self.settings.stats_interval_s)
+
+    def stop(self) -> None:
+        if self.indexer is not None:
+            self.indexer.stop()
+        self.jobs.shutdown()
+
+
+def make_jobs(settings: BackendSettings, engine: Engine) -> Jobs:
+    """The process's jobs, with the resources in-process jobs use."""
+    configure(JobResources(sessions=session_factory(engine), store=LocalDiskStore(settings.artifact_dir)))
+    return Jobs(make_celery(settings))
+
+
 def create_app(
-    settings: BackendSettings | None = None, *, run_indexer: bool | None = None, migrate: bool = True
+    settings: BackendSettings | None = None,
+    *,
+    run_indexer: bool | None = None,
+    migrate: bool = True,
+    background: bool = True,
 ) -> FastAPI:
-    """The app for `settings` (default: the environment). `run_indexer` defaults to `settings.index`."""
+    """The app for `settings` (default: the environment). `run_indexer` defaults to `settings.index`.
+
+    `background=False` leaves the indexer and the stats schedule to another process (the
+    supervisor of `serve --workers N` runs them once for all its workers).
+    """
     settings = settings or get_settings()
-    run_indexer = settings.index if run_indexer is None else run_indexer
+    run_indexer = (settings.index if run_indexer is None else run_indexer) and background
     if migrate:
         upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     store = LocalDiskStore(settings.artifact_dir)
-    jobs = Jobs(make_celery(settings))
-    configure(JobResources(sessions=sessions, store=store))
+    jobs = make_jobs(settings, engine)
     state = AppState(
         settings=settings,
         engine=engine,
@@ -96,23 +136,20 @@ def create_app(
         store=store,
         jobs=jobs,
         hub=EventHub(sessions, settings.stream_poll_s),
+        spec_rate_limit=RateLimit.for_specs(settings),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if run_indexer:
-            state.indexer = IndexerThread(
-                build_indexer(settings, on_commit=lambda result: jobs.aggregate_stats_soon())
-            )
-            state.indexer.start()
-        jobs.start_schedule(settings.stats_interval_s)
+        writers = Background(settings, jobs, run_indexer)
+        if background:
+            writers.start()
+            state.indexer = writers.indexer
         try:
             yield
         finally:
             await state.hub.stop()
-            if state.indexer is not None:
-                state.indexer.stop()
-            jobs.shutdown()
+            writers.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -132,7 +169,7 @@ def create_app(
     )
     app.state.tribunal = state
     templates: dict[int, str] = {}
-    app.add_middleware(ResponseCache, engine=engine)
+    app.add_middleware(ResponseCache, engine=engine, max_age_s=settings.cache_max_age_s)
     app.add_middleware(MetricsMiddleware, templates=templates)
     app.add_exception_handler(ServiceError, _service_error)
     for router in (tasks.router, operators.router, disputes.router, network.router, artifacts.router,
@@ -148,3 +185,9 @@ def create_app(
 def app_from_env() -> Any:
     """Factory for `uvicorn --factory backend.api.app:app_from_env`."""
     return create_app()
+
+
+def worker_app() -> Any:
+    """Factory of one API process of `serve --workers N`: the supervisor has migrated the database
+    and runs the indexer and the stats schedule."""
+    return create_app(migrate=False, background=False)

@@ -9,10 +9,13 @@ popular task, the stats: rendered once per indexed batch instead of once per req
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 VERSION_SQL = (
@@ -20,35 +23,73 @@ VERSION_SQL = (
     "(SELECT reorgs FROM indexer_state WHERE id = 1), "
     "(SELECT max(id) FROM progress_reports), (SELECT max(id) FROM stats_snapshots)"
 )
-UNCACHED_PREFIXES = ("/api/events/stream", "/api/artifacts", "/api/indexer")
+# spec jobs change without the database version moving
+UNCACHED_PREFIXES = ("/api/events/stream", "/api/artifacts", "/api/indexer", "/api/specs/jobs")
 
 
 class ResponseCache:
     """Pure ASGI middleware caching 200 answers of GET /api/... keyed by path and query."""
 
-    def __init__(self, app: ASGIApp, engine: Engine, max_entries: int = 4_096) -> None:
+    def __init__(
+        self, app: ASGIApp, engine: Engine, max_entries: int = 4_096, max_age_s: float = 0.0
+    ) -> None:
         self.app = app
         self.engine = engine
         self.max_entries = max_entries
+        # > 0: the version read is reused for this long (answers at most that much staler than the
+        # database; a write through this process forgets it at once). 0: read on every request.
+        self.max_age_s = max_age_s
+        self._version_read: tuple[float, Any] | None = None
         self._entries: OrderedDict[bytes, tuple[Any, list[Message]]] = OrderedDict()
+        # One connection kept for the version query, in autocommit: each read is its own snapshot,
+        # and a cache hit costs one round trip (not a pool checkout, a ping and a rollback).
+        self._connection: PoolProxiedConnection | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> PoolProxiedConnection:
+        connection = self.engine.raw_connection()
+        driver = connection.driver_connection
+        if self.engine.dialect.name == "postgresql":
+            driver.autocommit = True  # type: ignore[union-attr]
+        # SQLite: make_engine sets isolation_level=None, so statements outside BEGIN autocommit
+        return connection
 
     def _version(self) -> Any:
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(VERSION_SQL)
-            fetched = cursor.fetchone()
+        if self.max_age_s > 0:
+            read = self._version_read
+            now = time.monotonic()
+            if read is not None and now - read[0] < self.max_age_s:
+                return read[1]
+            version = self._read_version()
+            self._version_read = (now, version)
+            return version
+        return self._read_version()
+
+    def _read_version(self) -> Any:
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._open()
+            try:
+                cursor = self._connection.cursor()
+                cursor.execute(VERSION_SQL)
+                fetched = cursor.fetchone()
+                cursor.close()
+            except Exception:
+                self._connection.invalidate()  # the next request opens a new one
+                self._connection = None
+                raise
             # INVARIANT: a SELECT of scalar subqueries returns exactly one row
             assert fetched is not None
-            row = tuple(fetched)
-            cursor.close()
-            connection.rollback()
-            return row
-        finally:
-            connection.close()
+            return tuple(fetched)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
+        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD"):
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self._version_read = None  # read this process's own writes at once
+            return
         if (
             scope["type"] != "http"
             or scope.get("method") != "GET"

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from typing_extensions import TypedDict
 
+from backend.services.spec_jobs import JobStatus
 from tribunal.datasets import TargetKind
 
 T = TypeVar("T")
@@ -310,6 +311,24 @@ class PreparedSpecOut(Model):
     graphRoot: HashStr
     steps: int
     checkpointEvery: int
+
+
+class SpecJobOut(Model):
+    """A spec whose roots a background job computes: POST /api/specs answers it (202) and
+    GET /api/specs/jobs/{job_id} follows it."""
+
+    job_id: str = Field(description="the job's id")
+    status: JobStatus = Field(
+        description="pending (queued), running, done (see result) or failed (see error)"
+    )
+    status_url: str = Field(description="where to poll the job (also the 202's Location)")
+    spec_hash: HashStr = Field(description="keccak256 of the canonical spec")
+    created_at: float = Field(description="when the job was posted, unix seconds")
+    elapsed_s: float = Field(description="seconds since it was posted, or that it took")
+    result: PreparedSpecOut | None = Field(
+        default=None, description="done: what POST /api/specs answers for a prepared spec"
+    )
+    error: str | None = Field(default=None, description="failed: why, and what to do")
 
 
 class DeployedContracts(Model):

@@ -1,4 +1,5 @@
-"""What the API process holds: database, artifact store, jobs, live stream, maybe the indexer."""
+"""What the API process holds: database, artifact store, jobs, live stream, rate limits, maybe the
+indexer."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.api.rate_limit import RateLimit
 from backend.api.stream import EventHub
 from backend.artifacts.store import ArtifactStore
 from backend.indexer.indexer import IndexerStatus
@@ -23,6 +25,7 @@ class AppState:
     store: ArtifactStore
     jobs: Jobs
     hub: EventHub
+    spec_rate_limit: RateLimit
     indexer: IndexerThread | None = None
 
     @property

@@ -8,8 +8,8 @@ undoes it, in ``__table__.info["chain"]``:
 - ``"state"``: current state folded from events (a task, an account); every change in a block that
   may still be reorged is journaled in ``state_journal`` and a rollback restores the journaled rows.
 
-Tables without ``info["chain"]`` (progress reports, artifacts, stats snapshots) are not chain data
-and survive re-indexing.
+Tables without ``info["chain"]`` (progress reports, artifacts, stats snapshots, spec jobs) are not
+chain data and survive re-indexing.
 
 Conventions: addresses are lowercase ``0x``-hex; hashes are ``0x``-hex of 32 bytes; amounts are
 wei (`Wei`); times are unix seconds of the block that made the change.
@@ -129,7 +129,7 @@ class Event(Base):
 
     __table_args__ = (
         Index("ix_events_block_log", "block_number", "log_index"),
-        Index("ix_events_task", "task_id"),
+        Index("ix_events_task", "task_id", "block_number", "log_index"),  # a task's timeline, in order
         Index("ix_events_game", "game_id"),
         {"info": APPEND},
     )
@@ -172,9 +172,10 @@ class Task(Base):
     updated_block: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_tasks_status", "status"),
-        Index("ix_tasks_submitter", "submitter"),
-        Index("ix_tasks_operator", "operator"),
+        # each filter of /api/tasks with its order, so a page reads `limit` rows and sorts none
+        Index("ix_tasks_status", "status", "task_id"),
+        Index("ix_tasks_submitter", "submitter", "task_id"),
+        Index("ix_tasks_operator", "operator", "task_id"),
         {"info": STATE},
     )
 
@@ -247,7 +248,7 @@ class Payout(Base):
 
     __table_args__ = (
         Index("ix_payouts_block", "block_number"),
-        Index("ix_payouts_account", "account"),
+        Index("ix_payouts_account", "account", "block_number", "log_index"),
         Index("ix_payouts_task", "task_id"),
         {"info": APPEND},
     )
@@ -277,7 +278,7 @@ class Slash(Base):
 
     __table_args__ = (
         Index("ix_slashes_block", "block_number"),
-        Index("ix_slashes_account", "account"),
+        Index("ix_slashes_account", "account", "block_number", "log_index"),
         {"info": APPEND},
     )
 
@@ -318,8 +319,10 @@ class Dispute(Base):
     updated_block: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_disputes_task", "task_id"),
-        Index("ix_disputes_status", "status"),
+        Index("ix_disputes_task", "task_id", "game_id"),
+        Index("ix_disputes_status", "status", "game_id"),
+        Index("ix_disputes_operator", "operator", "game_id"),
+        Index("ix_disputes_challenger", "challenger", "game_id"),
         {"info": STATE},
     )
 
@@ -395,6 +398,25 @@ class StatsSnapshot(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_stats_snapshots_taken_at", "taken_at"),)
+
+
+class SpecJob(Base):
+    """A spec whose roots a background job computes (POST /api/specs), and what came of it."""
+
+    __tablename__ = "spec_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, doc="uuid4 hex, also the Celery task id")
+    spec_hash: Mapped[str] = mapped_column(Hash)
+    status: Mapped[str] = mapped_column(String(16), doc="pending, running, done or failed")
+    result: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, nullable=True, doc="done: the prepared fields but specURI (each answer names its own host)"
+    )
+    error: Mapped[str | None] = mapped_column(Text, nullable=True, doc="failed: why")
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (Index("ix_spec_jobs_spec_hash", "spec_hash", "created_at"),)
 
 
 def chain_tables(kind: str) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -63,6 +64,7 @@ class IndexerThread:
             log.error("the indexer thread stopped; /healthz reports why")
 
     def start(self) -> None:
+        log.info("indexer running in process %d", os.getpid())
         self._thread.start()
 
     def stop(self, timeout_s: float = 30.0) -> None:

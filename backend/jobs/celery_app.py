@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 VERIFY_ARTIFACT = "tribunal.verify_artifact"
 AGGREGATE_STATS = "tribunal.aggregate_stats"
+PREPARE_SPEC = "tribunal.prepare_spec"
 
 
 def make_celery(settings: BackendSettings) -> Celery:
@@ -49,6 +50,7 @@ def make_celery(settings: BackendSettings) -> Celery:
         verify_artifact
     )
     app.task(name=AGGREGATE_STATS)(aggregate_stats)
+    app.task(name=PREPARE_SPEC)(prepare_spec)
     return app
 
 
@@ -83,6 +85,10 @@ def aggregate_stats() -> int:
     return work.aggregate_stats(resources())
 
 
+def prepare_spec(job_id: str, spec_json: str) -> str:
+    return work.prepare_spec(resources(), job_id, spec_json)
+
+
 class Jobs:
     """Hands jobs to Celery's broker, or runs them on an in-process thread when there is none."""
 
@@ -113,6 +119,10 @@ class Jobs:
 
     def aggregate_stats(self) -> Future[Any] | None:
         return self._submit(self.app.tasks[AGGREGATE_STATS])
+
+    def prepare_spec(self, job_id: str, spec_json: str) -> Future[Any] | None:
+        """Compute a posted spec's roots (`work.prepare_spec`); the outcome goes to the job's record."""
+        return self._submit(self.app.tasks[PREPARE_SPEC], job_id, spec_json)
 
     def aggregate_stats_soon(self, min_interval_s: float = 2.0) -> None:
         """Refresh the stats after new data, at most once per `min_interval_s` (the indexer calls

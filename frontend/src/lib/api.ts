@@ -39,17 +39,31 @@ export type DisputeDetail = Omit<Schemas['DisputeDetail'], 'status'> & { status:
 export type ApiConfig = Schemas['ConfigOut'];
 export type DeployParams = Schemas['DeployParamsOut'];
 export type DatasetInfo = Schemas['DatasetOut'];
-/** POST /api/specs: the spec validated, stored, and its on-chain fields. */
+/** The spec validated, stored, and its on-chain fields (a done spec job's `result`). */
 export type PreparedSpec = Schemas['PreparedSpecOut'];
+/** POST /api/specs (202) and GET /api/specs/jobs/{id}: the job computing a spec's roots. */
+export type SpecJob = Schemas['SpecJobOut'];
+/** What POST /api/specs answers: the fields at once (a spec prepared before), or a job to poll. */
+export type SpecPosted = { kind: 'prepared'; prepared: PreparedSpec } | { kind: 'queued'; job: SpecJob };
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
     readonly path: string,
+    /** Seconds the server asks to wait (`Retry-After` of a 429 or 503), if it said. */
+    readonly retryAfterS?: number,
   ) {
     super(detail);
     this.name = 'ApiError';
+  }
+}
+
+/** A spec job that ended `failed`: `message` is the backend's reason. */
+export class SpecJobFailed extends Error {
+  constructor(readonly job: SpecJob) {
+    super(job.error ?? 'the spec job failed');
+    this.name = 'SpecJobFailed';
   }
 }
 
@@ -72,7 +86,8 @@ export function detailText(detail: unknown): string {
   return JSON.stringify(detail);
 }
 
-export async function apiFetch<T>(path: string, init?: RequestInit): Promise<T> {
+/** The response to `path`, thrown as an `ApiError` (with the backend's `detail`) unless 2xx. */
+async function apiResponse(path: string, init?: RequestInit): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(`${API_BASE}${path}`, { ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
@@ -88,9 +103,14 @@ export async function apiFetch<T>(path: string, init?: RequestInit): Promise<T> 
     } catch {
       /* not JSON */
     }
-    throw new ApiError(response.status, detail, path);
+    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+    throw new ApiError(response.status, detail, path, Number.isFinite(retryAfter) ? retryAfter : undefined);
   }
-  return (await response.json()) as T;
+  return response;
+}
+
+export async function apiFetch<T>(path: string, init?: RequestInit): Promise<T> {
+  return (await (await apiResponse(path, init)).json()) as T;
 }
 
 const qs = (params: Record<string, string | number | undefined | null>) => {
@@ -116,9 +136,53 @@ export const api = {
   datasets: () => apiFetch<DatasetInfo[]>('/api/datasets'),
   /** The spec as stored in the artifact store (its keccak256 is the spec hash). */
   spec: (specHash: string) => apiFetch<TaskSpecJson & Record<string, unknown>>(`/api/artifacts/${specHash}`),
-  prepareSpec: (specJson: string) =>
-    apiFetch<PreparedSpec>('/api/specs', { method: 'POST', body: specJson, headers: { 'content-type': 'application/json' } }),
+  /** POST /api/specs: 200 with the fields of a spec prepared before, else 202 with the job computing them. */
+  postSpec: async (specJson: string): Promise<SpecPosted> => {
+    const response = await apiResponse('/api/specs', { method: 'POST', body: specJson, headers: { 'content-type': 'application/json' } });
+    const body: unknown = await response.json();
+    return response.status === 202 ? { kind: 'queued', job: body as SpecJob } : { kind: 'prepared', prepared: body as PreparedSpec };
+  },
+  /** A spec job, at the `status_url` POST /api/specs gave. */
+  specJob: (statusUrl: string) => apiFetch<SpecJob>(statusUrl),
 };
+
+export interface PrepareOptions {
+  /** Called with the job on each poll (not called for a spec prepared before). */
+  onProgress?: (job: SpecJob) => void;
+  /** Give up after this long (ms); the backend fails its jobs after its own timeout first. */
+  timeoutMs?: number;
+  /** First wait between polls (ms); it grows to `maxIntervalMs`. */
+  intervalMs?: number;
+  maxIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Upload a spec and wait for the backend's jobs worker to compute its roots: POST /api/specs, then
+ * poll the job until it is done (its result) or failed (`SpecJobFailed`). HTTP refusals (413 too
+ * large, 422 invalid or beyond the backend's limits, 429 too many uploads) throw `ApiError`.
+ */
+export async function prepareSpec(specJson: string, options: PrepareOptions = {}): Promise<PreparedSpec> {
+  const { onProgress, timeoutMs = 10 * 60_000, intervalMs = 250, maxIntervalMs = 2_000 } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const posted = await api.postSpec(specJson);
+  if (posted.kind === 'prepared') return posted.prepared;
+  let job = posted.job;
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = intervalMs; ; wait = Math.min(maxIntervalMs, wait * 1.5)) {
+    onProgress?.(job);
+    if (job.status === 'done') {
+      if (!job.result) throw new Error(`spec job ${job.job_id} is done but has no result`);
+      return job.result;
+    }
+    if (job.status === 'failed') throw new SpecJobFailed(job);
+    if (Date.now() > deadline) {
+      throw new Error(`the backend has not prepared the spec after ${Math.round(timeoutMs / 1000)} s (job ${job.job_id} is still ${job.status}); try again later`);
+    }
+    await sleep(wait);
+    job = await api.specJob(job.status_url);
+  }
+}
 
 /** URL of an artifact's bytes (model download, checkpoints, spec). */
 export function artifactUrl(hash: string): string {

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState, type ReactNode } from 'react';
-import { ApiError, api, type PreparedSpec } from '../lib/api';
+import { ApiError, SpecJobFailed, api, prepareSpec, type PreparedSpec, type SpecJob } from '../lib/api';
 import { marketAbi } from '../lib/chain';
 import { formatDuration, formatEth, float32ToString, isHash } from '../lib/format';
 import {
@@ -34,6 +34,35 @@ function useDatasets() {
     },
     staleTime: Infinity,
   });
+}
+
+/** What the backend's spec job is doing, in words (shown while the dashboard polls it). */
+export function describeSpecJob(job: SpecJob): string {
+  const elapsed = `${Math.round(job.elapsed_s)} s`;
+  if (job.status === 'pending') return `Spec accepted; queued for the backend's jobs worker, which computes the dataset, initial-state and graph roots (${elapsed})…`;
+  if (job.status === 'running') return `The backend is computing the dataset, initial-state and graph roots (${elapsed})…`;
+  if (job.status === 'done') return `Roots computed in ${elapsed}.`;
+  return `The backend could not prepare the spec: ${job.error ?? 'no reason given'}`;
+}
+
+/** A refusal of POST /api/specs or its job, told so the submitter knows what to change. */
+export function explainSpecRefusal(error: unknown): Error | unknown {
+  if (error instanceof SpecJobFailed) return new Error(`The backend could not prepare the spec: ${error.message}`);
+  if (!(error instanceof ApiError)) return error;
+  switch (error.status) {
+    case 404:
+    case 405:
+      return new Error('This backend has no POST /api/specs (it predates the route), so the spec cannot be uploaded and its roots computed: update the backend.');
+    case 413:
+      return new Error(`The spec is too large for this backend: ${error.detail}`);
+    case 400:
+    case 422:
+      return new Error(`The backend rejected the spec: ${error.detail}`);
+    case 429:
+      return new Error(`Too many spec uploads from this address: ${error.detail}${error.retryAfterS === undefined ? '' : ` (post again after ${error.retryAfterS} s)`}`);
+    default:
+      return error;
+  }
 }
 
 /** Normalises the answer of POST /api/specs (camelCase as asked; snake_case tolerated). */
@@ -166,18 +195,13 @@ export function NewJob() {
     setPostedId(null);
     await tx.run(
       async (progress) => {
-        progress('Uploading the spec; the backend validates it and computes the dataset, initial-state and graph roots…');
+        progress('Uploading the spec; the backend checks it against its limits…');
         let prepared: PreparedSpec;
         try {
-          prepared = normalisePrepared((await api.prepareSpec(specToJson(spec))) as unknown as Record<string, unknown>);
+          const done = await prepareSpec(specToJson(spec), { onProgress: (job) => progress(describeSpecJob(job)) });
+          prepared = normalisePrepared(done as unknown as Record<string, unknown>);
         } catch (error) {
-          if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
-            throw new Error('This backend has no POST /api/specs (it predates the route), so the spec cannot be uploaded and its roots computed: update the backend.');
-          }
-          if (error instanceof ApiError && (error.status === 400 || error.status === 422)) {
-            throw new Error(`The backend rejected the spec: ${error.detail}`);
-          }
-          throw error;
+          throw explainSpecRefusal(error);
         }
         progress('Reading the chain time for the deadline…');
         const block = await publicClient.getBlock({ blockTag: 'latest' });

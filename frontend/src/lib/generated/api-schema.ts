@@ -324,8 +324,28 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Validate a task spec, store it, and return the roots postTask needs */
+        /**
+         * Validate a task spec and queue the job that stores it and computes the roots postTask needs
+         * @description Checks the spec and this backend's limits at once (413, 422), then answers 202 with a job to poll at `status_url` (also `Location`) until it is done (its `result` is the spec's on-chain fields) or failed (its `error`). A spec prepared before is answered at once (200), and one being prepared gets the same job.
+         */
         post: operations["post_spec_api_specs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/specs/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A spec job: pending, running, done (with the spec's on-chain fields) or failed (with why) */
+        get: operations["get_spec_job_api_specs_jobs__job_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1222,6 +1242,51 @@ export interface components {
             task_id: number | null;
             /** Game Id */
             game_id: number | null;
+        };
+        /**
+         * SpecJobOut
+         * @description A spec whose roots a background job computes: POST /api/specs answers it (202) and
+         *     GET /api/specs/jobs/{job_id} follows it.
+         */
+        SpecJobOut: {
+            /**
+             * Job Id
+             * @description the job's id
+             */
+            job_id: string;
+            /**
+             * Status
+             * @description pending (queued), running, done (see result) or failed (see error)
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            /**
+             * Status Url
+             * @description where to poll the job (also the 202's Location)
+             */
+            status_url: string;
+            /**
+             * Spec Hash
+             * @description keccak256 of the canonical spec
+             */
+            spec_hash: string;
+            /**
+             * Created At
+             * @description when the job was posted, unix seconds
+             */
+            created_at: number;
+            /**
+             * Elapsed S
+             * @description seconds since it was posted, or that it took
+             */
+            elapsed_s: number;
+            /** @description done: what POST /api/specs answers for a prepared spec */
+            result?: components["schemas"]["PreparedSpecOut"] | null;
+            /**
+             * Error
+             * @description failed: why, and what to do
+             */
+            error?: string | null;
         };
         /** StatsOut */
         StatsOut: {
@@ -2357,8 +2422,8 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
-            201: {
+            /** @description the same spec was prepared already: its fields at once, no job */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2366,7 +2431,16 @@ export interface operations {
                     "application/json": components["schemas"]["PreparedSpecOut"];
                 };
             };
-            /** @description larger than 64 KiB */
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecJobOut"];
+                };
+            };
+            /** @description the body exceeds TRIBUNAL_SPEC_MAX_BYTES (64 KiB) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,13 +2449,72 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description the spec is invalid (the reason is given) */
+            /** @description the spec is invalid or beyond this backend's limits (the field and the limit are named) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many spec uploads from this client: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the jobs broker cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_spec_job_api_specs_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id, from POST /api/specs */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecJobOut"];
+                };
+            };
+            /** @description no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
