@@ -293,7 +293,7 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                       event="trained", trace_root=outcome.trace_root, model_hash=outcome.model_hash,
                       resumed_from=outcome.resumed_from)
         elif status.state is JobState.FAILED:
-            self._finish_watch(record)
+            self._drop_job(record)
             self._retry_at[record.task_id] = time.monotonic() + self.config.retry_failed_after_s
             record.note = status.error
             log.error("task %d: training job %s failed: %s; retrying in %.0f s", record.task_id, watch.job_id,
@@ -302,11 +302,14 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         elif status.state is JobState.UNKNOWN:
             self._watches.pop(record.task_id, None)
         elif time.monotonic() - watch.changed_at > self.config.stall_timeout_s:
-            log.warning("task %d: job %s has shown no progress for %.0f s (%s); resubmitting (it "
-                        "resumes from its last checkpoint)", record.task_id, watch.job_id,
-                        self.config.stall_timeout_s, status.state.value,
-                        extra={"event": "job_stalled", "task_id": record.task_id})
-            self._finish_watch(record)
+            why = "no executor has started it" if status.state is JobState.QUEUED else \
+                "its executor may have died"
+            log.warning("task %d: job %s has shown no progress for %.0f s (%s: %s on %s); resubmitting "
+                        "(it resumes from its last checkpoint)", record.task_id, watch.job_id,
+                        self.config.stall_timeout_s, status.state.value, why, self.executor.describe(),
+                        extra={"event": "job_stalled", "task_id": record.task_id, "job_id": watch.job_id,
+                               "state": status.state.value})
+            self._drop_job(record)
 
     def _submit_job(self, record: TaskRecord, task: Task) -> _Watch:
         prepared = self.preparer.prepare(task, record.spec_uri)
@@ -367,6 +370,13 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             self.executor.forget(watch.job_id)
         if self.terminal is not None:
             self.terminal.finish(record.task_id)
+
+    def _drop_job(self, record: TaskRecord) -> None:
+        """Give up on a failed or stalled job: the next tick submits a new one (it resumes from
+        the checkpoints). A remote job still named in ``record.job_id`` would be re-attached to
+        instead, and a stalled one would then never be resubmitted."""
+        self._finish_watch(record)
+        record.job_id = None
 
     def _stop_job(self, record: TaskRecord) -> None:
         self._finish_watch(record)

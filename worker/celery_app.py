@@ -11,15 +11,52 @@ no service to start.
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 from tribunal.config import Settings
 from worker.tasks import TRAIN_TASK, train_task
 
+log = logging.getLogger(__name__)
+
 BROKER_ENV = "TRIBUNAL_BROKER_URL"
 DEFAULT_QUEUE = "tribunal.train"
+
+
+class RedeliverExpiredJobs(bootsteps.StartStopStep):
+    """Every few seconds, put back on the queue the jobs that an executor took and did not
+    acknowledge within the visibility timeout (it died in the middle of them).
+
+    kombu's Redis transport does this itself only when a worker starts and then on every tenth
+    10 s tick, so a job of a killed executor waited up to 100 s past its visibility timeout
+    before an idle executor took it. A busy executor (``--pool=solo``) runs no timers while it
+    trains, so it never takes back its own running job.
+    """
+
+    requires = ("celery.worker.consumer.connection:Connection",)
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self._timer: Any = None
+
+    def start(self, parent: Any) -> None:
+        channel = parent.connection.default_channel
+        restore = getattr(getattr(channel, "qos", None), "restore_visible", None)
+        if restore is None:
+            return  # not Redis: the broker redelivers by itself
+        every_s = min(10.0, max(1.0, channel.visibility_timeout / 4))
+        self._timer = parent.timer.call_repeatedly(
+            every_s, restore, kwargs={"num": channel.unacked_restore_limit, "interval": 1})
+        log.info("jobs unacknowledged for %d s go back to the queue (checked every %.0f s)",
+                 channel.visibility_timeout, every_s)
+
+    def stop(self, parent: Any) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def make_celery(broker: str | None) -> Celery:
@@ -49,6 +86,8 @@ def make_celery(broker: str | None) -> Celery:
         result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
     )
     app.task(name=TRAIN_TASK, bind=True, acks_late=True)(train_task)
+    if broker:
+        app.steps["consumer"].add(RedeliverExpiredJobs)
     return app
 
 

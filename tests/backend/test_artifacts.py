@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,7 +107,8 @@ def test_truncated_upload_leaves_nothing(server: LiveServer) -> None:
             f"Content-Length: {len(data)}\r\n\r\n".encode()
             + data[:8_000]
         )
-        time.sleep(0.2)  # the server is now streaming the body to a temporary file
+        wait_for(lambda: _store(server).leftovers(), 10, 0.01,
+                 what="the server to stream the body to a temporary file")
     wait_for(lambda: not _store(server).leftovers(), 10, 0.05, what="the temporary file to be removed")
     _nothing_kept(server, digest)
     wait_for(lambda: disconnected._value.get() != before, 10, 0.05, what="the upload to be counted")

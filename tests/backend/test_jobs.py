@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -87,9 +86,13 @@ def test_without_a_broker_jobs_run_in_process(db_url: str, tmp_path: Path) -> No
         assert future is not None and future.result(timeout=10) is True
         assert jobs.aggregate_stats().result(timeout=10) == 0  # type: ignore[union-attr]
         jobs.start_schedule(0.05)
-        time.sleep(0.5)
+
+        def snapshots() -> int:
+            with resources.sessions() as session:
+                return len(session.scalars(select(StatsSnapshot)).all())
+
+        wait_for(lambda: snapshots() >= 3, 30, 0.05, what="three scheduled stats snapshots")
     finally:
         jobs.shutdown()
     with resources.sessions() as session:
         assert session.get(Artifact, digest).verified is True
-        assert len(session.scalars(select(StatsSnapshot)).all()) >= 3

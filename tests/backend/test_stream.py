@@ -27,7 +27,9 @@ def _listen(url: str, messages: queue.Queue[tuple[str, Any]], stop: threading.Ev
             for line in response.iter_lines():
                 if stop.is_set():
                     return
-                if line.startswith("event:"):
+                if line.startswith(":"):
+                    messages.put(("comment", line[1:].strip()))
+                elif line.startswith("event:"):
                     kind = line.split(":", 1)[1].strip()
                 elif line.startswith("data:") and kind:
                     messages.put((kind, json.loads(line.split(":", 1)[1])))
@@ -64,7 +66,7 @@ def test_stream_delivers_chain_events_progress_and_reorgs(
             target=_listen, args=(f"{server.url}/api/events/stream", messages, stop), daemon=True
         )
         listener.start()
-        time.sleep(0.5)  # subscribed
+        _wait_for(messages, lambda k, d: k == "comment" and d == "connected")  # subscribed
 
         fork = snapshot(w3)
         devnet.stake_manager("operator").stake(3 * ETHER)

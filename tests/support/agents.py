@@ -57,17 +57,19 @@ def start_agent(
 
 @contextmanager
 def executor_process(
-    broker: str, queue: str, work_dir: Path, log_path: Path
+    broker: str, queue: str, work_dir: Path, log_path: Path, name: str = "test",
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`worker executor` on the broker's queue (a real Celery worker process), stopped at the end."""
-    log = open(log_path, "wb")  # noqa: SIM115 - handed to the child process
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process; a restart appends
+    node = f"{queue}@{name}"
     process = subprocess.Popen([WORKER_CLI, "executor", "--broker", broker, "--queue", queue,
-                                "--device", "cpu", "--work-dir", str(work_dir), "--name", f"{queue}@test"],
-                               stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+                                "--device", "cpu", "--work-dir", str(work_dir), "--name", node],
+                               stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     try:
         app = make_celery(broker)
-        wait_for(lambda: process.poll() is None and app.control.ping(timeout=0.5), 90, 0.5,
-                 what=f"the executor to answer (log: {log_path})")
+        wait_for(lambda: process.poll() is None and app.control.ping([node], timeout=0.5), 90, 0.5,
+                 what=f"the executor {node} to answer (log: {log_path})")
         yield process
     finally:
         process.terminate()
