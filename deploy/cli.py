@@ -47,6 +47,18 @@ def deploy(
     max_clock: Annotated[int, typer.Option(
         help="seconds each party's chess clock holds in a dispute (2 * max_clock <= max_dispute_duration)",
     )] = DeployParams.max_clock,
+    min_challenge_window: Annotated[int, typer.Option(
+        help="seconds: the shortest challenge window a task may ask for (at least a block; on a public "
+        "chain, a verifier's replay time)",
+    )] = DeployParams.min_challenge_window,
+    min_task_stake: Annotated[str, typer.Option(
+        help="ETH: the least stake a task may ask its operator to lock "
+        "(it should pay a winning challenger's gas)",
+    )] = f"{DeployParams.min_task_stake / 10**18:g}",
+    claim_timeout: Annotated[int, typer.Option(
+        help="seconds an operator has from its claim to submit before anyone may evict it "
+        "(the task reopens)",
+    )] = DeployParams.claim_timeout,
 ) -> None:
     """Deploy and wire StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame to
     RPC_URL, then write the deployment file. Durations are seconds."""
@@ -54,8 +66,13 @@ def deploy(
         bond = parse_eth(challenger_bond)
     except ValueError as exc:
         raise common.fail(f"--challenger-bond: {exc}") from exc
+    try:
+        stake_floor = parse_eth(min_task_stake)
+    except ValueError as exc:
+        raise common.fail(f"--min-task-stake: {exc}") from exc
     params = DeployParams(unbonding_delay, slash_winner_bps, max_challenge_window,
-                          max_dispute_duration, missed_deadline_slash_bps, bond, max_clock)
+                          max_dispute_duration, missed_deadline_slash_bps, bond, max_clock,
+                          min_challenge_window, stake_floor, claim_timeout)
     try:
         params.validate()
         signer = load_signer(keystore)

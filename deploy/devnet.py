@@ -167,6 +167,28 @@ def http_json(url: str, body: bytes | None = None) -> dict[str, Any]:
         return json.loads(response.read())
 
 
+def prepare_spec(api_url: str, spec: TaskSpec, timeout_s: float = 300.0) -> dict[str, Any]:
+    """The spec's on-chain fields from the backend: POST /api/specs answers them at once for a spec
+    prepared before (200), else a job (202) whose status resource is polled until it is done."""
+    request = urllib.request.Request(f"{api_url}/api/specs", data=canonical_json(spec),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+        answer: dict[str, Any] = json.loads(response.read())
+        if response.status == 200:
+            return answer
+    deadline = time.monotonic() + timeout_s
+    while answer["status"] in ("pending", "running"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the backend did not prepare the demo spec within {timeout_s:g} s "
+                               f"(job {answer['job_id']} is {answer['status']})")
+        time.sleep(0.2)
+        answer = http_json(api_url + answer["status_url"])
+    if answer["status"] != "done":
+        raise RuntimeError(f"the backend could not prepare the demo spec: {answer['error']}")
+    result: dict[str, Any] = answer["result"]
+    return result
+
+
 # -- the network -----------------------------------------------------------------------------
 
 
@@ -256,7 +278,7 @@ class Devnet:
 
         assert self.submitter is not None
         spec: TaskSpec = demo_spec().model_copy(update={"steps": job.steps})
-        committed = http_json(f"{self.api_url}/api/specs", canonical_json(spec))
+        committed = prepare_spec(self.api_url, spec)
         now = self.submitter.client.w3.eth.get_block("latest")["timestamp"]
         params = TaskParams(
             spec_hash=bytes.fromhex(committed["specHash"][2:]), spec_uri=committed["specURI"],
@@ -468,8 +490,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument("--stop", action="store_true", help="stop a running devnet and exit")
     parser.add_argument("--timeout", type=float, default=600, help="--exit-when-done: seconds to wait")
     args = parser.parse_args(argv)
-    if not 1 <= args.challenge_window <= 86_400:
-        parser.error("--challenge-window must be 1..86400 seconds")
+    if not DeployParams.min_challenge_window <= args.challenge_window <= DeployParams.max_challenge_window:
+        parser.error(f"--challenge-window must be {DeployParams.min_challenge_window}.."
+                     f"{DeployParams.max_challenge_window} seconds (the market's min and max)")
     args.state_dir = args.state_dir.resolve()
     return args
 

@@ -33,6 +33,14 @@ library Errors {
     /// @notice Thrown when the market's dispute game would differ from the stake manager's.
     error DisputeGameMismatch(address disputeGame, address stakeManagerDisputeGame);
 
+    /// @notice Thrown when the market is given a dispute game `disputeGame` that has no code (it could
+    ///         not answer which market it serves).
+    error DisputeGameNotContract(address disputeGame);
+
+    /// @notice Thrown when the market is given a dispute game that serves the market `gameMarket`,
+    ///         not this market `market`: its hooks would report another market's games.
+    error DisputeGameMarketMismatch(address gameMarket, address market);
+
     /// @notice Thrown when `caller` is neither the market nor the dispute game of the stake manager.
     error NotSlasher(address caller);
 
@@ -54,8 +62,20 @@ library Errors {
     error ZeroMaxDisputeDuration();
 
     /// @notice Thrown when stake could leave before a slash: the stake manager's unbonding `delay`
-    ///         must be at least `required` = MAX_CHALLENGE_WINDOW + MAX_DISPUTE_DURATION + 1.
+    ///         must be at least `required` = MAX_CHALLENGE_WINDOW + MAX_DISPUTE_DURATION +
+    ///         UNBONDING_MARGIN (the margin is the time a timeout or last move needs to be included
+    ///         once it is due; docs/protocol.md, "Deploy-time parameters").
     error UnbondingDelayTooShort(uint256 delay, uint256 required);
+
+    /// @notice Thrown when the market's shortest challenge window `minWindow` is not within
+    ///         1..`maxWindow` (its longest).
+    error MinChallengeWindowOutOfRange(uint64 minWindow, uint64 maxWindow);
+
+    /// @notice Thrown when the market is deployed with a zero floor on a task's `minStake`.
+    error ZeroMinTaskStake();
+
+    /// @notice Thrown when the market is deployed with a zero claim timeout.
+    error ZeroClaimTimeout();
 
     // ---------------------------------------------------------------- stake and credits
 
@@ -96,11 +116,13 @@ library Errors {
     /// @notice Thrown when `checkpointEvery` is not within 1..`steps`.
     error BadCheckpointInterval(uint32 checkpointEvery, uint32 steps);
 
-    /// @notice Thrown when a task's challenge `window` is not within 1..`max`.
-    error ChallengeWindowOutOfRange(uint64 window, uint64 max);
+    /// @notice Thrown when a task's challenge `window` is not within `min`..`max` (the market's
+    ///         MIN_CHALLENGE_WINDOW and MAX_CHALLENGE_WINDOW).
+    error ChallengeWindowOutOfRange(uint64 window, uint64 min, uint64 max);
 
-    /// @notice Thrown when a task asks for no operator stake.
-    error ZeroMinStake();
+    /// @notice Thrown when a task's `minStake` is below the market's floor `floor` (MIN_TASK_STAKE):
+    ///         a smaller stake would not pay a winning challenger's gas.
+    error MinStakeBelowFloor(uint256 minStake, uint256 floor);
 
     /// @notice Thrown when a task is posted without a spec URI.
     error EmptySpecURI();
@@ -120,8 +142,12 @@ library Errors {
     /// @notice Thrown when a submitter tries to claim its own task.
     error SelfClaim();
 
-    /// @notice Thrown when a claim or a submission comes after the task's `deadline`.
+    /// @notice Thrown when a claim, a submission or an eviction comes after the task's `deadline`.
     error DeadlinePassed(uint64 deadline, uint256 timestamp);
+
+    /// @notice Thrown when `evictClaim` is called before the claim timed out: the operator may submit
+    ///         until `timeoutAt` (claimedAt + CLAIM_TIMEOUT); it is `timestamp` now.
+    error ClaimNotTimedOut(uint256 timeoutAt, uint256 timestamp);
 
     /// @notice Thrown when `expire` is called while the task's `deadline` has not passed.
     error DeadlineNotPassed(uint64 deadline, uint256 timestamp);
@@ -162,7 +188,8 @@ library Errors {
     ///         do not fit in the market's `maxDisputeDuration`.
     error ClockExceedsDisputeDuration(uint256 twiceMaxClock, uint256 maxDisputeDuration);
 
-    /// @notice Thrown when the dispute game is given stake manager `given` but the market uses `expected`.
+    /// @notice Thrown when a dispute game uses stake manager `given` but the market uses `expected`
+    ///         (at the game's deployment, or when the market is given the game).
     error StakeManagerMismatch(address given, address expected);
 
     // ---------------------------------------------------------------- opening
@@ -254,6 +281,10 @@ library Errors {
     /// @notice Thrown when the dataset's shape word `shapeWord` is not a (rows, width) matrix with
     ///         width > 0.
     error DatasetShapeInvalid(bytes32 shapeWord);
+
+    /// @notice Thrown when operand `operand` reads intermediate `temp`, which is not before the
+    ///         executed instruction `instruction` (only earlier intermediates are agreed).
+    error TempNotEarlier(uint256 operand, uint256 temp, uint256 instruction);
 
     /// @notice Thrown when the instruction has `arity` operands but `given` operand proofs were supplied.
     error WrongOperandCount(uint256 arity, uint256 given);

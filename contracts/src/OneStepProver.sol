@@ -187,6 +187,10 @@ contract OneStepProver is IOneStepProver {
         pure
         returns (uint32)
     {
+        // INVARIANT: only intermediates before i are agreed; lane i of the operator's leaf is the very
+        // claim under test, and later lanes are the operator's alone. Programs never yield j >= i;
+        // the check keeps a faulty program from reading them.
+        if (j >= ctx.instruction) revert Errors.TempNotEarlier(k, j, ctx.instruction);
         uint256 leafIndex = j / Commitments.ELEMENTS_PER_LEAF;
         if (leafIndex == ctx.instruction / Commitments.ELEMENTS_PER_LEAF) {
             return Commitments.leafLane(ctx.instructionLeaf, j % Commitments.ELEMENTS_PER_LEAF);

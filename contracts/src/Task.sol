@@ -9,6 +9,8 @@ pragma solidity 0.8.37;
 ///      Open      -> Refunded    expire         (anyone, after the deadline)
 ///      Claimed   -> Submitted   submitResult   (operator only, until the deadline)
 ///      Claimed   -> Refunded    expire         (anyone, after the deadline; operator slashed)
+///      Claimed   -> Open        evictClaim     (anyone, after claimedAt + CLAIM_TIMEOUT and until the
+///                                              deadline; operator slashed as for a missed deadline)
 ///      Submitted -> Finalized   finalize       (anyone, window over and no open dispute)
 ///      Submitted -> Voided      onDisputeResolved(operatorWon = false) with other disputes still open
 ///      Submitted -> Open        onDisputeResolved(operatorWon = false), last dispute, before the deadline

@@ -6,6 +6,15 @@ import {Owned} from "./Owned.sol";
 import {StakeManager} from "./StakeManager.sol";
 import {RootKind, Task, TaskParams, TaskStatus} from "./Task.sol";
 
+/// @notice What the market asks of a dispute game before it accepts it (`DisputeGame` has both).
+interface IMarketDisputeGame {
+    /// @notice The market whose hooks the game calls.
+    function MARKET() external view returns (address);
+
+    /// @notice The stake manager through which the game locks and slashes.
+    function STAKE_MANAGER() external view returns (address);
+}
+
 /// @title TaskMarket
 /// @notice Training tasks with an escrowed reward: post, claim (locking operator stake), submit a
 ///         trace root, survive the challenge window, get paid. Every non-final state has an exit
@@ -29,8 +38,19 @@ contract TaskMarket is Owned {
     /// @notice Basis-point denominator (100%).
     uint256 public constant BPS_DENOMINATOR = 10_000;
 
+    /// @notice Time (seconds) the unbonding delay must leave after the longest challenge window and
+    ///         dispute, so that a timeout or last move that becomes due at the end of a dispute can be
+    ///         included before the loser's unbonding stake leaves: a day covers an OP-stack rollup's
+    ///         forced-inclusion delay (its 12-hour sequencer window) twice over
+    ///         (docs/protocol.md, "Deploy-time parameters").
+    uint256 public constant UNBONDING_MARGIN = 1 days;
+
     /// @notice The stake and credit ledger.
     StakeManager public immutable STAKE_MANAGER;
+
+    /// @notice Shortest challenge window a task may ask for (seconds): at least a block, so that a
+    ///         dispute can land after the result; on a public chain, a verifier's replay time.
+    uint64 public immutable MIN_CHALLENGE_WINDOW;
 
     /// @notice Longest challenge window a task may ask for (seconds).
     uint64 public immutable MAX_CHALLENGE_WINDOW;
@@ -41,6 +61,15 @@ contract TaskMarket is Owned {
     /// @notice Share (basis points) of the locked stake slashed from an operator that misses the
     ///         deadline; the submitter is the winner of that slash.
     uint16 public immutable MISSED_DEADLINE_SLASH_BPS;
+
+    /// @notice Smallest `minStake` a task may ask for (wei): a winning challenger is credited
+    ///         `minStake · SLASH_WINNER_BPS / 10000`, which should cover its gas for a whole dispute.
+    uint256 public immutable MIN_TASK_STAKE;
+
+    /// @notice Seconds an operator has from its claim to submit before anyone may evict it
+    ///         (`evictClaim`): slashed as for a missed deadline, the task reopens. Without it a
+    ///         squatter could hold a task until its deadline and have it refunded, for one slash.
+    uint64 public immutable CLAIM_TIMEOUT;
 
     /// @notice The contract allowed to call the dispute hooks (zero until set).
     address public disputeGame;
@@ -144,6 +173,13 @@ contract TaskMarket is Owned {
     /// @param reward Wei credited to the operator.
     event TaskFinalized(uint256 indexed taskId, address indexed operator, uint256 reward);
 
+    /// @notice The operator did not submit within CLAIM_TIMEOUT of its claim and was evicted; the task
+    ///         reopens (`TaskReopened` follows).
+    /// @param taskId The task.
+    /// @param operator The evicted operator.
+    /// @param slashed Wei slashed from the operator (part credited to the submitter, rest burned).
+    event ClaimEvicted(uint256 indexed taskId, address indexed operator, uint256 slashed);
+
     /// @notice The deadline passed without a result.
     /// @param taskId The task.
     /// @param operator The operator that missed it (zero if the task was never claimed).
@@ -156,16 +192,22 @@ contract TaskMarket is Owned {
     /// @param amount Wei credited to the submitter.
     event TaskRefunded(uint256 indexed taskId, address indexed submitter, uint256 amount);
 
-    /// @param stakeManager The stake and credit ledger; its UNBONDING_DELAY must exceed
-    ///        maxChallengeWindow + maxDisputeDuration so no stake leaves before a slash.
+    /// @param stakeManager The stake and credit ledger; its UNBONDING_DELAY must be at least
+    ///        maxChallengeWindow + maxDisputeDuration + UNBONDING_MARGIN so no stake leaves before a slash.
     /// @param maxChallengeWindow Longest challenge window a task may ask for (> 0).
     /// @param maxDisputeDuration Longest a dispute may last (> 0).
     /// @param missedDeadlineSlashBps Share of the locked stake slashed on a missed deadline (<= 10000).
+    /// @param minChallengeWindow Shortest challenge window a task may ask for (1..maxChallengeWindow).
+    /// @param minTaskStake Smallest `minStake` a task may ask for (> 0).
+    /// @param claimTimeout Seconds from a claim to its submission before the claim may be evicted (> 0).
     constructor(
         StakeManager stakeManager,
         uint64 maxChallengeWindow,
         uint64 maxDisputeDuration,
-        uint16 missedDeadlineSlashBps
+        uint16 missedDeadlineSlashBps,
+        uint64 minChallengeWindow,
+        uint256 minTaskStake,
+        uint64 claimTimeout
     ) {
         if (address(stakeManager) == address(0)) revert Errors.ZeroAddress();
         if (maxChallengeWindow == 0) revert Errors.ZeroMaxChallengeWindow();
@@ -173,15 +215,23 @@ contract TaskMarket is Owned {
         if (missedDeadlineSlashBps > BPS_DENOMINATOR) {
             revert Errors.BpsTooHigh(missedDeadlineSlashBps, BPS_DENOMINATOR);
         }
-        uint256 required = uint256(maxChallengeWindow) + maxDisputeDuration + 1;
+        if (minChallengeWindow == 0 || minChallengeWindow > maxChallengeWindow) {
+            revert Errors.MinChallengeWindowOutOfRange(minChallengeWindow, maxChallengeWindow);
+        }
+        if (minTaskStake == 0) revert Errors.ZeroMinTaskStake();
+        if (claimTimeout == 0) revert Errors.ZeroClaimTimeout();
+        uint256 required = uint256(maxChallengeWindow) + maxDisputeDuration + UNBONDING_MARGIN;
         uint256 delay = stakeManager.UNBONDING_DELAY();
         // INVARIANT: stake that starts unbonding when a result is submitted stays slashable until
-        // the last dispute on that result can have ended.
+        // the last dispute on that result can have ended AND its outcome can have been included.
         if (delay < required) revert Errors.UnbondingDelayTooShort(delay, required);
         STAKE_MANAGER = stakeManager;
         MAX_CHALLENGE_WINDOW = maxChallengeWindow;
         MAX_DISPUTE_DURATION = maxDisputeDuration;
         MISSED_DEADLINE_SLASH_BPS = missedDeadlineSlashBps;
+        MIN_CHALLENGE_WINDOW = minChallengeWindow;
+        MIN_TASK_STAKE = minTaskStake;
+        CLAIM_TIMEOUT = claimTimeout;
     }
 
     /// @dev msg.sender is never zero, so an unset dispute game admits nobody.
@@ -190,13 +240,23 @@ contract TaskMarket is Owned {
         _;
     }
 
-    /// @notice Sets the dispute game once; it must already be the StakeManager's dispute game.
+    /// @notice Sets the dispute game once; it must already be the StakeManager's dispute game, and it
+    ///         must name this market and the same StakeManager.
     /// @param disputeGame_ The dispute game.
     function setDisputeGame(address disputeGame_) external onlyOwner {
         if (disputeGame != address(0)) revert Errors.DisputeGameAlreadySet(disputeGame);
         if (disputeGame_ == address(0)) revert Errors.ZeroAddress();
         address stakeManagerGame = STAKE_MANAGER.disputeGame();
         if (disputeGame_ != stakeManagerGame) revert Errors.DisputeGameMismatch(disputeGame_, stakeManagerGame);
+        if (disputeGame_.code.length == 0) revert Errors.DisputeGameNotContract(disputeGame_);
+        // INVARIANT: the game's hooks report games opened on this market's tasks, slashed through
+        // this market's StakeManager.
+        address gameMarket = IMarketDisputeGame(disputeGame_).MARKET();
+        if (gameMarket != address(this)) revert Errors.DisputeGameMarketMismatch(gameMarket, address(this));
+        address gameStakeManager = IMarketDisputeGame(disputeGame_).STAKE_MANAGER();
+        if (gameStakeManager != address(STAKE_MANAGER)) {
+            revert Errors.StakeManagerMismatch(gameStakeManager, address(STAKE_MANAGER));
+        }
         disputeGame = disputeGame_;
         emit DisputeGameSet(disputeGame_);
     }
@@ -213,10 +273,10 @@ contract TaskMarket is Owned {
         if (p.checkpointEvery == 0 || p.checkpointEvery > p.steps) {
             revert Errors.BadCheckpointInterval(p.checkpointEvery, p.steps);
         }
-        if (p.challengeWindow == 0 || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
-            revert Errors.ChallengeWindowOutOfRange(p.challengeWindow, MAX_CHALLENGE_WINDOW);
+        if (p.challengeWindow < MIN_CHALLENGE_WINDOW || p.challengeWindow > MAX_CHALLENGE_WINDOW) {
+            revert Errors.ChallengeWindowOutOfRange(p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
         }
-        if (p.minStake == 0) revert Errors.ZeroMinStake();
+        if (p.minStake < MIN_TASK_STAKE) revert Errors.MinStakeBelowFloor(p.minStake, MIN_TASK_STAKE);
         if (bytes(p.specURI).length == 0) revert Errors.EmptySpecURI();
         if (p.specHash == bytes32(0)) revert Errors.ZeroRoot(RootKind.Spec);
         if (p.datasetRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Dataset);
@@ -335,17 +395,31 @@ contract TaskMarket is Owned {
         address submitter = t.submitter;
         uint256 reward = t.reward;
         uint256 slashed;
-        if (status == TaskStatus.Claimed) {
-            uint256 minStake = t.minStake;
-            uint256 toSlash = minStake * MISSED_DEADLINE_SLASH_BPS / BPS_DENOMINATOR;
-            // The market's lock on the operator covers this task's minStake, so the whole slash comes
-            // from it: slashed == toSlash and the lock shrinks by exactly that.
-            if (toSlash > 0) slashed = STAKE_MANAGER.slash(operator, toSlash, submitter);
-            if (minStake > slashed) STAKE_MANAGER.unlock(operator, minStake - slashed);
-        }
+        if (status == TaskStatus.Claimed) slashed = _slashMissedAndUnlock(operator, t.minStake, submitter);
         emit TaskExpired(taskId, operator, slashed);
         emit TaskRefunded(taskId, submitter, reward);
         STAKE_MANAGER.credit{value: reward}(submitter);
+    }
+
+    /// @notice Evicts an operator that has not submitted within CLAIM_TIMEOUT of its claim: slashes
+    ///         MISSED_DEADLINE_SLASH_BPS of its locked stake (the submitter is the slash's winner),
+    ///         releases the rest, and reopens the task for any operator, same reward and deadline.
+    ///         Until someone evicts it, the operator may still submit.
+    /// @param taskId The task (must be Claimed, past claimedAt + CLAIM_TIMEOUT, not past its deadline;
+    ///        after the deadline `expire` settles it).
+    function evictClaim(uint256 taskId) external {
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Claimed);
+        uint256 timeoutAt = uint256(t.claimedAt) + CLAIM_TIMEOUT;
+        if (block.timestamp <= timeoutAt) revert Errors.ClaimNotTimedOut(timeoutAt, block.timestamp);
+        if (block.timestamp > t.deadline) revert Errors.DeadlinePassed(t.deadline, block.timestamp);
+        address operator = t.operator;
+        t.status = TaskStatus.Open;
+        t.operator = address(0);
+        t.claimedAt = 0;
+        uint256 slashed = _slashMissedAndUnlock(operator, t.minStake, t.submitter);
+        emit ClaimEvicted(taskId, operator, slashed);
+        emit TaskReopened(taskId);
     }
 
     // ---------------------------------------------------------------- dispute game hooks
@@ -438,6 +512,19 @@ contract TaskMarket is Owned {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Slashes MISSED_DEADLINE_SLASH_BPS of `minStake` from an operator that held a task without
+    ///      a result (`winner` is credited the winner's share) and releases the rest of its lock.
+    function _slashMissedAndUnlock(address operator, uint256 minStake, address winner)
+        private
+        returns (uint256 slashed)
+    {
+        uint256 toSlash = minStake * MISSED_DEADLINE_SLASH_BPS / BPS_DENOMINATOR;
+        // The market's lock on the operator covers this task's minStake, so the whole slash comes
+        // from it: slashed == toSlash and the lock shrinks by exactly that.
+        if (toSlash > 0) slashed = STAKE_MANAGER.slash(operator, toSlash, winner);
+        if (minStake > slashed) STAKE_MANAGER.unlock(operator, minStake - slashed);
+    }
 
     function _settleVoided(uint256 taskId, Task storage t) private {
         if (block.timestamp < t.deadline) {

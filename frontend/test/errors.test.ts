@@ -10,7 +10,7 @@ describe('custom errors in words', () => {
   it('explains the errors a submitter meets', () => {
     expect(describeContractError('StakeTooLow', [3n * ETH, 5n * ETH])).toBe('Not enough free stake: 3 ETH available, 5 ETH needed. Stake more first.');
     expect(describeContractError('ZeroReward')).toBe('The reward must be more than zero.');
-    expect(describeContractError('ChallengeWindowOutOfRange', [0n, 86400n])).toMatch(/between 1 s and 1d 0h/);
+    expect(describeContractError('ChallengeWindowOutOfRange', [0n, 2n, 86400n])).toMatch(/takes 2s to 1d 0h/);
     expect(describeContractError('BadCheckpointInterval', [50, 40])).toMatch(/checkpoint interval 50 .* \(40\)/);
     expect(describeContractError('ZeroRoot', [3])).toBe('The graph root is zero.');
     expect(describeContractError('WrongStatus', [7n, 2, 1])).toBe('Task #7 is claimed, but this needs it open.');
@@ -27,7 +27,7 @@ describe('custom errors in words', () => {
   });
 
   it('covers every error of TaskMarket.postTask', () => {
-    for (const name of ['ZeroReward', 'DeadlineInPast', 'ZeroSteps', 'BadCheckpointInterval', 'ChallengeWindowOutOfRange', 'ZeroMinStake', 'EmptySpecURI', 'ZeroRoot']) {
+    for (const name of ['ZeroReward', 'DeadlineInPast', 'ZeroSteps', 'BadCheckpointInterval', 'ChallengeWindowOutOfRange', 'MinStakeBelowFloor', 'EmptySpecURI', 'ZeroRoot']) {
       expect(describeContractError(name, [0n, 0n])).not.toMatch(/rejected the call/);
     }
   });

@@ -7,6 +7,7 @@ from web3 import Web3
 
 from tests.support.chain import ETHER, Devnet, sample_task_params
 from tribunal.chain.anvil import increase_time
+from tribunal.chain.deploy import DeployParams
 from tribunal.chain.errors import ContractRevert
 from tribunal.protocol_enums import TaskStatus
 
@@ -98,4 +99,50 @@ def test_missed_deadline_slashes_and_refunds_the_submitter(devnet: Devnet) -> No
     credit = devnet.stake_manager("other").credit_of(devnet.signers["submitter"].address)
     assert credit == ETHER + to_submitter
     info = devnet.stake_manager("operator").info(devnet.signers["operator"].address)
+    assert (info.bonded, info.locked) == (2 * ETHER - slashed, 0)
+
+
+def test_post_below_the_deployed_floors_says_what_the_market_takes(devnet: Devnet) -> None:
+    defaults = DeployParams()
+    market = devnet.market("submitter")
+    assert market.challenge_window_range() == (defaults.min_challenge_window, defaults.max_challenge_window)
+    assert market.min_task_stake() == defaults.min_task_stake
+    with pytest.raises(ContractRevert) as stake:
+        market.post_task(params(devnet, min_stake=1), ETHER)
+    assert stake.value.error_name == "MinStakeBelowFloor"
+    assert stake.value.error_args == {"minStake": 1, "floor": defaults.min_task_stake}
+    assert "at least the market's floor" in str(stake.value)
+    with pytest.raises(ContractRevert) as window:
+        market.post_task(params(devnet, challenge_window=defaults.min_challenge_window - 1), ETHER)
+    assert window.value.error_name == "ChallengeWindowOutOfRange"
+    assert window.value.error_args == {"window": defaults.min_challenge_window - 1,
+                                       "min": defaults.min_challenge_window,
+                                       "max": defaults.max_challenge_window}
+    at_floors = params(devnet, min_stake=defaults.min_task_stake,
+                       challenge_window=defaults.min_challenge_window)
+    task_id, _ = market.post_task(at_floors, ETHER)
+    assert market.task(task_id).status is TaskStatus.OPEN
+
+
+def test_a_squatter_past_the_claim_timeout_is_evicted_and_the_task_reopens(devnet: Devnet) -> None:
+    w3 = devnet.anvil.w3
+    now = w3.eth.get_block("latest")["timestamp"]
+    squatter = devnet.signers["operator"].address
+    devnet.stake_manager("operator").stake(2 * ETHER)
+    task_id, _ = devnet.market("submitter").post_task(params(devnet, deadline=now + 3 * 86_400), ETHER)
+    devnet.market("operator").claim(task_id)
+    timeout = devnet.market("other").claim_timeout()
+    assert timeout == DeployParams().claim_timeout
+
+    with pytest.raises(ContractRevert) as early:
+        devnet.market("other").evict_claim(task_id)
+    assert early.value.error_name == "ClaimNotTimedOut"
+    assert "may still submit" in str(early.value)
+
+    increase_time(w3, timeout + 1)
+    devnet.market("other").evict_claim(task_id)
+    task = devnet.market("other").task(task_id)
+    assert task.status is TaskStatus.OPEN
+    slashed = 2 * ETHER * DeployParams().missed_deadline_slash_bps // 10_000
+    info = devnet.stake_manager("operator").info(squatter)
     assert (info.bonded, info.locked) == (2 * ETHER - slashed, 0)

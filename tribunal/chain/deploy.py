@@ -12,6 +12,11 @@ from tribunal.chain.task_market import TaskMarket
 
 DAY = 86_400
 
+UNBONDING_MARGIN = DAY
+"""`TaskMarket.UNBONDING_MARGIN`: what the unbonding delay must leave after the longest challenge
+window and dispute, for a timeout that becomes due at a dispute's end to be included before the
+loser's stake leaves (docs/protocol.md, "Deploy-time parameters")."""
+
 
 class DeployParamsError(ValueError):
     """Deploy-time parameters that the contracts would reject, said in words."""
@@ -19,7 +24,14 @@ class DeployParamsError(ValueError):
 
 @dataclass(frozen=True)
 class DeployParams:
-    """Deploy-time parameters (the contracts' immutables)."""
+    """Deploy-time parameters (the contracts' immutables).
+
+    ``claim_timeout`` is how long an operator has from its claim to submit before anyone may evict
+    it (slashed, the task reopens). ``min_challenge_window`` and ``min_task_stake`` are the floors
+    a task's ``challengeWindow`` and ``minStake`` must reach. Their defaults suit a local chain
+    (anvil, the devnet, the tests: two seconds is one OP-stack block, so a dispute can land after
+    the result); a public deployment raises them (docs/economics.md, "Recommended defaults").
+    """
 
     unbonding_delay: int = 4 * DAY
     slash_winner_bps: int = 5_000
@@ -28,9 +40,12 @@ class DeployParams:
     missed_deadline_slash_bps: int = 2_000
     challenger_bond: int = 10**18
     max_clock: int = DAY
+    min_challenge_window: int = 2
+    min_task_stake: int = 10**17
+    claim_timeout: int = DAY
 
     def validate(self) -> None:
-        for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration"):
+        for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration", "claim_timeout"):
             if getattr(self, name) <= 0:
                 raise DeployParamsError(f"{name} must be positive seconds")
         if self.challenger_bond <= 0 or self.max_clock <= 0:
@@ -43,11 +58,19 @@ class DeployParams:
         for name in ("slash_winner_bps", "missed_deadline_slash_bps"):
             if not 0 <= getattr(self, name) <= 10_000:
                 raise DeployParamsError(f"{name} must be 0..10000 basis points")
-        required = self.max_challenge_window + self.max_dispute_duration + 1
+        if not 1 <= self.min_challenge_window <= self.max_challenge_window:
+            raise DeployParamsError(
+                f"min_challenge_window {self.min_challenge_window}s must be 1..max_challenge_window "
+                f"{self.max_challenge_window}s"
+            )
+        if self.min_task_stake <= 0:
+            raise DeployParamsError("min_task_stake (wei) must be positive: tasks must put stake at risk")
+        required = self.max_challenge_window + self.max_dispute_duration + UNBONDING_MARGIN
         if self.unbonding_delay < required:
             raise DeployParamsError(
                 f"unbonding_delay {self.unbonding_delay}s must be at least max_challenge_window + "
-                f"max_dispute_duration + 1 = {required}s, or stake could leave before a slash"
+                f"max_dispute_duration + a one-day margin = {required}s, or a losing operator's stake "
+                "could leave before the timeout that slashes it is included"
             )
 
 
@@ -55,7 +78,8 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
     """Deploy StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame, wire them.
 
     Wiring order: StakeManager.setSlashers(market, game), then TaskMarket.setDisputeGame(game)
-    (the market checks that the StakeManager already names the same game).
+    (the market checks that the StakeManager already names the same game, and that the game names
+    this market and the same StakeManager).
     """
     params = params or DeployParams()
     params.validate()
@@ -70,7 +94,8 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
     market = client.deploy(
         market_artifact.abi, market_artifact.bytecode,
         sm_address, params.max_challenge_window, params.max_dispute_duration,
-        params.missed_deadline_slash_bps, context="deploy TaskMarket",
+        params.missed_deadline_slash_bps, params.min_challenge_window, params.min_task_stake,
+        params.claim_timeout, context="deploy TaskMarket",
     )
     market_address = market.contract_address
     registry_artifact = load_artifact("ProgramRegistry")

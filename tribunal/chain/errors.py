@@ -27,6 +27,17 @@ HINTS: dict[str, str] = {
     "DisputesOpen": "wait until every open dispute on the task is resolved",
     "DeadlinePassed": "the task's deadline has passed; it can only be expired now",
     "SelfClaim": "a submitter cannot claim its own task; use another account",
+    "ChallengeWindowOutOfRange": "choose a challenge window within min..max (seconds, shown above)",
+    "MinStakeBelowFloor": "ask for a min stake of at least the market's floor (wei, shown above)",
+    "UnbondingDelayTooShort": (
+        "deploy with --unbonding-delay of at least max challenge window + max dispute duration + one day"
+    ),
+    "MinChallengeWindowOutOfRange": "deploy with a min challenge window within 1 s..the max challenge window",
+    "ZeroMinTaskStake": "deploy with a positive min task stake (wei)",
+    "ZeroClaimTimeout": "deploy with a positive claim timeout (seconds)",
+    "ClaimNotTimedOut": "the operator may still submit: evict the claim only after timeoutAt (shown above)",
+    "DisputeGameMarketMismatch": "deploy the dispute game with this market's address, then wire it again",
+    "StakeManagerMismatch": "deploy the dispute game with the market's StakeManager, then wire it again",
 }
 
 

@@ -99,6 +99,10 @@ class TaskMarket(BoundContract):
     def expire(self, task_id: int) -> Sent:
         return self._send("expire", task_id, context=f"expire task {task_id}")
 
+    def evict_claim(self, task_id: int) -> Sent:
+        """Evict an operator that did not submit within the claim timeout; the task reopens."""
+        return self._send("evictClaim", task_id, context=f"evict the claim on task {task_id}")
+
     def task(self, task_id: int) -> Task:
         return Task.from_tuple(task_id, self._call("getTask", task_id, context=f"task {task_id}"))
 
@@ -110,6 +114,18 @@ class TaskMarket(BoundContract):
 
     def challenge_ends_at(self, task_id: int) -> int:
         return int(self._call("challengeEndsAt", task_id))
+
+    def challenge_window_range(self) -> tuple[int, int]:
+        """The shortest and longest challenge window (seconds) a task may ask for."""
+        return int(self._call("MIN_CHALLENGE_WINDOW")), int(self._call("MAX_CHALLENGE_WINDOW"))
+
+    def claim_timeout(self) -> int:
+        """Seconds an operator has from its claim to submit before anyone may evict it."""
+        return int(self._call("CLAIM_TIMEOUT"))
+
+    def min_task_stake(self) -> int:
+        """The least `minStake` (wei) a task may ask for."""
+        return int(self._call("MIN_TASK_STAKE"))
 
     def publish_checkpoints(self, task_id: int, manifest_hash: bytes) -> Sent:
         """Name the manifest of our checkpoints for a task we train or submitted (an event only)."""

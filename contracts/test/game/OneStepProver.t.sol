@@ -9,6 +9,7 @@ import {Float32} from "../../src/lib/Float32.sol";
 import {Programs} from "../../src/lib/Programs.sol";
 import {Test} from "../utils/Test.sol";
 import {VmGame} from "../utils/VmGame.sol";
+import {CraftedPrograms} from "./mocks/CraftedPrograms.sol";
 import {FullTree, TestTree} from "./utils/TestTree.sol";
 import {RealWorld} from "./utils/RealWorld.sol";
 
@@ -230,5 +231,27 @@ contract OneStepProverTest is Test, RealWorld {
         c.ctx.instruction = 10;
         vmGame.expectPartialRevert(bytes4(keccak256("InstructionOutOfRange(uint256,uint256)")));
         prover.step(c.ctx, c.descriptor, c.inputs, c.operands);
+    }
+
+    // ---------------------------------------------------------------- TEMP operands must be earlier
+
+    /// @dev Instruction 1 of element 3 of node 0 (a real call: its leaf holds intermediates 0..7),
+    ///      proven by a prover whose program reads TEMP `temp` there.
+    function _stepWithTemp(uint256 temp) internal {
+        World memory w = _buildWorld();
+        Call memory c = _call(w, 0, 0, 3, 1);
+        OneStepProver crafted = new OneStepProver(ProgramRegistry(address(new CraftedPrograms(temp))));
+        vm.expectRevert(abi.encodeWithSelector(Errors.TempNotEarlier.selector, 0, temp, 1));
+        crafted.step(c.ctx, c.descriptor, c.inputs, c.operands);
+    }
+
+    /// @notice TEMP i would read the operator's own claim for instruction i from its leaf.
+    function test_step_tempIsTheInstruction_reverts() public {
+        _stepWithTemp(1);
+    }
+
+    /// @notice A later lane of the operator's leaf is not agreed either.
+    function test_step_tempAfterInstruction_reverts() public {
+        _stepWithTemp(2);
     }
 }

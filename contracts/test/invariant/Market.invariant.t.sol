@@ -14,12 +14,13 @@ contract MarketInvariantTest is MarketFixture {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        // Short durations (same proportions as production: delay > window + dispute) so that a
-        // 128-call sequence sees deadlines pass, windows close and unbonding entries mature.
-        _deploy(4 hours, 1 hours, 2 hours);
+        // Short windows and disputes so that a 128-call sequence sees deadlines pass and windows
+        // close; the delay is the least the market accepts (window + dispute + UNBONDING_MARGIN), and
+        // the handler's warps are long enough for unbonding entries to mature.
+        _deploy(1 hours + 2 hours + 1 days, 1 hours, 2 hours);
         handler = new MarketHandler(sm, market, game);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](15);
+        bytes4[] memory selectors = new bytes4[](16);
         selectors[0] = MarketHandler.stake.selector;
         selectors[1] = MarketHandler.requestUnbond.selector;
         selectors[2] = MarketHandler.cancelUnbond.selector;
@@ -35,6 +36,7 @@ contract MarketInvariantTest is MarketFixture {
         selectors[12] = MarketHandler.openDispute.selector;
         selectors[13] = MarketHandler.resolveDispute.selector;
         selectors[14] = MarketHandler.claim.selector; // claims twice as likely: more tasks get worked
+        selectors[15] = MarketHandler.evictClaim.selector;
         targetSelector(address(handler), selectors);
     }
 

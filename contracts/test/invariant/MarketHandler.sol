@@ -164,9 +164,9 @@ contract MarketHandler is CheatBase {
             graphRoot: keccak256("graph"),
             steps: 64,
             checkpointEvery: 8,
-            minStake: bound(minStake, 1, 10 ether),
+            minStake: bound(minStake, market.MIN_TASK_STAKE(), 10 ether),
             deadline: uint64(block.timestamp + bound(deadlineIn, 1 hours, 1 days)),
-            challengeWindow: uint64(bound(window, 1, market.MAX_CHALLENGE_WINDOW()))
+            challengeWindow: uint64(bound(window, market.MIN_CHALLENGE_WINDOW(), market.MAX_CHALLENGE_WINDOW()))
         });
         vm.deal(a, a.balance + reward);
         ghostEthIn += reward;
@@ -219,8 +219,15 @@ contract MarketHandler is CheatBase {
         try market.expire(taskId) {} catch {}
     }
 
+    /// @notice Evicts a claim that timed out (reverts, ignored, before the timeout or after the deadline).
+    function evictClaim(uint256 taskSeed) external {
+        (uint256 taskId,) = _taskIn(taskSeed, TaskStatus.Claimed);
+        if (taskId == 0) return;
+        try market.evictClaim(taskId) {} catch {}
+    }
+
     function warp(uint256 seconds_) external {
-        vm.warp(block.timestamp + bound(seconds_, 1, 4 hours));
+        vm.warp(block.timestamp + bound(seconds_, 1, 8 hours));
     }
 
     // ---------------------------------------------------------------- fake dispute game

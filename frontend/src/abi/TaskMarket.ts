@@ -22,6 +22,21 @@ export const taskMarketAbi = [
         "name": "missedDeadlineSlashBps",
         "type": "uint16",
         "internalType": "uint16"
+      },
+      {
+        "name": "minChallengeWindow",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "minTaskStake",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "claimTimeout",
+        "type": "uint64",
+        "internalType": "uint64"
       }
     ],
     "stateMutability": "nonpayable"
@@ -35,6 +50,19 @@ export const taskMarketAbi = [
         "name": "",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "CLAIM_TIMEOUT",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64",
+        "internalType": "uint64"
       }
     ],
     "stateMutability": "view"
@@ -61,6 +89,32 @@ export const taskMarketAbi = [
         "name": "",
         "type": "uint64",
         "internalType": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_CHALLENGE_WINDOW",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64",
+        "internalType": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_TASK_STAKE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -100,6 +154,19 @@ export const taskMarketAbi = [
         "name": "",
         "type": "address",
         "internalType": "contract StakeManager"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "UNBONDING_MARGIN",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -161,6 +228,19 @@ export const taskMarketAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "evictClaim",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -552,6 +632,31 @@ export const taskMarketAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ClaimEvicted",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "operator",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "slashed",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
       }
     ],
     "anonymous": false
@@ -974,9 +1079,30 @@ export const taskMarketAbi = [
         "internalType": "uint64"
       },
       {
+        "name": "min",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
         "name": "max",
         "type": "uint64",
         "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ClaimNotTimedOut",
+    "inputs": [
+      {
+        "name": "timeoutAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "timestamp",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1041,6 +1167,22 @@ export const taskMarketAbi = [
   },
   {
     "type": "error",
+    "name": "DisputeGameMarketMismatch",
+    "inputs": [
+      {
+        "name": "gameMarket",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "market",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "DisputeGameMismatch",
     "inputs": [
       {
@@ -1050,6 +1192,17 @@ export const taskMarketAbi = [
       },
       {
         "name": "stakeManagerDisputeGame",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DisputeGameNotContract",
+    "inputs": [
+      {
+        "name": "disputeGame",
         "type": "address",
         "internalType": "address"
       }
@@ -1070,6 +1223,38 @@ export const taskMarketAbi = [
     "type": "error",
     "name": "EmptySpecURI",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "MinChallengeWindowOutOfRange",
+    "inputs": [
+      {
+        "name": "minWindow",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "maxWindow",
+        "type": "uint64",
+        "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MinStakeBelowFloor",
+    "inputs": [
+      {
+        "name": "minStake",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "floor",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",
@@ -1164,6 +1349,22 @@ export const taskMarketAbi = [
   },
   {
     "type": "error",
+    "name": "StakeManagerMismatch",
+    "inputs": [
+      {
+        "name": "given",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "expected",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "UnbondingDelayTooShort",
     "inputs": [
       {
@@ -1206,6 +1407,11 @@ export const taskMarketAbi = [
   },
   {
     "type": "error",
+    "name": "ZeroClaimTimeout",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "ZeroMaxChallengeWindow",
     "inputs": []
   },
@@ -1216,7 +1422,7 @@ export const taskMarketAbi = [
   },
   {
     "type": "error",
-    "name": "ZeroMinStake",
+    "name": "ZeroMinTaskStake",
     "inputs": []
   },
   {

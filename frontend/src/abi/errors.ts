@@ -91,9 +91,30 @@ export const errorsAbi = [
         "internalType": "uint64"
       },
       {
+        "name": "min",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
         "name": "max",
         "type": "uint64",
         "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ClaimNotTimedOut",
+    "inputs": [
+      {
+        "name": "timeoutAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "timestamp",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -291,6 +312,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "DisputeGameMarketMismatch",
+    "inputs": [
+      {
+        "name": "gameMarket",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "market",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "DisputeGameMismatch",
     "inputs": [
       {
@@ -300,6 +337,17 @@ export const errorsAbi = [
       },
       {
         "name": "stakeManagerDisputeGame",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DisputeGameNotContract",
+    "inputs": [
+      {
+        "name": "disputeGame",
         "type": "address",
         "internalType": "address"
       }
@@ -572,6 +620,38 @@ export const errorsAbi = [
         "name": "claimed",
         "type": "uint32",
         "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MinChallengeWindowOutOfRange",
+    "inputs": [
+      {
+        "name": "minWindow",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "maxWindow",
+        "type": "uint64",
+        "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MinStakeBelowFloor",
+    "inputs": [
+      {
+        "name": "minStake",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "floor",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -954,6 +1034,27 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "TempNotEarlier",
+    "inputs": [
+      {
+        "name": "operand",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "temp",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "instruction",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "TooManyDimensions",
     "inputs": [
       {
@@ -1156,6 +1257,11 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "ZeroClaimTimeout",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "ZeroMaxChallengeWindow",
     "inputs": []
   },
@@ -1171,7 +1277,7 @@ export const errorsAbi = [
   },
   {
     "type": "error",
-    "name": "ZeroMinStake",
+    "name": "ZeroMinTaskStake",
     "inputs": []
   },
   {

@@ -40,9 +40,10 @@ const MESSAGES: Record<string, Describe> = {
     `The deadline ${formatTimestamp(num(deadline))} is not after the chain's time ${formatTimestamp(num(timestamp))}: choose a later deadline.`,
   ZeroSteps: () => 'The task must train at least one step.',
   BadCheckpointInterval: ([every, steps]) => `The checkpoint interval ${String(every)} must be between 1 and the number of steps (${String(steps)}).`,
-  ChallengeWindowOutOfRange: ([window, max]) =>
-    `The challenge window of ${formatDuration(num(window))} is out of range: it must be between 1 s and ${formatDuration(num(max))}.`,
-  ZeroMinStake: () => 'The required operator stake must be more than zero.',
+  ChallengeWindowOutOfRange: ([window, min, max]) =>
+    `The challenge window of ${formatDuration(num(window))} is out of range: this market takes ${formatDuration(num(min))} to ${formatDuration(num(max))}.`,
+  MinStakeBelowFloor: ([minStake, floor]) =>
+    `The required operator stake ${formatEth(big(minStake))} is below this market's floor of ${formatEth(big(floor))}: ask for at least that much.`,
   EmptySpecURI: () => 'The task has no spec URI: upload the spec first.',
   ZeroRoot: ([which]) => `The ${pick(ROOT_KIND, which)} is zero.`,
   // task life cycle
@@ -51,6 +52,7 @@ const MESSAGES: Record<string, Describe> = {
   NotSubmitter: ([caller, submitter]) => `Only the task's submitter ${shortAddress(String(submitter))} may do this (you are ${shortAddress(String(caller))}).`,
   SelfClaim: () => 'A submitter cannot claim its own task.',
   DeadlinePassed: ([deadline], now) => `The task's deadline passed (${when(deadline, now)}).`,
+  ClaimNotTimedOut: ([timeoutAt], now) => `The operator may still submit: its claim can be evicted after ${when(timeoutAt, now)}.`,
   DeadlineNotPassed: ([deadline], now) => `The deadline has not passed yet: the task can expire after ${when(deadline, now)}.`,
   NotExpirable: ([taskId, status]) => `Task #${String(taskId)} is ${pick(TASK_STATUS, status).toLowerCase()}: only open or claimed tasks expire.`,
   NotOperator: ([caller, operator]) => `Only the task's operator ${shortAddress(String(operator))} may do this (you are ${shortAddress(String(caller))}).`,

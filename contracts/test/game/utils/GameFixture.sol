@@ -25,6 +25,9 @@ abstract contract GameFixture is Test, GameDriver {
     uint64 internal constant MAX_CHALLENGE_WINDOW = 2 days;
     uint64 internal constant MAX_DISPUTE_DURATION = 7 days;
     uint16 internal constant MISSED_DEADLINE_SLASH_BPS = 1000;
+    uint64 internal constant MIN_CHALLENGE_WINDOW = 1;
+    uint256 internal constant MIN_TASK_STAKE = 1 ether;
+    uint64 internal constant CLAIM_TIMEOUT = 7 days;
     uint256 internal constant REWARD = 3 ether;
     uint256 internal constant MIN_STAKE = 5 ether;
     uint64 internal constant WINDOW = 1 days;
@@ -51,7 +54,15 @@ abstract contract GameFixture is Test, GameDriver {
     ///         `setSlashers(market, 0)`, the game, then `setDisputeGame` on the StakeManager and the market.
     function _deploy(IOneStepProver oneStepProver) internal {
         sm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
-        market = new TaskMarket(sm, MAX_CHALLENGE_WINDOW, MAX_DISPUTE_DURATION, MISSED_DEADLINE_SLASH_BPS);
+        market = new TaskMarket(
+            sm,
+            MAX_CHALLENGE_WINDOW,
+            MAX_DISPUTE_DURATION,
+            MISSED_DEADLINE_SLASH_BPS,
+            MIN_CHALLENGE_WINDOW,
+            MIN_TASK_STAKE,
+            CLAIM_TIMEOUT
+        );
         sm.setSlashers(address(market), address(0));
         game = new DisputeGame(sm, market, BOND, MAX_CLOCK, oneStepProver);
         sm.setDisputeGame(address(game));

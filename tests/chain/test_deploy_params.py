@@ -1,0 +1,38 @@
+"""`DeployParams.validate` refuses, in words, what the contracts' constructors would reject."""
+
+from __future__ import annotations
+
+import pytest
+
+from tribunal.chain.deploy import DAY, UNBONDING_MARGIN, DeployParams, DeployParamsError
+
+
+def test_defaults_are_valid_and_leave_exactly_the_margin() -> None:
+    params = DeployParams()
+    params.validate()
+    required = params.max_challenge_window + params.max_dispute_duration + UNBONDING_MARGIN
+    assert params.unbonding_delay == required
+    assert UNBONDING_MARGIN == DAY
+
+
+def test_unbonding_delay_without_the_margin_is_refused() -> None:
+    with pytest.raises(DeployParamsError, match=r"one-day margin = 345600s"):
+        DeployParams(unbonding_delay=3 * DAY + 1).validate()
+    with pytest.raises(DeployParamsError, match="unbonding_delay"):
+        DeployParams(unbonding_delay=4 * DAY - 1).validate()
+
+
+@pytest.mark.parametrize("window", [0, DAY + 1])
+def test_min_challenge_window_outside_one_to_max_is_refused(window: int) -> None:
+    with pytest.raises(DeployParamsError, match="min_challenge_window"):
+        DeployParams(min_challenge_window=window).validate()
+
+
+def test_zero_min_task_stake_is_refused() -> None:
+    with pytest.raises(DeployParamsError, match="min_task_stake"):
+        DeployParams(min_task_stake=0).validate()
+
+
+def test_zero_claim_timeout_is_refused() -> None:
+    with pytest.raises(DeployParamsError, match="claim_timeout"):
+        DeployParams(claim_timeout=0).validate()
