@@ -12,12 +12,14 @@ from web3 import Web3
 
 from deploy.config_check import Role, config_checks
 from tribunal import cli_common as common
-from tribunal.chain.client import ChainClient, connect
+from tribunal.chain.client import ChainClient, RpcUnavailable, connect
 from tribunal.chain.deploy import DeployParams, DeployParamsError, deploy_contracts
 from tribunal.chain.deployment import save_deployment
+from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.keys import Signer, load_signer, write_keystore
 from tribunal.chain.session import format_eth, parse_eth
 from tribunal.config import CONFIG_ENV
+from tribunal.protocol_enums import TaskStatus
 
 app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and inspect signing keys.", no_args_is_help=True)
@@ -122,6 +124,45 @@ def task_show(
             format_eth(value) if name in ("reward", "min_stake") else str(value))
         table.add_row(name, shown)
     common.console.print(table)
+
+
+@task_app.command("evict")
+def task_evict(
+    task_id: int,
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    keystore: common.KeystoreOpt = None,
+) -> None:
+    """Evict the operator of a claimed task that did not submit within the market's claim timeout:
+    the operator is slashed as for a missed deadline and the task is open again (same reward and
+    deadline). Anyone may send it, after the timeout and before the deadline."""
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    task = session.market.task(task_id)
+    if task.status is TaskStatus.NONE:
+        raise common.fail(f"no task {task_id} (there are {session.market.task_count()} tasks)")
+    if task.status is not TaskStatus.CLAIMED:
+        raise common.fail(f"task {task_id} is {task.status.name.lower()}, not claimed: only a claimed "
+                          "task's operator can be evicted (see `tribunal task show ID`)")
+    try:
+        sent = session.market.evict_claim(task_id)
+    except ContractRevert as exc:
+        if exc.error_name == "ClaimNotTimedOut":
+            timeout_at, now = int(exc.error_args["timeoutAt"]), int(exc.error_args["timestamp"])
+            raise common.fail(
+                f"too early: the claim on task {task_id} by {task.operator} times out at {timeout_at} "
+                f"(chain time) and the operator may still submit until then; run this again in "
+                f"{max(1, timeout_at + 1 - now)} s or later") from exc
+        if exc.error_name == "DeadlinePassed":
+            raise common.fail(
+                f"task {task_id} is past its deadline ({task.deadline}): a claim is no longer evicted but "
+                "expired (TaskMarket.expire, which slashes the operator and refunds the submitter)") from exc
+        raise common.fail(f"evict the claim on task {task_id} failed: {exc}") from exc
+    except (UnknownRevert, RpcUnavailable, ValueError) as exc:
+        raise common.fail(f"evict the claim on task {task_id} failed: {exc}") from exc
+    (event,) = session.market.events("ClaimEvicted", sent.receipt)
+    common.console.print(
+        f"evicted {event['args']['operator']} from task {task_id}: slashed "
+        f"{format_eth(event['args']['slashed'])}; the task is open again (tx {sent.tx_hash})")
 
 
 @task_app.command("list")

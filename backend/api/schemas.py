@@ -348,6 +348,9 @@ class DeployParamsOut(TypedDict, total=False):
     missed_deadline_slash_bps: int
     challenger_bond: WeiStr
     max_clock: int
+    min_challenge_window: int
+    min_task_stake: WeiStr
+    claim_timeout: int
 
 
 class ConfigOut(Model):

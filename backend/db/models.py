@@ -272,7 +272,9 @@ class Slash(Base):
     from_unbonding: Mapped[int] = mapped_column(Wei)
     to_winner: Mapped[int] = mapped_column(Wei)
     burned: Mapped[int] = mapped_column(Wei)
-    reason: Mapped[str | None] = mapped_column(String(24), nullable=True, doc="missed_deadline, dispute_lost")
+    reason: Mapped[str | None] = mapped_column(
+        String(24), nullable=True, doc="missed_deadline, claim_timeout, dispute_lost"
+    )
     task_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     game_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

@@ -138,6 +138,25 @@ describe('market terms', () => {
     expect(errorsOf({ challengeWindow: '86401' }).challengeWindow).toMatch(/longest window/);
     expect(validateJob(form({ challengeWindow: '600' }), { ...ctx, maxChallengeWindow: 500 }).errors.challengeWindow).toMatch(/1\.\.500/);
   });
+  it('challenge window at least the deployed minimum, when the config gives one', () => {
+    const floors = { ...ctx, minChallengeWindow: 60 };
+    expect(validateJob(form({ challengeWindow: '59' }), floors).errors.challengeWindow).toBe(
+      "must be 60..86,400 seconds: raise it to at least the market's shortest window (60 s)",
+    );
+    expect(validateJob(form({ challengeWindow: '60' }), floors).errors).toEqual({});
+    expect(validateJob(form({ challengeWindow: '86401' }), floors).errors.challengeWindow).toMatch(/60\.\.86,400 .*longest window/);
+    expect(errorsOf({ challengeWindow: '1' })).toEqual({}); // absent: 1 second is the floor
+  });
+  it('required stake at least the deployed floor, when the config gives one', () => {
+    const floors = { ...ctx, minTaskStakeWei: 10n ** 17n };
+    expect(validateJob(form({ minStake: '0.09' }), floors).errors.minStake).toBe(
+      "must be at least 0.1 ETH (the market's floor): raise the required stake",
+    );
+    const r = validateJob(form({ minStake: '0.1' }), floors);
+    expect(r.errors).toEqual({});
+    expect(r.terms?.minStakeWei).toBe(10n ** 17n);
+    expect(errorsOf({ minStake: '0.000000000000000001' })).toEqual({}); // absent: any positive stake
+  });
   it('deadline in whole minutes', () => {
     expect(errorsOf({ deadlineMinutes: '0' }).deadlineMinutes).toBeDefined();
     expect(errorsOf({ deadlineMinutes: '1.5' }).deadlineMinutes).toBeDefined();

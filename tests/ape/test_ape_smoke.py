@@ -13,7 +13,10 @@ ETHER = 10**18
 def contracts(project, accounts):  # type: ignore[no-untyped-def]
     deployer = accounts[0]
     stake_manager = deployer.deploy(project.StakeManager, 4 * 86_400, 5_000)
-    market = deployer.deploy(project.TaskMarket, stake_manager.address, 86_400, 2 * 86_400, 2_000)
+    # stake manager, max challenge window, max dispute duration, missed-deadline slash (bps),
+    # min challenge window, min task stake, claim timeout (tribunal.chain.deploy.DeployParams' order)
+    market = deployer.deploy(project.TaskMarket, stake_manager.address, 86_400, 2 * 86_400, 2_000,
+                             2, ETHER // 10, 86_400)
     stake_manager.setSlashers(market.address, "0x" + "00" * 20, sender=deployer)
     return stake_manager, market
 

@@ -20,9 +20,10 @@ from backend.db.models import (
 )
 from backend.indexer import handlers  # noqa: F401
 from backend.indexer.events import _HANDLERS
-from tests.support.chain import ETHER, Devnet
+from tests.support.chain import ETHER, Devnet, sample_task_params
 from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
 from tests.support.market_scenarios import dispute_scenario, game_contract, lifecycle, with_dispute_game
+from tribunal.chain.anvil import increase_time
 
 
 def _chain_logs(devnet: Devnet, addresses: list[str]) -> int:
@@ -159,6 +160,34 @@ def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: st
             info = sm.info(devnet.anvil.w3.to_checksum_address(address))
             row = accounts[address]
             assert (row.bonded, row.locked, row.credit) == (info.bonded, info.locked, info.credit)
+
+
+def test_an_evicted_claim_reads_like_a_missed_deadline_and_reopens_the_task(
+    devnet: Devnet, db_url: str
+) -> None:
+    w3 = devnet.anvil.w3
+    operator = devnet.signers["operator"].address
+    devnet.stake_manager("operator").stake(2 * ETHER)
+    deadline = w3.eth.get_block("latest")["timestamp"] + 3 * 86_400
+    task_id, _ = devnet.market("submitter").post_task(sample_task_params(devnet, deadline=deadline), ETHER)
+    devnet.market("operator").claim(task_id)
+    increase_time(w3, devnet.market("other").claim_timeout() + 1)
+    devnet.market("other").evict_claim(task_id)
+    indexer = make_indexer(db_url, devnet.deployment, devnet.anvil.rpc_url)
+    indexer.sync()
+    with indexer.engine.connect() as conn:
+        task = conn.execute(select(Task).where(Task.task_id == task_id)).one()
+        assert (task.status, task.operator, task.claimed_at, task.attempts) == ("OPEN", None, None, 1)
+        (slash,) = conn.execute(select(Slash)).all()
+        assert (slash.account, slash.reason, slash.task_id, slash.slasher) == (
+            operator.lower(), "claim_timeout", task_id, "TaskMarket")
+        assert slash.amount == 2 * ETHER * 2_000 // 10_000
+        row = conn.execute(select(Account).where(Account.address == operator.lower())).one()
+        assert (row.slash_count, row.locked, row.tasks_claimed) == (1, 0, 1)
+        timeline = conn.execute(
+            select(Event.name).where(Event.task_id == task_id).order_by(Event.block_number, Event.log_index)
+        ).scalars().all()
+        assert timeline == ["TaskPosted", "TaskClaimed", "ClaimEvicted", "TaskReopened"]
 
 
 def test_events_already_stored_are_not_applied_twice(

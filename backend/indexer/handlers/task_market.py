@@ -187,6 +187,17 @@ def task_expired(ev: ChainEvent, ctx: Context) -> None:
             slash["task_id"] = ev.task_id
 
 
+@on("TaskMarket", "ClaimEvicted")
+def claim_evicted(ev: ChainEvent, ctx: Context) -> None:
+    """A claim past the claim timeout, evicted: the operator's slash (StakeManager `Slashed`, earlier
+    in the transaction) is labelled like a missed deadline's; `TaskReopened`, next, reopens the task."""
+    operator = ev.args["operator"]
+    for slash in ctx.store.appended(Slash, ev.tx_hash):
+        if slash["account"] == operator and slash["reason"] is None:
+            slash["reason"] = "claim_timeout"
+            slash["task_id"] = ev.task_id
+
+
 @on("TaskMarket", "TaskRefunded")
 def task_refunded(ev: ChainEvent, ctx: Context) -> None:
     task = _task(ctx, ev)

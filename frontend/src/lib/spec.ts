@@ -6,7 +6,7 @@
 // authority: it also rounds hyperparameters to float32 and computes the roots.
 
 import type { DatasetInfo } from './api';
-import { float32ToString } from './format';
+import { float32ToString, formatEth } from './format';
 
 /** A dataset as GET /api/datasets describes it (backend/api/schemas.py `DatasetOut`). */
 export type { DatasetInfo };
@@ -228,6 +228,10 @@ export interface ValidationContext {
   datasets: DatasetInfo[];
   /** TaskMarket.MAX_CHALLENGE_WINDOW (seconds). */
   maxChallengeWindow?: number;
+  /** TaskMarket.MIN_CHALLENGE_WINDOW (seconds); 1 when the deployment does not say. */
+  minChallengeWindow?: number;
+  /** TaskMarket.MIN_TASK_STAKE (wei); no floor when the deployment does not say. */
+  minTaskStakeWei?: bigint;
 }
 
 export interface ValidationResult {
@@ -360,10 +364,18 @@ export function validateJob(form: JobForm, ctx: ValidationContext): ValidationRe
   const rewardWei = take('reward', parseEthAmount(form.reward));
   const minStakeWei = take('minStake', parseEthAmount(form.minStake));
   const deadlineMinutes = take('deadlineMinutes', parseInteger(form.deadlineMinutes, 1, MAX_DEADLINE_SECONDS / 60, 'minutes'));
+  if (minStakeWei !== undefined && ctx.minTaskStakeWei !== undefined && minStakeWei < ctx.minTaskStakeWei) {
+    fail('minStake', `must be at least ${formatEth(ctx.minTaskStakeWei, { decimals: 18 })} (the market's floor): raise the required stake`);
+  }
   const maxWindow = ctx.maxChallengeWindow ?? DEFAULT_MAX_CHALLENGE_WINDOW;
-  const challengeWindow = take('challengeWindow', parseInteger(form.challengeWindow, 1, maxWindow, 'seconds'));
+  const minWindow = Math.max(1, ctx.minChallengeWindow ?? 1);
+  const challengeWindow = take('challengeWindow', parseInteger(form.challengeWindow, minWindow, maxWindow, 'seconds'));
   if (errors.challengeWindow && /must be/.test(errors.challengeWindow)) {
-    errors.challengeWindow = `must be 1..${maxWindow.toLocaleString('en-US')} seconds (the market's longest window)`;
+    const range = fmtRange(minWindow, maxWindow);
+    const entered = Number(form.challengeWindow.trim().replace(/_/g, ''));
+    errors.challengeWindow = minWindow > 1 && entered < minWindow
+      ? `must be ${range} seconds: raise it to at least the market's shortest window (${minWindow.toLocaleString('en-US')} s)`
+      : `must be ${range} seconds (the market's longest window)`;
   }
 
   const ok = Object.keys(errors).length === 0;

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, SpecJobFailed, api, prepareSpec, type PreparedSpec, type SpecJob } from '../lib/api';
 import { marketAbi } from '../lib/chain';
-import { formatDuration, formatEth, float32ToString, isHash } from '../lib/format';
+import { formatDuration, formatEth, float32ToString, isHash, toWei } from '../lib/format';
 import {
   BUILTIN_DATASETS,
   DEFAULT_FORM,
@@ -171,7 +171,17 @@ export function NewJob() {
     staleTime: Infinity,
   });
   const maxChallengeWindow = maxWindow.data ?? config.params.max_challenge_window ?? DEFAULT_MAX_CHALLENGE_WINDOW;
-  const validation = useMemo(() => validateJob(form, { datasets: list, maxChallengeWindow }), [form, list, maxChallengeWindow]);
+  const minChallengeWindow = config.params.min_challenge_window;
+  const minTaskStake = config.params.min_task_stake;
+  const validation = useMemo(
+    () => validateJob(form, {
+      datasets: list,
+      maxChallengeWindow,
+      minChallengeWindow,
+      minTaskStakeWei: minTaskStake === undefined ? undefined : toWei(minTaskStake),
+    }),
+    [form, list, maxChallengeWindow, minChallengeWindow, minTaskStake],
+  );
   const errors = validation.errors;
   const dataset = list.find((d) => d.name === form.dataset);
 
@@ -340,7 +350,7 @@ export function NewJob() {
           <legend>Market terms</legend>
           <div className="grid-2">
             <Field {...common} show={show('reward')} field="reward" label="Reward" suffix="ETH" hint="escrowed now; paid to the operator when the result stands" />
-            <Field {...common} show={show('minStake')} field="minStake" label="Required operator stake" suffix="ETH" hint="locked by the operator while it holds the job; slashed if it cheats or misses the deadline" />
+            <Field {...common} show={show('minStake')} field="minStake" label="Required operator stake" suffix="ETH" hint={`locked by the operator while it holds the job; slashed if it cheats or misses the deadline${minTaskStake === undefined ? '' : ` (at least ${formatEth(minTaskStake, { decimals: 18 })})`}`} />
             <Field {...common} show={show('deadlineMinutes')} field="deadlineMinutes" label="Deadline" suffix="minutes from now" inputMode="numeric" hint="the result must be submitted by then" />
             <Field
               {...common}
@@ -349,7 +359,7 @@ export function NewJob() {
               label="Challenge window"
               suffix="seconds"
               inputMode="numeric"
-              hint={`after submission, disputes may be opened for this long (at most ${formatDuration(maxChallengeWindow)})`}
+              hint={`after submission, disputes may be opened for this long (${minChallengeWindow === undefined ? '' : `at least ${formatDuration(minChallengeWindow)}, `}at most ${formatDuration(maxChallengeWindow)})`}
             />
           </div>
         </fieldset>

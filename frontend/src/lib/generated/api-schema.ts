@@ -514,6 +514,15 @@ export interface components {
             challenger_bond?: string;
             /** Max Clock */
             max_clock?: number;
+            /** Min Challenge Window */
+            min_challenge_window?: number;
+            /**
+             * Min Task Stake
+             * @description an amount in wei, as a decimal string (it may exceed 2**53)
+             */
+            min_task_stake?: string;
+            /** Claim Timeout */
+            claim_timeout?: number;
         };
         /** DeployedContracts */
         DeployedContracts: {
