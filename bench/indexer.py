@@ -7,7 +7,7 @@ the TaskMarket and emit their events in bulk: half task lifecycles (TaskPosted, 
 ResultSubmitted, TaskFinalized), half Staked/Credited over 64 accounts. Generating them is not
 timed; the timer covers the indexer from an empty database to the last event: eth_getLogs and
 header fetches, decoding, the handlers, and the commits. Merges `indexer` into bench/results.json
-(`events_per_s` with `goal` 10000 for SQLite).
+(`events_per_s` with `goal` 10000 for SQLite and for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from tribunal.paths import node_bin  # noqa: E402
 
 BENCH_OUT = ROOT / ".build" / "bench"
 ARTIFACT = BENCH_OUT / "out" / "BenchEmitter.sol" / "BenchEmitter.json"
-GOAL_SQLITE = 10_000
+GOAL_EVENTS_PER_S = 10_000  # issue #18: indexer.postgresql.events_per_s >= 10,000, SQLite likewise
 TASKS_PER_TX = 1_000
 STAKES_PER_TX = 3_000
 
@@ -137,14 +137,18 @@ def main() -> None:
         figures: dict[str, Any] = {"events": args.events, "env": env}
         with tempfile.TemporaryDirectory() as tmp:
             sqlite = index_once(f"sqlite:///{tmp}/bench.db", deployment, node.rpc_url)
-        figures["sqlite"] = {**sqlite, "events_per_s": {"value": sqlite["events_per_s"], "goal": GOAL_SQLITE}}
+        figures["sqlite"] = with_goal(sqlite)
         print(f"sqlite: {sqlite}")
         if not args.skip_postgres:
-            figures["postgresql"] = postgres(args.postgres_url, deployment, node.rpc_url)
+            figures["postgresql"] = with_goal(postgres(args.postgres_url, deployment, node.rpc_url))
             print(f"postgresql: {figures['postgresql']}")
     finally:
         node.stop()
     merge("indexer", figures)
+
+
+def with_goal(figures: dict[str, Any]) -> dict[str, Any]:
+    return {**figures, "events_per_s": {"value": figures["events_per_s"], "goal": GOAL_EVENTS_PER_S}}
 
 
 def postgres(admin_url: str, deployment: Deployment, rpc_url: str) -> dict[str, Any]:
@@ -170,7 +174,7 @@ def postgres(admin_url: str, deployment: Deployment, rpc_url: str) -> dict[str, 
             )
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return {**result, "events_per_s": {"value": result["events_per_s"]}}
+    return result
 
 
 if __name__ == "__main__":
