@@ -810,6 +810,28 @@ contract TaskMarketTest is MarketFixture {
         market.evictClaim(taskId);
     }
 
+    function test_evictClaim_alreadyEvicted_reverts() public {
+        uint256 taskId = _claimed();
+        vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
+        market.evictClaim(taskId);
+        vm.expectRevert(_wrongStatus(taskId, TaskStatus.Open, TaskStatus.Claimed));
+        market.evictClaim(taskId);
+    }
+
+    /// @notice A result voided by a lost dispute, with another dispute still open, is not a claim.
+    function test_evictClaim_voidedTask_reverts() public {
+        uint256 taskId = _submitted();
+        vm.startPrank(game);
+        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId);
+        market.onDisputeResolved(taskId, false);
+        vm.stopPrank();
+        _assertStatus(taskId, TaskStatus.Voided);
+        vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
+        vm.expectRevert(_wrongStatus(taskId, TaskStatus.Voided, TaskStatus.Claimed));
+        market.evictClaim(taskId);
+    }
+
     /// @notice The timeout makes a claim evictable, not void: a late result that nobody evicted
     ///         still counts.
     function test_submitResult_afterClaimTimeoutNotEvicted_succeeds() public {

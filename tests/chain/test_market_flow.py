@@ -7,7 +7,7 @@ from web3 import Web3
 
 from tests.support.chain import ETHER, Devnet, sample_task_params
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.deploy import DeployParams
+from tribunal.chain.deploy import UNBONDING_MARGIN, DeployParams
 from tribunal.chain.errors import ContractRevert
 from tribunal.protocol_enums import TaskStatus
 
@@ -107,6 +107,8 @@ def test_post_below_the_deployed_floors_says_what_the_market_takes(devnet: Devne
     market = devnet.market("submitter")
     assert market.challenge_window_range() == (defaults.min_challenge_window, defaults.max_challenge_window)
     assert market.min_task_stake() == defaults.min_task_stake
+    # DeployParams.validate checks the unbonding delay against the same margin the constructor does.
+    assert market.contract.functions.UNBONDING_MARGIN().call() == UNBONDING_MARGIN
     with pytest.raises(ContractRevert) as stake:
         market.post_task(params(devnet, min_stake=1), ETHER)
     assert stake.value.error_name == "MinStakeBelowFloor"

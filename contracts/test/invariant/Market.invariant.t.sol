@@ -66,6 +66,7 @@ contract MarketInvariantTest is MarketFixture {
         assertFalse(handler.ghostEarlyExit(), "stake left early");
         assertFalse(handler.ghostLockedStakeUnbonded(), "locked stake started unbonding");
         assertFalse(handler.ghostSlashMissedLock(), "a slash of locked stake took other stake");
+        assertFalse(handler.ghostEvictionLeaked(), "an eviction moved escrow or slashed other than its share");
         for (uint256 i = 0; i < handler.actorCount(); i++) {
             address a = handler.actors(i);
             assertEq(sm.lockedBy(a, address(market)), handler.expectedMarketLock(a), "market lock == live claims");

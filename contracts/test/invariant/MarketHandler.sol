@@ -47,6 +47,11 @@ contract MarketHandler is CheatBase {
     bool public ghostLockedStakeUnbonded;
     /// @notice Set if a slash of stake the game had just locked took anything but exactly that lock.
     bool public ghostSlashMissedLock;
+    /// @notice Successful evictions (so a campaign can show it reached them).
+    uint256 public ghostEvictions;
+    /// @notice Set if an eviction moved escrow, released other than the task's lock, or slashed
+    ///         other than MISSED_DEADLINE_SLASH_BPS of minStake into credit + burn.
+    bool public ghostEvictionLeaked;
 
     constructor(StakeManager sm_, TaskMarket market_, address game_) {
         sm = sm_;
@@ -220,10 +225,26 @@ contract MarketHandler is CheatBase {
     }
 
     /// @notice Evicts a claim that timed out (reverts, ignored, before the timeout or after the deadline).
+    ///         A success must keep the reward in escrow, release exactly the task's lock, and take
+    ///         from the operator's bonded stake exactly what the submitter is credited plus the burn.
     function evictClaim(uint256 taskSeed) external {
-        (uint256 taskId,) = _taskIn(taskSeed, TaskStatus.Claimed);
+        (uint256 taskId, Task memory t) = _taskIn(taskSeed, TaskStatus.Claimed);
         if (taskId == 0) return;
-        try market.evictClaim(taskId) {} catch {}
+        uint256 escrowBefore = address(market).balance;
+        uint256 lockBefore = sm.lockedBy(t.operator, address(market));
+        uint256 bondedBefore = sm.bondedOf(t.operator);
+        uint256 creditBefore = sm.creditOf(t.submitter);
+        uint256 burnedBefore = sm.totalBurned();
+        try market.evictClaim(taskId) {
+            ghostEvictions++;
+            uint256 taken = bondedBefore - sm.bondedOf(t.operator);
+            uint256 paid = sm.creditOf(t.submitter) - creditBefore + sm.totalBurned() - burnedBefore;
+            if (
+                address(market).balance != escrowBefore || market.getTask(taskId).reward != t.reward
+                    || sm.lockedBy(t.operator, address(market)) != lockBefore - t.minStake || taken != paid
+                    || taken != t.minStake * market.MISSED_DEADLINE_SLASH_BPS() / market.BPS_DENOMINATOR()
+            ) ghostEvictionLeaked = true;
+        } catch {}
     }
 
     function warp(uint256 seconds_) external {

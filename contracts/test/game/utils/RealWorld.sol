@@ -140,7 +140,7 @@ abstract contract RealWorld {
         w.outputs = new Tensor[](NUM_NODES);
         leaves = new bytes32[](NUM_NODES);
         for (uint256 n = 0; n < NUM_NODES; n++) {
-            uint256 numel = _numel(w.nodes[n].shape);
+            uint256 numel = ShapeWords.numel(ShapeWords.encode(w.nodes[n].shape));
             uint32[] memory values = new uint32[](numel);
             for (uint256 e = 0; e < numel; e++) {
                 uint32[] memory im = _intermediates(w, 0, n, e);
@@ -155,13 +155,6 @@ abstract contract RealWorld {
     function _one(uint256 x) internal pure returns (uint256[] memory a) {
         a = new uint256[](1);
         a[0] = x;
-    }
-
-    function _numel(uint256[] memory shape) internal pure returns (uint256 n) {
-        n = 1;
-        for (uint256 i = 0; i < shape.length; i++) {
-            n *= shape[i];
-        }
     }
 
     function _dataset() internal pure returns (Dataset memory d) {

@@ -3,7 +3,6 @@ pragma solidity 0.8.37;
 
 import {Commitments} from "../../../src/lib/Commitments.sol";
 import {Merkle} from "../../../src/lib/Merkle.sol";
-import {ShapeWords} from "../../../src/lib/ShapeWords.sol";
 
 /// @notice A whole Merkle tree in memory, built once (every level kept, as `tribunal.merkle.MerkleTree`),
 ///         answering nodes, children and proofs of small trees for the game tests.
@@ -176,10 +175,5 @@ library TestTree {
         for (uint256 e = 0; e < values.length; e++) {
             leaves[e / LANES] = withLane(leaves[e / LANES], e % LANES, values[e]);
         }
-    }
-
-    /// @notice The shape word of a vector of `n` elements.
-    function vectorShape(uint256 n) internal pure returns (bytes32) {
-        return ShapeWords.vector(n);
     }
 }

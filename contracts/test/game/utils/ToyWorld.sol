@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {Commitments} from "../../../src/lib/Commitments.sol";
 import {Merkle} from "../../../src/lib/Merkle.sol";
+import {ShapeWords} from "../../../src/lib/ShapeWords.sol";
 import {Alphabet} from "../mocks/AlphabetProver.sol";
 import {FullTree, TestTree} from "./TestTree.sol";
 
@@ -91,7 +92,7 @@ contract ToyWorld {
     }
 
     function shapeWord(uint256 n) public view returns (bytes32) {
-        return TestTree.vectorShape(numels[n]);
+        return ShapeWords.vector(numels[n]);
     }
 
     // ---------------------------------------------------------------- values
