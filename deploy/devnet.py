@@ -167,25 +167,26 @@ def http_json(url: str, body: bytes | None = None) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def prepare_spec(api_url: str, spec: TaskSpec, timeout_s: float = 300.0) -> dict[str, Any]:
+def prepare_spec(api_url: str, spec: TaskSpec, services: Services,
+                 timeout_s: float = 300.0) -> dict[str, Any]:
     """The spec's on-chain fields from the backend: POST /api/specs answers them at once for a spec
-    prepared before (200), else a job (202) whose status resource is polled until it is done."""
+    prepared before (200), else a job (202) whose status resource is polled until it ends."""
     request = urllib.request.Request(f"{api_url}/api/specs", data=canonical_json(spec),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
         answer: dict[str, Any] = json.loads(response.read())
         if response.status == 200:
             return answer
-    deadline = time.monotonic() + timeout_s
-    while answer["status"] in ("pending", "running"):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the backend did not prepare the demo spec within {timeout_s:g} s "
-                               f"(job {answer['job_id']} is {answer['status']})")
-        time.sleep(0.2)
-        answer = http_json(api_url + answer["status_url"])
-    if answer["status"] != "done":
-        raise RuntimeError(f"the backend could not prepare the demo spec: {answer['error']}")
-    result: dict[str, Any] = answer["result"]
+
+    def ended() -> dict[str, Any] | None:
+        job = http_json(api_url + answer["status_url"])
+        return job if job["status"] in ("done", "failed") else None
+
+    job = wait_until(f"the backend to prepare the demo spec (job {answer['job_id']})", ended, services,
+                     timeout_s=timeout_s)
+    if job["status"] != "done":
+        raise DevnetError(f"the backend could not prepare the demo spec: {job['error']}")
+    result: dict[str, Any] = job["result"]
     return result
 
 
@@ -278,7 +279,7 @@ class Devnet:
 
         assert self.submitter is not None
         spec: TaskSpec = demo_spec().model_copy(update={"steps": job.steps})
-        committed = prepare_spec(self.api_url, spec)
+        committed = prepare_spec(self.api_url, spec, self.services)
         now = self.submitter.client.w3.eth.get_block("latest")["timestamp"]
         params = TaskParams(
             spec_hash=bytes.fromhex(committed["specHash"][2:]), spec_uri=committed["specURI"],

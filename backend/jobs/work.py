@@ -55,7 +55,8 @@ def aggregate_stats(resources: JobResources) -> int:
 
 def prepare_spec(resources: JobResources, job_id: str, spec_json: str) -> str:
     """Compute a posted spec's roots, store the spec as an artifact, and record the outcome on the
-    job (`backend.services.spec_jobs`); returns the outcome: done, invalid, error or gone.
+    job (`backend.services.spec_jobs`); returns the outcome: done, invalid, error, gone, or late
+    (prepared after the job was reported failed for its timeout: the record stays failed).
 
     A redelivered job (its worker died) runs again; a job already done or failed is left alone.
     """
@@ -73,8 +74,8 @@ def prepare_spec(resources: JobResources, job_id: str, spec_json: str) -> str:
         stored = asyncio.run(resources.store.put(chunks(), len(data), expected_hash=expected))
         with resources.sessions() as session:
             artifact_service.record(session, stored.hash, stored.size, "spec")
-            spec_jobs.finish(session, job_id, spec_service.commitments(prepared))
-        outcome = "done"
+            finished = spec_jobs.finish(session, job_id, spec_service.commitments(prepared))
+        outcome = "done" if finished else "late"
     except spec_service.InvalidSpec as exc:
         with resources.sessions() as session:
             spec_jobs.fail(session, job_id, f"the spec is invalid: {exc}")

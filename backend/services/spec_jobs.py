@@ -3,7 +3,9 @@ process and the Celery worker through the database.
 
 A job is ``pending`` when posted, ``running`` once a worker picks it up, then ``done`` (with the
 spec's commitments) or ``failed`` (with the reason). One that is neither done nor failed within the
-backend's job timeout is reported failed: its worker stopped, or the queue is too long.
+backend's job timeout is reported failed (its worker stopped, or the queue is too long), and recorded
+so when it is read: the outcome is final, so a worker that finishes it late changes nothing, and a
+repost starts a new job (the content-addressed store keeps one copy of the spec either way).
 """
 
 from __future__ import annotations
@@ -52,11 +54,26 @@ def view(job: SpecJob, timeout_s: float, now: float | None = None) -> JobView:
                    job.created_at, max(0.0, elapsed))
 
 
+def _seen(session: Session, job: SpecJob, timeout_s: float) -> JobView:
+    """`view`, recording a live job past its timeout as failed, as it has been reported."""
+    seen = view(job, timeout_s)
+    if job.status not in LIVE or seen.status != FAILED:
+        return seen
+    job_id, gave_up_at = job.id, job.created_at + timeout_s
+    session.rollback()  # a write after this session's reads: on SQLite, from a fresh snapshot
+    session.execute(update(SpecJob).where(SpecJob.id == job_id, SpecJob.status.in_(LIVE))
+                    .values(status=FAILED, error=seen.error, finished_at=gave_up_at))
+    session.commit()
+    recorded = session.get(SpecJob, job_id)
+    assert recorded is not None  # INVARIANT: jobs are never deleted
+    return view(recorded, timeout_s)  # done, if its worker finished in between
+
+
 def get(session: Session, job_id: str, timeout_s: float) -> JobView:
     job = session.get(SpecJob, job_id)
     if job is None:
         raise NotFound(f"no spec job {job_id}: POST the spec to /api/specs to start one")
-    return view(job, timeout_s)
+    return _seen(session, job, timeout_s)
 
 
 def reusable(session: Session, spec_hash: str, timeout_s: float) -> JobView | None:
@@ -71,7 +88,7 @@ def reusable(session: Session, spec_hash: str, timeout_s: float) -> JobView | No
         select(SpecJob).where(SpecJob.spec_hash == spec_hash).order_by(SpecJob.created_at.desc()).limit(1)
     ).first()
     if newest is not None:
-        seen = view(newest, timeout_s)
+        seen = _seen(session, newest, timeout_s)
         if seen.status in LIVE:
             return seen
     return None
@@ -95,14 +112,19 @@ def start(session: Session, job_id: str) -> bool:
     return bool(getattr(started, "rowcount", 0))
 
 
-def finish(session: Session, job_id: str, result: dict[str, Any]) -> None:
-    session.execute(update(SpecJob).where(SpecJob.id == job_id)
-                    .values(status=DONE, result=result, error=None, finished_at=time.time()))
-    session.commit()
+def finish(session: Session, job_id: str, result: dict[str, Any]) -> bool:
+    """Record the job done; False if it is no longer live (it was reported failed meanwhile)."""
+    return _end(session, job_id, status=DONE, result=result, error=None)
 
 
-def fail(session: Session, job_id: str, error: str) -> None:
+def fail(session: Session, job_id: str, error: str) -> bool:
+    """Record the job failed; False if it is no longer live."""
+    return _end(session, job_id, status=FAILED, error=error)
+
+
+def _end(session: Session, job_id: str, **outcome: Any) -> bool:
     session.rollback()
-    session.execute(update(SpecJob).where(SpecJob.id == job_id)
-                    .values(status=FAILED, error=error, finished_at=time.time()))
+    ended = session.execute(update(SpecJob).where(SpecJob.id == job_id, SpecJob.status.in_(LIVE))
+                            .values(finished_at=time.time(), **outcome))
     session.commit()
+    return bool(getattr(ended, "rowcount", 0))

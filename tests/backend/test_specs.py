@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from backend.api.app import create_app
 from backend.services import specs as spec_service
@@ -27,7 +28,6 @@ from tribunal.tasks import PreparedTask, prepare_task
 
 SPEC = TaskSpec(model=MlpConfig(hidden=(8,)), dataset="iris", optimizer=Sgd(lr=0.1),
                 batch_size=8, seed=1, steps=5, checkpoint_every=5)
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 ClientFactory = Callable[..., TestClient]
 
@@ -68,15 +68,6 @@ def poll(client: TestClient, url: str, until: tuple[str, ...] = ("done", "failed
         return job if job["status"] in until else None
 
     return wait_for(reached, timeout_s, 0.02, what=f"the spec job {url} to be {' or '.join(until)}")
-
-
-def redis_or_skip() -> redis.Redis:
-    try:
-        server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        server.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({exc}); CI runs this test against a real server")
-    return server
 
 
 def synchronous_answer(spec: TaskSpec, spec_uri: str) -> dict[str, Any]:
@@ -130,13 +121,12 @@ def test_the_job_and_its_result_are_kept_in_each_database(make_client: ClientFac
     assert again.status_code == 200 and again.json() == result
 
 
-@pytest.mark.redis  # the server at REDIS_URL
-def test_with_a_broker_a_celery_worker_prepares_the_spec(make_client: ClientFactory) -> None:
+@pytest.mark.redis
+def test_with_a_broker_a_celery_worker_prepares_the_spec(make_client: ClientFactory, redis_url: str) -> None:
     from celery.contrib.testing.worker import start_worker
 
-    redis_server = redis_or_skip()
-    redis_server.delete("tribunal:rate:specs:testclient")  # the broker's Redis holds the buckets too
-    client = make_client(celery_broker_url=REDIS_URL)
+    redis.Redis.from_url(redis_url).flushdb()  # the broker's Redis holds the rate buckets too
+    client = make_client(celery_broker_url=redis_url)
     celery = client.app.state.tribunal.jobs.app
     assert not celery.conf.task_always_eager
     queued = client.post("/api/specs", content=canonical_json(SPEC))
@@ -145,7 +135,6 @@ def test_with_a_broker_a_celery_worker_prepares_the_spec(make_client: ClientFact
         done = poll(client, queued.json()["status_url"])
     result = done["result"]
     assert result == synchronous_answer(SPEC, f"http://testserver/api/artifacts/{result['specHash']}")
-    redis_server.delete("tribunal:rate:specs:testclient")
 
 
 def test_posting_a_spec_being_prepared_answers_the_same_job(make_client: ClientFactory,
@@ -193,6 +182,15 @@ def test_a_job_not_done_within_the_timeout_is_reported_failed(make_client: Clien
     timed_out = poll(client, job["status_url"], until=("failed",))
     assert "not done within 0.3 s" in timed_out["error"] and timed_out["elapsed_s"] == 0.3
     assert client.post("/api/specs", content=canonical_json(SPEC)).json()["job_id"] != job["job_id"]
+
+    def late_finishes() -> float:
+        late = {"job": "prepare_spec", "outcome": "late"}
+        return REGISTRY.get_sample_value("tribunal_jobs_total", late) or 0.0
+
+    before = late_finishes()
+    held_jobs.set()  # its worker finishes now, after the job was reported failed
+    wait_for(lambda: late_finishes() > before, 30, 0.02, what="the timed-out job's worker to finish late")
+    assert client.get(job["status_url"]).json() == timed_out  # what the poller was told stays true
 
 
 def test_an_unknown_job_is_404_and_a_malformed_id_422(make_client: ClientFactory) -> None:
@@ -275,17 +273,16 @@ def test_a_client_beyond_its_burst_gets_429_with_retry_after(make_client: Client
     assert client.get("/api/datasets").status_code == 200  # reads are not limited
 
 
-@pytest.mark.redis  # the server at REDIS_URL
-def test_api_processes_on_one_redis_share_each_clients_bucket(make_client: ClientFactory) -> None:
-    server = redis_or_skip()
-    server.delete("tribunal:rate:specs:testclient")
-    first, second = (make_client(rate_limit_redis_url=REDIS_URL, spec_rate_burst=2, spec_rate_per_minute=1)
+@pytest.mark.redis
+def test_api_processes_on_one_redis_share_each_clients_bucket(make_client: ClientFactory,
+                                                              redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+    first, second = (make_client(rate_limit_redis_url=redis_url, spec_rate_burst=2, spec_rate_per_minute=1)
                      for _ in range(2))
     assert first.post("/api/specs", content=b"not json").status_code == 422
     assert second.post("/api/specs", content=b"not json").status_code == 422
     assert first.post("/api/specs", content=b"not json").status_code == 429
     assert second.post("/api/specs", content=b"not json").status_code == 429
-    server.delete("tribunal:rate:specs:testclient")
 
 
 # ---------------------------------------------------------------- datasets and config
