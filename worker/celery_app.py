@@ -32,8 +32,9 @@ class RedeliverExpiredJobs(bootsteps.StartStopStep):
 
     kombu's Redis transport does this itself only when a worker starts and then on every tenth
     10 s tick, so a job of a killed executor waited up to 100 s past its visibility timeout
-    before an idle executor took it. A busy executor (``--pool=solo``) runs no timers while it
-    trains, so it never takes back its own running job.
+    before an idle executor took it. Only how soon changes: any executor's step puts back every
+    job older than the visibility timeout, a live one's too, so that timeout must stay longer than
+    any training run (``broker_visibility_timeout_s``) or a job runs twice.
     """
 
     requires = ("celery.worker.consumer.connection:Connection",)
