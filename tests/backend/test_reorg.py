@@ -90,10 +90,18 @@ def test_anvil_reorg_replaces_the_last_blocks(
         "value": hex(ETHER),
         "data": "0x" + stake,
         "gas": hex(200_000),
+        # Fees stated, not filled in by anvil from the old tip: a fee below the new block's base fee
+        # made anvil drop the transaction from the reorged block without an error (a CI flake).
+        "maxFeePerGas": hex(100 * 10**9),
+        "maxPriorityFeePerGas": hex(10**9),
     }
     result = w3.provider.make_request("anvil_reorg", [3, [[tx, 0]]])
     if "error" in result:
         pytest.skip(f"this anvil has no anvil_reorg: {result['error']}")
+    challenger = devnet.signers["challenger"].address
+    assert devnet.stake_manager("challenger").info(challenger).bonded == ETHER, (
+        "anvil_reorg did not include the stake transaction in the new branch"
+    )
     indexer.sync()
     assert indexer.status.reorgs == 1
     with indexer.engine.connect() as conn:
