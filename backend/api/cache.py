@@ -2,9 +2,11 @@
 
 Every chain-derived answer depends only on what the indexer has committed, plus progress reports
 and stats snapshots. One cheap query reads that "version" (the indexer's last commit time and reorg
-count, the newest progress report and snapshot ids); a cached body is served only while the version
-it was rendered at is still current, so an answer is never staler than the database. Hot lists, a
-popular task, the stats: rendered once per indexed batch instead of once per request.
+count, the newest progress report and snapshot ids, and on PostgreSQL the transaction snapshot, which
+moves with every commit even when concurrent writers commit out of id order); a cached body is
+served only while the version it was rendered at is still current, so an answer is never staler
+than the database. Hot lists, a popular task, the stats: rendered once per indexed batch instead
+of once per request.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ VERSION_SQL = (
     "(SELECT reorgs FROM indexer_state WHERE id = 1), "
     "(SELECT max(id) FROM progress_reports), (SELECT max(id) FROM stats_snapshots)"
 )
+# PostgreSQL: API processes insert progress reports concurrently, and the one holding the lower id
+# may commit last, after max(id) has already moved past it. The transaction snapshot (xmin, xmax and
+# the in-progress xids) moves with every commit in whatever order, and equal snapshots see equal data.
+POSTGRES_VERSION_SQL = VERSION_SQL + ", pg_current_snapshot()::text"
 # spec jobs change without the database version moving
 UNCACHED_PREFIXES = ("/api/events/stream", "/api/artifacts", "/api/indexer", "/api/specs/jobs")
 
@@ -71,7 +77,8 @@ class ResponseCache:
                 self._connection = self._open()
             try:
                 cursor = self._connection.cursor()
-                cursor.execute(VERSION_SQL)
+                postgres = self.engine.dialect.name == "postgresql"
+                cursor.execute(POSTGRES_VERSION_SQL if postgres else VERSION_SQL)
                 fetched = cursor.fetchone()
                 cursor.close()
             except Exception:
