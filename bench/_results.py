@@ -22,5 +22,13 @@ def merge(key: str, figures: dict[str, Any], path: Path = RESULTS) -> None:
         os.replace(tmp, path)
 
 
+def recorded(key: str, path: Path = RESULTS) -> dict[str, Any]:
+    """The figures last recorded under `key` (empty when there are none)."""
+    if not path.exists() or not path.stat().st_size:
+        return {}
+    value = json.loads(path.read_text()).get(key, {})
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def environment() -> dict[str, Any]:
     return {"cpu_count": os.cpu_count(), "load_average_1m_at_start": round(os.getloadavg()[0], 2)}

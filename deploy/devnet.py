@@ -222,7 +222,7 @@ class Devnet:
 
         say("starting anvil", self.rpc_url)
         services.spawn("anvil", [node_bin("anvil"), "--port", str(args.port), "--host", "127.0.0.1",
-                                 "--chain-id", str(ANVIL_CHAIN_ID)])
+                                 "--chain-id", str(ANVIL_CHAIN_ID), "--network", args.network])
         wait_until("anvil", lambda: connect(self.rpc_url).eth.chain_id == ANVIL_CHAIN_ID, services)
         deployer = signer_from_private_key(ANVIL_KEYS[KEYS["deployer"]])
         deployment = deploy_contracts(ChainClient(connect(self.rpc_url), deployer), self.rpc_url,
@@ -394,7 +394,8 @@ class Narrator:
                 return f"{task} claimed by {self.who(a['operator'])} ({format_eth(a['stakeLocked'])} locked)"
             case "ResultSubmitted":
                 return f"{task} result submitted by {self.who(a['operator'])}: trace root " \
-                       f"0x{a['traceRoot'].hex()[:12]}…, model 0x{a['modelHash'].hex()[:12]}…"
+                       f"0x{a['traceRoot'].hex()[:12]}…, model h_S 0x{a['finalStateRoot'].hex()[:12]}… " \
+                       f"(checkpoint 0x{a['modelHash'].hex()[:12]}…)"
             case "CheckpointsPublished":
                 return f"{task} checkpoint manifest published by {self.who(a['operator'])}"
             case "GameOpened":
@@ -480,6 +481,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the backend's port (API + dashboard)")
     parser.add_argument("--state-dir", type=Path, default=Path(env("TRIBUNAL_DEVNET_DIR", DEFAULT_STATE_DIR)),
                         help="state and logs (wiped at start)")
+    parser.add_argument("--network", choices=("ethereum", "optimism"),
+                        default=env("TRIBUNAL_DEVNET_NETWORK", "ethereum"),
+                        help="anvil's network family: optimism runs the devnet as an OP-stack chain "
+                             "(`python -m bench.dispute --network optimism` reports what moves cost there)")
     parser.add_argument("--cheat", choices=CHEATS, default="flip-bit",
                         help="what the second worker does: cheat (default) or 'none' (honest)")
     parser.add_argument("--challenge-window", type=int, default=60, help="seconds, per demo job")
