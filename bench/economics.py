@@ -2,6 +2,11 @@
 
     python -m bench.economics      # bench/out/economics.png, bench/results.json key "economics"
 
+It also runs the agent-based simulation of verifier populations (`bench/economics_sim.py`):
+figures under `economics.dilemma` (the mechanism on chain) and
+`economics.dilemma_forced_errors_proposal` (a forced-error jackpot that is NOT on chain), plot
+`bench/out/economics_dilemma.png`.
+
 The model (`docs/economics.md` derives it): a task pays reward R and costs the operator C to
 compute; the operator locks stake s, slashed if it loses a dispute (the winner is credited
 w·s, the rest burned); a challenger locks bond B, slashed if it loses (w·B to the operator).
@@ -20,10 +25,12 @@ by slashes; griefers lose their bond. Every figure below is in ETH.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bench import economics_sim
 from bench._results import merge
 from tribunal.chain.deploy import DAY, DeployParams
 
@@ -235,6 +242,13 @@ def main() -> None:
     result = figures(economy)
     png = OUT / "economics.png"
     result["plot"] = str(png.relative_to(OUT.parent.parent)) if plot(economy, png) else None
+    began = time.perf_counter()
+    dilemma, proposal, series = economics_sim.dilemma_figures()
+    dilemma["wall_s"] = round(time.perf_counter() - began, 1)
+    png = OUT / "economics_dilemma.png"
+    dilemma["plot"] = str(png.relative_to(OUT.parent.parent)) if economics_sim.plot(series, png) else None
+    result["dilemma"] = dilemma
+    result["dilemma_forced_errors_proposal"] = proposal
     merge("economics", result)
     cheat = result["cheating"]
     break_even = result["verifier"]["one_faked_interval"]["break_even_cheating_rate"]
@@ -242,6 +256,37 @@ def main() -> None:
           f"gain {cheat['best_cheat_gain_eth']:+.3f} ETH; "
           f"verifier break-even cheating rate {break_even:.2f}; "
           f"griefed operator nets {result['griefing']['l1_30gwei']['operator_net']:+.3f} ETH (30 gwei)")
+    print_dilemma(dilemma, proposal)
+
+
+def print_dilemma(dilemma: dict[str, Any], proposal: dict[str, Any]) -> None:
+    print(f"verifier populations, {dilemma['parameters']['tasks']} tasks per run, "
+          f"{dilemma['wall_s']} s (bench/economics_sim.py):")
+    for name, goal in dilemma["goals"].items():
+        print(f"  economics.dilemma.{name} = {dilemma[name]}  (goal {goal}: "
+              f"{'met' if dilemma['goals_met'][name] else 'NOT met'})")
+    best = dilemma["best_cheat"]
+    print(f"  best cheat: {best['strategy']} at {best['cheat_rate_pct']} %; without seeing the verifiers: "
+          f"{dilemma['best_cheat_gain_eth_without_seeing_the_verifiers']} "
+          f"({dilemma['best_cheat_without_seeing_the_verifiers']['strategy']})")
+    print(f"  strategy gains (ETH per cheat, best over rates): {dilemma['strategy_gain_eth']}")
+    for rate, entry in dilemma["by_cheat_rate"].items():
+        print(f"  {rate}: diligent {entry['diligent_verifier_profit_eth']}, "
+              f"lazy {entry['lazy_verifier_profit_eth']}, "
+              f"copycat {entry['copycat_verifier_profit_eth']} ETH/task; population at the end "
+              f"{entry['population_end']}; strategy gains {entry.get('strategy_gain_eth')}")
+    print("  jackpot_fund_eth (on chain): None, no forced errors or jackpot in the contracts")
+    print("forced-error jackpot PROPOSAL (not on chain), economics.dilemma_forced_errors_proposal:")
+    for name in dilemma["goals"]:
+        print(f"  {name} = {proposal[name]}  (would meet: {proposal['would_meet_goals'][name]})")
+    print(f"  strategy gains: {proposal['strategy_gain_eth']}")
+    print(f"  jackpot_fund_eth every {proposal['jackpot_fund_sampled_every_tasks']} tasks at 0 %: "
+          f"{[round(f, 2) for f in proposal['jackpot_fund_eth']]}")
+    to_operators = proposal["jackpot_to_operators_second_accounts_eth_at_0pct"]
+    print(f"  jackpot paid to operators' second accounts at 0 %: {to_operators:.1f} ETH")
+    for case, values in proposal["fee_sweep_at_0pct"].items():
+        print(f"  {case}: diligent {values['diligent_verifier_profit_eth_at_0pct']} ETH/task, "
+              f"mean population {values['diligent_population_mean']}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ reported and the others still run; the exit status says whether all succeeded.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -42,18 +44,25 @@ def flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
 
 
 HIGHER_IS_BETTER = ("per_s", "per_hour", "rps", "accuracy")
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le,
+}
 
 
 def goal_rows(prefix: str, value: Any, rows: list[tuple[str, Any, Any]]) -> None:
     """Every figure that has a goal, as (name, value, goal). Goals come in three shapes: a
-    ``{"value", "goal"}`` pair; a ``goals`` dict whose keys name figures in the sibling dicts;
-    a ``goal_ratio`` beside ``*_step_ratio`` figures."""
+    ``{"value", "goal"}`` pair; a ``goals`` dict whose keys name figures beside it or in the
+    sibling dicts (a goal is a bound, or a comparison such as ``"> 0"``); a ``goal_ratio``
+    beside ``*_step_ratio`` figures."""
     if not isinstance(value, dict):
         return
     if "value" in value and "goal" in value:
         rows.append((prefix, value["value"], value["goal"]))
         return
     goals = value.get("goals", {}) if isinstance(value.get("goals"), dict) else {}
+    for figure, goal in goals.items():
+        if figure in value and (value[figure] is None or isinstance(value[figure], int | float)):
+            rows.append((f"{prefix}.{figure}" if prefix else figure, value[figure], goal))
     for key in sorted(value):
         child = value[key]
         name = f"{prefix}.{key}" if prefix else key
@@ -67,6 +76,11 @@ def goal_rows(prefix: str, value: Any, rows: list[tuple[str, Any, Any]]) -> None
 
 
 def met(name: str, value: Any, goal: Any) -> str:
+    if isinstance(goal, str) and len(goal.split()) == 2 and goal.split()[0] in COMPARISONS:
+        sign, bound = goal.split()
+        if not isinstance(value, int | float):
+            return "**no**"
+        return "yes" if COMPARISONS[sign](value, float(bound)) else "**no**"
     if not isinstance(value, int | float) or not isinstance(goal, int | float):
         return ""
     higher = any(tag in name for tag in HIGHER_IS_BETTER)

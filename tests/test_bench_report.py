@@ -40,3 +40,17 @@ def test_the_markdown_names_the_machine_and_puts_goals_first(tmp_path: Path) -> 
     assert text.index("## Figures with a goal") < text.index("## api")
     assert "| api.p99_s | 1.1 | 0.05 | **no** |" in text
     assert "| requests | 5000 |" in text
+
+
+def test_a_goals_dict_judges_the_figures_beside_it_by_comparison() -> None:
+    results = {"economics": {"dilemma": {
+        "goals": {"profit_eth": "> 0", "loss_eth": "< 0", "missing_eth": "< 0"},
+        "profit_eth": -0.06, "loss_eth": -0.01, "missing_eth": None,
+        "by_rate": {"1pct": {"profit_eth_here": 1.0}},
+    }}}
+    rows: list[tuple[str, object, object]] = []
+    goal_rows("", results, rows)
+    assert rows == [("economics.dilemma.profit_eth", -0.06, "> 0"),
+                    ("economics.dilemma.loss_eth", -0.01, "< 0"),
+                    ("economics.dilemma.missing_eth", None, "< 0")]
+    assert [met(name, value, goal) for name, value, goal in rows] == ["**no**", "yes", "**no**"]
