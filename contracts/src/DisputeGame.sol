@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {GameStatus, GameView, Level, Party, Resolution} from "./DisputeTypes.sol";
+import {CollateralKind, GameStatus, GameView, Level, Party, Resolution, TaskStakeState} from "./DisputeTypes.sol";
 import {Errors} from "./Errors.sol";
 import {IDisputeGame} from "./IDisputeGame.sol";
 import {IOneStepProver, InputShape, OperandProof, StepContext} from "./IOneStepProver.sol";
@@ -36,24 +36,37 @@ import {ShapeWords} from "./lib/ShapeWords.sol";
 ///         slashed there (SLASH_WINNER_BPS to the winner as pull credit, the rest burned), so no
 ///         payout can fail or be re-entered here.
 ///
-///         INVARIANT: a game's status moves None -> Active -> (OperatorWon | ChallengerWon) once;
-///         nothing changes a resolved game.
-///         INVARIANT: STAKE_MANAGER.lockedBy(account, this) == CHALLENGER_BOND * (active games the
-///         account challenges), unless a slash of the account as an operator found too little free
-///         stake to keep its bonds locked (see `_slashOperator`); bond releases are capped at what
-///         is still locked, so resolution never reverts.
-///         Every loop is bounded by a Merkle proof's length (checked against the tree's depth) or by
-///         the 8 lanes of a leaf.
+///         Collateral (`docs/protocol.md`, "Several challengers"). Every game that runs has its own
+///         operator collateral, the task's minStake, locked for that game alone: the task stake (the
+///         market's lock taken at `claim`, held by at most one game of the task at a time) or a
+///         GameStake (minStake this game locks from the operator's free stake). A game that cannot
+///         be collateralised waits, Queued, in the task's FIFO queue with no clock running; it is
+///         funded by `advanceQueue` (run after every resolution and withdrawal on the task, and by
+///         anyone), withdrawn by its challenger, or closed as moot once the result is voided and no
+///         collateral can be found, its bond returned in full. So the winner of every game that runs
+///         is paid w * minStake from that game's own collateral, whatever other games exist and in
+///         whatever order they end, and a slash never touches another game's locks.
+///
+///         INVARIANT: a game's status moves None -> (Active | Queued), Queued -> (Active | Withdrawn),
+///         Active -> (OperatorWon | ChallengerWon), each once; nothing changes a closed game.
+///         INVARIANT: STAKE_MANAGER.lockedBy(account, this) == CHALLENGER_BOND * (Active and Queued
+///         games the account challenges) + sum of minStake over the Active GameStake games against
+///         the account. Every lock, unlock and slash here moves exactly one game's share, so
+///         resolution never reverts for want of a lock.
+///         Every loop is bounded by a Merkle proof's length (checked against the tree's depth), by
+///         the 8 lanes of a leaf, or by MAX_QUEUE_STEPS queue entries.
 ///
 ///         Gas (forge 1.7.1, solc 0.8.37, optimizer 200 runs, cancun; execution gas, without the
 ///         21000 base and calldata; `test/game/DisputeGameGas.t.sol`, table in
-///         `contracts/GAS-dispute.md`): open ~365k (the task's roots are copied once); a descent round
+///         `contracts/GAS-dispute.md`): open ~390k (the task's roots are copied once; the task's
+///         collateral state is a new slot for the first game on a result); a descent round
 ///         ~13k (challenger reveal) + ~23k (operator reveal) on average, at most 52k / 80k when a
 ///         round first writes a slot or reaches a leaf; startStep ~95k; startNode ~73k; output roots
-///         ~10k + ~16k; intermediates ~84k (challenger, computes L through the prover) + ~41k;
-///         oneStep with the real prover and resolution ~113k-137k (prover ~34k, slash ~53k);
-///         claimTimeout with resolution ~64k. A dispute of 43 rounds (1000 steps, 128 nodes, 2^20
-///         elements, programs of 4096) is 94 transactions and ~4.5M gas with intrinsic gas.
+///         ~10k + ~16k; intermediates ~85k (challenger, computes L through the prover) + ~41k;
+///         oneStep with the real prover and resolution ~125k-140k (prover ~34k, slash ~53k);
+///         claimTimeout with resolution ~67k; advanceQueue funding a GameStake ~37k. A dispute of 43
+///         rounds (1000 steps, 128 nodes, 2^20 elements, programs of 4096) is 94 transactions and
+///         ~4.56M gas with intrinsic gas.
 contract DisputeGame is IDisputeGame {
     using Clock for ChessClock;
 
@@ -71,6 +84,10 @@ contract DisputeGame is IDisputeGame {
 
     /// @notice Executes the final instruction (level 7).
     IOneStepProver public immutable ONE_STEP_PROVER;
+
+    /// @notice Most queue entries one `advanceQueue` (or the advance after a resolution or withdrawal)
+    ///         looks at, so its gas is bounded however many games wait.
+    uint256 public constant MAX_QUEUE_STEPS = 8;
 
     /// @dev What the descents found, level by level (zero until reached).
     struct Found {
@@ -107,6 +124,7 @@ contract DisputeGame is IDisputeGame {
         Level level;
         uint16 height;
         Resolution resolution;
+        CollateralKind collateral;
         address operator;
         uint32 steps;
         ChessClock clock;
@@ -130,6 +148,28 @@ contract DisputeGame is IDisputeGame {
     uint256 public gameCount;
 
     mapping(uint256 gameId => Game) private games;
+
+    /// @dev The games on a task's current result, as far as collateral goes (one slot, and the queue).
+    ///      Reset when the last game on a voided result ends, since the task then reopens for a new
+    ///      result (or is refunded).
+    struct TaskGames {
+        /// The game holding the task stake while `taskStake` is Held (zero otherwise).
+        uint64 holder;
+        TaskStakeState taskStake;
+        /// A challenger won on this result, so the market voided it.
+        bool voided;
+        /// Games Active or Queued on this result (the market's `openDisputes`).
+        uint32 open;
+        /// Games Queued on this result.
+        uint32 queued;
+        /// The next queue position to look at; positions below it were popped.
+        uint48 head;
+        /// The next free queue position.
+        uint48 tail;
+        mapping(uint256 position => uint256 gameId) queue;
+    }
+
+    mapping(uint256 taskId => TaskGames) private taskGames;
 
     /// @param stakeManager The stake ledger; must be the market's.
     /// @param market The task market; its MAX_DISPUTE_DURATION must hold both clocks (2 * maxClock).
@@ -170,7 +210,11 @@ contract DisputeGame is IDisputeGame {
     // ---------------------------------------------------------------- opening
 
     /// @notice Challenges task `taskId`'s submitted result with the caller's own trace root. Locks
-    ///         CHALLENGER_BOND of the caller's free stake; the challenger's clock starts.
+    ///         CHALLENGER_BOND of the caller's free stake. The game is funded at once, in this order,
+    ///         unless games already wait in the task's queue (then it queues behind them): with the
+    ///         task stake if no game holds it, else with minStake locked from the operator's free
+    ///         stake (GameStake). Funded, it is Active and the challenger's clock starts; otherwise it
+    ///         is Queued (no clock runs) until `advanceQueue` funds it, or it is withdrawn.
     /// @dev Reverts (from the market) unless the task is Submitted and inside its challenge window;
     ///      (from the StakeManager) `StakeTooLow` if the caller's free stake is below the bond.
     /// @param taskId The task.
@@ -181,14 +225,16 @@ contract DisputeGame is IDisputeGame {
         if (msg.sender == task.operator) revert Errors.ChallengerIsOperator(taskId, task.operator);
         if (challengerTraceRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Trace);
         if (challengerTraceRoot == task.traceRoot) revert Errors.SameTraceRoot(challengerTraceRoot);
+        TaskGames storage tg = taskGames[taskId];
+        // INVARIANT: FIFO; a new game never overtakes a queued one.
+        CollateralKind kind =
+            tg.queued > 0 ? CollateralKind.None : _availableCollateral(tg, task.operator, task.minStake);
 
         gameId = ++gameCount;
         Game storage g = games[gameId];
         g.challenger = msg.sender;
-        g.status = GameStatus.Active;
         g.operator = task.operator;
         g.steps = task.steps;
-        g.clock = Clock.start(Party.Challenger, block.timestamp);
         g.taskId = taskId;
         g.traceRootOperator = task.traceRoot;
         g.traceRootChallenger = challengerTraceRoot;
@@ -196,16 +242,53 @@ contract DisputeGame is IDisputeGame {
         g.graphRoot = task.graphRoot;
         g.datasetRoot = task.datasetRoot;
         g.minStake = task.minStake;
+        tg.open += 1;
         emit GameOpened(
             gameId, taskId, msg.sender, task.operator, task.traceRoot, challengerTraceRoot, CHALLENGER_BOND, MAX_CLOCK
         );
-        emit ClockStarted(gameId, taskId, msg.sender, 0, 0, block.timestamp + MAX_CLOCK);
+        if (kind == CollateralKind.None) _enqueue(gameId, g, tg);
+        else _fund(gameId, g, tg, kind);
         // INVARIANT: the trace roots differ, as every descent requires; S >= 1 (the market refuses
         // zero steps), so the tree of S + 1 states has height >= 1 and no leaf is reached here.
         _startDescent(gameId, g, Level.Steps, uint256(task.steps) + 1, task.traceRoot, challengerTraceRoot);
 
         STAKE_MANAGER.lock(msg.sender, CHALLENGER_BOND);
+        if (kind == CollateralKind.GameStake) STAKE_MANAGER.lock(task.operator, task.minStake);
         MARKET.onDisputeOpened(taskId);
+    }
+
+    // ---------------------------------------------------------------- the queue
+
+    /// @notice Funds the games waiting in task `taskId`'s queue, oldest first, at most
+    ///         MAX_QUEUE_STEPS entries per call: a withdrawn entry is dropped; a queued game is funded
+    ///         (task stake if no game holds it, else GameStake from the operator's free stake) and its
+    ///         clock starts; one that cannot be funded waits while the result stands (the advance
+    ///         stops there), and is closed as moot, its bond returned, once the result is voided.
+    ///         Anyone may call it (e.g. after the operator staked more); it also runs after every
+    ///         resolution and withdrawal on the task.
+    /// @dev Reverts `QueueEmpty` if no entry is left to look at.
+    /// @param taskId The task.
+    function advanceQueue(uint256 taskId) external {
+        TaskGames storage tg = taskGames[taskId];
+        if (tg.head == tg.tail) revert Errors.QueueEmpty(taskId);
+        _advanceQueue(tg);
+    }
+
+    /// @notice Withdraws the caller's queued game: it closes without running, the bond is released
+    ///         in full, and the market counts one open dispute fewer.
+    /// @dev Reverts `NotQueued` unless the game is Queued, `NotChallenger` unless the caller is its
+    ///      challenger.
+    /// @param gameId The game.
+    function withdrawQueued(uint256 gameId) external {
+        Game storage g = games[gameId];
+        if (g.status != GameStatus.Queued) revert Errors.NotQueued(gameId, g.status);
+        if (msg.sender != g.challenger) revert Errors.NotChallenger(msg.sender, g.challenger);
+        uint256 taskId = g.taskId;
+        TaskGames storage tg = taskGames[taskId];
+        // Lazy deletion: the entry stays in the queue and is dropped when it reaches the head.
+        tg.queued -= 1;
+        _close(gameId, g, tg, false);
+        _advanceQueue(tg);
     }
 
     // ---------------------------------------------------------------- reveal rounds
@@ -445,6 +528,7 @@ contract DisputeGame is IDisputeGame {
         if (s.status == GameStatus.Active) s.deadline = clock.deadline(MAX_CLOCK);
         s.traceRootOperator = g.traceRootOperator;
         s.traceRootChallenger = g.traceRootChallenger;
+        s.collateral = g.collateral;
         _viewFound(g.found, s);
     }
 
@@ -453,6 +537,42 @@ contract DisputeGame is IDisputeGame {
     /// @return The status.
     function gameStatus(uint256 gameId) external view returns (GameStatus) {
         return games[gameId].status;
+    }
+
+    /// @notice The games on task `taskId`'s current result, as far as collateral goes.
+    /// @param taskId The task.
+    /// @return taskStake Who has the task stake: Available (the market; the next game funded takes
+    ///         it), Held (by game `holder`), Gone (slashed, or released after a void).
+    /// @return holder The game holding the task stake (zero unless Held).
+    /// @return voided Whether a challenger has won on this result (the market voided it).
+    /// @return openGames Games Active or Queued on this result.
+    /// @return queuedGames Games Queued on this result.
+    /// @return queueHead The next queue position `advanceQueue` looks at.
+    /// @return queueTail The next free queue position (entries lie in [queueHead, queueTail), some
+    ///         of them withdrawn; `queuedGameAt` reads them).
+    function taskDisputes(uint256 taskId)
+        external
+        view
+        returns (
+            TaskStakeState taskStake,
+            uint256 holder,
+            bool voided,
+            uint256 openGames,
+            uint256 queuedGames,
+            uint256 queueHead,
+            uint256 queueTail
+        )
+    {
+        TaskGames storage tg = taskGames[taskId];
+        return (tg.taskStake, tg.holder, tg.voided, tg.open, tg.queued, tg.head, tg.tail);
+    }
+
+    /// @notice The game at `position` of task `taskId`'s queue (its `GameQueued` position).
+    /// @param taskId The task.
+    /// @param position The queue position.
+    /// @return gameId The game queued there (zero if none ever was).
+    function queuedGameAt(uint256 taskId, uint256 position) external view returns (uint256 gameId) {
+        return taskGames[taskId].queue[position];
     }
 
     // ---------------------------------------------------------------- internals: moves
@@ -658,11 +778,16 @@ contract DisputeGame is IDisputeGame {
 
     // ---------------------------------------------------------------- internals: resolution
 
-    /// @dev Ends the game against `loser`. Effects first, then the market and StakeManager calls in the
-    ///      documented order. Operator won: slash the challenger's bond (the operator is credited),
-    ///      then tell the market. Challenger won: tell the market first (it releases the operator's
-    ///      task lock, so the slash can reach that stake), slash the operator's task stake (the
-    ///      challenger is credited), release the challenger's bond.
+    /// @dev Ends the game against `loser`, with exact amounts and never touching another game's
+    ///      locks. Effects first (the game, then the task's collateral state), then the StakeManager
+    ///      and market calls in the documented order, then the queue advances.
+    ///      Operator won: slash the challenger's bond (the operator is credited), release the
+    ///      collateral (a GameStake is unlocked; the task stake goes back to Available while the
+    ///      result stands, else the market releases it), tell the market.
+    ///      Challenger won: tell the market first (it voids the result and, if no game holds the task
+    ///      stake any more, releases it, so that a game that held it can lock exactly minStake again),
+    ///      slash exactly minStake from this game's own lock (the challenger is credited), release the
+    ///      challenger's bond.
     function _resolve(uint256 gameId, Game storage g, Party loser, Resolution resolution) private {
         bool operatorWon = loser == Party.Challenger;
         g.status = operatorWon ? GameStatus.OperatorWon : GameStatus.ChallengerWon;
@@ -671,15 +796,30 @@ contract DisputeGame is IDisputeGame {
         uint256 taskId = g.taskId;
         address operator = g.operator;
         address challenger = g.challenger;
+        uint256 minStake = g.minStake;
+        CollateralKind kind = g.collateral;
+        TaskGames storage tg = taskGames[taskId];
+        bool taskStakeFree = _releaseCollateral(tg, kind, operatorWon);
 
         if (operatorWon) {
             STAKE_MANAGER.slash(challenger, CHALLENGER_BOND, operator);
-            MARKET.onDisputeResolved(taskId, true);
+            if (kind == CollateralKind.GameStake) STAKE_MANAGER.unlock(operator, minStake);
+            MARKET.onDisputeResolved(taskId, true, taskStakeFree);
         } else {
-            MARKET.onDisputeResolved(taskId, false);
-            _slashOperator(operator, g.minStake, challenger);
-            _releaseBond(challenger);
+            MARKET.onDisputeResolved(taskId, false, taskStakeFree);
+            // INVARIANT: the slash takes exactly this game's collateral. A GameStake is this game's
+            // own lock. The task stake, which the market just released, is free stake of at least
+            // minStake: the StakeManager slashes the game's own locks on the operator first, so if the
+            // game holds any (its bonds elsewhere, other games' GameStakes) the task stake is locked
+            // again for this game first; if it holds none, the slash takes minStake from the free
+            // stake as it is (the same books, without writing a lock that is emptied at once, ~20k).
+            if (kind == CollateralKind.TaskStake && STAKE_MANAGER.lockedBy(operator, address(this)) > 0) {
+                STAKE_MANAGER.lock(operator, minStake);
+            }
+            STAKE_MANAGER.slash(operator, minStake, challenger);
+            STAKE_MANAGER.unlock(challenger, CHALLENGER_BOND);
         }
+        _advanceQueue(tg);
     }
 
     function _emitResolved(uint256 gameId, Game storage g, bool operatorWon, Resolution resolution) private {
@@ -687,27 +827,108 @@ contract DisputeGame is IDisputeGame {
         emit GameResolved(gameId, g.taskId, winner, loser, g.status, resolution, g.level);
     }
 
-    /// @dev The StakeManager slashes a slasher's own locks first, and this game's locks on the operator
-    ///      are the operator's bonds in games it challenges elsewhere. Those are released for the
-    ///      slash and locked again afterwards, so the slash is taken from the operator's free stake
-    ///      (which holds at least the task stake the market just released) and the bonds stay
-    ///      backed whenever the operator's stake allows.
-    function _slashOperator(address operator, uint256 amount, address challenger) private {
-        uint256 bonds = STAKE_MANAGER.lockedBy(operator, address(this));
-        if (bonds > 0) STAKE_MANAGER.unlock(operator, bonds);
-        STAKE_MANAGER.slash(operator, amount, challenger);
-        if (bonds > 0) {
-            uint256 free = STAKE_MANAGER.freeOf(operator);
-            uint256 relock = bonds < free ? bonds : free;
-            if (relock > 0) STAKE_MANAGER.lock(operator, relock);
+    /// @dev The task's collateral state after a game backed by `kind` ended; returns whether no game
+    ///      holds the task stake any more (what the market needs to release it after a void). The
+    ///      first challenger win voids the result: from then on the task stake is Held by the game
+    ///      that has it or Gone, never Available again (the market releases it at the void if no game
+    ///      holds it).
+    function _releaseCollateral(TaskGames storage tg, CollateralKind kind, bool operatorWon)
+        private
+        returns (bool taskStakeFree)
+    {
+        tg.open -= 1;
+        bool wasVoided = tg.voided;
+        if (!operatorWon) tg.voided = true;
+        if (kind == CollateralKind.TaskStake) {
+            tg.holder = 0;
+            tg.taskStake = operatorWon && !wasVoided ? TaskStakeState.Available : TaskStakeState.Gone;
+        } else if (!operatorWon && !wasVoided && tg.taskStake == TaskStakeState.Available) {
+            tg.taskStake = TaskStakeState.Gone;
         }
+        taskStakeFree = tg.taskStake != TaskStakeState.Held;
     }
 
-    /// @dev Releases the challenger's bond, capped at what this game still holds locked on it.
-    function _releaseBond(address challenger) private {
-        uint256 held = STAKE_MANAGER.lockedBy(challenger, address(this));
-        uint256 amount = CHALLENGER_BOND < held ? CHALLENGER_BOND : held;
-        if (amount > 0) STAKE_MANAGER.unlock(challenger, amount);
+    /// @dev The collateral a game of this task could get now, ignoring the queue: the task stake if no
+    ///      game holds it, else a GameStake if the operator's free stake covers minStake, else none.
+    function _availableCollateral(TaskGames storage tg, address operator, uint256 minStake)
+        private
+        view
+        returns (CollateralKind)
+    {
+        if (tg.taskStake == TaskStakeState.Available) return CollateralKind.TaskStake;
+        if (STAKE_MANAGER.freeOf(operator) >= minStake) return CollateralKind.GameStake;
+        return CollateralKind.None;
+    }
+
+    /// @dev Makes a game Active with collateral `kind` and starts the challenger's clock. The caller
+    ///      locks a GameStake afterwards (the task stake is the market's lock already).
+    function _fund(uint256 gameId, Game storage g, TaskGames storage tg, CollateralKind kind) private {
+        g.status = GameStatus.Active;
+        g.collateral = kind;
+        if (kind == CollateralKind.TaskStake) {
+            tg.taskStake = TaskStakeState.Held;
+            // forge-lint: disable-next-line(unsafe-typecast) game ids stay far below 2^64 (one costs > 300k gas)
+            tg.holder = uint64(gameId);
+        }
+        g.clock = Clock.start(Party.Challenger, block.timestamp);
+        uint256 taskId = g.taskId;
+        emit GameFunded(gameId, taskId, kind, g.minStake);
+        emit ClockStarted(gameId, taskId, g.challenger, 0, 0, block.timestamp + MAX_CLOCK);
+    }
+
+    function _enqueue(uint256 gameId, Game storage g, TaskGames storage tg) private {
+        g.status = GameStatus.Queued;
+        uint48 position = tg.tail;
+        tg.queue[position] = gameId;
+        tg.tail = position + 1;
+        tg.queued += 1;
+        emit GameQueued(gameId, g.taskId, position);
+    }
+
+    /// @dev Closes a game that never ran (withdrawn, or moot): its bond is returned in full.
+    function _close(uint256 gameId, Game storage g, TaskGames storage tg, bool moot) private {
+        g.status = GameStatus.Withdrawn;
+        tg.open -= 1;
+        uint256 taskId = g.taskId;
+        address challenger = g.challenger;
+        emit GameWithdrawn(gameId, taskId, challenger, moot);
+        STAKE_MANAGER.unlock(challenger, CHALLENGER_BOND);
+        MARKET.onDisputeWithdrawn(taskId);
+    }
+
+    /// @dev See `advanceQueue`. Each entry's effects come before its calls. When the last game on a
+    ///      voided result has ended, the task's state is reset for the task's next result.
+    function _advanceQueue(TaskGames storage tg) private {
+        uint48 head = tg.head;
+        uint48 tail = tg.tail;
+        for (uint256 step = 0; step < MAX_QUEUE_STEPS && head < tail; step++) {
+            uint256 gameId = tg.queue[head];
+            Game storage g = games[gameId];
+            if (g.status == GameStatus.Queued) {
+                address operator = g.operator;
+                uint256 minStake = g.minStake;
+                CollateralKind kind = _availableCollateral(tg, operator, minStake);
+                if (kind == CollateralKind.None && !tg.voided) break;
+                head += 1;
+                tg.head = head;
+                tg.queued -= 1;
+                if (kind == CollateralKind.None) {
+                    _close(gameId, g, tg, true);
+                } else {
+                    _fund(gameId, g, tg, kind);
+                    if (kind == CollateralKind.GameStake) STAKE_MANAGER.lock(operator, minStake);
+                }
+            } else {
+                // INVARIANT: an entry that is not Queued was withdrawn (funding and moot closing pop it).
+                head += 1;
+                tg.head = head;
+            }
+        }
+        if (tg.open == 0 && tg.voided) {
+            tg.taskStake = TaskStakeState.Available;
+            tg.voided = false;
+            tg.head = tg.tail;
+        }
     }
 
     // ---------------------------------------------------------------- internals: views

@@ -48,16 +48,50 @@ enum Level {
     OneStep
 }
 
-/// @notice A game's outcome. The numbering is part of the ABI (uint8).
+/// @notice Where a game stands. The numbering is part of the ABI (uint8); values are only appended.
+/// @dev Transitions (`docs/protocol.md`, "Several challengers"):
+///      (open) -> Active (collateralised at once) | Queued (waits for collateral, no clock runs)
+///      Queued -> Active     advanceQueue (also run after every resolution and withdrawal on the task)
+///      Queued -> Withdrawn  withdrawQueued (the challenger), or advanceQueue once the result is voided
+///                           and no collateral can be found (moot); the bond is returned either way
+///      Active -> OperatorWon | ChallengerWon
+///      OperatorWon, ChallengerWon, Withdrawn are final.
 enum GameStatus {
     /// No game with this id.
     None,
-    /// Moves are being made.
+    /// Collateralised; moves are being made.
     Active,
     /// Resolved: the challenger lost (its bond is slashed, the operator gets the winner's share).
     OperatorWon,
-    /// Resolved: the operator lost (its task stake is slashed, the challenger gets the winner's share).
-    ChallengerWon
+    /// Resolved: the operator lost (the game's collateral is slashed, the challenger gets the winner's
+    /// share).
+    ChallengerWon,
+    /// Opened, waiting in the task's FIFO queue for operator collateral; no clock runs, no moves.
+    Queued,
+    /// Closed before it ran (withdrawn by its challenger, or moot after a void); the bond was returned.
+    Withdrawn
+}
+
+/// @notice What backs the operator's side of a game: `minStake`, locked for this game alone. The
+///         numbering is part of the ABI (uint8).
+enum CollateralKind {
+    /// Not collateralised (a queued or withdrawn game).
+    None,
+    /// The market's lock taken at `claim` (at most one game per task holds it at a time).
+    TaskStake,
+    /// `minStake` the game locked from the operator's free stake for this game.
+    GameStake
+}
+
+/// @notice Who has the task stake (the market's lock on the operator, taken at `claim`) of a task's
+///         current result, as the dispute game sees it. The numbering is part of the ABI (uint8).
+enum TaskStakeState {
+    /// Held by the market; no game has it (the next game to be funded takes it).
+    Available,
+    /// A game holds it as its collateral (`DisputeGame.taskDisputes` names the game).
+    Held,
+    /// Slashed to a winning challenger, or released to the operator after a void; no game can take it.
+    Gone
 }
 
 /// @notice Why a game was resolved. The numbering is part of the ABI (uint8).
@@ -77,7 +111,7 @@ enum Resolution {
 /// @param taskId The disputed task.
 /// @param operator The task's operator.
 /// @param challenger The challenger.
-/// @param status Active, or who won.
+/// @param status Queued, Active, Withdrawn, or who won.
 /// @param resolution Why the game ended (meaningful only once resolved).
 /// @param level The current level (for a resolved game: the level it was resolved at).
 /// @param onTurn Whose clock runs: the party that must make the next reveal move (the challenger
@@ -120,6 +154,7 @@ enum Resolution {
 /// @param claimOperator The operator's bits of intermediate i.
 /// @param claimChallenger The challenger's bits of intermediate i.
 /// @param instructionLeaf The operator's intermediates leaf holding intermediate i.
+/// @param collateral What backs the operator's side (None while queued or withdrawn).
 struct GameView {
     uint256 taskId;
     address operator;
@@ -165,4 +200,5 @@ struct GameView {
     uint32 claimOperator;
     uint32 claimChallenger;
     bytes32 instructionLeaf;
+    CollateralKind collateral;
 }

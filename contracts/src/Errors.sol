@@ -128,7 +128,7 @@ library Errors {
     error EmptySpecURI();
 
     /// @notice Thrown when the commitment `which` (spec, dataset, init state, graph, trace, model,
-    ///         checkpoint manifest) is zero.
+    ///         checkpoint manifest, final state) is zero.
     error ZeroRoot(RootKind which);
 
     // ---------------------------------------------------------------- task life cycle
@@ -159,6 +159,11 @@ library Errors {
     /// @notice Thrown when `caller` acts for a task whose operator is `operator`.
     error NotOperator(address caller, address operator);
 
+    /// @notice Thrown when a submitted result's `finalStateRoot` is not leaf S (the last of the S + 1
+    ///         state commitments) of its `traceRoot` under the proof given: the model a result
+    ///         names must be the final state of the trace the dispute game settles.
+    error FinalStateNotInTrace(bytes32 finalStateRoot, bytes32 traceRoot);
+
     /// @notice Thrown when a dispute is opened after the challenge window ended at `endsAt`.
     error ChallengeWindowClosed(uint256 endsAt);
 
@@ -168,7 +173,8 @@ library Errors {
     /// @notice Thrown when `finalize` is called while `count` disputes are still open.
     error DisputesOpen(uint32 count);
 
-    /// @notice Thrown when the dispute game resolves a dispute on task `taskId`, which has none open.
+    /// @notice Thrown when the dispute game resolves or withdraws a dispute on task `taskId`, which has
+    ///         none open.
     error NoOpenDispute(uint256 taskId);
 
     // ================================================================ DisputeGame
@@ -199,6 +205,18 @@ library Errors {
 
     /// @notice Thrown when a challenger's trace root equals the operator's `traceRoot` (nothing differs).
     error SameTraceRoot(bytes32 traceRoot);
+
+    // ---------------------------------------------------------------- the queue of games
+
+    /// @notice Thrown when `withdrawQueued` is called for game `gameId`, which is `status`, not Queued
+    ///         (a funded game is played to its end; a closed one has nothing to withdraw).
+    error NotQueued(uint256 gameId, GameStatus status);
+
+    /// @notice Thrown when `caller` withdraws a queued game whose challenger is `challenger`.
+    error NotChallenger(address caller, address challenger);
+
+    /// @notice Thrown when `advanceQueue` is called for task `taskId`, whose queue of games is empty.
+    error QueueEmpty(uint256 taskId);
 
     // ---------------------------------------------------------------- moves
 

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {GameStatus, Level, Resolution} from "./DisputeTypes.sol";
+import {CollateralKind, GameStatus, Level, Resolution} from "./DisputeTypes.sol";
 
 /// @title IDisputeGame
 /// @notice The events of `DisputeGame`, one per move or outcome of a game, indexed on the game,
 ///         the task and the party people filter by; the indexer and the dashboard read the game
 ///         from them.
 interface IDisputeGame {
-    /// @notice A challenger opened a game against a submitted result.
+    /// @notice A challenger opened a game against a submitted result (`GameFunded` or `GameQueued`
+    ///         follows).
     /// @param gameId The new game.
     /// @param taskId The disputed task.
     /// @param challenger The challenger (its bond is locked).
@@ -27,6 +28,29 @@ interface IDisputeGame {
         uint256 bond,
         uint64 maxClock
     );
+
+    /// @notice No collateral was free for a new game (or games already wait): it waits in the task's
+    ///         FIFO queue, with no clock running, until `advanceQueue` funds it or it is withdrawn.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param position Its index in the task's queue (games are funded in increasing position).
+    event GameQueued(uint256 indexed gameId, uint256 indexed taskId, uint256 position);
+
+    /// @notice The game got its own operator collateral and became Active (at `open`, or from the
+    ///         queue); `ClockStarted` follows, the challenger on turn.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param kind TaskStake (the market's lock of the task) or GameStake (locked for this game alone).
+    /// @param amount Wei of the operator's stake backing the game (the task's minStake).
+    event GameFunded(uint256 indexed gameId, uint256 indexed taskId, CollateralKind kind, uint256 amount);
+
+    /// @notice A queued game was closed before it ran; its challenger's bond was returned in full.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param challenger The challenger.
+    /// @param moot True if closed by `advanceQueue` because the result was voided and no collateral
+    ///        could back the game; false if its challenger withdrew it (`withdrawQueued`).
+    event GameWithdrawn(uint256 indexed gameId, uint256 indexed taskId, address indexed challenger, bool moot);
 
     /// @notice A descent began over a new tree (steps, nodes, output elements, intermediates).
     /// @param gameId The game.

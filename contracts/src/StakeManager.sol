@@ -286,10 +286,11 @@ contract StakeManager is Owned {
     ///         zero) and burns the rest. A caller that slashed less than it had locked for a
     ///         commitment unlocks the remainder itself with `unlock`.
     ///         A slasher whose locks on one account back several commitments keeps its books exact by
-    ///         either slashing at most one commitment's lock and then releasing that commitment's rest
-    ///         (the market on a missed deadline), or by locking what it is about to slash right before
-    ///         slashing it (the dispute game punishing an operator after the market released the task's
-    ///         lock), so the locked part of the slash is always the commitment being punished.
+    ///         slashing at most one commitment's lock (the market on a missed deadline, then releasing
+    ///         that commitment's rest; the dispute game slashing a game's own collateral), or by
+    ///         locking what it is about to slash right before slashing it (the dispute game punishing
+    ///         an operator with the task stake the market just released), so the locked part of the
+    ///         slash is always the commitment being punished and no other commitment's lock shrinks.
     /// @param account The staker to slash.
     /// @param amount Wei to slash at most.
     /// @param winner Receives the winner's share as credit; zero burns everything.

@@ -13,10 +13,13 @@ pragma solidity 0.8.37;
 ///                                              deadline; operator slashed as for a missed deadline)
 ///      Submitted -> Finalized   finalize       (anyone, window over and no open dispute)
 ///      Submitted -> Voided      onDisputeResolved(operatorWon = false) with other disputes still open
+///                               (queued ones included)
 ///      Submitted -> Open        onDisputeResolved(operatorWon = false), last dispute, before the deadline
 ///      Submitted -> Refunded    onDisputeResolved(operatorWon = false), last dispute, deadline reached
-///      Voided    -> Open        onDisputeResolved (any outcome) of the last open dispute, before the deadline
-///      Voided    -> Refunded    onDisputeResolved (any outcome) of the last open dispute, deadline reached
+///      Voided    -> Open        onDisputeResolved (any outcome) or onDisputeWithdrawn of the last open
+///                               dispute, before the deadline
+///      Voided    -> Refunded    onDisputeResolved (any outcome) or onDisputeWithdrawn of the last open
+///                               dispute, deadline reached
 ///      Finalized, Cancelled, Refunded are final.
 enum TaskStatus {
     /// No task with this id.
@@ -34,7 +37,7 @@ enum TaskStatus {
     /// The reward went back to the submitter (missed deadline or voided result too late to reopen); final.
     Refunded,
     /// The submitted result lost a dispute; the task waits for the disputes still open on that
-    /// result to resolve (they no longer change anything), then reopens or refunds.
+    /// result to end (they no longer change the task), then reopens or refunds.
     Voided
 }
 
@@ -46,7 +49,9 @@ enum RootKind {
     Graph,
     Trace,
     Model,
-    Checkpoints
+    Checkpoints,
+    /// The final state commitment h_S named by `submitResult`.
+    FinalState
 }
 
 /// @notice What a submitter posts. Mirrors the task spec fields the chain needs.
@@ -74,7 +79,12 @@ struct TaskParams {
 }
 
 /// @notice A task as stored (specURI lives only in the TaskPosted event).
-/// @dev Field order packs the first three slots; do not reorder without re-measuring gas.
+/// @dev Field order packs the first three slots; do not reorder without re-measuring gas. The
+///      result (`traceRoot`, `modelHash`, `finalStateRoot`) takes one full slot each, written by
+///      `submitResult` and cleared together when a voided result reopens the task.
+///      `finalStateRoot` is h_S, checked at submission to be leaf S of `traceRoot`, so the game that
+///      settles the trace root settles the model too; `modelHash` only locates the checkpoint file
+///      (its content hash) in the artifact store, and readers check that file's state against h_S.
 struct Task {
     address submitter;
     uint64 deadline;
@@ -94,4 +104,5 @@ struct Task {
     bytes32 graphRoot;
     bytes32 traceRoot;
     bytes32 modelHash;
+    bytes32 finalStateRoot;
 }

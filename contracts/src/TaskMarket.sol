@@ -5,6 +5,7 @@ import {Errors} from "./Errors.sol";
 import {Owned} from "./Owned.sol";
 import {StakeManager} from "./StakeManager.sol";
 import {RootKind, Task, TaskParams, TaskStatus} from "./Task.sol";
+import {Merkle} from "./lib/Merkle.sol";
 
 /// @notice What the market asks of a dispute game before it accepts it (`DisputeGame` has both).
 interface IMarketDisputeGame {
@@ -17,23 +18,29 @@ interface IMarketDisputeGame {
 
 /// @title TaskMarket
 /// @notice Training tasks with an escrowed reward: post, claim (locking operator stake), submit a
-///         trace root, survive the challenge window, get paid. Every non-final state has an exit
+///         trace root with its final state h_S (the model, checked to be the trace's last leaf),
+///         survive the challenge window, get paid. Every non-final state has an exit
 ///         anyone can trigger after a timeout (see `TaskStatus` for the transitions).
 ///
 ///         Money: the market holds exactly the rewards of live tasks (Open, Claimed, Submitted,
 ///         Voided). Every payout (reward, refund) is forwarded to the StakeManager's credit ledger,
 ///         from which owners withdraw; the market never sends ETH anywhere else.
-///         Stake: the market locks `minStake` of the operator at claim and releases it when the task
-///         leaves Claimed/Submitted. INVARIANT: for every operator,
-///         STAKE_MANAGER.lockedBy(operator, market) == sum of minStake over its Claimed/Submitted tasks.
+///         Stake: the market locks `minStake` of the operator at claim (the task stake) and releases
+///         it when the task leaves Claimed/Submitted, except that a voided result's task stake stays
+///         locked while a dispute game holds it as a game's collateral. INVARIANT: for every operator,
+///         STAKE_MANAGER.lockedBy(operator, market) == sum of minStake over its Claimed/Submitted tasks
+///         and its Voided tasks whose task stake a game still holds (`holdsTaskStake`).
 ///
-///         Disputes: the dispute game calls `onDisputeOpened` for each dispute on a submitted result
-///         and `onDisputeResolved` for each when it ends. The first dispute the operator loses voids
-///         the result: the market releases the task's lock (the game slashes the operator through the
-///         StakeManager; it cannot touch the market's lock, so calling this hook BEFORE slashing lets
-///         the slash reach the released stake). Disputes still open on a voided result resolve with no
-///         effect on the task; when the last one resolves, the task reopens for a new operator (if the
-///         deadline has not been reached) or refunds the submitter. A voided result never comes back.
+///         Disputes (`docs/protocol.md`, "Several challengers"): the dispute game calls
+///         `onDisputeOpened` for each game on a submitted result (queued ones included) and
+///         `onDisputeResolved` or `onDisputeWithdrawn` for each when it ends. The first dispute the
+///         operator loses voids the result. The market releases the task stake once the result is
+///         void and no game holds it (`taskStakeFree`); the game slashes the operator through the
+///         StakeManager and cannot touch the market's lock, so it calls the hook BEFORE slashing a
+///         game that held the task stake, and the slash reaches the released stake. Disputes still
+///         open on a voided result change nothing on the task; when the last one ends, the task
+///         reopens for a new operator (if the deadline has not been reached) or refunds the
+///         submitter. A voided result never comes back.
 contract TaskMarket is Owned {
     /// @notice Basis-point denominator (100%).
     uint256 public constant BPS_DENOMINATOR = 10_000;
@@ -78,6 +85,10 @@ contract TaskMarket is Owned {
     uint256 public taskCount;
 
     mapping(uint256 taskId => Task) private tasks;
+
+    /// @dev Voided tasks whose task stake the market still holds locked, because a dispute game held
+    ///      it as a game's collateral at the void; cleared when it is released (exactly once).
+    mapping(uint256 taskId => bool) private voidedStakeHeld;
 
     /// @notice The dispute game was set.
     /// @param disputeGame The dispute game.
@@ -129,10 +140,18 @@ contract TaskMarket is Owned {
     /// @param taskId The task.
     /// @param operator The operator.
     /// @param traceRoot Merkle root over the state commitments h_0..h_S.
-    /// @param modelHash Hash of the trained model.
+    /// @param finalStateRoot h_S, the trained model's state commitment (checked to be leaf S of
+    ///        `traceRoot`): the model the result delivers.
+    /// @param modelHash Content hash of the final checkpoint in the artifact store (a locator; readers
+    ///        check the file's state against `finalStateRoot`).
     /// @param challengeEndsAt Last second at which a dispute may be opened.
     event ResultSubmitted(
-        uint256 indexed taskId, address indexed operator, bytes32 traceRoot, bytes32 modelHash, uint256 challengeEndsAt
+        uint256 indexed taskId,
+        address indexed operator,
+        bytes32 traceRoot,
+        bytes32 finalStateRoot,
+        bytes32 modelHash,
+        uint256 challengeEndsAt
     );
 
     /// @notice The operator named the manifest of its published checkpoints (step -> content hash of
@@ -157,11 +176,27 @@ contract TaskMarket is Owned {
     /// @param openDisputes Disputes still open on the task afterwards.
     event TaskDisputeResolved(uint256 indexed taskId, address indexed operator, bool operatorWon, uint32 openDisputes);
 
-    /// @notice The operator lost a dispute: its result is void and its lock for the task released.
+    /// @notice A queued dispute on the task's result was closed before it ran (withdrawn by its
+    ///         challenger, or moot after a void).
+    /// @param taskId The task.
+    /// @param operator The operator whose result was disputed.
+    /// @param openDisputes Disputes still open on the task afterwards.
+    event TaskDisputeWithdrawn(uint256 indexed taskId, address indexed operator, uint32 openDisputes);
+
+    /// @notice The operator lost a dispute: its result is void. Its lock for the task is released at
+    ///         once if no game holds it (`stakeUnlocked` = minStake), else when that game ends
+    ///         (`stakeUnlocked` = 0 here; `TaskStakeReleased` follows later).
     /// @param taskId The task.
     /// @param operator The operator.
-    /// @param stakeUnlocked Wei released (the game slashes separately).
+    /// @param stakeUnlocked Wei released now (the game slashes separately).
     event TaskVoided(uint256 indexed taskId, address indexed operator, uint256 stakeUnlocked);
+
+    /// @notice The market released the task stake of a voided result (at the void, or when the game
+    ///         that held it as collateral ended); emitted once per voided result.
+    /// @param taskId The task.
+    /// @param operator The operator.
+    /// @param amount Wei unlocked (the task's minStake).
+    event TaskStakeReleased(uint256 indexed taskId, address indexed operator, uint256 amount);
 
     /// @notice A voided task is open again for any operator, same reward and deadline.
     /// @param taskId The task.
@@ -330,21 +365,45 @@ contract TaskMarket is Owned {
     }
 
     /// @notice Submits the result of a claimed task; the challenge window starts now.
+    /// @dev The model is bound to the trace here: `finalStateRoot` must be leaf S (index `steps`) of
+    ///      the S + 1 leaves h_0..h_S under `traceRoot` (a proof of exactly treeDepth(S + 1) siblings),
+    ///      so a dispute that settles the trace root settles the model's state as well. An honest
+    ///      trace submitted with another state's commitment is refused (`FinalStateNotInTrace`).
+    ///      Gas (whole transaction, `forge test --isolate --gas-report`): ~108k at S = 100 (7
+    ///      siblings), ~117k at S = 2^32 - 1 (32 siblings); 79,136 before the model was bound. The
+    ///      difference is the stored h_S (~22k) and the proof (~182 gas plus 32 calldata bytes per
+    ///      sibling); `test/TaskMarketFinalState.t.sol` logs it by depth.
     /// @param taskId The task (must be Claimed by the caller, not past its deadline).
     /// @param traceRoot Merkle root over the state commitments h_0..h_S (non-zero).
-    /// @param modelHash Hash of the trained model (non-zero).
-    function submitResult(uint256 taskId, bytes32 traceRoot, bytes32 modelHash) external {
+    /// @param finalStateRoot h_S, the state commitment of the trained model (non-zero).
+    /// @param finalStateProof The siblings of leaf S in the trace tree, bottom-up.
+    /// @param modelHash Content hash of the final checkpoint in the artifact store (non-zero).
+    function submitResult(
+        uint256 taskId,
+        bytes32 traceRoot,
+        bytes32 finalStateRoot,
+        bytes32[] calldata finalStateProof,
+        bytes32 modelHash
+    ) external {
         Task storage t = tasks[taskId];
         _requireStatus(taskId, t.status, TaskStatus.Claimed);
         if (msg.sender != t.operator) revert Errors.NotOperator(msg.sender, t.operator);
         if (block.timestamp > t.deadline) revert Errors.DeadlinePassed(t.deadline, block.timestamp);
         if (traceRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Trace);
+        if (finalStateRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.FinalState);
         if (modelHash == bytes32(0)) revert Errors.ZeroRoot(RootKind.Model);
+        uint256 steps = t.steps;
+        if (!Merkle.verify(finalStateRoot, steps, finalStateProof, traceRoot, steps + 1)) {
+            revert Errors.FinalStateNotInTrace(finalStateRoot, traceRoot);
+        }
         t.status = TaskStatus.Submitted;
         t.submittedAt = uint64(block.timestamp);
         t.traceRoot = traceRoot;
         t.modelHash = modelHash;
-        emit ResultSubmitted(taskId, msg.sender, traceRoot, modelHash, block.timestamp + t.challengeWindow);
+        t.finalStateRoot = finalStateRoot;
+        emit ResultSubmitted(
+            taskId, msg.sender, traceRoot, finalStateRoot, modelHash, block.timestamp + t.challengeWindow
+        );
     }
 
     /// @notice Names the manifest of the checkpoints the operator published for a task it is training
@@ -437,29 +496,55 @@ contract TaskMarket is Owned {
     }
 
     /// @notice Records the end of one dispute on the task's result. The first lost dispute voids the
-    ///         result and releases the operator's lock (the game slashes it separately); once no dispute
-    ///         is open on a voided result, the task reopens (before its deadline) or refunds the submitter.
+    ///         result. The task stake is released once the result is void and no game holds it: at
+    ///         the void if `taskStakeFree`, else at the resolution of the game that held it (the game
+    ///         slashes separately). Once no dispute is open on a voided result, the task reopens
+    ///         (before its deadline) or refunds the submitter.
+    /// @dev INVARIANT: the task stake of a voided result is unlocked exactly once (`voidedStakeHeld`).
     /// @param taskId The task (Submitted or Voided, with a dispute open).
     /// @param operatorWon Whether the operator won this dispute.
-    function onDisputeResolved(uint256 taskId, bool operatorWon) external onlyDisputeGame {
+    /// @param taskStakeFree Whether, after this resolution, no game holds the task stake as its
+    ///        collateral.
+    function onDisputeResolved(uint256 taskId, bool operatorWon, bool taskStakeFree) external onlyDisputeGame {
         Task storage t = tasks[taskId];
         TaskStatus status = t.status;
         if (status != TaskStatus.Voided) _requireStatus(taskId, status, TaskStatus.Submitted);
-        uint32 open = t.openDisputes;
-        if (open == 0) revert Errors.NoOpenDispute(taskId);
-        open -= 1;
-        t.openDisputes = open;
+        uint32 open = _closeDispute(taskId, t);
         address operator = t.operator;
         emit TaskDisputeResolved(taskId, operator, operatorWon, open);
 
+        bool release;
         if (status == TaskStatus.Submitted && !operatorWon) {
             status = TaskStatus.Voided;
             t.status = TaskStatus.Voided;
-            emit TaskVoided(taskId, operator, t.minStake);
-            STAKE_MANAGER.unlock(operator, t.minStake);
+            release = taskStakeFree;
+            if (!taskStakeFree) voidedStakeHeld[taskId] = true;
+            emit TaskVoided(taskId, operator, release ? t.minStake : 0);
+        } else if (status == TaskStatus.Voided && taskStakeFree && voidedStakeHeld[taskId]) {
+            voidedStakeHeld[taskId] = false;
+            release = true;
+        }
+        uint256 minStake;
+        if (release) {
+            minStake = t.minStake;
+            emit TaskStakeReleased(taskId, operator, minStake);
         }
         // INVARIANT: a voided task settles only when no dispute on its result is open, so no later
         // resolution can act on a task that moved on.
+        if (status == TaskStatus.Voided && open == 0) _settleVoided(taskId, t);
+        if (release) STAKE_MANAGER.unlock(operator, minStake);
+    }
+
+    /// @notice Records that a queued dispute on the task's result was closed before it ran
+    ///         (withdrawn by its challenger, or moot after a void). Once no dispute is open on a
+    ///         voided result, the task reopens (before its deadline) or refunds the submitter.
+    /// @param taskId The task (Submitted or Voided, with a dispute open).
+    function onDisputeWithdrawn(uint256 taskId) external onlyDisputeGame {
+        Task storage t = tasks[taskId];
+        TaskStatus status = t.status;
+        if (status != TaskStatus.Voided) _requireStatus(taskId, status, TaskStatus.Submitted);
+        uint32 open = _closeDispute(taskId, t);
+        emit TaskDisputeWithdrawn(taskId, t.operator, open);
         if (status == TaskStatus.Voided && open == 0) _settleVoided(taskId, t);
     }
 
@@ -470,6 +555,16 @@ contract TaskMarket is Owned {
     /// @return The task.
     function getTask(uint256 taskId) external view returns (Task memory) {
         return tasks[taskId];
+    }
+
+    /// @notice Whether the market holds the task's stake locked on its operator: while the task is
+    ///         Claimed or Submitted, and while a voided result's task stake backs a game.
+    /// @param taskId The task.
+    /// @return True if `minStake` of the task's operator is locked for this task.
+    function holdsTaskStake(uint256 taskId) external view returns (bool) {
+        TaskStatus status = tasks[taskId].status;
+        return status == TaskStatus.Claimed || status == TaskStatus.Submitted
+            || (status == TaskStatus.Voided && voidedStakeHeld[taskId]);
     }
 
     /// @notice The task's status.
@@ -485,6 +580,7 @@ contract TaskMarket is Owned {
     /// @return initStateRoot h_0.
     /// @return graphRoot Merkle root of the step graph.
     /// @return traceRoot The operator's trace root (zero before submission).
+    /// @return finalStateRoot h_S of the operator's result, leaf S of `traceRoot` (zero before submission).
     /// @return steps Training steps.
     /// @return operator The operator (zero while unclaimed).
     function taskRoots(uint256 taskId)
@@ -495,12 +591,13 @@ contract TaskMarket is Owned {
             bytes32 initStateRoot,
             bytes32 graphRoot,
             bytes32 traceRoot,
+            bytes32 finalStateRoot,
             uint32 steps,
             address operator
         )
     {
         Task storage t = tasks[taskId];
-        return (t.datasetRoot, t.initStateRoot, t.graphRoot, t.traceRoot, t.steps, t.operator);
+        return (t.datasetRoot, t.initStateRoot, t.graphRoot, t.traceRoot, t.finalStateRoot, t.steps, t.operator);
     }
 
     /// @notice Last second at which a dispute may be opened on the task's result.
@@ -526,6 +623,14 @@ contract TaskMarket is Owned {
         if (minStake > slashed) STAKE_MANAGER.unlock(operator, minStake - slashed);
     }
 
+    /// @dev One dispute fewer on the task; returns how many stay open.
+    function _closeDispute(uint256 taskId, Task storage t) private returns (uint32 open) {
+        open = t.openDisputes;
+        if (open == 0) revert Errors.NoOpenDispute(taskId);
+        open -= 1;
+        t.openDisputes = open;
+    }
+
     function _settleVoided(uint256 taskId, Task storage t) private {
         if (block.timestamp < t.deadline) {
             t.status = TaskStatus.Open;
@@ -534,6 +639,7 @@ contract TaskMarket is Owned {
             t.submittedAt = 0;
             t.traceRoot = bytes32(0);
             t.modelHash = bytes32(0);
+            t.finalStateRoot = bytes32(0);
             emit TaskReopened(taskId);
         } else {
             t.status = TaskStatus.Refunded;

@@ -7,10 +7,10 @@ import {StakeManager} from "../src/StakeManager.sol";
 import {TaskMarket} from "../src/TaskMarket.sol";
 import {DisputeGameStub} from "./utils/DisputeGameStub.sol";
 import {RootKind, Task, TaskParams, TaskStatus} from "../src/Task.sol";
+import {TraceResult, Traces} from "./utils/Traces.sol";
 
 contract TaskMarketTest is MarketFixture {
     address internal constant BURN = address(0xdEaD);
-    bytes32 internal constant TRACE = keccak256("trace");
     bytes32 internal constant MODEL = keccak256("model");
 
     address internal submitter = makeAddr("submitter");
@@ -19,10 +19,13 @@ contract TaskMarketTest is MarketFixture {
     address internal stranger = makeAddr("stranger");
 
     uint64 internal deadline;
+    /// @notice The operator's result: a trace of `_params().steps` steps, its h_S and h_S's proof.
+    TraceResult internal run;
 
     function setUp() public {
         vm.warp(1_700_000_000);
         _deploy();
+        run = Traces.result(_params(0).steps, "trace");
         deadline = uint64(block.timestamp + 3 days);
         vm.deal(submitter, 1000 ether);
         vm.deal(operator, 1000 ether);
@@ -55,7 +58,7 @@ contract TaskMarketTest is MarketFixture {
     function _submitted() internal returns (uint256 taskId) {
         taskId = _claimed();
         vm.prank(operator);
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
     }
 
     function _open(uint256 taskId) internal {
@@ -63,9 +66,19 @@ contract TaskMarketTest is MarketFixture {
         market.onDisputeOpened(taskId);
     }
 
+    /// @notice The game ends a dispute whose game did not hold the task stake, or was the last to.
     function _resolve(uint256 taskId, bool operatorWon) internal {
+        _resolve(taskId, operatorWon, true);
+    }
+
+    function _resolve(uint256 taskId, bool operatorWon, bool taskStakeFree) internal {
         vm.prank(game);
-        market.onDisputeResolved(taskId, operatorWon);
+        market.onDisputeResolved(taskId, operatorWon, taskStakeFree);
+    }
+
+    function _withdraw(uint256 taskId) internal {
+        vm.prank(game);
+        market.onDisputeWithdrawn(taskId);
     }
 
     function _status(uint256 taskId) internal view returns (TaskStatus) {
@@ -576,13 +589,16 @@ contract TaskMarketTest is MarketFixture {
         uint256 taskId = _claimed();
         vm.warp(block.timestamp + 2 hours);
         vm.expectEmit(true, true, true, true, address(market));
-        emit TaskMarket.ResultSubmitted(taskId, operator, TRACE, MODEL, block.timestamp + WINDOW);
+        emit TaskMarket.ResultSubmitted(
+            taskId, operator, run.traceRoot, run.finalStateRoot, MODEL, block.timestamp + WINDOW
+        );
         vm.prank(operator);
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
         Task memory t = market.getTask(taskId);
         assertEq(uint256(t.status), uint256(TaskStatus.Submitted));
         assertEq(t.submittedAt, block.timestamp);
-        assertEq(t.traceRoot, TRACE);
+        assertEq(t.traceRoot, run.traceRoot);
+        assertEq(t.finalStateRoot, run.finalStateRoot);
         assertEq(t.modelHash, MODEL);
         assertEq(market.challengeEndsAt(taskId), block.timestamp + WINDOW);
     }
@@ -591,7 +607,7 @@ contract TaskMarketTest is MarketFixture {
         uint256 taskId = _claimed();
         vm.warp(deadline);
         vm.prank(operator);
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
         _assertStatus(taskId, TaskStatus.Submitted);
     }
 
@@ -599,21 +615,21 @@ contract TaskMarketTest is MarketFixture {
         uint256 taskId = _claimed();
         vm.prank(operator2);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotOperator.selector, operator2, operator));
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
     }
 
     function test_submitResult_notClaimed_reverts() public {
         uint256 taskId = _post();
         vm.prank(operator);
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Open, TaskStatus.Claimed));
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
     }
 
     function test_submitResult_twice_reverts() public {
         uint256 taskId = _submitted();
         vm.prank(operator);
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Submitted, TaskStatus.Claimed));
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
     }
 
     function test_submitResult_afterDeadline_reverts() public {
@@ -621,21 +637,28 @@ contract TaskMarketTest is MarketFixture {
         vm.warp(deadline + 1);
         vm.prank(operator);
         vm.expectRevert(abi.encodeWithSelector(Errors.DeadlinePassed.selector, deadline, deadline + 1));
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
     }
 
     function test_submitResult_zeroTraceRoot_reverts() public {
         uint256 taskId = _claimed();
         vm.prank(operator);
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroRoot.selector, RootKind.Trace));
-        market.submitResult(taskId, bytes32(0), MODEL);
+        market.submitResult(taskId, bytes32(0), run.finalStateRoot, run.finalStateProof, MODEL);
+    }
+
+    function test_submitResult_zeroFinalStateRoot_reverts() public {
+        uint256 taskId = _claimed();
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ZeroRoot.selector, RootKind.FinalState));
+        market.submitResult(taskId, run.traceRoot, bytes32(0), run.finalStateProof, MODEL);
     }
 
     function test_submitResult_zeroModelHash_reverts() public {
         uint256 taskId = _claimed();
         vm.prank(operator);
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroRoot.selector, RootKind.Model));
-        market.submitResult(taskId, TRACE, bytes32(0));
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, bytes32(0));
     }
 
     // ---------------------------------------------------------------- finalize
@@ -824,7 +847,7 @@ contract TaskMarketTest is MarketFixture {
         vm.startPrank(game);
         market.onDisputeOpened(taskId);
         market.onDisputeOpened(taskId);
-        market.onDisputeResolved(taskId, false);
+        market.onDisputeResolved(taskId, false, true);
         vm.stopPrank();
         _assertStatus(taskId, TaskStatus.Voided);
         vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
@@ -838,7 +861,7 @@ contract TaskMarketTest is MarketFixture {
         uint256 taskId = _claimed();
         vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
         vm.prank(operator);
-        market.submitResult(taskId, TRACE, MODEL);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
         _assertStatus(taskId, TaskStatus.Submitted);
     }
 
@@ -1016,14 +1039,14 @@ contract TaskMarketTest is MarketFixture {
         _open(taskId);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotDisputeGame.selector, stranger));
-        market.onDisputeResolved(taskId, false);
+        market.onDisputeResolved(taskId, false, true);
     }
 
     function test_onDisputeResolved_noOpenDispute_reverts() public {
         uint256 taskId = _submitted();
         vm.prank(game);
         vm.expectRevert(abi.encodeWithSelector(Errors.NoOpenDispute.selector, taskId));
-        market.onDisputeResolved(taskId, false);
+        market.onDisputeResolved(taskId, false, true);
     }
 
     function test_onDisputeResolved_wrongStatus_reverts() public {
@@ -1032,7 +1055,7 @@ contract TaskMarketTest is MarketFixture {
         market.finalize(taskId);
         vm.prank(game);
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Finalized, TaskStatus.Submitted));
-        market.onDisputeResolved(taskId, false);
+        market.onDisputeResolved(taskId, false, true);
     }
 
     function test_onDisputeResolved_operatorLost_reopensBeforeDeadline() public {
@@ -1042,10 +1065,12 @@ contract TaskMarketTest is MarketFixture {
         emit TaskMarket.TaskDisputeResolved(taskId, operator, false, 0);
         vm.expectEmit(true, true, true, true, address(market));
         emit TaskMarket.TaskVoided(taskId, operator, MIN_STAKE);
-        vm.expectEmit(true, true, true, true, address(sm));
-        emit StakeManager.StakeUnlocked(operator, address(market), MIN_STAKE);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit TaskMarket.TaskStakeReleased(taskId, operator, MIN_STAKE);
         vm.expectEmit(true, true, true, true, address(market));
         emit TaskMarket.TaskReopened(taskId);
+        vm.expectEmit(true, true, true, true, address(sm));
+        emit StakeManager.StakeUnlocked(operator, address(market), MIN_STAKE);
         _resolve(taskId, false);
 
         Task memory t = market.getTask(taskId);
@@ -1053,6 +1078,7 @@ contract TaskMarketTest is MarketFixture {
         assertEq(t.operator, address(0));
         assertEq(t.traceRoot, bytes32(0));
         assertEq(t.modelHash, bytes32(0));
+        assertEq(t.finalStateRoot, bytes32(0));
         assertEq(t.submittedAt, 0);
         assertEq(market.challengeEndsAt(taskId), 0);
         assertEq(sm.lockedOf(operator), 0);
@@ -1060,7 +1086,7 @@ contract TaskMarketTest is MarketFixture {
 
         vm.prank(operator2);
         market.claim(taskId);
-        (,,,,, address newOperator) = market.taskRoots(taskId);
+        (,,,,,, address newOperator) = market.taskRoots(taskId);
         assertEq(newOperator, operator2);
     }
 
@@ -1103,7 +1129,7 @@ contract TaskMarketTest is MarketFixture {
 
         vm.prank(game);
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Open, TaskStatus.Submitted));
-        market.onDisputeResolved(taskId, false);
+        market.onDisputeResolved(taskId, false, true);
     }
 
     function test_onDisputeResolved_lostWithOthersOpen_refundsIfDeadlinePassedMeanwhile() public {
@@ -1118,6 +1144,107 @@ contract TaskMarketTest is MarketFixture {
         _assertBalanced(0);
     }
 
+    /// @notice A game still holds the task stake as its collateral at the void: the market keeps it
+    ///         locked until that game ends, then releases it exactly once.
+    function test_onDisputeResolved_voidWhileAGameHoldsTheTaskStake_releasesItWhenThatGameEnds() public {
+        uint256 taskId = _submitted();
+        _open(taskId);
+        _open(taskId);
+        _open(taskId);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit TaskMarket.TaskVoided(taskId, operator, 0);
+        _resolve(taskId, false, false);
+        _assertStatus(taskId, TaskStatus.Voided);
+        assertEq(sm.lockedBy(operator, address(market)), MIN_STAKE, "kept for the game that holds it");
+        assertTrue(market.holdsTaskStake(taskId));
+
+        vm.expectEmit(true, true, true, true, address(market));
+        emit TaskMarket.TaskStakeReleased(taskId, operator, MIN_STAKE);
+        _resolve(taskId, true, true);
+        assertEq(sm.lockedBy(operator, address(market)), 0, "released when that game ended");
+        assertFalse(market.holdsTaskStake(taskId));
+        _assertStatus(taskId, TaskStatus.Voided);
+
+        // a later game that reports the stake free releases nothing twice
+        _resolve(taskId, false, true);
+        _assertStatus(taskId, TaskStatus.Open);
+        assertEq(sm.lockedOf(operator), 0);
+        _assertBalanced(REWARD);
+    }
+
+    function test_holdsTaskStake_followsTheTaskStake() public {
+        uint256 taskId = _post();
+        assertFalse(market.holdsTaskStake(taskId));
+        vm.prank(operator);
+        market.claim(taskId);
+        assertTrue(market.holdsTaskStake(taskId));
+        vm.prank(operator);
+        market.submitResult(taskId, run.traceRoot, run.finalStateRoot, run.finalStateProof, MODEL);
+        assertTrue(market.holdsTaskStake(taskId));
+        vm.warp(block.timestamp + WINDOW + 1);
+        market.finalize(taskId);
+        assertFalse(market.holdsTaskStake(taskId));
+    }
+
+    function test_onDisputeWithdrawn_countsDown() public {
+        uint256 taskId = _submitted();
+        _open(taskId);
+        _open(taskId);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit TaskMarket.TaskDisputeWithdrawn(taskId, operator, 1);
+        _withdraw(taskId);
+        assertEq(market.getTask(taskId).openDisputes, 1);
+        _assertStatus(taskId, TaskStatus.Submitted);
+        assertEq(sm.lockedBy(operator, address(market)), MIN_STAKE);
+    }
+
+    function test_onDisputeWithdrawn_lastOnVoidedResult_reopens() public {
+        uint256 taskId = _submitted();
+        _open(taskId);
+        _open(taskId);
+        _resolve(taskId, false);
+        _assertStatus(taskId, TaskStatus.Voided);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit TaskMarket.TaskReopened(taskId);
+        _withdraw(taskId);
+        _assertStatus(taskId, TaskStatus.Open);
+        _assertBalanced(REWARD);
+    }
+
+    function test_onDisputeWithdrawn_lastOnVoidedResultAfterDeadline_refunds() public {
+        uint256 taskId = _submitted();
+        _open(taskId);
+        _open(taskId);
+        _resolve(taskId, false);
+        vm.warp(deadline + 1);
+        _withdraw(taskId);
+        _assertStatus(taskId, TaskStatus.Refunded);
+        assertEq(sm.creditOf(submitter), REWARD);
+        _assertBalanced(0);
+    }
+
+    function test_onDisputeWithdrawn_notDisputeGame_reverts() public {
+        uint256 taskId = _submitted();
+        _open(taskId);
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotDisputeGame.selector, stranger));
+        market.onDisputeWithdrawn(taskId);
+    }
+
+    function test_onDisputeWithdrawn_noOpenDispute_reverts() public {
+        uint256 taskId = _submitted();
+        vm.prank(game);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NoOpenDispute.selector, taskId));
+        market.onDisputeWithdrawn(taskId);
+    }
+
+    function test_onDisputeWithdrawn_wrongStatus_reverts() public {
+        uint256 taskId = _claimed();
+        vm.prank(game);
+        vm.expectRevert(_wrongStatus(taskId, TaskStatus.Claimed, TaskStatus.Submitted));
+        market.onDisputeWithdrawn(taskId);
+    }
+
     function test_reopenedTask_canBeFinalizedByNewOperator() public {
         uint256 taskId = _submitted();
         _open(taskId);
@@ -1125,7 +1252,8 @@ contract TaskMarketTest is MarketFixture {
         vm.prank(operator2);
         market.claim(taskId);
         vm.prank(operator2);
-        market.submitResult(taskId, keccak256("honest trace"), MODEL);
+        TraceResult memory honest = Traces.result(_params(0).steps, "honest trace");
+        market.submitResult(taskId, honest.traceRoot, honest.finalStateRoot, honest.finalStateProof, MODEL);
         vm.warp(block.timestamp + WINDOW + 1);
         market.finalize(taskId);
         assertEq(sm.creditOf(operator2), REWARD);
@@ -1138,13 +1266,14 @@ contract TaskMarketTest is MarketFixture {
 
     function test_taskRoots_returnsWhatTheGameNeeds() public {
         uint256 taskId = _submitted();
-        (bytes32 dataset, bytes32 init, bytes32 graph, bytes32 trace, uint32 steps, address op) =
+        (bytes32 dataset, bytes32 init, bytes32 graph, bytes32 trace, bytes32 finalState, uint32 steps, address op) =
             market.taskRoots(taskId);
         TaskParams memory p = _params(deadline);
         assertEq(dataset, p.datasetRoot);
         assertEq(init, p.initStateRoot);
         assertEq(graph, p.graphRoot);
-        assertEq(trace, TRACE);
+        assertEq(trace, run.traceRoot);
+        assertEq(finalState, run.finalStateRoot);
         assertEq(steps, p.steps);
         assertEq(op, operator);
     }

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {MarketFixture} from "./utils/MarketFixture.sol";
 import {Errors} from "../src/Errors.sol";
 import {RootKind, TaskStatus} from "../src/Task.sol";
+import {TraceResult, Traces} from "./utils/Traces.sol";
 
 /// @notice `publishCheckpoints`: the operator names its checkpoint manifest; only an event, no state.
 contract TaskMarketCheckpointsTest is MarketFixture {
@@ -40,7 +41,8 @@ contract TaskMarketCheckpointsTest is MarketFixture {
     function _submitted() internal returns (uint256 taskId) {
         taskId = _claimed();
         vm.prank(operator);
-        market.submitResult(taskId, keccak256("trace"), keccak256("model"));
+        TraceResult memory r = Traces.result(_params(deadline).steps, "trace");
+        market.submitResult(taskId, r.traceRoot, r.finalStateRoot, r.finalStateProof, keccak256("model"));
     }
 
     function test_publishCheckpoints_whileClaimed_emits() public {

@@ -25,7 +25,12 @@ contract BenchEmitter {
     );
     event TaskClaimed(uint256 indexed taskId, address indexed operator, uint256 stakeLocked);
     event ResultSubmitted(
-        uint256 indexed taskId, address indexed operator, bytes32 traceRoot, bytes32 modelHash, uint256 challengeEndsAt
+        uint256 indexed taskId,
+        address indexed operator,
+        bytes32 traceRoot,
+        bytes32 finalStateRoot,
+        bytes32 modelHash,
+        uint256 challengeEndsAt
     );
     event TaskFinalized(uint256 indexed taskId, address indexed operator, uint256 reward);
 
@@ -49,7 +54,7 @@ contract BenchEmitter {
                 uint64(block.timestamp + 3600), 600
             );
             emit TaskClaimed(id, operator, 2 ether);
-            emit ResultSubmitted(id, operator, spec, spec, block.timestamp + 600);
+            emit ResultSubmitted(id, operator, spec, spec, spec, block.timestamp + 600);
             emit TaskFinalized(id, operator, 1 ether);
         }
     }

@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 import {DisputeGame} from "../../src/DisputeGame.sol";
-import {GameStatus, GameView, Level, Party, Resolution} from "../../src/DisputeTypes.sol";
+import {CollateralKind, GameStatus, GameView, Level, Party, Resolution} from "../../src/DisputeTypes.sol";
 import {Errors} from "../../src/Errors.sol";
 import {IDisputeGame} from "../../src/IDisputeGame.sol";
 import {IOneStepProver, InputShape, OperandProof} from "../../src/IOneStepProver.sol";
@@ -117,7 +117,7 @@ contract DisputeGameTest is GameFixture {
     // ---------------------------------------------------------------- open
 
     function test_open_locksBondAndStartsChallengerClock() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         bytes32 root = world.traceRoot(_fault(1, 0, 0, 0));
         bytes32 operatorRoot = world.traceRoot(_honest());
         _stake(challenger, BOND);
@@ -143,10 +143,11 @@ contract DisputeGameTest is GameFixture {
         assertEq(s.deadline, block.timestamp + MAX_CLOCK);
         assertEq(s.operator, operator);
         assertEq(s.challenger, challenger);
+        assertEq(uint256(s.collateral), uint256(CollateralKind.TaskStake), "the first game holds the task stake");
     }
 
     function test_open_byOperator_reverts() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         _stake(operator, BOND);
         vm.prank(operator);
         vm.expectRevert(abi.encodeWithSelector(Errors.ChallengerIsOperator.selector, taskId, operator));
@@ -154,7 +155,7 @@ contract DisputeGameTest is GameFixture {
     }
 
     function test_open_zeroRoot_reverts() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         _stake(challenger, BOND);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroRoot.selector, RootKind.Trace));
@@ -163,7 +164,7 @@ contract DisputeGameTest is GameFixture {
 
     function test_open_sameRoot_reverts() public {
         bytes32 root = world.traceRoot(_honest());
-        uint256 taskId = _submittedTask(world, root);
+        uint256 taskId = _submittedTask(world, _honest());
         _stake(challenger, BOND);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(Errors.SameTraceRoot.selector, root));
@@ -171,7 +172,7 @@ contract DisputeGameTest is GameFixture {
     }
 
     function test_open_taskNotSubmitted_reverts() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         vm.warp(block.timestamp + WINDOW + 1);
         market.finalize(taskId);
         _stake(challenger, BOND);
@@ -183,7 +184,7 @@ contract DisputeGameTest is GameFixture {
     }
 
     function test_open_afterChallengeWindow_reverts() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         uint256 endsAt = market.challengeEndsAt(taskId);
         vm.warp(endsAt + 1);
         _stake(challenger, BOND);
@@ -193,7 +194,7 @@ contract DisputeGameTest is GameFixture {
     }
 
     function test_open_bondAboveFreeStake_reverts() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         _stake(challenger, BOND - 1);
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(Errors.StakeTooLow.selector, BOND - 1, BOND));
@@ -201,11 +202,13 @@ contract DisputeGameTest is GameFixture {
     }
 
     function test_open_twoChallengers_bothCounted() public {
-        uint256 taskId = _submittedTask(world, world.traceRoot(_honest()));
+        uint256 taskId = _submittedTask(world, _honest());
         _open(taskId, challenger, keccak256("one"));
         _open(taskId, stranger, keccak256("two"));
         assertEq(uint256(market.getTask(taskId).openDisputes), 2);
         assertEq(game.gameCount(), 2);
+        // the operator has no free stake: the second game waits for collateral (test/game/Challengers.t.sol)
+        assertEq(uint256(game.gameStatus(2)), uint256(GameStatus.Queued));
     }
 
     // ---------------------------------------------------------------- reveal
@@ -346,7 +349,7 @@ contract DisputeGameTest is GameFixture {
 
     function test_steps_bothWrongInitialState_challengerLoses() public {
         ToyWorld.Fault memory badO = _fault(ToyWorld.FaultKind.BadInit, 0, 0, 0);
-        uint256 taskId = _submittedTask(world, world.traceRoot(badO));
+        uint256 taskId = _submittedTask(world, badO);
         // the challenger's h_0 is wrong in another way
         bytes32[] memory leaves = world.traceLeaves(_honest());
         leaves[0] = keccak256("another bad h_0");
@@ -976,7 +979,7 @@ contract DisputeGameTest is GameFixture {
         address otherOperator = makeAddr("otherOperator");
         address savedOperator = operator;
         operator = otherOperator;
-        uint256 otherTask = _submittedTask(world, world.traceRoot(_fault(0, 0, 0, 0)));
+        uint256 otherTask = _submittedTask(world, _fault(0, 0, 0, 0));
         operator = savedOperator;
         _stake(operator, BOND);
         bytes32 honestRoot = world.traceRoot(_honest());
@@ -998,7 +1001,7 @@ contract DisputeGameTest is GameFixture {
 
     function test_resolve_secondWinOnVoidedResult_stillSettles() public {
         ToyWorld.Fault memory bad = _fault(2, 1, 9, 5);
-        uint256 taskId = _submittedTask(world, world.traceRoot(bad));
+        uint256 taskId = _submittedTask(world, bad);
         _stake(operator, MIN_STAKE); // enough for two slashes
         uint256 first = _open(taskId, challenger, world.traceRoot(_honest()));
         uint256 second = _open(taskId, stranger, world.traceRoot(_honest()));

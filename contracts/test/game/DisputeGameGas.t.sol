@@ -130,7 +130,9 @@ contract DisputeGameGasTest is GameFixture {
         s.output = TestTree.sparse(NUMEL / 8, "output").set(ELEMENT / 8, _lane("out", ELEMENT / 8, ELEMENT % 8, value));
         bytes32 outputRoot = Commitments.bindShape(s.output.root(), ShapeWords.matrix(ROWS, ROWS));
         s.nextState = TestTree.sparse(NODES, "h_t+1").set(NODE, outputRoot);
-        s.trace = TestTree.sparse(STEPS + 1, "trace").set(STEP, x.stateBefore.root()).set(STEP + 1, s.nextState.root());
+        // h_S is spelled out (the same for both parties) so that submitResult can prove it under the root
+        s.trace = TestTree.sparse(STEPS + 1, "trace").set(STEP, x.stateBefore.root()).set(STEP + 1, s.nextState.root())
+            .set(STEPS, keccak256("h_S"));
     }
 
     function _inputShapes(Inputs memory x) internal pure returns (InputShape[] memory shapes) {
@@ -204,7 +206,7 @@ contract DisputeGameGasTest is GameFixture {
         Side_ memory o = _side(x, operatorFaulty);
         Side_ memory c = _side(x, !operatorFaulty);
         bytes32 graphRoot = keccak256(abi.encode(x.descriptors.root(), NODES, SLOTS));
-        uint256 taskId = _submittedTask(keccak256("dataset"), keccak256("h_0"), graphRoot, STEPS, o.trace.root());
+        uint256 taskId = _submittedTask(keccak256("dataset"), keccak256("h_0"), graphRoot, STEPS, o.trace);
         _stake(challenger, BOND);
         _resetStats();
         uint256 id = game.gameCount() + 1;
@@ -291,7 +293,7 @@ contract DisputeGameGasTest is GameFixture {
         Inputs memory x = _inputs();
         Side_ memory o = _side(x, false);
         bytes32 graphRoot = keccak256(abi.encode(x.descriptors.root(), NODES, SLOTS));
-        uint256 taskId = _submittedTask(keccak256("dataset"), keccak256("h_0"), graphRoot, STEPS, o.trace.root());
+        uint256 taskId = _submittedTask(keccak256("dataset"), keccak256("h_0"), graphRoot, STEPS, o.trace);
         _stake(challenger, BOND);
         _tx(0, challenger, abi.encodeCall(game.open, (taskId, keccak256("challenger trace"))));
         uint256 gameId = game.gameCount();

@@ -74,7 +74,7 @@ contract RealProverGameTest is GameFixture, RealWorld {
         internal
         returns (uint256 gameId, uint256 oneStepGas)
     {
-        uint256 taskId = _submittedTask(world.dataset.root, world.h0.root(), _graphRoot(world), 1, o.trace.root());
+        uint256 taskId = _submittedTask(world.dataset.root, world.h0.root(), _graphRoot(world), 1, o.trace);
         gameId = _open(taskId, challenger, c.trace.root());
 
         _reveal(gameId, c.trace, o.trace); // steps: leaf 1 -> t = 0

@@ -20,7 +20,7 @@ contract MarketInvariantTest is MarketFixture {
         _deploy(1 hours + 2 hours + 1 days, 1 hours, 2 hours);
         handler = new MarketHandler(sm, market, game);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](16);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = MarketHandler.stake.selector;
         selectors[1] = MarketHandler.requestUnbond.selector;
         selectors[2] = MarketHandler.cancelUnbond.selector;
@@ -37,6 +37,7 @@ contract MarketInvariantTest is MarketFixture {
         selectors[13] = MarketHandler.resolveDispute.selector;
         selectors[14] = MarketHandler.claim.selector; // claims twice as likely: more tasks get worked
         selectors[15] = MarketHandler.evictClaim.selector;
+        selectors[16] = MarketHandler.withdrawDispute.selector;
         targetSelector(address(handler), selectors);
     }
 
@@ -69,7 +70,11 @@ contract MarketInvariantTest is MarketFixture {
         assertFalse(handler.ghostEvictionLeaked(), "an eviction moved escrow or slashed other than its share");
         for (uint256 i = 0; i < handler.actorCount(); i++) {
             address a = handler.actors(i);
-            assertEq(sm.lockedBy(a, address(market)), handler.expectedMarketLock(a), "market lock == live claims");
+            assertEq(
+                sm.lockedBy(a, address(market)),
+                handler.expectedMarketLock(a),
+                "market lock == live claims + voided task stakes a game holds"
+            );
             assertEq(sm.lockedBy(a, game), handler.ghostGameLocked(a), "game lock == open bonds");
             assertLe(sm.lockedOf(a), sm.bondedOf(a), "locked <= bonded");
         }
@@ -97,6 +102,7 @@ contract MarketInvariantTest is MarketFixture {
         for (uint256 i = 0; i < handler.taskCount(); i++) {
             uint256 taskId = handler.taskIds(i);
             TaskStatus status = market.taskStatus(taskId);
+            assertEq(market.holdsTaskStake(taskId), handler.expectedHoldsTaskStake(taskId));
             if (status == TaskStatus.Submitted || status == TaskStatus.Voided) {
                 assertEq(market.getTask(taskId).openDisputes, handler.openDisputesOn(taskId), "open disputes");
             }

@@ -5,6 +5,7 @@ import {CheatBase} from "../utils/CheatBase.sol";
 import {StakeManager} from "../../src/StakeManager.sol";
 import {TaskMarket} from "../../src/TaskMarket.sol";
 import {Task, TaskParams, TaskStatus} from "../../src/Task.sol";
+import {TraceResult, Traces} from "../utils/Traces.sol";
 
 /// @notice Drives a few actors through every StakeManager and TaskMarket entry point, plus a fake
 ///         dispute game that opens and resolves disputes, locks challenger bonds and slashes losers.
@@ -52,6 +53,10 @@ contract MarketHandler is CheatBase {
     /// @notice Set if an eviction moved escrow, released other than the task's lock, or slashed
     ///         other than MISSED_DEADLINE_SLASH_BPS of minStake into credit + burn.
     bool public ghostEvictionLeaked;
+    /// @notice Voided tasks whose task stake the fake game still holds as a game's collateral.
+    mapping(uint256 taskId => bool) public ghostStakeHeldByGame;
+    /// @notice Disputes withdrawn before they ran (so a campaign can show it reached them).
+    uint256 public ghostWithdrawals;
 
     constructor(StakeManager sm_, TaskMarket market_, address game_) {
         sm = sm_;
@@ -80,14 +85,24 @@ contract MarketHandler is CheatBase {
         }
     }
 
-    /// @notice What the market should hold locked on `operator`: minStake of its Claimed/Submitted tasks.
+    /// @notice What the market should hold locked on `operator`: minStake of its Claimed/Submitted
+    ///         tasks and of its Voided tasks whose task stake a (fake) game still holds.
     function expectedMarketLock(address operator) external view returns (uint256 locked) {
         for (uint256 i = 0; i < taskIds.length; i++) {
             Task memory t = market.getTask(taskIds[i]);
-            if (t.operator == operator && (t.status == TaskStatus.Claimed || t.status == TaskStatus.Submitted)) {
-                locked += t.minStake;
-            }
+            if (t.operator != operator) continue;
+            if (
+                t.status == TaskStatus.Claimed || t.status == TaskStatus.Submitted
+                    || (t.status == TaskStatus.Voided && ghostStakeHeldByGame[taskIds[i]])
+            ) locked += t.minStake;
         }
+    }
+
+    /// @notice Whether the market should hold `taskId`'s task stake locked.
+    function expectedHoldsTaskStake(uint256 taskId) external view returns (bool) {
+        TaskStatus status = market.taskStatus(taskId);
+        return status == TaskStatus.Claimed || status == TaskStatus.Submitted
+            || (status == TaskStatus.Voided && ghostStakeHeldByGame[taskId]);
     }
 
     /// @notice Disputes the fake game still has open on `taskId`.
@@ -205,11 +220,14 @@ contract MarketHandler is CheatBase {
         try market.claim(taskId) {} catch {}
     }
 
-    function submitResult(uint256 taskSeed, bytes32 traceRoot) external {
+    /// @notice Submits a made-up trace of `traceSeed` with its h_S (and the proof the market checks).
+    function submitResult(uint256 taskSeed, bytes32 traceSeed) external {
         (uint256 taskId, Task memory t) = _taskIn(taskSeed, TaskStatus.Claimed);
-        if (taskId == 0 || traceRoot == bytes32(0)) return;
+        if (taskId == 0) return;
+        TraceResult memory r = Traces.result(t.steps, traceSeed);
         vm.prank(t.operator);
-        try market.submitResult(taskId, traceRoot, keccak256("model")) {} catch {}
+        try market.submitResult(taskId, r.traceRoot, r.finalStateRoot, r.finalStateProof, keccak256("model")) {}
+            catch {}
     }
 
     function finalize(uint256 taskSeed) external {
@@ -272,20 +290,21 @@ contract MarketHandler is CheatBase {
     }
 
     /// @notice The game resolves a dispute. Operator lost: hook first (the market releases the task's
-    ///         lock), then slash the operator, then release the challenger's bond. Operator won: hook,
-    ///         then slash the challenger's bond with the operator as winner.
-    function resolveDispute(uint256 disputeSeed, bool operatorWon, uint256 slashAmount) external {
-        if (disputes.length == 0) return;
-        uint256 n = disputes.length;
-        uint256 index = disputeSeed % n;
-        for (uint256 i = 0; i < n && !disputes[index].open; i++) {
-            index = (index + 1) % n;
-        }
+    ///         lock if no game holds it), then slash the operator, then release the challenger's bond.
+    ///         Operator won: hook, then slash the challenger's bond with the operator as winner.
+    ///         `holdsStake`: whether another game still holds the task stake afterwards (never for the
+    ///         last open dispute: a real game's last game always frees it).
+    function resolveDispute(uint256 disputeSeed, bool operatorWon, uint256 slashAmount, bool holdsStake) external {
+        (bool found, uint256 index) = _openDispute(disputeSeed);
+        if (!found) return;
         Dispute storage d = disputes[index];
-        if (!d.open) return;
         d.open = false;
+        Task memory t = market.getTask(d.taskId);
+        bool taskStakeFree = !holdsStake || t.openDisputes == 1;
+        if (t.status == TaskStatus.Submitted && !operatorWon && !taskStakeFree) ghostStakeHeldByGame[d.taskId] = true;
+        if (t.status == TaskStatus.Voided && taskStakeFree) ghostStakeHeldByGame[d.taskId] = false;
         vm.startPrank(game);
-        market.onDisputeResolved(d.taskId, operatorWon);
+        market.onDisputeResolved(d.taskId, operatorWon, taskStakeFree);
         if (!operatorWon) {
             // The hook released the operator's task lock; lock what is about to be slashed so the
             // slash consumes exactly that lock and none of the operator's own bonds held by the game.
@@ -306,7 +325,36 @@ contract MarketHandler is CheatBase {
         ghostGameLocked[d.challenger] -= d.bond;
     }
 
+    /// @notice The game closes a queued dispute before it ran (withdrawn, or moot after a void): the
+    ///         market counts one dispute fewer, and the challenger's bond is released in full.
+    function withdrawDispute(uint256 disputeSeed) external {
+        (bool found, uint256 index) = _openDispute(disputeSeed);
+        if (!found) return;
+        Dispute storage d = disputes[index];
+        // A queued game never holds the task stake, so the last open dispute is never one.
+        if (ghostStakeHeldByGame[d.taskId] && market.getTask(d.taskId).openDisputes == 1) return;
+        d.open = false;
+        vm.startPrank(game);
+        market.onDisputeWithdrawn(d.taskId);
+        if (d.bond > 0) sm.unlock(d.challenger, d.bond);
+        vm.stopPrank();
+        ghostGameLocked[d.challenger] -= d.bond;
+        ghostWithdrawals++;
+    }
+
     // ---------------------------------------------------------------- internals
+
+    /// @dev An open dispute, searching from a random start.
+    function _openDispute(uint256 seed) internal view returns (bool found, uint256 index) {
+        uint256 n = disputes.length;
+        if (n == 0) return (false, 0);
+        index = seed % n;
+        for (uint256 i = 0; i < n; i++) {
+            if (disputes[index].open) return (true, index);
+            index = (index + 1) % n;
+        }
+        return (false, 0);
+    }
 
     function _actor(uint256 seed) internal view returns (address) {
         return actors[seed % actors.length];

@@ -5,9 +5,11 @@ import {GameFixture} from "../utils/GameFixture.sol";
 import {ToyWorld} from "../utils/ToyWorld.sol";
 import {GameHandler} from "./GameHandler.sol";
 
-/// @notice Whatever the actors do (open, move, stall, claim timeouts, finalize, withdraw), every wei
-///         is accounted for, locks match the live commitments, and no game resolves while the mover's
-///         clock is live, takes a move after resolution, or lets a faulty side win on the merits.
+/// @notice Whatever the actors do (open games from several accounts, the operators' second accounts
+///         among them, move, stall, claim timeouts, withdraw queued games, advance queues, stake more,
+///         finalize, withdraw credit), every wei is accounted for, locks match the live commitments
+///         game by game, every game that runs pays its winner in full, and no game resolves while the
+///         mover's clock is live, takes a move after resolution, or lets a faulty side win on the merits.
 contract DisputeGameInvariantTest is GameFixture {
     address internal constant BURN = address(0xdEaD);
 
@@ -19,7 +21,7 @@ contract DisputeGameInvariantTest is GameFixture {
         ToyWorld b = _world(4, 3, 9, 10);
         handler = new GameHandler(game, sm, market, a, b);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](8);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = GameHandler.openDispute.selector;
         selectors[1] = GameHandler.move.selector;
         selectors[2] = GameHandler.move.selector; // moves twice as likely
@@ -28,6 +30,13 @@ contract DisputeGameInvariantTest is GameFixture {
         selectors[5] = GameHandler.claimTimeout.selector;
         selectors[6] = GameHandler.finalize.selector;
         selectors[7] = GameHandler.withdrawCredit.selector;
+        selectors[8] = GameHandler.openAnotherGame.selector;
+        selectors[9] = GameHandler.openAnotherGame.selector; // several games per result
+        selectors[10] = GameHandler.withdrawQueued.selector;
+        selectors[11] = GameHandler.advanceQueue.selector;
+        selectors[12] = GameHandler.stakeMore.selector;
+        selectors[13] = GameHandler.playOut.selector; // games that run to their end: wins, voids, moot games
+        selectors[14] = GameHandler.playOut.selector;
         targetSelector(address(handler), selectors);
     }
 
@@ -46,6 +55,19 @@ contract DisputeGameInvariantTest is GameFixture {
             "ETH in = held + burned + paid out"
         );
         assertEq(sm.totalBurned(), BURN.balance, "burned");
+        uint256 bonded;
+        uint256 unbonding;
+        uint256 credits = sm.creditOf(handler.submitter());
+        for (uint256 i = 0; i < handler.actorCount(); i++) {
+            address a = handler.actors(i);
+            bonded += sm.bondedOf(a);
+            (uint256 entry,) = sm.unbondingOf(a);
+            unbonding += entry;
+            credits += sm.creditOf(a);
+        }
+        assertEq(bonded, sm.totalBonded(), "sum bonded");
+        assertEq(unbonding, sm.totalUnbonding(), "sum unbonding");
+        assertEq(credits, sm.totalCredits(), "sum credits");
     }
 
     /// forge-config: default.invariant.runs = 24
@@ -54,10 +76,20 @@ contract DisputeGameInvariantTest is GameFixture {
     function invariant_locksMatchLiveCommitments() public view {
         for (uint256 i = 0; i < handler.actorCount(); i++) {
             address a = handler.actors(i);
-            assertEq(sm.lockedBy(a, address(game)), handler.expectedBonds(a), "bonds of active games");
-            assertEq(sm.lockedBy(a, address(market)), handler.expectedMarketLocks(a), "task stakes");
+            assertEq(
+                sm.lockedBy(a, address(game)),
+                handler.expectedGameLocks(a),
+                "game locks == bonds of Active and Queued games + minStake of Active GameStake games"
+            );
+            assertEq(
+                sm.lockedBy(a, address(market)),
+                handler.expectedMarketLocks(a),
+                "market locks == Claimed/Submitted tasks + Voided tasks whose task stake a game holds"
+            );
+            assertLe(sm.lockedOf(a), sm.bondedOf(a), "locked <= bonded");
         }
-        assertTrue(handler.disputeCountsMatch(), "the market counts the active games");
+        assertTrue(handler.disputeCountsMatch(), "the market and the game count the Active and Queued games");
+        assertTrue(handler.taskStakesConsistent(), "the task stake is where the game and the market say");
     }
 
     /// forge-config: default.invariant.runs = 24
@@ -67,5 +99,7 @@ contract DisputeGameInvariantTest is GameFixture {
         assertFalse(handler.ghostResolvedWhileLive(), "resolved while the mover's clock was live");
         assertFalse(handler.ghostMovedAfterResolution(), "a move after resolution");
         assertFalse(handler.ghostHonestLostOnMerits(), "the honest side lost on the merits");
+        assertFalse(handler.ghostWinnerUnderpaid(), "a game that ran did not pay its winner in full");
+        assertFalse(handler.ghostWithdrawalCharged(), "a withdrawal cost its challenger stake");
     }
 }

@@ -2,19 +2,26 @@
 pragma solidity 0.8.37;
 
 import {DisputeGame} from "../../../src/DisputeGame.sol";
-import {GameStatus, GameView, Resolution} from "../../../src/DisputeTypes.sol";
+import {CollateralKind, GameStatus, GameView, Resolution, TaskStakeState} from "../../../src/DisputeTypes.sol";
 import {StakeManager} from "../../../src/StakeManager.sol";
 import {Task, TaskParams, TaskStatus} from "../../../src/Task.sol";
 import {TaskMarket} from "../../../src/TaskMarket.sol";
 import {GameDriver} from "../utils/GameDriver.sol";
+import {FullTree, TestTree} from "../utils/TestTree.sol";
 import {ToyWorld} from "../utils/ToyWorld.sol";
 
 /// @notice Actors that open disputes on small toy tasks (either side faulty), play them move by
 ///         move with time passing in between, stall, claim timeouts, finalize tasks and withdraw
-///         credits. Calls may revert (the runner ignores reverts); ghosts record what must never happen.
+///         credits. More games are opened on the same results from several accounts, the operators'
+///         own second accounts among them (racing the honest challenger, or griefing), so games queue
+///         for collateral, get funded as operators stake more or win, are withdrawn, or close as moot
+///         after a void. Calls may revert (the runner ignores reverts); ghosts record what must never
+///         happen.
 contract GameHandler is GameDriver {
     uint256 internal constant ACTORS = 4;
     uint256 internal constant MAX_DISPUTES = 10;
+    /// @notice Games in all, over the MAX_DISPUTES tasks.
+    uint256 internal constant MAX_GAMES = 24;
     uint256 internal constant REWARD = 3 ether;
     uint256 internal constant MIN_STAKE = 5 ether;
     uint64 internal constant WINDOW = 1 days;
@@ -26,7 +33,12 @@ contract GameHandler is GameDriver {
     address public immutable submitter;
 
     ToyWorld[2] internal worlds;
+    /// @notice The ACTORS primary accounts, then each one's second account.
     address[] public actors;
+    /// @notice Each primary account's second account.
+    mapping(address account => address) public secondAccountOf;
+    /// @notice Every task posted, once.
+    uint256[] public taskIds;
 
     struct Dispute {
         uint256 gameId;
@@ -35,9 +47,12 @@ contract GameHandler is GameDriver {
         Side o;
         Side c;
         bool operatorFaulty;
+        /// Exactly one side plays the honest trace (false when both are faulty).
+        bool hasHonestSide;
         bool audited;
     }
 
+    /// @notice One entry per game.
     Dispute[] internal disputes;
 
     // ---- ghosts
@@ -51,9 +66,17 @@ contract GameHandler is GameDriver {
     bool public ghostMovedAfterResolution;
     /// @notice Set if a game was resolved on its merits (not by timeout) against the honest side.
     bool public ghostHonestLostOnMerits;
+    /// @notice Set if a game that ran ended without its winner being credited exactly w * minStake
+    ///         (challenger won) or w * bond (operator won) from it.
+    bool public ghostWinnerUnderpaid;
+    /// @notice Set if a withdrawal changed its challenger's bonded stake or left the game not Withdrawn.
+    bool public ghostWithdrawalCharged;
     /// @notice Games resolved, by cause.
     uint256 public resolvedByTimeout;
     uint256 public resolvedOnMerits;
+    /// @notice Games that were queued at their open, and withdrawals (so a campaign shows it reached them).
+    uint256 public queuedAtOpen;
+    uint256 public withdrawals;
 
     constructor(DisputeGame game_, StakeManager sm_, TaskMarket market_, ToyWorld a, ToyWorld b) {
         game = game_;
@@ -67,6 +90,11 @@ contract GameHandler is GameDriver {
         for (uint256 i = 0; i < ACTORS; i++) {
             actors.push(makeAddr(string.concat("actor", vm.toString(i))));
         }
+        for (uint256 i = 0; i < ACTORS; i++) {
+            address second = makeAddr(string.concat("actor", vm.toString(i), "-second"));
+            actors.push(second);
+            secondAccountOf[actors[i]] = second;
+        }
     }
 
     // ---------------------------------------------------------------- views for the invariants
@@ -79,28 +107,42 @@ contract GameHandler is GameDriver {
         return disputes.length;
     }
 
-    /// @notice Bonds the game should hold locked on `account`: one per active game it challenges.
-    function expectedBonds(address account) external view returns (uint256 total) {
+    function taskCount() external view returns (uint256) {
+        return taskIds.length;
+    }
+
+    /// @notice What the game should hold locked on `account`: the bond of every Active or Queued game
+    ///         it challenges, plus minStake of every Active GameStake game against it.
+    function expectedGameLocks(address account) external view returns (uint256 total) {
         for (uint256 i = 0; i < disputes.length; i++) {
             Dispute storage d = disputes[i];
-            if (d.c.account == account && game.gameStatus(d.gameId) == GameStatus.Active) total += bond;
+            GameStatus status = game.gameStatus(d.gameId);
+            if (d.c.account == account && (status == GameStatus.Active || status == GameStatus.Queued)) total += bond;
+            if (
+                d.o.account == account && status == GameStatus.Active
+                    && game.gameState(d.gameId).collateral == CollateralKind.GameStake
+            ) total += MIN_STAKE;
         }
     }
 
-    /// @notice Stake the market should hold locked on `account`: minStake per Claimed/Submitted task.
+    /// @notice Stake the market should hold locked on `account`: minStake per Claimed/Submitted task,
+    ///         and per Voided task whose task stake a game holds.
     function expectedMarketLocks(address account) external view returns (uint256 total) {
-        for (uint256 i = 0; i < disputes.length; i++) {
-            Task memory t = market.getTask(disputes[i].taskId);
-            if (t.operator == account && (t.status == TaskStatus.Claimed || t.status == TaskStatus.Submitted)) {
-                total += t.minStake;
-            }
+        for (uint256 i = 0; i < taskIds.length; i++) {
+            Task memory t = market.getTask(taskIds[i]);
+            if (t.operator != account) continue;
+            (TaskStakeState taskStake,,,,,,) = game.taskDisputes(taskIds[i]);
+            if (
+                t.status == TaskStatus.Claimed || t.status == TaskStatus.Submitted
+                    || (t.status == TaskStatus.Voided && taskStake == TaskStakeState.Held)
+            ) total += t.minStake;
         }
     }
 
     /// @notice Rewards of tasks not yet paid out.
     function liveEscrow() external view returns (uint256 escrow) {
-        for (uint256 i = 0; i < disputes.length; i++) {
-            Task memory t = market.getTask(disputes[i].taskId);
+        for (uint256 i = 0; i < taskIds.length; i++) {
+            Task memory t = market.getTask(taskIds[i]);
             if (
                 t.status == TaskStatus.Open || t.status == TaskStatus.Claimed || t.status == TaskStatus.Submitted
                     || t.status == TaskStatus.Voided
@@ -108,18 +150,41 @@ contract GameHandler is GameDriver {
         }
     }
 
-    /// @notice Whether every task's open-dispute count equals its active games.
+    /// @notice Whether every task's open-dispute count (the market's and the game's) equals its Active
+    ///         and Queued games, and its queued count its Queued games.
     function disputeCountsMatch() external view returns (bool) {
-        for (uint256 i = 0; i < disputes.length; i++) {
-            uint256 active;
-            for (uint256 j = 0; j < disputes.length; j++) {
-                if (
-                    disputes[j].taskId == disputes[i].taskId && game.gameStatus(disputes[j].gameId) == GameStatus.Active
-                ) {
-                    active++;
-                }
+        for (uint256 i = 0; i < taskIds.length; i++) {
+            (uint256 live, uint256 queued) = _liveGames(taskIds[i]);
+            (,,, uint256 openGames, uint256 queuedGames,,) = game.taskDisputes(taskIds[i]);
+            if (market.getTask(taskIds[i]).openDisputes != live || openGames != live || queuedGames != queued) {
+                return false;
             }
-            if (market.getTask(disputes[i].taskId).openDisputes != active) return false;
+        }
+        return true;
+    }
+
+    /// @notice Whether the game's task-stake state of every task agrees with its games and the market:
+    ///         Held by exactly the one Active TaskStake game, voided exactly when the market voided
+    ///         the result, Gone only on a voided result, and the market holding the stake exactly
+    ///         when the task is Claimed/Submitted or a game holds it.
+    function taskStakesConsistent() external view returns (bool) {
+        for (uint256 i = 0; i < taskIds.length; i++) {
+            uint256 taskId = taskIds[i];
+            (TaskStakeState taskStake, uint256 holder, bool voided,,,,) = game.taskDisputes(taskId);
+            TaskStatus status = market.taskStatus(taskId);
+            uint256 holders;
+            for (uint256 j = 0; j < disputes.length; j++) {
+                if (disputes[j].taskId != taskId || game.gameStatus(disputes[j].gameId) != GameStatus.Active) continue;
+                if (game.gameState(disputes[j].gameId).collateral != CollateralKind.TaskStake) continue;
+                holders++;
+                if (disputes[j].gameId != holder) return false;
+            }
+            if (holders != (taskStake == TaskStakeState.Held ? 1 : 0)) return false;
+            if (voided != (status == TaskStatus.Voided)) return false;
+            if (taskStake == TaskStakeState.Gone && !voided) return false;
+            bool held = status == TaskStatus.Claimed || status == TaskStatus.Submitted
+                || (status == TaskStatus.Voided && taskStake == TaskStakeState.Held);
+            if (market.holdsTaskStake(taskId) != held) return false;
         }
         return true;
     }
@@ -129,7 +194,7 @@ contract GameHandler is GameDriver {
     /// @notice Posts a task of a toy world, has one actor claim and submit (faulty or not) and another
     ///         challenge it (honest if the operator is faulty, faulty otherwise).
     function openDispute(uint256 seed) external {
-        if (disputes.length >= MAX_DISPUTES) return;
+        if (taskIds.length >= MAX_DISPUTES || disputes.length >= MAX_GAMES) return;
         ToyWorld world = worlds[seed % 2];
         address operator = actors[(seed >> 8) % ACTORS];
         address challenger = actors[(seed >> 16) % ACTORS];
@@ -139,14 +204,87 @@ contract GameHandler is GameDriver {
         ToyWorld.Fault memory honest;
         Side memory o = Side(operator, operatorFaulty ? bad : honest);
         Side memory c = Side(challenger, operatorFaulty ? honest : bad);
-        bytes32 operatorRoot = world.traceRoot(o.fault);
         bytes32 challengerRoot = world.traceRoot(c.fault);
 
-        uint256 taskId = _postAndSubmit(world, operator, operatorRoot);
+        // some operators keep minStake free besides the task stake, so later games get a GameStake
+        if ((seed >> 25) & 1 == 1) _topUp(operator, 2 * MIN_STAKE);
+        uint256 taskId = _postAndSubmit(world, operator, o.fault);
+        taskIds.push(taskId);
         _topUp(challenger, bond);
         vm.prank(challenger);
         uint256 gameId = game.open(taskId, challengerRoot);
-        disputes.push(Dispute(gameId, taskId, world, o, c, operatorFaulty, false));
+        disputes.push(Dispute(gameId, taskId, world, o, c, operatorFaulty, true, false));
+        if (game.gameStatus(gameId) == GameStatus.Queued) queuedAtOpen++;
+    }
+
+    /// @notice Opens one more game on the result of game `index`'s task, from any account but its
+    ///         operator, often the operator's own second account. Against a faulty result the
+    ///         challenger is mostly honest (racing the others), sometimes faulty too; against an
+    ///         honest result it is faulty (griefing).
+    function openAnotherGame(uint256 index, uint256 seed) external {
+        if (disputes.length == 0 || disputes.length >= MAX_GAMES) return;
+        Dispute memory base = disputes[index % disputes.length];
+        if (market.taskStatus(base.taskId) != TaskStatus.Submitted) return;
+        if (block.timestamp > market.challengeEndsAt(base.taskId)) return;
+        address challenger = seed & 1 == 1 ? secondAccountOf[base.o.account] : actors[(seed >> 8) % actors.length];
+        if (challenger == base.o.account) challenger = secondAccountOf[base.o.account];
+        bool honestChallenger = base.operatorFaulty && (seed >> 16) % 4 != 0;
+        ToyWorld.Fault memory fault;
+        if (!honestChallenger) fault = _randomFault(base.world, seed >> 32);
+        bytes32 root = base.world.traceRoot(fault);
+        if (root == base.world.traceRoot(base.o.fault)) return;
+        _topUp(challenger, bond);
+        vm.prank(challenger);
+        uint256 gameId = game.open(base.taskId, root);
+        bool hasHonestSide = !base.operatorFaulty || honestChallenger;
+        disputes.push(
+            Dispute(
+                gameId,
+                base.taskId,
+                base.world,
+                base.o,
+                Side(challenger, fault),
+                base.operatorFaulty,
+                hasHonestSide,
+                false
+            )
+        );
+        if (game.gameStatus(gameId) == GameStatus.Queued) queuedAtOpen++;
+    }
+
+    /// @notice The challenger of a queued game (searching from `index`) withdraws it: its bonded stake
+    ///         is unchanged and its bond free again.
+    function withdrawQueued(uint256 index) external {
+        (bool found, uint256 i) = _findGame(index, GameStatus.Queued);
+        if (!found) return;
+        Dispute memory d = disputes[i];
+        uint256 bondedBefore = sm.bondedOf(d.c.account);
+        vm.prank(d.c.account);
+        game.withdrawQueued(d.gameId);
+        withdrawals++;
+        if (sm.bondedOf(d.c.account) != bondedBefore || game.gameStatus(d.gameId) != GameStatus.Withdrawn) {
+            ghostWithdrawalCharged = true;
+        }
+    }
+
+    /// @notice Anyone advances the queue of game `index`'s task (if it has entries).
+    function advanceQueue(uint256 index) external {
+        if (disputes.length == 0) return;
+        uint256 taskId = disputes[index % disputes.length].taskId;
+        (,,,,, uint256 head, uint256 tail) = game.taskDisputes(taskId);
+        if (head == tail) return;
+        game.advanceQueue(taskId);
+    }
+
+    /// @notice A primary account (the operators are among them) stakes more, mostly exactly minStake:
+    ///         an operator's free stake funds GameStakes and queued games.
+    function stakeMore(uint256 actorSeed, uint256 amount) external {
+        address a = actors[actorSeed % ACTORS];
+        amount = amount % 4 == 0 ? bound(amount, 1, 2 * MIN_STAKE) : MIN_STAKE;
+        vm.deal(a, a.balance + amount);
+        ghostEthIn += amount;
+        vm.prank(a);
+        sm.stake{value: amount}();
     }
 
     /// @notice Lets `wait` seconds pass, then makes the move game `index` waits for.
@@ -165,7 +303,9 @@ contract GameHandler is GameDriver {
         if (block.timestamp + wait > s.deadline) return; // too late: only claimTimeout is left
         vm.warp(block.timestamp + wait);
         Cache memory cache;
+        (uint256 creditC, uint256 creditO) = _credits(d);
         _move(d.world, d.gameId, s, d.o, d.c, _prover(d, wait), cache);
+        _checkPaid(d, creditC, creditO);
         _audit(index % disputes.length);
     }
 
@@ -180,7 +320,9 @@ contract GameHandler is GameDriver {
         if (maxClock - s.usedChallenger < 20 * secondsPerMove || maxClock - s.usedOperator < 20 * secondsPerMove) {
             return;
         }
+        (uint256 creditC, uint256 creditO) = _credits(d);
         _play(d.world, d.gameId, d.o, d.c, _prover(d, secondsPerMove), secondsPerMove);
+        _checkPaid(d, creditC, creditO);
         _audit(index % disputes.length);
     }
 
@@ -194,9 +336,11 @@ contract GameHandler is GameDriver {
         uint256 i = index % disputes.length;
         GameView memory s = game.gameState(disputes[i].gameId);
         bool live = s.status == GameStatus.Active && block.timestamp <= s.deadline;
+        (uint256 creditC, uint256 creditO) = _credits(disputes[i]);
         try game.claimTimeout(disputes[i].gameId) {
             // INVARIANT: no resolution while the mover's clock is live.
             if (live) ghostResolvedWhileLive = true;
+            _checkPaid(disputes[i], creditC, creditO);
             _audit(i);
         } catch {}
     }
@@ -207,7 +351,8 @@ contract GameHandler is GameDriver {
     }
 
     function withdrawCredit(uint256 actorSeed) external {
-        address a = actorSeed % (ACTORS + 1) == ACTORS ? submitter : actors[actorSeed % (ACTORS + 1)];
+        uint256 n = actors.length + 1;
+        address a = actorSeed % n == actors.length ? submitter : actors[actorSeed % n];
         uint256 before = a.balance;
         vm.prank(a);
         try sm.withdrawCredit() {
@@ -217,22 +362,64 @@ contract GameHandler is GameDriver {
 
     // ---------------------------------------------------------------- internals
 
+    /// @dev Active and Queued games on `taskId`, and the Queued ones among them.
+    function _liveGames(uint256 taskId) internal view returns (uint256 live, uint256 queued) {
+        for (uint256 j = 0; j < disputes.length; j++) {
+            if (disputes[j].taskId != taskId) continue;
+            GameStatus status = game.gameStatus(disputes[j].gameId);
+            if (status == GameStatus.Active) live++;
+            if (status == GameStatus.Queued) {
+                live++;
+                queued++;
+            }
+        }
+    }
+
     /// @dev Who sends the proof moves: either side, by `seed`.
     function _prover(Dispute memory d, uint256 seed) internal pure returns (address) {
         return seed & 1 == 0 ? d.c.account : d.o.account;
+    }
+
+    function _credits(Dispute memory d) internal view returns (uint256 creditC, uint256 creditO) {
+        return (sm.creditOf(d.c.account), sm.creditOf(d.o.account));
+    }
+
+    /// @dev If game `d` ended in the call just made, its winner was credited exactly its share of the
+    ///      loser's stake for this game (nothing else credits a party inside one resolution: a void's
+    ///      refund goes to the submitter).
+    function _checkPaid(Dispute memory d, uint256 creditC, uint256 creditO) internal {
+        GameStatus status = game.gameStatus(d.gameId);
+        uint256 bps = sm.SLASH_WINNER_BPS();
+        if (status == GameStatus.ChallengerWon && sm.creditOf(d.c.account) - creditC != MIN_STAKE * bps / 10_000) {
+            ghostWinnerUnderpaid = true;
+        }
+        if (status == GameStatus.OperatorWon && sm.creditOf(d.o.account) - creditO != bond * bps / 10_000) {
+            ghostWinnerUnderpaid = true;
+        }
+    }
+
+    /// @dev A game in `status`, searching from `seed`.
+    function _findGame(uint256 seed, GameStatus status) internal view returns (bool found, uint256 index) {
+        uint256 n = disputes.length;
+        for (uint256 k = 0; k < n; k++) {
+            index = (seed % n + k) % n;
+            if (game.gameStatus(disputes[index].gameId) == status) return (true, index);
+        }
     }
 
     function _audit(uint256 i) internal {
         Dispute storage d = disputes[i];
         if (d.audited) return;
         GameView memory s = game.gameState(d.gameId);
-        if (s.status == GameStatus.Active) return;
+        if (s.status == GameStatus.Active || s.status == GameStatus.Queued) return;
         d.audited = true;
+        if (s.status == GameStatus.Withdrawn) return;
         if (s.resolution == Resolution.Timeout) {
             resolvedByTimeout++;
             return;
         }
         resolvedOnMerits++;
+        if (!d.hasHonestSide) return;
         GameStatus honestWins = d.operatorFaulty ? GameStatus.ChallengerWon : GameStatus.OperatorWon;
         if (s.status != honestWins) ghostHonestLostOnMerits = true;
     }
@@ -258,7 +445,10 @@ contract GameHandler is GameDriver {
         sm.stake{value: topUp}();
     }
 
-    function _postAndSubmit(ToyWorld world, address operator, bytes32 traceRoot) internal returns (uint256 taskId) {
+    function _postAndSubmit(ToyWorld world, address operator, ToyWorld.Fault memory fault)
+        internal
+        returns (uint256 taskId)
+    {
         TaskParams memory p = TaskParams({
             specHash: keccak256(abi.encode("spec", disputes.length)),
             specURI: "artifact://spec/toy",
@@ -278,7 +468,15 @@ contract GameHandler is GameDriver {
         _topUp(operator, MIN_STAKE);
         vm.prank(operator);
         market.claim(taskId);
+        FullTree memory trace = TestTree.build(world.traceLeaves(fault));
+        uint256 steps = world.steps();
         vm.prank(operator);
-        market.submitResult(taskId, traceRoot, keccak256("model"));
+        market.submitResult(
+            taskId,
+            TestTree.root(trace),
+            TestTree.leaf(trace, steps),
+            TestTree.proof(trace, steps),
+            keccak256("model")
+        );
     }
 }

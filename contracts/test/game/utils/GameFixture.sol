@@ -10,7 +10,7 @@ import {StakeManager} from "../../../src/StakeManager.sol";
 import {TaskMarket} from "../../../src/TaskMarket.sol";
 import {TaskParams} from "../../../src/Task.sol";
 import {AlphabetProver} from "../mocks/AlphabetProver.sol";
-import {FullTree, TestTree} from "./TestTree.sol";
+import {FullTree, SparseTree, TestTree} from "./TestTree.sol";
 import {GameDriver} from "./GameDriver.sol";
 import {ToyWorld} from "./ToyWorld.sol";
 
@@ -19,6 +19,7 @@ import {ToyWorld} from "./ToyWorld.sol";
 ///         with each party moving from its own view of a `ToyWorld`.
 abstract contract GameFixture is Test, GameDriver {
     using TestTree for FullTree;
+    using TestTree for SparseTree;
 
     uint256 internal constant UNBONDING_DELAY = 14 days;
     uint256 internal constant SLASH_WINNER_BPS = 5000;
@@ -112,20 +113,36 @@ abstract contract GameFixture is Test, GameDriver {
         sm.stake{value: amount}();
     }
 
-    /// @notice Posts a task of `world`, has `operator` claim it and submit `traceRoot`.
-    function _submittedTask(ToyWorld world, bytes32 traceRoot) internal returns (uint256 taskId) {
-        return
-            _submittedTask(keccak256("toy dataset"), world.initStateRoot(), world.graphRoot(), world.steps(), traceRoot);
+    /// @notice Posts a task of `world`, has `operator` claim it and submit the trace of `fault`.
+    function _submittedTask(ToyWorld world, ToyWorld.Fault memory fault) internal returns (uint256 taskId) {
+        return _submittedTask(
+            keccak256("toy dataset"),
+            world.initStateRoot(),
+            world.graphRoot(),
+            world.steps(),
+            TestTree.build(world.traceLeaves(fault))
+        );
     }
 
-    /// @notice Posts a task with these roots, has `operator` claim it and submit `traceRoot`.
+    /// @notice Posts a task with these roots, has `operator` claim it and submit `trace` (the tree
+    ///         over h_0..h_S: its root, and h_S with its proof).
     function _submittedTask(
         bytes32 datasetRoot,
         bytes32 initStateRoot,
         bytes32 graphRoot,
         uint256 steps,
-        bytes32 traceRoot
+        FullTree memory trace
     ) internal returns (uint256 taskId) {
+        taskId = _postedAndClaimed(datasetRoot, initStateRoot, graphRoot, steps);
+        vm.prank(operator);
+        market.submitResult(taskId, trace.root(), trace.leaf(steps), trace.proof(steps), keccak256("model"));
+    }
+
+    /// @notice Posts a task with these roots and has `operator` claim it.
+    function _postedAndClaimed(bytes32 datasetRoot, bytes32 initStateRoot, bytes32 graphRoot, uint256 steps)
+        internal
+        returns (uint256 taskId)
+    {
         vm.deal(submitter, submitter.balance + REWARD);
         TaskParams memory p = TaskParams({
             specHash: keccak256("toy spec"),
@@ -145,8 +162,19 @@ abstract contract GameFixture is Test, GameDriver {
         if (sm.freeOf(operator) < MIN_STAKE) _stake(operator, MIN_STAKE);
         vm.prank(operator);
         market.claim(taskId);
+    }
+
+    /// @notice `_submittedTask` with a trace of a realistic size, of which only a few leaves are spelled out.
+    function _submittedTask(
+        bytes32 datasetRoot,
+        bytes32 initStateRoot,
+        bytes32 graphRoot,
+        uint256 steps,
+        SparseTree memory trace
+    ) internal returns (uint256 taskId) {
+        taskId = _postedAndClaimed(datasetRoot, initStateRoot, graphRoot, steps);
         vm.prank(operator);
-        market.submitResult(taskId, traceRoot, keccak256("model"));
+        market.submitResult(taskId, trace.root(), trace.node(0, steps), trace.proof(steps), keccak256("model"));
     }
 
     function _open(uint256 taskId, address who, bytes32 traceRoot) internal returns (uint256 gameId) {
@@ -160,7 +188,7 @@ abstract contract GameFixture is Test, GameDriver {
         internal
         returns (uint256 gameId)
     {
-        uint256 taskId = _submittedTask(world, world.traceRoot(faultO));
+        uint256 taskId = _submittedTask(world, faultO);
         gameId = _open(taskId, challenger, world.traceRoot(faultC));
     }
 
