@@ -18,7 +18,7 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.keys import Signer, load_signer, write_keystore
 from tribunal.chain.session import format_eth, parse_eth
-from tribunal.config import CONFIG_ENV
+from tribunal.config import CONFIG_ENV, DEFAULT_ARTIFACT_STORE
 from tribunal.protocol_enums import TaskStatus
 
 app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
@@ -163,6 +163,50 @@ def task_evict(
     common.console.print(
         f"evicted {event['args']['operator']} from task {task_id}: slashed "
         f"{format_eth(event['args']['slashed'])}; the task is open again (tx {sent.tx_hash})")
+
+
+@task_app.command("model")
+def task_model(
+    task_id: int,
+    out: Annotated[Path, typer.Option("--out", help="where to write the checked model checkpoint")],
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+) -> None:
+    """Download the trained model of TASK's result (its final checkpoint, named by the model hash),
+    check that its state is the final state h_S the result committed on-chain (leaf S of the trace
+    root, which the dispute game settles) and that its h_0..h_S hash to the trace root, then write it
+    to OUT. A file that does not match is refused (exit 1, naming what differs; nothing written)."""
+    from tribunal.artifact_client import ArtifactClient
+    from tribunal.model_check import ModelMismatch, Unpublished, fetch_checked_model
+    from tribunal.task_fetch import TaskMismatch
+
+    session = common.session_or_exit(rpc_url, deployment, None, read_only=True)
+    task = session.market.task(task_id)
+    if task.status is TaskStatus.NONE:
+        raise common.fail(f"no task {task_id} (there are {session.market.task_count()} tasks)")
+    if task.status not in (TaskStatus.SUBMITTED, TaskStatus.FINALIZED):
+        raise common.fail(f"task {task_id} is {task.status.name.lower()}: it has no result whose model could "
+                          "be downloaded (see `tribunal task show ID`)")
+    uri = session.market.spec_uri(task_id, session.deployment.block_number)
+    with ArtifactClient(artifact_store) as store:
+        try:
+            model = fetch_checked_model(task, uri, store)
+        except ModelMismatch as exc:
+            raise common.fail(
+                f"refused: the checkpoint 0x{task.model_hash.hex()} the result of task {task_id} names "
+                f"does not match the committed final state 0x{task.final_state_root.hex()} ({exc.what}): "
+                f"{exc}") from exc
+        except (Unpublished, TaskMismatch) as exc:
+            raise common.fail(f"cannot check the model of task {task_id}: {exc}") from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(model.data)
+    pending = ("; the challenge window is still open, so the result may yet be disputed"
+               if task.status is TaskStatus.SUBMITTED else "")
+    common.console.print(
+        f"task {task_id}: the model matches the committed final state h_S 0x{task.final_state_root.hex()} "
+        f"and the trace root 0x{task.trace_root.hex()}; wrote {len(model.data):,} bytes to {out}{pending}",
+        highlight=False)
 
 
 @task_app.command("list")

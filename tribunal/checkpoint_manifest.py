@@ -2,7 +2,10 @@
 
 The artifact store is content-addressed, so a checkpoint can only be found by its hash. The
 model checkpoint (after step ``S``) is reachable from the chain (its content hash is the
-task's model hash); the others are listed in a **checkpoint manifest**, canonical JSON::
+task's model hash, a locator); the model itself is the final state commitment ``h_S`` the result
+names on-chain, which `TaskMarket.submitResult` checked to be leaf ``S`` of the trace root, so a
+reader accepts the file only if its state is ``h_S`` (`checked_model`). The other checkpoints are
+listed in a **checkpoint manifest**, canonical JSON::
 
     {"checkpoints":[{"hash":"0x…","step":2},{"hash":"0x…","step":4}],"spec_hash":"0x…","version":1}
 
@@ -38,6 +41,22 @@ class ManifestError(ValueError):
 
 class Unpublished(LookupError):
     """Something the operator should have published is not there (no event, not in the store)."""
+
+
+class ModelMismatch(CheckpointError):
+    """The checkpoint the model hash names is not the result's committed final state ``h_S`` (or
+    not this task's, or its ``h_0..h_S`` are not the trace): refuse the file.
+
+    ``what`` names what did not match: ``model_hash`` (the bytes are not the file the model hash
+    names), ``step`` (not the state after step S), ``checkpoint`` (unreadable, not this spec's, or its
+    state does not hash to its own ``h_S``), ``final_state`` (its ``h_S`` is not
+    the on-chain final state root) or ``trace_root`` (its ``h_0..h_S`` do not hash to the on-chain
+    trace root).
+    """
+
+    def __init__(self, what: str, message: str) -> None:
+        super().__init__(message)
+        self.what = what
 
 
 @dataclass(frozen=True)
@@ -112,20 +131,33 @@ def download_checkpoint(store: ArtifactClient, content_hash: bytes) -> Checkpoin
 
 
 def checked_model(checkpoint: Checkpoint, spec_hash: bytes, graph: StepGraph, steps: int,
-                  task_trace_root: bytes) -> list[bytes]:
-    """``h_0..h_S`` of a model checkpoint that is bound to the on-chain trace root.
+                  task_trace_root: bytes, final_state_root: bytes) -> list[bytes]:
+    """``h_0..h_S`` of a model checkpoint whose state is the result's committed final state.
 
-    The model is bound to the trace when it is the state after step ``S`` of this task, its
-    state matches its ``h_S`` and its ``h_0..h_S`` hash to the task's trace root. The chain does
-    not check this (it holds the model hash only), so every reader must.
+    The chain binds ``final_state_root`` (h_S) to ``task_trace_root`` (`submitResult` checks h_S
+    is leaf S), so the dispute game that settles the trace settles the model. The file the model
+    hash names is only a locator: it is the model when it is the state after step ``S`` of this
+    task, its state hashes to its ``h_S`` (through the leaves and the graph's slots) and that
+    ``h_S`` is the on-chain final state root; its ``h_0..h_S`` must also hash to the trace root
+    (the verifier reads the operator's trace from them). Raises `ModelMismatch` naming the first
+    thing that differs.
     """
     if checkpoint.step != steps:
-        raise CheckpointError(f"the model checkpoint is the state after step {checkpoint.step}, not {steps}")
-    checkpoint.check_against(spec_hash, graph)
+        raise ModelMismatch("step", f"the checkpoint is the state after step {checkpoint.step}, not after "
+                            f"step {steps}: it is not the committed final state")
+    try:
+        checkpoint.check_against(spec_hash, graph)
+    except CheckpointError as exc:
+        raise ModelMismatch("checkpoint",
+                            f"the checkpoint is not a consistent state of this task: {exc}") from exc
+    own_final = checkpoint.state_commitments[-1]
+    if own_final != final_state_root:
+        raise ModelMismatch("final_state", f"the checkpoint's state is h_S = 0x{own_final.hex()}, not the "
+                            f"committed final state 0x{final_state_root.hex()} (on-chain finalStateRoot)")
     root = trace_root(list(checkpoint.state_commitments))
     if root != task_trace_root:
-        raise CheckpointError(f"the model's h_0..h_S hash to 0x{root.hex()}, not to the submitted trace root "
-                              f"0x{task_trace_root.hex()}: the model hash is not bound to the trace")
+        raise ModelMismatch("trace_root", f"the checkpoint's h_0..h_S hash to 0x{root.hex()}, not to the "
+                            f"submitted trace root 0x{task_trace_root.hex()}")
     return list(checkpoint.state_commitments)
 
 

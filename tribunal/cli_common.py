@@ -396,7 +396,8 @@ def run_agent(agent: Agent[Any, Any], console: Console, resumes: str) -> None:
 
 def print_games(session: ChainSession, games: Iterable[GameRecord], title: str) -> None:
     """A table of dispute games: an active one with its level, whose turn and the clock's
-    deadline (read from the chain), an ended one with its outcome."""
+    deadline (read from the chain), a queued one (waiting for the operator's collateral, no clock),
+    an ended one with its outcome (a game closed while queued: "moot" or "withdrawn")."""
     from tribunal.dispute.state import GameView
 
     table = Table(title=title)
@@ -405,8 +406,11 @@ def print_games(session: ChainSession, games: Iterable[GameRecord], title: str) 
     for game in sorted(games, key=lambda g: g.game_id):
         view = GameView.from_tuple(session.game.state(game.game_id)) if session.game else None
         live = view is not None and view.active
+        if view is not None and view.queued:
+            turn = "queued: no clock until funded"
+        else:
+            turn = view.on_turn.name.lower() if live and view else (game.describe_outcome() or "-")
         table.add_row(str(game.game_id), str(game.task_id), game.challenger[:10] or "-", game.party or "-",
-                      view.level.name.lower() if view else "-",
-                      view.on_turn.name.lower() if live and view else (game.describe_outcome() or "-"),
+                      view.level.name.lower() if view else "-", turn,
                       str(view.deadline) if live and view else "-")
     console.print(table)

@@ -326,3 +326,18 @@ def verify_trace_proof(
 ) -> bool:
     """Whether ``state`` is ``h_step`` of the ``num_states`` (= S + 1) under trace ``root``."""
     return verify_proof(state, step, proof, root, num_leaves=num_states)
+
+
+def final_state_proof(state_commitments: Sequence[bytes]) -> tuple[bytes, list[bytes]]:
+    """``h_S`` and its membership proof (leaf ``S`` of ``S + 1``) in :func:`trace_root`: what a result
+    names on-chain (`TaskMarket.submitResult` checks the proof against the trace root)."""
+    if not state_commitments:
+        raise ValueError("a trace has at least h_0")
+    steps = len(state_commitments) - 1
+    return bytes(state_commitments[steps]), trace_proof(state_commitments, steps)
+
+
+def verify_final_state(final_state: bytes, proof: Sequence[bytes], root: bytes, steps: int) -> bool:
+    """Whether ``final_state`` is ``h_S`` (leaf ``steps`` of ``steps + 1``) under trace ``root``, as
+    `submitResult` checks it."""
+    return verify_trace_proof(final_state, steps, proof, root, steps + 1)

@@ -32,10 +32,49 @@ class Level(IntEnum):
 
 
 class GameStatus(IntEnum):
+    """A game's status. QUEUED: opened, waiting for the operator's collateral (no clock runs, no
+    moves); WITHDRAWN: closed while queued, its bond returned (by its challenger, or as moot once
+    the result was voided and the game could no longer be funded)."""
+
     NONE = 0
     ACTIVE = 1
     OPERATOR_WON = 2
     CHALLENGER_WON = 3
+    QUEUED = 4
+    WITHDRAWN = 5
+
+    @property
+    def resolved(self) -> bool:
+        """Someone won the game (it ran to its end)."""
+        return self in (GameStatus.OPERATOR_WON, GameStatus.CHALLENGER_WON)
+
+    @property
+    def closed(self) -> bool:
+        """Nothing changes the game any more: resolved, or withdrawn."""
+        return self.resolved or self is GameStatus.WITHDRAWN
+
+    @property
+    def pending(self) -> bool:
+        """The game is open: active, or queued for the operator's collateral."""
+        return self in (GameStatus.ACTIVE, GameStatus.QUEUED)
+
+
+class CollateralKind(IntEnum):
+    """Which of the operator's stake backs a game that runs: none (queued or withdrawn), the task's
+    stake (locked by the market at `claim`), or stake the game locked from the operator's free stake."""
+
+    NONE = 0
+    TASK_STAKE = 1
+    GAME_STAKE = 2
+
+
+class TaskStakeState(IntEnum):
+    """Who has a task's stake as the dispute game sees it: the market (the next game funded takes
+    it), a game holding it as its collateral, or nobody (slashed, or released after a void)."""
+
+    AVAILABLE = 0
+    HELD = 1
+    GONE = 2
 
 
 class Resolution(IntEnum):
@@ -66,6 +105,7 @@ class RootKind(IntEnum):
     TRACE = 4
     MODEL = 5
     CHECKPOINTS = 6
+    FINAL_STATE = 7
 
 
 # The Solidity file (under contracts/src/) that declares each enum, under the same name.
@@ -74,6 +114,8 @@ SOLIDITY_SOURCE: dict[type[IntEnum], str] = {
     Level: "DisputeTypes.sol",
     GameStatus: "DisputeTypes.sol",
     Resolution: "DisputeTypes.sol",
+    CollateralKind: "DisputeTypes.sol",
+    TaskStakeState: "DisputeTypes.sol",
     TaskStatus: "Task.sol",
     RootKind: "Task.sol",
 }

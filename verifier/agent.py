@@ -14,6 +14,14 @@ Each tick it reads new events (a block cursor kept in the state dir) and:
   against its challenger triggers the same full replay if we had not done one;
 - ``GameOpened`` by us (after a restart): the desk takes the game up again.
 
+A game runs only while the operator's collateral backs it: the task's stake (one game at a time)
+or stake locked from the operator's free stake for that game alone. Otherwise it waits in the
+task's queue (no clock runs, and it costs nothing while it waits): it is funded when the task's
+stake is free again (after a game the operator wins), or the operator's free stake allows. Once the
+result is voided a queued game can win nothing from the task's stake: the chain closes it as moot
+with its bond back when it advances the queue; the verifier advances it itself, and withdraws its
+game if the operator's free stake cannot back it (`on_queued_game`).
+
 Our games are played by the runtime's `DisputeDesk` (`tribunal.agents.runtime`) with the claims
 of our own replay. Checks run on a background thread so the desk keeps moving while a long replay
 runs. Every action re-reads the chain first; only the agent loop sends transactions.
@@ -24,13 +32,14 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tribunal.agents.runtime import CHAIN_ERRORS, Agent, AgentConfig
 from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactClient
-from tribunal.chain.client import ChainClient, connect, with_rpc_retry
+from tribunal.chain.client import ChainClient, Sent, connect, with_rpc_retry
 from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.chain.task_market import Task, TaskMarket
@@ -39,6 +48,7 @@ from tribunal.checkpoints import Checkpoint
 from tribunal.device import pick_device
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.desk import GameOutcome
+from tribunal.dispute.state import GameView
 from tribunal.protocol_enums import GameStatus, Party, Resolution, TaskStatus
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
 from verifier.checking import CheckResult, Mode, TaskChecker, Verdict
@@ -103,6 +113,7 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         self._running: dict[int, Future[CheckResult | str]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verifier-check")
         self._retry_at: dict[int, float] = {}
+        self._queue_retry_at: dict[int, float] = {}
         self._reader: TaskMarket | None = None
 
     def close(self) -> None:
@@ -132,13 +143,76 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         self._harvest()
 
     def on_game_over(self, outcome: GameOutcome, game: GameRecord | None) -> None:
+        assert self.state is not None
         self._claims.pop(outcome.task_id, None)
+        self._queue_retry_at.pop(outcome.game_id, None)
+        if outcome.withdrawn:
+            record = self.state.checks.get(outcome.task_id)
+            why = ("closed as moot: the result was voided by another game and nothing could back ours"
+                   if outcome.moot else "withdrawn while queued")
+            if record is not None and record.game_id == outcome.game_id:
+                record.status, record.note = "closed", f"game {outcome.game_id} {why}; bond returned"
+            log.info("our game %d on task %d %s; bond %s returned", outcome.game_id, outcome.task_id, why,
+                     format_eth(self.game.challenger_bond()),
+                     extra={"event": "game_over", "game_id": outcome.game_id, "won": False,
+                            "outcome": outcome.word})
+            return
         log.info("our game %d on task %d %s", outcome.game_id, outcome.task_id,
                  "won" if outcome.won else "LOST",
-                 extra={"event": "game_over", "game_id": outcome.game_id, "won": outcome.won})
+                 extra={"event": "game_over", "game_id": outcome.game_id, "won": outcome.won,
+                        "outcome": outcome.word})
+
+    def on_queued_game(self, game_id: int, task_id: int, view: GameView) -> None:
+        """Our game waits for the operator's collateral. While the result stands it is funded when
+        the task's stake is free again (the chain advances the queue after every game) or when the
+        operator's free stake can back it (we advance the queue then: nobody else may). Once the
+        result is voided only the operator's free stake can back it: we advance the queue (which
+        funds it, or closes it as moot, bond back), and withdraw it if it is still queued and
+        cannot be funded."""
+        if time.monotonic() < self._queue_retry_at.get(game_id, 0.0):
+            return
+        task = self.session.market.task(task_id)
+        fundable = self.session.stake_manager.info(view.operator).free >= task.min_stake
+        if task.status is TaskStatus.SUBMITTED:
+            if fundable and self._queue_action(task_id, game_id, "advancing the game queue",
+                                               self.game.advance_queue, task_id):
+                log.info("task %d: the operator's free stake can back game %d; advanced the queue",
+                         task_id, game_id,
+                         extra={"event": "queue_advanced", "task_id": task_id, "game_id": game_id})
+                self._pause_if_still_queued(game_id)
+            return
+        if task.status is not TaskStatus.VOIDED:
+            return
+        advanced = self._queue_action(task_id, game_id, "advancing the game queue", self.game.advance_queue,
+                                      task_id)
+        if fundable:  # funded now (it runs: the operator's stake backs it), or further down the queue
+            if advanced:
+                self._pause_if_still_queued(game_id)
+            return
+        if GameView.from_tuple(self.game.state(game_id)).queued and self._queue_action(
+                task_id, game_id, "withdrawing our queued game", self.game.withdraw_queued, game_id):
+            log.info("task %d: the result was voided and nothing can back our game %d; withdrew it "
+                     "(bond returned)", task_id, game_id,
+                     extra={"event": "game_withdrawn", "task_id": task_id, "game_id": game_id})
+
+    def _pause_if_still_queued(self, game_id: int) -> None:
+        """After an advance that left our game queued (others ahead of it), wait a little before the next."""
+        if GameView.from_tuple(self.game.state(game_id)).queued:
+            self._queue_retry_at[game_id] = time.monotonic() + 5 * max(self.config.poll_interval_s, 1.0)
+
+    def _queue_action(self, task_id: int, game_id: int, doing: str, send: Callable[[int], Sent],
+                      argument: int) -> bool:
+        """One queue transaction; True if it was mined. A failure is logged and not retried for a
+        while (the next ticks re-read the chain)."""
+        with self.chain_action(task_id, doing, "queue_failed"):
+            send(argument)
+            return True
+        self._queue_retry_at[game_id] = time.monotonic() + 10 * max(self.config.poll_interval_s, 1.0)
+        return False
 
     def idle(self) -> bool:
-        """Nothing pending: no check queued or running, no game of ours active (tests, demos)."""
+        """Nothing pending: no check queued or running, no game of ours open, active or queued (tests,
+        demos)."""
         assert self.state is not None and self.desk is not None
         return not self._running and not self.desk.games and all(
             r.status != "pending" for r in self.state.checks.values())
@@ -354,9 +428,14 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         game_id, sent = self.game.open(record.task_id, claims.trace_root)
         record.game_id, record.note = game_id, ""
         self.record_game(game_id, record.task_id, self.me)
-        log.warning("task %d: challenged %s's result (game %d, bond %s, tx %s)", record.task_id,
-                    task.operator, game_id, format_eth(bond), sent.tx_hash,
-                    extra={"event": "challenged", "task_id": record.task_id, "game_id": game_id})
+        position = self.game.queued_in(sent)
+        queued = "" if position is None else (
+            f"; queued at position {position} until the operator's stake can back it (costs nothing "
+            "if it never runs)")
+        log.warning("task %d: challenged %s's result (game %d, bond %s, tx %s%s)", record.task_id,
+                    task.operator, game_id, format_eth(bond), sent.tx_hash, queued,
+                    extra={"event": "challenged", "task_id": record.task_id, "game_id": game_id,
+                           "queued": position is not None})
 
     def claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
         if party is not Party.CHALLENGER:

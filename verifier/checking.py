@@ -4,21 +4,25 @@
 plays the dispute) and compare the trace root with the submitted one.
 
 **spot**: the model checkpoint (its content hash is the on-chain model hash) holds the
-operator's ``h_0..h_S``; once they hash to the submitted trace root they are the operator's
-trace. The checkpoint manifest the operator named on-chain lists a checkpoint every
-``checkpointEvery`` steps. A sample of intervals ``[a, b)`` between checkpoints is re-executed
-from checkpoint ``a`` (verified against ``h_a``; ``a = 0`` starts from the spec's initial
-state) and each ``h_{s+1}`` is compared with the operator's. A fault outside the sample goes
-unseen: the sample rate is the detection probability per faulty interval (`docs/economics.md`).
+operator's ``h_0..h_S``; once its state is the on-chain final state ``h_S`` and they hash to the
+submitted trace root they are the operator's trace. The checkpoint manifest the operator named
+on-chain lists a checkpoint every ``checkpointEvery`` steps. A sample of intervals ``[a, b)``
+between checkpoints is re-executed from checkpoint ``a`` (verified against ``h_a``; ``a = 0``
+starts from the spec's initial state) and each ``h_{s+1}`` is compared with the operator's. A
+fault outside the sample goes unseen: the sample rate is the detection probability per faulty
+interval (`docs/economics.md`).
 
 Anything the operator should have published and did not (model, manifest, a checkpoint), or
 published wrong, turns a spot check into a full one: missing data is never a reason to stay
 silent. A mismatch anywhere ends with the full replay, whose trace root is what the verifier
 challenges with.
 
-The chain binds the trace root, not the model: a model hash whose checkpoint does not hash to
-the trace root cannot be disputed on-chain (both parties' traces agree). The check reports it
-(verdict ``MODEL_UNBOUND``) so that nobody uses that model.
+The chain binds the model to the trace: the result names the final state ``h_S``, which
+`submitResult` checked to be leaf S of the trace root, so the game that settles the trace settles
+the model. The model hash only locates a checkpoint file; a file that is not ``h_S`` (another
+state's checkpoint) is refused (verdict ``MODEL_MISMATCH``) and nobody uses it. The result's model
+is still ``h_S``: a right trace root is honest, and the missing bytes of ``h_S`` are a delivery
+problem (issue #19), not a fault the game can prove.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tribunal.chain.task_market import Task
 from tribunal.checkpoint_manifest import (
     CheckpointManifest,
     ManifestError,
+    ModelMismatch,
     Unpublished,
     checked_checkpoint,
     checked_model,
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 
 SUBMITTED = "the submitted trace"
 REPLAY = "our replay"
+MODEL_MATCHES = "matches the committed final state"
 
 
 class Mode(str, Enum):
@@ -64,11 +70,12 @@ class Mode(str, Enum):
 
 class Verdict(str, Enum):
     HONEST = "honest"
-    """Everything re-executed agrees with the submitted trace (and the model is bound to it)."""
+    """Everything re-executed agrees with the submitted trace, and the model file is its h_S."""
     FAULTY = "faulty"
     """The submitted trace root is wrong: challenge it with our own."""
-    MODEL_UNBOUND = "model_unbound"
-    """The trace root is right but the model hash is not the checkpoint of h_S (not disputable)."""
+    MODEL_MISMATCH = "model_mismatch"
+    """The trace root (and so the on-chain h_S) is right, but the file the model hash names is not
+    the committed final state: refused. Nothing to dispute (the model is h_S); its bytes are missing."""
 
 
 class Publications(Protocol):
@@ -177,13 +184,15 @@ class TaskChecker:
         try:
             model = published.model()
             trace = checked_model(model, prepared.spec_hash, prepared.graph, prepared.spec.steps,
-                                  task.trace_root)
+                                  task.trace_root, task.final_state_root)
         except Unpublished as exc:
             result.model = f"unpublished: {exc}"
+        except ModelMismatch as exc:
+            result.model = f"does not match the committed final state ({exc.what}): {exc}"
         except CheckpointError as exc:
-            result.model = f"not bound to the trace: {exc}"
+            result.model = f"does not match the committed final state (unreadable): {exc}"
         else:
-            result.model = "bound to the trace"
+            result.model = MODEL_MATCHES
             return trace
         result.escalated.append(f"model {result.model}")
         return None
@@ -256,10 +265,11 @@ class TaskChecker:
         result.claims, result.own_root, result.full_replay = claims, claims.trace_root, True
         if claims.trace_root == result.operator_root:
             result.first_bad_step = None
-            result.verdict = Verdict.HONEST if result.model == "bound to the trace" else Verdict.MODEL_UNBOUND
-            if result.verdict is Verdict.MODEL_UNBOUND:
-                log.error("task %d: the trace root is right but the model is %s; this cannot be disputed "
-                          "on-chain: do not use the model", result.task_id, result.model)
+            result.verdict = Verdict.HONEST if result.model == MODEL_MATCHES else Verdict.MODEL_MISMATCH
+            if result.verdict is Verdict.MODEL_MISMATCH:
+                log.error("task %d: the trace root and its final state h_S are right, but the checkpoint the "
+                          "model hash names %s: the file is refused (the model is h_S; its bytes are not "
+                          "delivered)", result.task_id, result.model)
         else:
             result.verdict = Verdict.FAULTY
             result.first_bad_step = first_difference(own, trace) if trace is not None else None

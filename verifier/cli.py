@@ -37,7 +37,7 @@ RateOpt = Annotated[float, typer.Option(
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="seed the spot sample (default: unpredictable)")]
 
 EXIT_FAULTY = 2
-EXIT_MODEL_UNBOUND = 3
+EXIT_MODEL_MISMATCH = 3
 
 
 @app.command()
@@ -99,7 +99,8 @@ def check(
     """Recompute TASK's result now and print the verdict with its evidence.
 
     The evidence: the first differing step and which published checkpoints matched. Exit code 0:
-    honest; 2: faulty (challengeable); 3: the model hash is not bound to the trace."""
+    honest; 2: faulty (challengeable); 3: the checkpoint the model hash names is not the committed
+    final state h_S (refused; the trace is right)."""
     from tribunal.task_fetch import SpecUnavailable, TaskMismatch
     from verifier.agent import check_once
 
@@ -115,13 +116,13 @@ def check(
         print_result(result)
     if result.verdict is Verdict.FAULTY:
         raise typer.Exit(code=EXIT_FAULTY)
-    if result.verdict is Verdict.MODEL_UNBOUND:
-        raise typer.Exit(code=EXIT_MODEL_UNBOUND)
+    if result.verdict is Verdict.MODEL_MISMATCH:
+        raise typer.Exit(code=EXIT_MODEL_MISMATCH)
 
 
 def print_result(result: CheckResult) -> None:
     out = common.console
-    colour = {"honest": "green", "faulty": "red", "model_unbound": "yellow"}[result.verdict.value]
+    colour = {"honest": "green", "faulty": "red", "model_mismatch": "yellow"}[result.verdict.value]
     out.print(f"task {result.task_id}: [bold {colour}]{result.verdict.value.upper()}[/bold {colour}] "
               f"({result.mode.value} check{', full replay' if result.full_replay else ''}, "
               f"{result.seconds:.1f} s)")

@@ -33,10 +33,11 @@ from tribunal.chain.task_market import Task
 from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import CheckpointError, LocalCheckpointStore
+from tribunal.commitments import final_state_proof, trace_root
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.faults import named_cheat
-from tribunal.protocol_enums import Party, TaskStatus
+from tribunal.protocol_enums import CollateralKind, Party, TaskStatus, enum_name
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 from tribunal.tasks import PreparedTask
 from worker.executor import Executor, JobState
@@ -150,6 +151,27 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         log.warning("task %d: challenged by %s (game %d); defending", game.task_id, game.challenger,
                     game.game_id,
                     extra={"event": "challenged", "task_id": game.task_id, "game_id": game.game_id})
+
+    def on_game_queued(self, event: ChainEvent, game: GameRecord | None) -> None:
+        """A game against us waits for collateral: the task's stake backs another game and our free
+        stake is below the task's minStake. It runs after the game ahead of it (finalisation waits)."""
+        if game is None or game.party != Party.OPERATOR.name.lower():
+            return
+        free = self.session.stake_manager.info(self.me).free
+        log.warning("task %d: game %d is queued at position %d (our free stake %s cannot back it): it runs "
+                    "when the task's stake is free again, and the task finalizes only after it; keep free "
+                    "stake of minStake per extra game to let challengers' games run at once", game.task_id,
+                    game.game_id, int(event["position"]), format_eth(free),
+                    extra={"event": "game_queued", "task_id": game.task_id, "game_id": game.game_id})
+
+    def on_game_funded(self, event: ChainEvent, game: GameRecord | None) -> None:
+        if game is None or game.party != Party.OPERATOR.name.lower():
+            return
+        kind = enum_name(CollateralKind, int(event["kind"])).lower()
+        log.info("task %d: game %d runs, backed by %s of our stake (%s)", game.task_id, game.game_id,
+                 format_eth(int(event["amount"])), kind.replace("_", " "),
+                 extra={"event": "game_funded", "task_id": game.task_id, "game_id": game.game_id,
+                        "collateral": kind})
 
     def _adopt(self, task_id: int) -> None:
         """A claim of ours that the state dir does not know (state lost): take it up again."""
@@ -281,6 +303,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         if status.state is JobState.DONE and status.outcome is not None:
             outcome = status.outcome
             record.trace_root, record.model_hash = outcome.trace_root, outcome.model_hash
+            record.final_state_root = outcome.final_state_root or None
+            record.final_state_proof = list(outcome.final_state_proof)
             record.checkpoints.update(outcome.checkpoints)
             record.train_seconds, record.resumed_from = outcome.seconds, outcome.resumed_from
             if outcome.elements_per_s:
@@ -391,9 +415,10 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                           logging.ERROR)
             return
         assert record.trace_root and record.model_hash
+        final_state, proof = self._final_state(record)
         self._set(record, Phase.SUBMITTING, f"task {record.task_id}: submitting")
         sent = self.session.market.submit_result(record.task_id, bytes.fromhex(record.trace_root[2:]),
-                                                 bytes.fromhex(record.model_hash[2:]))
+                                                 final_state, proof, bytes.fromhex(record.model_hash[2:]))
         record.txs["submit"] = sent.tx_hash
         self._set(record, Phase.SUBMITTED, f"task {record.task_id} submitted: trace root {record.trace_root}",
                   event="submitted", trace_root=record.trace_root, tx=sent.tx_hash)
@@ -516,6 +541,23 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                  task.steps, format_eth(task.min_stake),
                  extra={"event": "claim_sent", "task_id": task.task_id, "tx": sent.tx_hash})
         self._advance_guarded(record)
+
+    def _final_state(self, record: TaskRecord) -> tuple[bytes, list[bytes]]:
+        """h_S and its proof under our trace root, as `submitResult` checks them: from the training
+        outcome, else (a record from before the model was bound) from the model checkpoint's h_0..h_S."""
+        assert record.trace_root and record.model_hash
+        if record.final_state_root:
+            return (bytes.fromhex(record.final_state_root[2:]),
+                    [bytes.fromhex(p[2:]) for p in record.final_state_proof])
+        model = self.checkpoints.get(bytes.fromhex(record.model_hash[2:]))
+        commitments = list(model.state_commitments)
+        if "0x" + trace_root(commitments).hex() != record.trace_root.lower():
+            raise CheckpointError(f"task {record.task_id}: the model checkpoint's h_0..h_S do not hash to "
+                                  f"our trace root {record.trace_root}")
+        final_state, proof = final_state_proof(commitments)
+        record.final_state_root = "0x" + final_state.hex()
+        record.final_state_proof = ["0x" + p.hex() for p in proof]
+        return final_state, proof
 
     # -- disputes --------------------------------------------------------------------------
 

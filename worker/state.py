@@ -59,6 +59,9 @@ class TaskRecord:
     """Step → content hash (0x-hex) of each checkpoint made so far."""
     trace_root: str | None = None
     model_hash: str | None = None
+    final_state_root: str | None = None
+    """h_S (0x-hex), submitted with its proof as leaf S of the trace root: the model on-chain."""
+    final_state_proof: list[str] = field(default_factory=list)
     manifest_hash: str | None = None
     """The checkpoint manifest named on-chain (`TaskMarket.publishCheckpoints`), once it is."""
     train_seconds: float | None = None

@@ -21,6 +21,7 @@ from typing import Any
 from tribunal.artifact_client import ArtifactClient
 from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
+from tribunal.commitments import final_state_proof
 from tribunal.datasets import load_dataset
 from tribunal.device import pick_device
 from tribunal.dispute.faults import named_cheat
@@ -103,6 +104,10 @@ class TrainingOutcome:
     seconds: float
     elements_per_s: float | None
     device: str
+    final_state_root: str = ""
+    """h_S (0x-hex): what the result names on-chain as the model (leaf S of the trace root)."""
+    final_state_proof: list[str] = field(default_factory=list)
+    """h_S's Merkle proof under the trace root (0x-hex siblings, bottom-up), for `submitResult`."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -186,6 +191,7 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
     steps_run = spec.steps - progress.resumed_from
     progress.step, progress.checkpoints = spec.steps, checkpoints
     send(force=True)
+    final_state, proof = final_state_proof(result.state_commitments)
     return TrainingOutcome(
         trace_root=_hex(result.trace_root),
         model_hash=_hex(result.model_hash),
@@ -195,6 +201,8 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
         seconds=seconds,
         elements_per_s=graph.num_elements * steps_run / seconds if steps_run and seconds > 0 else None,
         device=str(device),
+        final_state_root=_hex(final_state),
+        final_state_proof=[_hex(p) for p in proof],
     )
 
 

@@ -31,6 +31,8 @@ VERSION_SQL = (
 POSTGRES_VERSION_SQL = VERSION_SQL + ", pg_current_snapshot()::text"
 # spec jobs change without the database version moving
 UNCACHED_PREFIXES = ("/api/events/stream", "/api/artifacts", "/api/indexer", "/api/specs/jobs")
+# answers that depend on the artifact store (an upload does not move the version): the model check
+UNCACHED_SUFFIXES = ("/model",)
 
 
 class ResponseCache:
@@ -102,6 +104,7 @@ class ResponseCache:
             or scope.get("method") != "GET"
             or not path.startswith("/api/")
             or path.startswith(UNCACHED_PREFIXES)
+            or path.endswith(UNCACHED_SUFFIXES)
             or b"fresh=true" in scope.get("query_string", b"")  # /api/stats computed on demand
         ):
             await self.app(scope, receive, send)

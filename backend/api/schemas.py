@@ -70,7 +70,12 @@ class SubmissionOut(Model):
     attempt: int
     operator: AddressStr
     trace_root: HashStr
-    model_hash: HashStr
+    model_hash: HashStr = Field(
+        description="content hash of the final checkpoint (a locator, not the model)"
+    )
+    final_state_root: HashStr | None = Field(
+        description="h_S, the model: leaf S of the trace root, checked on-chain (null: indexed before 0004)"
+    )
     submitted_at: int
     challenge_ends_at: int
     outcome: Literal["pending", "finalized", "voided"]
@@ -95,7 +100,10 @@ class TaskOut(Model):
     deadline: int
     challenge_window: int
     trace_root: HashStr | None
-    model_hash: HashStr | None
+    model_hash: HashStr | None = Field(description="content hash of the final checkpoint (a locator)")
+    final_state_root: HashStr | None = Field(
+        description="h_S of the current result: the model, checked on-chain to be leaf S of the trace root"
+    )
     challenge_ends_at: int | None
     open_disputes: int
     attempts: int = Field(description="times the task was claimed")
@@ -106,6 +114,24 @@ class TaskOut(Model):
     posted_block: int
     posted_tx: HashStr
     updated_block: int
+
+
+class ModelCheckOut(Model):
+    """Whether the file the result's model hash names is the committed final state h_S."""
+
+    task_id: int
+    status: Literal["matches", "mismatch", "unavailable", "no_result"] = Field(
+        description="matches: the file's state is h_S (download it); mismatch: refused; unavailable: not "
+        "in the artifact store (or its spec is not), ask again later; no_result: nothing submitted"
+    )
+    mismatch: Literal["model_hash", "step", "checkpoint", "final_state", "trace_root"] | None = Field(
+        description="what differs, when the file is refused"
+    )
+    detail: str
+    trace_root: HashStr | None
+    final_state_root: HashStr | None
+    model_hash: HashStr | None
+    download_url: str | None = Field(description="where to download the file, only when it matches")
 
 
 class DisputeSummary(Model):
@@ -220,6 +246,16 @@ class DescentProgress(Model):
 
 
 class DisputeOut(DisputeSummary):
+    collateral: str | None = Field(
+        description="what backs the game once funded: TASK_STAKE (the task's stake, one game at a time) "
+        "or GAME_STAKE (the operator's free stake, locked for this game alone); None while queued"
+    )
+    collateral_amount: WeiStr | None = Field(description="wei of the operator's stake backing the game")
+    queue_position: int | None = Field(description="place in the task's queue while QUEUED (None otherwise)")
+    moot: bool | None = Field(
+        description="for a WITHDRAWN game: closed by the chain as moot (the result was voided and nothing "
+        "could back it), else by its challenger"
+    )
     resolution: str | None
     loser: AddressStr | None
     turn: str | None
@@ -246,7 +282,7 @@ class StatsOut(Model):
     tasks_by_status: dict[str, int]
     operators: int = Field(description="accounts that claimed a task or hold stake")
     disputes: int
-    disputes_open: int
+    disputes_open: int = Field(description="games running or queued")
     events: int
     progress_reports: int
     artifacts: int

@@ -159,7 +159,12 @@ class Task(Base):
     deadline: Mapped[int] = mapped_column(BigInteger)
     challenge_window: Mapped[int] = mapped_column(BigInteger)
     trace_root: Mapped[str | None] = mapped_column(Hash, nullable=True)
-    model_hash: Mapped[str | None] = mapped_column(Hash, nullable=True)
+    model_hash: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="the final checkpoint's content hash"
+    )
+    final_state_root: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="h_S, leaf S of the trace root (checked on-chain): the model"
+    )
     challenge_ends_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     open_disputes: Mapped[int] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, doc="times the task was claimed")
@@ -222,6 +227,9 @@ class Submission(Base):
     operator: Mapped[str] = mapped_column(Address)
     trace_root: Mapped[str] = mapped_column(Hash)
     model_hash: Mapped[str] = mapped_column(Hash)
+    final_state_root: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="h_S (None: indexed before 0004)"
+    )
     submitted_at: Mapped[int] = mapped_column(BigInteger)
     challenge_ends_at: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(16), doc="pending, finalized or voided")
@@ -294,7 +302,21 @@ class Dispute(Base):
     task_id: Mapped[int] = mapped_column(BigInteger)
     operator: Mapped[str] = mapped_column(Address)
     challenger: Mapped[str] = mapped_column(Address)
-    status: Mapped[str] = mapped_column(String(16), doc="ACTIVE, OPERATOR_WON or CHALLENGER_WON")
+    status: Mapped[str] = mapped_column(
+        String(16), doc="QUEUED, ACTIVE, OPERATOR_WON, CHALLENGER_WON or WITHDRAWN (closed while queued)"
+    )
+    collateral: Mapped[str | None] = mapped_column(
+        String(16), nullable=True, doc="TASK_STAKE or GAME_STAKE once funded (None: queued, or never funded)"
+    )
+    collateral_amount: Mapped[int | None] = mapped_column(
+        Wei, nullable=True, doc="the operator's stake backing the game (wei), once funded"
+    )
+    queue_position: Mapped[int | None] = mapped_column(
+        BigInteger, nullable=True, doc="position in the task's queue while QUEUED (None otherwise)"
+    )
+    moot: Mapped[bool | None] = mapped_column(
+        Boolean, nullable=True, doc="WITHDRAWN game: closed by the chain as moot (else by its challenger)"
+    )
     level: Mapped[str] = mapped_column(String(16), doc="current level (for a resolved game: where it ended)")
     resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
     winner: Mapped[str | None] = mapped_column(Address, nullable=True)

@@ -20,9 +20,11 @@ from backend.db.models import (
     StatsSnapshot,
     Task,
 )
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import GameStatus, TaskStatus
 
 LIVE = (TaskStatus.OPEN.name, TaskStatus.CLAIMED.name, TaskStatus.SUBMITTED.name, TaskStatus.VOIDED.name)
+OPEN_GAME_STATUSES = tuple(status.name for status in GameStatus if status.pending)
+"""Games still open: running, or queued for the operator's collateral (finalisation waits for both)."""
 KEEP_SNAPSHOTS = 2_000
 BATCH = 5_000
 
@@ -50,7 +52,10 @@ def aggregate(session: Session) -> dict[str, Any]:
         "operators": int(operators or 0),
         "disputes": int(session.scalar(select(func.count()).select_from(Dispute)) or 0),
         "disputes_open": int(
-            session.scalar(select(func.count()).select_from(Dispute).where(Dispute.status == "ACTIVE")) or 0
+            session.scalar(
+                select(func.count()).select_from(Dispute).where(Dispute.status.in_(OPEN_GAME_STATUSES))
+            )
+            or 0
         ),
         "events": int(session.scalar(select(func.count()).select_from(Event)) or 0),
         "progress_reports": int(session.scalar(select(func.count()).select_from(ProgressReport)) or 0),

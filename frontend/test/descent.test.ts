@@ -101,6 +101,37 @@ describe('descent from moves', () => {
   });
 });
 
+describe('queued games', () => {
+  const opened = [
+    move('GameOpened', { gameId: 2, maxClock: 3600, bond: '1', traceRootOperator: '0x01', traceRootChallenger: '0x02' }),
+    move('DescentStarted', { level: 1, leafCount: 9, height: 4, rootOperator: '0xa', rootChallenger: '0xb' }, 'CHALLENGER'),
+    move('GameQueued', { gameId: 2, taskId: 1, position: 1 }),
+  ];
+
+  it('keeps the clocks stopped while the game waits for collateral', () => {
+    const v = buildDescent({ status: 'QUEUED', turn: null, max_clock: 3600, used_challenger: 0, used_operator: 0, move_deadline: null }, opened);
+    expect(v.funding).toEqual({ queued: { position: 1, tx: opened[2].tx_hash, timestamp: 1000 }, funded: null, withdrawn: null });
+    expect(v.clocks.onTurn).toBeNull();
+    expect(clockLeft(v.clocks, 'CHALLENGER', 99_999)).toBe(3600);
+  });
+
+  it('records the collateral once funded from the queue', () => {
+    const funded = [...opened, move('GameFunded', { gameId: 2, taskId: 1, kind: 1, amount: '2000000000000000000' }), move('ClockStarted', { usedChallenger: 0, usedOperator: 0, deadline: 4600 }, 'CHALLENGER')];
+    const v = buildDescent({ status: 'ACTIVE', turn: 'CHALLENGER', max_clock: 3600, used_challenger: 0, used_operator: 0, move_deadline: 4600 }, funded);
+    expect(v.funding.funded).toMatchObject({ kind: 'TASK_STAKE', amount: '2000000000000000000' });
+    expect(v.clocks.onTurn).toBe('CHALLENGER');
+    expect(v.levels[0].state).toBe('active');
+  });
+
+  it('shows a moot game closed with nothing played', () => {
+    const closed = [...opened, move('GameWithdrawn', { gameId: 2, taskId: 1, challenger: C, moot: true })];
+    const v = buildDescent({ status: 'WITHDRAWN', turn: null, max_clock: 3600, used_challenger: 0, used_operator: 0, move_deadline: null }, closed);
+    expect(v.funding.withdrawn).toMatchObject({ moot: true });
+    expect(v.levels.every((l) => l.state === 'pending')).toBe(true);
+    expect(v.resolved).toBeNull();
+  });
+});
+
 describe('helpers', () => {
   it('interval of a node, clipped to real leaves', () => {
     expect(interval(0, 4, 9)).toEqual({ lo: 0, hi: 9 });

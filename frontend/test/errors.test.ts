@@ -17,6 +17,14 @@ describe('custom errors in words', () => {
     expect(describeContractError('DisputesOpen', [2])).toMatch(/2 dispute\(s\)/);
   });
 
+  it('explains a result whose final state is not the last state of its trace', () => {
+    expect(describeContractError('ZeroRoot', [7])).toBe('The final state root is zero.');
+    const h = `0x${'ab'.repeat(32)}` as const;
+    const root = `0x${'cd'.repeat(32)}` as const;
+    const decoded = decodeErrorResult({ abi: errorsAbi, data: encodeErrorResult({ abi: errorsAbi, errorName: 'FinalStateNotInTrace', args: [h, root] }) });
+    expect(describeContractError(decoded.errorName, decoded.args ?? [])).toMatch(/is not h_S of the trace .*last state of its own trace/);
+  });
+
   it('says when a time lies relative to now', () => {
     expect(describeContractError('ChallengeWindowOpen', [1300n], 1000)).toMatch(/in 5m 00s/);
     expect(describeContractError('DeadlineInPast', [900n, 1000n], 1000)).toMatch(/is not after the chain's time/);

@@ -9,7 +9,7 @@ function task(patch: Partial<Task>): Task {
   return {
     task_id: 1, status: 'OPEN', submitter: `0x${'33'.repeat(20)}`, operator: null, reward: '1000000000000000000', min_stake: '2000000000000000000',
     spec_hash: H, spec_uri: 'x', dataset_root: H, init_state_root: H, graph_root: H, steps: 40, checkpoint_every: 10, deadline: 5000,
-    challenge_window: 300, trace_root: null, model_hash: null, challenge_ends_at: null, open_disputes: 0, attempts: 0, claimed_at: null,
+    challenge_window: 300, trace_root: null, model_hash: null, final_state_root: null, challenge_ends_at: null, open_disputes: 0, attempts: 0, claimed_at: null,
     submitted_at: null, settled_at: null, posted_at: 1000, posted_block: 1, posted_tx: H, updated_block: 1, ...patch,
   };
 }

@@ -80,6 +80,11 @@ def test_operators_disputes_stats_events(indexed: Indexed) -> None:
                   "trace_root_operator")
     assert {k: games["items"][0][k] for k in row_fields} == {k: game[k] for k in row_fields}
     assert c.get("/api/disputes", params={"account": indexed.address("challenger")}).json()["total"] == 2
+    # both games ran on their task's stake; none queued
+    assert (game["collateral"], game["collateral_amount"], game["queue_position"], game["moot"]) == (
+        "TASK_STAKE", str(2 * ETHER), None, None)
+    assert c.get("/api/disputes", params={"status": "QUEUED"}).json()["total"] == 0
+    assert c.get("/api/disputes", params={"status": "WITHDRAWN"}).json()["total"] == 0
 
     stats = c.get("/api/stats", params={"fresh": True}).json()
     assert stats["tasks"] == 6 and stats["disputes"] == 2 and stats["disputes_open"] == 0

@@ -22,7 +22,13 @@ from backend.indexer import handlers  # noqa: F401
 from backend.indexer.events import _HANDLERS
 from tests.support.chain import ETHER, Devnet, sample_task_params
 from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
-from tests.support.market_scenarios import dispute_scenario, game_contract, lifecycle, with_dispute_game
+from tests.support.market_scenarios import (
+    dispute_scenario,
+    game_contract,
+    lifecycle,
+    queued_games_scenario,
+    with_dispute_game,
+)
 from tribunal.chain.anvil import increase_time
 
 
@@ -127,6 +133,7 @@ def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: st
         ).all()
         assert [m.name for m in moves] == [
             "GameOpened",
+            "GameFunded",
             "ClockStarted",
             "DescentStarted",
             "ChildrenRevealed",
@@ -137,7 +144,10 @@ def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: st
             "StepFound",
             "GameResolved",
         ]
-        assert moves[3].party == "CHALLENGER" and moves[5].party == "OPERATOR"
+        assert moves[4].party == "CHALLENGER" and moves[6].party == "OPERATOR"
+        assert {(g.collateral, g.collateral_amount, g.queue_position) for g in games.values()} == {
+            ("TASK_STAKE", 2 * ETHER, None)
+        }
         slashes = {s.game_id: s for s in conn.execute(select(Slash)).all()}
         bond = game_contract(devnet, deployment, "other")[1].functions.CHALLENGER_BOND().call()
         assert (slashes[1].account, slashes[1].reason, slashes[1].amount) == (
@@ -160,6 +170,55 @@ def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: st
             info = sm.info(devnet.anvil.w3.to_checksum_address(address))
             row = accounts[address]
             assert (row.bonded, row.locked, row.credit) == (info.bonded, info.locked, info.credit)
+
+
+def test_queued_withdrawn_and_moot_games_are_indexed_with_their_collateral(
+    devnet: Devnet, db_url: str
+) -> None:
+    deployment = with_dispute_game(devnet)
+    games = queued_games_scenario(devnet, deployment)
+    indexer = make_indexer(db_url, deployment, devnet.anvil.rpc_url)
+    indexer.sync()
+    with indexer.engine.connect() as conn:
+        rows = {g.game_id: g for g in conn.execute(select(Dispute)).all()}
+        got = {
+            name: (row.status, row.collateral, row.moot, row.queue_position)
+            for name, row in ((name, rows[game_id]) for name, game_id in games.items() if name != "task")
+        }
+        assert got == {
+            "A": ("CHALLENGER_WON", "TASK_STAKE", None, None),
+            "B": ("WITHDRAWN", None, False, None),
+            "C": ("OPERATOR_WON", "GAME_STAKE", None, None),
+            "D": ("WITHDRAWN", None, True, None),
+        }
+        assert rows[games["C"]].collateral_amount == 2 * ETHER and rows[games["B"]].collateral_amount is None
+        assert rows[games["D"]].resolved_at is not None and rows[games["D"]].turn is None
+
+        def names(game_id: int) -> list[str]:
+            return list(
+                conn.execute(
+                    select(DisputeMove.name)
+                    .where(DisputeMove.game_id == game_id)
+                    .order_by(DisputeMove.block_number, DisputeMove.log_index)
+                ).scalars()
+            )
+
+        assert names(games["B"]) == ["GameOpened", "GameQueued", "DescentStarted", "GameWithdrawn"]
+        assert names(games["C"])[:5] == [
+            "GameOpened",
+            "GameQueued",
+            "DescentStarted",
+            "GameFunded",
+            "ClockStarted",
+        ]
+        assert names(games["D"])[-1] == "GameWithdrawn"
+        task = conn.execute(select(Task).where(Task.task_id == games["task"])).one()
+        assert (task.status, task.open_disputes) == ("OPEN", 0)  # every game ended: the voided task reopened
+        operator = devnet.signers["operator"].address
+        account = conn.execute(select(Account).where(Account.address == operator.lower())).one()
+        info = devnet.stake_manager("other").info(operator)
+        assert (account.bonded, account.locked, account.credit) == (info.bonded, info.locked, info.credit)
+        assert info.locked == 0 and info.bonded == 2 * ETHER  # staked 4, lost A's 2; C's stake unlocked
 
 
 def test_an_evicted_claim_reads_like_a_missed_deadline_and_reopens_the_task(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from tests.support.chain import ETHER, Devnet, sample_task_params
+from tests.support.chain import ETHER, Devnet, placeholder_trace, sample_task_params
 from tribunal.chain.anvil import increase_time
 from tribunal.chain.deploy import UNBONDING_MARGIN, DeployParams
 from tribunal.chain.errors import ContractRevert
+from tribunal.commitments import final_state_proof, trace_proof, trace_root
 from tribunal.protocol_enums import TaskStatus
 
 params = sample_task_params
@@ -28,8 +29,8 @@ def test_post_claim_submit_finalize_pays_operator_to_the_wei(devnet: Devnet) -> 
     info = devnet.stake_manager("operator").info(op)
     assert (info.bonded, info.locked, info.free) == (5 * ETHER, 2 * ETHER, 3 * ETHER)
 
-    submitted = devnet.market("operator").submit_result(
-        task_id, Web3.keccak(text="trace"), Web3.keccak(text="model")
+    submitted = devnet.market("operator").submit_trace(
+        task_id, placeholder_trace(params(devnet).steps), Web3.keccak(text="model")
     )
     with pytest.raises(ContractRevert) as early:
         devnet.market("other").finalize(task_id)
@@ -52,6 +53,30 @@ def test_post_claim_submit_finalize_pays_operator_to_the_wei(devnet: Devnet) -> 
         devnet.market("other").finalize(task_id)
     assert again.value.error_name == "WrongStatus"
     assert "tribunal task show" in str(again.value)
+
+
+def test_submit_binds_h_S_to_the_trace_root(devnet: Devnet) -> None:
+    """The result names h_S with its proof as leaf S of the trace root; another state's commitment
+    (h_{S-1}, with its own valid proof) or a made-up one is refused with FinalStateNotInTrace."""
+    devnet.stake_manager("operator").stake(5 * ETHER)
+    task_id, _ = devnet.market("submitter").post_task(params(devnet), ETHER)
+    devnet.market("operator").claim(task_id)
+    states = placeholder_trace(params(devnet).steps)
+    root, steps = trace_root(states), len(states) - 1
+    final_state, proof = final_state_proof(states)
+    model = Web3.keccak(text="model")
+    for wrong, wrong_proof in ((states[steps - 1], trace_proof(states, steps - 1)),
+                               (states[steps - 1], proof), (Web3.keccak(text="other"), proof)):
+        with pytest.raises(ContractRevert) as refused:
+            devnet.market("operator").submit_result(task_id, root, wrong, wrong_proof, model)
+        assert refused.value.error_name == "FinalStateNotInTrace"
+        assert refused.value.error_args == {"finalStateRoot": bytes(wrong), "traceRoot": root}
+    with pytest.raises(ContractRevert) as zero:
+        devnet.market("operator").submit_result(task_id, root, bytes(32), proof, model)
+    assert zero.value.error_name == "ZeroRoot"
+    devnet.market("operator").submit_result(task_id, root, final_state, proof, model)
+    task = devnet.market("other").task(task_id)
+    assert (task.trace_root, task.final_state_root, task.model_hash) == (root, final_state, model)
 
 
 def test_claim_with_too_little_stake_names_the_error_and_amounts(devnet: Devnet) -> None:

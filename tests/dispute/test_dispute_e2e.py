@@ -62,7 +62,7 @@ def run_dispute(devnet: Devnet, prepared: PreparedTask, operator: PartyClaims,
     task_id, _ = market.post_task(params, reward=ETHER)
     devnet.stake_manager("operator").stake(3 * ETHER)
     devnet.market("operator").claim(task_id)
-    devnet.market("operator").submit_result(task_id, operator.trace_root, operator.model_hash)
+    devnet.market("operator").submit_trace(task_id, operator.state_commitments, operator.model_hash)
 
     game = devnet.game("challenger")
     devnet.stake_manager("challenger").stake(game.challenger_bond())
@@ -132,7 +132,7 @@ def test_party_that_stops_moving_loses_on_its_clock(devnet: Devnet, mlp_prepared
         prepared.task_params(min_stake=MIN_STAKE, deadline=now + 7200, challenge_window=600), ETHER)
     devnet.stake_manager("operator").stake(3 * ETHER)
     devnet.market("operator").claim(task_id)
-    devnet.market("operator").submit_result(task_id, honest.trace_root, honest.model_hash)
+    devnet.market("operator").submit_trace(task_id, honest.state_commitments, honest.model_hash)
     game = devnet.game("challenger")
     devnet.stake_manager("challenger").stake(game.challenger_bond())
     game_id, _ = game.open(task_id, liar.trace_root)

@@ -68,6 +68,12 @@ def sample_task_params(devnet: Devnet, **overrides: Any) -> TaskParams:
     return TaskParams(**fields)
 
 
+def placeholder_trace(steps: int, label: str = "trace") -> list[bytes]:
+    """``h_0..h_S`` of a made-up run (for tests of the market, not of training). Submit it with
+    `TaskMarket.submit_trace`, which names ``h_S`` with its proof under the trace root."""
+    return [Web3.keccak(text=f"{label} h_{t}") for t in range(steps + 1)]
+
+
 def fees_paid(w3: Web3, address: str, first_block: int, last_block: int) -> int:
     """Wei the address spent on gas in blocks first..last (every transaction it sent)."""
     total = 0

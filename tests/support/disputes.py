@@ -16,7 +16,7 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.chain.session import open_session
 from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoints import Checkpoint
-from tribunal.commitments import state_commitment, tensor_root
+from tribunal.commitments import final_state_proof, state_commitment, tensor_root
 from tribunal.dispute.claims import PartyClaims, Tamper
 from tribunal.dispute.desk import DisputeDesk
 from tribunal.dispute.state import GameView, Party
@@ -97,8 +97,11 @@ class Scenario:
         self.devnet.market("operator").claim(self.task_id)
         return self.task_id
 
-    def submit(self, run: OperatorRun, *, manifest: bool = True, model: Checkpoint | None = None) -> None:
-        """Publish the run's checkpoints (and name their manifest on-chain), then submit."""
+    def submit(self, run: OperatorRun, *, manifest: bool = True, model: Checkpoint | None = None,
+               final_state: tuple[bytes, list[bytes]] | None = None) -> None:
+        """Publish the run's checkpoints (and name their manifest on-chain), then submit the trace
+        root with ``final_state`` (h_S and its proof; the run's own by default) and ``model``'s
+        content hash as the locator (the run's final checkpoint by default)."""
         model = model or run.model
         with ArtifactClient(self.store_url) as store:
             for checkpoint in [*run.checkpoints.values(), model]:
@@ -107,7 +110,9 @@ class Scenario:
                 listing = CheckpointManifest(self.prepared.spec_hash,
                                              {s: c.content_hash for s, c in run.checkpoints.items()})
                 publish_manifest(self.devnet.market("operator"), store, self.task_id, listing)
-        self.devnet.market("operator").submit_result(self.task_id, run.claims.trace_root, model.content_hash)
+        final, proof = final_state or final_state_proof(run.claims.state_commitments)
+        self.devnet.market("operator").submit_result(self.task_id, run.claims.trace_root, final, proof,
+                                                     model.content_hash)
 
     def defend(self, claims: PartyClaims, who: str = "operator") -> DisputeDesk:
         """A desk playing every game of ``who`` with ``claims`` (the operator's, or a challenger's)."""

@@ -28,9 +28,15 @@ def announcing_market() -> None:
 
 
 @pytest.fixture(scope="session")
-def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's artifact store keeps its files (``artifacts/``) and database."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="session")
+def store_url(store_root: Path) -> Iterator[str]:
     """The backend's artifact store only (no indexer), on a free port, for the whole session."""
-    root = tmp_path_factory.mktemp("store")
+    root = store_root
     settings = BackendSettings(database_url=f"sqlite:///{root / 'backend.db'}",
                                artifact_dir=root / "artifacts", index=False,
                                frontend_dir=root / "no-frontend", celery_broker_url=None)

@@ -1,17 +1,25 @@
 """The Byzantine matrix: every way an operator or a challenger cheats, on a real anvil, against the
 verifier agent (`verifier.agent.VerifierAgent`) and the shared dispute desk. Every cell ends with the
-cheater slashed and the honest side paid (asserted on the StakeManager's books), except the one
-the protocol cannot prove on-chain (a model hash not bound to an honest trace), which the
-verifier flags off-chain. The table is printed at the end of the session."""
+cheater slashed and the honest side paid (asserted on the StakeManager's books), or with the cheat
+refused outright: a result naming another state as its model (final state root) is refused by
+`submitResult`, and a model file of another state is refused by every client. The table is printed
+at the end of the session."""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
+from web3 import Web3
 
+from backend.artifacts.store import LocalDiskStore
+from backend.db.models import Task as IndexedTask
+from backend.services import model_check
+from deploy.cli import app as tribunal_cli
 from tests.support.disputes import (
     MATRIX,
     MIN_STAKE,
@@ -23,15 +31,17 @@ from tests.support.disputes import (
     operator_run,
 )
 from tribunal.chain.anvil import increase_time
+from tribunal.chain.deployment import save_deployment
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.session import format_eth
 from tribunal.checkpoints import Checkpoint
+from tribunal.commitments import trace_proof
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.dispute.faults import SkipStep, WrongBatch
 from tribunal.dispute.moves import level_tree
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameStatus, GameView, Party, Resolution
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import CollateralKind, TaskStatus
 from tribunal.tasks import PreparedTask
 from verifier.agent import VerifierAgent
 from verifier.checking import Mode, Verdict, checkpoint_boundaries, sample_intervals
@@ -58,8 +68,9 @@ def our_game(s: Scenario, verifier: VerifierAgent) -> int | None:
 
 
 def resolved(s: Scenario, verifier: VerifierAgent) -> bool:
+    """Our game is over (resolved, or withdrawn while queued), not merely waiting in the queue."""
     game_id = our_game(s, verifier)
-    return game_id is not None and not game_view(s, game_id).active
+    return game_id is not None and game_view(s, game_id).closed
 
 
 def where(view: GameView, prepared: PreparedTask) -> str:
@@ -217,27 +228,62 @@ def test_model_of_another_state_with_a_matching_trace_is_slashed(scenario: Scena
 
 
 def test_model_not_bound_to_an_honest_trace_is_flagged(scenario: Scenario, prepared: PreparedTask,
-                                                       honest_claims: PartyClaims) -> None:
-    """Nothing on-chain binds the model hash to h_S: an honest trace with another state's model
-    cannot be disputed (both traces agree). The verifier flags it off-chain; nobody is slashed."""
+                                                       store_root: Path) -> None:
+    """The model is h_S, the final state commitment the result names, and submitResult checks it is
+    leaf S of the trace root (so the game that settles the trace settles the model). An honest trace
+    with another state's commitment is refused on-chain. A result whose locator (the model hash)
+    names another state's checkpoint is refused by every client: the verifier, `tribunal task model`
+    and the API name the file as not matching the committed final state. Nothing is slashed for
+    that: the result itself is right (its model is h_S); that its bytes can be had is issue #19."""
     s = scenario
     run = operator_run(prepared)
-    wrong = run.checkpoints[2]
-    other_state = Checkpoint(prepared.spec_hash, prepared.spec.steps, wrong.names, wrong.state,
-                             run.model.state_commitments, run.model.leaves)
+    steps = prepared.spec.steps
+    states = run.claims.state_commitments
+    other = run.checkpoints[2]  # the state after step 2
     s.post_and_claim()
-    s.submit(run, model=other_state)
+    for proof in (trace_proof(states, steps), trace_proof(states, 2)):  # h_S's proof, and h_2's own
+        with pytest.raises(ContractRevert) as refused:
+            s.submit(run, final_state=(states[2], proof))
+        assert refused.value.error_name == "FinalStateNotInTrace"
+        assert refused.value.error_args == {"finalStateRoot": states[2], "traceRoot": run.claims.trace_root}
+    assert s.devnet.market("other").task(s.task_id).status is TaskStatus.CLAIMED
+    row("operator", "honest trace, final state root of another state (h_2)",
+        "REFUSED at submitResult: FinalStateNotInTrace (h_2 is not leaf S of the trace root)",
+        "no result accepted (the claim's deadline still runs)", "-")
+
+    # the locator names a consistent checkpoint of another state, posing as the state after step S
+    wrong = Checkpoint(prepared.spec_hash, steps, other.names, other.state,
+                       [*states[:steps], other.state_commitments[-1]], other.leaves)
+    wrong.check_against(prepared.spec_hash, prepared.graph)  # a well-formed file: only h_S differs
+    s.submit(run, model=wrong)
+    task = s.devnet.market("other").task(s.task_id)
+    assert (task.trace_root, task.final_state_root) == (run.claims.trace_root, states[steps])
+    assert task.model_hash == wrong.content_hash
+
     verifier = s.verifier(Mode.SPOT)
     s.drive(verifier, verifier.idle)
     assert verifier.state is not None
     record = verifier.state.checks[s.task_id]
-    assert record.verdict == Verdict.MODEL_UNBOUND.value and record.game_id is None
-    assert "not bound" in record.result["model"]
-    with pytest.raises(ContractRevert) as refused:
-        s.devnet.game("challenger").open(s.task_id, honest_claims.trace_root)
-    assert refused.value.error_name == "SameTraceRoot"
-    row("operator", "honest trace, model hash of another state", "NOT PROVABLE ON-CHAIN: flagged off-chain "
-        "(verdict model_unbound)", "nothing (documented gap)", "-")
+    assert record.verdict == Verdict.MODEL_MISMATCH.value and record.game_id is None
+    assert "does not match the committed final state (final_state)" in record.result["model"]
+
+    out = s.tmp_path / "model.ckpt"
+    cli = CliRunner().invoke(tribunal_cli, [
+        "task", "model", str(s.task_id), "--out", str(out), "--rpc-url", s.devnet.anvil.rpc_url,
+        "--deployment", str(save_deployment(s.devnet.deployment, s.tmp_path / "deployment.json")),
+        "--artifact-store", s.store_url])
+    assert cli.exit_code == 1, cli.output
+    assert "refused" in cli.output and "committed final state" in cli.output and "(final_state)" in cli.output
+    assert not out.exists()
+
+    api = model_check.check(LocalDiskStore(store_root / "artifacts"), IndexedTask(
+        task_id=s.task_id, spec_hash=Web3.to_hex(task.spec_hash), steps=task.steps,
+        trace_root=Web3.to_hex(task.trace_root), final_state_root=Web3.to_hex(task.final_state_root),
+        model_hash=Web3.to_hex(task.model_hash)))
+    assert (api.status, api.mismatch) == ("mismatch", "final_state") and "refused" in api.detail
+    row("operator", "honest trace and h_S, model hash names another state's checkpoint",
+        "file REFUSED by every client (verifier model_mismatch, tribunal task model, API): not the "
+        "committed final state", "nothing: the result is right, its model is h_S (its bytes: issue #19)", "-")
 
 
 def test_inconsistent_reveal_reverts_then_the_clock_runs_out(scenario: Scenario, prepared: PreparedTask,
@@ -403,12 +449,15 @@ def test_verifier_takes_over_when_the_first_challenger_gives_up(scenario: Scenar
         quitter.act()
         operator.act()
     s.defend(run.claims)
+    # the quitter's game holds the task stake and the operator has no free stake: ours waits in the
+    # queue (no clock runs) until the quitter's clock runs out and the operator wins that game
+    s.drive(verifier, lambda: our_game(s, verifier) is not None)
+    assert game_view(s, our_game(s, verifier) or 0).queued
+    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
     s.drive(verifier, lambda: resolved(s, verifier))
     view = game_view(s, our_game(s, verifier) or 0)
-    assert view.status is GameStatus.CHALLENGER_WON
-    increase_time(s.devnet.anvil.w3, s.devnet.game("other").max_clock() + 1)
-    s.drive(verifier, lambda: not game_view(s, quitter_game).active)
-    assert game_view(s, quitter_game).status is GameStatus.OPERATOR_WON
+    assert view.status is GameStatus.CHALLENGER_WON and view.collateral is CollateralKind.TASK_STAKE
+    assert game_view(s, quitter_game).status is GameStatus.OPERATOR_WON  # ended first, on the quitter's clock
     sm = s.devnet.stake_manager("other")
     bond = s.devnet.game("other").challenger_bond()
     assert sm.info(s.address("operator")).bonded == OPERATOR_STAKE - MIN_STAKE
@@ -431,4 +480,5 @@ def test_spot_sampling_reexecutes_only_the_sample(scenario: Scenario, prepared: 
     assert verifier.state is not None
     record = verifier.state.checks[s.task_id]
     assert record.verdict == Verdict.HONEST.value and not record.full_replay
-    assert len(record.result["intervals"]) == 1 and record.result["model"] == "bound to the trace"
+    assert len(record.result["intervals"]) == 1
+    assert record.result["model"] == "matches the committed final state"

@@ -56,7 +56,7 @@ def test_check_of_an_honest_result_exits_zero(scenario: Scenario, prepared: Prep
     result = CliRunner().invoke(app, ["check", str(s.task_id), "--mode", "spot", "--seed", "1",
                                       "--artifact-store", s.store_url, *cli_args(s)])
     assert result.exit_code == 0, result.output
-    assert "HONEST" in result.output and "bound to the trace" in result.output
+    assert "HONEST" in result.output and "matches the committed final state" in result.output
 
 
 def test_loop_on_a_thread_challenges_plays_and_reports(scenario: Scenario, prepared: PreparedTask) -> None:

@@ -29,6 +29,21 @@ def test_state_round_trips_through_the_file(tmp_path: Path) -> None:
     assert not again.games[2].ours and again.games[2].won is None
 
 
+def test_a_game_closed_while_queued_is_neither_won_nor_lost(tmp_path: Path) -> None:
+    directory = StateDir(tmp_path)
+    state = directory.load_or_create(31337, MARKET, ME, start_block=1)
+    state.games[4] = GameRecord(4, 3, ME, "challenger")
+    state.games[5] = GameRecord(5, 3, ME, "challenger")
+    state.games[4].withdraw(moot=True)
+    state.games[5].resolve(GameStatus.WITHDRAWN, Resolution.ONE_STEP)  # a status alone says "withdrawn"
+    directory.save(state)
+    again = StateDir(tmp_path).read()
+    moot, withdrawn = again.games[4], again.games[5]
+    assert (moot.outcome, moot.resolution, moot.withdrawn, moot.won) == ("moot", "", True, None)
+    assert (withdrawn.outcome, withdrawn.withdrawn, withdrawn.won) == ("withdrawn", True, None)
+    assert moot.describe_outcome() == "moot"
+
+
 def test_a_version_1_verifier_state_still_loads(tmp_path: Path) -> None:
     """Before one game record served every role, the verifier kept ``ours`` and "status (resolution)"."""
     directory = StateDir(tmp_path)

@@ -42,7 +42,7 @@ def test_honest_worker_is_judged_honest_and_paid(announcing_market: None, devnet
 
         assert wait_for(judged, 120, what="the verifier's verdict") == Verdict.HONEST.value
         record = state.read().checks[task_id]
-        assert record.result["model"] == "bound to the trace" and record.game_id is None
+        assert record.result["model"] == "matches the committed final state" and record.game_id is None
         increase_time(devnet.anvil.w3, 301)
         market = devnet.market("other")
         wait_for(lambda: market.task(task_id).status is TaskStatus.FINALIZED, 60, what="the worker's payment")

@@ -19,6 +19,7 @@ import numpy as np
 from tools.generate import VECTORS_DIR, Outputs, generator_main
 from tribunal.commitments import (
     TensorCommitment,
+    final_state_proof,
     num_leaves_for,
     pack_leaves,
     shape_word,
@@ -176,6 +177,35 @@ def _state_and_trace(tensor_roots: list[bytes]) -> tuple[dict[str, Any], dict[st
     return state, trace
 
 
+FINAL_STATE_SEED: Final[bytes] = b"final state".ljust(32, b"\0")
+FINAL_STATE_STEPS: Final[tuple[int, ...]] = (1, 2, 3, 4, 5, 7, 8, 100)
+
+
+def _final_state_vectors() -> dict[str, Any]:
+    """What `TaskMarket.submitResult` checks: h_S is leaf S of the S + 1 leaves under the trace root."""
+    cases = []
+    for steps in FINAL_STATE_STEPS:
+        states = [keccak256(FINAL_STATE_SEED + t.to_bytes(32, "big")) for t in range(steps + 1)]
+        final, proof = final_state_proof(states)
+        cases.append(
+            {
+                "steps": steps,
+                "root": _hex(trace_root(states)),
+                "final_state": _hex(final),
+                "final_proof": _hexes(proof),
+                "previous_state": _hex(states[steps - 1]),
+                "previous_proof": _hexes(trace_proof(states, steps - 1)),
+            }
+        )
+    return {
+        "states_rule": (
+            "h_t = keccak256(seed ‖ uint256(t)) for t = 0..S (Solidity: keccak256(abi.encode(seed, t)))"
+        ),
+        "seed": _hex(FINAL_STATE_SEED),
+        "cases": cases,
+    }
+
+
 def _dataset_vectors() -> dict[str, Any]:
     dataset = load_dataset("tiny_regression")
     commitment = dataset.commitment
@@ -268,6 +298,7 @@ def build_vectors() -> dict[str, Any]:
         "tensors": tensors,
         "state": state,
         "trace": trace,
+        "final_state": _final_state_vectors(),
         "dataset": _dataset_vectors(),
         "builtin_datasets": _builtin_datasets(),
         "batch_indices": _batch_vectors(),

@@ -37,6 +37,7 @@ from tribunal.chain.session import ChainSession, format_eth
 from tribunal.device import pick_device
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.desk import DisputeDesk, GameOutcome
+from tribunal.dispute.state import GameView
 from tribunal.protocol_enums import GameStatus, Party, Resolution
 from tribunal.task_fetch import TaskPreparer
 
@@ -85,7 +86,7 @@ class Agent(Generic[S, C]):
         self.preparer = TaskPreparer(self.artifacts)
         self.device = pick_device(config.device)
         self.desk = (DisputeDesk(session.game, self.me, self.claims_for, self.chain_now,
-                                 from_block=session.deployment.block_number)
+                                 from_block=session.deployment.block_number, on_queued=self.on_queued_game)
                      if session.game is not None else None)
         self.state: S | None = None
         self.follower: EventFollower | None = None
@@ -122,7 +123,18 @@ class Agent(Generic[S, C]):
         """A `GameResolved` event (our own games' outcomes come from the desk: `on_game_over`)."""
 
     def on_game_over(self, outcome: GameOutcome, game: GameRecord | None) -> None:
-        """One of our games ended (its record, if we have one, holds the outcome already)."""
+        """One of our games ended: resolved, or withdrawn while queued (its record, if we have one,
+        holds the outcome already)."""
+
+    def on_game_queued(self, event: ChainEvent, game: GameRecord | None) -> None:
+        """A `GameQueued` event: a game waits for the operator's collateral (``game``: our record of
+        it, if we have one)."""
+
+    def on_game_funded(self, event: ChainEvent, game: GameRecord | None) -> None:
+        """A `GameFunded` event: a game runs now (at its open, or from its task's queue)."""
+
+    def on_queued_game(self, game_id: int, task_id: int, view: GameView) -> None:
+        """Each tick, for each game of ours still queued (`tribunal.dispute.desk.OnQueued`)."""
 
     def close(self) -> None:
         """Release what the role holds (executors, threads) when the loop ends."""
@@ -283,6 +295,14 @@ class Agent(Generic[S, C]):
             self.on_our_game(game, event)
         elif event.name == "GameResolved":
             self.on_game_resolved(event)
+        elif event.name == "GameWithdrawn":
+            closed = self.state.games.get(int(event["gameId"]))
+            if closed is not None:
+                closed.withdraw(bool(event["moot"]))
+        elif event.name == "GameQueued":
+            self.on_game_queued(event, self.state.games.get(int(event["gameId"])))
+        elif event.name == "GameFunded":
+            self.on_game_funded(event, self.state.games.get(int(event["gameId"])))
 
     def record_game(self, game_id: int, task_id: int, challenger: str) -> GameRecord:
         """A game we opened ourselves (before its event arrives): record it and play it."""
@@ -299,6 +319,10 @@ class Agent(Generic[S, C]):
         for outcome in self.desk.tick():
             game = self.state.games.get(outcome.game_id)
             if game is not None:
-                game.resolve(GameStatus(outcome.view.status), Resolution(outcome.view.resolution))
-            self.credit_arrived()
+                if outcome.withdrawn:
+                    game.withdraw(outcome.moot)
+                else:
+                    game.resolve(GameStatus(outcome.view.status), Resolution(outcome.view.resolution))
+            if not outcome.withdrawn:  # a withdrawn game credits nothing (its bond is unlocked)
+                self.credit_arrived()
             self.on_game_over(outcome, game)

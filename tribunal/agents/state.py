@@ -29,6 +29,10 @@ class StateError(RuntimeError):
     """The state directory belongs to another chain, market or key, or another agent holds it."""
 
 
+WITHDRAWN_OUTCOMES = ("withdrawn", "moot")
+"""`GameRecord.outcome` of a game closed while queued (its status on-chain is `GameStatus.WITHDRAWN`)."""
+
+
 def default_state_dir(role: str, chain_id: int, address: str) -> Path:
     """``~/.tribunal/<role>/<chain id>-<address>``: one directory per role, key and chain."""
     return Path.home() / ".tribunal" / role / f"{chain_id}-{address.lower()}"
@@ -45,24 +49,40 @@ class GameRecord:
     party: str = ""
     """The side we play ("operator" or "challenger"); "" for a game we only watch."""
     outcome: str = ""
-    """"" while the game is active; then the winner as the chain's `GameStatus` names it:
-    "operator_won" or "challenger_won"."""
+    """"" while the game is open (active, or queued for the operator's collateral); then the winner
+    as the chain's `GameStatus` names it, "operator_won" or "challenger_won"; or, for a game closed
+    while queued (nobody won, the bond went back), "withdrawn" (by its challenger) or "moot" (by the
+    chain: the result was voided and nothing could back the game any more)."""
     resolution: str = ""
-    """How it ended, the chain's `Resolution` name ("one_step", "timeout", …); "" if unknown."""
+    """How it ended, the chain's `Resolution` name ("one_step", "timeout", …); "" if unknown or
+    withdrawn."""
 
     @property
     def ours(self) -> bool:
         return bool(self.party)
 
     @property
+    def withdrawn(self) -> bool:
+        """Closed while queued: nobody won, the challenger's bond was returned."""
+        return self.outcome in WITHDRAWN_OUTCOMES
+
+    @property
     def won(self) -> bool | None:
-        """Whether our side won; None while the game is active or if it is not ours."""
-        if not (self.outcome and self.party):
+        """Whether our side won; None while the game is open, if it was withdrawn, or if it is not ours."""
+        if not (self.outcome and self.party) or self.withdrawn:
             return None
         return self.outcome == f"{self.party}_won"
 
     def resolve(self, status: GameStatus, resolution: Resolution) -> None:
+        """A resolved game: its winner and how (a withdrawn one: see `withdraw`)."""
+        if status is GameStatus.WITHDRAWN:
+            self.withdraw(moot=self.outcome == "moot")
+            return
         self.outcome, self.resolution = status.name.lower(), resolution.name.lower()
+
+    def withdraw(self, moot: bool) -> None:
+        """A game closed while queued: "moot" (by the chain) or "withdrawn" (by its challenger)."""
+        self.outcome, self.resolution = ("moot" if moot else "withdrawn"), ""
 
     def describe_outcome(self) -> str:
         """"challenger_won (one_step)"; "" while active."""

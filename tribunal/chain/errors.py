@@ -38,6 +38,9 @@ HINTS: dict[str, str] = {
     "ClaimNotTimedOut": "the operator may still submit: evict the claim only after timeoutAt (shown above)",
     "DisputeGameMarketMismatch": "deploy the dispute game with this market's address, then wire it again",
     "StakeManagerMismatch": "deploy the dispute game with the market's StakeManager, then wire it again",
+    "NotQueued": "only a queued game can be withdrawn; a funded game is played to its end",
+    "NotChallenger": "only the game's challenger can withdraw it",
+    "QueueEmpty": "no game waits in this task's queue",
 }
 
 

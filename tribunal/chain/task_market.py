@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tribunal.chain.bound import BoundContract
 from tribunal.chain.client import Sent, with_rpc_retry
+from tribunal.commitments import final_state_proof, trace_root
 from tribunal.protocol_enums import TaskStatus
 
 
@@ -63,15 +65,18 @@ class Task:
     graph_root: bytes
     trace_root: bytes
     model_hash: bytes
+    """Content hash of the final checkpoint in the artifact store: a locator, not the model."""
+    final_state_root: bytes
+    """h_S, leaf S of the trace root (checked by `submitResult`): the model the result delivers."""
 
     @classmethod
     def from_tuple(cls, task_id: int, raw: tuple[Any, ...]) -> Task:
         (submitter, deadline, steps, operator, window, every, status, claimed_at, submitted_at,
-         disputes, reward, min_stake, spec, dataset, init, graph, trace, model) = raw
+         disputes, reward, min_stake, spec, dataset, init, graph, trace, model, final_state) = raw
         return cls(task_id, submitter, deadline, steps, operator, window, every,
                    TaskStatus(status), claimed_at, submitted_at, disputes, reward, min_stake,
                    bytes(spec), bytes(dataset), bytes(init), bytes(graph), bytes(trace),
-                   bytes(model))
+                   bytes(model), bytes(final_state))
 
 
 class TaskMarket(BoundContract):
@@ -88,10 +93,19 @@ class TaskMarket(BoundContract):
     def claim(self, task_id: int) -> Sent:
         return self._send("claim", task_id, context=f"claim task {task_id}")
 
-    def submit_result(self, task_id: int, trace_root: bytes, model_hash: bytes) -> Sent:
+    def submit_result(self, task_id: int, trace_root: bytes, final_state_root: bytes,
+                      final_state_proof: Sequence[bytes], model_hash: bytes) -> Sent:
+        """Submit a result: the trace root, h_S with its proof as leaf S of the trace (the contract
+        refuses anything else with `FinalStateNotInTrace`) and the final checkpoint's content hash."""
         return self._send(
-            "submitResult", task_id, trace_root, model_hash, context=f"submit task {task_id}"
+            "submitResult", task_id, trace_root, final_state_root, [bytes(p) for p in final_state_proof],
+            model_hash, context=f"submit task {task_id}",
         )
+
+    def submit_trace(self, task_id: int, state_commitments: Sequence[bytes], model_hash: bytes) -> Sent:
+        """Submit the run ``h_0..h_S``: its trace root, and ``h_S`` with its proof."""
+        final_state, proof = final_state_proof(state_commitments)
+        return self.submit_result(task_id, trace_root(state_commitments), final_state, proof, model_hash)
 
     def finalize(self, task_id: int) -> Sent:
         return self._send("finalize", task_id, context=f"finalize task {task_id}")

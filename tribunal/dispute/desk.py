@@ -3,8 +3,11 @@
 An agent (worker or verifier) feeds it the games it learns of from `GameOpened` events
 (`watch`) and calls `tick` from its loop: for each active game the desk makes every move that
 is ours to make now (reveals on our turn, proof moves whenever the game is at one), and claims
-the win when the other party's chess clock has run out. Claims come from the agent
-(``claims_for(task_id, party)``): a worker's own checkpointed run, a verifier's recomputation.
+the win when the other party's chess clock has run out. A queued game (waiting for the operator's
+collateral: no clock runs, no move is accepted) is only watched until it is funded and becomes
+active, or is withdrawn (by its challenger, or closed as moot), which ends it like a resolution.
+Claims come from the agent (``claims_for(task_id, party)``): a worker's own checkpointed run, a
+verifier's recomputation.
 Moves are pure functions of the on-chain state and the claims, so a restarted desk simply
 picks up where the chain is.
 """
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 ClaimsFor = Callable[[int, Party], PartyClaims | None]
 """``claims_for(task_id, party)``: our claims for the task, or None if we have none (yet)."""
 
+OnQueued = Callable[[int, int, GameView], None]
+"""``on_queued(game_id, task_id, view)``: called each tick for a game of ours that is still queued."""
+
 
 @dataclass
 class Watched:
@@ -40,11 +46,26 @@ class Watched:
 
 @dataclass(frozen=True)
 class GameOutcome:
+    """A game of ours that ended: resolved (``won`` says for whom), or withdrawn while queued
+    (``won`` is False, ``moot`` says whether the chain closed it as moot rather than its challenger)."""
+
     game_id: int
     task_id: int
     party: Party
     won: bool
     view: GameView
+    moot: bool = False
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.view.status is GameStatus.WITHDRAWN
+
+    @property
+    def word(self) -> str:
+        """"won", "lost", "moot" or "withdrawn"."""
+        if self.withdrawn:
+            return "moot" if self.moot else "withdrawn"
+        return "won" if self.won else "lost"
 
 
 @dataclass
@@ -59,6 +80,8 @@ class DisputeDesk:
     games: dict[int, Watched] = field(default_factory=dict)
     from_block: int = 0
     """No game predates this block (the deployment's): where the players' event queries start."""
+    on_queued: OnQueued | None = None
+    """What the agent does about a game of ours that waits in its task's queue (None: nothing)."""
     _max_clock: int | None = field(default=None, init=False, repr=False)
 
     def max_clock(self) -> int:
@@ -94,6 +117,10 @@ class DisputeDesk:
 
     def _tick_one(self, watched: Watched) -> GameOutcome | None:
         view = GameView.from_tuple(self.game.state(watched.game_id))
+        if view.queued:  # no clock runs and no move is accepted until the game is funded
+            if self.on_queued is not None:
+                self.on_queued(watched.game_id, watched.task_id, view)
+            return None
         if view.active and watched.player is None:
             claims = self.claims_for(watched.task_id, watched.party)
             if claims is None:
@@ -104,8 +131,15 @@ class DisputeDesk:
                                     from_block=self.from_block)
         if view.active and watched.player is not None:
             view = self._play(watched, view)
-        if view.active:
+        if not view.closed:
             return None
+        if view.status is GameStatus.WITHDRAWN:
+            moot = bool(self.game.withdrawal(watched.game_id, self.from_block))
+            log.info("dispute game %d on task %d %s while queued (bond returned)", watched.game_id,
+                     watched.task_id, "closed as moot" if moot else "withdrawn",
+                     extra={"event": "game_withdrawn", "game_id": watched.game_id, "task_id": watched.task_id,
+                            "moot": moot})
+            return GameOutcome(watched.game_id, watched.task_id, watched.party, False, view, moot)
         won = (view.status is GameStatus.OPERATOR_WON) == (watched.party is Party.OPERATOR)
         log.info("dispute game %d on task %d %s (%s at %s)", watched.game_id, watched.task_id,
                  "won" if won else "LOST", view.resolution.name.lower(), view.level.name,

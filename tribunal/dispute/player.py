@@ -94,8 +94,10 @@ def play_out(players: list[Player], max_moves: int = 1000, poll_s: float = 0.0) 
     """Let the players take turns until the game is resolved (both in one process: tests, demos)."""
     for _ in range(max_moves):
         view = players[0].view()
-        if not view.active:
+        if view.closed:
             return view
+        if view.queued:
+            raise RuntimeError(f"game {players[0].game_id} is queued: nobody can move until it is funded")
         moved = False
         for player in players:
             moved = player.act() or moved

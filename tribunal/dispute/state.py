@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any
 
-from tribunal.protocol_enums import GameStatus, Level, Party, Resolution
+from tribunal.chain.artifacts import load_artifact
+from tribunal.protocol_enums import CollateralKind, GameStatus, Level, Party, Resolution
 
 DESCENT_LEVELS = (Level.STEPS, Level.NODES, Level.ELEMENT, Level.INSTRUCTION)
 PROOF_LEVELS = (Level.STEP_START, Level.NODE_START, Level.ONE_STEP)
@@ -20,6 +24,9 @@ class GameView:
     operator: str
     challenger: str
     status: GameStatus
+    collateral: CollateralKind
+    """What backs the game: the task's stake, stake locked for this game, or nothing (queued, or
+    withdrawn; a resolved game keeps the kind it ran with)."""
     resolution: Resolution
     level: Level
     on_turn: Party
@@ -62,20 +69,52 @@ class GameView:
     instruction_leaf: bytes
 
     @classmethod
-    def from_tuple(cls, raw: tuple[Any, ...]) -> GameView:
-        values = list(raw)
+    def from_tuple(cls, raw: Sequence[Any] | Mapping[str, Any]) -> GameView:
+        """From `DisputeGame.gameState`'s tuple (its fields named by the compiled ABI, in the ABI's
+        order) or a mapping of the struct's field names; every field must be there."""
+        named = dict(raw) if isinstance(raw, Mapping) else dict(zip(abi_fields(), raw, strict=True))
+        values = {_snake(name): value for name, value in named.items()}
         names = [f.name for f in fields(cls)]
-        kinds = {"status": GameStatus, "resolution": Resolution, "level": Level, "on_turn": Party}
-        for index, name in enumerate(names):
-            if name in kinds:
-                values[index] = kinds[name](values[index])
-            elif isinstance(values[index], bytes | bytearray):
-                values[index] = bytes(values[index])
-        return cls(*values)
+        if set(values) != set(names):
+            raise ValueError(f"GameView fields {sorted(set(values) ^ set(names))} differ from the ABI's: "
+                             "rebuild the contracts (`make build`) or update tribunal/dispute/state.py")
+        kinds = {"status": GameStatus, "collateral": CollateralKind, "resolution": Resolution,
+                 "level": Level, "on_turn": Party}
+        for name, kind in kinds.items():
+            values[name] = kind(values[name])
+        for name, value in values.items():
+            if isinstance(value, bytes | bytearray):
+                values[name] = bytes(value)
+        return cls(**values)
 
     @property
     def active(self) -> bool:
+        """Moves are being made (clocks run)."""
         return self.status is GameStatus.ACTIVE
+
+    @property
+    def queued(self) -> bool:
+        """Waiting for the operator's collateral: no clock runs, no move is accepted."""
+        return self.status is GameStatus.QUEUED
+
+    @property
+    def closed(self) -> bool:
+        """Resolved or withdrawn: nothing changes the game any more."""
+        return self.status.closed
 
     def root_of(self, party: Party) -> bytes:
         return self.root_operator if party is Party.OPERATOR else self.root_challenger
+
+
+def _snake(name: str) -> str:
+    """``usedChallenger`` → ``used_challenger``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@cache
+def abi_fields() -> tuple[str, ...]:
+    """The names of `GameView`'s fields in the compiled `DisputeGame.gameState`, in order."""
+    for entry in load_artifact("DisputeGame").abi:
+        if entry.get("type") == "function" and entry.get("name") == "gameState":
+            return tuple(str(c["name"]) for c in entry["outputs"][0]["components"])
+    raise ValueError("the compiled DisputeGame has no gameState: rebuild the contracts (`make build`)")

@@ -18,11 +18,13 @@ async def list_disputes(
     session: SessionDep,
     limit: Limit = 50,
     offset: Offset = 0,
-    status: Literal["ACTIVE", "OPERATOR_WON", "CHALLENGER_WON"] | None = None,
+    status: Literal["QUEUED", "ACTIVE", "OPERATOR_WON", "CHALLENGER_WON", "WITHDRAWN"] | None = None,
     task_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     account: AddressQuery = None,
 ) -> Response:
-    """Games, newest first, filtered by status, task, or an account on either side."""
+    """Games, newest first, filtered by status, task, or an account on either side. A QUEUED game waits
+    for the operator's collateral (no clock runs); a WITHDRAWN one was closed while queued, its bond
+    returned (``moot``: by the chain, the result having been voided)."""
     rows, total = dispute_service.list_disputes(session, status, task_id, account, limit, offset)
     items = [DisputeOut.model_validate(dispute_service.view(g)) for g in rows]
     return respond(Page[DisputeOut](items=items, total=total, limit=limit, offset=offset))

@@ -11,6 +11,7 @@ from backend.api.deps import MAX_ID, AddressQuery, Limit, Offset, SessionDep, St
 from backend.api.schemas import (
     ErrorOut,
     EventOut,
+    ModelCheckOut,
     Page,
     ProgressIn,
     ProgressOut,
@@ -18,6 +19,7 @@ from backend.api.schemas import (
     TaskOut,
     TaskStatusName,
 )
+from backend.services import model_check
 from backend.services import tasks as task_service
 from backend.services.errors import ServiceError
 from backend.services.progress import record_progress
@@ -51,6 +53,32 @@ async def list_tasks(
 async def get_task(session: SessionDep, task_id: TaskId) -> Response:
     """The task's state with its submissions, dispute games and latest training progress."""
     return respond(TaskDetail.model_validate(task_service.detail(session, task_id)))
+
+
+@router.get(
+    "/{task_id}/model",
+    response_model=ModelCheckOut,
+    responses=NOT_FOUND,
+    summary="The result's model file, checked",
+)
+def task_model(session: SessionDep, state: StateDep, task_id: TaskId) -> Response:
+    """Whether the checkpoint the result's model hash names is the committed final state h_S (its state
+    hashes to the on-chain finalStateRoot, its h_0..h_S to the trace root), and where to download it
+    when it is. A file that does not match is refused (no download link), with what differs."""
+    task = task_service.get_task(session, task_id)
+    checked = model_check.check(state.store, task)
+    return respond(
+        ModelCheckOut(
+            task_id=task_id,
+            status=checked.status,
+            mismatch=checked.mismatch,  # type: ignore[arg-type]
+            detail=checked.detail,
+            trace_root=task.trace_root,
+            final_state_root=task.final_state_root,
+            model_hash=task.model_hash,
+            download_url=f"/api/artifacts/{task.model_hash}" if checked.status == "matches" else None,
+        )
+    )
 
 
 @router.get(

@@ -1,4 +1,8 @@
-"""DisputeGame: each game's state and the progress of its descent, every move, outcomes."""
+"""DisputeGame: each game's state and the progress of its descent, every move, outcomes.
+
+A game opens ACTIVE (`GameFunded`: backed by the task's stake or stake locked for it alone) or
+QUEUED (`GameQueued`: no collateral yet, no clock); a queued game becomes ACTIVE when funded, or
+WITHDRAWN (`GameWithdrawn`: by its challenger, or by the chain as moot) with its bond back."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from backend.indexer.events import Context, Handler, on
 from backend.indexer.handlers.common import account
 from backend.indexer.store import Row
 from tribunal.chain.events import ChainEvent
-from tribunal.protocol_enums import GameStatus, Level, Party, Resolution, enum_name
+from tribunal.protocol_enums import CollateralKind, GameStatus, Level, Party, Resolution, enum_name
 
 
 def _role(game: Row | None, who: str | None) -> str | None:
@@ -58,7 +62,11 @@ def game_opened(ev: ChainEvent, ctx: Context) -> None:
             "task_id": a["taskId"],
             "operator": a["operator"],
             "challenger": a["challenger"],
-            "status": GameStatus.ACTIVE.name,
+            "status": GameStatus.ACTIVE.name,  # until `GameQueued` (same transaction) says otherwise
+            "collateral": None,
+            "collateral_amount": None,
+            "queue_position": None,
+            "moot": None,
             "level": Level.STEPS.name,
             "resolution": None,
             "winner": None,
@@ -86,6 +94,47 @@ def game_opened(ev: ChainEvent, ctx: Context) -> None:
         },
     )
     account(ctx, a["challenger"], ev)
+    _move(ctx, ev, game)
+
+
+@on("DisputeGame", "GameQueued")
+def game_queued(ev: ChainEvent, ctx: Context) -> None:
+    """No collateral for the game yet: it waits in its task's queue, no clock runs."""
+    game = _game(ctx, ev)
+    game.update(
+        status=GameStatus.QUEUED.name,
+        queue_position=ev.args["position"],
+        turn=None,
+        move_deadline=None,
+    )
+    _move(ctx, ev, game)
+
+
+@on("DisputeGame", "GameFunded")
+def game_funded(ev: ChainEvent, ctx: Context) -> None:
+    """The game runs: at its open, or from the queue (`ClockStarted` follows)."""
+    game = _game(ctx, ev)
+    game.update(
+        status=GameStatus.ACTIVE.name,
+        collateral=enum_name(CollateralKind, ev.args["kind"]),
+        collateral_amount=ev.args["amount"],
+        queue_position=None,
+    )
+    _move(ctx, ev, game)
+
+
+@on("DisputeGame", "GameWithdrawn")
+def game_withdrawn(ev: ChainEvent, ctx: Context) -> None:
+    """Closed while queued, the challenger's bond returned: by its challenger, or as moot."""
+    game = _game(ctx, ev)
+    game.update(
+        status=GameStatus.WITHDRAWN.name,
+        moot=bool(ev.args["moot"]),
+        queue_position=None,
+        turn=None,
+        move_deadline=None,
+        resolved_at=ev.timestamp,
+    )
     _move(ctx, ev, game)
 
 

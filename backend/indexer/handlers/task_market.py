@@ -64,6 +64,7 @@ def task_posted(ev: ChainEvent, ctx: Context) -> None:
             "challenge_window": a["challengeWindow"],
             "trace_root": None,
             "model_hash": None,
+            "final_state_root": None,
             "challenge_ends_at": None,
             "open_disputes": 0,
             "attempts": 0,
@@ -104,6 +105,7 @@ def result_submitted(ev: ChainEvent, ctx: Context) -> None:
     task["status"] = TaskStatus.SUBMITTED.name
     task["trace_root"] = a["traceRoot"]
     task["model_hash"] = a["modelHash"]
+    task["final_state_root"] = a["finalStateRoot"]
     task["submitted_at"] = ev.timestamp
     task["challenge_ends_at"] = a["challengeEndsAt"]
     ctx.store.create(
@@ -116,6 +118,7 @@ def result_submitted(ev: ChainEvent, ctx: Context) -> None:
             "operator": a["operator"],
             "trace_root": a["traceRoot"],
             "model_hash": a["modelHash"],
+            "final_state_root": a["finalStateRoot"],
             "submitted_at": ev.timestamp,
             "challenge_ends_at": a["challengeEndsAt"],
             "outcome": "pending",
@@ -133,6 +136,12 @@ def task_disputed(ev: ChainEvent, ctx: Context) -> None:
 
 @on("TaskMarket", "TaskDisputeResolved")
 def task_dispute_resolved(ev: ChainEvent, ctx: Context) -> None:
+    _task(ctx, ev)["open_disputes"] = ev.args["openDisputes"]
+
+
+@on("TaskMarket", "TaskDisputeWithdrawn")
+def task_dispute_withdrawn(ev: ChainEvent, ctx: Context) -> None:
+    """A queued game closed before it ran (withdrawn, or moot): one open dispute fewer."""
     _task(ctx, ev)["open_disputes"] = ev.args["openDisputes"]
 
 
@@ -157,6 +166,7 @@ def task_reopened(ev: ChainEvent, ctx: Context) -> None:
         submitted_at=None,
         trace_root=None,
         model_hash=None,
+        final_state_root=None,
         challenge_ends_at=None,
     )
 

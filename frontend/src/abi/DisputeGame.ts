@@ -72,6 +72,19 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "MAX_QUEUE_STEPS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "ONE_STEP_PROVER",
     "inputs": [],
     "outputs": [
@@ -95,6 +108,19 @@ export const disputeGameAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "advanceQueue",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -417,6 +443,11 @@ export const disputeGameAbi = [
             "name": "instructionLeaf",
             "type": "bytes32",
             "internalType": "bytes32"
+          },
+          {
+            "name": "collateral",
+            "type": "uint8",
+            "internalType": "enum CollateralKind"
           }
         ]
       }
@@ -540,6 +571,30 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "queuedGameAt",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "position",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "reveal",
     "inputs": [
       {
@@ -633,6 +688,68 @@ export const disputeGameAbi = [
       },
       {
         "name": "numSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "taskDisputes",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "taskStake",
+        "type": "uint8",
+        "internalType": "enum TaskStakeState"
+      },
+      {
+        "name": "holder",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "voided",
+        "type": "bool",
+        "internalType": "bool"
+      },
+      {
+        "name": "openGames",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "queuedGames",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "queueHead",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "queueTail",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "withdrawQueued",
+    "inputs": [
+      {
+        "name": "gameId",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -893,6 +1010,37 @@ export const disputeGameAbi = [
   },
   {
     "type": "event",
+    "name": "GameFunded",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "kind",
+        "type": "uint8",
+        "indexed": false,
+        "internalType": "enum CollateralKind"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "GameOpened",
     "inputs": [
       {
@@ -948,6 +1096,31 @@ export const disputeGameAbi = [
   },
   {
     "type": "event",
+    "name": "GameQueued",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "position",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "GameResolved",
     "inputs": [
       {
@@ -991,6 +1164,37 @@ export const disputeGameAbi = [
         "type": "uint8",
         "indexed": false,
         "internalType": "enum Level"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "GameWithdrawn",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "challenger",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "moot",
+        "type": "bool",
+        "indexed": false,
+        "internalType": "bool"
       }
     ],
     "anonymous": false
@@ -1593,6 +1797,22 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "NotChallenger",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "challenger",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NotDescending",
     "inputs": [
       {
@@ -1636,6 +1856,22 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "NotQueued",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum GameStatus"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "OutputRootMismatch",
     "inputs": [
       {
@@ -1647,6 +1883,17 @@ export const disputeGameAbi = [
         "name": "expected",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "QueueEmpty",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },

@@ -373,8 +373,32 @@ export const taskMarketAbi = [
             "name": "modelHash",
             "type": "bytes32",
             "internalType": "bytes32"
+          },
+          {
+            "name": "finalStateRoot",
+            "type": "bytes32",
+            "internalType": "bytes32"
           }
         ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "holdsTaskStake",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
       }
     ],
     "stateMutability": "view"
@@ -405,6 +429,24 @@ export const taskMarketAbi = [
         "name": "operatorWon",
         "type": "bool",
         "internalType": "bool"
+      },
+      {
+        "name": "taskStakeFree",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "onDisputeWithdrawn",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "outputs": [],
@@ -527,6 +569,16 @@ export const taskMarketAbi = [
         "internalType": "bytes32"
       },
       {
+        "name": "finalStateRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "finalStateProof",
+        "type": "bytes32[]",
+        "internalType": "bytes32[]"
+      },
+      {
         "name": "modelHash",
         "type": "bytes32",
         "internalType": "bytes32"
@@ -576,6 +628,11 @@ export const taskMarketAbi = [
       },
       {
         "name": "traceRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "finalStateRoot",
         "type": "bytes32",
         "internalType": "bytes32"
       },
@@ -697,6 +754,12 @@ export const taskMarketAbi = [
         "internalType": "bytes32"
       },
       {
+        "name": "finalStateRoot",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
+      },
+      {
         "name": "modelHash",
         "type": "bytes32",
         "indexed": false,
@@ -782,6 +845,31 @@ export const taskMarketAbi = [
         "type": "bool",
         "indexed": false,
         "internalType": "bool"
+      },
+      {
+        "name": "openDisputes",
+        "type": "uint32",
+        "indexed": false,
+        "internalType": "uint32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "TaskDisputeWithdrawn",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "operator",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
       },
       {
         "name": "openDisputes",
@@ -985,6 +1073,31 @@ export const taskMarketAbi = [
         "name": "taskId",
         "type": "uint256",
         "indexed": true,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "TaskStakeReleased",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "operator",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false,
         "internalType": "uint256"
       }
     ],
@@ -1223,6 +1336,38 @@ export const taskMarketAbi = [
     "type": "error",
     "name": "EmptySpecURI",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "FinalStateNotInTrace",
+    "inputs": [
+      {
+        "name": "finalStateRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "traceRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "IndexOutsideProof",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",

@@ -414,6 +414,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "FinalStateNotInTrace",
+    "inputs": [
+      {
+        "name": "finalStateRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "traceRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "GameNotActive",
     "inputs": [
       {
@@ -673,6 +689,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NotChallenger",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "challenger",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NotDescending",
     "inputs": [
       {
@@ -780,6 +812,22 @@ export const errorsAbi = [
         "name": "caller",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotQueued",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum GameStatus"
       }
     ]
   },
@@ -910,6 +958,17 @@ export const errorsAbi = [
       },
       {
         "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "QueueEmpty",
+    "inputs": [
+      {
+        "name": "taskId",
         "type": "uint256",
         "internalType": "uint256"
       }

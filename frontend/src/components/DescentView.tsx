@@ -1,7 +1,8 @@
 import type { Move } from '../lib/api';
 import { clockLeft, type Clocks, type DescentLevel, type DescentView as View, type Verdict } from '../lib/descent';
-import { GAME_STATUS_NAMES, RESOLUTION_NAMES } from '../lib/generated/protocolEnums';
-import { formatDuration, formatFloat32Bits, groupThousands, humanize, opcodeName, shortHash } from '../lib/format';
+import { COLLATERAL_KIND_NAMES, GAME_STATUS_NAMES, RESOLUTION_NAMES } from '../lib/generated/protocolEnums';
+import { formatDuration, formatEth, formatFloat32Bits, groupThousands, humanize, opcodeName, shortHash } from '../lib/format';
+import { COLLATERAL_LABEL } from '../lib/games';
 import { useNow } from '../hooks/useNow';
 import { Hex, Time, TxHash } from './ui';
 
@@ -201,6 +202,9 @@ const MOVE_TEXT: Record<string, (a: Record<string, unknown>) => string> = {
   InstructionFound: (a) => `instruction ${String(a.instruction)} differs`,
   OneStepExecuted: (a) => `executed ${opcodeName(Number(a.opcode))} → ${formatFloat32Bits(Number(a.result))}`,
   GameResolved: (a) => `resolved: ${humanize(GAME_STATUS_NAMES[Number(a.status)] ?? String(a.status))} (${humanize(RESOLUTION_NAMES[Number(a.resolution)] ?? String(a.resolution))})`,
+  GameQueued: (a) => `queued at position ${String(a.position)}: the operator's stake backs another game`,
+  GameFunded: (a) => `funded: ${formatEth(String(a.amount))} of the operator's stake (${COLLATERAL_LABEL[COLLATERAL_KIND_NAMES[Number(a.kind)] ?? 'NONE'].toLowerCase()})`,
+  GameWithdrawn: (a) => (a.moot === true || a.moot === 'true' ? 'closed as moot (the result was voided); bond returned' : 'withdrawn by its challenger; bond returned'),
 };
 
 export function MovesTable({ moves }: { moves: Move[] }) {

@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
-import type { TaskStatusName } from '../lib/api';
+import type { DisputeStatusName, TaskStatusName } from '../lib/api';
+import { GAME_STATUS_LABEL, GAME_STATUS_TONE } from '../lib/games';
 import { formatCountdown, formatTimestamp, humanize, shortAddress, shortHash } from '../lib/format';
 import { STATUS_LABEL, STATUS_TONE, type Tone } from '../lib/lifecycle';
 import { useNow } from '../hooks/useNow';
@@ -46,8 +47,9 @@ export function StatusBadge({ status }: { status: TaskStatusName }) {
 }
 
 export function GameBadge({ status }: { status: string }) {
-  const tone: Tone = status === 'ACTIVE' ? 'warn' : status === 'OPERATOR_WON' ? 'good' : status === 'CHALLENGER_WON' ? 'bad' : 'neutral';
-  return <Badge tone={tone}>{humanize(status)}</Badge>;
+  const known = status as DisputeStatusName;
+  const tone: Tone = GAME_STATUS_TONE[known] ?? 'neutral';
+  return <Badge tone={tone}>{GAME_STATUS_LABEL[known] ?? humanize(status)}</Badge>;
 }
 
 /** A hash or address shortened, full value on hover and for screen readers, with a copy button. */

@@ -23,6 +23,8 @@ export type Submission = Schemas['SubmissionOut'];
 export type Task = Schemas['TaskOut'];
 export type DisputeSummary = Omit<Schemas['DisputeSummary'], 'status'> & { status: DisputeStatusName };
 export type TaskDetail = Schemas['TaskDetail'];
+/** GET /api/tasks/{id}/model: whether the file the model hash names is the committed final state h_S. */
+export type ModelCheck = Schemas['ModelCheckOut'];
 export type ChainEvent = Schemas['EventOut'];
 export type Operator = Schemas['OperatorOut'];
 export type Slash = Schemas['SlashOut'];
@@ -124,6 +126,7 @@ export const api = {
   task: (id: number) => apiFetch<TaskDetail>(`/api/tasks/${id}`),
   timeline: (id: number) => apiFetch<Page<ChainEvent>>(`/api/tasks/${id}/timeline?limit=500`),
   progress: (id: number) => apiFetch<Page<Progress>>(`/api/tasks/${id}/progress?limit=500`),
+  modelCheck: (id: number) => apiFetch<ModelCheck>(`/api/tasks/${id}/model`),
   disputes: (p: { limit?: number; offset?: number; status?: string; task_id?: number; account?: string } = {}) =>
     apiFetch<Page<Dispute>>(`/api/disputes${qs(p)}`),
   dispute: (id: number) => apiFetch<DisputeDetail>(`/api/disputes/${id}`),

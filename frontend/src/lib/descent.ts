@@ -4,7 +4,7 @@
 // (unit-tested).
 
 import type { Dispute, Move } from './api';
-import { GAME_STATUS_NAMES, LEVEL_NAMES, RESOLUTION_NAMES, type LevelName, type PartyName } from './generated/protocolEnums';
+import { COLLATERAL_KIND_NAMES, GAME_STATUS_NAMES, LEVEL_NAMES, RESOLUTION_NAMES, type LevelName, type PartyName } from './generated/protocolEnums';
 
 export { LEVEL_NAMES };
 
@@ -77,12 +77,21 @@ export interface Clocks {
   deadline: number | null;
 }
 
+/** How the game was backed: queued for the operator's collateral, funded (and with what), or
+ *  closed while queued (withdrawn by its challenger, or moot). */
+export interface Funding {
+  queued: { position: number; tx: string; timestamp: number } | null;
+  funded: { kind: string; amount: string; tx: string; timestamp: number } | null;
+  withdrawn: { moot: boolean; tx: string; timestamp: number } | null;
+}
+
 export interface DescentView {
   levels: DescentLevel[];
   proofs: Move[];
   verdict: Verdict | null;
   resolved: Resolution | null;
   clocks: Clocks;
+  funding: Funding;
 }
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -124,6 +133,7 @@ export function buildDescent(
     deadline: game.move_deadline,
   };
   let current: DescentLevel | undefined;
+  const funding: Funding = { queued: null, funded: null, withdrawn: null };
 
   for (const move of moves) {
     const a = move.args;
@@ -220,6 +230,21 @@ export function buildDescent(
         for (const lv of levels.values()) if (lv.state === 'active') lv.state = 'done';
         break;
       }
+      case 'GameQueued':
+        funding.queued = { position: n(a.position), tx: move.tx_hash, timestamp: move.timestamp };
+        break;
+      case 'GameFunded': {
+        const kind = typeof a.kind === 'string' && !/^[0-9]+$/.test(a.kind) ? a.kind : COLLATERAL_KIND_NAMES[n(a.kind)] ?? String(a.kind);
+        funding.funded = { kind, amount: String(a.amount ?? '0'), tx: move.tx_hash, timestamp: move.timestamp };
+        break;
+      }
+      case 'GameWithdrawn':
+        funding.withdrawn = { moot: a.moot === true || a.moot === 'true' || a.moot === 1, tx: move.tx_hash, timestamp: move.timestamp };
+        clocks.onTurn = null;
+        clocks.deadline = null;
+        // Nothing was played: a descent begun at the open never had a move.
+        for (const lv of levels.values()) if (lv.state === 'active') lv.state = 'pending';
+        break;
       default:
         break;
     }
@@ -227,7 +252,7 @@ export function buildDescent(
   if (game.status !== 'ACTIVE') {
     clocks.onTurn = null;
   }
-  return { levels: [...levels.values()], proofs, verdict, resolved, clocks };
+  return { levels: [...levels.values()], proofs, verdict, resolved, clocks, funding };
 }
 
 /** Seconds left on a party's clock at `now` (the party on turn loses time as it thinks). */

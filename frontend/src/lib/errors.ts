@@ -5,7 +5,7 @@ import { formatCountdown, formatDuration, formatEth, formatTimestamp, shortAddre
 /** TaskStatus of contracts/src/Task.sol, by its uint8. */
 export const TASK_STATUS = ['None', 'Open', 'Claimed', 'Submitted', 'Finalized', 'Cancelled', 'Refunded', 'Voided'] as const;
 /** RootKind of contracts/src/Task.sol. */
-export const ROOT_KIND = ['spec hash', 'dataset root', 'initial-state root', 'graph root', 'trace root', 'model hash', 'checkpoint manifest'] as const;
+export const ROOT_KIND = ['spec hash', 'dataset root', 'initial-state root', 'graph root', 'trace root', 'model hash', 'checkpoint manifest', 'final state root'] as const;
 /** Level, Party and GameStatus of contracts/src/DisputeTypes.sol. */
 export const LEVEL = ['none', 'steps', 'step start', 'nodes', 'node start', 'output root', 'element', 'intermediates', 'instruction', 'one step'] as const;
 export const PARTY = ['challenger', 'operator'] as const;
@@ -56,6 +56,8 @@ const MESSAGES: Record<string, Describe> = {
   DeadlineNotPassed: ([deadline], now) => `The deadline has not passed yet: the task can expire after ${when(deadline, now)}.`,
   NotExpirable: ([taskId, status]) => `Task #${String(taskId)} is ${pick(TASK_STATUS, status).toLowerCase()}: only open or claimed tasks expire.`,
   NotOperator: ([caller, operator]) => `Only the task's operator ${shortAddress(String(operator))} may do this (you are ${shortAddress(String(caller))}).`,
+  FinalStateNotInTrace: ([finalState, traceRoot]) =>
+    `The final state ${shortHash(String(finalState))} is not h_S of the trace ${shortHash(String(traceRoot))}: a result must name the last state of its own trace.`,
   ChallengeWindowClosed: ([endsAt], now) => `The challenge window closed ${when(endsAt, now)}.`,
   ChallengeWindowOpen: ([endsAt], now) => `The challenge window is still open: the task can be finalised after ${when(endsAt, now)}.`,
   DisputesOpen: ([count]) => `${String(count)} dispute(s) are still open on this result; it can be finalised once they end.`,

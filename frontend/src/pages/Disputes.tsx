@@ -1,7 +1,9 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { ApiError, api } from '../lib/api';
+import { ApiError, api, type Dispute } from '../lib/api';
 import { buildDescent } from '../lib/descent';
+import { COLLATERAL_LABEL, DISPUTE_STATUSES, GAME_STATUS_LABEL, describeCollateral, gameOpen } from '../lib/games';
+import type { CollateralKindName } from '../lib/generated/protocolEnums';
 import { formatAgo, formatEth, humanize } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 import { ClockPair, DescentLevels, MovesTable } from '../components/DescentView';
@@ -25,6 +27,11 @@ export function Disputes() {
         A challenger who finds a wrong result opens a dispute game: both parties bisect their commitments — steps, then graph nodes, then output elements, then
         instructions — until one float32 instruction is left, which the chain re-executes.
       </p>
+      <p className="muted small">
+        Every game that runs is backed by the operator's stake for that game alone: the task's stake, or stake locked from the operator's free stake. A game the
+        operator cannot back yet waits in the task's queue with its clocks stopped; if the result is voided before it runs, it is closed as moot and its
+        challenger's bond is returned.
+      </p>
       <div className="filters" role="search" aria-label="Filter disputes">
         <label className="field compact">
           <span>Status</span>
@@ -36,9 +43,11 @@ export function Disputes() {
             }}
           >
             <option value="">All</option>
-            <option value="ACTIVE">Active</option>
-            <option value="OPERATOR_WON">Operator won</option>
-            <option value="CHALLENGER_WON">Challenger won</option>
+            {DISPUTE_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {GAME_STATUS_LABEL[s]}
+              </option>
+            ))}
           </select>
         </label>
       </div>
@@ -58,6 +67,7 @@ export function Disputes() {
                   <th scope="col">Dispute</th>
                   <th scope="col">Job</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Collateral</th>
                   <th scope="col">Level</th>
                   <th scope="col">Rounds</th>
                   <th scope="col">Challenger</th>
@@ -77,6 +87,7 @@ export function Disputes() {
                     <td>
                       <GameBadge status={g.status} />
                     </td>
+                    <td data-testid={`dispute-collateral-${g.game_id}`}>{collateralCell(g)}</td>
                     <td>{humanize(g.level)}</td>
                     <td>{g.descent.rounds}</td>
                     <td>
@@ -98,6 +109,13 @@ export function Disputes() {
   );
 }
 
+/** The collateral column: what backs a funded game, the queue position of a queued one. */
+function collateralCell(g: Dispute): string {
+  if (g.status === 'QUEUED') return g.queue_position === null ? 'Queued' : `Queued #${g.queue_position}`;
+  if (g.status === 'WITHDRAWN') return g.moot ? 'Moot' : 'Withdrawn';
+  return g.collateral ? (COLLATERAL_LABEL[g.collateral as CollateralKindName] ?? humanize(g.collateral)) : '—';
+}
+
 const RESOLUTION_TEXT: Record<string, string> = {
   ONE_STEP: 'the chain executed the first differing instruction',
   INITIAL_STATE: "the loser's h₀ was not the task's initial state",
@@ -109,7 +127,7 @@ export function DisputeDetail({ id }: { id: number }) {
   const game = useQuery({
     queryKey: ['dispute', id],
     queryFn: () => api.dispute(id),
-    refetchInterval: (q) => (q.state.data && q.state.data.status !== 'ACTIVE' ? 30_000 : 3000),
+    refetchInterval: (q) => (q.state.data && !gameOpen(q.state.data.status) ? 30_000 : 3000),
     retry: (count, error) => !(error instanceof ApiError && error.status === 404) && count < 2,
   });
   const view = useMemo(() => (game.data ? buildDescent(game.data, game.data.moves) : null), [game.data]);
@@ -126,6 +144,7 @@ export function DisputeDetail({ id }: { id: number }) {
   }
   const g = game.data;
   const active = g.status === 'ACTIVE';
+  const withdrawn = g.status === 'WITHDRAWN';
   const resolution = g.resolution ?? view.resolved?.resolution ?? null;
   return (
     <div className="page dispute-detail" data-testid="dispute-detail" data-status={g.status}>
@@ -138,6 +157,7 @@ export function DisputeDetail({ id }: { id: number }) {
             <Stat label="Operator" value={<AddressLink address={g.operator} />} />
             <Stat label="Challenger" value={<AddressLink address={g.challenger} />} />
             <Stat label="Challenger bond" value={g.bond ? formatEth(g.bond) : '—'} />
+            <Stat label="Operator's collateral" value={<span data-testid="collateral">{describeCollateral(g)}</span>} />
             <Stat label="Operator's trace root" value={<Hex value={g.trace_root_operator} />} />
             <Stat label="Challenger's trace root" value={<Hex value={g.challenger_trace_root} />} />
             <Stat label="Opened" value={<Time value={g.opened_at} />} />
@@ -147,7 +167,24 @@ export function DisputeDetail({ id }: { id: number }) {
         <section className="card" aria-labelledby="clocks-title">
           <h2 id="clocks-title">Clocks</h2>
           <ClockPair clocks={view.clocks} active={active} />
-          {!active && (
+          {g.status === 'QUEUED' && (
+            <div className="outcome" data-testid="queued">
+              <strong>Queued</strong> — the clocks start once the operator's stake can back this game (when the task's stake is free again, or from the
+              operator's free stake). It costs its challenger nothing if it never runs.
+            </div>
+          )}
+          {withdrawn && (
+            <div className="outcome" data-testid="outcome">
+              <strong>{g.moot ? 'Closed as moot' : 'Withdrawn'}</strong> — {describeCollateral(g)}
+              {g.resolved_at && (
+                <>
+                  {' '}
+                  (<Time value={g.resolved_at} />)
+                </>
+              )}
+            </div>
+          )}
+          {!gameOpen(g.status) && !withdrawn && (
             <div className={`outcome ${g.status === 'CHALLENGER_WON' ? 'bad' : 'good'}`} data-testid="outcome">
               <strong>{humanize(g.status)}</strong>
               {resolution && <> — {RESOLUTION_TEXT[resolution] ?? humanize(resolution)}</>}

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, api, artifactExists, artifactUrl, type TaskDetail } from '../lib/api';
+import { ApiError, api, artifactUrl, type ModelCheck, type TaskDetail } from '../lib/api';
 import { marketAbi } from '../lib/chain';
 import { formatDuration, formatEth, formatNumber, formatTimestamp, humanize, sameAddress } from '../lib/format';
 import { taskPhases, trainingEta, trainingFraction } from '../lib/lifecycle';
@@ -86,14 +86,54 @@ function Training({ task }: { task: TaskDetail }) {
   );
 }
 
-function ModelDownload({ hash }: { hash: string }) {
-  const exists = useQuery({ queryKey: ['artifact-exists', hash], queryFn: () => artifactExists(hash), staleTime: 30_000 });
-  if (exists.isLoading) return <span className="muted">checking the artifact store…</span>;
-  if (!exists.data) return <span className="muted">not in the artifact store (yet)</span>;
+/** What differs, in words, when the server refuses the model file (`ModelCheckOut.mismatch`). */
+const MODEL_MISMATCH: Record<NonNullable<ModelCheck['mismatch']>, string> = {
+  final_state: 'its state is not the final state h_S the result committed on-chain',
+  trace_root: "its h_0..h_S do not hash to the result's trace root",
+  step: 'it is not the state after the last step',
+  checkpoint: 'it is not a consistent checkpoint of this task',
+  model_hash: 'its bytes are not the file the model hash names',
+};
+
+/** The model is h_S, checked on-chain to be the last state of the trace; the file the model hash
+ *  names is offered only once the server has checked its state is that h_S. */
+function ModelDownload({ task }: { task: TaskDetail }) {
+  const hash = task.model_hash!;
+  const check = useQuery({
+    queryKey: ['model-check', task.task_id, hash],
+    queryFn: () => api.modelCheck(task.task_id),
+    // a verdict on a stored file never changes; an unavailable file may be uploaded later
+    staleTime: (q) => (q.state.data?.status === 'unavailable' ? 15_000 : Infinity),
+    refetchInterval: (q) => (q.state.data?.status === 'unavailable' ? 15_000 : false),
+  });
+  if (check.isLoading) return <span className="muted">checking the model file against the on-chain final state…</span>;
+  if (check.isError) return <ErrorBox error={check.error} title="Could not check the model file" retry={() => void check.refetch()} />;
+  const c = check.data!;
+  if (c.status === 'matches') {
+    return (
+      <div className="model-download" data-testid="model-verified" data-model-status={c.status}>
+        <a className="button secondary" href={artifactUrl(hash)} download={`tribunal-model-${hash.slice(2, 10)}.ckpt`} data-testid="model-download">
+          Download the trained model
+        </a>{' '}
+        <span className="small">✓ matches the on-chain final state h_S (checked by the server)</span>
+      </div>
+    );
+  }
+  if (c.status === 'mismatch') {
+    return (
+      <div className="error-box" role="alert" data-testid="model-verified" data-model-status={c.status}>
+        <strong>Model file refused: {c.mismatch ? MODEL_MISMATCH[c.mismatch] : 'it does not match the committed final state'}.</strong>
+        <p>
+          The result's model is the final state h_S <Hex value={c.final_state_root} />, bound on-chain to the trace; the file its model hash names is
+          not that state, so it is not offered for download. {c.detail}
+        </p>
+      </div>
+    );
+  }
   return (
-    <a className="button secondary" href={artifactUrl(hash)} download={`tribunal-model-${hash.slice(2, 10)}.ckpt`} data-testid="model-download">
-      Download the trained model
-    </a>
+    <span className="muted" data-testid="model-verified" data-model-status={c.status}>
+      {c.status === 'unavailable' ? `Model file not checked: ${c.detail}` : 'No result submitted.'}
+    </span>
   );
 }
 
@@ -104,7 +144,8 @@ function Result({ task }: { task: TaskDetail }) {
       <h2 id="result-title">Result</h2>
       <dl className="stats">
         <Stat label="Trace root" value={<Hex value={task.trace_root} />} />
-        <Stat label="Model hash" value={<Hex value={task.model_hash} />} />
+        <Stat label="Model (final state h_S)" value={<Hex value={task.final_state_root} />} hint="leaf S of the trace root, checked on-chain" />
+        <Stat label="Model file (checkpoint hash)" value={<Hex value={task.model_hash} />} />
         {task.challenge_ends_at !== null && (
           <Stat
             label="Challenge window"
@@ -113,7 +154,7 @@ function Result({ task }: { task: TaskDetail }) {
           />
         )}
       </dl>
-      {task.model_hash && <ModelDownload hash={task.model_hash} />}
+      {task.model_hash && <ModelDownload task={task} />}
       {task.submissions.length > 1 && (
         <div className="table-wrap">
           <table>

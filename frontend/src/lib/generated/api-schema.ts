@@ -44,6 +44,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{task_id}/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The result's model file, checked
+         * @description Whether the checkpoint the result's model hash names is the committed final state h_S (its state
+         *     hashes to the on-chain finalStateRoot, its h_0..h_S to the trace root), and where to download it
+         *     when it is. A file that does not match is refused (no download link), with what differs.
+         */
+        get: operations["task_model_api_tasks__task_id__model_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{task_id}/timeline": {
         parameters: {
             query?: never;
@@ -141,7 +163,9 @@ export interface paths {
         };
         /**
          * List dispute games
-         * @description Games, newest first, filtered by status, task, or an account on either side.
+         * @description Games, newest first, filtered by status, task, or an account on either side. A QUEUED game waits
+         *     for the operator's collateral (no clock runs); a WITHDRAWN one was closed while queued, its bond
+         *     returned (``moot``: by the chain, the result having been voided).
          */
         get: operations["list_disputes_api_disputes_get"];
         put?: never;
@@ -585,6 +609,26 @@ export interface components {
             level: string;
             /** Winner */
             winner: string | null;
+            /**
+             * Collateral
+             * @description what backs the game once funded: TASK_STAKE (the task's stake, one game at a time) or GAME_STAKE (the operator's free stake, locked for this game alone); None while queued
+             */
+            collateral: string | null;
+            /**
+             * Collateral Amount
+             * @description wei of the operator's stake backing the game
+             */
+            collateral_amount: string | null;
+            /**
+             * Queue Position
+             * @description place in the task's queue while QUEUED (None otherwise)
+             */
+            queue_position: number | null;
+            /**
+             * Moot
+             * @description for a WITHDRAWN game: closed by the chain as moot (the result was voided and nothing could back it), else by its challenger
+             */
+            moot: boolean | null;
             /** Resolution */
             resolution: string | null;
             /** Loser */
@@ -655,6 +699,26 @@ export interface components {
             level: string;
             /** Winner */
             winner: string | null;
+            /**
+             * Collateral
+             * @description what backs the game once funded: TASK_STAKE (the task's stake, one game at a time) or GAME_STAKE (the operator's free stake, locked for this game alone); None while queued
+             */
+            collateral: string | null;
+            /**
+             * Collateral Amount
+             * @description wei of the operator's stake backing the game
+             */
+            collateral_amount: string | null;
+            /**
+             * Queue Position
+             * @description place in the task's queue while QUEUED (None otherwise)
+             */
+            queue_position: number | null;
+            /**
+             * Moot
+             * @description for a WITHDRAWN game: closed by the chain as moot (the result was voided and nothing could back it), else by its challenger
+             */
+            moot: boolean | null;
             /** Resolution */
             resolution: string | null;
             /** Loser */
@@ -803,6 +867,38 @@ export interface components {
             reorgs: number;
             /** Error */
             error: string | null;
+        };
+        /**
+         * ModelCheckOut
+         * @description Whether the file the result's model hash names is the committed final state h_S.
+         */
+        ModelCheckOut: {
+            /** Task Id */
+            task_id: number;
+            /**
+             * Status
+             * @description matches: the file's state is h_S (download it); mismatch: refused; unavailable: not in the artifact store (or its spec is not), ask again later; no_result: nothing submitted
+             * @enum {string}
+             */
+            status: "matches" | "mismatch" | "unavailable" | "no_result";
+            /**
+             * Mismatch
+             * @description what differs, when the file is refused
+             */
+            mismatch: ("model_hash" | "step" | "checkpoint" | "final_state" | "trace_root") | null;
+            /** Detail */
+            detail: string;
+            /** Trace Root */
+            trace_root: string | null;
+            /** Final State Root */
+            final_state_root: string | null;
+            /** Model Hash */
+            model_hash: string | null;
+            /**
+             * Download Url
+             * @description where to download the file, only when it matches
+             */
+            download_url: string | null;
         };
         /** MoveOut */
         MoveOut: {
@@ -1317,7 +1413,10 @@ export interface components {
             operators: number;
             /** Disputes */
             disputes: number;
-            /** Disputes Open */
+            /**
+             * Disputes Open
+             * @description games running or queued
+             */
             disputes_open: number;
             /** Events */
             events: number;
@@ -1364,9 +1463,14 @@ export interface components {
             trace_root: string;
             /**
              * Model Hash
-             * @description 0x-hex of 32 bytes
+             * @description content hash of the final checkpoint (a locator, not the model)
              */
             model_hash: string;
+            /**
+             * Final State Root
+             * @description h_S, the model: leaf S of the trace root, checked on-chain (null: indexed before 0004)
+             */
+            final_state_root: string | null;
             /** Submitted At */
             submitted_at: number;
             /** Challenge Ends At */
@@ -1442,8 +1546,16 @@ export interface components {
             challenge_window: number;
             /** Trace Root */
             trace_root: string | null;
-            /** Model Hash */
+            /**
+             * Model Hash
+             * @description content hash of the final checkpoint (a locator)
+             */
             model_hash: string | null;
+            /**
+             * Final State Root
+             * @description h_S of the current result: the model, checked on-chain to be leaf S of the trace root
+             */
+            final_state_root: string | null;
             /** Challenge Ends At */
             challenge_ends_at: number | null;
             /** Open Disputes */
@@ -1534,8 +1646,16 @@ export interface components {
             challenge_window: number;
             /** Trace Root */
             trace_root: string | null;
-            /** Model Hash */
+            /**
+             * Model Hash
+             * @description content hash of the final checkpoint (a locator)
+             */
             model_hash: string | null;
+            /**
+             * Final State Root
+             * @description h_S of the current result: the model, checked on-chain to be leaf S of the trace root
+             */
+            final_state_root: string | null;
             /** Challenge Ends At */
             challenge_ends_at: number | null;
             /** Open Disputes */
@@ -1644,6 +1764,47 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskDetail"];
+                };
+            };
+            /** @description no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    task_model_api_tasks__task_id__model_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the task's id on the TaskMarket */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelCheckOut"];
                 };
             };
             /** @description no such task */
@@ -1931,7 +2092,7 @@ export interface operations {
                 limit?: number;
                 /** @description items to skip */
                 offset?: number;
-                status?: ("ACTIVE" | "OPERATOR_WON" | "CHALLENGER_WON") | null;
+                status?: ("QUEUED" | "ACTIVE" | "OPERATOR_WON" | "CHALLENGER_WON" | "WITHDRAWN") | null;
                 task_id?: number | null;
                 /** @description an address (any case) */
                 account?: string | null;

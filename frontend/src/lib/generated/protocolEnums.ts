@@ -10,17 +10,25 @@ export const LEVEL_NAMES = ['NONE', 'STEPS', 'STEP_START', 'NODES', 'NODE_START'
 export type LevelName = (typeof LEVEL_NAMES)[number];
 
 /** `GameStatus` of contracts/src/DisputeTypes.sol, by its uint8. */
-export const GAME_STATUS_NAMES = ['NONE', 'ACTIVE', 'OPERATOR_WON', 'CHALLENGER_WON'] as const;
+export const GAME_STATUS_NAMES = ['NONE', 'ACTIVE', 'OPERATOR_WON', 'CHALLENGER_WON', 'QUEUED', 'WITHDRAWN'] as const;
 export type GameStatusName = (typeof GAME_STATUS_NAMES)[number];
 
 /** `Resolution` of contracts/src/DisputeTypes.sol, by its uint8. */
 export const RESOLUTION_NAMES = ['ONE_STEP', 'INITIAL_STATE', 'PADDING', 'TIMEOUT'] as const;
 export type ResolutionName = (typeof RESOLUTION_NAMES)[number];
 
+/** `CollateralKind` of contracts/src/DisputeTypes.sol, by its uint8. */
+export const COLLATERAL_KIND_NAMES = ['NONE', 'TASK_STAKE', 'GAME_STAKE'] as const;
+export type CollateralKindName = (typeof COLLATERAL_KIND_NAMES)[number];
+
+/** `TaskStakeState` of contracts/src/DisputeTypes.sol, by its uint8. */
+export const TASK_STAKE_STATE_NAMES = ['AVAILABLE', 'HELD', 'GONE'] as const;
+export type TaskStakeStateName = (typeof TASK_STAKE_STATE_NAMES)[number];
+
 /** `TaskStatus` of contracts/src/Task.sol, by its uint8. */
 export const TASK_STATUS_NAMES = ['NONE', 'OPEN', 'CLAIMED', 'SUBMITTED', 'FINALIZED', 'CANCELLED', 'REFUNDED', 'VOIDED'] as const;
 export type TaskStatusName = (typeof TASK_STATUS_NAMES)[number];
 
 /** `RootKind` of contracts/src/Task.sol, by its uint8. */
-export const ROOT_KIND_NAMES = ['SPEC', 'DATASET', 'INIT_STATE', 'GRAPH', 'TRACE', 'MODEL', 'CHECKPOINTS'] as const;
+export const ROOT_KIND_NAMES = ['SPEC', 'DATASET', 'INIT_STATE', 'GRAPH', 'TRACE', 'MODEL', 'CHECKPOINTS', 'FINAL_STATE'] as const;
 export type RootKindName = (typeof ROOT_KIND_NAMES)[number];

@@ -1,0 +1,117 @@
+"""Whether the file a result's model hash names is its committed final state (GET /api/tasks/{id}/model).
+
+A result's model is ``h_S``, the final state commitment `submitResult` checked to be leaf S of the
+trace root; the model hash only locates the final checkpoint in the artifact store
+(`tribunal.model_check`). Before the dashboard offers that file for download, the server checks
+it the way every client does: its state must be the on-chain ``h_S`` and its ``h_0..h_S`` must hash
+to the trace root. Artifacts are content-addressed and a result's roots never change, so a verdict
+on a file that was found is kept (per process); "unavailable" is asked again each time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+from backend.artifacts.store import ArtifactStore
+from backend.db.models import Task
+from tribunal.graph import StepGraph
+from tribunal.model_check import ModelMismatch, check_model_bytes, task_graph
+from tribunal.task_fetch import TaskMismatch
+
+Status = Literal["matches", "mismatch", "unavailable", "no_result"]
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    status: Status
+    detail: str
+    mismatch: str | None = None
+    """What differs when ``status`` is "mismatch" (`tribunal.checkpoint_manifest.ModelMismatch.what`)."""
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Lru(Generic[K, V]):
+    """A small thread-safe least-recently-stored cache."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_verdicts: _Lru[tuple[str, ...], ModelCheck] = _Lru(CACHE_SIZE)
+_graphs: _Lru[str, StepGraph] = _Lru(CACHE_SIZE // 8)
+
+
+def _read(store: ArtifactStore, content_hash: str) -> bytes | None:
+    size = store.size(content_hash)
+    if size is None:
+        return None
+    return b"".join(store.open_range(content_hash, 0, size - 1)) if size else b""
+
+
+def _graph(store: ArtifactStore, spec_hash: str) -> StepGraph | str:
+    """The spec's step graph, or why it cannot be had."""
+    known = _graphs.get(spec_hash)
+    if known is not None:
+        return known
+    spec_bytes = _read(store, spec_hash)
+    if spec_bytes is None:
+        return f"the task's spec {spec_hash} is not in the artifact store, so the file cannot be checked"
+    try:
+        graph = task_graph(spec_bytes, bytes.fromhex(spec_hash[2:]))
+    except (TaskMismatch, ValueError) as exc:
+        return f"the task's spec cannot be read: {exc}"
+    _graphs.put(spec_hash, graph)
+    return graph
+
+
+def check(store: ArtifactStore, task: Task) -> ModelCheck:
+    """Whether the file ``task.model_hash`` names is the result's committed final state."""
+    if task.model_hash is None or task.trace_root is None:
+        return ModelCheck("no_result", f"task {task.task_id} has no submitted result")
+    if task.final_state_root is None:
+        return ModelCheck("unavailable", "the result was indexed without its final state root (a database "
+                          "from before migration 0004): re-index to check the model")
+    key = (task.model_hash, task.final_state_root, task.trace_root, task.spec_hash, str(task.steps))
+    known = _verdicts.get(key)
+    if known is not None:
+        return known
+    data = _read(store, task.model_hash)
+    if data is None:
+        return ModelCheck("unavailable",
+                          f"the checkpoint {task.model_hash} is not in the artifact store (yet)")
+    graph = _graph(store, task.spec_hash)
+    if isinstance(graph, str):
+        return ModelCheck("unavailable", graph)
+    try:
+        check_model_bytes(data, model_hash=bytes.fromhex(task.model_hash[2:]),
+                          spec_hash=bytes.fromhex(task.spec_hash[2:]), graph=graph, steps=task.steps,
+                          trace_root=bytes.fromhex(task.trace_root[2:]),
+                          final_state_root=bytes.fromhex(task.final_state_root[2:]))
+    except ModelMismatch as exc:
+        verdict = ModelCheck("mismatch", f"refused: the file does not match the committed final state: {exc}",
+                             exc.what)
+    else:
+        verdict = ModelCheck("matches", "the file's state is the committed final state h_S, and its "
+                             "h_0..h_S hash to the trace root")
+    _verdicts.put(key, verdict)
+    return verdict
