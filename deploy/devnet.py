@@ -47,7 +47,7 @@ from tribunal.chain.keys import signer_from_private_key
 from tribunal.chain.session import ChainSession, format_eth, open_session
 from tribunal.chain.task_market import TaskParams
 from tribunal.paths import REPO_ROOT, node_bin
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import CollateralKind, TaskStatus
 from tribunal.spec import TaskSpec, canonical_json
 
 ETHER = 10**18
@@ -403,6 +403,19 @@ class Narrator:
                                           "operator": a["operator"]}
                 return f"{task} CHALLENGED by {self.who(a['challenger'])}: dispute #{a['gameId']} opened " \
                        f"against {self.who(a['operator'])} (bond {format_eth(a['bond'])})"
+            case "GameFunded":
+                backing = "the task stake" if a["kind"] == CollateralKind.TASK_STAKE else \
+                    f"{format_eth(a['amount'])} more of the operator's stake"
+                return f"  dispute #{a['gameId']} runs, backed by {backing}"
+            case "GameQueued":
+                return f"  dispute #{a['gameId']} waits in {task}'s queue (place {a['position']}): the " \
+                       "operator's stake backs another game"
+            case "GameWithdrawn":
+                why = "moot: the result was already voided" if a["moot"] else "withdrawn"
+                return f"  dispute #{a['gameId']} closed without running ({why}); " \
+                       f"{self.who(a['challenger'])}'s bond returned"
+            case "TaskStakeReleased":
+                return f"{task} stake of {format_eth(a['amount'])} released to {self.who(a['operator'])}"
             case "StepFound":
                 return f"  dispute #{a['gameId']}: the parties first disagree at training step {a['step']}"
             case "NodeFound":
