@@ -415,7 +415,8 @@ class Narrator:
                 return f"  dispute #{a['gameId']} closed without running ({why}); " \
                        f"{self.who(a['challenger'])}'s bond returned"
             case "TaskStakeReleased":
-                return f"{task} stake of {format_eth(a['amount'])} released to {self.who(a['operator'])}"
+                return f"{task}: the market unlocked {self.who(a['operator'])}'s {format_eth(a['amount'])} " \
+                       "task stake (a game that held it and was lost slashes it next)"
             case "StepFound":
                 return f"  dispute #{a['gameId']}: the parties first disagree at training step {a['step']}"
             case "NodeFound":
