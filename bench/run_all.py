@@ -49,6 +49,11 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def is_figure(value: Any) -> bool:
+    """A measured number (a flag such as ``goals_met.x = True`` is not a figure)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def goal_rows(prefix: str, value: Any, rows: list[tuple[str, Any, Any]]) -> None:
     """Every figure that has a goal, as (name, value, goal). Goals come in three shapes: a
     ``{"value", "goal"}`` pair; a ``goals`` dict whose keys name figures beside it or in the
@@ -61,14 +66,14 @@ def goal_rows(prefix: str, value: Any, rows: list[tuple[str, Any, Any]]) -> None
         return
     goals = value.get("goals", {}) if isinstance(value.get("goals"), dict) else {}
     for figure, goal in goals.items():
-        if figure in value and (value[figure] is None or isinstance(value[figure], int | float)):
+        if figure in value and (value[figure] is None or is_figure(value[figure])):
             rows.append((f"{prefix}.{figure}" if prefix else figure, value[figure], goal))
     for key in sorted(value):
         child = value[key]
         name = f"{prefix}.{key}" if prefix else key
         if isinstance(child, dict) and key != "goals":
             for figure, goal in goals.items():
-                if figure in child and isinstance(child[figure], int | float):
+                if figure in child and is_figure(child[figure]):
                     rows.append((f"{name}.{figure}", child[figure], goal))
             goal_rows(name, child, rows)
         elif key.endswith("_step_ratio") and "goal_ratio" in value:
