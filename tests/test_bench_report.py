@@ -54,3 +54,10 @@ def test_a_goals_dict_judges_the_figures_beside_it_by_comparison() -> None:
                     ("economics.dilemma.loss_eth", -0.01, "< 0"),
                     ("economics.dilemma.missing_eth", None, "< 0")]
     assert [met(name, value, goal) for name, value, goal in rows] == ["**no**", "yes", "**no**"]
+
+
+def test_a_flag_named_like_a_goal_is_not_a_figure() -> None:
+    results = {"dilemma": {"goals": {"x_eth": "< 0"}, "x_eth": -1.0, "goals_met": {"x_eth": True}}}
+    rows: list[tuple[str, object, object]] = []
+    goal_rows("", results, rows)
+    assert rows == [("dilemma.x_eth", -1.0, "< 0")]
