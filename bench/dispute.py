@@ -2,7 +2,9 @@
 
 For each model a bit is flipped in one op at a random step; the whole game is played on a
 fresh anvil with the real one-step prover. Reports rounds, gas per side, the largest single
-transaction, the one step's gas and the wall time, next to the goals of issue 4.
+transaction, the one step's gas (the `oneStep` transaction: the verdict), the `settle`
+transaction's gas (the slash, credits and market hook it carries out, sent by the winner) and the
+wall time, next to the goals of issue 4.
 
     python -m bench.dispute            # writes bench/results.json key "dispute"
     python -m bench.dispute --network optimism --model mlp
@@ -164,6 +166,7 @@ def run(model: str, seed: int, network: str = "ethereum", fees: OpFeeParams | No
     challenger_gas = opened.gas_used + sum(m.gas_used for m in players[0].moves)
     operator_gas = sum(m.gas_used for m in players[1].moves)
     one_step = [m.gas_used for m in moves if m.function == "oneStep"]
+    settle = [m.gas_used for m in moves if m.function == "settle"]
     reveal_rounds = sum(1 for m in players[1].moves if m.function == "reveal")
     found = (view.step, view.node, view.element, view.instruction)
     assert found[:3] == (fault.step, fault.node, fault.element), (found, fault)
@@ -179,6 +182,7 @@ def run(model: str, seed: int, network: str = "ethereum", fees: OpFeeParams | No
         "total_gas": challenger_gas + operator_gas,
         "max_tx_gas": max([opened.gas_used, *(m.gas_used for m in moves)]),
         "one_step_gas": one_step[0] if one_step else None,
+        "settle_gas": settle[0] if settle else None,
         "wall_s": round(wall, 2),
         "winner": view.status.name.lower(),
         **({"rollup": rollup} if rollup is not None else {}),
@@ -216,7 +220,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"{network:9} {model:12} rounds {result['descent_rounds']:3}  "
                 f"txs {result['transactions']:3}  "
                 f"total {result['total_gas']:>9,} gas  max tx {result['max_tx_gas']:>8,}  "
-                f"one step {result['one_step_gas']:>7,}  wall {result['wall_s']:6.2f} s  "
+                f"one step {result['one_step_gas']:>7,}  settle {result['settle_gas'] or 0:>7,}  "
+                f"wall {result['wall_s']:6.2f} s  "
                 f"[{result['found']}]"
             )
             if "rollup" in result:

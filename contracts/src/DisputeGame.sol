@@ -19,8 +19,24 @@ import {ShapeWords} from "./lib/ShapeWords.sol";
 ///         binding interface). A challenger (C) posts its own trace root and a bond; C and the
 ///         task's operator (O) descend steps -> graph nodes -> output elements -> program
 ///         instructions by binary leftmost-difference descents, and the chain re-executes the one
-///         float32 instruction they first disagree on (`IOneStepProver`). The loser is slashed
-///         through the StakeManager with the winner credited; the market learns the outcome.
+///         float32 instruction they first disagree on (`IOneStepProver`). The move that finds the
+///         loser records the verdict; `settle` (anyone, once) then slashes the loser through the
+///         StakeManager with the winner credited, and the market learns the outcome.
+///
+///         Verdict and settlement (`docs/protocol.md`, "Resolution"). `oneStep` and a descent that
+///         ends on padding or on h_0 only DECIDE the game: its status becomes OperatorWon or
+///         ChallengerWon and `GameResolved` is emitted; no money moves. `settle(gameId)`, callable
+///         by anyone once, does everything the verdict implies: the slash and the winner's credit,
+///         the release of the bond and of the game's collateral, the market hook (void, reopen,
+///         refund) and the advance of the task's queue. `claimTimeout` decides and settles in one
+///         transaction (it is cheap, and whoever claims a timeout wants the money moved). Until a
+///         decided game is settled it keeps its locks and its collateral, counts as open in the
+///         market (`openDisputes`) and in the task's books (`taskDisputes.openGames`), so the result
+///         can be neither finalized nor reopened; settling later than the verdict changes nothing but
+///         when the effects happen, since every lock it moves is still held (locked stake cannot
+///         unbond). Splitting keeps the last move (the one-step proof, ~1.9 KB of calldata and the
+///         prover) apart from the settlement (~100k on a fresh chain), each well under a block's
+///         share a rollup sequencer gives one transaction.
 ///
 ///         Moves. Reveal rounds (`reveal`, `revealOutputRoot`, `commitIntermediates`) carry a
 ///         party's own data: C moves first, then O; O's move completes the round. Proof moves
@@ -32,27 +48,28 @@ import {ShapeWords} from "./lib/ShapeWords.sol";
 ///         `claimTimeout` resolves against that party only once its accumulated time exceeds
 ///         MAX_CLOCK: never on time since the last move, never while the mover's clock is live.
 ///
-///         Money. The game holds no ETH. C's bond is locked in the StakeManager at `open`; a loser is
-///         slashed there (SLASH_WINNER_BPS to the winner as pull credit, the rest burned), so no
-///         payout can fail or be re-entered here.
+///         Money. The game holds no ETH. C's bond is locked in the StakeManager at `open`; at
+///         settlement a loser is slashed there (SLASH_WINNER_BPS to the winner as pull credit, the
+///         rest burned), so no payout can fail or be re-entered here.
 ///
 ///         Collateral (`docs/protocol.md`, "Several challengers"). Every game that runs has its own
 ///         operator collateral, the task's minStake, locked for that game alone: the task stake (the
 ///         market's lock taken at `claim`, held by at most one game of the task at a time) or a
 ///         GameStake (minStake this game locks from the operator's free stake). A game that cannot
 ///         be collateralised waits, Queued, in the task's FIFO queue with no clock running; it is
-///         funded by `advanceQueue` (run after every resolution and withdrawal on the task, and by
+///         funded by `advanceQueue` (run after every settlement and withdrawal on the task, and by
 ///         anyone), withdrawn by its challenger, or closed as moot once the result is voided and no
 ///         collateral can be found, its bond returned in full. So the winner of every game that runs
 ///         is paid w * minStake from that game's own collateral, whatever other games exist and in
 ///         whatever order they end, and a slash never touches another game's locks.
 ///
 ///         INVARIANT: a game's status moves None -> (Active | Queued), Queued -> (Active | Withdrawn),
-///         Active -> (OperatorWon | ChallengerWon), each once; nothing changes a closed game.
-///         INVARIANT: STAKE_MANAGER.lockedBy(account, this) == CHALLENGER_BOND * (Active and Queued
-///         games the account challenges) + sum of minStake over the Active GameStake games against
-///         the account. Every lock, unlock and slash here moves exactly one game's share, so
-///         resolution never reverts for want of a lock.
+///         Active -> (OperatorWon | ChallengerWon), each once; a decided game's `settled` flag goes
+///         false -> true once; nothing else changes a closed game.
+///         INVARIANT: STAKE_MANAGER.lockedBy(account, this) == CHALLENGER_BOND * (Active, Queued and
+///         decided-unsettled games the account challenges) + sum of minStake over the Active and
+///         decided-unsettled GameStake games against the account. Every lock, unlock and slash here
+///         moves exactly one game's share, so settlement never reverts for want of a lock.
 ///         Every loop is bounded by a Merkle proof's length (checked against the tree's depth), by
 ///         the 8 lanes of a leaf, or by MAX_QUEUE_STEPS queue entries.
 ///
@@ -63,8 +80,8 @@ import {ShapeWords} from "./lib/ShapeWords.sol";
 ///         ~13k (challenger reveal) + ~23k (operator reveal) on average, at most 52k / 80k when a
 ///         round first writes a slot or reaches a leaf; startStep ~95k; startNode ~73k; output roots
 ///         ~10k + ~16k; intermediates ~85k (challenger, computes L through the prover) + ~41k;
-///         oneStep with the real prover and resolution ~125k-140k (prover ~34k, slash ~53k);
-///         claimTimeout with resolution ~67k; advanceQueue funding a GameStake ~37k. A dispute of 43
+///         oneStep with the real prover (the verdict only) ~60k-75k (prover ~34k); settle ~70k;
+///         claimTimeout with settlement ~70k; advanceQueue funding a GameStake ~37k. A dispute of 43
 ///         rounds (1000 steps, 128 nodes, 2^20 elements, programs of 4096) is 94 transactions and
 ///         ~4.56M gas with intrinsic gas.
 contract DisputeGame is IDisputeGame {
@@ -85,7 +102,7 @@ contract DisputeGame is IDisputeGame {
     /// @notice Executes the final instruction (level 7).
     IOneStepProver public immutable ONE_STEP_PROVER;
 
-    /// @notice Most queue entries one `advanceQueue` (or the advance after a resolution or withdrawal)
+    /// @notice Most queue entries one `advanceQueue` (or the advance after a settlement or withdrawal)
     ///         looks at, so its gas is bounded however many games wait.
     uint256 public constant MAX_QUEUE_STEPS = 8;
 
@@ -125,6 +142,8 @@ contract DisputeGame is IDisputeGame {
         uint16 height;
         Resolution resolution;
         CollateralKind collateral;
+        /// The verdict's effects were carried out (`settle`, or `claimTimeout`).
+        bool settled;
         address operator;
         uint32 steps;
         ChessClock clock;
@@ -265,7 +284,7 @@ contract DisputeGame is IDisputeGame {
     ///         clock starts; one that cannot be funded waits while the result stands (the advance
     ///         stops there), and is closed as moot, its bond returned, once the result is voided.
     ///         Anyone may call it (e.g. after the operator staked more); it also runs after every
-    ///         resolution and withdrawal on the task.
+    ///         settlement and withdrawal on the task.
     /// @dev Reverts `QueueEmpty` if no entry is left to look at.
     /// @param taskId The task.
     function advanceQueue(uint256 taskId) external {
@@ -459,8 +478,9 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @notice Executes the first differing instruction from agreed operands (level OneStep) and
-    ///         resolves the game: the challenger loses if the result equals the operator's claim,
-    ///         else the operator loses. Either party may send it.
+    ///         decides the game: the challenger loses if the result equals the operator's claim,
+    ///         else the operator loses. Either party may send it. Only the verdict is recorded
+    ///         (`GameResolved`); `settle` moves the money and tells the market.
     /// @param gameId The game.
     /// @param descriptor The found node's descriptor (must hash to the stored one).
     /// @param inputs The shapes of the node's inputs with their proofs (see `InputShape`).
@@ -480,13 +500,14 @@ contract DisputeGame is IDisputeGame {
         emit OneStepExecuted(
             gameId, g.taskId, msg.sender, f.instruction, opcode, values, result, claimOperator, f.claimChallenger
         );
-        _resolve(gameId, g, result == claimOperator ? Party.Challenger : Party.Operator, Resolution.OneStep);
+        _decide(gameId, g, result == claimOperator ? Party.Challenger : Party.Operator, Resolution.OneStep);
     }
 
     // ---------------------------------------------------------------- timeout
 
-    /// @notice Resolves the game against the party on turn once its clock is used up:
-    ///         used + (now - turnStartedAt) > MAX_CLOCK. Anyone may call it.
+    /// @notice Decides the game against the party on turn once its clock is used up:
+    ///         used + (now - turnStartedAt) > MAX_CLOCK, and settles it in the same transaction
+    ///         (`GameResolved`, then `GameSettled`). Anyone may call it.
     /// @param gameId The game.
     function claimTimeout(uint256 gameId) external {
         Game storage g = _active(gameId);
@@ -496,7 +517,29 @@ contract DisputeGame is IDisputeGame {
         if (clock.isLive(block.timestamp, MAX_CLOCK)) {
             revert Errors.ClockNotExpired(onTurn, clock.spent(block.timestamp), MAX_CLOCK, clock.deadline(MAX_CLOCK));
         }
-        _resolve(gameId, g, onTurn, Resolution.Timeout);
+        _decide(gameId, g, onTurn, Resolution.Timeout);
+        _settle(gameId, g);
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    /// @notice Carries out the verdict of a decided game (OperatorWon or ChallengerWon): slashes the
+    ///         loser's share (the game's collateral, or the challenger's bond) with the winner
+    ///         credited, releases the winner's bond or collateral, tells the market (which voids,
+    ///         reopens or refunds the task and releases the task stake as before), and advances the
+    ///         task's queue. Anyone may call it, exactly once per decided game; the game's own parties
+    ///         have the reason to (the winner is paid by it).
+    /// @dev Reverts `NotDecided` unless the game is OperatorWon or ChallengerWon, `AlreadySettled` if
+    ///      it was settled (by `settle` or by `claimTimeout`). Emits `GameSettled` before the calls.
+    /// @param gameId The game.
+    function settle(uint256 gameId) external {
+        Game storage g = games[gameId];
+        GameStatus status = g.status;
+        if (status != GameStatus.OperatorWon && status != GameStatus.ChallengerWon) {
+            revert Errors.NotDecided(gameId, status);
+        }
+        if (g.settled) revert Errors.AlreadySettled(gameId);
+        _settle(gameId, g);
     }
 
     // ---------------------------------------------------------------- views
@@ -530,6 +573,14 @@ contract DisputeGame is IDisputeGame {
         s.traceRootChallenger = g.traceRootChallenger;
         s.collateral = g.collateral;
         _viewFound(g.found, s);
+    }
+
+    /// @notice Whether the game's verdict was settled (`settle`, or `claimTimeout`); false for a game
+    ///         that is not decided.
+    /// @param gameId The game.
+    /// @return True once the verdict's effects were carried out.
+    function isSettled(uint256 gameId) external view returns (bool) {
+        return games[gameId].settled;
     }
 
     /// @notice The game's status (None for an unknown id).
@@ -714,7 +765,7 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @dev The descent of `level` reached its leaf at `g.position`: everything left of it is agreed,
-    ///      and the two leaves differ. Moves to the next level, or resolves the game.
+    ///      and the two leaves differ. Moves to the next level, or decides the game.
     function _atLeaf(uint256 gameId, Game storage g, Level level) private {
         uint256 position = g.position;
         bytes32 leafOperator = g.rootOperator;
@@ -724,7 +775,7 @@ contract DisputeGame is IDisputeGame {
 
         if (level == Level.Steps || level == Level.Nodes) {
             if (position >= g.leafCount) {
-                _resolve(gameId, g, Descent.paddingLoser(uint256(leafChallenger)), Resolution.Padding);
+                _decide(gameId, g, Descent.paddingLoser(uint256(leafChallenger)), Resolution.Padding);
                 return;
             }
             if (level == Level.Nodes) {
@@ -738,7 +789,7 @@ contract DisputeGame is IDisputeGame {
             if (position == 0) {
                 // Both wrong: the challenger loses (it must be right to win).
                 Party loser = leafChallenger != g.initStateRoot ? Party.Challenger : Party.Operator;
-                _resolve(gameId, g, loser, Resolution.InitialState);
+                _decide(gameId, g, loser, Resolution.InitialState);
                 return;
             }
             f.step = position - 1;
@@ -755,7 +806,7 @@ contract DisputeGame is IDisputeGame {
         uint256 index = position * Descent.LANES + lane;
         uint256 count = level == Level.Element ? f.numel : f.programLength;
         if (index >= count) {
-            _resolve(gameId, g, Descent.paddingLoser(Commitments.leafLane(leafChallenger, lane)), Resolution.Padding);
+            _decide(gameId, g, Descent.paddingLoser(Commitments.leafLane(leafChallenger, lane)), Resolution.Padding);
             return;
         }
         uint32 valueOperator = Commitments.leafLane(leafOperator, lane);
@@ -778,9 +829,20 @@ contract DisputeGame is IDisputeGame {
 
     // ---------------------------------------------------------------- internals: resolution
 
-    /// @dev Ends the game against `loser`, with exact amounts and never touching another game's
-    ///      locks. Effects first (the game, then the task's collateral state), then the StakeManager
-    ///      and market calls in the documented order, then the queue advances.
+    /// @dev Records the verdict against `loser`: the game is closed to moves (OperatorWon or
+    ///      ChallengerWon) and `GameResolved` is emitted. Nothing else: the game keeps its locks and its
+    ///      collateral, and stays open in the task's and the market's books, until `_settle`.
+    function _decide(uint256 gameId, Game storage g, Party loser, Resolution resolution) private {
+        bool operatorWon = loser == Party.Challenger;
+        g.status = operatorWon ? GameStatus.OperatorWon : GameStatus.ChallengerWon;
+        g.resolution = resolution;
+        _emitResolved(gameId, g, operatorWon, resolution);
+    }
+
+    /// @dev Carries out a decided game's verdict once (`settle`, `claimTimeout`), with exact amounts
+    ///      and never touching another game's locks. Effects first (the flag, the task's collateral
+    ///      state), then the StakeManager and market calls in the documented order, then the queue
+    ///      advances.
     ///      Operator won: slash the challenger's bond (the operator is credited), release the
     ///      collateral (a GameStake is unlocked; the task stake goes back to Available while the
     ///      result stands, else the market releases it), tell the market.
@@ -788,12 +850,11 @@ contract DisputeGame is IDisputeGame {
     ///      stake any more, releases it, so that a game that held it can lock exactly minStake again),
     ///      slash exactly minStake from this game's own lock (the challenger is credited), release the
     ///      challenger's bond.
-    function _resolve(uint256 gameId, Game storage g, Party loser, Resolution resolution) private {
-        bool operatorWon = loser == Party.Challenger;
-        g.status = operatorWon ? GameStatus.OperatorWon : GameStatus.ChallengerWon;
-        g.resolution = resolution;
-        _emitResolved(gameId, g, operatorWon, resolution);
+    function _settle(uint256 gameId, Game storage g) private {
+        g.settled = true;
+        bool operatorWon = g.status == GameStatus.OperatorWon;
         uint256 taskId = g.taskId;
+        emit GameSettled(gameId, taskId);
         address operator = g.operator;
         address challenger = g.challenger;
         uint256 minStake = g.minStake;

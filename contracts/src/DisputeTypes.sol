@@ -51,20 +51,22 @@ enum Level {
 /// @notice Where a game stands. The numbering is part of the ABI (uint8); values are only appended.
 /// @dev Transitions (`docs/protocol.md`, "Several challengers"):
 ///      (open) -> Active (collateralised at once) | Queued (waits for collateral, no clock runs)
-///      Queued -> Active     advanceQueue (also run after every resolution and withdrawal on the task)
+///      Queued -> Active     advanceQueue (also run after every settlement and withdrawal on the task)
 ///      Queued -> Withdrawn  withdrawQueued (the challenger), or advanceQueue once the result is voided
 ///                           and no collateral can be found (moot); the bond is returned either way
-///      Active -> OperatorWon | ChallengerWon
-///      OperatorWon, ChallengerWon, Withdrawn are final.
+///      Active -> OperatorWon | ChallengerWon   the verdict (oneStep, a descent's padding or h_0 leaf,
+///                           claimTimeout); its effects follow at `settle` (claimTimeout settles at once)
+///      OperatorWon, ChallengerWon, Withdrawn are final (a decided game is settled once, `isSettled`).
 enum GameStatus {
     /// No game with this id.
     None,
     /// Collateralised; moves are being made.
     Active,
-    /// Resolved: the challenger lost (its bond is slashed, the operator gets the winner's share).
-    OperatorWon,
-    /// Resolved: the operator lost (the game's collateral is slashed, the challenger gets the winner's
+    /// Decided: the challenger lost (at `settle` its bond is slashed, the operator gets the winner's
     /// share).
+    OperatorWon,
+    /// Decided: the operator lost (at `settle` the game's collateral is slashed, the challenger gets
+    /// the winner's share).
     ChallengerWon,
     /// Opened, waiting in the task's FIFO queue for operator collateral; no clock runs, no moves.
     Queued,

@@ -102,6 +102,10 @@ library Errors {
     /// @notice Thrown when sending `amount` wei to `to` failed (the receiver reverted).
     error TransferFailed(address to, uint256 amount);
 
+    /// @notice Thrown when `flushBurned` is called while no burned ETH waits to be sent (every wei
+    ///         of `totalBurned` already went to BURN_ADDRESS).
+    error NothingToBurn();
+
     // ---------------------------------------------------------------- posting a task
 
     /// @notice Thrown when a task is posted without a reward.
@@ -217,6 +221,15 @@ library Errors {
 
     /// @notice Thrown when `advanceQueue` is called for task `taskId`, whose queue of games is empty.
     error QueueEmpty(uint256 taskId);
+
+    // ---------------------------------------------------------------- settlement
+
+    /// @notice Thrown when `settle` is called for game `gameId`, which is `status`: only a decided
+    ///         game (OperatorWon or ChallengerWon) is settled.
+    error NotDecided(uint256 gameId, GameStatus status);
+
+    /// @notice Thrown when `settle` is called for game `gameId`, whose verdict was already settled.
+    error AlreadySettled(uint256 gameId);
 
     // ---------------------------------------------------------------- moves
 

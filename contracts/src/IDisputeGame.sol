@@ -275,11 +275,12 @@ interface IDisputeGame {
         uint32 claimChallenger
     );
 
-    /// @notice The game ended.
+    /// @notice The game ended: its verdict is recorded and no move is taken any more. The money and
+    ///         market effects follow at `settle` (`GameSettled`); `claimTimeout` settles at once.
     /// @param gameId The game.
     /// @param taskId The task.
-    /// @param winner The winning party's account (credited the winner's share of the slash).
-    /// @param loser The losing party's account (slashed).
+    /// @param winner The winning party's account (credited the winner's share of the slash at settlement).
+    /// @param loser The losing party's account (slashed at settlement).
     /// @param status OperatorWon or ChallengerWon.
     /// @param resolution Why (one step, h_0 mismatch, padding, timeout).
     /// @param level The level the game ended at.
@@ -292,4 +293,12 @@ interface IDisputeGame {
         Resolution resolution,
         Level level
     );
+
+    /// @notice A decided game's verdict was carried out (once): the loser slashed with the winner
+    ///         credited, the bond and collateral released, the market told, the task's queue advanced
+    ///         (those effects have their own events: `Slashed`, `Credited`, `StakeUnlocked`,
+    ///         `TaskDisputeResolved`, ...).
+    /// @param gameId The game.
+    /// @param taskId The task.
+    event GameSettled(uint256 indexed gameId, uint256 indexed taskId);
 }

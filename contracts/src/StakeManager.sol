@@ -20,8 +20,13 @@ import {Owned} from "./Owned.sol";
 ///         slasher can lock, unlock and slash-from-locked only the stake it locked itself, so a slash
 ///         for one commitment never eats the lock that backs another slasher's commitment.
 ///
-///         Burned ETH is sent to BURN_ADDRESS inside `slash` (it has no code, the call cannot fail), so:
+///         Burned ETH. A slash only books its burned part (`totalBurned`); the ETH stays here until
+///         anyone calls `flushBurned`, which sends everything booked and not yet sent to BURN_ADDRESS
+///         (`totalBurnFlushed` counts it). Burned ETH belongs to no account: no function but
+///         `flushBurned` moves it, and it goes nowhere but BURN_ADDRESS. Sending it inside every slash
+///         cost a value transfer (9k gas, and 25k more to create BURN_ADDRESS on a fresh chain).
 ///         INVARIANT: address(this).balance == totalBonded + totalUnbonding + totalCredits
+///         + (totalBurned - totalBurnFlushed)
 ///         (plus any ETH force-sent by selfdestruct, which no ledger owns; there is no receive function).
 contract StakeManager is Owned {
     /// @notice Basis-point denominator (100%).
@@ -63,8 +68,12 @@ contract StakeManager is Owned {
     /// @notice Sum of all accounts' credits.
     uint256 public totalCredits;
 
-    /// @notice ETH burned by slashes since deployment (already sent to BURN_ADDRESS).
+    /// @notice ETH burned by slashes since deployment (booked at the slash; sent to BURN_ADDRESS by
+    ///         `flushBurned`).
     uint256 public totalBurned;
+
+    /// @notice The part of `totalBurned` already sent to BURN_ADDRESS (`flushBurned`).
+    uint256 public totalBurnFlushed;
 
     mapping(address account => Account) private accounts;
 
@@ -121,7 +130,7 @@ contract StakeManager is Owned {
     /// @param fromFree Wei taken from the account's free bonded stake.
     /// @param fromUnbonding Wei taken from the account's unbonding entry.
     /// @param toWinner Wei credited to `winner`.
-    /// @param burned Wei sent to BURN_ADDRESS.
+    /// @param burned Wei burned (booked in totalBurned; `flushBurned` sends it to BURN_ADDRESS).
     event Slashed(
         address indexed account,
         address indexed slasher,
@@ -132,6 +141,12 @@ contract StakeManager is Owned {
         uint256 toWinner,
         uint256 burned
     );
+
+    /// @notice Burned ETH held here was sent to BURN_ADDRESS.
+    /// @param caller Who called `flushBurned`.
+    /// @param amount Wei sent (everything burned and not sent before).
+    /// @param totalBurnFlushed Wei sent to BURN_ADDRESS since deployment, afterwards (== totalBurned).
+    event BurnFlushed(address indexed caller, uint256 amount, uint256 totalBurnFlushed);
 
     /// @notice `account`'s credit grew (a reward, a refund, or a slash share).
     /// @param account The owner of the credit.
@@ -252,6 +267,20 @@ contract StakeManager is Owned {
         _send(msg.sender, amount);
     }
 
+    /// @notice Sends every burned wei still held here (`burnPending`) to BURN_ADDRESS. Anyone may call
+    ///         it, at any time; it moves only ETH that no account owns.
+    /// @dev Reverts `NothingToBurn` if nothing is pending. BURN_ADDRESS has no code, so the send
+    ///      cannot fail.
+    function flushBurned() external {
+        uint256 flushed = totalBurnFlushed;
+        uint256 amount = totalBurned - flushed;
+        if (amount == 0) revert Errors.NothingToBurn();
+        flushed += amount;
+        totalBurnFlushed = flushed;
+        emit BurnFlushed(msg.sender, amount, flushed);
+        _send(BURN_ADDRESS, amount);
+    }
+
     // ---------------------------------------------------------------- slashers
 
     /// @notice Locks `amount` of `account`'s free stake for the calling slasher.
@@ -283,8 +312,8 @@ contract StakeManager is Owned {
     ///         the account (that lock shrinks by the same amount), then from free bonded stake, then
     ///         from the unbonding entry. Another slasher's locks are never touched. Caps at what
     ///         exists. Credits `winner` SLASH_WINNER_BPS of the slashed amount (nothing if `winner` is
-    ///         zero) and burns the rest. A caller that slashed less than it had locked for a
-    ///         commitment unlocks the remainder itself with `unlock`.
+    ///         zero) and burns the rest (booked in totalBurned, sent by `flushBurned`). A caller that
+    ///         slashed less than it had locked for a commitment unlocks the remainder itself with `unlock`.
     ///         A slasher whose locks on one account back several commitments keeps its books exact by
     ///         slashing at most one commitment's lock (the market on a missed deadline, then releasing
     ///         that commitment's rest; the dispute game slashing a game's own collateral), or by
@@ -327,8 +356,8 @@ contract StakeManager is Owned {
             emit Credited(winner, msg.sender, toWinner);
         }
         totalBurned += burned;
+        // The burned part stays here, booked, until `flushBurned` (no value transfer per slash).
         emit Slashed(account, msg.sender, winner, fromLocked, fromFree, fromUnbonding, toWinner, burned);
-        if (burned > 0) _send(BURN_ADDRESS, burned);
     }
 
     /// @notice Adds msg.value to `account`'s credit (rewards and refunds paid by the market or game).
@@ -342,6 +371,12 @@ contract StakeManager is Owned {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @notice Burned ETH held here that `flushBurned` has not sent to BURN_ADDRESS yet.
+    /// @return Wei (totalBurned - totalBurnFlushed).
+    function burnPending() external view returns (uint256) {
+        return totalBurned - totalBurnFlushed;
+    }
 
     /// @notice Bonded stake of `account` (locked included, unbonding excluded).
     /// @param account The staker.

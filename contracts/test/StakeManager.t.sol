@@ -43,7 +43,7 @@ contract StakeManagerTest is Test {
     }
 
     function _assertBalanced() internal view {
-        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits(), "balance");
+        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending(), "balance");
     }
 
     // ---------------------------------------------------------------- constructor and wiring
@@ -402,9 +402,47 @@ contract StakeManagerTest is Test {
         assertEq(unbonding, 1 ether);
         assertEq(readyAt, block.timestamp + DELAY);
         assertEq(sm.creditOf(bob), 4.5 ether);
-        assertEq(BURN.balance, 4.5 ether);
+        assertEq(sm.burnPending(), 4.5 ether, "burned ETH is kept, booked");
+        assertEq(BURN.balance, 0, "and not sent per slash");
         assertEq(sm.totalBurned(), 4.5 ether);
         _assertBalanced();
+    }
+
+    function test_flushBurned_sendsEveryPendingBurnOnce_byAnyone() public {
+        _stake(alice, 10 ether);
+        vm.prank(market);
+        sm.slash(alice, 3 ether, address(0));
+        vm.prank(game);
+        sm.slash(alice, 2 ether, bob);
+        uint256 pending = 3 ether + 1 ether;
+        assertEq(sm.burnPending(), pending);
+        assertEq(BURN.balance, 0);
+        _assertBalanced();
+
+        vm.expectEmit(true, true, true, true, address(sm));
+        emit StakeManager.BurnFlushed(stranger, pending, pending);
+        vm.prank(stranger);
+        sm.flushBurned();
+        assertEq(BURN.balance, pending, "sent to the burn address");
+        assertEq(sm.burnPending(), 0);
+        assertEq(sm.totalBurnFlushed(), sm.totalBurned());
+        _assertBalanced();
+
+        vm.prank(stranger);
+        vm.expectRevert(Errors.NothingToBurn.selector);
+        sm.flushBurned();
+
+        vm.prank(market);
+        sm.slash(alice, 1 ether, address(0));
+        sm.flushBurned();
+        assertEq(BURN.balance, pending + 1 ether, "only the new burn is sent");
+        assertEq(sm.totalBurnFlushed(), pending + 1 ether);
+        _assertBalanced();
+    }
+
+    function test_flushBurned_nothingBurned_reverts() public {
+        vm.expectRevert(Errors.NothingToBurn.selector);
+        sm.flushBurned();
     }
 
     function test_slash_capsAtWhatExists() public {
@@ -442,7 +480,7 @@ contract StakeManagerTest is Test {
         emit StakeManager.Slashed(alice, market, address(0), 0, 3 ether, 0, 0, 3 ether);
         vm.prank(market);
         sm.slash(alice, 3 ether, address(0));
-        assertEq(BURN.balance, 3 ether);
+        assertEq(sm.burnPending(), 3 ether);
         assertEq(sm.totalCredits(), 0);
         _assertBalanced();
     }
@@ -452,7 +490,7 @@ contract StakeManagerTest is Test {
         emit StakeManager.Slashed(alice, market, bob, 0, 0, 0, 0, 0);
         vm.prank(market);
         assertEq(sm.slash(alice, 1 ether, bob), 0);
-        assertEq(BURN.balance, 0);
+        assertEq(sm.burnPending(), 0);
     }
 
     function test_slash_notSlasher_reverts() public {
@@ -483,7 +521,7 @@ contract StakeManagerTest is Test {
         uint256 toWinner = expected * winnerBps / 10_000;
         assertEq(slashed, expected, "slashed");
         assertEq(fresh.creditOf(bob), toWinner, "winner share");
-        assertEq(BURN.balance, expected - toWinner, "burned");
+        assertEq(fresh.burnPending(), expected - toWinner, "burned");
         assertEq(fresh.totalBurned(), expected - toWinner, "totalBurned");
         assertEq(fresh.lockedOf(alice), toLock - (amount < toLock ? amount : toLock), "lock shrinks by locked part");
         _assertStakeLeft(fresh, uint256(staked) - expected);
@@ -512,7 +550,7 @@ contract StakeManagerTest is Test {
         (uint256 unbondingLeft,) = fresh.unbondingOf(alice);
         assertEq(fresh.bondedOf(alice) + unbondingLeft, expected, "stake left");
         assertEq(
-            address(fresh).balance, fresh.totalBonded() + fresh.totalUnbonding() + fresh.totalCredits(), "balance"
+            address(fresh).balance, fresh.totalBonded() + fresh.totalUnbonding() + fresh.totalCredits() + fresh.burnPending(), "balance"
         );
     }
 

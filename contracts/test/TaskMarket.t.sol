@@ -91,7 +91,7 @@ contract TaskMarketTest is MarketFixture {
 
     function _assertBalanced(uint256 escrow) internal view {
         assertEq(address(market).balance, escrow, "market escrow");
-        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits(), "stake manager");
+        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending(), "stake manager");
     }
 
     function _wrongStatus(uint256 taskId, TaskStatus actual, TaskStatus expected) internal pure returns (bytes memory) {
@@ -762,7 +762,7 @@ contract TaskMarketTest is MarketFixture {
         assertEq(sm.lockedOf(operator), 0);
         assertEq(sm.bondedOf(operator), 20 ether - slashed);
         assertEq(sm.creditOf(submitter), REWARD + toSubmitter);
-        assertEq(BURN.balance, slashed - toSubmitter);
+        assertEq(sm.burnPending(), slashed - toSubmitter);
         _assertBalanced(0);
     }
 
@@ -975,7 +975,7 @@ contract TaskMarketTest is MarketFixture {
         assertEq(address(fresh).balance, 0, "escrow");
         assertEq(
             address(freshSm).balance,
-            freshSm.totalBonded() + freshSm.totalUnbonding() + freshSm.totalCredits(),
+            freshSm.totalBonded() + freshSm.totalUnbonding() + freshSm.totalCredits() + freshSm.burnPending(),
             "stake manager"
         );
     }

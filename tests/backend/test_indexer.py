@@ -143,6 +143,7 @@ def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: st
             "ClockStarted",
             "StepFound",
             "GameResolved",
+            "GameSettled",  # claimTimeout settles as it decides
         ]
         assert moves[4].party == "CHALLENGER" and moves[6].party == "OPERATOR"
         assert {(g.collateral, g.collateral_amount, g.queue_position) for g in games.values()} == {

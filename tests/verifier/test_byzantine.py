@@ -68,9 +68,14 @@ def our_game(s: Scenario, verifier: VerifierAgent) -> int | None:
 
 
 def resolved(s: Scenario, verifier: VerifierAgent) -> bool:
-    """Our game is over (resolved, or withdrawn while queued), not merely waiting in the queue."""
+    """Our game is over (resolved and settled, or withdrawn while queued), not merely waiting in the
+    queue."""
     game_id = our_game(s, verifier)
-    return game_id is not None and game_view(s, game_id).closed
+    if game_id is None:
+        return False
+    view = game_view(s, game_id)
+    # a decided game counts once its verdict is settled (the books below are read after it)
+    return view.closed and (not view.status.resolved or s.devnet.game("other").is_settled(game_id))
 
 
 def where(view: GameView, prepared: PreparedTask) -> str:

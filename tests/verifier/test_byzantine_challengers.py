@@ -54,7 +54,11 @@ def burned(s: Scenario) -> int:
 
 
 def closed(s: Scenario, game_id: int | None) -> bool:
-    return game_id is not None and game_view(s, game_id).closed
+    """The game is over: withdrawn, or decided and its verdict settled (its money moved)."""
+    if game_id is None:
+        return False
+    view = game_view(s, game_id)
+    return view.closed and (not view.status.resolved or s.devnet.game("other").is_settled(game_id))
 
 
 def stake_and_open(s: Scenario, who: str, root: bytes) -> int:

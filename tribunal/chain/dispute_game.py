@@ -7,6 +7,7 @@ from typing import Any
 
 from tribunal.chain.bound import BoundContract
 from tribunal.chain.client import Sent, with_rpc_retry
+from tribunal.chain.errors import ContractRevert
 from tribunal.protocol_enums import TaskStakeState
 
 
@@ -76,7 +77,30 @@ class DisputeGame(BoundContract):
         return self._send(function, game_id, *args, context=f"game {game_id} {function}")
 
     def claim_timeout(self, game_id: int) -> Sent:
+        """Decides the game against the party whose clock ran out and settles it (one transaction)."""
         return self._send("claimTimeout", game_id, context=f"game {game_id} timeout")
+
+    def settle(self, game_id: int) -> Sent:
+        """Carries out a decided game's verdict (`GameSettled`): the slash and the winner's credit, the
+        bond and collateral released, the market told, the task's queue advanced. Anyone may send it,
+        once; it reverts `NotDecided` before the verdict and `AlreadySettled` after a settlement."""
+        return self._send("settle", game_id, context=f"settle game {game_id}")
+
+    def is_settled(self, game_id: int) -> bool:
+        """Whether the game's verdict was settled (`settle`, or `claimTimeout`)."""
+        return bool(self._call("isSettled", game_id, context=f"game {game_id} settled"))
+
+    def settle_if_due(self, game_id: int) -> Sent | None:
+        """Settles the game if it is decided and not yet settled; None if there was nothing to do
+        (someone else settled it first, or it is not decided)."""
+        if self.is_settled(game_id):
+            return None
+        try:
+            return self.settle(game_id)
+        except ContractRevert as exc:
+            if exc.error_name in ("AlreadySettled", "NotDecided"):
+                return None
+            raise
 
     def game_count(self) -> int:
         return int(self._call("gameCount"))

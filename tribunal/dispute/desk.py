@@ -6,6 +6,11 @@ is ours to make now (reveals on our turn, proof moves whenever the game is at on
 the win when the other party's chess clock has run out. A queued game (waiting for the operator's
 collateral: no clock runs, no move is accepted) is only watched until it is funded and becomes
 active, or is withdrawn (by its challenger, or closed as moot), which ends it like a resolution.
+A decided game (the verdict recorded by `oneStep`, a descent's padding or h_0 leaf) moves no money
+until someone calls `settle`: the winner's desk settles it at once; the loser's desk settles it one
+tick later if nobody has (so a verdict is never left unsettled while either party runs). A game
+ends for the desk only once it is settled (`claimTimeout` settles as it decides), so the outcome's
+credits have arrived.
 Claims come from the agent (``claims_for(task_id, party)``): a worker's own checkpointed run, a
 verifier's recomputation.
 Moves are pure functions of the on-chain state and the claims, so a restarted desk simply
@@ -42,6 +47,8 @@ class Watched:
     party: Party
     player: Player | None = None
     moves: int = 0
+    decided_ticks: int = 0
+    """Ticks that saw the game decided and not yet settled (the loser waits one for the winner)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,8 @@ class DisputeDesk:
             view = self._play(watched, view)
         if not view.closed:
             return None
+        if view.status.resolved and not self._settled(watched, view):
+            return None
         if view.status is GameStatus.WITHDRAWN:
             moot = bool(self.game.withdrawal(watched.game_id, self.from_block))
             log.info("dispute game %d on task %d %s while queued (bond returned)", watched.game_id,
@@ -146,6 +155,23 @@ class DisputeDesk:
                  extra={"event": "game_resolved", "game_id": watched.game_id, "task_id": watched.task_id,
                         "won": won, "resolution": view.resolution.name.lower()})
         return GameOutcome(watched.game_id, watched.task_id, watched.party, won, view)
+
+    def _settled(self, watched: Watched, view: GameView) -> bool:
+        """Whether the decided game is settled, settling it if it is ours to: at once if we won, on
+        the next tick if we lost and the winner has not."""
+        if self.game.is_settled(watched.game_id):
+            return True
+        won = (view.status is GameStatus.OPERATOR_WON) == (watched.party is Party.OPERATOR)
+        watched.decided_ticks += 1
+        if not won and watched.decided_ticks < 2:
+            return False
+        sent = self.game.settle_if_due(watched.game_id)
+        if sent is not None:
+            log.info("game %d: settled the verdict (%s; gas %d)", watched.game_id,
+                     "we won" if won else "the winner had not", sent.gas_used,
+                     extra={"event": "game_settled", "game_id": watched.game_id, "task_id": watched.task_id})
+            return True
+        return self.game.is_settled(watched.game_id)
 
     def _play(self, watched: Watched, view: GameView) -> GameView:
         assert watched.player is not None

@@ -13,7 +13,7 @@ from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.moves import Move, next_move
 from tribunal.dispute.revealed import RevealedNodes, collect
 from tribunal.dispute.state import GameView
-from tribunal.protocol_enums import Level, Party
+from tribunal.protocol_enums import GameStatus, Level, Party
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,21 @@ class Player:
             return False
         return self._send(view, move) is not None
 
+    def settle(self) -> Sent | None:
+        """Settle the game's verdict (anyone may; the winner has the reason to) if it is decided and
+        not settled yet; recorded as a move. None if there was nothing to do (already settled, or
+        another account settled it first)."""
+        view = self.view()
+        if not view.status.resolved:
+            return None
+        sent = self.game.settle_if_due(self.game_id)
+        if sent is None:
+            return None
+        self.moves.append(MoveRecord(self.me, "settle", view.level.name, sent.gas_used, sent.tx_hash))
+        log.info("game %d: %s settled the verdict (%s won; gas %d)", self.game_id, self.me.name.lower(),
+                 view.status.name.lower(), sent.gas_used)
+        return sent
+
     def _send(self, view: GameView, move: Move) -> Sent | None:
         try:
             sent = self.game.send_move(self.game_id, move.function, move.args[1:])
@@ -90,11 +105,22 @@ class Player:
         return sent
 
 
+def winner_first(players: list[Player], view: GameView) -> list[Player]:
+    """The players of a decided game, its winner first (who settles it)."""
+    winner = Party.OPERATOR if view.status is GameStatus.OPERATOR_WON else Party.CHALLENGER
+    return sorted(players, key=lambda p: p.me is not winner)
+
+
 def play_out(players: list[Player], max_moves: int = 1000, poll_s: float = 0.0) -> GameView:
-    """Let the players take turns until the game is resolved (both in one process: tests, demos)."""
+    """Let the players take turns until the game is resolved, then settle its verdict, the winner
+    first (both in one process: tests, demos). Returns the closed game's view."""
     for _ in range(max_moves):
         view = players[0].view()
         if view.closed:
+            if view.status.resolved:
+                for player in winner_first(players, view):
+                    if player.settle() is not None:
+                        break
             return view
         if view.queued:
             raise RuntimeError(f"game {players[0].game_id} is queued: nobody can move until it is funded")

@@ -237,3 +237,12 @@ def game_resolved(ev: ChainEvent, ctx: Context) -> None:
     account(ctx, a["winner"], ev)["disputes_won"] += 1
     account(ctx, a["loser"], ev)["disputes_lost"] += 1
     _move(ctx, ev, game)
+
+
+@on("DisputeGame", "GameSettled")
+def game_settled(ev: ChainEvent, ctx: Context) -> None:
+    """The verdict was carried out (`settle`, or `claimTimeout` in the same transaction). The money
+    and the market's reaction come as their own events (`Slashed`, `Credited`, `StakeUnlocked`,
+    `TaskDispute*`, `TaskVoided`, ...), handled where they are emitted; the game's move log records
+    the settlement."""
+    _move(ctx, ev, _game(ctx, ev))

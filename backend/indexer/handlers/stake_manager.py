@@ -105,13 +105,12 @@ def slashed(ev: ChainEvent, ctx: Context) -> None:
         },
     )
     # The market's or the game's own event in the same transaction names the task and the reason;
-    # the game emits it before slashing, the market after (then its handler links this row).
+    # the game emits it before slashing, the market after (then its handler links this row). The
+    # game slashes only when it settles a verdict (`GameSettled`: in `settle`, or in `claimTimeout`
+    # after its `GameResolved`), and one transaction settles one game, whose loser is the slashed.
+    by_game = ctx.contracts.name_of(a["slasher"]) == "DisputeGame"
     for earlier in ctx.earlier_in_tx(ev.tx_hash):
-        if (
-            earlier.contract == "DisputeGame"
-            and earlier.name == "GameResolved"
-            and earlier.args["loser"] == a["account"]
-        ):
+        if by_game and earlier.contract == "DisputeGame" and earlier.name == "GameSettled":
             row.update(reason="dispute_lost", task_id=earlier.task_id, game_id=earlier.game_id)
 
 

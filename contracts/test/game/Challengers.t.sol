@@ -176,9 +176,10 @@ contract ChallengersTest is GameFixture {
 
         (bytes memory descriptor, OperandProof[] memory operands) =
             _toLastMove(sybilGame, Side(operator, bad), Side(sybil, _honest()));
+        _oneStep(sybilGame, sybil, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(market));
         emit TaskMarket.TaskVoided(taskId, operator, 0);
-        _oneStep(sybilGame, sybil, descriptor, operands);
+        game.settle(sybilGame);
         assertEq(sm.creditOf(sybil), _winnerShare(MIN_STAKE));
         assertEq(uint256(market.taskStatus(taskId)), uint256(TaskStatus.Voided));
         assertTrue(market.holdsTaskStake(taskId), "the task stake stays locked for the game that holds it");
@@ -186,9 +187,10 @@ contract ChallengersTest is GameFixture {
         _assertAllGameLocks();
 
         (descriptor, operands) = _toLastMove(honestGame, Side(operator, bad), Side(verifier, _honest()));
+        _oneStep(honestGame, verifier, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(market));
         emit TaskMarket.TaskStakeReleased(taskId, operator, MIN_STAKE);
-        _oneStep(honestGame, verifier, descriptor, operands);
+        game.settle(honestGame);
         assertEq(sm.creditOf(verifier), _winnerShare(MIN_STAKE), "the honest verifier is paid in full");
         assertEq(sm.bondedOf(operator), 0, "the operator lost both collaterals");
         assertEq(uint256(market.taskStatus(taskId)), uint256(TaskStatus.Open));
@@ -206,9 +208,10 @@ contract ChallengersTest is GameFixture {
 
         (bytes memory descriptor, OperandProof[] memory operands) =
             _toLastMove(sybilGame, Side(operator, bad), Side(sybil, _honest()));
+        _oneStep(sybilGame, sybil, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(game));
         emit IDisputeGame.GameWithdrawn(honestGame, taskId, verifier, true);
-        _oneStep(sybilGame, sybil, descriptor, operands);
+        game.settle(sybilGame);
         assertEq(sm.creditOf(sybil), _winnerShare(MIN_STAKE));
         _assertGame(honestGame, GameStatus.Withdrawn, CollateralKind.None);
         assertEq(sm.bondedOf(verifier), BOND, "the honest verifier keeps its bond");
@@ -230,11 +233,12 @@ contract ChallengersTest is GameFixture {
 
         (bytes memory descriptor, OperandProof[] memory operands) =
             _toLastMove(first, Side(operator, bad), Side(verifier, _honest()));
+        _oneStep(first, verifier, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(game));
         emit IDisputeGame.GameWithdrawn(second, taskId, latecomer, true);
         vm.expectEmit(true, true, true, true, address(market));
         emit TaskMarket.TaskReopened(taskId);
-        _oneStep(first, verifier, descriptor, operands);
+        game.settle(first);
         assertEq(sm.bondedOf(operator), 0, "nothing is left to pay the second game");
 
         vm.warp(block.timestamp + 2 * uint256(MAX_CLOCK) + 1);
@@ -416,9 +420,10 @@ contract ChallengersTest is GameFixture {
 
         (bytes memory descriptor, OperandProof[] memory operands) =
             _toLastMove(grief, Side(operator, _honest()), Side(griefer, bad));
+        _oneStep(grief, operator, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(game));
         emit IDisputeGame.GameFunded(next, taskId, CollateralKind.TaskStake, MIN_STAKE);
-        _oneStep(grief, operator, descriptor, operands);
+        game.settle(grief);
         assertEq(uint256(game.gameStatus(grief)), uint256(GameStatus.OperatorWon));
         _assertGame(next, GameStatus.Active, CollateralKind.TaskStake);
         _assertTaskStake(taskId, TaskStakeState.Held, next);
@@ -442,11 +447,12 @@ contract ChallengersTest is GameFixture {
         uint256 c = _open(taskId, latecomer, _honestRoot());
         (bytes memory descriptor, OperandProof[] memory operands) =
             _toLastMove(first, Side(operator, bad), Side(verifier, _honest()));
+        _oneStep(first, verifier, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(game));
         emit IDisputeGame.GameWithdrawn(b, taskId, sybil, true);
         vm.expectEmit(true, true, true, true, address(game));
         emit IDisputeGame.GameWithdrawn(c, taskId, latecomer, true);
-        _oneStep(first, verifier, descriptor, operands);
+        game.settle(first);
         _assertGame(b, GameStatus.Withdrawn, CollateralKind.None);
         _assertGame(c, GameStatus.Withdrawn, CollateralKind.None);
         assertEq(sm.freeOf(sybil), BOND);
@@ -632,9 +638,10 @@ contract ChallengersTest is GameFixture {
         // the operator's trace is wrong only at step 2; the griefer's is wrong from step 0
         (bytes memory descriptor, OperandProof[] memory operands) =
             _toLastMove(wrongChallenger, Side(operator, bad), Side(griefer, worse));
+        _oneStep(wrongChallenger, operator, descriptor, operands);
         vm.expectEmit(true, true, true, true, address(market));
         emit TaskMarket.TaskStakeReleased(taskId, operator, MIN_STAKE);
-        _oneStep(wrongChallenger, operator, descriptor, operands);
+        game.settle(wrongChallenger);
         assertEq(uint256(game.gameStatus(wrongChallenger)), uint256(GameStatus.OperatorWon));
         assertEq(sm.lockedOf(operator), 0);
         assertEq(sm.bondedOf(operator), MIN_STAKE, "lost only the GameStake it lost");
@@ -670,6 +677,6 @@ contract ChallengersTest is GameFixture {
         _assertAllGameLocks();
         assertEq(sm.lockedBy(operator, address(game)), 0);
         assertEq(sm.creditOf(operator), 3 * _winnerShare(BOND));
-        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits());
+        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending());
     }
 }

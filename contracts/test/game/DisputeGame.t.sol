@@ -936,6 +936,120 @@ contract DisputeGameTest is GameFixture {
         game.oneStep(gameId, "", new InputShape[](0), new OperandProof[](0));
     }
 
+    // ---------------------------------------------------------------- verdict and settlement
+
+    /// @dev Plays the operator-fault game to its last move and sends `oneStep` (challenger wins).
+    function _decidedAgainstOperator() internal returns (uint256 gameId, uint256 taskId) {
+        ToyWorld.Fault memory bad;
+        (gameId, bad) = _operatorFaultGame();
+        taskId = _state(gameId).taskId;
+        _playUntil(world, gameId, Side(operator, bad), Side(challenger, _honest()), challenger, 60, Level.OneStep);
+        GameView memory s = _state(gameId);
+        bytes memory descriptor = world.descriptor(s.node);
+        OperandProof[] memory operands = _operands(world, s, bad);
+        vm.prank(challenger);
+        game.oneStep(gameId, descriptor, new InputShape[](0), operands);
+    }
+
+    function test_oneStep_recordsTheVerdictOnly_noMoneyMoves() public {
+        (uint256 gameId, uint256 taskId) = _decidedAgainstOperator();
+        _assertResolved(gameId, GameStatus.ChallengerWon, Resolution.OneStep, Level.OneStep);
+        assertFalse(game.isSettled(gameId), "decided, not settled");
+        // the decided game keeps every lock and stays open in the market's and the game's books
+        assertEq(sm.creditOf(challenger), 0, "nobody paid yet");
+        assertEq(sm.lockedBy(challenger, address(game)), BOND, "the bond is still locked");
+        assertEq(sm.bondedOf(operator), MIN_STAKE, "the operator is not slashed yet");
+        assertTrue(market.holdsTaskStake(taskId), "the task stake is still held");
+        Task memory t = market.getTask(taskId);
+        assertEq(uint256(t.status), uint256(TaskStatus.Submitted), "not voided before settle");
+        assertEq(uint256(t.openDisputes), 1, "the market still counts the game");
+        (,,, uint256 openGames,,,) = game.taskDisputes(taskId);
+        assertEq(openGames, 1);
+        // the market can neither finalize nor settle the task while the verdict is unsettled
+        vm.warp(market.challengeEndsAt(taskId) + 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.DisputesOpen.selector, uint32(1)));
+        market.finalize(taskId);
+        // and the game takes no move
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(Errors.GameNotActive.selector, gameId, GameStatus.ChallengerWon));
+        game.claimTimeout(gameId);
+    }
+
+    function test_settle_byAnyone_paysOnce_theBooksAfter() public {
+        (uint256 gameId, uint256 taskId) = _decidedAgainstOperator();
+        uint256 burnedBefore = sm.totalBurned();
+        vm.expectEmit(true, true, true, true, address(game));
+        emit IDisputeGame.GameSettled(gameId, taskId);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit TaskMarket.TaskVoided(taskId, operator, MIN_STAKE);
+        vm.prank(stranger); // anyone may settle
+        game.settle(gameId);
+        assertTrue(game.isSettled(gameId));
+        assertEq(sm.creditOf(challenger), MIN_STAKE * SLASH_WINNER_BPS / 10_000, "the winner is paid");
+        assertEq(sm.totalBurned() - burnedBefore, MIN_STAKE - MIN_STAKE * SLASH_WINNER_BPS / 10_000, "the rest burned");
+        assertEq(sm.bondedOf(operator), 0, "the operator lost minStake");
+        assertEq(sm.lockedBy(challenger, address(game)), 0, "the bond is released");
+        assertEq(sm.freeOf(challenger), BOND);
+        assertEq(sm.lockedOf(operator), 0);
+        Task memory t = market.getTask(taskId);
+        assertEq(uint256(t.status), uint256(TaskStatus.Open), "voided and reopened");
+        assertEq(uint256(t.openDisputes), 0);
+        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending());
+
+        // exactly once, whoever asks
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AlreadySettled.selector, gameId));
+        game.settle(gameId);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AlreadySettled.selector, gameId));
+        game.settle(gameId);
+        assertEq(sm.creditOf(challenger), MIN_STAKE * SLASH_WINNER_BPS / 10_000, "paid once");
+    }
+
+    function test_settle_operatorWon_thenTheResultIsPaid() public {
+        ToyWorld.Fault memory bad = _fault(3, 2, 11, 9);
+        uint256 gameId = _dispute(world, _honest(), bad);
+        uint256 taskId = _state(gameId).taskId;
+        _playUntil(world, gameId, Side(operator, _honest()), Side(challenger, bad), operator, 60, Level.OneStep);
+        GameView memory s = _state(gameId);
+        bytes memory descriptor = world.descriptor(s.node);
+        OperandProof[] memory operands = _operands(world, s, _honest());
+        vm.prank(operator);
+        game.oneStep(gameId, descriptor, new InputShape[](0), operands);
+        _assertResolved(gameId, GameStatus.OperatorWon, Resolution.OneStep, Level.OneStep);
+        vm.warp(market.challengeEndsAt(taskId) + 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.DisputesOpen.selector, uint32(1)));
+        market.finalize(taskId);
+
+        vm.prank(operator); // the winner settles
+        game.settle(gameId);
+        assertEq(sm.creditOf(operator), BOND * SLASH_WINNER_BPS / 10_000);
+        assertEq(sm.bondedOf(challenger), 0, "the bond is slashed");
+        market.finalize(taskId);
+        assertEq(sm.creditOf(operator), BOND * SLASH_WINNER_BPS / 10_000 + REWARD);
+        assertEq(sm.lockedOf(operator), 0);
+    }
+
+    function test_settle_beforeTheVerdict_reverts() public {
+        (uint256 gameId,) = _operatorFaultGame();
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotDecided.selector, gameId, GameStatus.Active));
+        game.settle(gameId);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotDecided.selector, 99, GameStatus.None));
+        game.settle(99);
+    }
+
+    function test_claimTimeout_decidesAndSettlesAtOnce() public {
+        (uint256 gameId,) = _operatorFaultGame();
+        vm.warp(_state(gameId).deadline + 1);
+        vm.expectEmit(true, true, true, true, address(game));
+        emit IDisputeGame.GameSettled(gameId, 1);
+        game.claimTimeout(gameId);
+        assertTrue(game.isSettled(gameId));
+        assertEq(sm.creditOf(operator), BOND * SLASH_WINNER_BPS / 10_000);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AlreadySettled.selector, gameId));
+        game.settle(gameId);
+    }
+
     // ---------------------------------------------------------------- money
 
     function test_resolve_operatorWins_slashesBondCreditsOperator() public {
@@ -1018,7 +1132,7 @@ contract DisputeGameTest is GameFixture {
         (uint256 gameId, ToyWorld.Fault memory bad) = _operatorFaultGame();
         _play(world, gameId, Side(operator, bad), Side(challenger, _honest()), challenger, 60);
         assertEq(address(game).balance, 0);
-        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits());
+        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending());
     }
 
     // ---------------------------------------------------------------- views

@@ -63,6 +63,6 @@ contract DisputeGameFuzzTest is GameFixture {
         assertEq(
             uint256(s.status), uint256(p.operatorFaulty ? GameStatus.ChallengerWon : GameStatus.OperatorWon), "winner"
         );
-        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits());
+        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending());
     }
 }

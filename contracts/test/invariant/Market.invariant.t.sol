@@ -20,7 +20,7 @@ contract MarketInvariantTest is MarketFixture {
         _deploy(1 hours + 2 hours + 1 days, 1 hours, 2 hours);
         handler = new MarketHandler(sm, market, game);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = MarketHandler.stake.selector;
         selectors[1] = MarketHandler.requestUnbond.selector;
         selectors[2] = MarketHandler.cancelUnbond.selector;
@@ -38,11 +38,13 @@ contract MarketInvariantTest is MarketFixture {
         selectors[14] = MarketHandler.claim.selector; // claims twice as likely: more tasks get worked
         selectors[15] = MarketHandler.evictClaim.selector;
         selectors[16] = MarketHandler.withdrawDispute.selector;
+        selectors[17] = MarketHandler.flushBurned.selector;
         targetSelector(address(handler), selectors);
     }
 
     /// @notice (1) All ETH in the system is accounted for, exactly: escrow of live tasks + bonded +
-    ///         unbonding + credits; whatever else came in was paid out or burned.
+    ///         unbonding + credits + burned-not-yet-flushed; whatever else came in was paid out or
+    ///         flushed to the burn address.
     /// forge-config: default.invariant.fail-on-revert = true
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 128
@@ -51,11 +53,12 @@ contract MarketInvariantTest is MarketFixture {
         assertEq(address(market).balance, handler.liveEscrow(), "market holds exactly the live escrow");
         assertEq(
             held,
-            handler.liveEscrow() + sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits(),
-            "held == escrow + bonded + unbonding + credits"
+            handler.liveEscrow() + sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending(),
+            "held == escrow + bonded + unbonding + credits + burn pending"
         );
         assertEq(held, handler.ghostEthIn() - handler.ghostEthOut() - address(0xdEaD).balance, "in - out - burned");
-        assertEq(address(0xdEaD).balance, sm.totalBurned(), "burned");
+        assertEq(address(0xdEaD).balance, sm.totalBurnFlushed(), "flushed burns reached the burn address");
+        assertEq(sm.totalBurned(), sm.totalBurnFlushed() + sm.burnPending(), "burned = flushed + pending");
     }
 
     /// @notice (2) No stake leaves while locked or before its unbonding delay; locks are exactly the

@@ -168,6 +168,13 @@ contract MarketHandler is CheatBase {
         } catch {}
     }
 
+    /// @notice Anyone sends the burned ETH the StakeManager holds to the burn address (if any); the
+    ///         ETH leaves the system (the invariant reads it from BURN_ADDRESS).
+    function flushBurned() external {
+        if (sm.burnPending() == 0) return;
+        sm.flushBurned();
+    }
+
     // ---------------------------------------------------------------- market
 
     function postTask(uint256 actorSeed, uint256 reward, uint256 minStake, uint256 deadlineIn, uint256 window)

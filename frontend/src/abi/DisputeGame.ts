@@ -475,6 +475,25 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "isSettled",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "oneStep",
     "inputs": [
       {
@@ -629,6 +648,19 @@ export const disputeGameAbi = [
         "name": "dataRoot",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "settle",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "outputs": [],
@@ -1170,6 +1202,25 @@ export const disputeGameAbi = [
   },
   {
     "type": "event",
+    "name": "GameSettled",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "GameWithdrawn",
     "inputs": [
       {
@@ -1569,6 +1620,17 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "AlreadySettled",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ChallengerIsOperator",
     "inputs": [
       {
@@ -1808,6 +1870,22 @@ export const disputeGameAbi = [
         "name": "challenger",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotDecided",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum GameStatus"
       }
     ]
   },

@@ -13,6 +13,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "AlreadySettled",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "BadCheckpointInterval",
     "inputs": [
       {
@@ -705,6 +716,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NotDecided",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum GameStatus"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NotDescending",
     "inputs": [
       {
@@ -745,6 +772,11 @@ export const errorsAbi = [
         "internalType": "enum TaskStatus"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "NothingToBurn",
+    "inputs": []
   },
   {
     "type": "error",

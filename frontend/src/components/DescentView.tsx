@@ -202,6 +202,7 @@ const MOVE_TEXT: Record<string, (a: Record<string, unknown>) => string> = {
   InstructionFound: (a) => `instruction ${String(a.instruction)} differs`,
   OneStepExecuted: (a) => `executed ${opcodeName(Number(a.opcode))} → ${formatFloat32Bits(Number(a.result))}`,
   GameResolved: (a) => `resolved: ${humanize(GAME_STATUS_NAMES[Number(a.status)] ?? String(a.status))} (${humanize(RESOLUTION_NAMES[Number(a.resolution)] ?? String(a.resolution))})`,
+  GameSettled: () => 'settled: the loser slashed, the winner credited, the market told',
   GameQueued: (a) => `queued at position ${String(a.position)}: the operator's stake backs another game`,
   GameFunded: (a) => `funded: ${formatEth(String(a.amount))} of the operator's stake (${COLLATERAL_LABEL[COLLATERAL_KIND_NAMES[Number(a.kind)] ?? 'NONE'].toLowerCase()})`,
   GameWithdrawn: (a) => (a.moot === true || a.moot === 'true' ? 'closed as moot (the result was voided); bond returned' : 'withdrawn by its challenger; bond returned'),

@@ -6,8 +6,9 @@ import {ToyWorld} from "../utils/ToyWorld.sol";
 import {GameHandler} from "./GameHandler.sol";
 
 /// @notice Whatever the actors do (open games from several accounts, the operators' second accounts
-///         among them, move, stall, claim timeouts, withdraw queued games, advance queues, stake more,
-///         finalize, withdraw credit), every wei is accounted for, locks match the live commitments
+///         among them, move, decide games and settle them later from any account, stall, claim
+///         timeouts, withdraw queued games, advance queues, stake more, finalize, flush burns,
+///         withdraw credit), every wei is accounted for, locks match the live commitments
 ///         game by game, every game that runs pays its winner in full, and no game resolves while the
 ///         mover's clock is live, takes a move after resolution, or lets a faulty side win on the merits.
 contract DisputeGameInvariantTest is GameFixture {
@@ -21,7 +22,7 @@ contract DisputeGameInvariantTest is GameFixture {
         ToyWorld b = _world(4, 3, 9, 10);
         handler = new GameHandler(game, sm, market, a, b);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](15);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = GameHandler.openDispute.selector;
         selectors[1] = GameHandler.move.selector;
         selectors[2] = GameHandler.move.selector; // moves twice as likely
@@ -37,6 +38,9 @@ contract DisputeGameInvariantTest is GameFixture {
         selectors[12] = GameHandler.stakeMore.selector;
         selectors[13] = GameHandler.playOut.selector; // games that run to their end: wins, voids, moot games
         selectors[14] = GameHandler.playOut.selector;
+        selectors[15] = GameHandler.settle.selector;
+        selectors[16] = GameHandler.settle.selector; // decided games settled soon, and some left unsettled a while
+        selectors[17] = GameHandler.flushBurned.selector;
         targetSelector(address(handler), selectors);
     }
 
@@ -46,7 +50,7 @@ contract DisputeGameInvariantTest is GameFixture {
     function invariant_allEthAccountedFor() public view {
         assertEq(address(game).balance, 0, "the game holds no ETH");
         assertEq(
-            address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits(), "stake manager ledger"
+            address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending(), "stake manager ledger"
         );
         assertEq(address(market).balance, handler.liveEscrow(), "market escrow");
         assertEq(
@@ -54,7 +58,8 @@ contract DisputeGameInvariantTest is GameFixture {
             address(sm).balance + address(market).balance + BURN.balance + handler.ghostEthOut(),
             "ETH in = held + burned + paid out"
         );
-        assertEq(sm.totalBurned(), BURN.balance, "burned");
+        assertEq(sm.totalBurnFlushed(), BURN.balance, "flushed burns reached the burn address");
+        assertEq(sm.totalBurned(), sm.totalBurnFlushed() + sm.burnPending(), "burned = flushed + pending");
         uint256 bonded;
         uint256 unbonding;
         uint256 credits = sm.creditOf(handler.submitter());
@@ -79,7 +84,7 @@ contract DisputeGameInvariantTest is GameFixture {
             assertEq(
                 sm.lockedBy(a, address(game)),
                 handler.expectedGameLocks(a),
-                "game locks == bonds of Active and Queued games + minStake of Active GameStake games"
+                "game locks == bonds of Active, Queued, decided-unsettled games + minStake of their GameStakes"
             );
             assertEq(
                 sm.lockedBy(a, address(market)),
@@ -88,7 +93,9 @@ contract DisputeGameInvariantTest is GameFixture {
             );
             assertLe(sm.lockedOf(a), sm.bondedOf(a), "locked <= bonded");
         }
-        assertTrue(handler.disputeCountsMatch(), "the market and the game count the Active and Queued games");
+        assertTrue(
+            handler.disputeCountsMatch(), "the market and the game count the Active, Queued, decided-unsettled games"
+        );
         assertTrue(handler.taskStakesConsistent(), "the task stake is where the game and the market say");
     }
 
@@ -101,5 +108,7 @@ contract DisputeGameInvariantTest is GameFixture {
         assertFalse(handler.ghostHonestLostOnMerits(), "the honest side lost on the merits");
         assertFalse(handler.ghostWinnerUnderpaid(), "a game that ran did not pay its winner in full");
         assertFalse(handler.ghostWithdrawalCharged(), "a withdrawal cost its challenger stake");
+        assertFalse(handler.ghostSettleRuleBroken(), "a game was settled twice, or before its verdict");
+        assertFalse(handler.ghostPaidBeforeSettle(), "a verdict paid someone before settle");
     }
 }

@@ -11,8 +11,9 @@ import {FullTree, TestTree} from "../utils/TestTree.sol";
 import {ToyWorld} from "../utils/ToyWorld.sol";
 
 /// @notice Actors that open disputes on small toy tasks (either side faulty), play them move by
-///         move with time passing in between, stall, claim timeouts, finalize tasks and withdraw
-///         credits. More games are opened on the same results from several accounts, the operators'
+///         move with time passing in between (a move that decides a game leaves it decided and
+///         unsettled), settle decided games from any account, stall, claim timeouts, finalize tasks,
+///         flush burns and withdraw credits. More games are opened on the same results from several accounts, the operators'
 ///         own second accounts among them (racing the honest challenger, or griefing), so games queue
 ///         for collateral, get funded as operators stake more or win, are withdrawn, or close as moot
 ///         after a void. Calls may revert (the runner ignores reverts); ghosts record what must never
@@ -71,6 +72,12 @@ contract GameHandler is GameDriver {
     bool public ghostWinnerUnderpaid;
     /// @notice Set if a withdrawal changed its challenger's bonded stake or left the game not Withdrawn.
     bool public ghostWithdrawalCharged;
+    /// @notice Set if `settle` succeeded on a game that was not decided or was already settled.
+    bool public ghostSettleRuleBroken;
+    /// @notice Set if a move that decided a game (without settling it) credited one of its parties.
+    bool public ghostPaidBeforeSettle;
+    /// @notice Games settled by the `settle` action (so a campaign shows it reached them).
+    uint256 public settledByAction;
     /// @notice Games resolved, by cause.
     uint256 public resolvedByTimeout;
     uint256 public resolvedOnMerits;
@@ -111,17 +118,25 @@ contract GameHandler is GameDriver {
         return taskIds.length;
     }
 
-    /// @notice What the game should hold locked on `account`: the bond of every Active or Queued game
-    ///         it challenges, plus minStake of every Active GameStake game against it.
+    /// @notice What the game should hold locked on `account`: the bond of every Active, Queued or
+    ///         decided-unsettled game it challenges, plus minStake of every Active or decided-unsettled
+    ///         GameStake game against it.
     function expectedGameLocks(address account) external view returns (uint256 total) {
         for (uint256 i = 0; i < disputes.length; i++) {
             Dispute storage d = disputes[i];
             GameStatus status = game.gameStatus(d.gameId);
-            if (d.c.account == account && (status == GameStatus.Active || status == GameStatus.Queued)) total += bond;
+            bool holds = status == GameStatus.Active || _unsettled(d.gameId, status);
+            if (d.c.account == account && (holds || status == GameStatus.Queued)) total += bond;
             if (
-                d.o.account == account && status == GameStatus.Active
-                    && game.gameState(d.gameId).collateral == CollateralKind.GameStake
+                d.o.account == account && holds && game.gameState(d.gameId).collateral == CollateralKind.GameStake
             ) total += MIN_STAKE;
+        }
+    }
+
+    /// @notice Games decided and not yet settled (they keep their locks and count as open).
+    function unsettledCount() external view returns (uint256 n) {
+        for (uint256 i = 0; i < disputes.length; i++) {
+            if (_unsettled(disputes[i].gameId, game.gameStatus(disputes[i].gameId))) n++;
         }
     }
 
@@ -150,8 +165,8 @@ contract GameHandler is GameDriver {
         }
     }
 
-    /// @notice Whether every task's open-dispute count (the market's and the game's) equals its Active
-    ///         and Queued games, and its queued count its Queued games.
+    /// @notice Whether every task's open-dispute count (the market's and the game's) equals its Active,
+    ///         Queued and decided-unsettled games, and its queued count its Queued games.
     function disputeCountsMatch() external view returns (bool) {
         for (uint256 i = 0; i < taskIds.length; i++) {
             (uint256 live, uint256 queued) = _liveGames(taskIds[i]);
@@ -164,7 +179,8 @@ contract GameHandler is GameDriver {
     }
 
     /// @notice Whether the game's task-stake state of every task agrees with its games and the market:
-    ///         Held by exactly the one Active TaskStake game, voided exactly when the market voided
+    ///         Held by exactly the one Active or decided-unsettled TaskStake game, voided exactly when
+    ///         the market voided
     ///         the result, Gone only on a voided result, and the market holding the stake exactly
     ///         when the task is Claimed/Submitted or a game holds it.
     function taskStakesConsistent() external view returns (bool) {
@@ -174,7 +190,9 @@ contract GameHandler is GameDriver {
             TaskStatus status = market.taskStatus(taskId);
             uint256 holders;
             for (uint256 j = 0; j < disputes.length; j++) {
-                if (disputes[j].taskId != taskId || game.gameStatus(disputes[j].gameId) != GameStatus.Active) continue;
+                if (disputes[j].taskId != taskId) continue;
+                GameStatus gameStatus = game.gameStatus(disputes[j].gameId);
+                if (gameStatus != GameStatus.Active && !_unsettled(disputes[j].gameId, gameStatus)) continue;
                 if (game.gameState(disputes[j].gameId).collateral != CollateralKind.TaskStake) continue;
                 holders++;
                 if (disputes[j].gameId != holder) return false;
@@ -305,7 +323,11 @@ contract GameHandler is GameDriver {
         Cache memory cache;
         (uint256 creditC, uint256 creditO) = _credits(d);
         _move(d.world, d.gameId, s, d.o, d.c, _prover(d, wait), cache);
-        _checkPaid(d, creditC, creditO);
+        // A move that decides the game records the verdict only: nobody is paid until `settle`.
+        if (_unsettled(d.gameId, game.gameStatus(d.gameId))) {
+            (uint256 afterC, uint256 afterO) = _credits(d);
+            if (afterC != creditC || afterO != creditO) ghostPaidBeforeSettle = true;
+        }
         _audit(index % disputes.length);
     }
 
@@ -321,8 +343,16 @@ contract GameHandler is GameDriver {
             return;
         }
         (uint256 creditC, uint256 creditO) = _credits(d);
+        // half the games end decided and unsettled, for the `settle` action (or a later one) to settle
+        leaveUnsettled = (secondsPerMove >> 1) & 1 == 1;
         _play(d.world, d.gameId, d.o, d.c, _prover(d, secondsPerMove), secondsPerMove);
-        _checkPaid(d, creditC, creditO);
+        leaveUnsettled = false;
+        if (_unsettled(d.gameId, game.gameStatus(d.gameId))) {
+            (uint256 afterC, uint256 afterO) = _credits(d);
+            if (afterC != creditC || afterO != creditO) ghostPaidBeforeSettle = true;
+        } else {
+            _checkPaid(d, creditC, creditO);
+        }
         _audit(index % disputes.length);
     }
 
@@ -345,6 +375,51 @@ contract GameHandler is GameDriver {
         } catch {}
     }
 
+    /// @notice Any account (an actor, either party, or the submitter) settles a decided, unsettled
+    ///         game (searching from `index`): it must succeed (a decided game is always settle-able)
+    ///         and pay its winner in full; a second settle, and a settle of a game not decided, must
+    ///         revert.
+    function settle(uint256 index, uint256 callerSeed) external {
+        uint256 n = disputes.length;
+        if (n == 0) return;
+        uint256 i = index % n;
+        bool found;
+        for (uint256 k = 0; k < n; k++) {
+            uint256 j = (i + k) % n;
+            if (_unsettled(disputes[j].gameId, game.gameStatus(disputes[j].gameId))) {
+                (found, i) = (true, j);
+                break;
+            }
+        }
+        Dispute memory d = disputes[i];
+        uint256 m = actors.length + 1;
+        address caller = callerSeed % m == actors.length ? submitter : actors[callerSeed % m];
+        if (!found) {
+            // nothing decided is waiting: settling game i (Active, Queued, Withdrawn or settled) fails
+            vm.prank(caller);
+            try game.settle(d.gameId) {
+                ghostSettleRuleBroken = true;
+            } catch {}
+            return;
+        }
+        (uint256 creditC, uint256 creditO) = _credits(d);
+        vm.prank(caller);
+        game.settle(d.gameId);
+        settledByAction++;
+        _checkPaid(d, creditC, creditO);
+        if (!game.isSettled(d.gameId)) ghostSettleRuleBroken = true;
+        vm.prank(caller);
+        try game.settle(d.gameId) {
+            ghostSettleRuleBroken = true;
+        } catch {}
+    }
+
+    /// @notice Anyone sends the burned ETH the StakeManager holds to the burn address (if any).
+    function flushBurned() external {
+        if (sm.burnPending() == 0) return;
+        sm.flushBurned();
+    }
+
     function finalize(uint256 index) external {
         if (disputes.length == 0) return;
         try market.finalize(disputes[index % disputes.length].taskId) {} catch {}
@@ -362,12 +437,17 @@ contract GameHandler is GameDriver {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Active and Queued games on `taskId`, and the Queued ones among them.
+    /// @dev Whether a game in `status` is decided and not yet settled.
+    function _unsettled(uint256 gameId, GameStatus status) internal view returns (bool) {
+        return (status == GameStatus.OperatorWon || status == GameStatus.ChallengerWon) && !game.isSettled(gameId);
+    }
+
+    /// @dev Active, Queued and decided-unsettled games on `taskId`, and the Queued ones among them.
     function _liveGames(uint256 taskId) internal view returns (uint256 live, uint256 queued) {
         for (uint256 j = 0; j < disputes.length; j++) {
             if (disputes[j].taskId != taskId) continue;
             GameStatus status = game.gameStatus(disputes[j].gameId);
-            if (status == GameStatus.Active) live++;
+            if (status == GameStatus.Active || _unsettled(disputes[j].gameId, status)) live++;
             if (status == GameStatus.Queued) {
                 live++;
                 queued++;
@@ -384,9 +464,10 @@ contract GameHandler is GameDriver {
         return (sm.creditOf(d.c.account), sm.creditOf(d.o.account));
     }
 
-    /// @dev If game `d` ended in the call just made, its winner was credited exactly its share of the
-    ///      loser's stake for this game (nothing else credits a party inside one resolution: a void's
-    ///      refund goes to the submitter).
+    /// @dev If game `d` was settled in the call just made, its winner was credited exactly its share
+    ///      of the loser's stake for this game (nothing else credits a party inside one settlement: a
+    ///      void's refund goes to the submitter). Called only where the call settles the game
+    ///      (`settle`, `claimTimeout`, `playOut`).
     function _checkPaid(Dispute memory d, uint256 creditC, uint256 creditO) internal {
         GameStatus status = game.gameStatus(d.gameId);
         uint256 bps = sm.SLASH_WINNER_BPS();

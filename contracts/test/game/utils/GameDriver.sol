@@ -30,6 +30,9 @@ abstract contract GameDriver is CheatBase {
         FullTree challengerTree;
     }
 
+    /// @notice If set, `_play`/`_playUntil` stop at the verdict and leave the game unsettled.
+    bool internal leaveUnsettled;
+
     function _isDescent(Level level) internal pure returns (bool) {
         return level == Level.Steps || level == Level.Nodes || level == Level.Element || level == Level.Instruction;
     }
@@ -71,6 +74,11 @@ abstract contract GameDriver is CheatBase {
         Cache memory cache;
         for (uint256 guard = 0; guard < 400; guard++) {
             GameView memory s = game.gameState(gameId);
+            if (s.status == GameStatus.OperatorWon || s.status == GameStatus.ChallengerWon) {
+                // The verdict is recorded; carry it out as the winner would (anyone may).
+                if (!leaveUnsettled && !game.isSettled(gameId)) game.settle(gameId);
+                return;
+            }
             if (s.status != GameStatus.Active || s.level == stop) return;
             vm.warp(block.timestamp + secondsPerMove);
             _move(world, gameId, s, o, c, prover_, cache);
