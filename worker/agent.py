@@ -4,8 +4,10 @@ Each tick the runtime reads new events (a block cursor kept in the state dir); t
 re-reads every task it works on from the chain (the chain wins every disagreement with the state
 dir), submits or polls training jobs, submits results and finalizes after the challenge window;
 the runtime's dispute desk defends its results; then it claims the best open task its policy and
-free stake allow, and the runtime withdraws its pay. Only this loop sends transactions (it owns
-the nonce); training runs on an executor (in-process or Celery).
+free stake allow, and the runtime withdraws its pay. A task another operator claimed and sat on
+past the market's claim timeout counts as open: the agent evicts the squatter (`evictClaim`,
+which slashes it) and claims the task, if its policy would have taken the task. Only this loop
+sends transactions (it owns the nonce); training runs on an executor (in-process or Celery).
 
 Every action is preceded by a phase written to the state dir and followed by a chain read, so
 a crash between the two is resolved by reading the chain on the next start: a claim or a
@@ -95,6 +97,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         self._watches: dict[int, _Watch] = {}
         self._retry_at: dict[int, float] = {}
         self._said: set[tuple[int, str]] = set()
+        self.claim_timeout: int | None = None
+        """`TaskMarket.CLAIM_TIMEOUT` (seconds), read at start; None for a market without one."""
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -107,10 +111,22 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             assert signer is not None  # an agent signs: `self.me` is its signer's address
             self.backend = BackendProgress(self.config.api_url, signer, chain_id,
                                            self.session.deployment.task_market)
+        self.claim_timeout = self._read_claim_timeout()
         log.info("operator %s on chain %d: %d task(s) in progress, cursor at block %d, executor %s, "
                  "device %s", self.me, chain_id, len(self.state.active_tasks()), self.state.cursor,
                  self.executor.describe(), self.device,
                  extra={"event": "started", "operator": self.me, "chain_id": chain_id})
+
+    def _read_claim_timeout(self) -> int | None:
+        market = self.session.market
+        if not any(e.get("name") == "CLAIM_TIMEOUT" for e in market.contract.abi):
+            log.warning("this TaskMarket has no CLAIM_TIMEOUT: squatted tasks are not evicted",
+                        extra={"event": "no_claim_timeout"})
+            return None
+        timeout = market.claim_timeout()
+        log.info("claim timeout %d s: we claim only what we can submit within it, and evict claims that "
+                 "outlast it", timeout, extra={"event": "claim_timeout", "claim_timeout": timeout})
+        return timeout
 
     def work(self) -> None:
         assert self.state is not None
@@ -139,11 +155,15 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         elif event.name == "TaskClaimed":
             if event["operator"].lower() != self.me.lower():
                 if task_id in state.candidates:
-                    state.candidates[task_id].taken = True
+                    candidate = state.candidates[task_id]
+                    candidate.taken, candidate.submitted, candidate.evictable_at = True, False, None
             elif task_id not in state.tasks:
                 self._adopt(task_id)
+        elif event.name == "ResultSubmitted" and task_id in state.candidates:
+            state.candidates[task_id].submitted = True
         elif event.name == "TaskReopened" and task_id in state.candidates:
-            state.candidates[task_id].taken = False
+            candidate = state.candidates[task_id]
+            candidate.taken, candidate.submitted, candidate.evictable_at = False, False, None
         elif event.name in ("TaskFinalized", "TaskCancelled", "TaskRefunded"):
             state.candidates.pop(task_id, None)
 
@@ -248,6 +268,15 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             self._stop_job(record)
             return False
         taken = status in (TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.SUBMITTED) and not mine
+        if taken and record.phase in (Phase.TRAINING, Phase.TRAINED, Phase.SUBMITTING):
+            self._set(record, Phase.EXPIRED, f"task {record.task_id}: our claim was evicted (no result "
+                      "within the market's claim timeout); part of its stake was slashed",
+                      level=logging.ERROR, event="evicted_us")
+            candidate = self.state.candidates.get(record.task_id)
+            if candidate is not None:
+                candidate.refused = "we were evicted from it"
+            self._stop_job(record)
+            return False
         if status is TaskStatus.VOIDED or taken:
             self._set(record, Phase.LOST, f"task {record.task_id}: our result was voided by a lost dispute",
                       level=logging.ERROR)
@@ -463,17 +492,21 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
     # -- claiming --------------------------------------------------------------------------
 
     def maybe_claim(self) -> None:
-        """Claim the best open task the policy and our free stake allow (at most one per tick)."""
+        """Claim the best open task the policy and our free stake allow (at most one per tick). A
+        task whose claim timed out (`_squatted`) competes with the open ones: taking it costs an
+        eviction first."""
         assert self.state is not None
         state = self.state
         open_ids = [c.task_id for c in state.candidates.values()
                     if not c.refused and not c.taken and c.task_id not in state.tasks]
-        if not open_ids:
-            return
         unsubmitted = (Phase.CLAIMING, Phase.TRAINING, Phase.TRAINED, Phase.SUBMITTING)
         busy = sum(1 for t in state.tasks.values() if t.phase in unsubmitted)
         policy = self.config.policy
         if busy >= policy.max_concurrent:
+            return
+        now = self.chain_now()
+        squatted_ids = self._squat_suspects(now)
+        if not open_ids and not squatted_ids:
             return
         tasks: dict[int, Task] = {}
         for task_id in open_ids:
@@ -484,10 +517,12 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                 del state.candidates[task_id]
             else:
                 state.candidates[task_id].taken = True
+                self._note_claim(state.candidates[task_id], task)
+        squatted = self._squatted(squatted_ids, now)
+        tasks.update(squatted)
         if not tasks:
             return
         free = self.session.stake_manager.info(self.me).free
-        now = self.chain_now()
         offers = [Offer(t.task_id, t.reward, t.min_stake, t.steps, t.deadline, t.submitter)
                   for t in tasks.values()]
         for offer in rank(offers):
@@ -498,15 +533,106 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                 if prepared is None:
                     continue
                 decision = fits(Workload.of(prepared.graph, offer.steps), offer, policy,
-                                elements_per_s=state.elements_per_s, now=now)
+                                elements_per_s=state.elements_per_s, now=now,
+                                claim_timeout_s=self.claim_timeout)
             if not decision.ok:
                 self.say_once(offer.task_id, f"not claiming task {offer.task_id}: {decision.reason}",
                               event="skipped", reason=decision.reason)
                 if not decision.transient:
                     candidate.refused = decision.reason
                 continue
-            self.claim(tasks[offer.task_id], candidate)
+            evicted: tuple[str, str] | None = None
+            if offer.task_id in squatted:
+                evicted = self.evict(squatted[offer.task_id], candidate, now)
+                if evicted is None:
+                    continue
+            self.claim(tasks[offer.task_id], candidate, evicted)
             return
+
+    # -- squatters -------------------------------------------------------------------------
+
+    def _note_claim(self, candidate: Candidate, task: Task) -> None:
+        """Remember when another operator's claim on the task times out (one chain read per claim)."""
+        if task.status is TaskStatus.CLAIMED and self.claim_timeout is not None:
+            candidate.evictable_at = task.claimed_at + self.claim_timeout
+        elif task.status is TaskStatus.SUBMITTED:
+            candidate.submitted = True
+
+    def _squat_suspects(self, now: int) -> list[int]:
+        """Tasks another operator claimed and has not submitted, whose claim may have timed out (or
+        whose claim time we have not read yet)."""
+        assert self.state is not None
+        if self.claim_timeout is None:
+            return []
+        return [c.task_id for c in self.state.candidates.values()
+                if c.taken and not c.submitted and not c.refused and c.task_id not in self.state.tasks
+                and (c.evictable_at is None or now > c.evictable_at)]
+
+    def _squatted(self, task_ids: list[int], now: int) -> dict[int, Task]:
+        """Of ``task_ids``, those the chain says are Claimed by another operator that did not submit
+        within the claim timeout, before their deadline: `evictClaim` would succeed now."""
+        assert self.state is not None
+        state = self.state
+        squatted: dict[int, Task] = {}
+        for task_id in task_ids:
+            candidate = state.candidates[task_id]
+            task = self.session.market.task(task_id)
+            if task.status in (TaskStatus.FINALIZED, TaskStatus.CANCELLED, TaskStatus.REFUNDED):
+                del state.candidates[task_id]
+                continue
+            if task.status is TaskStatus.OPEN:  # reopened; its event is on its way
+                candidate.taken, candidate.evictable_at = False, None
+                continue
+            self._note_claim(candidate, task)
+            if task.status is TaskStatus.CLAIMED and now > task.deadline:
+                candidate.refused = "its deadline passed while another operator held it"
+                continue
+            if (task.status is TaskStatus.CLAIMED and task.operator.lower() != self.me.lower()
+                    and candidate.evictable_at is not None
+                    and candidate.evictable_at < now <= task.deadline):
+                squatted[task_id] = task
+                self.say_once(task_id, f"task {task_id}: {task.operator} claimed it at {task.claimed_at} "
+                              f"and has not submitted within the claim timeout ({self.claim_timeout} s): it "
+                              "may be evicted", event="squatter_seen", squatter=task.operator)
+        return squatted
+
+    def evict(self, task: Task, candidate: Candidate, now: int) -> tuple[str, str] | None:
+        """Evict the operator sitting on ``task`` past its claim timeout (one transaction), so that we
+        can claim it next. ``(squatter, tx hash)`` if we evicted it, ``("", "")`` if someone else did
+        first (the task is open: claim it), None if the task is not ours to take (log and move on)."""
+        squatter = task.operator
+        assert self.claim_timeout is not None
+        try:
+            sent = self.session.market.evict_claim(task.task_id)
+        except (ContractRevert, TransactionFailed) as exc:
+            # lost a race (refused at estimation, or reverted when mined): another worker evicted it
+            # (and perhaps claimed it), or the squatter submitted at last
+            after = self.session.market.task(task.task_id)
+            candidate.evictable_at = None
+            if after.status is TaskStatus.OPEN:
+                log.info("task %d: eviction of %s failed (%s): someone evicted it first; the task is open, "
+                         "claiming it", task.task_id, squatter, exc,
+                         extra={"event": "evict_lost", "task_id": task.task_id, "squatter": squatter})
+                return ("", "")
+            log.info("task %d: eviction of %s failed (%s); the task is %s now (operator %s): moving on",
+                     task.task_id, squatter, exc, after.status.name.lower(), after.operator,
+                     extra={"event": "evict_lost", "task_id": task.task_id, "squatter": squatter})
+            return None
+        except TimeExhausted as exc:
+            self.client.reset_nonce()
+            log.warning("task %d: eviction not confirmed (%s); the chain decides next tick", task.task_id,
+                        exc, extra={"event": "tx_dropped", "task_id": task.task_id})
+            return None
+        events = self.session.market.events("ClaimEvicted", sent.receipt)
+        slashed = int(events[0]["args"]["slashed"]) if events else 0
+        candidate.taken, candidate.submitted, candidate.evictable_at = False, False, None
+        late = now - task.claimed_at
+        log.warning("task %d: evicted %s, which claimed it %d s ago and did not submit within the claim "
+                    "timeout (%d s): slashed %s; the task is open again, claiming it", task.task_id, squatter,
+                    late, self.claim_timeout, format_eth(slashed),
+                    extra={"event": "evicted", "task_id": task.task_id, "squatter": squatter,
+                           "slashed": str(slashed), "tx": sent.tx_hash})
+        return squatter, sent.tx_hash
 
     def _prepare_offer(self, candidate: Candidate, task: Task) -> PreparedTask | None:
         try:
@@ -520,9 +646,13 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                         extra={"event": "refused", "task_id": task.task_id, "reason": str(exc)})
         return None
 
-    def claim(self, task: Task, candidate: Candidate) -> None:
+    def claim(self, task: Task, candidate: Candidate, evicted: tuple[str, str] | None = None) -> None:
+        """Claim ``task`` (after evicting ``evicted = (squatter, tx)`` from it, if we did). A claim that
+        reverts (another operator was faster) is logged and dropped."""
         assert self.state is not None
         record = self._record(task, candidate.spec_uri, Phase.CLAIMING)
+        if evicted and evicted[0]:
+            record.evicted, record.txs["evict"] = evicted
         self.state.tasks[task.task_id] = record
         self.save()
         try:

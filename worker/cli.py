@@ -159,9 +159,11 @@ def print_state(session: ChainSession, directory: AgentStateDir[WorkerState], st
         tasks.add_column(column)
     for record in sorted(state.tasks.values(), key=lambda r: r.task_id):
         chain = session.market.task(record.task_id)
+        note = record.note or (f"evicted squatter {record.evicted[:10]}…" if record.evicted else "")
         tasks.add_row(str(record.task_id), record.phase.value, chain.status.name.lower(),
                       format_eth(record.reward), str(record.steps),
-                      (record.trace_root or "")[:18], record.note[:40])
+                      (record.trace_root or "")[:18],
+                      note[:40])
     common.console.print(tasks)
     common.console.print(f"earned {format_eth(state.earned)}; withdrawn {format_eth(state.withdrawn)}; "
                          f"chain cursor at block {state.cursor}")

@@ -2,7 +2,8 @@
 
 Two screens. `screen` uses what the chain says (reward, required stake, steps, deadline) and
 runs before anything is downloaded; `fits` uses the prepared spec (memory a step needs, time
-the run will take at the speed this operator measured) and runs before the claim. A decision
+the run will take at the speed this operator measured, against the deadline and against the
+market's claim timeout) and runs before the claim. A decision
 is either final (the task will never suit us: logged once, never retried) or transient (not
 enough free stake or slots right now: retried later). `rank` orders the offers best first.
 """
@@ -19,6 +20,12 @@ from tribunal.graph import StepGraph
 BYTES_PER_ELEMENT = 4
 WORKSPACE_FACTOR = 3
 """Memory a step needs ≈ this × (state + node outputs): inputs, outputs and kernel temporaries."""
+
+ASSUMED_ELEMENTS_PER_S = 1e7
+"""Training speed (node output elements per second) assumed before this operator has measured its
+own: a slow CPU's, so that the estimate errs long (a GPU is one to two orders of magnitude faster)."""
+ASSUMED_STEP_OVERHEAD_S = 0.01
+"""Per-step cost assumed on top of the elements before a speed is measured (dispatch, data, hashing)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class Policy:
     """Keep at least this long between the expected end of training and the deadline."""
     time_safety: float = 2.0
     """Expected training time is multiplied by this before comparing with the time left."""
+    assumed_elements_per_s: float = ASSUMED_ELEMENTS_PER_S
+    """Speed assumed until one is measured (`training_seconds`): deliberately slow."""
 
 
 @dataclass(frozen=True)
@@ -118,19 +127,43 @@ def screen(offer: Offer, policy: Policy, *, me: str, free_stake: int, active: in
     return Decision.accept()
 
 
+def training_seconds(workload: Workload, policy: Policy, elements_per_s: float | None) -> tuple[float, bool]:
+    """Expected seconds to train the whole task, before ``policy.time_safety``, and whether the
+    estimate rests on our measured speed (else on the deliberately slow assumed one)."""
+    if elements_per_s:
+        return workload.total_elements / elements_per_s, True
+    per_step = ASSUMED_STEP_OVERHEAD_S + workload.step_elements / policy.assumed_elements_per_s
+    return workload.steps * per_step, False
+
+
 def fits(
-    workload: Workload, offer: Offer, policy: Policy, *, elements_per_s: float | None, now: int
+    workload: Workload, offer: Offer, policy: Policy, *, elements_per_s: float | None, now: int,
+    claim_timeout_s: int | None = None,
 ) -> Decision:
-    """What our machine allows: memory for one step, and time to finish before the deadline."""
+    """What our machine allows: memory for one step, time to finish before the deadline, and time to
+    submit within ``claim_timeout_s`` of the claim (`TaskMarket.CLAIM_TIMEOUT`): past it anyone may
+    evict the claim, and the eviction slashes us `missed_deadline_slash_bps` of the task's stake."""
     if policy.memory_budget_bytes is not None and workload.memory_bytes > policy.memory_budget_bytes:
         return Decision.never(f"a step needs about {workload.memory_bytes / 2**20:.0f} MiB, more than the "
                               f"{policy.memory_budget_bytes / 2**20:.0f} MiB this device offers")
-    if elements_per_s:
-        expected = workload.total_elements / elements_per_s * policy.time_safety
+    seconds, measured = training_seconds(workload, policy, elements_per_s)
+    expected = seconds * policy.time_safety
+    if measured:
         left = offer.deadline - now - policy.deadline_margin_s
         if expected > left:
             return Decision.never(f"training would take about {expected:.0f} s (with margin) at our measured "
                                   f"speed; only {max(0, left)} s are left before the deadline")
+    if claim_timeout_s is not None:
+        allowed = claim_timeout_s - policy.deadline_margin_s
+        if expected > allowed:
+            speed = ("our measured speed" if measured else
+                     f"an assumed {policy.assumed_elements_per_s:.0e} elements/s (none measured yet)")
+            reason = (f"training would take about {expected:.0f} s (with margin) at {speed}, more than the "
+                      f"{allowed} s the market's claim timeout ({claim_timeout_s} s, less a "
+                      f"{policy.deadline_margin_s} s margin) allows before anyone may evict the claim "
+                      "and slash us")
+            # measured: final; assumed: retried once a finished task has measured our speed
+            return Decision.never(reason) if measured else Decision.later(reason)
     return Decision.accept()
 
 

@@ -35,7 +35,7 @@ class Phase(str, Enum):
     SUBMITTED = "submitted"    # in the challenge window; disputes defended; finalize after it
     PAID = "paid"              # finalized: reward credited (withdrawn by the agent)
     LOST = "lost"              # our result was voided by a lost dispute
-    EXPIRED = "expired"        # deadline passed without our result (stake slashed)
+    EXPIRED = "expired"        # deadline passed without our result, or our claim evicted (stake slashed)
     ABANDONED = "abandoned"    # the chain moved on without us (someone else's claim, cancelled)
 
     @property
@@ -67,7 +67,9 @@ class TaskRecord:
     train_seconds: float | None = None
     resumed_from: int | None = None
     txs: dict[str, str] = field(default_factory=dict)
-    """Action → transaction hash (claim, submit, finalize)."""
+    """Action → transaction hash (evict, claim, submit, finalize)."""
+    evicted: str | None = None
+    """The squatter whose timed-out claim we evicted (`TaskMarket.evictClaim`) before claiming."""
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -94,6 +96,11 @@ class Candidate:
     """Why we will never claim it (spec mismatch, we lost a dispute on it); empty otherwise."""
     taken: bool = False
     """Claimed by another operator (until a `TaskReopened`): not worth a chain read each tick."""
+    evictable_at: int | None = None
+    """When the other operator's claim times out (its claimedAt + `CLAIM_TIMEOUT`): after it, and
+    before the deadline, the agent evicts it and claims the task. None until read from the chain."""
+    submitted: bool = False
+    """The other operator submitted a result (until a `TaskReopened`): nothing to evict."""
 
 
 @dataclass

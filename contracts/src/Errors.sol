@@ -77,6 +77,11 @@ library Errors {
     /// @notice Thrown when the market is deployed with a zero claim timeout.
     error ZeroClaimTimeout();
 
+    /// @notice Thrown when the market is deployed with a missed-deadline slash of `bps` basis points,
+    ///         below the floor `minBps`: a squatter evicted after each claim timeout (or an operator that
+    ///         misses a deadline) would then lose (next to) nothing.
+    error MissedDeadlineSlashTooLow(uint256 bps, uint256 minBps);
+
     // ---------------------------------------------------------------- stake and credits
 
     /// @notice Thrown when an amount that must be positive is zero (stake, unbond, lock, unlock,

@@ -52,6 +52,11 @@ contract TaskMarket is Owned {
     ///         (docs/protocol.md, "Deploy-time parameters").
     uint256 public constant UNBONDING_MARGIN = 1 days;
 
+    /// @notice Least MISSED_DEADLINE_SLASH_BPS a market may be deployed with (5%): each eviction
+    ///         (`evictClaim`) and each missed deadline must cost the operator a share of the task's
+    ///         stake, or squatting a task until its deadline is free (docs/economics.md, "Claim squatting").
+    uint256 public constant MIN_MISSED_DEADLINE_SLASH_BPS = 500;
+
     /// @notice The stake and credit ledger.
     StakeManager public immutable STAKE_MANAGER;
 
@@ -231,7 +236,8 @@ contract TaskMarket is Owned {
     ///        maxChallengeWindow + maxDisputeDuration + UNBONDING_MARGIN so no stake leaves before a slash.
     /// @param maxChallengeWindow Longest challenge window a task may ask for (> 0).
     /// @param maxDisputeDuration Longest a dispute may last (> 0).
-    /// @param missedDeadlineSlashBps Share of the locked stake slashed on a missed deadline (<= 10000).
+    /// @param missedDeadlineSlashBps Share of the locked stake slashed on a missed deadline or an eviction
+    ///        (MIN_MISSED_DEADLINE_SLASH_BPS..10000).
     /// @param minChallengeWindow Shortest challenge window a task may ask for (1..maxChallengeWindow).
     /// @param minTaskStake Smallest `minStake` a task may ask for (> 0).
     /// @param claimTimeout Seconds from a claim to its submission before the claim may be evicted (> 0).
@@ -249,6 +255,9 @@ contract TaskMarket is Owned {
         if (maxDisputeDuration == 0) revert Errors.ZeroMaxDisputeDuration();
         if (missedDeadlineSlashBps > BPS_DENOMINATOR) {
             revert Errors.BpsTooHigh(missedDeadlineSlashBps, BPS_DENOMINATOR);
+        }
+        if (missedDeadlineSlashBps < MIN_MISSED_DEADLINE_SLASH_BPS) {
+            revert Errors.MissedDeadlineSlashTooLow(missedDeadlineSlashBps, MIN_MISSED_DEADLINE_SLASH_BPS);
         }
         if (minChallengeWindow == 0 || minChallengeWindow > maxChallengeWindow) {
             revert Errors.MinChallengeWindowOutOfRange(minChallengeWindow, maxChallengeWindow);

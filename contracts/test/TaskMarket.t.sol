@@ -115,17 +115,17 @@ contract TaskMarketTest is MarketFixture {
 
     function test_constructor_zeroStakeManager_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroAddress.selector));
-        new TaskMarket(StakeManager(address(0)), 1, 1, 0, 1, 1, 1 days);
+        new TaskMarket(StakeManager(address(0)), 1, 1, 500, 1, 1, 1 days);
     }
 
     function test_constructor_zeroChallengeWindow_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroMaxChallengeWindow.selector));
-        new TaskMarket(sm, 0, 1, 0, 1, 1, 1 days);
+        new TaskMarket(sm, 0, 1, 500, 1, 1, 1 days);
     }
 
     function test_constructor_zeroDisputeDuration_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroMaxDisputeDuration.selector));
-        new TaskMarket(sm, 1, 0, 0, 1, 1, 1 days);
+        new TaskMarket(sm, 1, 0, 500, 1, 1, 1 days);
     }
 
     function test_constructor_bpsTooHigh_reverts() public {
@@ -141,13 +141,13 @@ contract TaskMarketTest is MarketFixture {
                 Errors.UnbondingDelayTooShort.selector, UNBONDING_DELAY, UNBONDING_DELAY + market.UNBONDING_MARGIN()
             )
         );
-        new TaskMarket(sm, window, duration, 0, 1, 1, 1 days);
+        new TaskMarket(sm, window, duration, 500, 1, 1, 1 days);
     }
 
     function test_constructor_unbondingDelayJustLongEnough_succeeds() public {
         uint64 window = uint64(UNBONDING_DELAY / 2);
         uint64 duration = uint64(UNBONDING_DELAY - window - market.UNBONDING_MARGIN());
-        assertEq(new TaskMarket(sm, window, duration, 0, 1, 1, 1 days).MAX_DISPUTE_DURATION(), duration);
+        assertEq(new TaskMarket(sm, window, duration, 500, 1, 1, 1 days).MAX_DISPUTE_DURATION(), duration);
     }
 
     /// @notice Finding 5: at window + dispute + 1 s a losing operator could withdraw in the very second
@@ -155,47 +155,47 @@ contract TaskMarketTest is MarketFixture {
     function test_constructor_unbondingDelayWithoutMargin_reverts() public {
         StakeManager freshSm = new StakeManager(3 days + 1, SLASH_WINNER_BPS);
         vm.expectRevert(abi.encodeWithSelector(Errors.UnbondingDelayTooShort.selector, 3 days + 1, 4 days));
-        new TaskMarket(freshSm, 1 days, 2 days, 0, 1, 1, 1 days);
+        new TaskMarket(freshSm, 1 days, 2 days, 500, 1, 1, 1 days);
     }
 
     function test_constructor_unbondingDelayOneSecondShortOfMargin_reverts() public {
         StakeManager freshSm = new StakeManager(4 days - 1, SLASH_WINNER_BPS);
         vm.expectRevert(abi.encodeWithSelector(Errors.UnbondingDelayTooShort.selector, 4 days - 1, 4 days));
-        new TaskMarket(freshSm, 1 days, 2 days, 0, 1, 1, 1 days);
+        new TaskMarket(freshSm, 1 days, 2 days, 500, 1, 1, 1 days);
     }
 
     function test_constructor_unbondingDelayWithMargin_succeeds() public {
         StakeManager freshSm = new StakeManager(4 days, SLASH_WINNER_BPS);
-        assertEq(new TaskMarket(freshSm, 1 days, 2 days, 0, 1, 1, 1 days).MAX_DISPUTE_DURATION(), 2 days);
+        assertEq(new TaskMarket(freshSm, 1 days, 2 days, 500, 1, 1, 1 days).MAX_DISPUTE_DURATION(), 2 days);
     }
 
     function test_constructor_zeroMinChallengeWindow_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.MinChallengeWindowOutOfRange.selector, 0, 1 days));
-        new TaskMarket(sm, 1 days, 1, 0, 0, 1, 1 days);
+        new TaskMarket(sm, 1 days, 1, 500, 0, 1, 1 days);
     }
 
     function test_constructor_minChallengeWindowAboveMax_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.MinChallengeWindowOutOfRange.selector, 1 days + 1, 1 days));
-        new TaskMarket(sm, 1 days, 1, 0, 1 days + 1, 1, 1 days);
+        new TaskMarket(sm, 1 days, 1, 500, 1 days + 1, 1, 1 days);
     }
 
     function test_constructor_minChallengeWindowEqualMax_succeeds() public {
-        assertEq(new TaskMarket(sm, 1 days, 1, 0, 1 days, 1, 1 days).MIN_CHALLENGE_WINDOW(), 1 days);
+        assertEq(new TaskMarket(sm, 1 days, 1, 500, 1 days, 1, 1 days).MIN_CHALLENGE_WINDOW(), 1 days);
     }
 
     function test_constructor_zeroMinTaskStake_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroMinTaskStake.selector));
-        new TaskMarket(sm, 1, 1, 0, 1, 0, 1 days);
+        new TaskMarket(sm, 1, 1, 500, 1, 0, 1 days);
     }
 
     function test_constructor_zeroClaimTimeout_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroClaimTimeout.selector));
-        new TaskMarket(sm, 1, 1, 0, 1, 1, 0);
+        new TaskMarket(sm, 1, 1, 500, 1, 1, 0);
     }
 
     function test_setDisputeGame_emitsAndSets() public {
         StakeManager freshSm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
-        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 500, 1, 1, 1 days);
         address freshGame = address(new DisputeGameStub(address(fresh), address(freshSm)));
         freshSm.setSlashers(address(fresh), freshGame);
         vm.expectEmit(true, true, true, true, address(fresh));
@@ -205,7 +205,7 @@ contract TaskMarketTest is MarketFixture {
     }
 
     function test_setDisputeGame_notOwner_reverts() public {
-        TaskMarket fresh = new TaskMarket(sm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(sm, 1, 1, 500, 1, 1, 1 days);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotOwner.selector, stranger, address(this)));
         fresh.setDisputeGame(game);
@@ -217,13 +217,13 @@ contract TaskMarketTest is MarketFixture {
     }
 
     function test_setDisputeGame_zero_reverts() public {
-        TaskMarket fresh = new TaskMarket(sm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(sm, 1, 1, 500, 1, 1, 1 days);
         vm.expectRevert(abi.encodeWithSelector(Errors.ZeroAddress.selector));
         fresh.setDisputeGame(address(0));
     }
 
     function test_setDisputeGame_notStakeManagersGame_reverts() public {
-        TaskMarket fresh = new TaskMarket(sm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(sm, 1, 1, 500, 1, 1, 1 days);
         vm.expectRevert(abi.encodeWithSelector(Errors.DisputeGameMismatch.selector, stranger, game));
         fresh.setDisputeGame(stranger);
     }
@@ -232,7 +232,7 @@ contract TaskMarketTest is MarketFixture {
     ///         from that market's games.
     function test_setDisputeGame_gameOfAnotherMarket_reverts() public {
         StakeManager freshSm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
-        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 500, 1, 1, 1 days);
         address other = address(new DisputeGameStub(address(market), address(freshSm)));
         freshSm.setSlashers(address(fresh), other);
         vm.expectRevert(
@@ -243,7 +243,7 @@ contract TaskMarketTest is MarketFixture {
 
     function test_setDisputeGame_gameOfAnotherStakeManager_reverts() public {
         StakeManager freshSm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
-        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 500, 1, 1, 1 days);
         address other = address(new DisputeGameStub(address(fresh), address(sm)));
         freshSm.setSlashers(address(fresh), other);
         vm.expectRevert(abi.encodeWithSelector(Errors.StakeManagerMismatch.selector, address(sm), address(freshSm)));
@@ -252,7 +252,7 @@ contract TaskMarketTest is MarketFixture {
 
     function test_setDisputeGame_notContract_reverts() public {
         StakeManager freshSm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
-        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(freshSm, 1, 1, 500, 1, 1, 1 days);
         freshSm.setSlashers(address(fresh), stranger);
         vm.expectRevert(abi.encodeWithSelector(Errors.DisputeGameNotContract.selector, stranger));
         fresh.setDisputeGame(stranger);
@@ -879,10 +879,28 @@ contract TaskMarketTest is MarketFixture {
         _assertStatus(taskId, TaskStatus.Open);
     }
 
-    function test_expire_claimedTaskWithoutSlashShare_onlyUnlocks() public {
+    /// @notice Finding 4: with a zero missed-deadline slash an eviction costs a squatter nothing, so
+    ///         it could hold a task from claim timeout to claim timeout until its deadline for free.
+    function test_constructor_zeroMissedDeadlineSlash_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.MissedDeadlineSlashTooLow.selector, 0, 500));
+        new TaskMarket(sm, 1, 1, 0, 1, 1, 1 days);
+    }
+
+    function test_constructor_missedDeadlineSlashJustBelowFloor_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.MissedDeadlineSlashTooLow.selector, 499, 500));
+        new TaskMarket(sm, 1, 1, 499, 1, 1, 1 days);
+    }
+
+    function test_constructor_missedDeadlineSlashAtFloor_succeeds() public {
+        TaskMarket fresh = new TaskMarket(sm, 1, 1, 500, 1, 1, 1 days);
+        assertEq(fresh.MISSED_DEADLINE_SLASH_BPS(), fresh.MIN_MISSED_DEADLINE_SLASH_BPS());
+    }
+
+    /// @notice At the floor, each eviction of a squatter slashes 5% of the task's stake.
+    function test_evictClaim_atTheFloor_slashesFivePercent() public {
         StakeManager freshSm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
         TaskMarket fresh = new TaskMarket(
-            freshSm, MAX_CHALLENGE_WINDOW, MAX_DISPUTE_DURATION, 0, MIN_CHALLENGE_WINDOW, MIN_TASK_STAKE, CLAIM_TIMEOUT
+            freshSm, MAX_CHALLENGE_WINDOW, MAX_DISPUTE_DURATION, 500, MIN_CHALLENGE_WINDOW, MIN_TASK_STAKE, CLAIM_TIMEOUT
         );
         freshSm.setSlashers(address(fresh), address(0));
         vm.prank(operator);
@@ -891,13 +909,15 @@ contract TaskMarketTest is MarketFixture {
         uint256 taskId = fresh.postTask{value: REWARD}(_params(deadline));
         vm.prank(operator);
         fresh.claim(taskId);
-        vm.warp(deadline + 1);
+        vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
+        uint256 slashed = MIN_STAKE * 500 / 10_000;
         vm.expectEmit(true, true, true, true, address(fresh));
-        emit TaskMarket.TaskExpired(taskId, operator, 0);
-        fresh.expire(taskId);
+        emit TaskMarket.ClaimEvicted(taskId, operator, slashed);
+        fresh.evictClaim(taskId);
+        assertEq(slashed, 0.25 ether);
         assertEq(freshSm.lockedOf(operator), 0);
-        assertEq(freshSm.bondedOf(operator), MIN_STAKE);
-        assertEq(freshSm.creditOf(submitter), REWARD);
+        assertEq(freshSm.bondedOf(operator), MIN_STAKE - slashed);
+        assertEq(freshSm.creditOf(submitter), slashed * SLASH_WINNER_BPS / 10_000);
     }
 
     function test_expire_fullSlash_leavesNothingLocked() public {
@@ -948,7 +968,7 @@ contract TaskMarketTest is MarketFixture {
 
     function testFuzz_expire_slashSplitsAndRefunds(uint96 minStake, uint16 bps) public {
         vm.assume(minStake > 0);
-        uint16 slashBps = uint16(bound(bps, 0, 10_000));
+        uint16 slashBps = uint16(bound(bps, 500, 10_000));
         StakeManager freshSm = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
         // a 1-wei floor, so that the fuzzer reaches the rounding of tiny stakes
         TaskMarket fresh = new TaskMarket(
@@ -1002,7 +1022,7 @@ contract TaskMarketTest is MarketFixture {
     }
 
     function test_onDisputeOpened_gameUnset_reverts() public {
-        TaskMarket fresh = new TaskMarket(sm, 1, 1, 0, 1, 1, 1 days);
+        TaskMarket fresh = new TaskMarket(sm, 1, 1, 500, 1, 1, 1 days);
         vm.prank(game);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotDisputeGame.selector, game));
         fresh.onDisputeOpened(1);

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tribunal.chain.deploy import DAY, UNBONDING_MARGIN, DeployParams, DeployParamsError
+from tests.support.chain import Devnet
+from tribunal.chain.deploy import (
+    DAY,
+    MIN_MISSED_DEADLINE_SLASH_BPS,
+    UNBONDING_MARGIN,
+    DeployParams,
+    DeployParamsError,
+)
 
 
 def test_defaults_are_valid_and_leave_exactly_the_margin() -> None:
@@ -36,3 +43,16 @@ def test_zero_min_task_stake_is_refused() -> None:
 def test_zero_claim_timeout_is_refused() -> None:
     with pytest.raises(DeployParamsError, match="claim_timeout"):
         DeployParams(claim_timeout=0).validate()
+
+
+@pytest.mark.parametrize("bps", [0, MIN_MISSED_DEADLINE_SLASH_BPS - 1])
+def test_missed_deadline_slash_below_the_floor_is_refused(bps: int) -> None:
+    """Finding 4: at 0 bps an eviction (and a missed deadline) would cost a claim-squatter nothing."""
+    with pytest.raises(DeployParamsError, match=r"missed_deadline_slash_bps .* below the floor of 500"):
+        DeployParams(missed_deadline_slash_bps=bps).validate()
+    DeployParams(missed_deadline_slash_bps=MIN_MISSED_DEADLINE_SLASH_BPS).validate()
+
+
+def test_the_floor_matches_the_contract(devnet: Devnet) -> None:
+    market = devnet.market("other")
+    assert int(market._call("MIN_MISSED_DEADLINE_SLASH_BPS")) == MIN_MISSED_DEADLINE_SLASH_BPS

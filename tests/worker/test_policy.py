@@ -7,7 +7,16 @@ import pytest
 from tests.support.chain import ETHER
 from tests.support.specs import tiny_spec
 from tribunal.tasks import prepare_task
-from worker.policy import Offer, Policy, Workload, fits, rank, screen
+from worker.policy import (
+    ASSUMED_STEP_OVERHEAD_S,
+    Offer,
+    Policy,
+    Workload,
+    fits,
+    rank,
+    screen,
+    training_seconds,
+)
 
 ME = "0x00000000000000000000000000000000000000aa"
 NOW = 1_000_000
@@ -87,6 +96,39 @@ def test_a_task_we_cannot_finish_before_its_deadline_is_refused() -> None:
     decision = fits(work, offer(deadline=NOW + 1_500), policy, elements_per_s=1e3, now=NOW)
     assert not decision.ok and "2000 s" in decision.reason
     assert fits(work, offer(deadline=NOW + 1_500), policy, elements_per_s=None, now=NOW).ok
+
+
+def test_a_task_we_cannot_submit_within_the_claim_timeout_is_refused() -> None:
+    """Past `CLAIM_TIMEOUT` after our claim anyone may evict us and we are slashed: a task whose
+    training (with the safety factor and the margin) would outlast it is not claimed, even when
+    its deadline is far."""
+    work = Workload(steps=1_000, params=10, state_elements=10, step_elements=1_000)  # 1e6 elements
+    policy = Policy(deadline_margin_s=60, time_safety=2.0)
+    far = offer(deadline=NOW + 30 * 86_400)
+    # 2000 s expected (with safety): fits 2060 s of timeout (2000 after the margin), not 2059
+    assert fits(work, far, policy, elements_per_s=1e3, now=NOW, claim_timeout_s=2_060).ok
+    decision = fits(work, far, policy, elements_per_s=1e3, now=NOW, claim_timeout_s=2_059)
+    assert not decision.ok and not decision.transient  # our measured speed: final
+    assert "2000 s" in decision.reason and "claim timeout (2059 s" in decision.reason
+    assert "measured speed" in decision.reason and "evict" in decision.reason
+    assert fits(work, far, policy, elements_per_s=1e3, now=NOW).ok  # a market without a timeout
+
+
+def test_without_a_measured_speed_the_claim_timeout_uses_a_slow_assumed_one() -> None:
+    """Before a first task has measured our speed the estimate assumes a slow machine; a refusal
+    on that guess is retried (transient) once a finished task has measured the real speed."""
+    work = Workload(steps=10_000, params=10, state_elements=10, step_elements=10**6)
+    policy = Policy(deadline_margin_s=60, time_safety=2.0, assumed_elements_per_s=1e7)
+    seconds, measured = training_seconds(work, policy, None)
+    assert not measured
+    assert seconds == pytest.approx(10_000 * (ASSUMED_STEP_OVERHEAD_S + 0.1))  # 1100 s
+    assert training_seconds(work, policy, 1e9) == (10.0, True)
+    far = offer(deadline=NOW + 30 * 86_400, steps=10_000)
+    decision = fits(work, far, policy, elements_per_s=None, now=NOW, claim_timeout_s=2_000)
+    assert not decision.ok and decision.transient
+    assert "assumed" in decision.reason and "none measured yet" in decision.reason
+    assert fits(work, far, policy, elements_per_s=None, now=NOW, claim_timeout_s=2_300).ok
+    assert fits(work, far, policy, elements_per_s=1e9, now=NOW, claim_timeout_s=2_000).ok
 
 
 def test_rank_prefers_reward_per_step_then_reward_then_age() -> None:

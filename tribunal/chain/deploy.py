@@ -18,6 +18,12 @@ window and dispute, for a timeout that becomes due at a dispute's end to be incl
 loser's stake leaves (docs/protocol.md, "Deploy-time parameters")."""
 
 
+MIN_MISSED_DEADLINE_SLASH_BPS = 500
+"""`TaskMarket.MIN_MISSED_DEADLINE_SLASH_BPS`: the least share of a task's stake that an eviction
+(`evictClaim`) or a missed deadline slashes; below it squatting a task is (nearly) free
+(docs/economics.md, "Claim squatting")."""
+
+
 class DeployParamsError(ValueError):
     """Deploy-time parameters that the contracts would reject, said in words."""
 
@@ -58,6 +64,13 @@ class DeployParams:
         for name in ("slash_winner_bps", "missed_deadline_slash_bps"):
             if not 0 <= getattr(self, name) <= 10_000:
                 raise DeployParamsError(f"{name} must be 0..10000 basis points")
+        if self.missed_deadline_slash_bps < MIN_MISSED_DEADLINE_SLASH_BPS:
+            raise DeployParamsError(
+                f"missed_deadline_slash_bps {self.missed_deadline_slash_bps} is below the floor of "
+                f"{MIN_MISSED_DEADLINE_SLASH_BPS} basis points: each eviction of a claim-squatter (and each "
+                "missed deadline) must cost it a share of the task's stake, or squatting a task is free "
+                "(docs/economics.md, \"Claim squatting\")"
+            )
         if not 1 <= self.min_challenge_window <= self.max_challenge_window:
             raise DeployParamsError(
                 f"min_challenge_window {self.min_challenge_window}s must be 1..max_challenge_window "

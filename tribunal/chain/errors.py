@@ -35,6 +35,10 @@ HINTS: dict[str, str] = {
     "MinChallengeWindowOutOfRange": "deploy with a min challenge window within 1 s..the max challenge window",
     "ZeroMinTaskStake": "deploy with a positive min task stake (wei)",
     "ZeroClaimTimeout": "deploy with a positive claim timeout (seconds)",
+    "MissedDeadlineSlashTooLow": (
+        "deploy with --missed-deadline-slash-bps at or above the floor (shown above): an eviction must cost "
+        "a squatter stake"
+    ),
     "ClaimNotTimedOut": "the operator may still submit: evict the claim only after timeoutAt (shown above)",
     "DisputeGameMarketMismatch": "deploy the dispute game with this market's address, then wire it again",
     "StakeManagerMismatch": "deploy the dispute game with the market's StakeManager, then wire it again",

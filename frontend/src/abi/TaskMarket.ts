@@ -108,6 +108,19 @@ export const taskMarketAbi = [
   },
   {
     "type": "function",
+    "name": "MIN_MISSED_DEADLINE_SLASH_BPS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MIN_TASK_STAKE",
     "inputs": [],
     "outputs": [
@@ -1396,6 +1409,22 @@ export const taskMarketAbi = [
       },
       {
         "name": "floor",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MissedDeadlineSlashTooLow",
+    "inputs": [
+      {
+        "name": "bps",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "minBps",
         "type": "uint256",
         "internalType": "uint256"
       }

@@ -684,6 +684,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "MissedDeadlineSlashTooLow",
+    "inputs": [
+      {
+        "name": "bps",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "minBps",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NoOpenDispute",
     "inputs": [
       {
