@@ -167,6 +167,19 @@ def http_json(url: str, body: bytes | None = None) -> dict[str, Any]:
         return json.loads(response.read())
 
 
+def task_params(committed: dict[str, Any], *, min_stake: int, deadline: int,
+                challenge_window: int) -> TaskParams:
+    """The market's TaskParams for a spec the backend prepared (`prepare_spec`'s answer)."""
+    return TaskParams(
+        spec_hash=bytes.fromhex(committed["specHash"][2:]), spec_uri=committed["specURI"],
+        dataset_root=bytes.fromhex(committed["datasetRoot"][2:]),
+        init_state_root=bytes.fromhex(committed["initStateRoot"][2:]),
+        graph_root=bytes.fromhex(committed["graphRoot"][2:]), steps=committed["steps"],
+        checkpoint_every=committed["checkpointEvery"], min_stake=min_stake, deadline=deadline,
+        challenge_window=challenge_window,
+    )
+
+
 def prepare_spec(api_url: str, spec: TaskSpec, services: Services,
                  timeout_s: float = 300.0) -> dict[str, Any]:
     """The spec's on-chain fields from the backend: POST /api/specs answers them at once for a spec
@@ -281,14 +294,8 @@ class Devnet:
         spec: TaskSpec = demo_spec().model_copy(update={"steps": job.steps})
         committed = prepare_spec(self.api_url, spec, self.services)
         now = self.submitter.client.w3.eth.get_block("latest")["timestamp"]
-        params = TaskParams(
-            spec_hash=bytes.fromhex(committed["specHash"][2:]), spec_uri=committed["specURI"],
-            dataset_root=bytes.fromhex(committed["datasetRoot"][2:]),
-            init_state_root=bytes.fromhex(committed["initStateRoot"][2:]),
-            graph_root=bytes.fromhex(committed["graphRoot"][2:]), steps=committed["steps"],
-            checkpoint_every=committed["checkpointEvery"], min_stake=MIN_STAKE, deadline=now + 3600,
-            challenge_window=self.args.challenge_window,
-        )
+        params = task_params(committed, min_stake=MIN_STAKE, deadline=now + 3600,
+                             challenge_window=self.args.challenge_window)
         task_id, _ = self.submitter.market.post_task(params, reward=job.reward)
         self.jobs[job.label] = task_id
         say(f"job {job.label} posted", f"task #{task_id}: {spec.model.kind} on {spec.dataset}, "
