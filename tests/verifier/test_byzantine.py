@@ -354,6 +354,7 @@ def assert_verifier_stayed_out(s: Scenario, verifier: VerifierAgent) -> None:
     record = verifier.state.checks[s.task_id]
     assert record.verdict == Verdict.HONEST.value and record.full_replay and record.game_id is None
     assert s.devnet.stake_manager("other").info(s.address("challenger")).locked == 0
+    assert s.task_id not in verifier._claims, "an honest result's replay is not kept in memory"
 
 
 def test_challenger_of_an_honest_result_loses_its_bond(scenario: Scenario, prepared: PreparedTask,
@@ -485,5 +486,6 @@ def test_spot_sampling_reexecutes_only_the_sample(scenario: Scenario, prepared: 
     assert verifier.state is not None
     record = verifier.state.checks[s.task_id]
     assert record.verdict == Verdict.HONEST.value and not record.full_replay
+    assert s.task_id not in verifier._claims, "an honest result's replay is not kept in memory"
     assert len(record.result["intervals"]) == 1
     assert record.result["model"] == "matches the committed final state"
