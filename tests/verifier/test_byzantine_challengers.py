@@ -8,7 +8,6 @@ the end of the session (`tests/verifier/conftest.py`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from tests.support.agents import start_agent
 from tests.support.chain import actor_key
 from tests.support.disputes import MIN_STAKE, OPERATOR_STAKE, REWARD, WINDOW, Scenario, operator_run
+from tests.support.waiting import wait_for
 from tests.verifier.test_byzantine import (
     assert_challenger_slashed,
     assert_verifier_stayed_out,
@@ -377,10 +377,9 @@ def test_a_squatter_is_evicted_and_an_honest_operator_agent_takes_the_task(
 
 def tick_until(verifier: VerifierAgent, until: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Tick the verifier (in this thread) while agents on other threads work, until ``until()``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def ticked() -> bool:
         verifier.tick()
-        if until():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        return until()
+
+    wait_for(ticked, timeout_s, what=what)
