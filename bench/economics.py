@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import economics_sim
-from bench._results import merge
+from bench._results import environment, merge
 from tribunal.chain.deploy import DAY, DeployParams
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -239,7 +239,7 @@ def plot(e: Economy, path: Path) -> bool:
 
 def main() -> None:
     economy = Economy()
-    result = figures(economy)
+    result = {**figures(economy), **environment()}
     png = OUT / "economics.png"
     result["plot"] = str(png.relative_to(OUT.parent.parent)) if plot(economy, png) else None
     began = time.perf_counter()
