@@ -29,6 +29,8 @@ class Level(IntEnum):
     INTERMEDIATES = 7
     INSTRUCTION = 8
     ONE_STEP = 9
+    AVAILABILITY = 10
+    """An availability challenge: the operator must deliver the named chunks on-chain."""
 
 
 class GameStatus(IntEnum):
@@ -82,6 +84,7 @@ class Resolution(IntEnum):
     INITIAL_STATE = 1
     PADDING = 2
     TIMEOUT = 3
+    DELIVERED = 4
 
 
 class TaskStatus(IntEnum):

@@ -1,7 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {CollateralKind, GameStatus, GameView, Level, Party, Resolution, TaskStakeState} from "./DisputeTypes.sol";
+import {AvailabilityProofs} from "./AvailabilityProofs.sol";
+import {
+    AvailabilityView,
+    ChunkData,
+    CollateralKind,
+    GameStatus,
+    GameView,
+    Level,
+    Party,
+    Resolution,
+    SlotProof,
+    TaskStakeState
+} from "./DisputeTypes.sol";
 import {Errors} from "./Errors.sol";
 import {IDisputeGame} from "./IDisputeGame.sol";
 import {IOneStepProver, InputShape, OperandProof, StepContext} from "./IOneStepProver.sol";
@@ -102,6 +114,14 @@ contract DisputeGame is IDisputeGame {
     /// @notice Executes the final instruction (level 7).
     IOneStepProver public immutable ONE_STEP_PROVER;
 
+    /// @notice Stake a challenger locks per chunk it names in an availability challenge (wei): the
+    ///         operator is credited SLASH_WINNER_BPS of it when it delivers, which pays its gas.
+    uint256 public immutable CHUNK_BOND;
+
+    /// @notice Checks the proofs of availability challenges (created by the constructor; its
+    ///         CHUNK_LEAVES is the chunk size).
+    AvailabilityProofs public immutable AVAILABILITY_PROOFS;
+
     /// @notice Most queue entries one `advanceQueue` (or the advance after a settlement or withdrawal)
     ///         looks at, so its gas is bounded however many games wait.
     uint256 public constant MAX_QUEUE_STEPS = 8;
@@ -190,18 +210,41 @@ contract DisputeGame is IDisputeGame {
 
     mapping(uint256 taskId => TaskGames) private taskGames;
 
+    /// @dev An availability challenge (a game at Level.Availability): what it names and what was
+    ///      delivered. See `AvailabilityView`.
+    struct Availability {
+        uint32 step;
+        uint64 slot;
+        uint64 producer;
+        uint64 numNodes;
+        uint64 firstChunk;
+        uint256 numLeaves;
+        uint256 mask;
+        uint256 delivered;
+        bytes32 shapeWord;
+        bytes32 stateRoot;
+        bytes32 dataRoot;
+    }
+
+    mapping(uint256 gameId => Availability) private availability;
+
     /// @param stakeManager The stake ledger; must be the market's.
     /// @param market The task market; its MAX_DISPUTE_DURATION must hold both clocks (2 * maxClock).
     /// @param challengerBond Wei a challenger locks per game (> 0; should cover the operator's gas
     ///        for a whole dispute).
     /// @param maxClock Seconds each party's clock holds (> 0).
     /// @param oneStepProver The level-7 executor (non-zero).
+    /// @param chunkBond Wei a challenger locks per chunk it names in an availability challenge (> 0;
+    ///        SLASH_WINNER_BPS of it should cover the operator's gas to deliver one chunk).
+    /// @param chunkLeaves Leaves (32 bytes, 8 float32 each) per chunk: a power of two in 1..4096.
     constructor(
         StakeManager stakeManager,
         TaskMarket market,
         uint256 challengerBond,
         uint64 maxClock,
-        IOneStepProver oneStepProver
+        IOneStepProver oneStepProver,
+        uint256 chunkBond,
+        uint256 chunkLeaves
     ) {
         if (address(stakeManager) == address(0) || address(market) == address(0)) {
             revert Errors.ZeroAddress();
@@ -212,6 +255,7 @@ contract DisputeGame is IDisputeGame {
             revert Errors.StakeManagerMismatch(address(stakeManager), marketStakeManager);
         }
         if (challengerBond == 0) revert Errors.ZeroChallengerBond();
+        if (chunkBond == 0) revert Errors.ZeroChunkBond();
         if (maxClock == 0) revert Errors.ZeroMaxClock();
         uint256 maxDisputeDuration = market.MAX_DISPUTE_DURATION();
         // INVARIANT: a game whose parties use both clocks up fits in the dispute duration the market
@@ -224,6 +268,9 @@ contract DisputeGame is IDisputeGame {
         CHALLENGER_BOND = challengerBond;
         MAX_CLOCK = maxClock;
         ONE_STEP_PROVER = oneStepProver;
+        CHUNK_BOND = chunkBond;
+        // Reverts ChunkLeavesInvalid unless a power of two in 1..4096.
+        AVAILABILITY_PROOFS = new AvailabilityProofs(chunkLeaves);
     }
 
     // ---------------------------------------------------------------- opening
@@ -244,36 +291,126 @@ contract DisputeGame is IDisputeGame {
         if (msg.sender == task.operator) revert Errors.ChallengerIsOperator(taskId, task.operator);
         if (challengerTraceRoot == bytes32(0)) revert Errors.ZeroRoot(RootKind.Trace);
         if (challengerTraceRoot == task.traceRoot) revert Errors.SameTraceRoot(challengerTraceRoot);
-        TaskGames storage tg = taskGames[taskId];
-        // INVARIANT: FIFO; a new game never overtakes a queued one.
-        CollateralKind kind =
-            tg.queued > 0 ? CollateralKind.None : _availableCollateral(tg, task.operator, task.minStake);
-
-        gameId = ++gameCount;
-        Game storage g = games[gameId];
-        g.challenger = msg.sender;
-        g.operator = task.operator;
-        g.steps = task.steps;
-        g.taskId = taskId;
-        g.traceRootOperator = task.traceRoot;
-        g.traceRootChallenger = challengerTraceRoot;
+        Game storage g;
+        CollateralKind kind;
+        (gameId, g, kind) = _newGame(taskId, task, Level.Steps, challengerTraceRoot, CHALLENGER_BOND);
         g.initStateRoot = task.initStateRoot;
         g.graphRoot = task.graphRoot;
         g.datasetRoot = task.datasetRoot;
-        g.minStake = task.minStake;
-        tg.open += 1;
-        emit GameOpened(
-            gameId, taskId, msg.sender, task.operator, task.traceRoot, challengerTraceRoot, CHALLENGER_BOND, MAX_CLOCK
-        );
-        if (kind == CollateralKind.None) _enqueue(gameId, g, tg);
-        else _fund(gameId, g, tg, kind);
         // INVARIANT: the trace roots differ, as every descent requires; S >= 1 (the market refuses
         // zero steps), so the tree of S + 1 states has height >= 1 and no leaf is reached here.
         _startDescent(gameId, g, Level.Steps, uint256(task.steps) + 1, task.traceRoot, challengerTraceRoot);
+        _lockAndNotify(taskId, task, kind, CHALLENGER_BOND);
+    }
 
-        STAKE_MANAGER.lock(msg.sender, CHALLENGER_BOND);
-        if (kind == CollateralKind.GameStake) STAKE_MANAGER.lock(task.operator, task.minStake);
-        MARKET.onDisputeOpened(taskId);
+    /// @notice Challenges the availability of a state tensor of task `taskId`'s submitted result:
+    ///         slot `slot.slot` of h_`step` (step S: the model; else a checkpoint step), chunks
+    ///         firstChunk + i for every set bit i of `mask`. Locks CHUNK_BOND per named chunk of the
+    ///         caller's free stake. Funded like any game (task stake, else GameStake, else queued),
+    ///         the game runs the OPERATOR's clock: every named chunk must be delivered on-chain
+    ///         (`deliverChunks`, by anyone) before it runs out, or `claimTimeout` slashes the
+    ///         operator's collateral and voids the result, as a lost dispute does.
+    /// @dev Reverts (from the market) unless the task is Submitted and inside its challenge window;
+    ///      `NotCheckpointStep`, and the slot and chunk errors of `AvailabilityProofs`.
+    /// @param taskId The task.
+    /// @param step t: the task's steps S, or a checkpoint step (a multiple of checkpointEvery below S).
+    /// @param slot What proves the slot's shape and its producer node (see `SlotProof`).
+    /// @param firstChunk The chunk bit 0 of `mask` names.
+    /// @param mask The chunks named (non-zero; every one below the tensor's chunk count).
+    /// @return gameId The new game's id.
+    function openAvailability(uint256 taskId, uint256 step, SlotProof calldata slot, uint256 firstChunk, uint256 mask)
+        external
+        returns (uint256 gameId)
+    {
+        Task memory task = MARKET.getTask(taskId);
+        if (msg.sender == task.operator) revert Errors.ChallengerIsOperator(taskId, task.operator);
+        uint256 steps = task.steps;
+        if (step != steps && (step == 0 || step > steps || step % task.checkpointEvery != 0)) {
+            revert Errors.NotCheckpointStep(step, task.checkpointEvery, steps);
+        }
+        Availability memory a = _availabilityOf(task, step, slot, firstChunk, mask);
+        uint256 bond = CHUNK_BOND * AVAILABILITY_PROOFS.chunkCount(firstChunk, mask, a.numLeaves);
+        CollateralKind kind;
+        (gameId,, kind) = _newGame(taskId, task, Level.Availability, bytes32(0), bond);
+        availability[gameId] = a;
+        emit AvailabilityChallenged(gameId, taskId, msg.sender, step, a.slot, a.producer, firstChunk, mask);
+        _lockAndNotify(taskId, task, kind, bond);
+    }
+
+    /// @notice Delivers chunks named by availability challenge `gameId`, with their proofs: each
+    ///         chunk's leaves under the tensor's data root `dataRoot`, and (on the first delivery)
+    ///         the tensor as leaf `producer` of h_t, h_t being the task's final state root (t = S) or
+    ///         leaf t of the operator's trace root. Anyone may deliver (a replica as well as the
+    ///         operator) while the operator's clock is live. The bytes are emitted in
+    ///         `ChunkDelivered`. Once every named chunk is delivered the game is decided for the
+    ///         operator (`Resolution.Delivered`) and settled in the same transaction.
+    /// @dev Reverts `WrongLevel` for a game that is not an availability challenge, `ClockExpired`
+    ///      after the operator's clock ran out, `DeliveredStateMismatch`, `StateProofInvalid`,
+    ///      `DataRootMismatch`, `ChunkNotNamed`, `ChunkAlreadyDelivered`, `ChunkLengthInvalid`,
+    ///      `ChunkProofInvalid`.
+    /// @param gameId The game.
+    /// @param dataRoot The tensor's data root.
+    /// @param tensorProof keccak256(dataRoot ‖ shapeWord) as leaf `producer` of h_t (depth(numNodes));
+    ///        ignored once a delivery proved the data root.
+    /// @param stateRoot h_t (ignored for t = S and once the data root is proved).
+    /// @param stateProof h_t as leaf t of the operator's trace root (depth(S + 1)); ignored for t = S
+    ///        and once the data root is proved.
+    /// @param chunks The chunks, each with its leaves and proof (see `ChunkData`).
+    function deliverChunks(
+        uint256 gameId,
+        bytes32 dataRoot,
+        bytes32[] calldata tensorProof,
+        bytes32 stateRoot,
+        bytes32[] calldata stateProof,
+        ChunkData[] calldata chunks
+    ) external {
+        Game storage g = _active(gameId);
+        _requireLevel(gameId, g, Level.Availability);
+        _requireLive(g.clock);
+        Availability storage a = availability[gameId];
+        bytes32 proven = a.dataRoot;
+        if (proven == bytes32(0)) {
+            _proveDataRoot(g, a, dataRoot, tensorProof, stateRoot, stateProof);
+        } else if (dataRoot != proven) {
+            revert Errors.DataRootMismatch(dataRoot, proven);
+        }
+        if (_deliver(gameId, g.taskId, a, dataRoot, chunks)) {
+            _decide(gameId, g, Party.Challenger, Resolution.Delivered);
+            _settle(gameId, g);
+        }
+    }
+
+    /// @dev Checks and records each delivered chunk under the proven data root; returns whether every
+    ///      named chunk is now delivered.
+    function _deliver(
+        uint256 gameId,
+        uint256 taskId,
+        Availability storage a,
+        bytes32 dataRoot,
+        ChunkData[] calldata chunks
+    ) private returns (bool complete) {
+        uint256 delivered = a.delivered;
+        // The loop runs over the caller's own calldata; each chunk is named once, so at most 256.
+        for (uint256 i; i < chunks.length; ++i) {
+            ChunkData calldata c = chunks[i];
+            delivered |= _newChunkBit(gameId, a, c.chunk, delivered);
+            AVAILABILITY_PROOFS.checkChunk(c.chunk, c.data, c.proof, a.numLeaves, dataRoot);
+            emit ChunkDelivered(gameId, taskId, c.chunk, c.data);
+        }
+        a.delivered = delivered;
+        return delivered == a.mask;
+    }
+
+    /// @dev The mask bit of chunk `index`, which must be named and not yet delivered.
+    function _newChunkBit(uint256 gameId, Availability storage a, uint256 index, uint256 delivered)
+        private
+        view
+        returns (uint256 bit)
+    {
+        uint256 first = a.firstChunk;
+        bit = index >= first && index - first < 256 ? 1 << (index - first) : 0;
+        if (a.mask & bit == 0) revert Errors.ChunkNotNamed(gameId, index);
+        if (delivered & bit != 0) revert Errors.ChunkAlreadyDelivered(gameId, index);
     }
 
     // ---------------------------------------------------------------- the queue
@@ -557,7 +694,8 @@ contract DisputeGame is IDisputeGame {
         s.resolution = g.resolution;
         s.level = g.level;
         s.onTurn = clock.onTurn();
-        s.challengerRevealed = s.status == GameStatus.Active && s.onTurn == Party.Operator;
+        s.challengerRevealed =
+            s.status == GameStatus.Active && s.onTurn == Party.Operator && s.level != Level.Availability;
         s.position = g.position;
         s.height = g.height;
         s.leafCount = g.leafCount;
@@ -624,6 +762,25 @@ contract DisputeGame is IDisputeGame {
     /// @return gameId The game queued there (zero if none ever was).
     function queuedGameAt(uint256 taskId, uint256 position) external view returns (uint256 gameId) {
         return taskGames[taskId].queue[position];
+    }
+
+    /// @notice The availability challenge `gameId` (all zero for a game that is not one).
+    /// @param gameId The game.
+    /// @return v What it names and what was delivered (see `AvailabilityView`).
+    function availabilityState(uint256 gameId) external view returns (AvailabilityView memory v) {
+        Availability storage a = availability[gameId];
+        v.step = a.step;
+        v.slot = a.slot;
+        v.producer = a.producer;
+        v.numNodes = a.numNodes;
+        v.numLeaves = a.numLeaves;
+        v.shapeWord = a.shapeWord;
+        v.firstChunk = a.firstChunk;
+        v.mask = a.mask;
+        v.delivered = a.delivered;
+        v.stateRoot = a.stateRoot;
+        v.dataRoot = a.dataRoot;
+        if (a.mask != 0) v.bond = _bond(gameId, games[gameId]);
     }
 
     // ---------------------------------------------------------------- internals: moves
@@ -827,6 +984,109 @@ contract DisputeGame is IDisputeGame {
         }
     }
 
+    // ---------------------------------------------------------------- internals: opening
+
+    /// @dev Creates game `gameId` on `task` (the caller is the challenger, not the operator), books it
+    ///      open on the task, emits `GameOpened` and funds it at once or queues it (FIFO: a new game
+    ///      never overtakes a queued one). `level` Availability is set before funding (its clock is
+    ///      the operator's); a dispute's first level is set by its descent.
+    function _newGame(uint256 taskId, Task memory task, Level level, bytes32 challengerTraceRoot, uint256 bond)
+        private
+        returns (uint256 gameId, Game storage g, CollateralKind kind)
+    {
+        TaskGames storage tg = taskGames[taskId];
+        kind = tg.queued > 0 ? CollateralKind.None : _availableCollateral(tg, task.operator, task.minStake);
+        gameId = ++gameCount;
+        g = games[gameId];
+        g.challenger = msg.sender;
+        g.operator = task.operator;
+        g.steps = task.steps;
+        g.taskId = taskId;
+        g.traceRootOperator = task.traceRoot;
+        g.traceRootChallenger = challengerTraceRoot;
+        g.minStake = task.minStake;
+        if (level == Level.Availability) g.level = level;
+        tg.open += 1;
+        emit GameOpened(gameId, taskId, msg.sender, task.operator, task.traceRoot, challengerTraceRoot, bond, MAX_CLOCK);
+        if (kind == CollateralKind.None) _enqueue(gameId, g, tg);
+        else _fund(gameId, g, tg, kind);
+    }
+
+    /// @dev The interactions of an opening, after its effects: the challenger's bond, a GameStake,
+    ///      the market's count of open disputes (which checks the task is Submitted, in its window).
+    function _lockAndNotify(uint256 taskId, Task memory task, CollateralKind kind, uint256 bond) private {
+        STAKE_MANAGER.lock(msg.sender, bond);
+        if (kind == CollateralKind.GameStake) STAKE_MANAGER.lock(task.operator, task.minStake);
+        MARKET.onDisputeOpened(taskId);
+    }
+
+    /// @dev What an availability challenge stores, once its slot proof is checked (reverts otherwise).
+    function _availabilityOf(Task memory task, uint256 step, SlotProof calldata slot, uint256 firstChunk, uint256 mask)
+        private
+        view
+        returns (Availability memory a)
+    {
+        (uint256 producer, uint256 numLeaves) = AVAILABILITY_PROOFS.checkSlot(slot, task.initStateRoot, task.graphRoot);
+        // forge-lint: disable-next-line(unsafe-typecast) step <= steps, a uint32
+        a.step = uint32(step);
+        // forge-lint: disable-next-line(unsafe-typecast) below numSlots, bound by the graph (calldata)
+        a.slot = uint64(slot.slot);
+        // forge-lint: disable-next-line(unsafe-typecast) below numNodes
+        a.producer = uint64(producer);
+        // forge-lint: disable-next-line(unsafe-typecast) node counts of real graphs are far below 2^64
+        a.numNodes = uint64(slot.numNodes);
+        // forge-lint: disable-next-line(unsafe-typecast) below the tensor's chunk count (chunkCount checks)
+        a.firstChunk = uint64(firstChunk);
+        a.numLeaves = numLeaves;
+        a.mask = mask;
+        a.shapeWord = slot.shapeWord;
+        if (step == task.steps) a.stateRoot = task.finalStateRoot;
+    }
+
+    /// @dev Reverts `StateProofInvalid` unless `stateRoot` is leaf `step` of the operator's trace root.
+    function _checkTraceLeaf(Game storage g, uint256 step, bytes32 stateRoot, bytes32[] calldata stateProof)
+        private
+        view
+    {
+        uint256 numStates = uint256(g.steps) + 1;
+        if (!Commitments.verifyTraceProof(stateRoot, step, stateProof, g.traceRootOperator, numStates)) {
+            revert Errors.StateProofInvalid(step, stateProof.length, Merkle.treeDepth(numStates));
+        }
+    }
+
+    /// @dev The challenger's bond of a game: CHUNK_BOND per named chunk for an availability
+    ///      challenge, CHALLENGER_BOND for a dispute.
+    function _bond(uint256 gameId, Game storage g) private view returns (uint256) {
+        if (g.level != Level.Availability) return CHALLENGER_BOND;
+        return CHUNK_BOND * AVAILABILITY_PROOFS.popcount(availability[gameId].mask);
+    }
+
+    /// @dev The first delivery of an availability challenge proves the tensor's data root: the tensor
+    ///      (data root, shape) is leaf `producer` of h_t, and h_t is the final state root (t = S) or
+    ///      leaf t of the operator's trace root. Stores the data root.
+    function _proveDataRoot(
+        Game storage g,
+        Availability storage a,
+        bytes32 dataRoot,
+        bytes32[] calldata tensorProof,
+        bytes32 stateRoot,
+        bytes32[] calldata stateProof
+    ) private {
+        bytes32 expected = a.stateRoot;
+        if (expected == bytes32(0)) {
+            _checkTraceLeaf(g, a.step, stateRoot, stateProof);
+            expected = stateRoot;
+        }
+        bytes32 computed = AVAILABILITY_PROOFS.stateRootOf(dataRoot, a.shapeWord, a.producer, a.numNodes, tensorProof);
+        if (computed != expected) {
+            revert Errors.DeliveredStateMismatch(
+                a.producer, tensorProof.length, Merkle.treeDepth(a.numNodes), computed, expected
+            );
+        }
+        a.stateRoot = expected;
+        a.dataRoot = dataRoot;
+    }
+
     // ---------------------------------------------------------------- internals: resolution
 
     /// @dev Records the verdict against `loser`: the game is closed to moves (OperatorWon or
@@ -861,9 +1121,10 @@ contract DisputeGame is IDisputeGame {
         CollateralKind kind = g.collateral;
         TaskGames storage tg = taskGames[taskId];
         bool taskStakeFree = _releaseCollateral(tg, kind, operatorWon);
+        uint256 bond = _bond(gameId, g);
 
         if (operatorWon) {
-            STAKE_MANAGER.slash(challenger, CHALLENGER_BOND, operator);
+            STAKE_MANAGER.slash(challenger, bond, operator);
             if (kind == CollateralKind.GameStake) STAKE_MANAGER.unlock(operator, minStake);
             MARKET.onDisputeResolved(taskId, true, taskStakeFree);
         } else {
@@ -878,7 +1139,7 @@ contract DisputeGame is IDisputeGame {
                 STAKE_MANAGER.lock(operator, minStake);
             }
             STAKE_MANAGER.slash(operator, minStake, challenger);
-            STAKE_MANAGER.unlock(challenger, CHALLENGER_BOND);
+            STAKE_MANAGER.unlock(challenger, bond);
         }
         _advanceQueue(tg);
     }
@@ -931,10 +1192,13 @@ contract DisputeGame is IDisputeGame {
             // forge-lint: disable-next-line(unsafe-typecast) game ids stay far below 2^64 (one costs > 300k gas)
             tg.holder = uint64(gameId);
         }
-        g.clock = Clock.start(Party.Challenger, block.timestamp);
+        // An availability challenge runs the operator's clock (it must deliver); a dispute starts with
+        // the challenger's reveal.
+        bool operatorFirst = g.level == Level.Availability;
+        g.clock = Clock.start(operatorFirst ? Party.Operator : Party.Challenger, block.timestamp);
         uint256 taskId = g.taskId;
         emit GameFunded(gameId, taskId, kind, g.minStake);
-        emit ClockStarted(gameId, taskId, g.challenger, 0, 0, block.timestamp + MAX_CLOCK);
+        emit ClockStarted(gameId, taskId, operatorFirst ? g.operator : g.challenger, 0, 0, block.timestamp + MAX_CLOCK);
     }
 
     function _enqueue(uint256 gameId, Game storage g, TaskGames storage tg) private {
@@ -953,7 +1217,7 @@ contract DisputeGame is IDisputeGame {
         uint256 taskId = g.taskId;
         address challenger = g.challenger;
         emit GameWithdrawn(gameId, taskId, challenger, moot);
-        STAKE_MANAGER.unlock(challenger, CHALLENGER_BOND);
+        STAKE_MANAGER.unlock(challenger, _bond(gameId, g));
         MARKET.onDisputeWithdrawn(taskId);
     }
 

@@ -45,7 +45,11 @@ enum Level {
     /// Descent over the intermediates' leaves.
     Instruction,
     /// Waiting for `oneStep`: the chain re-executes the first differing instruction (proof move).
-    OneStep
+    OneStep,
+    /// An availability challenge (`openAvailability`): the operator's clock runs until every named
+    /// chunk of the challenged state tensor is delivered on-chain (`deliverChunks`). Not a descent
+    /// level; a game is at this level for its whole life.
+    Availability
 }
 
 /// @notice Where a game stands. The numbering is part of the ABI (uint8); values are only appended.
@@ -105,7 +109,10 @@ enum Resolution {
     /// The loser committed a non-zero padding leaf or lane beyond a tree's real leaf count.
     Padding,
     /// The loser's chess clock ran out while it was on turn.
-    Timeout
+    Timeout,
+    /// Availability challenge: every named chunk was delivered on-chain with its proofs (the
+    /// challenger loses its bond to the operator).
+    Delivered
 }
 
 /// @notice Everything the off-chain engine needs to know about one game, in one call
@@ -203,4 +210,68 @@ struct GameView {
     uint32 claimChallenger;
     bytes32 instructionLeaf;
     CollateralKind collateral;
+}
+
+/// @notice What an availability challenge must prove about the state tensor it names, at
+///         `openAvailability` (`docs/protocol.md`, "Availability challenges"): slot `slot`'s shape,
+///         from the task's initial state h_0, and the node that produces it, from the step graph.
+/// @param slot The state slot j (< numSlots).
+/// @param initDataRoot Data root of slot j's initial tensor.
+/// @param shapeWord Slot j's shape word (shapes do not change from step to step).
+/// @param initProof keccak256(initDataRoot ‖ shapeWord) as leaf j of the task's h_0 (depth(numSlots)).
+/// @param nodesRoot Merkle root of the step's node descriptors.
+/// @param numNodes Nodes per step.
+/// @param numSlots State slots; keccak256(abi.encode(nodesRoot, numNodes, numSlots)) is the graph root.
+/// @param consumer The descriptor of a node that reads slot j (an input ref (1 << 248) | (p << 64) | j
+///        names its producer p; the first such ref counts).
+/// @param consumerProof keccak256(consumer) as leaf `index` (the descriptor's first field) of
+///        nodesRoot (depth(numNodes)).
+struct SlotProof {
+    uint256 slot;
+    bytes32 initDataRoot;
+    bytes32 shapeWord;
+    bytes32[] initProof;
+    bytes32 nodesRoot;
+    uint256 numNodes;
+    uint256 numSlots;
+    bytes consumer;
+    bytes32[] consumerProof;
+}
+
+/// @notice One chunk delivered in answer to an availability challenge.
+/// @param chunk The chunk's index in its tensor (leaves chunk * CHUNK_LEAVES ..).
+/// @param data Its leaves, 32 bytes each, as they enter the tensor's data tree.
+/// @param proof The siblings of its chunk root up to the tensor's data root, bottom-up.
+struct ChunkData {
+    uint256 chunk;
+    bytes data;
+    bytes32[] proof;
+}
+
+/// @notice An availability challenge as stored (`DisputeGame.availabilityState`).
+/// @param step t: the challenged state is h_t (S: the model; else a checkpoint step).
+/// @param slot The state slot named.
+/// @param producer p: the node whose output is slot j, leaf p of h_t.
+/// @param numNodes Leaves of h_t.
+/// @param numLeaves Leaves of the tensor's data tree (ceil(numel / 8)).
+/// @param shapeWord The tensor's shape word.
+/// @param firstChunk The first chunk index the mask counts from.
+/// @param mask Chunks named: firstChunk + i for every set bit i.
+/// @param delivered Chunks delivered so far (same bits).
+/// @param stateRoot h_t: the task's final state root for t = S, else set by the first delivery.
+/// @param dataRoot The tensor's data root, set by the first delivery (zero before).
+/// @param bond The challenger's bond: CHUNK_BOND per named chunk.
+struct AvailabilityView {
+    uint256 step;
+    uint256 slot;
+    uint256 producer;
+    uint256 numNodes;
+    uint256 numLeaves;
+    bytes32 shapeWord;
+    uint256 firstChunk;
+    uint256 mask;
+    uint256 delivered;
+    bytes32 stateRoot;
+    bytes32 dataRoot;
+    uint256 bond;
 }

@@ -391,4 +391,53 @@ library Errors {
 
     /// @notice Thrown when instruction `index` is not below the element's program length `length`.
     error InstructionOutOfRange(uint256 index, uint256 length);
+
+    // ---------------------------------------------------------------- availability challenges
+
+    /// @notice Thrown when the dispute game is deployed with a chunk size that is not a power of two
+    ///         in 1..4096 leaves.
+    error ChunkLeavesInvalid(uint256 chunkLeaves);
+
+    /// @notice Thrown when the dispute game is deployed with a zero bond per challenged chunk.
+    error ZeroChunkBond();
+
+    /// @notice Thrown when an availability challenge names step `step`, which is neither the task's
+    ///         last step `steps` nor a checkpoint step (a multiple of `checkpointEvery` from 1).
+    error NotCheckpointStep(uint256 step, uint256 checkpointEvery, uint256 steps);
+
+    /// @notice Thrown when the slot named is not below the graph's `numSlots`.
+    error SlotOutOfRange(uint256 slot, uint256 numSlots);
+
+    /// @notice Thrown when the initial tensor given for slot `slot` is not leaf `slot` of the task's h_0.
+    error InitialSlotProofInvalid(uint256 slot);
+
+    /// @notice Thrown when the consumer descriptor (node `node`) reads no STATE ref of slot `slot`
+    ///         whose producer is a node of the graph.
+    error SlotNotRead(uint256 slot, uint256 node);
+
+    /// @notice Thrown when an availability challenge names no chunk (a zero mask).
+    error NoChunksNamed();
+
+    /// @notice Thrown when chunk `chunk` is not below the tensor's `numChunks` chunks.
+    error ChunkOutOfRange(uint256 chunk, uint256 numChunks);
+
+    /// @notice Thrown when chunk `chunk` delivered to game `gameId` was not named by its challenge.
+    error ChunkNotNamed(uint256 gameId, uint256 chunk);
+
+    /// @notice Thrown when chunk `chunk` of game `gameId` was delivered already.
+    error ChunkAlreadyDelivered(uint256 gameId, uint256 chunk);
+
+    /// @notice Thrown when chunk `chunk`'s data is `length` bytes, not the `expected` (32 per leaf).
+    error ChunkLengthInvalid(uint256 chunk, uint256 length, uint256 expected);
+
+    /// @notice Thrown when chunk `chunk`'s root and proof (`length` siblings, `depth` expected) do
+    ///         not lead to the tensor's data root.
+    error ChunkProofInvalid(uint256 chunk, uint256 length, uint256 depth);
+
+    /// @notice Thrown when the delivered tensor is not leaf `node` of the state (`length` siblings
+    ///         given, `depth` expected): the state it leads to is `computed`, not `expected`.
+    error DeliveredStateMismatch(uint256 node, uint256 length, uint256 depth, bytes32 computed, bytes32 expected);
+
+    /// @notice Thrown when a delivery names data root `given` but an earlier one proved `stored`.
+    error DataRootMismatch(bytes32 given, bytes32 stored);
 }

@@ -301,4 +301,34 @@ interface IDisputeGame {
     /// @param gameId The game.
     /// @param taskId The task.
     event GameSettled(uint256 indexed gameId, uint256 indexed taskId);
+
+    /// @notice Game `gameId` is an availability challenge (`openAvailability`; `GameOpened` was
+    ///         emitted with a zero challenger trace root and the bond): slot `slot` of h_`step`,
+    ///         produced by node `producer`, chunks firstChunk + i for every set bit i of `mask`.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param challenger Who challenged (the submitter or a verifier).
+    /// @param step t (S: the model).
+    /// @param slot The state slot.
+    /// @param producer Its producer node (leaf of h_t).
+    /// @param firstChunk The chunk bit 0 of the mask names.
+    /// @param mask The chunks named.
+    event AvailabilityChallenged(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed challenger,
+        uint256 step,
+        uint256 slot,
+        uint256 producer,
+        uint256 firstChunk,
+        uint256 mask
+    );
+
+    /// @notice Chunk `chunk` of availability challenge `gameId` was delivered with valid proofs; its
+    ///         bytes (32 per leaf, 8 little-endian float32 each) are in `data`.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param chunk The chunk index in the tensor.
+    /// @param data The chunk's leaves.
+    event ChunkDelivered(uint256 indexed gameId, uint256 indexed taskId, uint256 chunk, bytes data);
 }

@@ -49,6 +49,12 @@ class DeployParams:
     min_challenge_window: int = 2
     min_task_stake: int = 10**17
     claim_timeout: int = DAY
+    chunk_bond: int = 5 * 10**15
+    """Wei a challenger locks per chunk named in an availability challenge; the operator is credited
+    ``slash_winner_bps`` of it when it delivers, which pays for ~80k gas at up to ~30 gwei
+    (docs/economics.md, "Availability challenges")."""
+    chunk_leaves: int = 64
+    """Leaves (32 bytes, 8 float32) per chunk: a power of two in 1..4096; 64 leaves are 2 KiB."""
 
     def validate(self) -> None:
         for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration", "claim_timeout"):
@@ -76,6 +82,11 @@ class DeployParams:
                 f"min_challenge_window {self.min_challenge_window}s must be 1..max_challenge_window "
                 f"{self.max_challenge_window}s"
             )
+        if self.chunk_bond <= 0:
+            raise DeployParamsError("chunk_bond (wei) must be positive: an availability challenge must pay "
+                                    "for the delivery it forces")
+        if not 1 <= self.chunk_leaves <= 4096 or self.chunk_leaves & (self.chunk_leaves - 1):
+            raise DeployParamsError(f"chunk_leaves {self.chunk_leaves} must be a power of two in 1..4096")
         if self.min_task_stake <= 0:
             raise DeployParamsError("min_task_stake (wei) must be positive: tasks must put stake at risk")
         required = self.max_challenge_window + self.max_dispute_duration + UNBONDING_MARGIN
@@ -122,7 +133,7 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
     game = client.deploy(
         game_artifact.abi, game_artifact.bytecode,
         sm_address, market_address, params.challenger_bond, params.max_clock, prover_address,
-        context="deploy DisputeGame",
+        params.chunk_bond, params.chunk_leaves, context="deploy DisputeGame",
     )
     game_address = game.contract_address
     StakeManager(client, sm_address).set_slashers(market_address, game_address)

@@ -80,38 +80,38 @@ contract DisputeGameTest is GameFixture {
     function test_constructor_zeroAddress_reverts() public {
         IOneStepProver p = IOneStepProver(address(prover));
         vm.expectRevert(Errors.ZeroAddress.selector);
-        new DisputeGame(StakeManager(address(0)), market, BOND, MAX_CLOCK, p);
+        new DisputeGame(StakeManager(address(0)), market, BOND, MAX_CLOCK, p, CHUNK_BOND, CHUNK_LEAVES);
         vm.expectRevert(Errors.ZeroAddress.selector);
-        new DisputeGame(sm, TaskMarket(address(0)), BOND, MAX_CLOCK, p);
+        new DisputeGame(sm, TaskMarket(address(0)), BOND, MAX_CLOCK, p, CHUNK_BOND, CHUNK_LEAVES);
         vm.expectRevert(Errors.ZeroAddress.selector);
-        new DisputeGame(sm, market, BOND, MAX_CLOCK, IOneStepProver(address(0)));
+        new DisputeGame(sm, market, BOND, MAX_CLOCK, IOneStepProver(address(0)), CHUNK_BOND, CHUNK_LEAVES);
     }
 
     function test_constructor_stakeManagerMismatch_reverts() public {
         StakeManager other = new StakeManager(UNBONDING_DELAY, SLASH_WINNER_BPS);
         vm.expectRevert(abi.encodeWithSelector(Errors.StakeManagerMismatch.selector, address(other), address(sm)));
-        new DisputeGame(other, market, BOND, MAX_CLOCK, IOneStepProver(address(prover)));
+        new DisputeGame(other, market, BOND, MAX_CLOCK, IOneStepProver(address(prover)), CHUNK_BOND, CHUNK_LEAVES);
     }
 
     function test_constructor_zeroBond_reverts() public {
         vm.expectRevert(Errors.ZeroChallengerBond.selector);
-        new DisputeGame(sm, market, 0, MAX_CLOCK, IOneStepProver(address(prover)));
+        new DisputeGame(sm, market, 0, MAX_CLOCK, IOneStepProver(address(prover)), CHUNK_BOND, CHUNK_LEAVES);
     }
 
     function test_constructor_zeroMaxClock_reverts() public {
         vm.expectRevert(Errors.ZeroMaxClock.selector);
-        new DisputeGame(sm, market, BOND, 0, IOneStepProver(address(prover)));
+        new DisputeGame(sm, market, BOND, 0, IOneStepProver(address(prover)), CHUNK_BOND, CHUNK_LEAVES);
     }
 
     function test_constructor_clocksMustFitDisputeDuration() public {
         uint64 half = MAX_DISPUTE_DURATION / 2;
-        new DisputeGame(sm, market, BOND, half, IOneStepProver(address(prover)));
+        new DisputeGame(sm, market, BOND, half, IOneStepProver(address(prover)), CHUNK_BOND, CHUNK_LEAVES);
         vm.expectRevert(
             abi.encodeWithSelector(
                 Errors.ClockExceedsDisputeDuration.selector, 2 * uint256(half + 1), uint256(MAX_DISPUTE_DURATION)
             )
         );
-        new DisputeGame(sm, market, BOND, half + 1, IOneStepProver(address(prover)));
+        new DisputeGame(sm, market, BOND, half + 1, IOneStepProver(address(prover)), CHUNK_BOND, CHUNK_LEAVES);
     }
 
     // ---------------------------------------------------------------- open

@@ -27,13 +27,49 @@ export const disputeGameAbi = [
         "name": "oneStepProver",
         "type": "address",
         "internalType": "contract IOneStepProver"
+      },
+      {
+        "name": "chunkBond",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "chunkLeaves",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "nonpayable"
   },
   {
     "type": "function",
+    "name": "AVAILABILITY_PROOFS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "contract AvailabilityProofs"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "CHALLENGER_BOND",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "CHUNK_BOND",
     "inputs": [],
     "outputs": [
       {
@@ -124,6 +160,87 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "availabilityState",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "v",
+        "type": "tuple",
+        "internalType": "struct AvailabilityView",
+        "components": [
+          {
+            "name": "step",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "slot",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "producer",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "numNodes",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "numLeaves",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "shapeWord",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "firstChunk",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "mask",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "delivered",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "stateRoot",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "dataRoot",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "bond",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "claimTimeout",
     "inputs": [
       {
@@ -190,6 +307,61 @@ export const disputeGameAbi = [
         "name": "lastLeafProof",
         "type": "bytes32[]",
         "internalType": "bytes32[]"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "deliverChunks",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "dataRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "tensorProof",
+        "type": "bytes32[]",
+        "internalType": "bytes32[]"
+      },
+      {
+        "name": "stateRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stateProof",
+        "type": "bytes32[]",
+        "internalType": "bytes32[]"
+      },
+      {
+        "name": "chunks",
+        "type": "tuple[]",
+        "internalType": "struct ChunkData[]",
+        "components": [
+          {
+            "name": "chunk",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "data",
+            "type": "bytes",
+            "internalType": "bytes"
+          },
+          {
+            "name": "proof",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          }
+        ]
       }
     ],
     "outputs": [],
@@ -590,6 +762,92 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "openAvailability",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "step",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "slot",
+        "type": "tuple",
+        "internalType": "struct SlotProof",
+        "components": [
+          {
+            "name": "slot",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "initDataRoot",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "shapeWord",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "initProof",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          },
+          {
+            "name": "nodesRoot",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "numNodes",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "numSlots",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "consumer",
+            "type": "bytes",
+            "internalType": "bytes"
+          },
+          {
+            "name": "consumerProof",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          }
+        ]
+      },
+      {
+        "name": "firstChunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "mask",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "queuedGameAt",
     "inputs": [
       {
@@ -791,6 +1049,61 @@ export const disputeGameAbi = [
   },
   {
     "type": "event",
+    "name": "AvailabilityChallenged",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "challenger",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "step",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "slot",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "producer",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "firstChunk",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "mask",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "Bisected",
     "inputs": [
       {
@@ -895,6 +1208,37 @@ export const disputeGameAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ChunkDelivered",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "data",
+        "type": "bytes",
+        "indexed": false,
+        "internalType": "bytes"
       }
     ],
     "anonymous": false
@@ -1647,6 +1991,38 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
+    "name": "ChunkAlreadyDelivered",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChunkNotNamed",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ClockExceedsDisputeDuration",
     "inputs": [
       {
@@ -1705,6 +2081,53 @@ export const disputeGameAbi = [
         "name": "deadline",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DataRootMismatch",
+    "inputs": [
+      {
+        "name": "given",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stored",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DeliveredStateMismatch",
+    "inputs": [
+      {
+        "name": "node",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "expected",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   },
@@ -1870,6 +2293,27 @@ export const disputeGameAbi = [
         "name": "challenger",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotCheckpointStep",
+    "inputs": [
+      {
+        "name": "step",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "checkpointEvery",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "steps",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -2084,6 +2528,11 @@ export const disputeGameAbi = [
   {
     "type": "error",
     "name": "ZeroChallengerBond",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroChunkBond",
     "inputs": []
   },
   {

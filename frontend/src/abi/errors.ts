@@ -115,6 +115,107 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "ChunkAlreadyDelivered",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChunkLeavesInvalid",
+    "inputs": [
+      {
+        "name": "chunkLeaves",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChunkLengthInvalid",
+    "inputs": [
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChunkNotNamed",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChunkOutOfRange",
+    "inputs": [
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "numChunks",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChunkProofInvalid",
+    "inputs": [
+      {
+        "name": "chunk",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ClaimNotTimedOut",
     "inputs": [
       {
@@ -205,6 +306,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "DataRootMismatch",
+    "inputs": [
+      {
+        "name": "given",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stored",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "DatasetShapeInvalid",
     "inputs": [
       {
@@ -259,6 +376,37 @@ export const errorsAbi = [
         "name": "timestamp",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DeliveredStateMismatch",
+    "inputs": [
+      {
+        "name": "node",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "computed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "expected",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   },
@@ -489,6 +637,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "InitialSlotProofInvalid",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "InputCountMismatch",
     "inputs": [
       {
@@ -700,6 +859,11 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NoChunksNamed",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "NoOpenDispute",
     "inputs": [
       {
@@ -727,6 +891,27 @@ export const errorsAbi = [
         "name": "challenger",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotCheckpointStep",
+    "inputs": [
+      {
+        "name": "step",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "checkpointEvery",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "steps",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1088,6 +1273,38 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "SlotNotRead",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "node",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SlotOutOfRange",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "numSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "StakeManagerMismatch",
     "inputs": [
       {
@@ -1360,6 +1577,11 @@ export const errorsAbi = [
   {
     "type": "error",
     "name": "ZeroChallengerBond",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroChunkBond",
     "inputs": []
   },
   {

@@ -34,6 +34,8 @@ abstract contract GameFixture is Test, GameDriver {
     uint64 internal constant WINDOW = 1 days;
     uint256 internal constant BOND = 1 ether;
     uint64 internal constant MAX_CLOCK = 3 days;
+    uint256 internal constant CHUNK_BOND = 0.01 ether;
+    uint256 internal constant CHUNK_LEAVES = 64;
     uint64 internal constant DEADLINE_IN = 30 days;
 
     VmGame internal constant vmGame = VmGame(address(uint160(uint256(keccak256("hevm cheat code")))));
@@ -65,7 +67,7 @@ abstract contract GameFixture is Test, GameDriver {
             CLAIM_TIMEOUT
         );
         sm.setSlashers(address(market), address(0));
-        game = new DisputeGame(sm, market, BOND, MAX_CLOCK, oneStepProver);
+        game = new DisputeGame(sm, market, BOND, MAX_CLOCK, oneStepProver, CHUNK_BOND, CHUNK_LEAVES);
         sm.setDisputeGame(address(game));
         market.setDisputeGame(address(game));
     }

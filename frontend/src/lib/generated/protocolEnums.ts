@@ -6,7 +6,7 @@ export const PARTY_NAMES = ['CHALLENGER', 'OPERATOR'] as const;
 export type PartyName = (typeof PARTY_NAMES)[number];
 
 /** `Level` of contracts/src/DisputeTypes.sol, by its uint8. */
-export const LEVEL_NAMES = ['NONE', 'STEPS', 'STEP_START', 'NODES', 'NODE_START', 'OUTPUT_ROOT', 'ELEMENT', 'INTERMEDIATES', 'INSTRUCTION', 'ONE_STEP'] as const;
+export const LEVEL_NAMES = ['NONE', 'STEPS', 'STEP_START', 'NODES', 'NODE_START', 'OUTPUT_ROOT', 'ELEMENT', 'INTERMEDIATES', 'INSTRUCTION', 'ONE_STEP', 'AVAILABILITY'] as const;
 export type LevelName = (typeof LEVEL_NAMES)[number];
 
 /** `GameStatus` of contracts/src/DisputeTypes.sol, by its uint8. */
@@ -14,7 +14,7 @@ export const GAME_STATUS_NAMES = ['NONE', 'ACTIVE', 'OPERATOR_WON', 'CHALLENGER_
 export type GameStatusName = (typeof GAME_STATUS_NAMES)[number];
 
 /** `Resolution` of contracts/src/DisputeTypes.sol, by its uint8. */
-export const RESOLUTION_NAMES = ['ONE_STEP', 'INITIAL_STATE', 'PADDING', 'TIMEOUT'] as const;
+export const RESOLUTION_NAMES = ['ONE_STEP', 'INITIAL_STATE', 'PADDING', 'TIMEOUT', 'DELIVERED'] as const;
 export type ResolutionName = (typeof RESOLUTION_NAMES)[number];
 
 /** `CollateralKind` of contracts/src/DisputeTypes.sol, by its uint8. */

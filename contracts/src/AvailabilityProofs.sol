@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {SlotProof} from "./DisputeTypes.sol";
+import {Errors} from "./Errors.sol";
+import {Commitments} from "./lib/Commitments.sol";
+import {Merkle} from "./lib/Merkle.sol";
+import {ShapeWords} from "./lib/ShapeWords.sol";
+
+/// @title AvailabilityProofs
+/// @notice The proofs of an availability challenge (`docs/protocol.md`, "Availability challenges"),
+///         kept out of `DisputeGame`, which creates this contract in its constructor and calls it: what
+///         a challenge names (a state slot's shape and producer, a set of chunks) and what a delivery
+///         shows (a chunk's leaves under the tensor's data root, the tensor under a state root).
+///         Stateless: every function is a pure check of its arguments against roots the caller holds.
+/// @dev A tensor of L leaves (8 float32 lanes each) has ceil(L / CHUNK_LEAVES) chunks; chunk c covers
+///      leaves [c·C, min(c·C + C, L)). Its root is the node at height h = min(log2 C, depth(L)) and
+///      index c of the tensor's data tree, i.e. its leaves padded with zero leaves to 2^h.
+contract AvailabilityProofs {
+    /// @notice Leaves per chunk (a power of two, 1..4096): 32 bytes each, 8 float32 per leaf.
+    uint256 public immutable CHUNK_LEAVES;
+
+    /// @notice log2(CHUNK_LEAVES): the height of a full chunk's subtree.
+    uint256 public immutable CHUNK_HEIGHT;
+
+    /// @param chunkLeaves Leaves per chunk (a power of two, 1..4096).
+    constructor(uint256 chunkLeaves) {
+        if (chunkLeaves == 0 || chunkLeaves > 4096 || chunkLeaves & (chunkLeaves - 1) != 0) {
+            revert Errors.ChunkLeavesInvalid(chunkLeaves);
+        }
+        CHUNK_LEAVES = chunkLeaves;
+        CHUNK_HEIGHT = Merkle.treeDepth(chunkLeaves);
+    }
+
+    /// @notice Checks what an availability challenge proves about slot `p.slot` and returns what the
+    ///         game keeps: its producer node and its tensor's leaf count.
+    /// @dev Reverts `GraphRootMismatch`, `SlotOutOfRange`, `InitialSlotProofInvalid`, `ShapeWordInvalid`,
+    ///      `DescriptorProofInvalid` or `SlotNotRead`.
+    /// @param p The slot proof (see `SlotProof`).
+    /// @param initStateRoot The task's h_0.
+    /// @param graphRoot The task's graph root.
+    /// @return producer The node p whose output is the slot (leaf p of h_t for t >= 1).
+    /// @return numLeaves Leaves of the slot's tensor: ceil(numel / 8).
+    function checkSlot(SlotProof calldata p, bytes32 initStateRoot, bytes32 graphRoot)
+        external
+        pure
+        returns (uint256 producer, uint256 numLeaves)
+    {
+        bytes32 computed = keccak256(abi.encode(p.nodesRoot, p.numNodes, p.numSlots));
+        if (computed != graphRoot) revert Errors.GraphRootMismatch(computed, graphRoot);
+        numLeaves = _checkInitialSlot(p, initStateRoot);
+        producer = _producer(p);
+    }
+
+    /// @dev Slot p.slot's initial tensor is leaf p.slot of h_0; returns its leaf count.
+    function _checkInitialSlot(SlotProof calldata p, bytes32 initStateRoot) private pure returns (uint256) {
+        uint256 slot = p.slot;
+        if (slot >= p.numSlots) revert Errors.SlotOutOfRange(slot, p.numSlots);
+        bytes32 tensorRoot = Commitments.bindShape(p.initDataRoot, p.shapeWord);
+        if (!Merkle.verify(tensorRoot, slot, p.initProof, initStateRoot, p.numSlots)) {
+            revert Errors.InitialSlotProofInvalid(slot);
+        }
+        (bool valid, uint256 numel) = ShapeWords.validNumel(p.shapeWord);
+        if (!valid) revert Errors.ShapeWordInvalid(p.shapeWord);
+        return Commitments.numLeavesFor(numel);
+    }
+
+    /// @dev The producer of slot p.slot named by the consumer descriptor's first STATE ref to the slot.
+    function _producer(SlotProof calldata p) private pure returns (uint256 producer) {
+        (uint256 node,,, uint256[] memory refs,) =
+            abi.decode(p.consumer, (uint256, uint8, uint256[], uint256[], uint256[]));
+        uint256 numNodes = p.numNodes;
+        if (!Merkle.verify(keccak256(p.consumer), node, p.consumerProof, p.nodesRoot, numNodes)) {
+            revert Errors.DescriptorProofInvalid(node, p.consumerProof.length, Merkle.treeDepth(numNodes));
+        }
+        uint256 slot = p.slot;
+        // The loop runs over the caller's own calldata (one descriptor's inputs).
+        for (uint256 i; i < refs.length; ++i) {
+            uint256 ref = refs[i];
+            if (ref >> 248 == 1 && uint64(ref) == slot) {
+                producer = (ref >> 64) & ((1 << 184) - 1);
+                if (producer < numNodes) return producer;
+                break;
+            }
+        }
+        revert Errors.SlotNotRead(slot, node);
+    }
+
+    /// @notice The number of chunks named by (`firstChunk`, `mask`) of a tensor of `numLeaves` leaves:
+    ///         chunk firstChunk + i for every set bit i of the mask, each below the tensor's chunk count.
+    /// @dev Reverts `NoChunksNamed` for a zero mask, `ChunkOutOfRange` for a chunk past the tensor.
+    /// @param firstChunk The chunk bit 0 of the mask names.
+    /// @param mask The chunks named.
+    /// @param numLeaves The tensor's leaves.
+    /// @return count The named chunks (the bond is count · CHUNK_BOND).
+    function chunkCount(uint256 firstChunk, uint256 mask, uint256 numLeaves) external view returns (uint256 count) {
+        if (mask == 0) revert Errors.NoChunksNamed();
+        uint256 numChunks = (numLeaves + CHUNK_LEAVES - 1) / CHUNK_LEAVES;
+        uint256 last = firstChunk + _highestBit(mask);
+        if (last >= numChunks) revert Errors.ChunkOutOfRange(last, numChunks);
+        count = popcount(mask);
+    }
+
+    /// @notice The state root h a tensor with data root `dataRoot` and shape `shapeWord` leads to as
+    ///         leaf `node` of `numNodes` leaves with siblings `proof`.
+    /// @dev Reverts `DeliveredStateMismatch` (with `expected` zero) if the proof's length is not the
+    ///      depth of `numNodes` leaves or the node is not one of them.
+    /// @param dataRoot The tensor's data root.
+    /// @param shapeWord The tensor's shape word.
+    /// @param node The leaf index (the slot's producer).
+    /// @param numNodes The state's leaves (nodes per step).
+    /// @param proof The siblings, bottom-up.
+    /// @return stateRoot The root the proof leads to.
+    function stateRootOf(bytes32 dataRoot, bytes32 shapeWord, uint256 node, uint256 numNodes, bytes32[] calldata proof)
+        external
+        pure
+        returns (bytes32 stateRoot)
+    {
+        uint256 depth = Merkle.treeDepth(numNodes);
+        if (proof.length != depth || node >= numNodes) {
+            revert Errors.DeliveredStateMismatch(node, proof.length, depth, bytes32(0), bytes32(0));
+        }
+        return Merkle.processProof(Commitments.bindShape(dataRoot, shapeWord), node, proof);
+    }
+
+    /// @notice Checks that `data` is chunk `chunk` of the tensor of `numLeaves` leaves under `dataRoot`.
+    /// @dev Reverts `ChunkOutOfRange`, `ChunkLengthInvalid` (32 bytes per leaf of the chunk) or
+    ///      `ChunkProofInvalid` (the proof must have depth(L) - h siblings). Gas: the chunk root costs
+    ///      2^h - 1 keccaks over memory (~63 for 64-leaf chunks), the proof one per sibling.
+    /// @param chunk The chunk index.
+    /// @param data The chunk's leaves.
+    /// @param proof The siblings of the chunk root up to the data root, bottom-up.
+    /// @param numLeaves The tensor's leaves.
+    /// @param dataRoot The tensor's data root.
+    function checkChunk(
+        uint256 chunk,
+        bytes calldata data,
+        bytes32[] calldata proof,
+        uint256 numLeaves,
+        bytes32 dataRoot
+    ) external view returns (bool) {
+        uint256 count = _chunkLeafCount(chunk, numLeaves);
+        if (data.length != 32 * count) revert Errors.ChunkLengthInvalid(chunk, data.length, 32 * count);
+        uint256 depth = Merkle.treeDepth(numLeaves);
+        uint256 height = depth < CHUNK_HEIGHT ? depth : CHUNK_HEIGHT;
+        if (
+            proof.length != depth - height
+                || Merkle.processProof(_chunkRoot(data, count, height), chunk, proof) != dataRoot
+        ) {
+            revert Errors.ChunkProofInvalid(chunk, proof.length, depth - height);
+        }
+        return true;
+    }
+
+    /// @notice The number of set bits of `x`.
+    /// @param x Any word.
+    /// @return count Its set bits.
+    function popcount(uint256 x) public pure returns (uint256 count) {
+        while (x != 0) {
+            x &= x - 1;
+            ++count;
+        }
+    }
+
+    /// @dev The leaves of chunk `chunk` of a tensor of `numLeaves` leaves (reverts past its chunks).
+    function _chunkLeafCount(uint256 chunk, uint256 numLeaves) private view returns (uint256) {
+        uint256 chunkLeaves = CHUNK_LEAVES;
+        uint256 numChunks = (numLeaves + chunkLeaves - 1) / chunkLeaves;
+        if (chunk >= numChunks) revert Errors.ChunkOutOfRange(chunk, numChunks);
+        uint256 rest = numLeaves - chunk * chunkLeaves;
+        return rest < chunkLeaves ? rest : chunkLeaves;
+    }
+
+    /// @dev The Merkle root of `count` 32-byte leaves in `data`, padded with zero leaves to 2^height.
+    function _chunkRoot(bytes calldata data, uint256 count, uint256 height) private pure returns (bytes32 root) {
+        uint256 width = 1 << height;
+        bytes32[] memory level = new bytes32[](width);
+        for (uint256 i; i < count; ++i) {
+            level[i] = bytes32(data[32 * i:32 * i + 32]);
+        }
+        // Zero leaves stay zero in `level`; each pass halves the width in place.
+        for (uint256 h; h < height; ++h) {
+            width >>= 1;
+            for (uint256 i; i < width; ++i) {
+                level[i] = Merkle.hashPair(level[2 * i], level[2 * i + 1]);
+            }
+        }
+        return level[0];
+    }
+
+    /// @dev The index of the highest set bit of a non-zero word.
+    function _highestBit(uint256 x) private pure returns (uint256 bit) {
+        while (x > 1) {
+            x >>= 1;
+            ++bit;
+        }
+    }
+}
