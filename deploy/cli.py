@@ -12,12 +12,14 @@ from web3 import Web3
 
 from deploy.config_check import Role, config_checks
 from tribunal import cli_common as common
+from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.client import ChainClient, RpcUnavailable, connect
 from tribunal.chain.deploy import DeployParams, DeployParamsError, deploy_contracts
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.keys import Signer, load_signer, write_keystore
-from tribunal.chain.session import format_eth, parse_eth
+from tribunal.chain.session import ChainSession, format_eth, parse_eth
+from tribunal.chain.task_market import Task
 from tribunal.config import CONFIG_ENV, DEFAULT_ARTIFACT_STORE
 from tribunal.protocol_enums import TaskStatus
 
@@ -168,20 +170,34 @@ def task_evict(
 @task_app.command("model")
 def task_model(
     task_id: int,
-    out: Annotated[Path, typer.Option("--out", help="where to write the checked model checkpoint")],
+    out: Annotated[Path, typer.Option("--out", help="where to write the checked model")],
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    replica: Annotated[list[str] | None, typer.Option(
+        "--replica", help="another store that may hold the model (a verifier's replica); repeatable")] = None,
+    challenge: Annotated[bool, typer.Option(
+        "--challenge", help="if no store has the model, challenge its availability on-chain (needs a key; "
+                            "stakes the chunk bonds) and rebuild the parameters from what the operator "
+                            "must deliver")] = False,
+    keystore: common.KeystoreOpt = None,
+    wait_s: Annotated[float, typer.Option(help="longest to wait for the challenges to end (wall seconds)")]
+        = 3600.0,
 ) -> None:
-    """Download the trained model of TASK's result (its final checkpoint, named by the model hash),
-    check that its state is the final state h_S the result committed on-chain (leaf S of the trace
-    root, which the dispute game settles) and that its h_0..h_S hash to the trace root, then write it
-    to OUT. A file that does not match is refused (exit 1, naming what differs; nothing written)."""
+    """Download the trained model of TASK's result (its final checkpoint, named by the model hash)
+    from the artifact store or a replica, check that its state is the final state h_S the result
+    committed on-chain (leaf S of the trace root, which the dispute game settles) and that its
+    h_0..h_S hash to the trace root, then write it to OUT. A file that does not match is refused (exit
+    1, naming what differs; nothing written). With --challenge, a model no store serves is challenged
+    on-chain (`DisputeGame.openAvailability`, every chunk of every parameter): the operator must post
+    the chunks before its clock runs out or be slashed with the result voided; the parameters rebuilt
+    from the delivered chunks are written to OUT as a PyTorch state dict (torch.save)."""
     from tribunal.artifact_client import ArtifactClient
-    from tribunal.model_check import ModelMismatch, Unpublished, fetch_checked_model
-    from tribunal.task_fetch import TaskMismatch
+    from tribunal.model_check import ModelMismatch
+    from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 
-    session = common.session_or_exit(rpc_url, deployment, None, read_only=True)
+    session = common.session_or_exit(rpc_url, deployment, keystore if challenge else None,
+                                     read_only=not challenge)
     task = session.market.task(task_id)
     if task.status is TaskStatus.NONE:
         raise common.fail(f"no task {task_id} (there are {session.market.task_count()} tasks)")
@@ -189,16 +205,22 @@ def task_model(
         raise common.fail(f"task {task_id} is {task.status.name.lower()}: it has no result whose model could "
                           "be downloaded (see `tribunal task show ID`)")
     uri = session.market.spec_uri(task_id, session.deployment.block_number)
-    with ArtifactClient(artifact_store) as store:
-        try:
-            model = fetch_checked_model(task, uri, store)
-        except ModelMismatch as exc:
+    from tribunal.model_delivery import find_model
+
+    stores = [ArtifactClient(url) for url in [artifact_store, *(replica or [])]]
+    try:
+        model, failures = find_model(task, uri, stores)
+    except (ModelMismatch, TaskMismatch, SpecUnavailable) as exc:
+        raise common.fail(f"cannot check the model of task {task_id}: {exc}") from exc
+    if model is None:
+        why = "; ".join(failures)
+        if not challenge:
             raise common.fail(
-                f"refused: the checkpoint 0x{task.model_hash.hex()} the result of task {task_id} names "
-                f"does not match the committed final state 0x{task.final_state_root.hex()} ({exc.what}): "
-                f"{exc}") from exc
-        except (Unpublished, TaskMismatch) as exc:
-            raise common.fail(f"cannot check the model of task {task_id}: {exc}") from exc
+                f"no store serves the committed model of task {task_id} ({why}). Inside the challenge "
+                "window run again with --challenge (and a key) to make the operator deliver it on-chain "
+                "or be slashed")
+        _challenge_availability(session, task, uri, stores[0], out, wait_s)
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(model.data)
     pending = ("; the challenge window is still open, so the result may yet be disputed"
@@ -207,6 +229,64 @@ def task_model(
         f"task {task_id}: the model matches the committed final state h_S 0x{task.final_state_root.hex()} "
         f"and the trace root 0x{task.trace_root.hex()}; wrote {len(model.data):,} bytes to {out}{pending}",
         highlight=False)
+
+
+def _challenge_availability(session: ChainSession, task: Task, uri: str, store: ArtifactClient, out: Path,
+                            wait_s: float) -> None:
+    """`task model --challenge`: open, wait, rebuild (or report the slash)."""
+    import time
+
+    import torch
+
+    from tribunal.model_delivery import (
+        Challenge,
+        DeliveryError,
+        await_challenges,
+        open_challenges,
+        rebuild_from_chain,
+        task_graph_and_state,
+    )
+
+    if task.status is not TaskStatus.SUBMITTED:
+        raise common.fail(f"task {task.task_id} is {task.status.name.lower()}: availability can be "
+                          "challenged only while its result is in the challenge window")
+    began = time.monotonic()
+    try:
+        graph, init = task_graph_and_state(task, uri, store)
+        challenges = open_challenges(session, task, graph, init)
+    except (DeliveryError, ContractRevert, UnknownRevert) as exc:
+        raise common.fail(f"could not challenge the model's availability: {exc}") from exc
+    chunks, bonds = sum(len(c.chunks) for c in challenges), sum(c.bond for c in challenges)
+    common.console.print(
+        f"opened {len(challenges)} availability challenge(s) on task {task.task_id} ({chunks} chunks, bonds "
+        f"{format_eth(bonds)}) in {time.monotonic() - began:.1f} s; waiting for the operator to deliver "
+        "on-chain")
+
+    def now() -> int:
+        return int(session.client.w3.eth.get_block("latest")["timestamp"])
+
+    def progress(c: Challenge, done: int, total: int) -> None:
+        common.console.print(f"  game {c.game_id}: {done}/{total} chunks delivered", highlight=False)
+
+    try:
+        outcomes = await_challenges(session, challenges, now, timeout_s=wait_s, on_progress=progress)
+    except TimeoutError as exc:
+        raise common.fail(f"{exc}: the games stay open on-chain; anyone may claim their timeout once the "
+                          "operator's clock is out (DisputeGame.claimTimeout)") from exc
+    if not all(o.delivered for o in outcomes):
+        lost = [o.challenge.game_id for o in outcomes if not o.delivered]
+        raise common.fail(f"the operator did not deliver (games {lost}): it was slashed and the result "
+                          "voided; the escrow goes back to the market (cancel the reopened task for a "
+                          "refund)",
+                          code=2)
+    try:
+        tensors = rebuild_from_chain(session, challenges)
+    except DeliveryError as exc:
+        raise common.fail(str(exc)) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({name: torch.from_numpy(t.copy()) for name, t in tensors.items()}, out)
+    common.console.print(f"task {task.task_id}: {len(tensors)} parameter tensor(s) delivered on-chain and "
+                         f"checked against h_S; wrote a state dict to {out}")
 
 
 @task_app.command("list")

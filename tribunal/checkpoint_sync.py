@@ -35,12 +35,15 @@ class SyncedCheckpointStore:
         on_put: OnPut | None = None,
         attempts: int = 3,
         first_delay_s: float = 0.5,
+        withhold_model: bool = False,
     ) -> None:
         self.local = local
         self.artifacts = artifacts
         self.model_step = model_step
         """The step whose checkpoint is the task's model (uploaded with kind ``model``)."""
         self.on_put = on_put
+        self.withhold_model = withhold_model
+        """Never publish the model checkpoint (a withholding operator in the delivery demos and tests)."""
         self.attempts = attempts
         self.first_delay_s = first_delay_s
         self.pending: dict[bytes, Checkpoint] = {}
@@ -50,6 +53,8 @@ class SyncedCheckpointStore:
         digest = self.local.put(checkpoint)
         if self.on_put is not None:
             self.on_put(checkpoint.step, digest)
+        if self.withhold_model and checkpoint.step == self.model_step:
+            return digest
         if self.artifacts is not None and not self._publish(checkpoint, digest, raise_on_failure=False):
             self.pending[digest] = checkpoint
         return digest

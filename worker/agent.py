@@ -27,7 +27,9 @@ from web3.exceptions import TimeExhausted
 from tribunal.agents.runtime import Agent, AgentConfig
 from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactError
+from tribunal.availability import Delivery, build_delivery
 from tribunal.chain.client import TransactionFailed
+from tribunal.chain.dispute_game import AvailabilityState
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
@@ -93,6 +95,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         assert isinstance(self.state_dir, StateDir)
         self.checkpoints = SyncedCheckpointStore(LocalCheckpointStore(self.state_dir.checkpoints),
                                                  self.artifacts)
+        self._chunk_leaves: int | None = None
+        """The dispute game's chunk size (an immutable: read once, at the first availability challenge)."""
         self.backend: BackendProgress | None = None
         self._watches: dict[int, _Watch] = {}
         self._retry_at: dict[int, float] = {}
@@ -691,6 +695,36 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
 
     # -- disputes --------------------------------------------------------------------------
 
+    def deliveries_for(self, task_id: int, state: AvailabilityState) -> Delivery | None:
+        """The chunks an availability challenge on our result still misses, from our own checkpoint
+        of the challenged step (the model, or a checkpoint), with their proofs."""
+        assert self.state is not None
+        record = self.state.tasks.get(task_id)
+        if record is None or not record.model_hash:
+            return None
+        if self.config.cheat == "withhold-model-silent":
+            self.say_once(task_id, f"task {task_id}: ignoring the availability challenge as asked "
+                                   f"(--cheat {self.config.cheat})")
+            return None
+        try:
+            model = self.checkpoints.get(bytes.fromhex(record.model_hash[2:]))
+            digest = record.checkpoints.get(state.step) if state.step != model.step else record.model_hash
+            if digest is None:
+                log.error("task %d: an availability challenge names step %d, of which we keep no checkpoint",
+                          task_id, state.step)
+                return None
+            checkpoint = (model if state.step == model.step
+                          else self.checkpoints.get(bytes.fromhex(digest[2:])))
+        except (KeyError, CheckpointError) as exc:
+            log.error("task %d: cannot answer the availability challenge: %s", task_id, exc)
+            return None
+        task = self.session.market.task(task_id)
+        graph = self.preparer.prepare(task, record.spec_uri).graph
+        if self._chunk_leaves is None:
+            self._chunk_leaves = self.session.game.chunk_leaves() if self.session.game is not None else 64
+        return build_delivery(checkpoint, graph, task.steps, list(model.state_commitments), state.slot,
+                              state.missing, self._chunk_leaves)
+
     def claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
         """Our own run of a task we submitted: from our checkpoints, else recomputed."""
         assert self.state is not None
@@ -700,9 +734,10 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         task = self.session.market.task(task_id)
         prepared = self.preparer.prepare(task, record.spec_uri)
         claims: PartyClaims
-        if self.config.cheat:
+        cheat = self.config.cheat
+        fault = named_cheat(cheat, prepared.graph, prepared.spec.steps) if cheat else None
+        if fault is not None:
             # defend the lie consistently: replay with the same fault the training job injected
-            fault = named_cheat(self.config.cheat, prepared.graph, prepared.spec.steps)
             return PartyClaims(prepared, tamper=fault, device=self.device)
         try:
             hashes = {s: bytes.fromhex(h[2:]) for s, h in record.checkpoints.items()}

@@ -24,7 +24,7 @@ from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointSto
 from tribunal.commitments import final_state_proof
 from tribunal.datasets import load_dataset
 from tribunal.device import pick_device
-from tribunal.dispute.faults import named_cheat
+from tribunal.dispute.faults import WITHHOLD_CHEATS, named_cheat
 from tribunal.models import build_step_graph
 from tribunal.spec import parse_spec, spec_hash
 from tribunal.training import Progress, train
@@ -164,8 +164,12 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
         if cancel is not None and cancel.is_set() and p.step < spec.steps:
             raise JobCancelled(f"job {job.job_id} cancelled at step {p.step}")
 
+    withhold = job.cheat in WITHHOLD_CHEATS
+    if withhold:
+        log.warning("task %d: CHEATING as asked (--cheat %s): the model checkpoint is not uploaded",
+                    job.task_id, job.cheat, extra={"event": "cheating", "task_id": job.task_id})
     store = SyncedCheckpointStore(LocalCheckpointStore(work_dir / "checkpoints"), artifacts,
-                                  model_step=spec.steps, on_put=on_checkpoint)
+                                  model_step=spec.steps, on_put=on_checkpoint, withhold_model=withhold)
     graph = build_step_graph(spec, dataset)
     resume = newest_checkpoint(store, digest, graph, job.checkpoints)
     progress.resumed_from = progress.step = resume.step if resume else 0
@@ -184,7 +188,7 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
     seconds = time.perf_counter() - began
     store.publish_pending()
     checkpoints = {**job.checkpoints, **{s: _hex(h) for s, h in store.steps(digest).items()}}
-    if artifacts is not None:
+    if artifacts is not None and not withhold:
         final = store.get(result.model_hash)
         if not artifacts.exists(result.model_hash):
             artifacts.upload_bytes(final.to_bytes(), kind="model")

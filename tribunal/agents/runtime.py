@@ -30,7 +30,9 @@ from web3.exceptions import TimeExhausted, Web3RPCError
 
 from tribunal.agents.state import AgentState, AgentStateDir, GameRecord, StateError
 from tribunal.artifact_client import ArtifactClient
+from tribunal.availability import Delivery
 from tribunal.chain.client import RpcUnavailable, TransactionFailed, with_rpc_retry
+from tribunal.chain.dispute_game import AvailabilityState
 from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.events import ChainEvent, EventFollower
 from tribunal.chain.session import ChainSession, format_eth
@@ -86,7 +88,8 @@ class Agent(Generic[S, C]):
         self.preparer = TaskPreparer(self.artifacts)
         self.device = pick_device(config.device)
         self.desk = (DisputeDesk(session.game, self.me, self.claims_for, self.chain_now,
-                                 from_block=session.deployment.block_number, on_queued=self.on_queued_game)
+                                 from_block=session.deployment.block_number, on_queued=self.on_queued_game,
+                                 deliveries_for=self.deliveries_for)
                      if session.game is not None else None)
         self.state: S | None = None
         self.follower: EventFollower | None = None
@@ -94,6 +97,11 @@ class Agent(Generic[S, C]):
         self._saved = ""
 
     # -- what a role decides ---------------------------------------------------------------
+
+    def deliveries_for(self, task_id: int, state: AvailabilityState) -> Delivery | None:
+        """The missing chunks of an availability challenge on our result, with their proofs
+        (`tribunal.dispute.desk.DeliveriesFor`); None: we do not answer (only an operator can)."""
+        return None
 
     def claims_for(self, task_id: int, party: Party) -> PartyClaims | None:
         """Our claims in a game on ``task_id`` (`tribunal.dispute.desk.ClaimsFor`)."""

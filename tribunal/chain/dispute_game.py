@@ -27,6 +27,38 @@ class TaskDisputes:
     queue_tail: int
 
 
+@dataclass(frozen=True)
+class AvailabilityState:
+    """`DisputeGame.availabilityState(gameId)`: what an availability challenge names and what was
+    delivered (docs/protocol.md, "Availability challenges")."""
+
+    step: int
+    slot: int
+    producer: int
+    num_nodes: int
+    num_leaves: int
+    shape_word: bytes
+    first_chunk: int
+    mask: int
+    delivered: int
+    state_root: bytes
+    data_root: bytes
+    bond: int
+
+    def _indices(self, mask: int) -> list[int]:
+        return [self.first_chunk + i for i in range(256) if mask >> i & 1]
+
+    @property
+    def named(self) -> list[int]:
+        """The chunk indices the challenge names."""
+        return self._indices(self.mask)
+
+    @property
+    def missing(self) -> list[int]:
+        """The named chunks not delivered yet."""
+        return self._indices(self.mask & ~self.delivered)
+
+
 class DisputeGame(BoundContract):
     """The dispute game (`contracts/src/DisputeGame.sol`); moves come from tribunal.dispute."""
 
@@ -38,6 +70,45 @@ class DisputeGame(BoundContract):
         sent = self._send("open", task_id, challenger_trace_root, context=f"challenge task {task_id}")
         (event,) = self.events("GameOpened", sent.receipt)
         return int(event["args"]["gameId"]), sent
+
+    def open_availability(self, task_id: int, step: int, slot_proof: tuple[Any, ...], first_chunk: int,
+                          mask: int) -> tuple[int, Sent]:
+        """Opens an availability challenge on chunks ``first_chunk + i`` (bit i of ``mask``) of a state
+        slot of h_``step`` (``slot_proof``: `tribunal.availability.SlotProof.as_abi_tuple`); locks
+        ``CHUNK_BOND`` per chunk."""
+        sent = self._send("openAvailability", task_id, step, slot_proof, first_chunk, mask,
+                          context=f"challenge the availability of task {task_id}'s state after step {step}")
+        (event,) = self.events("GameOpened", sent.receipt)
+        return int(event["args"]["gameId"]), sent
+
+    def deliver_chunks(self, game_id: int, args: tuple[Any, ...]) -> Sent:
+        """Delivers chunks of an availability challenge (``args``:
+        `tribunal.availability.Delivery.as_abi_args`)."""
+        return self._send("deliverChunks", game_id, *args, context=f"deliver chunks to game {game_id}")
+
+    def availability_state(self, game_id: int) -> AvailabilityState:
+        (step, slot, producer, num_nodes, num_leaves, shape_word, first, mask, delivered, state_root,
+         data_root, bond) = self._call("availabilityState", game_id, context=f"availability game {game_id}")
+        return AvailabilityState(int(step), int(slot), int(producer), int(num_nodes), int(num_leaves),
+                                 bytes(shape_word), int(first), int(mask), int(delivered), bytes(state_root),
+                                 bytes(data_root), int(bond))
+
+    def delivered_chunks(self, game_id: int, from_block: int = 0) -> dict[int, bytes]:
+        """Chunk index -> bytes of every chunk delivered on-chain to availability challenge ``game_id``
+        (its `ChunkDelivered` logs; the contract checked each against the committed roots)."""
+        logs = with_rpc_retry(lambda: self.contract.events.ChunkDelivered.get_logs(
+            from_block=from_block, argument_filters={"gameId": game_id}))
+        return {int(log["args"]["chunk"]): bytes(log["args"]["data"]) for log in logs}
+
+    def chunk_bond(self) -> int:
+        return int(self._call("CHUNK_BOND"))
+
+    def chunk_leaves(self) -> int:
+        """Leaves per chunk (`AvailabilityProofs.CHUNK_LEAVES`; read from the proofs contract)."""
+        address = self._call("AVAILABILITY_PROOFS")
+        selector = self.client.w3.keccak(text="CHUNK_LEAVES()")[:4]
+        raw = with_rpc_retry(lambda: self.client.w3.eth.call({"to": address, "data": selector}))
+        return int.from_bytes(bytes(raw), "big")
 
     def queued_in(self, sent: Sent) -> int | None:
         """The queue position a transaction left a game at (`GameQueued`), or None if it ran at once."""

@@ -11,6 +11,10 @@ until someone calls `settle`: the winner's desk settles it at once; the loser's 
 tick later if nobody has (so a verdict is never left unsettled while either party runs). A game
 ends for the desk only once it is settled (`claimTimeout` settles as it decides), so the outcome's
 credits have arrived.
+An availability challenge (a game at level AVAILABILITY: the challenger named chunks of a state
+tensor of the result) has no descent and no claims: the operator's desk delivers the named chunks
+on-chain with their proofs (``deliveries_for(task_id, state)``: the agent builds them from its own
+checkpoint), the challenger's desk claims the timeout once the operator's clock has run out.
 Claims come from the agent (``claims_for(task_id, party)``): a worker's own checkpointed run, a
 verifier's recomputation.
 Moves are pure functions of the on-chain state and the claims, so a restarted desk simply
@@ -23,18 +27,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tribunal.chain.dispute_game import DisputeGame
+from tribunal.availability import Delivery
+from tribunal.chain.dispute_game import AvailabilityState, DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.clock import ChessClock
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameView
-from tribunal.protocol_enums import GameStatus, Party
+from tribunal.protocol_enums import GameStatus, Level, Party
 
 log = logging.getLogger(__name__)
 
 ClaimsFor = Callable[[int, Party], PartyClaims | None]
 """``claims_for(task_id, party)``: our claims for the task, or None if we have none (yet)."""
+
+DeliveriesFor = Callable[[int, AvailabilityState], Delivery | None]
+"""``deliveries_for(task_id, state)``: the chunks of an availability challenge on our result that are
+still missing (``state.missing``), with their proofs, or None if we cannot build them."""
+
+MAX_CHUNKS_PER_TX = 16
+"""Chunks per `deliverChunks` transaction (16 chunks of 64 leaves are 32 KiB of calldata, ~1.3M gas)."""
 
 OnQueued = Callable[[int, int, GameView], None]
 """``on_queued(game_id, task_id, view)``: called each tick for a game of ours that is still queued."""
@@ -89,6 +101,8 @@ class DisputeDesk:
     """No game predates this block (the deployment's): where the players' event queries start."""
     on_queued: OnQueued | None = None
     """What the agent does about a game of ours that waits in its task's queue (None: nothing)."""
+    deliveries_for: DeliveriesFor | None = None
+    """How the operator's desk answers availability challenges (None: it does not)."""
     _max_clock: int | None = field(default=None, init=False, repr=False)
 
     def max_clock(self) -> int:
@@ -128,7 +142,10 @@ class DisputeDesk:
             if self.on_queued is not None:
                 self.on_queued(watched.game_id, watched.task_id, view)
             return None
-        if view.active and watched.player is None:
+        if view.level is Level.AVAILABILITY:
+            if view.active:
+                view = self._availability(watched, view)
+        elif view.active and watched.player is None:
             claims = self.claims_for(watched.task_id, watched.party)
             if claims is None:
                 log.warning("game %d: no claims for task %d yet; cannot move", watched.game_id,
@@ -136,7 +153,7 @@ class DisputeDesk:
                 return None
             watched.player = Player(self.game, watched.game_id, watched.party, claims,
                                     from_block=self.from_block)
-        if view.active and watched.player is not None:
+        if view.active and watched.player is not None and view.level is not Level.AVAILABILITY:
             view = self._play(watched, view)
         if not view.closed:
             return None
@@ -172,6 +189,43 @@ class DisputeDesk:
                      extra={"event": "game_settled", "game_id": watched.game_id, "task_id": watched.task_id})
             return True
         return self.game.is_settled(watched.game_id)
+
+    def _availability(self, watched: Watched, view: GameView) -> GameView:
+        """An availability challenge: the operator delivers what is missing while its clock is live;
+        whoever finds the operator's clock run out claims the timeout."""
+        game_id = watched.game_id
+        live = ChessClock.of(view).is_live(self.now(), self.max_clock())
+        if watched.party is Party.OPERATOR and live and self.deliveries_for is not None:
+            state = self.game.availability_state(game_id)
+            delivery = self.deliveries_for(watched.task_id, state) if state.missing else None
+            if delivery is not None:
+                self._deliver(watched, state, delivery)
+        elif not live:
+            try:
+                self.game.claim_timeout(game_id)
+                log.info("availability game %d: the operator's clock ran out; claimed the timeout", game_id,
+                         extra={"event": "availability_timeout", "game_id": game_id,
+                                "task_id": watched.task_id})
+            except ContractRevert as exc:
+                if exc.error_name not in ("ClockNotExpired", "GameNotActive"):
+                    raise
+        return GameView.from_tuple(self.game.state(game_id))
+
+    def _deliver(self, watched: Watched, state: AvailabilityState, delivery: Delivery) -> None:
+        """Sends the delivery's chunks, MAX_CHUNKS_PER_TX per transaction (the first carries the data
+        root's proofs; the contract ignores them afterwards)."""
+        chunks = delivery.chunks
+        for start in range(0, len(chunks), MAX_CHUNKS_PER_TX):
+            part = Delivery(delivery.data_root, delivery.tensor_proof, delivery.state_root,
+                            delivery.state_proof, chunks[start:start + MAX_CHUNKS_PER_TX])
+            sent = self.game.deliver_chunks(watched.game_id, part.as_abi_args())
+            watched.moves += 1
+            sent_chunks = [c.chunk for c in part.chunks]
+            log.info("availability game %d on task %d: delivered chunk(s) %s of slot %d after step %d "
+                     "on-chain (gas %d)", watched.game_id, watched.task_id, sent_chunks, state.slot,
+                     state.step, sent.gas_used,
+                     extra={"event": "chunks_delivered", "game_id": watched.game_id,
+                            "task_id": watched.task_id, "chunks": sent_chunks, "gas": sent.gas_used})
 
     def _play(self, watched: Watched, view: GameView) -> GameView:
         assert watched.player is not None

@@ -65,12 +65,22 @@ class WrongBatch:
 CHEATS = {
     "flip-bit": "flip the top mantissa bit of the first parameter's first element in the middle step "
                 "(the corrupted weight carries into the final model)",
+    "withhold-model": "train honestly and submit, but never upload the model checkpoint to the artifact "
+                      "store (availability challenges are still answered on-chain)",
+    "withhold-model-silent": "withhold the model and ignore availability challenges (the clock runs out)",
 }
 """Named cheats for ``worker start --cheat NAME`` (devnet demos only): name → what it does."""
 
 
-def named_cheat(name: str, graph: StepGraph, steps: int) -> BitFlip:
-    """The tamper hook of cheat ``name`` for a task of ``steps`` steps on ``graph``."""
+WITHHOLD_CHEATS = frozenset({"withhold-model", "withhold-model-silent"})
+"""Cheats that train honestly and withhold the model's bytes (issue #19's delivery cells)."""
+
+
+def named_cheat(name: str, graph: StepGraph, steps: int) -> BitFlip | None:
+    """The tamper hook of cheat ``name`` for a task of ``steps`` steps on ``graph`` (None for a cheat
+    that trains honestly, as the withholding ones do)."""
+    if name in WITHHOLD_CHEATS:
+        return None
     if name == "flip-bit":
         return BitFlip(step=steps // 2, node=graph.slots[0].producer, element=0, bit=22)
     raise ValueError(f"unknown cheat {name!r}; known: {', '.join(CHEATS)}")
