@@ -12,7 +12,8 @@ from backend.services.errors import NotFound
 from tribunal.protocol_enums import Level
 
 # The levels in the order a game passes them (their numbering in contracts/src/DisputeTypes.sol).
-LEVEL_ORDER = tuple(level.name for level in Level if level is not Level.NONE)
+LEVEL_ORDER = tuple(level.name for level in Level if level not in (Level.NONE, Level.AVAILABILITY))
+"""The descent's levels in order (an availability challenge has none: it is never at a descent level)."""
 
 
 def _filtered(

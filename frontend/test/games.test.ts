@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DISPUTE_STATUSES, FUNDED_KINDS, GAME_STATUS_LABEL, GAME_STATUS_TONE, describeCollateral, gameOpen } from '../src/lib/games';
+import { DISPUTE_STATUSES, FUNDED_KINDS, GAME_STATUS_LABEL, GAME_STATUS_TONE, availabilityProgress, describeCollateral, gameOpen } from '../src/lib/games';
 import { GAME_STATUS_NAMES } from '../src/lib/generated/protocolEnums';
 
 describe('game statuses', () => {
@@ -31,5 +31,20 @@ describe('collateral', () => {
     expect(describeCollateral({ status: 'QUEUED', queue_position: 2 })).toContain('(position 2)');
     expect(describeCollateral({ status: 'WITHDRAWN', moot: true })).toContain('moot');
     expect(describeCollateral({ status: 'WITHDRAWN', moot: false })).toContain('Withdrawn by its challenger');
+  });
+});
+
+describe('availability challenges', () => {
+  it('counts the chunks the mask names and those delivered', () => {
+    const moves = [
+      { name: 'GameOpened', args: {} },
+      { name: 'AvailabilityChallenged', args: { mask: String((1n << 70n) | 0b1011n), slot: 2, step: 40 } },
+      { name: 'ChunkDelivered', args: { chunk: 0, bytes: 2048 } },
+      { name: 'ChunkDelivered', args: { chunk: 1, bytes: 2048 } },
+    ];
+    expect(availabilityProgress(moves)).toEqual({ named: 4, delivered: 2, slot: '2', step: '40' });
+  });
+  it('reports nothing named before the challenge is indexed', () => {
+    expect(availabilityProgress([])).toEqual({ named: 0, delivered: 0, slot: '?', step: '?' });
   });
 });

@@ -246,3 +246,37 @@ def game_settled(ev: ChainEvent, ctx: Context) -> None:
     `TaskDispute*`, `TaskVoided`, ...), handled where they are emitted; the game's move log records
     the settlement."""
     _move(ctx, ev, _game(ctx, ev))
+
+
+@on("DisputeGame", "AvailabilityChallenged")
+def availability_challenged(ev: ChainEvent, ctx: Context) -> None:
+    """The game is an availability challenge (its `GameOpened` came first, in the same transaction):
+    no descent; the operator's clock runs until the named chunks are delivered."""
+    game = _game(ctx, ev)
+    game["level"] = Level.AVAILABILITY.name
+    _move(ctx, ev, game)
+
+
+@on("DisputeGame", "ChunkDelivered")
+def chunk_delivered(ev: ChainEvent, ctx: Context) -> None:
+    """A chunk arrived on-chain with valid proofs. The move log keeps its index and size; the bytes
+    stay in the chain's log (`tribunal.chain.dispute_game.DisputeGame.delivered_chunks` reads them)."""
+    game = _game(ctx, ev)
+    a = ev.args
+    ctx.store.append(
+        DisputeMove,
+        {
+            "tx_hash": ev.tx_hash,
+            "log_index": ev.log_index,
+            "block_number": ev.block_number,
+            "timestamp": ev.timestamp,
+            "game_id": a["gameId"],
+            "name": ev.name,
+            "account": None,
+            "party": None,
+            "level": Level.AVAILABILITY.name,
+            "args": {"gameId": a["gameId"], "taskId": a["taskId"], "chunk": a["chunk"],
+                     "bytes": len(a["data"])},
+        },
+    )
+    game["updated_block"] = ev.block_number

@@ -7,7 +7,7 @@ export const TASK_STATUS = ['None', 'Open', 'Claimed', 'Submitted', 'Finalized',
 /** RootKind of contracts/src/Task.sol. */
 export const ROOT_KIND = ['spec hash', 'dataset root', 'initial-state root', 'graph root', 'trace root', 'model hash', 'checkpoint manifest', 'final state root'] as const;
 /** Level, Party and GameStatus of contracts/src/DisputeTypes.sol. */
-export const LEVEL = ['none', 'steps', 'step start', 'nodes', 'node start', 'output root', 'element', 'intermediates', 'instruction', 'one step'] as const;
+export const LEVEL = ['none', 'steps', 'step start', 'nodes', 'node start', 'output root', 'element', 'intermediates', 'instruction', 'one step', 'availability'] as const;
 export const PARTY = ['challenger', 'operator'] as const;
 export const GAME_STATUS = ['none', 'active', 'operator won', 'challenger won'] as const;
 

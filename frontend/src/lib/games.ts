@@ -64,3 +64,23 @@ export function describeCollateral(game: {
   const amount = game.collateral_amount ? `${formatEth(game.collateral_amount)} · ` : '';
   return `${amount}${COLLATERAL_LABEL[kind] ?? kind}`;
 }
+
+/** An availability challenge: which chunks were named (the `AvailabilityChallenged` move's mask) and
+ *  how many arrived on-chain (`ChunkDelivered` moves). */
+export function availabilityProgress(moves: readonly { name: string; args: Record<string, unknown> }[]): { named: number; delivered: number; slot: string; step: string } {
+  const opened = moves.find((m) => m.name === 'AvailabilityChallenged');
+  let named = 0;
+  if (opened) {
+    let mask = BigInt(String(opened.args.mask ?? '0'));
+    while (mask > 0n) {
+      named += Number(mask & 1n);
+      mask >>= 1n;
+    }
+  }
+  return {
+    named,
+    delivered: moves.filter((m) => m.name === 'ChunkDelivered').length,
+    slot: String(opened?.args.slot ?? '?'),
+    step: String(opened?.args.step ?? '?'),
+  };
+}

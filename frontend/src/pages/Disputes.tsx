@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { ApiError, api, type Dispute } from '../lib/api';
 import { buildDescent } from '../lib/descent';
-import { COLLATERAL_LABEL, DISPUTE_STATUSES, GAME_STATUS_LABEL, describeCollateral, gameOpen } from '../lib/games';
+import { COLLATERAL_LABEL, DISPUTE_STATUSES, GAME_STATUS_LABEL, availabilityProgress, describeCollateral, gameOpen } from '../lib/games';
 import type { CollateralKindName } from '../lib/generated/protocolEnums';
 import { formatAgo, formatEth, humanize } from '../lib/format';
 import { useNow } from '../hooks/useNow';
@@ -121,7 +121,27 @@ const RESOLUTION_TEXT: Record<string, string> = {
   INITIAL_STATE: "the loser's h₀ was not the task's initial state",
   PADDING: 'the loser committed a non-zero padding leaf',
   TIMEOUT: "the loser's chess clock ran out",
+  DELIVERED: 'the operator delivered every challenged chunk on-chain, with proofs against its committed state',
 };
+
+function AvailabilityCard({ moves }: { moves: readonly { name: string; args: Record<string, unknown> }[] }) {
+  const p = availabilityProgress(moves);
+  return (
+    <section className="card" aria-labelledby="availability-title" data-testid="availability">
+      <h2 id="availability-title">Availability challenge</h2>
+      <p className="muted small">
+        The challenger could not get the committed state's bytes and named chunks of state slot {p.slot} after step {p.step}. The operator must post
+        them on-chain with Merkle proofs before its clock runs out, or it is slashed and its result voided.
+      </p>
+      <div className="progress" aria-label={`${p.delivered} of ${p.named} chunks delivered`}>
+        <div className="bar" style={{ width: `${p.named ? (100 * p.delivered) / p.named : 0}%` }} />
+      </div>
+      <p data-testid="availability-progress">
+        {p.delivered} of {p.named} chunk{p.named === 1 ? '' : 's'} delivered
+      </p>
+    </section>
+  );
+}
 
 export function DisputeDetail({ id }: { id: number }) {
   const game = useQuery({
@@ -203,13 +223,17 @@ export function DisputeDetail({ id }: { id: number }) {
           )}
         </section>
       </div>
-      <section className="card" aria-labelledby="descent-title">
-        <h2 id="descent-title">Descent</h2>
-        <p className="muted small">
-          Each bar is one tree; each row is one round, narrowing to the leftmost leaf where the parties differ. Everything left of it is agreed.
-        </p>
-        <DescentLevels view={view} />
-      </section>
+      {g.descent.level === 'AVAILABILITY' ? (
+        <AvailabilityCard moves={g.moves} />
+      ) : (
+        <section className="card" aria-labelledby="descent-title">
+          <h2 id="descent-title">Descent</h2>
+          <p className="muted small">
+            Each bar is one tree; each row is one round, narrowing to the leftmost leaf where the parties differ. Everything left of it is agreed.
+          </p>
+          <DescentLevels view={view} />
+        </section>
+      )}
       <section className="card" aria-labelledby="moves-title">
         <h2 id="moves-title">Moves ({g.moves.length})</h2>
         <MovesTable moves={g.moves} />
