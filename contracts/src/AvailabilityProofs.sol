@@ -173,19 +173,23 @@ contract AvailabilityProofs {
 
     /// @dev The Merkle root of `count` 32-byte leaves in `data`, padded with zero leaves to 2^height.
     function _chunkRoot(bytes calldata data, uint256 count, uint256 height) private pure returns (bytes32 root) {
-        uint256 width = 1 << height;
-        bytes32[] memory level = new bytes32[](width);
-        for (uint256 i; i < count; ++i) {
-            level[i] = bytes32(data[32 * i:32 * i + 32]);
-        }
-        // Zero leaves stay zero in `level`; each pass halves the width in place.
-        for (uint256 h; h < height; ++h) {
-            width >>= 1;
-            for (uint256 i; i < width; ++i) {
-                level[i] = Merkle.hashPair(level[2 * i], level[2 * i + 1]);
+        // In scratch memory past the free pointer (never read again): the leaves, zero padding up to
+        // 2^height, then each level hashed in place (node i of a level overwrites leaf i, whose pair
+        // was read already).
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let width := shl(height, 1)
+            calldatacopy(ptr, data.offset, shl(5, count))
+            let end := add(ptr, shl(5, width))
+            for { let p := add(ptr, shl(5, count)) } lt(p, end) { p := add(p, 0x20) } { mstore(p, 0) }
+            for { let h := 0 } lt(h, height) { h := add(h, 1) } {
+                width := shr(1, width)
+                for { let i := 0 } lt(i, width) { i := add(i, 1) } {
+                    mstore(add(ptr, shl(5, i)), keccak256(add(ptr, shl(6, i)), 0x40))
+                }
             }
+            root := mload(ptr)
         }
-        return level[0];
     }
 
     /// @dev The index of the highest set bit of a non-zero word.

@@ -49,10 +49,10 @@ class DeployParams:
     min_challenge_window: int = 2
     min_task_stake: int = 10**17
     claim_timeout: int = DAY
-    chunk_bond: int = 5 * 10**15
+    chunk_bond: int = 10**16
     """Wei a challenger locks per chunk named in an availability challenge; the operator is credited
-    ``slash_winner_bps`` of it when it delivers, which pays for ~80k gas at up to ~30 gwei
-    (docs/economics.md, "Availability challenges")."""
+    ``slash_winner_bps`` of it when it delivers, which pays one chunk's delivery (~94k gas, batched) at
+    up to ~50 gwei (docs/economics.md, "Availability challenges"; `bench/delivery.py`)."""
     chunk_leaves: int = 64
     """Leaves (32 bytes, 8 float32) per chunk: a power of two in 1..4096; 64 leaves are 2 KiB."""
 
