@@ -25,6 +25,13 @@ game if the operator's free stake cannot back it (`on_queued_game`).
 Our games are played by the runtime's `DisputeDesk` (`tribunal.agents.runtime`) with the claims
 of our own replay. Checks run on a background thread so the desk keeps moving while a long replay
 runs. Every action re-reads the chain first; only the agent loop sends transactions.
+
+Replicas (issue #19 §3; `tribunal.replica`): with ``replica_port`` set, a model whose check found it
+to be the committed final state is kept in ``<state dir>/replica`` and served read-only on that port
+like the artifact store (``/api/artifacts/0x<hash>``), so the submitter can still fetch it when the
+operator (and its store) is gone. A finalised result's model is kept ``replica_keep_s`` after this
+verifier checked it (counted from when it was stored; a later check of the same model extends it),
+then pruned (at start and once an hour).
 """
 
 from __future__ import annotations
@@ -35,10 +42,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
 
 from tribunal.agents.runtime import CHAIN_ERRORS, Agent, AgentConfig
 from tribunal.agents.state import GameRecord
-from tribunal.artifact_client import ArtifactClient
+from tribunal.artifact_client import ArtifactClient, ArtifactError
 from tribunal.chain.client import ChainClient, Sent, connect, with_rpc_retry
 from tribunal.chain.events import ChainEvent
 from tribunal.chain.session import ChainSession, format_eth
@@ -50,8 +60,9 @@ from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.desk import GameOutcome
 from tribunal.dispute.state import GameView
 from tribunal.protocol_enums import GameStatus, Party, Resolution, TaskStatus
+from tribunal.replica import ReplicaServer, ReplicaStore
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
-from verifier.checking import CheckResult, Mode, TaskChecker, Verdict
+from verifier.checking import MODEL_MATCHES, CheckResult, Mode, TaskChecker, Verdict
 from verifier.state import CheckRecord, StateDir, VerifierState
 
 log = logging.getLogger("verifier.agent")
@@ -69,6 +80,41 @@ class VerifierConfig(AgentConfig):
     """False: judge and report only (dry run)."""
     background_checks: bool = True
     """Run checks on a thread (the desk keeps moving meanwhile); False: inline in the tick."""
+    replica_port: int | None = None
+    """Keep the models found to match and serve them on this port (0: any free port); None: off."""
+    replica_host: str = "127.0.0.1"
+    """The address the replica server binds (0.0.0.0 to serve other machines)."""
+    replica_keep_s: float = 30 * 86400
+    """How long a kept model stays after the check that stored it."""
+
+    @property
+    def replica_dir(self) -> Path:
+        return self.state_dir / "replica"
+
+
+REPLICA_PRUNE_EVERY_S = 3600.0
+
+
+def keep_model(replica: ReplicaStore, data: bytes, model_hash: bytes, task_id: int, now: float,
+               keep_s: float) -> str | None:
+    """Put a checked model's bytes into the replica, kept until ``now + keep_s`` (a finalised
+    result's model is kept ``keep_s`` after the verifier checked it). Returns the hash stored, or
+    None when the bytes are not the model the task names or the disk refused them (logged: a
+    replica is a courtesy, never a reason to fail a check)."""
+    expected = "0x" + model_hash.hex()
+    try:
+        digest = replica.put(data, task_id=task_id, keep_until=now + keep_s, now=now)
+    except OSError as exc:
+        log.warning("task %d: could not keep the model %s in the replica: %s", task_id, expected, exc,
+                    extra={"event": "replica_failed", "task_id": task_id})
+        return None
+    if digest != expected:  # cannot happen with bytes the artifact client verified; never serve them
+        replica.remove(digest)
+        log.warning("task %d: the model bytes hash to %s, not %s: not kept", task_id, digest, expected)
+        return None
+    log.info("task %d: keeping model %s in the replica for %.1f days", task_id, digest, keep_s / 86400,
+             extra={"event": "replica_kept", "task_id": task_id, "digest": digest})
+    return digest
 
 
 class StorePublications:
@@ -79,6 +125,8 @@ class StorePublications:
         self.store = store
         self.task = task
         self.from_block = from_block
+        self.model_bytes: bytes | None = None
+        """The bytes `model` downloaded (verified against the model hash), kept for the replica."""
 
     def _store(self) -> ArtifactClient:
         if self.store is None:
@@ -86,7 +134,17 @@ class StorePublications:
         return self.store
 
     def model(self) -> Checkpoint:
-        return download_checkpoint(self._store(), self.task.model_hash)
+        """The model checkpoint (Unpublished or CheckpointError); remembers its bytes."""
+        if self.model_bytes is not None:
+            return Checkpoint.from_bytes(self.model_bytes)
+        try:
+            data = self._store().download(self.task.model_hash)
+        except (ArtifactError, httpx.HTTPError) as exc:
+            raise Unpublished(f"checkpoint 0x{self.task.model_hash.hex()} is not in the artifact store: "
+                              f"{exc}") from exc
+        checkpoint = Checkpoint.from_bytes(data)
+        self.model_bytes = data
+        return checkpoint
 
     def manifest(self) -> CheckpointManifest:
         return find_manifest(self.market, self._store(), self.task.task_id, self.task.operator,
@@ -115,9 +173,15 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         self._retry_at: dict[int, float] = {}
         self._queue_retry_at: dict[int, float] = {}
         self._reader: TaskMarket | None = None
+        self.replica: ReplicaStore | None = None
+        self.replica_server: ReplicaServer | None = None
+        self._prune_at = 0.0
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.replica_server is not None:
+            self.replica_server.close()
+            self.replica_server = None
 
     def on_start(self) -> None:
         assert self.state is not None
@@ -130,9 +194,42 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                  self.me, self.client.chain_id, self.config.mode.value, self.config.sample_rate,
                  format_eth(bond), self.state.cursor,
                  extra={"event": "started", "verifier": self.me, "chain_id": self.client.chain_id})
+        self._start_replica()
+
+    def _start_replica(self) -> None:
+        """Open the replica store and serve it (``replica_port`` set); a port that cannot be bound is
+        logged and the verifier goes on without serving (the models are still kept)."""
+        port = self.config.replica_port
+        if port is None or self.replica_server is not None:
+            return
+        self.replica = ReplicaStore(self.config.replica_dir)
+        self._prune_replica()
+        server = ReplicaServer(self.replica, self.config.replica_host, port)
+        try:
+            server.start()
+        except OSError as exc:
+            log.error("cannot serve the replica on %s:%d (%s); models are kept but not served",
+                      self.config.replica_host, port, exc, extra={"event": "replica_failed"})
+            return
+        self.replica_server = server
+        log.info("serving checked models at %s/api/artifacts/0x<hash> (%d held, %.1f MiB; kept %.1f days)",
+                 server.url, len(self.replica.entries()), self.replica.size_bytes() / 2**20,
+                 self.config.replica_keep_s / 86400,
+                 extra={"event": "replica_started", "url": server.url, "dir": str(self.config.replica_dir)})
+
+    def _prune_replica(self) -> None:
+        """Drop expired models: at start, then at most once an hour of ticks."""
+        if self.replica is None or time.monotonic() < self._prune_at:
+            return
+        self._prune_at = time.monotonic() + REPLICA_PRUNE_EVERY_S
+        try:
+            self.replica.prune(time.time())
+        except OSError as exc:
+            log.warning("could not prune the replica: %s", exc, extra={"event": "replica_failed"})
 
     def work(self) -> None:
         assert self.state is not None
+        self._prune_replica()
         self._harvest()
         for record in list(self.state.checks.values()):
             if record.status == "pending":
@@ -376,8 +473,12 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         published = StorePublications(market, self.artifacts, task, self.session.deployment.block_number)
         log.info("task %d: %s check of the result of %s", task.task_id, mode.value, task.operator,
                  extra={"event": "check_started", "task_id": task.task_id, "mode": mode.value})
-        return self.checker.check(task, prepared, published, mode, self.config.sample_rate,
-                                  random.Random(seed))
+        result = self.checker.check(task, prepared, published, mode, self.config.sample_rate,
+                                    random.Random(seed))
+        if self.replica is not None and result.model == MODEL_MATCHES and published.model_bytes is not None:
+            keep_model(self.replica, published.model_bytes, task.model_hash, task.task_id, time.time(),
+                       self.config.replica_keep_s)
+        return result
 
     def spec_uri(self, task_id: int) -> str:
         """The task's spec URI (from `TaskPosted`; read back from the chain if we missed it)."""

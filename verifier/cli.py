@@ -1,6 +1,7 @@
 """`verifier`: the verifier's and whistleblower's command line.
 
     verifier start --stake 5 --mode spot --sample-rate 0.1   check results, challenge the wrong ones
+    verifier start --replica-port 8700 --replica-host 0.0.0.0 also keep and serve the models checked
     verifier check TASK [--mode full]                         judge one result now, with the evidence
     verifier status | doctor | unstake | withdraw
 """
@@ -58,13 +59,24 @@ def start(
     auto_withdraw: common.AutoWithdrawOpt = True,
     log_json: common.LogJsonOpt = False,
     log_file: common.LogFileOpt = None,
+    replica_port: Annotated[int, typer.Option(
+        "--replica-port", help="keep the models found to match and serve them read-only on this port "
+                               "(/api/artifacts/0x<hash>, like the artifact store); 0: off")] = 0,
+    replica_host: Annotated[str, typer.Option(
+        "--replica-host", help="address the replica server binds (0.0.0.0: reachable by others)"),
+    ] = "127.0.0.1",
+    replica_keep_days: Annotated[float, typer.Option(
+        "--replica-keep-days", help="days a kept model stays after our check stored it")] = 30.0,
 ) -> None:
     """Stake, then check every submitted result, challenge wrong ones and play each game to the end.
 
     Other challengers' games are watched: a dispute makes a spot-checked result replay in full, and a
-    wrong result gets our own game whatever the other challenger does."""
+    wrong result gets our own game whatever the other challenger does. With --replica-port the
+    models that check out are kept in the state dir's replica/ and served, so they outlive their
+    operator going offline."""
     from verifier.agent import VerifierAgent, VerifierConfig
 
+    replica = replica_options(replica_port, replica_keep_days)
     console = Console(stderr=True)
     configure_logging(json_lines=log_json, console=console, log_file=log_file)
     target = common.eth_option("--stake", stake)
@@ -79,9 +91,19 @@ def start(
         state_dir=common.agent_state_dir(session, state_dir, "verifier"), stake=target, mode=mode,
         sample_rate=sample_rate, seed=seed, artifact_store=artifact_store, device=device,
         poll_interval_s=poll_interval, confirmations=confirmations, challenge=not dry_run,
-        auto_withdraw=auto_withdraw,
+        auto_withdraw=auto_withdraw, replica_port=replica, replica_host=replica_host,
+        replica_keep_s=replica_keep_days * 86400,
     )
     common.run_agent(VerifierAgent(session, config), console, "games resume on the next start")
+
+
+def replica_options(port: int, keep_days: float) -> int | None:
+    """``--replica-port`` as the config's ``replica_port`` (None: off); exit 1 on a bad value."""
+    if port != 0 and not 1 <= port <= 65535:
+        raise common.fail(f"--replica-port {port}: a TCP port is 1..65535 (0 turns the replica off)")
+    if not keep_days > 0 or keep_days == float("inf"):
+        raise common.fail(f"--replica-keep-days {keep_days:g}: give a positive number of days")
+    return port or None
 
 
 @app.command()
