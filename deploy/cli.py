@@ -213,7 +213,13 @@ def task_model(
     except (ModelMismatch, TaskMismatch, SpecUnavailable) as exc:
         raise common.fail(f"cannot check the model of task {task_id}: {exc}") from exc
     if model is None:
-        why = "; ".join(failures)
+        mismatches = [(url, exc) for url, exc in failures if isinstance(exc, ModelMismatch)]
+        why = "; ".join(
+            f"{url}: refused, the checkpoint 0x{task.model_hash.hex()} does not match the committed final "
+            f"state 0x{task.final_state_root.hex()} ({exc.what}): {exc}" if isinstance(exc, ModelMismatch)
+            else f"{url}: {exc}" for url, exc in failures)
+        if mismatches and not challenge:
+            raise common.fail(f"refused: no store serves the committed model of task {task_id}: {why}")
         if not challenge:
             raise common.fail(
                 f"no store serves the committed model of task {task_id} ({why}). Inside the challenge "

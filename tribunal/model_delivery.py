@@ -71,15 +71,16 @@ class Outcome:
 
 
 def find_model(task: Task, spec_uri: str,
-               stores: Sequence[ArtifactClient]) -> tuple[CheckedModel | None, list[str]]:
+               stores: Sequence[ArtifactClient]) -> tuple[CheckedModel | None, list[tuple[str, Exception]]]:
     """The checked model of ``task`` from the first of ``stores`` (the artifact store, then replicas)
-    that serves a file matching the committed final state; else None and why each store failed."""
-    failures: list[str] = []
+    that serves a file matching the committed final state; else None and, for each store, why not:
+    `Unpublished` (it lacks the file) or `ModelMismatch` (its file is not the committed state)."""
+    failures: list[tuple[str, Exception]] = []
     for store in stores:
         try:
             return fetch_checked_model(task, spec_uri, store), failures
         except (Unpublished, ModelMismatch) as exc:
-            failures.append(f"{store.base_url}: {exc}")
+            failures.append((store.base_url, exc))
     return None, failures
 
 
