@@ -11,7 +11,8 @@ parameters from the logs. Reported:
 - ``open_gas`` per challenge and ``gas_per_chunk``: the first delivery (one chunk, with the tensor's
   proofs), the batched ones (gas per chunk), and ``gas_per_mb`` of state delivered as calldata;
   ``eth_per_mb_at_30_gwei``; ``chunk_bond_covers_gas_at_gwei`` (the gas price up to which
-  ``w · CHUNK_BOND`` still pays one chunk's delivery);
+  ``CHUNK_BOND`` still pays one chunk's delivery); ``reimbursed_over_cost_ratio``: what the bonds
+  paid the operator over what its delivery transactions cost it (gas used at the effective price);
 - ``detect_and_open_s``: from the client's first request to the last challenge opened (the model
   missing from the store, the spec fetched, the graph and slot proofs built, the transactions mined);
 - ``rebuild_s``: reading the ``ChunkDelivered`` logs and checking every tensor;
@@ -119,6 +120,7 @@ def run(work: Path) -> dict[str, Any]:
             ]
 
             first_gas: list[int] = []
+            spent_wei = 0  # what the deliveries cost the operator (gas used at the effective price)
             batched: list[tuple[int, int, int]] = []  # (gas, chunks, calldata bytes)
             for challenge in challenges:
                 state = op.game.availability_state(challenge.game_id)
@@ -134,15 +136,18 @@ def run(work: Path) -> dict[str, Any]:
                 head, rest = delivery.chunks[:1], delivery.chunks[1:]
                 sent = op.game.deliver_chunks(challenge.game_id, _part(delivery, head).as_abi_args())
                 first_gas.append(sent.gas_used)
+                spent_wei += _cost(anvil.w3, sent.tx_hash)
                 for start in range(0, len(rest), BATCH):
                     part = rest[start : start + BATCH]
                     sent = op.game.deliver_chunks(challenge.game_id, _part(delivery, part).as_abi_args())
                     calldata = len(bytes(anvil.w3.eth.get_transaction(sent.tx_hash)["input"]))  # type: ignore[arg-type]
+                    spent_wei += _cost(anvil.w3, sent.tx_hash)
                     if len(part) == BATCH:
                         batched.append((sent.gas_used, len(part), calldata))
 
             began = time.perf_counter()
             tensors = rebuild_from_chain(sub, challenges)
+            paid_wei = sum(sub.game.availability_state(c.game_id).paid for c in challenges)
             rebuild_s = time.perf_counter() - began
             for j, slot in enumerate(prepared.graph.slots):
                 if slot.name in tensors:
@@ -160,7 +165,6 @@ def run(work: Path) -> dict[str, Any]:
     gas_per_chunk = sum(g for g, _, _ in batched) / sum(n for _, n, _ in batched)
     chunk_bytes = 32 * chunk_leaves
     gas_per_mb = gas_per_chunk * MIB / chunk_bytes
-    w = DeployParams().slash_winner_bps / 10_000
     slots = [c.name for c in challenges]
     return {
         "model": "mlp 64-512-10 on digits",
@@ -178,7 +182,10 @@ def run(work: Path) -> dict[str, Any]:
         "max_tx_gas": max(g for g, _, _ in batched),
         "gas_per_mb": round(gas_per_mb),
         "eth_per_mb_at_30_gwei": round(gas_per_mb * 30 * GWEI / ETHER, 4),
-        "chunk_bond_covers_gas_at_gwei": round(w * chunk_bond / (gas_per_chunk * GWEI), 1),
+        "chunk_bond_covers_gas_at_gwei": round(chunk_bond / (gas_per_chunk * GWEI), 1),
+        "reimbursed_eth": round(paid_wei / ETHER, 6),
+        "delivery_cost_eth": round(spent_wei / ETHER, 6),
+        "reimbursed_over_cost_ratio": round(paid_wei / spent_wei, 4),
         "detect_and_open_s": round(detect_and_open, 2),
         "rebuild_s": round(rebuild_s, 3),
         "replica_fetch_mb_per_s": round(rounds * len(model_bytes) / MIB / fetch_s, 1),
@@ -187,6 +194,11 @@ def run(work: Path) -> dict[str, Any]:
             num_chunks(num_leaves_for(int(t.size)), chunk_leaves) for t in tensors.values()
         ),
     }
+
+
+def _cost(w3: Any, tx_hash: str) -> int:
+    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
 
 
 def _part(delivery: Any, chunks: list[Any]) -> Any:
@@ -218,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         "gas_per_mb",
         "eth_per_mb_at_30_gwei",
         "chunk_bond_covers_gas_at_gwei",
+        "reimbursed_over_cost_ratio",
         "detect_and_open_s",
         "rebuild_s",
         "replica_fetch_mb_per_s",

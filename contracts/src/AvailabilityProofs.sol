@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {SlotProof} from "./DisputeTypes.sol";
+import {ChunkData, SlotProof} from "./DisputeTypes.sol";
 import {Errors} from "./Errors.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {Merkle} from "./lib/Merkle.sol";
@@ -101,26 +101,66 @@ contract AvailabilityProofs {
         count = popcount(mask);
     }
 
-    /// @notice The state root h a tensor with data root `dataRoot` and shape `shapeWord` leads to as
-    ///         leaf `node` of `numNodes` leaves with siblings `proof`.
-    /// @dev Reverts `DeliveredStateMismatch` (with `expected` zero) if the proof's length is not the
-    ///      depth of `numNodes` leaves or the node is not one of them.
+    /// @notice Checks that the tensor with data root `dataRoot` and shape `shapeWord` is leaf `node` of
+    ///         the `numNodes` leaves of state `stateRoot` (siblings `proof`, bottom-up).
+    /// @dev Reverts `DeliveredStateMismatch(node, proof.length, depth, computed, stateRoot)` otherwise
+    ///      (computed zero when the proof's length is not the depth or the node is not a leaf).
     /// @param dataRoot The tensor's data root.
     /// @param shapeWord The tensor's shape word.
     /// @param node The leaf index (the slot's producer).
     /// @param numNodes The state's leaves (nodes per step).
     /// @param proof The siblings, bottom-up.
-    /// @return stateRoot The root the proof leads to.
-    function stateRootOf(bytes32 dataRoot, bytes32 shapeWord, uint256 node, uint256 numNodes, bytes32[] calldata proof)
-        external
-        pure
-        returns (bytes32 stateRoot)
-    {
+    /// @param stateRoot h_t.
+    function checkTensorInState(
+        bytes32 dataRoot,
+        bytes32 shapeWord,
+        uint256 node,
+        uint256 numNodes,
+        bytes32[] calldata proof,
+        bytes32 stateRoot
+    ) external pure {
         uint256 depth = Merkle.treeDepth(numNodes);
-        if (proof.length != depth || node >= numNodes) {
-            revert Errors.DeliveredStateMismatch(node, proof.length, depth, bytes32(0), bytes32(0));
+        bytes32 computed;
+        if (proof.length == depth && node < numNodes) {
+            computed = Merkle.processProof(Commitments.bindShape(dataRoot, shapeWord), node, proof);
         }
-        return Merkle.processProof(Commitments.bindShape(dataRoot, shapeWord), node, proof);
+        if (computed != stateRoot || computed == bytes32(0)) {
+            revert Errors.DeliveredStateMismatch(node, proof.length, depth, computed, stateRoot);
+        }
+    }
+
+    /// @notice Checks the chunks delivered to availability challenge `gameId` and returns its delivered
+    ///         mask with them added: each must be named by (`firstChunk`, `mask`), not in `delivered`
+    ///         yet, and chunk `chunk` of the tensor under `dataRoot` (`checkChunk`).
+    /// @dev Reverts `ChunkNotNamed`, `ChunkAlreadyDelivered` (a chunk twice in one call included), and
+    ///      the errors of `checkChunk`. The loop runs over the caller's own calldata.
+    /// @param gameId The game (for the errors).
+    /// @param chunks The chunks delivered.
+    /// @param firstChunk The chunk bit 0 of the mask names.
+    /// @param mask The chunks named.
+    /// @param delivered The chunks delivered before.
+    /// @param numLeaves The tensor's leaves.
+    /// @param dataRoot The tensor's data root.
+    /// @return The delivered mask with these chunks.
+    function checkChunks(
+        uint256 gameId,
+        ChunkData[] calldata chunks,
+        uint256 firstChunk,
+        uint256 mask,
+        uint256 delivered,
+        uint256 numLeaves,
+        bytes32 dataRoot
+    ) external view returns (uint256) {
+        for (uint256 i; i < chunks.length; ++i) {
+            ChunkData calldata c = chunks[i];
+            uint256 index = c.chunk;
+            uint256 bit = index >= firstChunk && index - firstChunk < 256 ? 1 << (index - firstChunk) : 0;
+            if (mask & bit == 0) revert Errors.ChunkNotNamed(gameId, index);
+            if (delivered & bit != 0) revert Errors.ChunkAlreadyDelivered(gameId, index);
+            checkChunk(index, c.data, c.proof, numLeaves, dataRoot);
+            delivered |= bit;
+        }
+        return delivered;
     }
 
     /// @notice Checks that `data` is chunk `chunk` of the tensor of `numLeaves` leaves under `dataRoot`.
@@ -138,7 +178,7 @@ contract AvailabilityProofs {
         bytes32[] calldata proof,
         uint256 numLeaves,
         bytes32 dataRoot
-    ) external view returns (bool) {
+    ) public view returns (bool) {
         uint256 count = _chunkLeafCount(chunk, numLeaves);
         if (data.length != 32 * count) revert Errors.ChunkLengthInvalid(chunk, data.length, 32 * count);
         uint256 depth = Merkle.treeDepth(numLeaves);

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 import {AvailabilityProofs} from "./AvailabilityProofs.sol";
 import {
-    AvailabilityView,
+    Availability,
     ChunkData,
     CollateralKind,
     GameStatus,
@@ -210,23 +210,17 @@ contract DisputeGame is IDisputeGame {
 
     mapping(uint256 taskId => TaskGames) private taskGames;
 
-    /// @dev An availability challenge (a game at Level.Availability): what it names and what was
-    ///      delivered. See `AvailabilityView`.
-    struct Availability {
-        uint32 step;
-        uint64 slot;
-        uint64 producer;
-        uint64 numNodes;
-        uint64 firstChunk;
-        uint256 numLeaves;
-        uint256 mask;
-        uint256 delivered;
-        bytes32 shapeWord;
-        bytes32 stateRoot;
-        bytes32 dataRoot;
-    }
-
     mapping(uint256 gameId => Availability) private availability;
+
+    /// @notice Gas a delivery transaction spends outside what `deliverChunks` measures with
+    ///         `gasleft()`: the 21,000 intrinsic gas and the bond's payment to the deliverer
+    ///         (`StakeManager.payFromLocked`, a fresh credit slot at worst). Calldata is counted
+    ///         apart, at 16 gas per byte (an upper bound).
+    uint256 public constant DELIVERY_OVERHEAD_GAS = 75_000;
+
+    /// @notice Gas the settlement in the transaction that delivers the last chunk costs (the market
+    ///         hook, the collateral's release, the bond's remainder unlocked, the queue advanced).
+    uint256 public constant DELIVERY_SETTLE_GAS = 90_000;
 
     /// @param stakeManager The stake ledger; must be the market's.
     /// @param market The task market; its MAX_DISPUTE_DURATION must hold both clocks (2 * maxClock).
@@ -331,6 +325,7 @@ contract DisputeGame is IDisputeGame {
         Availability memory a = _availabilityOf(task, step, slot, firstChunk, mask);
         uint256 bond = CHUNK_BOND * AVAILABILITY_PROOFS.chunkCount(firstChunk, mask, a.numLeaves);
         CollateralKind kind;
+        a.bond = bond;
         (gameId,, kind) = _newGame(taskId, task, Level.Availability, bytes32(0), bond);
         availability[gameId] = a;
         emit AvailabilityChallenged(gameId, taskId, msg.sender, step, a.slot, a.producer, firstChunk, mask);
@@ -364,20 +359,48 @@ contract DisputeGame is IDisputeGame {
         bytes32[] calldata stateProof,
         ChunkData[] calldata chunks
     ) external {
+        uint256 startGas = gasleft();
         Game storage g = _active(gameId);
         _requireLevel(gameId, g, Level.Availability);
         _requireLive(g.clock);
         Availability storage a = availability[gameId];
-        bytes32 proven = a.dataRoot;
-        if (proven == bytes32(0)) {
-            _proveDataRoot(g, a, dataRoot, tensorProof, stateRoot, stateProof);
-        } else if (dataRoot != proven) {
-            revert Errors.DataRootMismatch(dataRoot, proven);
-        }
-        if (_deliver(gameId, g.taskId, a, dataRoot, chunks)) {
-            _decide(gameId, g, Party.Challenger, Resolution.Delivered);
-            _settle(gameId, g);
-        }
+        _proveDataRoot(g, a, dataRoot, tensorProof, stateRoot, stateProof);
+        _finishDelivery(gameId, g, a, dataRoot, chunks, startGas);
+    }
+
+    /// @dev The chunks recorded, the deliverer paid its gas, and the game decided and settled for the
+    ///      operator once every named chunk is in.
+    function _finishDelivery(
+        uint256 gameId,
+        Game storage g,
+        Availability storage a,
+        bytes32 dataRoot,
+        ChunkData[] calldata chunks,
+        uint256 startGas
+    ) private {
+        bool complete = _deliver(gameId, g.taskId, a, dataRoot, chunks);
+        if (complete) _decide(gameId, g, Party.Challenger, Resolution.Delivered);
+        _reimburse(g, a, startGas, complete);
+        if (complete) _settle(gameId, g);
+    }
+
+    /// @dev Pays the caller the gas of this delivery at the transaction's gas price, out of the
+    ///      challenger's bond and never beyond it: what `gasleft()` measured, the calldata, the fixed
+    ///      overheads (and the settlement when this delivery completes the game), or the calldata
+    ///      floor of EIP-7623 when that is more.
+    function _reimburse(Game storage g, Availability storage a, uint256 startGas, bool complete) private {
+        uint256 gasUsed = startGas - gasleft() + DELIVERY_OVERHEAD_GAS + 16 * msg.data.length;
+        if (complete) gasUsed += DELIVERY_SETTLE_GAS;
+        // EIP-7623 (Prague): a calldata-heavy transaction pays at least 10 gas per calldata token (40
+        // per non-zero byte) in all; counted at 40 per byte, an upper bound where it does not apply.
+        uint256 floor = 21_000 + 40 * msg.data.length;
+        if (floor > gasUsed) gasUsed = floor;
+        uint256 room = a.bond - a.paid;
+        uint256 amount = gasUsed * tx.gasprice;
+        if (amount > room) amount = room;
+        if (amount == 0) return;
+        a.paid += amount;
+        STAKE_MANAGER.payFromLocked(g.challenger, amount, msg.sender);
     }
 
     /// @dev Checks and records each delivered chunk under the proven data root; returns whether every
@@ -389,28 +412,15 @@ contract DisputeGame is IDisputeGame {
         bytes32 dataRoot,
         ChunkData[] calldata chunks
     ) private returns (bool complete) {
-        uint256 delivered = a.delivered;
-        // The loop runs over the caller's own calldata; each chunk is named once, so at most 256.
+        // Reverts unless every chunk is named, new, and proven under the data root.
+        uint256 delivered =
+            AVAILABILITY_PROOFS.checkChunks(gameId, chunks, a.firstChunk, a.mask, a.delivered, a.numLeaves, dataRoot);
+        // The loop runs over the caller's own calldata (at most 256 chunks, each named once).
         for (uint256 i; i < chunks.length; ++i) {
-            ChunkData calldata c = chunks[i];
-            delivered |= _newChunkBit(gameId, a, c.chunk, delivered);
-            AVAILABILITY_PROOFS.checkChunk(c.chunk, c.data, c.proof, a.numLeaves, dataRoot);
-            emit ChunkDelivered(gameId, taskId, c.chunk, c.data);
+            emit ChunkDelivered(gameId, taskId, chunks[i].chunk, chunks[i].data);
         }
         a.delivered = delivered;
         return delivered == a.mask;
-    }
-
-    /// @dev The mask bit of chunk `index`, which must be named and not yet delivered.
-    function _newChunkBit(uint256 gameId, Availability storage a, uint256 index, uint256 delivered)
-        private
-        view
-        returns (uint256 bit)
-    {
-        uint256 first = a.firstChunk;
-        bit = index >= first && index - first < 256 ? 1 << (index - first) : 0;
-        if (a.mask & bit == 0) revert Errors.ChunkNotNamed(gameId, index);
-        if (delivered & bit != 0) revert Errors.ChunkAlreadyDelivered(gameId, index);
     }
 
     // ---------------------------------------------------------------- the queue
@@ -766,21 +776,9 @@ contract DisputeGame is IDisputeGame {
 
     /// @notice The availability challenge `gameId` (all zero for a game that is not one).
     /// @param gameId The game.
-    /// @return v What it names and what was delivered (see `AvailabilityView`).
-    function availabilityState(uint256 gameId) external view returns (AvailabilityView memory v) {
-        Availability storage a = availability[gameId];
-        v.step = a.step;
-        v.slot = a.slot;
-        v.producer = a.producer;
-        v.numNodes = a.numNodes;
-        v.numLeaves = a.numLeaves;
-        v.shapeWord = a.shapeWord;
-        v.firstChunk = a.firstChunk;
-        v.mask = a.mask;
-        v.delivered = a.delivered;
-        v.stateRoot = a.stateRoot;
-        v.dataRoot = a.dataRoot;
-        if (a.mask != 0) v.bond = _bond(gameId, games[gameId]);
+    /// @return What it names and what was delivered (see `Availability`).
+    function availabilityState(uint256 gameId) external view returns (Availability memory) {
+        return availability[gameId];
     }
 
     // ---------------------------------------------------------------- internals: moves
@@ -1043,6 +1041,14 @@ contract DisputeGame is IDisputeGame {
         if (step == task.steps) a.stateRoot = task.finalStateRoot;
     }
 
+    /// @dev The part of the challenger's bond still locked: all of it for a dispute, the bond less what
+    ///      was paid to deliverers for an availability challenge.
+    function _bondHeld(uint256 gameId, Game storage g) private view returns (uint256) {
+        if (g.level != Level.Availability) return CHALLENGER_BOND;
+        Availability storage a = availability[gameId];
+        return a.bond - a.paid;
+    }
+
     /// @dev Reverts `StateProofInvalid` unless `stateRoot` is leaf `step` of the operator's trace root.
     function _checkTraceLeaf(Game storage g, uint256 step, bytes32 stateRoot, bytes32[] calldata stateProof)
         private
@@ -1054,14 +1060,8 @@ contract DisputeGame is IDisputeGame {
         }
     }
 
-    /// @dev The challenger's bond of a game: CHUNK_BOND per named chunk for an availability
-    ///      challenge, CHALLENGER_BOND for a dispute.
-    function _bond(uint256 gameId, Game storage g) private view returns (uint256) {
-        if (g.level != Level.Availability) return CHALLENGER_BOND;
-        return CHUNK_BOND * AVAILABILITY_PROOFS.popcount(availability[gameId].mask);
-    }
-
-    /// @dev The first delivery of an availability challenge proves the tensor's data root: the tensor
+    /// @dev A delivery's data root must be the one proven before; the first delivery of an availability
+    ///      challenge proves it: the tensor
     ///      (data root, shape) is leaf `producer` of h_t, and h_t is the final state root (t = S) or
     ///      leaf t of the operator's trace root. Stores the data root.
     function _proveDataRoot(
@@ -1072,17 +1072,18 @@ contract DisputeGame is IDisputeGame {
         bytes32 stateRoot,
         bytes32[] calldata stateProof
     ) private {
+        bytes32 proven = a.dataRoot;
+        if (proven != bytes32(0)) {
+            if (dataRoot != proven) revert Errors.DataRootMismatch(dataRoot, proven);
+            return;
+        }
         bytes32 expected = a.stateRoot;
         if (expected == bytes32(0)) {
             _checkTraceLeaf(g, a.step, stateRoot, stateProof);
             expected = stateRoot;
         }
-        bytes32 computed = AVAILABILITY_PROOFS.stateRootOf(dataRoot, a.shapeWord, a.producer, a.numNodes, tensorProof);
-        if (computed != expected) {
-            revert Errors.DeliveredStateMismatch(
-                a.producer, tensorProof.length, Merkle.treeDepth(a.numNodes), computed, expected
-            );
-        }
+        // Reverts DeliveredStateMismatch unless the tensor is leaf `producer` of h_t.
+        AVAILABILITY_PROOFS.checkTensorInState(dataRoot, a.shapeWord, a.producer, a.numNodes, tensorProof, expected);
         a.stateRoot = expected;
         a.dataRoot = dataRoot;
     }
@@ -1121,10 +1122,16 @@ contract DisputeGame is IDisputeGame {
         CollateralKind kind = g.collateral;
         TaskGames storage tg = taskGames[taskId];
         bool taskStakeFree = _releaseCollateral(tg, kind, operatorWon);
-        uint256 bond = _bond(gameId, g);
+        uint256 bond = _bondHeld(gameId, g);
 
+        if (g.level == Level.Availability) {
+            // The deliverers were paid their gas from the bond as they delivered; the rest is the
+            // challenger's again, whoever won (a delivered challenge burns nothing).
+            if (bond > 0) STAKE_MANAGER.unlock(challenger, bond);
+            bond = 0;
+        }
         if (operatorWon) {
-            STAKE_MANAGER.slash(challenger, bond, operator);
+            if (bond > 0) STAKE_MANAGER.slash(challenger, bond, operator);
             if (kind == CollateralKind.GameStake) STAKE_MANAGER.unlock(operator, minStake);
             MARKET.onDisputeResolved(taskId, true, taskStakeFree);
         } else {
@@ -1139,7 +1146,7 @@ contract DisputeGame is IDisputeGame {
                 STAKE_MANAGER.lock(operator, minStake);
             }
             STAKE_MANAGER.slash(operator, minStake, challenger);
-            STAKE_MANAGER.unlock(challenger, bond);
+            if (bond > 0) STAKE_MANAGER.unlock(challenger, bond);
         }
         _advanceQueue(tg);
     }
@@ -1217,7 +1224,7 @@ contract DisputeGame is IDisputeGame {
         uint256 taskId = g.taskId;
         address challenger = g.challenger;
         emit GameWithdrawn(gameId, taskId, challenger, moot);
-        STAKE_MANAGER.unlock(challenger, _bond(gameId, g));
+        STAKE_MANAGER.unlock(challenger, _bondHeld(gameId, g));
         MARKET.onDisputeWithdrawn(taskId);
     }
 

@@ -248,30 +248,34 @@ struct ChunkData {
     bytes32[] proof;
 }
 
-/// @notice An availability challenge as stored (`DisputeGame.availabilityState`).
+/// @notice An availability challenge as stored (`DisputeGame.availabilityState`): what it names and
+///         what was delivered.
 /// @param step t: the challenged state is h_t (S: the model; else a checkpoint step).
 /// @param slot The state slot named.
-/// @param producer p: the node whose output is slot j, leaf p of h_t.
+/// @param producer p: the node whose output is the slot, leaf p of h_t.
 /// @param numNodes Leaves of h_t.
-/// @param numLeaves Leaves of the tensor's data tree (ceil(numel / 8)).
-/// @param shapeWord The tensor's shape word.
 /// @param firstChunk The first chunk index the mask counts from.
+/// @param numLeaves Leaves of the tensor's data tree (ceil(numel / 8)).
 /// @param mask Chunks named: firstChunk + i for every set bit i.
 /// @param delivered Chunks delivered so far (same bits).
+/// @param shapeWord The tensor's shape word.
 /// @param stateRoot h_t: the task's final state root for t = S, else set by the first delivery.
 /// @param dataRoot The tensor's data root, set by the first delivery (zero before).
 /// @param bond The challenger's bond: CHUNK_BOND per named chunk.
-struct AvailabilityView {
-    uint256 step;
-    uint256 slot;
-    uint256 producer;
-    uint256 numNodes;
+/// @param paid Wei of the bond paid so far to those who delivered (their gas at the transaction's gas
+///        price); the rest goes back to the challenger when the game ends.
+struct Availability {
+    uint32 step;
+    uint64 slot;
+    uint64 producer;
+    uint64 numNodes;
+    uint64 firstChunk;
     uint256 numLeaves;
-    bytes32 shapeWord;
-    uint256 firstChunk;
     uint256 mask;
     uint256 delivered;
+    bytes32 shapeWord;
     bytes32 stateRoot;
     bytes32 dataRoot;
     uint256 bond;
+    uint256 paid;
 }

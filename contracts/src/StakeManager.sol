@@ -122,6 +122,14 @@ contract StakeManager is Owned {
     /// @param amount Wei unlocked.
     event StakeUnlocked(address indexed account, address indexed slasher, uint256 amount);
 
+    /// @notice `slasher` paid `amount` of the stake it had locked on `account` to `to`'s credit, whole
+    ///         (nothing burned): a challenger's availability bond reimbursing the gas of a delivery.
+    /// @param account The staker paying.
+    /// @param slasher The dispute game.
+    /// @param to Credited `amount`.
+    /// @param amount Wei moved from the account's bonded (locked) stake to `to`'s credit.
+    event LockedStakePaid(address indexed account, address indexed slasher, address indexed to, uint256 amount);
+
     /// @notice `slasher` slashed `account`.
     /// @param account The slashed staker.
     /// @param slasher The market or the dispute game.
@@ -324,11 +332,7 @@ contract StakeManager is Owned {
     /// @param amount Wei to slash at most.
     /// @param winner Receives the winner's share as credit; zero burns everything.
     /// @return slashed Wei actually taken (`amount` capped at the caller's locks + free + unbonding).
-    function slash(address account, uint256 amount, address winner)
-        external
-        onlySlasher
-        returns (uint256 slashed)
-    {
+    function slash(address account, uint256 amount, address winner) external onlySlasher returns (uint256 slashed) {
         if (amount == 0) revert Errors.ZeroAmount();
         Account storage a = accounts[account];
         uint256 index = _slasherIndex();
@@ -358,6 +362,29 @@ contract StakeManager is Owned {
         totalBurned += burned;
         // The burned part stays here, booked, until `flushBurned` (no value transfer per slash).
         emit Slashed(account, msg.sender, winner, fromLocked, fromFree, fromUnbonding, toWinner, burned);
+    }
+
+    /// @notice Pays `amount` of the stake the CALLER locked on `account` to `to`'s credit, whole: the
+    ///         lock and the account's bonded stake shrink by `amount`, `to`'s credit grows by it, nothing
+    ///         is burned (`LockedStakePaid`, then `Credited`). For payments the staker agreed to when it
+    ///         locked (an availability challenger reimbursing the gas of the chunks delivered to it).
+    /// @param account The staker paying.
+    /// @param amount Wei to pay, at most what the caller holds locked on the account.
+    /// @param to Receives the credit (non-zero).
+    function payFromLocked(address account, uint256 amount, address to) external onlySlasher {
+        if (amount == 0) revert Errors.ZeroAmount();
+        if (to == address(0)) revert Errors.ZeroAddress();
+        Account storage a = accounts[account];
+        uint256 index = _slasherIndex();
+        uint256 held = a.lockedBy[index];
+        if (amount > held) revert Errors.UnlockExceedsLocked(held, amount);
+        a.lockedBy[index] = held - amount;
+        a.bonded -= amount;
+        totalBonded -= amount;
+        accounts[to].credit += amount;
+        totalCredits += amount;
+        emit LockedStakePaid(account, msg.sender, to, amount);
+        emit Credited(to, msg.sender, amount);
     }
 
     /// @notice Adds msg.value to `account`'s credit (rewards and refunds paid by the market or game).

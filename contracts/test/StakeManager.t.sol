@@ -43,7 +43,11 @@ contract StakeManagerTest is Test {
     }
 
     function _assertBalanced() internal view {
-        assertEq(address(sm).balance, sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending(), "balance");
+        assertEq(
+            address(sm).balance,
+            sm.totalBonded() + sm.totalUnbonding() + sm.totalCredits() + sm.burnPending(),
+            "balance"
+        );
     }
 
     // ---------------------------------------------------------------- constructor and wiring
@@ -361,6 +365,42 @@ contract StakeManagerTest is Test {
         assertEq(sm.freeOf(alice), 6 ether);
     }
 
+    function test_payFromLocked_movesLockedStakeToCreditWhole() public {
+        _stake(alice, 10 ether);
+        _lock(game, alice, 3 ether);
+        _lock(market, alice, 2 ether);
+        uint256 burnedBefore = sm.totalBurned();
+        vm.expectEmit(true, true, true, true, address(sm));
+        emit StakeManager.LockedStakePaid(alice, game, bob, 1 ether);
+        vm.expectEmit(true, true, false, true, address(sm));
+        emit StakeManager.Credited(bob, game, 1 ether);
+        vm.prank(game);
+        sm.payFromLocked(alice, 1 ether, bob);
+        assertEq(sm.bondedOf(alice), 9 ether);
+        assertEq(sm.lockedBy(alice, game), 2 ether, "the payer's own lock shrinks");
+        assertEq(sm.lockedBy(alice, market), 2 ether, "another slasher's lock is untouched");
+        assertEq(sm.creditOf(bob), 1 ether);
+        assertEq(sm.totalBurned(), burnedBefore, "nothing burned");
+        _assertBalanced();
+    }
+
+    function test_payFromLocked_refusesBeyondOwnLock_zero_andNobody() public {
+        _stake(alice, 10 ether);
+        _lock(game, alice, 1 ether);
+        _lock(market, alice, 5 ether);
+        vm.startPrank(game);
+        vm.expectRevert(abi.encodeWithSelector(Errors.UnlockExceedsLocked.selector, 1 ether, 2 ether));
+        sm.payFromLocked(alice, 2 ether, bob);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ZeroAmount.selector));
+        sm.payFromLocked(alice, 0, bob);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ZeroAddress.selector));
+        sm.payFromLocked(alice, 1 ether, address(0));
+        vm.stopPrank();
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotSlasher.selector, stranger));
+        sm.payFromLocked(alice, 1 ether, bob);
+    }
+
     function test_unlock_notSlasher_reverts() public {
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotSlasher.selector, stranger));
@@ -550,7 +590,9 @@ contract StakeManagerTest is Test {
         (uint256 unbondingLeft,) = fresh.unbondingOf(alice);
         assertEq(fresh.bondedOf(alice) + unbondingLeft, expected, "stake left");
         assertEq(
-            address(fresh).balance, fresh.totalBonded() + fresh.totalUnbonding() + fresh.totalCredits() + fresh.burnPending(), "balance"
+            address(fresh).balance,
+            fresh.totalBonded() + fresh.totalUnbonding() + fresh.totalCredits() + fresh.burnPending(),
+            "balance"
         );
     }
 

@@ -110,7 +110,10 @@ class ChainClient:
     ) -> Sent:
         """Estimate (naming any revert), sign, send and wait for the receipt."""
         sender = self.address
-        params: TxParams = {"from": sender, "value": Wei(value)}
+        # Estimated with the fees it is sent with: a contract may read the gas price (an availability
+        # delivery reimburses its gas from the challenger's bond), and at price 0 it would take
+        # another path and the estimate would fall short.
+        params: TxParams = {"from": sender, "value": Wei(value), **self._fees()}
         try:
             # Against the pending block: the transaction lands in the next block, and a time-gated
             # action (finalize after a window, a clock timeout) must be judged at that block's time,
@@ -125,7 +128,6 @@ class ChainClient:
                     "gas": int(gas * 1.2) + 10_000,
                     "nonce": Nonce(self._next_nonce()),
                     "chainId": self.chain_id,
-                    **self._fees(),
                 }
             )
             tx_hash = self._send_signed(tx)

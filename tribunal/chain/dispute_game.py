@@ -36,14 +36,16 @@ class AvailabilityState:
     slot: int
     producer: int
     num_nodes: int
-    num_leaves: int
-    shape_word: bytes
     first_chunk: int
+    num_leaves: int
     mask: int
     delivered: int
+    shape_word: bytes
     state_root: bytes
     data_root: bytes
     bond: int
+    paid: int
+    """Wei of the bond paid so far to those who delivered (their gas at the transaction's gas price)."""
 
     def _indices(self, mask: int) -> list[int]:
         return [self.first_chunk + i for i in range(256) if mask >> i & 1]
@@ -87,11 +89,9 @@ class DisputeGame(BoundContract):
         return self._send("deliverChunks", game_id, *args, context=f"deliver chunks to game {game_id}")
 
     def availability_state(self, game_id: int) -> AvailabilityState:
-        (step, slot, producer, num_nodes, num_leaves, shape_word, first, mask, delivered, state_root,
-         data_root, bond) = self._call("availabilityState", game_id, context=f"availability game {game_id}")
-        return AvailabilityState(int(step), int(slot), int(producer), int(num_nodes), int(num_leaves),
-                                 bytes(shape_word), int(first), int(mask), int(delivered), bytes(state_root),
-                                 bytes(data_root), int(bond))
+        raw = self._call("availabilityState", game_id, context=f"availability game {game_id}")
+        words = [bytes(v) if isinstance(v, bytes | bytearray) else int(v) for v in raw]
+        return AvailabilityState(*words)  # type: ignore[arg-type]  # the struct's fields, in order
 
     def delivered_chunks(self, game_id: int, from_block: int = 0) -> dict[int, bytes]:
         """Chunk index -> bytes of every chunk delivered on-chain to availability challenge ``game_id``

@@ -127,3 +127,12 @@ def credit_withdrawn(ev: ChainEvent, ctx: Context) -> None:
     row["credit"] -= ev.args["amount"]
     row["total_credit_withdrawn"] += ev.args["amount"]
     _payout(ctx, ev, "credit_withdrawal", ev.args["account"], ev.args["amount"])
+
+
+@on("StakeManager", "LockedStakePaid")
+def locked_stake_paid(ev: ChainEvent, ctx: Context) -> None:
+    """Locked stake paid whole to another account's credit (an availability challenger's bond paying the
+    gas of a delivery); the credit arrives in the `Credited` that follows."""
+    row = account(ctx, ev.args["account"], ev)
+    row["locked"] -= ev.args["amount"]
+    row["bonded"] -= ev.args["amount"]

@@ -6,7 +6,7 @@ import {FullTree, TestTree} from "./utils/TestTree.sol";
 import {VmFiles} from "../utils/VmFiles.sol";
 import {AvailabilityProofs} from "../../src/AvailabilityProofs.sol";
 import {
-    AvailabilityView,
+    Availability,
     ChunkData,
     GameStatus,
     GameView,
@@ -161,7 +161,7 @@ contract AvailabilityTest is GameFixture {
         assertEq(uint8(s.level), uint8(Level.Availability));
         assertEq(uint8(s.onTurn), uint8(Party.Operator), "the operator must deliver");
         assertFalse(s.challengerRevealed);
-        AvailabilityView memory a = game.availabilityState(gameId);
+        Availability memory a = game.availabilityState(gameId);
         assertEq(a.producer, PRODUCER);
         assertEq(a.numLeaves, NUM_LEAVES);
         assertEq(a.stateRoot, trace[STEPS], "the model's state is the final state root");
@@ -221,19 +221,28 @@ contract AvailabilityTest is GameFixture {
 
     // ---------------------------------------------------------------- delivery
 
-    function test_deliveredModel_paysTheOperatorTheBond_andTheResultStands() public {
+    function test_deliveredModel_paysTheDeliverersGas_andTheResultStands() public {
         uint256 gameId = _openAvailability(STEPS, 0x3);
+        vm.txGasPrice(1 gwei);
+        uint256 creditBefore = sm.creditOf(operator);
+        uint256 burnedBefore = sm.totalBurned();
         _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 1)));
         assertEq(uint8(_state(gameId).status), uint8(GameStatus.Active), "one chunk still due");
-        uint256 creditBefore = sm.creditOf(operator);
+        uint256 firstPaid = game.availabilityState(gameId).paid;
+        assertTrue(firstPaid > 100_000 gwei && firstPaid < 1_000_000 gwei, "the first delivery's gas, at 1 gwei");
+        assertEq(sm.creditOf(operator) - creditBefore, firstPaid, "paid as it delivers");
         _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 0)));
 
         GameView memory s = _state(gameId);
         assertEq(uint8(s.status), uint8(GameStatus.OperatorWon));
         assertEq(uint8(s.resolution), uint8(Resolution.Delivered));
         assertTrue(game.isSettled(gameId));
-        assertEq(sm.creditOf(operator) - creditBefore, 2 * CHUNK_BOND * SLASH_WINNER_BPS / 10_000);
-        assertEq(sm.lockedOf(submitter), 0, "the bond is gone");
+        uint256 paid = game.availabilityState(gameId).paid;
+        assertTrue(paid > firstPaid && paid < 2 * CHUNK_BOND);
+        assertEq(sm.creditOf(operator) - creditBefore, paid, "the operator is paid its gas, no more");
+        assertEq(sm.lockedOf(submitter), 0, "the rest of the bond is released");
+        assertEq(sm.freeOf(submitter), 1 ether - paid, "the challenger paid exactly the delivery's gas");
+        assertEq(sm.totalBurned(), burnedBefore, "nothing is burned");
         assertEq(market.getTask(taskId).openDisputes, 0);
         vm.warp(block.timestamp + WINDOW + 1);
         market.finalize(taskId);
@@ -311,7 +320,9 @@ contract AvailabilityTest is GameFixture {
 
     function test_withheldModel_slashesTheOperator_refundsTheBond_andVoidsTheResult() public {
         uint256 gameId = _openAvailability(STEPS, 0x3);
+        vm.txGasPrice(1 gwei);
         _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 0)));
+        uint256 paid = game.availabilityState(gameId).paid;
         uint256 bondedBefore = sm.bondedOf(operator);
         vm.warp(block.timestamp + MAX_CLOCK + 1);
         vm.expectRevert();
@@ -324,7 +335,7 @@ contract AvailabilityTest is GameFixture {
         assertEq(bondedBefore - sm.bondedOf(operator), MIN_STAKE, "the operator loses minStake");
         assertEq(sm.creditOf(submitter), MIN_STAKE * SLASH_WINNER_BPS / 10_000, "the challenger's share");
         assertEq(sm.lockedOf(submitter), 0, "the bond is released");
-        assertEq(sm.freeOf(submitter), 1 ether);
+        assertEq(sm.freeOf(submitter), 1 ether - paid, "less the gas of the one chunk delivered");
         // before the deadline the escrow waits for a new operator; the submitter may take it back
         assertEq(uint8(market.taskStatus(taskId)), uint8(TaskStatus.Open));
         uint256 creditBefore = sm.creditOf(submitter);
@@ -342,6 +353,25 @@ contract AvailabilityTest is GameFixture {
         vm.prank(submitter);
         game.withdrawQueued(gameId);
         assertEq(sm.lockedOf(submitter), 0, "a withdrawn challenge's bond comes back in full");
+    }
+
+    function test_reimbursement_neverExceedsTheBond() public {
+        uint256 gameId = _openAvailability(STEPS, 0x1);
+        vm.txGasPrice(1_000_000 gwei);
+        uint256 creditBefore = sm.creditOf(replica);
+        _deliver(replica, gameId, STEPS, _one(_chunk(STEPS, 0)));
+        assertEq(game.availabilityState(gameId).paid, CHUNK_BOND, "capped at the bond");
+        assertEq(sm.creditOf(replica) - creditBefore, CHUNK_BOND, "the deliverer is paid, whoever it is");
+        assertEq(sm.lockedOf(submitter), 0);
+        assertEq(sm.freeOf(submitter), 1 ether - CHUNK_BOND);
+    }
+
+    function test_atZeroGasPrice_theWholeBondComesBack() public {
+        uint256 gameId = _openAvailability(STEPS, 0x3);
+        _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 0)));
+        _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 1)));
+        assertEq(game.availabilityState(gameId).paid, 0);
+        assertEq(sm.freeOf(submitter), 1 ether);
     }
 
     // ---------------------------------------------------------------- shared vectors

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 /// @notice The few forge cheatcodes the Tribunal tests and scripts use (forge-std is not vendored).
 interface Vm {
     function warp(uint256 timestamp) external;
+    function txGasPrice(uint256 newGasPrice) external;
     function roll(uint256 blockNumber) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
@@ -12,8 +13,7 @@ interface Vm {
     function expectRevert() external;
     function expectRevert(bytes4 selector) external;
     function expectRevert(bytes calldata revertData) external;
-    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
-        external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
     function assume(bool condition) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address);

@@ -82,6 +82,32 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "DELIVERY_OVERHEAD_GAS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "DELIVERY_SETTLE_GAS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MARKET",
     "inputs": [],
     "outputs": [
@@ -170,42 +196,37 @@ export const disputeGameAbi = [
     ],
     "outputs": [
       {
-        "name": "v",
+        "name": "",
         "type": "tuple",
-        "internalType": "struct AvailabilityView",
+        "internalType": "struct Availability",
         "components": [
           {
             "name": "step",
-            "type": "uint256",
-            "internalType": "uint256"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "slot",
-            "type": "uint256",
-            "internalType": "uint256"
+            "type": "uint64",
+            "internalType": "uint64"
           },
           {
             "name": "producer",
-            "type": "uint256",
-            "internalType": "uint256"
+            "type": "uint64",
+            "internalType": "uint64"
           },
           {
             "name": "numNodes",
-            "type": "uint256",
-            "internalType": "uint256"
-          },
-          {
-            "name": "numLeaves",
-            "type": "uint256",
-            "internalType": "uint256"
-          },
-          {
-            "name": "shapeWord",
-            "type": "bytes32",
-            "internalType": "bytes32"
+            "type": "uint64",
+            "internalType": "uint64"
           },
           {
             "name": "firstChunk",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "numLeaves",
             "type": "uint256",
             "internalType": "uint256"
           },
@@ -220,6 +241,11 @@ export const disputeGameAbi = [
             "internalType": "uint256"
           },
           {
+            "name": "shapeWord",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
             "name": "stateRoot",
             "type": "bytes32",
             "internalType": "bytes32"
@@ -231,6 +257,11 @@ export const disputeGameAbi = [
           },
           {
             "name": "bond",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "paid",
             "type": "uint256",
             "internalType": "uint256"
           }
@@ -1991,38 +2022,6 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
-    "name": "ChunkAlreadyDelivered",
-    "inputs": [
-      {
-        "name": "gameId",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "chunk",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "ChunkNotNamed",
-    "inputs": [
-      {
-        "name": "gameId",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "chunk",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "ClockExceedsDisputeDuration",
     "inputs": [
       {
@@ -2095,37 +2094,6 @@ export const disputeGameAbi = [
       },
       {
         "name": "stored",
-        "type": "bytes32",
-        "internalType": "bytes32"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "DeliveredStateMismatch",
-    "inputs": [
-      {
-        "name": "node",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "length",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "depth",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "computed",
-        "type": "bytes32",
-        "internalType": "bytes32"
-      },
-      {
-        "name": "expected",
         "type": "bytes32",
         "internalType": "bytes32"
       }
