@@ -387,6 +387,8 @@ class DeployParamsOut(TypedDict, total=False):
     min_challenge_window: int
     min_task_stake: WeiStr
     claim_timeout: int
+    chunk_bond: WeiStr
+    chunk_leaves: int
 
 
 class ConfigOut(Model):

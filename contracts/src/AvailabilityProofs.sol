@@ -192,6 +192,22 @@ contract AvailabilityProofs {
         return true;
     }
 
+    /// @notice The OP-stack `GasPriceOracle` predeploy: on a chain that has code there, the L1 data fee
+    ///         of a delivery (charged apart from `tx.gasprice`) is reimbursed too.
+    address public constant L1_FEE_ORACLE = 0x420000000000000000000000000000000000000F;
+
+    /// @notice The L1 data fee a transaction of `size` bytes pays on an OP-stack chain (the oracle's
+    ///         Fjord `getL1FeeUpperBound`); zero where there is no oracle (L1, other chains) or it does
+    ///         not answer.
+    /// @param size The unsigned transaction's size in bytes.
+    /// @return fee Wei (an upper bound: the oracle assumes incompressible data).
+    function l1Fee(uint256 size) external view returns (uint256 fee) {
+        if (L1_FEE_ORACLE.code.length == 0) return 0;
+        (bool ok, bytes memory ret) =
+            L1_FEE_ORACLE.staticcall(abi.encodeWithSignature("getL1FeeUpperBound(uint256)", size));
+        if (ok && ret.length >= 32) fee = abi.decode(ret, (uint256));
+    }
+
     /// @notice The number of set bits of `x`.
     /// @param x Any word.
     /// @return count Its set bits.

@@ -212,15 +212,15 @@ contract DisputeGame is IDisputeGame {
 
     mapping(uint256 gameId => Availability) private availability;
 
-    /// @notice Gas a delivery transaction spends outside what `deliverChunks` measures with
+    /// @dev Gas a delivery transaction spends outside what `deliverChunks` measures with
     ///         `gasleft()`: the 21,000 intrinsic gas and the bond's payment to the deliverer
     ///         (`StakeManager.payFromLocked`, a fresh credit slot at worst). Calldata is counted
     ///         apart, at 16 gas per byte (an upper bound).
-    uint256 public constant DELIVERY_OVERHEAD_GAS = 75_000;
+    uint256 internal constant DELIVERY_OVERHEAD_GAS = 75_000;
 
-    /// @notice Gas the settlement in the transaction that delivers the last chunk costs (the market
+    /// @dev Gas the settlement in the transaction that delivers the last chunk costs (the market
     ///         hook, the collateral's release, the bond's remainder unlocked, the queue advanced).
-    uint256 public constant DELIVERY_SETTLE_GAS = 90_000;
+    uint256 internal constant DELIVERY_SETTLE_GAS = 90_000;
 
     /// @param stakeManager The stake ledger; must be the market's.
     /// @param market The task market; its MAX_DISPUTE_DURATION must hold both clocks (2 * maxClock).
@@ -387,7 +387,7 @@ contract DisputeGame is IDisputeGame {
     /// @dev Pays the caller the gas of this delivery at the transaction's gas price, out of the
     ///      challenger's bond and never beyond it: what `gasleft()` measured, the calldata, the fixed
     ///      overheads (and the settlement when this delivery completes the game), or the calldata
-    ///      floor of EIP-7623 when that is more.
+    ///      floor of EIP-7623 when that is more; on an OP-stack chain, plus the L1 data fee.
     function _reimburse(Game storage g, Availability storage a, uint256 startGas, bool complete) private {
         uint256 gasUsed = startGas - gasleft() + DELIVERY_OVERHEAD_GAS + 16 * msg.data.length;
         if (complete) gasUsed += DELIVERY_SETTLE_GAS;
@@ -396,7 +396,8 @@ contract DisputeGame is IDisputeGame {
         uint256 floor = 21_000 + 40 * msg.data.length;
         if (floor > gasUsed) gasUsed = floor;
         uint256 room = a.bond - a.paid;
-        uint256 amount = gasUsed * tx.gasprice;
+        // On an OP-stack chain the calldata's L1 fee is charged apart (100 bytes: the signature etc.).
+        uint256 amount = gasUsed * tx.gasprice + AVAILABILITY_PROOFS.l1Fee(msg.data.length + 100);
         if (amount > room) amount = room;
         if (amount == 0) return;
         a.paid += amount;

@@ -366,6 +366,19 @@ contract AvailabilityTest is GameFixture {
         assertEq(sm.freeOf(submitter), 1 ether - CHUNK_BOND);
     }
 
+    function test_onAnOpStackChain_theL1DataFeeIsReimbursedToo() public {
+        uint256 gameId = _openAvailability(STEPS, 0x3);
+        vm.txGasPrice(1 gwei);
+        _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 0)));
+        uint256 withoutOracle = game.availabilityState(gameId).paid;
+        vm.etch(0x420000000000000000000000000000000000000F, address(new MockL1FeeOracle()).code);
+        _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 1)));
+        uint256 second = game.availabilityState(gameId).paid - withoutOracle;
+        // the second delivery is smaller (11 leaves, no proofs of the tensor) but carries the L1 fee
+        assertTrue(second > 500_000 gwei, "the mock charges 1000 gwei per byte; the gas part is ~150,000 gwei");
+        assertEq(sm.freeOf(submitter), 1 ether - game.availabilityState(gameId).paid);
+    }
+
     function test_atZeroGasPrice_theWholeBondComesBack() public {
         uint256 gameId = _openAvailability(STEPS, 0x3);
         _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 0)));
@@ -402,4 +415,11 @@ contract AvailabilityTest is GameFixture {
     }
 
     event ChunkDelivered(uint256 indexed gameId, uint256 indexed taskId, uint256 chunk, bytes data);
+}
+
+/// @dev Stands in for the OP-stack GasPriceOracle predeploy: 1000 gwei per byte.
+contract MockL1FeeOracle {
+    function getL1FeeUpperBound(uint256 size) external pure returns (uint256) {
+        return size * 1000 gwei;
+    }
 }

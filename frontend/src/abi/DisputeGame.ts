@@ -82,32 +82,6 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
-    "name": "DELIVERY_OVERHEAD_GAS",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "DELIVERY_SETTLE_GAS",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
     "name": "MARKET",
     "inputs": [],
     "outputs": [

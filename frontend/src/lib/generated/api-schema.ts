@@ -547,6 +547,13 @@ export interface components {
             min_task_stake?: string;
             /** Claim Timeout */
             claim_timeout?: number;
+            /**
+             * Chunk Bond
+             * @description an amount in wei, as a decimal string (it may exceed 2**53)
+             */
+            chunk_bond?: string;
+            /** Chunk Leaves */
+            chunk_leaves?: number;
         };
         /** DeployedContracts */
         DeployedContracts: {
