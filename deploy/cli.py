@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,6 +23,12 @@ from tribunal.chain.session import ChainSession, format_eth, parse_eth
 from tribunal.chain.task_market import Task
 from tribunal.config import CONFIG_ENV, DEFAULT_ARTIFACT_STORE
 from tribunal.protocol_enums import TaskStatus
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from tribunal.graph import StepGraph
 
 app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and inspect signing keys.", no_args_is_help=True)
@@ -218,14 +225,8 @@ def task_model(
             f"{url}: refused, the checkpoint 0x{task.model_hash.hex()} does not match the committed final "
             f"state 0x{task.final_state_root.hex()} ({exc.what}): {exc}" if isinstance(exc, ModelMismatch)
             else f"{url}: {exc}" for url, exc in failures)
-        if mismatches and not challenge:
-            raise common.fail(f"refused: no store serves the committed model of task {task_id}: {why}")
-        if not challenge:
-            raise common.fail(
-                f"no store serves the committed model of task {task_id} ({why}). Inside the challenge "
-                "window run again with --challenge (and a key) to make the operator deliver it on-chain "
-                "or be slashed")
-        _challenge_availability(session, task, uri, stores[0], out, wait_s)
+        _recover_model(session, task, uri, stores, out, wait_s, challenge=challenge, why=why,
+                       refused=bool(mismatches))
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(model.data)
@@ -237,12 +238,61 @@ def task_model(
         highlight=False)
 
 
-def _challenge_availability(session: ChainSession, task: Task, uri: str, store: ArtifactClient, out: Path,
-                            wait_s: float) -> None:
-    """`task model --challenge`: open, wait, rebuild (or report the slash)."""
-    import time
+def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[ArtifactClient], out: Path,
+                   wait_s: float, *, challenge: bool, why: str, refused: bool) -> None:
+    """No store served the whole model file: put it together chunk by chunk from what they served
+    (each chunk checked against the committed roots); failing that, with --challenge, make the
+    operator deliver exactly the chunks still missing on-chain."""
+    from tribunal.model_delivery import assemble_model, fetch_raw, model_slots, task_graph_and_state
+    from tribunal.task_fetch import SpecUnavailable
 
+    assert session.game is not None
+    try:
+        graph, init = task_graph_and_state(task, uri, stores[0])
+    except SpecUnavailable as exc:
+        raise common.fail(f"cannot read the task's spec to check the model chunk by chunk: {exc}") from exc
+    assembled = assemble_model(task, graph, [fetch_raw(s, task.model_hash) for s in stores],
+                               session.game.chunk_leaves())
+    if assembled.checkpoint is not None:
+        data = assembled.checkpoint.to_bytes()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        common.console.print(f"task {task.task_id}: no store served the whole model ({why}); put together "
+                             f"chunk by chunk from {len(stores)} store(s), every chunk checked against the "
+                             f"committed final state; wrote {len(data):,} bytes to {out}", highlight=False)
+        return
+    params = model_slots(graph)
+    wanted = {j: chunks for j, chunks in assembled.missing.items() if j in params}
+    if not wanted:
+        whole = {graph.slots[j].name: assembled.arrays[j] for j in params}
+        _write_state_dict(out, {name: a for name, a in whole.items() if a is not None})
+        common.console.print(f"task {task.task_id}: every parameter put together chunk by chunk and checked "
+                             f"against the committed final state (optimizer state incomplete); wrote a state "
+                             f"dict to {out}")
+        return
+    named = "; ".join(f"{graph.slots[j].name} chunks {chunks}" for j, chunks in sorted(wanted.items()))
+    if not challenge:
+        verdict = "refused" if refused else "missing"
+        raise common.fail(
+            f"{verdict}: no store serves the committed model of task {task.task_id} ({why}); missing "
+            f"{named or 'optimizer state only'}. Inside the challenge window run again with --challenge "
+            "(and a key) to make the operator deliver exactly those chunks on-chain or be slashed")
+    _challenge_availability(session, task, graph, init, wanted, assembled.versions, out, wait_s)
+
+
+def _write_state_dict(out: Path, tensors: dict[str, NDArray[np.float32]]) -> None:
     import torch
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({name: torch.from_numpy(t.copy()) for name, t in tensors.items()}, out)
+
+
+def _challenge_availability(session: ChainSession, task: Task, graph: StepGraph,
+                            init: Sequence[NDArray[np.float32]], wanted: dict[int, list[int]],
+                            versions: dict[int, list[dict[int, bytes]]], out: Path, wait_s: float) -> None:
+    """`task model --challenge`: open challenges on exactly the missing chunks, wait, rebuild (or
+    report the slash)."""
+    import time
 
     from tribunal.model_delivery import (
         Challenge,
@@ -250,7 +300,6 @@ def _challenge_availability(session: ChainSession, task: Task, uri: str, store: 
         await_challenges,
         open_challenges,
         rebuild_from_chain,
-        task_graph_and_state,
     )
 
     if task.status is not TaskStatus.SUBMITTED:
@@ -258,8 +307,7 @@ def _challenge_availability(session: ChainSession, task: Task, uri: str, store: 
                           "challenged only while its result is in the challenge window")
     began = time.monotonic()
     try:
-        graph, init = task_graph_and_state(task, uri, store)
-        challenges = open_challenges(session, task, graph, init)
+        challenges = open_challenges(session, task, graph, init, chunks=wanted)
     except (DeliveryError, ContractRevert, UnknownRevert) as exc:
         raise common.fail(f"could not challenge the model's availability: {exc}") from exc
     chunks, bonds = sum(len(c.chunks) for c in challenges), sum(c.bond for c in challenges)
@@ -286,11 +334,10 @@ def _challenge_availability(session: ChainSession, task: Task, uri: str, store: 
                           "refund)",
                           code=2)
     try:
-        tensors = rebuild_from_chain(session, challenges)
+        tensors = rebuild_from_chain(session, challenges, versions)
     except DeliveryError as exc:
         raise common.fail(str(exc)) from exc
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({name: torch.from_numpy(t.copy()) for name, t in tensors.items()}, out)
+    _write_state_dict(out, tensors)
     common.console.print(f"task {task.task_id}: {len(tensors)} parameter tensor(s) delivered on-chain and "
                          f"checked against h_S; wrote a state dict to {out}")
 

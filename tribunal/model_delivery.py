@@ -19,16 +19,27 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import httpx
 import numpy as np
 from numpy.typing import NDArray
 
-from tribunal.artifact_client import ArtifactClient
-from tribunal.availability import ChallengeTarget, challenge_targets, num_chunks, rebuild_tensor, slot_proof
+from tribunal.artifact_client import ArtifactClient, ArtifactError
+from tribunal.availability import (
+    ChallengeTarget,
+    challenge_targets,
+    expected_slot_roots,
+    num_chunks,
+    rebuild_state,
+    rebuild_tensor,
+    slot_proof,
+    tensor_chunks,
+)
 from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.session import ChainSession
 from tribunal.chain.task_market import Task
-from tribunal.commitments import bind_shape, num_leaves_for
+from tribunal.checkpoints import Checkpoint, CheckpointError
+from tribunal.commitments import bind_shape, num_leaves_for, state_commitment, trace_root
 from tribunal.datasets import load_dataset
 from tribunal.dispute.clock import ChessClock
 from tribunal.dispute.state import GameView
@@ -92,26 +103,97 @@ def task_graph_and_state(task: Task, spec_uri: str,
     return build_step_graph(spec, dataset), initial_state(spec, dataset)
 
 
+def fetch_raw(store: ArtifactClient, digest: bytes) -> bytes | None:
+    """What ``store`` serves under ``digest``, unverified (None if nothing): `assemble_model` checks
+    it chunk by chunk instead of whole."""
+    try:
+        return store.download_unverified(digest)
+    except (ArtifactError, httpx.HTTPError) as exc:
+        log.info("%s serves no file 0x%s: %s", store.base_url, digest.hex(), exc)
+        return None
+
+
 def model_slots(graph: StepGraph) -> list[int]:
     """The slots that are the model's parameters (``param.…``), the default target of a challenge."""
     return [j for j, slot in enumerate(graph.slots) if slot.name.startswith("param.")]
 
 
+@dataclass(frozen=True)
+class Assembled:
+    """What the client could put together of the final state from the files its stores served, each
+    chunk checked against the committed roots: the model checkpoint if every slot is whole, else the
+    chunks no source had right (per slot). ``header`` says whether any file's header (its node-output
+    roots) hashed to the committed h_S: without one, no chunk can be checked and every chunk is missing."""
+
+    checkpoint: Checkpoint | None
+    missing: dict[int, list[int]]
+    versions: dict[int, list[dict[int, bytes]]]
+    arrays: list[NDArray[np.float32] | None]
+    """Per slot, the tensor if it was put together whole (None where chunks are missing)."""
+    """Per slot, the chunks each source offered (to merge with what the chain delivers)."""
+    header: bool
+
+
+def assemble_model(task: Task, graph: StepGraph, files: Sequence[bytes | None],
+                   chunk_leaves: int) -> Assembled:
+    """Puts the result's final state together from ``files`` (what each store served under the model
+    hash, unverified: whole, truncated, corrupted or None). A file's header counts only if its
+    node-output roots hash to the on-chain h_S and its h_0..h_S to the trace root; then each slot is
+    rebuilt chunk by chunk from every file that has it (`tribunal.availability.rebuild_state`), so a
+    chunk spoiled in one file is taken from another, and what no file has right is named."""
+    parsed: list[Checkpoint] = []
+    for data in files:
+        if data is None:
+            continue
+        try:
+            parsed.append(Checkpoint.from_bytes(data))
+        except (CheckpointError, ValueError) as exc:
+            log.info("a served model file is unreadable (%s); its chunks are not used", exc)
+    header = next((c for c in parsed if _header_is_committed(c, task, graph)), None)
+    shapes = [tuple(slot.shape) for slot in graph.slots]
+    if header is None:
+        every = {j: list(range(num_chunks(num_leaves_for(int(np.prod(shape, dtype=np.int64))), chunk_leaves)))
+                 for j, shape in enumerate(shapes)}
+        return Assembled(None, every, {j: [] for j in every}, [None] * len(shapes), False)
+    versions = {j: [tensor_chunks(c.state[j], chunk_leaves) for c in parsed
+                    if len(c.state) == len(shapes) and tuple(c.state[j].shape) == shapes[j]]
+                for j in range(len(shapes))}
+    rebuilt = rebuild_state(shapes, expected_slot_roots(graph, header.leaves), chunk_leaves,
+                            [versions[j] for j in range(len(shapes))])
+    if not rebuilt.complete:
+        return Assembled(None, dict(rebuilt.missing), versions, list(rebuilt.arrays), True)
+    arrays = [a for a in rebuilt.arrays if a is not None]
+    checkpoint = Checkpoint.make(task.spec_hash, graph, task.steps, arrays, header.state_commitments,
+                                 header.leaves)
+    return Assembled(checkpoint, {}, versions, list(rebuilt.arrays), True)
+
+
+def _header_is_committed(checkpoint: Checkpoint, task: Task, graph: StepGraph) -> bool:
+    return (checkpoint.spec_hash == task.spec_hash and checkpoint.step == task.steps
+            and len(checkpoint.leaves) == len(graph.nodes)
+            and state_commitment(list(checkpoint.leaves)) == task.final_state_root
+            and len(checkpoint.state_commitments) == task.steps + 1
+            and trace_root(list(checkpoint.state_commitments)) == task.trace_root)
+
+
 def open_challenges(session: ChainSession, task: Task, graph: StepGraph, init: Sequence[NDArray[np.float32]],
-                    slots: Sequence[int] | None = None, *, stake_bond: bool = True) -> list[Challenge]:
-    """Opens availability challenges on every chunk of ``slots`` (default: the parameters) of the
-    result's final state h_S. With ``stake_bond`` the caller first stakes what its free stake lacks
-    for the bonds (CHUNK_BOND per chunk)."""
+                    slots: Sequence[int] | None = None, *, chunks: dict[int, list[int]] | None = None,
+                    stake_bond: bool = True) -> list[Challenge]:
+    """Opens availability challenges on the result's final state h_S: on exactly ``chunks`` (slot ->
+    chunk indices, what `assemble_model` found missing) or else on every chunk of ``slots`` (default:
+    the parameters). With ``stake_bond`` the caller first stakes what its free stake lacks for the
+    bonds (CHUNK_BOND per chunk)."""
     game = _game(session)
     chunk_leaves, chunk_bond = game.chunk_leaves(), game.chunk_bond()
-    chosen = list(model_slots(graph) if slots is None else slots)
+    chosen = list(chunks) if chunks is not None else list(model_slots(graph) if slots is None else slots)
     for j in chosen:
         if not 0 <= j < len(graph.slots):
             raise DeliveryError(f"slot {j} is not a state slot of this task (0..{len(graph.slots) - 1})")
     plan: list[tuple[int, ChallengeTarget]] = []
     for j in chosen:
         leaves = num_leaves_for(int(np.prod(graph.slots[j].shape, dtype=np.int64)))
-        plan.extend((j, t) for t in challenge_targets(task.steps, j, range(num_chunks(leaves, chunk_leaves))))
+        named = chunks[j] if chunks is not None else range(num_chunks(leaves, chunk_leaves))
+        plan.extend((j, t) for t in challenge_targets(task.steps, j, named))
     need = chunk_bond * sum(len(target.chunks) for _, target in plan)
     me = session.client.address
     free = session.stake_manager.info(me).free
@@ -176,10 +258,13 @@ def await_challenges(session: ChainSession, challenges: Sequence[Challenge], now
     return [outcomes[c.game_id] for c in challenges]
 
 
-def rebuild_from_chain(session: ChainSession,
-                       challenges: Sequence[Challenge]) -> dict[str, NDArray[np.float32]]:
-    """The slots the challenges named, put together from the chunks delivered on-chain and checked
-    against the data root each game proved. Raises DeliveryError naming the chunks still missing."""
+def rebuild_from_chain(
+    session: ChainSession, challenges: Sequence[Challenge],
+    versions: dict[int, list[dict[int, bytes]]] | None = None,
+) -> dict[str, NDArray[np.float32]]:
+    """The slots the challenges named, put together from the chunks delivered on-chain (and the
+    chunks of the slot other sources offered, ``versions``: `Assembled.versions`) and checked against
+    the data root each game proved. Raises DeliveryError naming the chunks still missing."""
     game = _game(session)
     chunk_leaves = game.chunk_leaves()
     by_slot: dict[int, list[Challenge]] = {}
@@ -195,7 +280,9 @@ def rebuild_from_chain(session: ChainSession,
             root = root or (bind_shape(state.data_root, c.shape) if any(state.data_root) else b"")
         if not root:
             raise DeliveryError(f"nothing of slot {slot} ({parts[0].name}) was delivered on-chain")
-        tensor, missing = rebuild_tensor(parts[0].shape, root, chunk_leaves, [chunks])
+        # each source's chunks with the delivered ones laid over them (those the chain checked)
+        offered = [{**v, **chunks} for v in (versions or {}).get(slot, [])] or [chunks]
+        tensor, missing = rebuild_tensor(parts[0].shape, root, chunk_leaves, offered)
         if tensor is None:
             raise DeliveryError(f"slot {slot} ({parts[0].name}): chunks {missing} were not delivered")
         tensors[parts[0].name] = tensor
