@@ -379,3 +379,44 @@ def test_a_submitter_challenging_an_available_model_pays_the_delivery(
     row("submitter", "challenges a model that is in the store", "the worker delivers every chunk",
         f"the delivery's gas {format_eth(paid)} of {format_eth(bonds)} bonds",
         f"operator {format_eth(paid)} credit >= {format_eth(gas)} gas spent")
+
+
+# -- the submitter's command --------------------------------------------------------------------------
+
+
+def test_tribunal_task_model_challenges_a_withheld_model_and_writes_it(
+        submitted: Callable[[str | None], Delivery], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tribunal task model ID --out FILE` finds the model withheld and says so (exit 1, naming the
+    missing chunks); with `--challenge` it stakes the bonds, opens the challenges on exactly those
+    chunks, waits while the worker delivers them, and writes the parameters as a PyTorch state dict,
+    bit for bit the worker's model."""
+    import torch
+    from typer.testing import CliRunner
+
+    from deploy.cli import app as tribunal_cli
+
+    d = submitted("withhold-model")
+    s = d.s
+    out = tmp_path / "model.pt"
+    args = ["task", "model", str(s.task_id), "--out", str(out), "--rpc-url", s.devnet.anvil.rpc_url,
+            "--deployment", str(d.deployment_file), "--artifact-store", s.store_url]
+    refused = CliRunner().invoke(tribunal_cli, args)
+    assert refused.exit_code == 1, refused.output
+    text = " ".join(refused.output.split())
+    assert "missing" in text and "param." in text and "--challenge" in text
+    assert not out.exists()
+
+    monkeypatch.setenv("TRIBUNAL_PRIVATE_KEY", actor_key("submitter"))
+    done = CliRunner().invoke(tribunal_cli, [*args, "--challenge", "--wait-s", str(AGENT_TIMEOUT_S)])
+    assert done.exit_code == 0, done.output
+    assert "opened" in done.output and "state dict" in done.output
+    graph = s.prepared.graph
+    params = params_of(graph)
+    state = torch.load(out)
+    assert sorted(state) == sorted(graph.slots[j].name for j in params)
+    model = d.local_checkpoint(s.prepared.spec.steps)
+    for j in params:
+        assert_equal_bits(state[graph.slots[j].name].numpy(), model.state[j])
+    game = s.devnet.game("other")
+    assert all(GameView.from_tuple(game.state(g)).resolution is Resolution.DELIVERED
+               for g in range(1, game.game_count() + 1))
