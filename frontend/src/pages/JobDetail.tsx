@@ -133,6 +133,14 @@ function ModelDownload({ task }: { task: TaskDetail }) {
   return (
     <span className="muted" data-testid="model-verified" data-model-status={c.status}>
       {c.status === 'unavailable' ? `Model file not checked: ${c.detail}` : 'No result submitted.'}
+      {c.status === 'unavailable' && task.status === 'SUBMITTED' && (
+        <span className="small" data-testid="availability-hint">
+          {' '}
+          If the operator withholds it, challenge its availability before the window ends:{' '}
+          <code>tribunal task model {task.task_id} --out model.pt --challenge</code> (the operator must post it on-chain, or it is slashed and
+          the result voided).
+        </span>
+      )}
     </span>
   );
 }
