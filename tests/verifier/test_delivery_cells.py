@@ -189,6 +189,22 @@ def assert_slots_match(rebuilt: dict[str, np.ndarray], checkpoint: Checkpoint, g
 # -- the operator withholds ---------------------------------------------------------------------
 
 
+def challenge_withheld_model(d: Delivery) -> tuple[StepGraph, list[int], int, list[Challenge], int]:
+    """The model is not in the store: the submitter's client challenges every chunk of every parameter.
+    Returns the graph, the parameter slots, the wei burned before, the challenges and their bonds."""
+    game = d.s.devnet.game("other")
+    chunk_bond = game.chunk_bond()
+    assert_model_withheld(d)
+    graph, init = d.graph_and_init()
+    slots = params_of(graph)
+    before = burned(d.s)
+    challenges = open_challenges(d.client, d.task, graph, init)
+    assert [c.slot for c in challenges] == slots
+    bonds = sum(c.bond for c in challenges)
+    assert bonds == chunk_bond * sum(len(c.chunks) for c in challenges)
+    return graph, slots, before, challenges, bonds
+
+
 def test_withheld_model_and_ignored_challenges_slash_the_operator(
         submitted: Callable[[str | None], Delivery]) -> None:
     """The model is not in the store; the submitter challenges every parameter slot. Only the first
@@ -199,15 +215,7 @@ def test_withheld_model_and_ignored_challenges_slash_the_operator(
     d = submitted("withhold-model-silent")
     s = d.s
     game = s.devnet.game("other")
-    chunk_bond = game.chunk_bond()
-    assert_model_withheld(d)
-    graph, init = d.graph_and_init()
-    slots = params_of(graph)
-    before = burned(s)
-    challenges = open_challenges(d.client, d.task, graph, init)
-    assert [c.slot for c in challenges] == slots
-    bonds = sum(c.bond for c in challenges)
-    assert bonds == chunk_bond * sum(len(c.chunks) for c in challenges)
+    graph, slots, before, challenges, bonds = challenge_withheld_model(d)
     views = [GameView.from_tuple(game.state(c.game_id)) for c in challenges]
     assert all(v.level is Level.AVAILABILITY for v in views)
     assert views[0].status is GameStatus.ACTIVE and views[0].collateral is CollateralKind.TASK_STAKE
@@ -258,15 +266,7 @@ def test_withheld_model_is_delivered_on_chain_when_challenged(
     d = submitted("withhold-model")
     s = d.s
     game = s.devnet.game("other")
-    chunk_bond = game.chunk_bond()
-    assert_model_withheld(d)
-    graph, init = d.graph_and_init()
-    slots = params_of(graph)
-    before = burned(s)
-    challenges = open_challenges(d.client, d.task, graph, init)
-    assert [c.slot for c in challenges] == slots
-    bonds = sum(c.bond for c in challenges)
-    assert bonds == chunk_bond * sum(len(c.chunks) for c in challenges)
+    graph, slots, before, challenges, bonds = challenge_withheld_model(d)
 
     outcomes = d.await_all(challenges)
     assert all(o.delivered and o.status is GameStatus.OPERATOR_WON for o in outcomes)
