@@ -192,6 +192,31 @@ contract AvailabilityProofs {
         return true;
     }
 
+    /// @notice Gas a delivery transaction spends outside what `deliverChunks` measures with `gasleft()`:
+    ///         the 21,000 intrinsic gas, the ABI decoding before the measurement and the bond's payment
+    ///         to the deliverer (`StakeManager.payFromLocked`, a fresh credit slot at worst). Calldata is
+    ///         counted apart, at 16 gas per byte (an upper bound).
+    uint256 public constant DELIVERY_OVERHEAD_GAS = 75_000;
+
+    /// @notice The wei a delivery transaction cost its sender, as far as the chain can tell: the gas
+    ///         `measured` inside `deliverChunks` plus DELIVERY_OVERHEAD_GAS and 16 gas per calldata byte,
+    ///         or the EIP-7623 calldata floor (21,000 + 40 per byte, an upper bound) when that is more,
+    ///         at the transaction's gas price capped at 2 · basefee + 2 gwei (a deliverer that builds its
+    ///         own block cannot pay itself a tip it takes back out of the bond); plus, on an OP-stack
+    ///         chain, the L1 data fee (`l1Fee`, 100 bytes added for the signature and envelope).
+    /// @param measured Gas measured by the caller with `gasleft()` (and what it adds for work after).
+    /// @param calldataLength The delivery's calldata size in bytes.
+    /// @return Wei.
+    function deliveryCost(uint256 measured, uint256 calldataLength) external view returns (uint256) {
+        uint256 gasUsed = measured + DELIVERY_OVERHEAD_GAS + 16 * calldataLength;
+        uint256 floor = 21_000 + 40 * calldataLength;
+        if (floor > gasUsed) gasUsed = floor;
+        uint256 price = tx.gasprice;
+        uint256 cap = 2 * block.basefee + 2 gwei;
+        if (price > cap) price = cap;
+        return gasUsed * price + l1Fee(calldataLength + 100);
+    }
+
     /// @notice The OP-stack `GasPriceOracle` predeploy: on a chain that has code there, the L1 data fee
     ///         of a delivery (charged apart from `tx.gasprice`) is reimbursed too.
     address public constant L1_FEE_ORACLE = 0x420000000000000000000000000000000000000F;
@@ -201,7 +226,7 @@ contract AvailabilityProofs {
     ///         not answer.
     /// @param size The unsigned transaction's size in bytes.
     /// @return fee Wei (an upper bound: the oracle assumes incompressible data).
-    function l1Fee(uint256 size) external view returns (uint256 fee) {
+    function l1Fee(uint256 size) public view returns (uint256 fee) {
         if (L1_FEE_ORACLE.code.length == 0) return 0;
         (bool ok, bytes memory ret) =
             L1_FEE_ORACLE.staticcall(abi.encodeWithSignature("getL1FeeUpperBound(uint256)", size));

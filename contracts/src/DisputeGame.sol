@@ -212,12 +212,6 @@ contract DisputeGame is IDisputeGame {
 
     mapping(uint256 gameId => Availability) private availability;
 
-    /// @dev Gas a delivery transaction spends outside what `deliverChunks` measures with
-    ///         `gasleft()`: the 21,000 intrinsic gas and the bond's payment to the deliverer
-    ///         (`StakeManager.payFromLocked`, a fresh credit slot at worst). Calldata is counted
-    ///         apart, at 16 gas per byte (an upper bound).
-    uint256 internal constant DELIVERY_OVERHEAD_GAS = 75_000;
-
     /// @dev Gas the settlement in the transaction that delivers the last chunk costs (the market
     ///         hook, the collateral's release, the bond's remainder unlocked, the queue advanced).
     uint256 internal constant DELIVERY_SETTLE_GAS = 90_000;
@@ -384,20 +378,14 @@ contract DisputeGame is IDisputeGame {
         if (complete) _settle(gameId, g);
     }
 
-    /// @dev Pays the caller the gas of this delivery at the transaction's gas price, out of the
-    ///      challenger's bond and never beyond it: what `gasleft()` measured, the calldata, the fixed
-    ///      overheads (and the settlement when this delivery completes the game), or the calldata
-    ///      floor of EIP-7623 when that is more; on an OP-stack chain, plus the L1 data fee.
+    /// @dev Pays the caller what this delivery cost it (`AvailabilityProofs.deliveryCost` of the gas
+    ///      `gasleft()` measured, and of the settlement when this delivery completes the game), out of
+    ///      the challenger's bond and never beyond it.
     function _reimburse(Game storage g, Availability storage a, uint256 startGas, bool complete) private {
-        uint256 gasUsed = startGas - gasleft() + DELIVERY_OVERHEAD_GAS + 16 * msg.data.length;
-        if (complete) gasUsed += DELIVERY_SETTLE_GAS;
-        // EIP-7623 (Prague): a calldata-heavy transaction pays at least 10 gas per calldata token (40
-        // per non-zero byte) in all; counted at 40 per byte, an upper bound where it does not apply.
-        uint256 floor = 21_000 + 40 * msg.data.length;
-        if (floor > gasUsed) gasUsed = floor;
+        uint256 measured = startGas - gasleft();
+        if (complete) measured += DELIVERY_SETTLE_GAS;
+        uint256 amount = AVAILABILITY_PROOFS.deliveryCost(measured, msg.data.length);
         uint256 room = a.bond - a.paid;
-        // On an OP-stack chain the calldata's L1 fee is charged apart (100 bytes: the signature etc.).
-        uint256 amount = gasUsed * tx.gasprice + AVAILABILITY_PROOFS.l1Fee(msg.data.length + 100);
         if (amount > room) amount = room;
         if (amount == 0) return;
         a.paid += amount;

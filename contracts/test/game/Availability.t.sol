@@ -357,6 +357,7 @@ contract AvailabilityTest is GameFixture {
 
     function test_reimbursement_neverExceedsTheBond() public {
         uint256 gameId = _openAvailability(STEPS, 0x1);
+        vm.fee(1_000_000 gwei);
         vm.txGasPrice(1_000_000 gwei);
         uint256 creditBefore = sm.creditOf(replica);
         _deliver(replica, gameId, STEPS, _one(_chunk(STEPS, 0)));
@@ -377,6 +378,17 @@ contract AvailabilityTest is GameFixture {
         // the second delivery is smaller (11 leaves, no proofs of the tensor) but carries the L1 fee
         assertTrue(second > 500_000 gwei, "the mock charges 1000 gwei per byte; the gas part is ~150,000 gwei");
         assertEq(sm.freeOf(submitter), 1 ether - game.availabilityState(gameId).paid);
+    }
+
+    function test_aTipAboveTheCap_isNotReimbursed() public {
+        uint256 gameId = _openAvailability(STEPS, 0x1);
+        vm.fee(1 gwei);
+        vm.txGasPrice(1000 gwei);
+        _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 0)));
+        uint256 paid = game.availabilityState(gameId).paid;
+        // reimbursed at most 2 * basefee + 2 gwei = 4 gwei a gas, not the 1000 gwei it offered
+        assertTrue(paid > 0 && paid < 2_000_000 * 4 gwei, "priced at the cap");
+        assertTrue(paid % 4 gwei == 0, "the capped price");
     }
 
     function test_atZeroGasPrice_theWholeBondComesBack() public {

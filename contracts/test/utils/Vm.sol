@@ -5,6 +5,7 @@ pragma solidity 0.8.37;
 interface Vm {
     function warp(uint256 timestamp) external;
     function txGasPrice(uint256 newGasPrice) external;
+    function fee(uint256 newBasefee) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function roll(uint256 blockNumber) external;
     function prank(address sender) external;
