@@ -134,12 +134,12 @@ def run(work: Path) -> dict[str, Any]:
                     chunk_leaves,
                 )
                 head, rest = delivery.chunks[:1], delivery.chunks[1:]
-                sent = op.game.deliver_chunks(challenge.game_id, _part(delivery, head).as_abi_args())
+                sent = op.game.deliver_chunks(challenge.game_id, delivery.part(head).as_abi_args())
                 first_gas.append(sent.gas_used)
                 spent_wei += _cost(anvil.w3, sent.tx_hash)
                 for start in range(0, len(rest), BATCH):
                     part = rest[start : start + BATCH]
-                    sent = op.game.deliver_chunks(challenge.game_id, _part(delivery, part).as_abi_args())
+                    sent = op.game.deliver_chunks(challenge.game_id, delivery.part(part).as_abi_args())
                     calldata = len(bytes(anvil.w3.eth.get_transaction(sent.tx_hash)["input"]))  # type: ignore[arg-type]
                     spent_wei += _cost(anvil.w3, sent.tx_hash)
                     if len(part) == BATCH:
@@ -199,14 +199,6 @@ def run(work: Path) -> dict[str, Any]:
 def _cost(w3: Any, tx_hash: str) -> int:
     receipt = w3.eth.get_transaction_receipt(tx_hash)
     return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
-
-
-def _part(delivery: Any, chunks: list[Any]) -> Any:
-    from tribunal.availability import Delivery
-
-    return Delivery(
-        delivery.data_root, delivery.tensor_proof, delivery.state_root, delivery.state_proof, chunks
-    )
 
 
 def _open_txs(w3: Any, game: DisputeGame, task_id: int) -> list[Any]:

@@ -496,6 +496,11 @@ class Delivery:
     state_proof: list[bytes]
     chunks: list[ChunkDelivery]
 
+    def part(self, chunks: Sequence[ChunkDelivery]) -> Delivery:
+        """The same delivery carrying only ``chunks`` (one transaction's share; the contract ignores
+        the proofs of the data root once a delivery proved it)."""
+        return Delivery(self.data_root, self.tensor_proof, self.state_root, self.state_proof, list(chunks))
+
     def as_abi_args(
         self,
     ) -> tuple[bytes, list[bytes], bytes, list[bytes], list[tuple[int, bytes, list[bytes]]]]:

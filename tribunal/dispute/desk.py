@@ -216,8 +216,7 @@ class DisputeDesk:
         root's proofs; the contract ignores them afterwards)."""
         chunks = delivery.chunks
         for start in range(0, len(chunks), MAX_CHUNKS_PER_TX):
-            part = Delivery(delivery.data_root, delivery.tensor_proof, delivery.state_root,
-                            delivery.state_proof, chunks[start:start + MAX_CHUNKS_PER_TX])
+            part = delivery.part(chunks[start:start + MAX_CHUNKS_PER_TX])
             sent = self.game.deliver_chunks(watched.game_id, part.as_abi_args())
             watched.moves += 1
             sent_chunks = [c.chunk for c in part.chunks]

@@ -213,10 +213,12 @@ contract AvailabilityTest is GameFixture {
     }
 
     function test_open_afterTheWindow_isRefused() public {
-        vm.warp(block.timestamp + WINDOW + 1);
+        uint256 endsAt = market.challengeEndsAt(taskId);
+        vm.warp(endsAt + 1);
+        SlotProof memory p = _slotProof();
         vm.prank(submitter);
-        vm.expectRevert();
-        game.openAvailability(taskId, STEPS, _slotProof(), 0, 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ChallengeWindowClosed.selector, endsAt));
+        game.openAvailability(taskId, STEPS, p, 0, 1);
     }
 
     // ---------------------------------------------------------------- delivery
@@ -293,11 +295,11 @@ contract AvailabilityTest is GameFixture {
         // a tensor that is not the producer's leaf of h_S
         FullTree memory state = TestTree.build(stateLeaves[STEPS]);
         bytes32[] memory tensorProof = state.proof(3);
-        vm.expectRevert();
+        vm.expectPartialRevert(Errors.DeliveredStateMismatch.selector);
         game.deliverChunks(gameId, _dataTree(STEPS).root(), tensorProof, bytes32(0), new bytes32[](0), _one(c));
 
         // the checkpoint's bytes are not the model's
-        vm.expectRevert();
+        vm.expectPartialRevert(Errors.DeliveredStateMismatch.selector);
         _deliver(operator, gameId, 2, _one(_chunk(2, 0)));
     }
 
@@ -325,7 +327,7 @@ contract AvailabilityTest is GameFixture {
         uint256 paid = game.availabilityState(gameId).paid;
         uint256 bondedBefore = sm.bondedOf(operator);
         vm.warp(block.timestamp + MAX_CLOCK + 1);
-        vm.expectRevert();
+        vm.expectRevert(abi.encodeWithSelector(Errors.ClockExpired.selector, Party.Operator, MAX_CLOCK + 1, MAX_CLOCK));
         _deliver(operator, gameId, STEPS, _one(_chunk(STEPS, 1)));
         game.claimTimeout(gameId);
 
@@ -418,7 +420,7 @@ contract AvailabilityTest is GameFixture {
                 bytes32[] memory proof = files.parseJsonBytes32Array(json, string.concat(key, ".proof"));
                 assertTrue(proofs.checkChunk(c, data, proof, numLeaves, dataRoot));
                 data[0] = bytes1(uint8(data[0]) ^ 0x80);
-                vm.expectRevert();
+                vm.expectPartialRevert(Errors.ChunkProofInvalid.selector);
                 proofs.checkChunk(c, data, proof, numLeaves, dataRoot);
                 ++checked;
             }
