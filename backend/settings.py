@@ -88,6 +88,11 @@ class BackendSettings(Settings):
         default=1e15, gt=0,
         description="the time bound: most training compute, estimated as 6 x parameters x batch_size x steps",
     )
+    dataset_max_bytes: int = Field(
+        default=256 * 1024**2, gt=0,
+        description="largest dataset file POST /api/datasets reads (413 above; tribunal dataset add reads up "
+                    "to 1 GiB locally)",
+    )
     spec_job_timeout_s: float = Field(
         default=300.0, gt=0, description="a spec job not done within this time is reported failed"
     )

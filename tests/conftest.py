@@ -17,12 +17,23 @@ from tests.support.backend import serve_backend
 from tests.support.chain import ACTORS, Devnet
 from tests.support.databases import ScratchDatabases
 from tests.support.submitter import Submitter
+from tribunal.artifact_cache import CACHE_ENV
 from tribunal.chain.anvil import ANVIL_KEYS, Anvil, free_port, revert, snapshot, start_anvil
 from tribunal.chain.artifacts import artifact_path
 from tribunal.chain.client import ChainClient
 from tribunal.chain.deploy import DeployParams, deploy_contracts
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.keys import signer_from_private_key
+
+
+@pytest.fixture(scope="session", autouse=True)
+def artifact_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One local artifact cache for the run (uploaded datasets, pretrained weights), never ~/.tribunal:
+    what an agent or the backend fetches lands here, for this process and the ones it starts."""
+    folder = tmp_path_factory.mktemp("artifact-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     _key("keystore", "worker, verifier, tribunal", "encrypted keystore file of the signing key"),
     _key("artifact_store", "worker, verifier", "backend URL of the artifact store (specs, checkpoints)"),
     # operators
-    _key("api_url", "worker", "backend API the agent posts signed training progress to"),
+    _key("api_url", "worker, verifier",
+         "backend API the agents post signed training progress and model evaluations to"),
     _key("broker_url", "worker, executor", "Celery broker shared by the agent and its executors (redis://…)"),
     _key("queue", "worker, executor", "Celery queue of one operator's training jobs"),
     _key("broker_visibility_timeout_s", "worker, executor",
@@ -108,6 +109,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     _key("spec_max_batch", "backend", "largest batch_size a spec may ask"),
     _key("spec_max_train_flops", "backend",
          "most training compute a spec may ask (6 x parameters x batch x steps)"),
+    _key("dataset_max_bytes", "backend", "largest dataset file POST /api/datasets reads (413 above)"),
     _key("spec_job_timeout_s", "backend", "seconds after which an unfinished spec job is reported failed"),
     _key("spec_rate_burst", "backend", "spec uploads a client may make at once"),
     _key("spec_rate_per_minute", "backend", "spec uploads a client may make per minute after its burst"),

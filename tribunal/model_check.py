@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tribunal.artifact_cache import ArtifactNotCached
 from tribunal.artifact_client import ArtifactClient, ArtifactError
 from tribunal.chain.task_market import Task
 from tribunal.checkpoint_manifest import ModelMismatch, Unpublished, checked_model
@@ -25,6 +26,7 @@ from tribunal.graph import StepGraph
 from tribunal.merkle import keccak256
 from tribunal.models import build_step_graph
 from tribunal.task_fetch import fetch_spec_bytes, parse_task_spec
+from tribunal.tasks import fetch_task_inputs
 
 __all__ = ["CheckedModel", "ModelMismatch", "Unpublished", "check_model_bytes", "fetch_checked_model",
            "task_graph"]
@@ -40,11 +42,17 @@ class CheckedModel:
     """``h_0..h_S`` (they hash to the on-chain trace root)."""
 
 
-def task_graph(spec_bytes: bytes, spec_hash: bytes) -> StepGraph:
+def task_graph(spec_bytes: bytes, spec_hash: bytes, store: ArtifactClient | None = None) -> StepGraph:
     """The step graph of the spec with these bytes (which must be the canonical spec of ``spec_hash``):
     what says which node output each state slot is, so a checkpoint's state can be checked against
-    its ``h_S``. Raises `tribunal.task_fetch.TaskMismatch` for bytes that are not that spec."""
+    its ``h_S``. Raises `tribunal.task_fetch.TaskMismatch` for bytes that are not that spec, and
+    `Unpublished` when an input it names by hash (an uploaded dataset) is neither cached here nor in
+    ``store``."""
     spec = parse_task_spec(spec_bytes, spec_hash)
+    try:
+        fetch_task_inputs(spec, store)
+    except ArtifactNotCached as exc:
+        raise Unpublished(str(exc)) from exc
     return build_step_graph(spec, load_dataset(spec.dataset))
 
 
@@ -81,7 +89,7 @@ def fetch_checked_model(task: Task, spec_uri: str, store: ArtifactClient) -> Che
         spec_bytes = fetch_spec_bytes(task.spec_hash, spec_uri, store)
     except RuntimeError as exc:
         raise Unpublished(str(exc)) from exc
-    graph = task_graph(spec_bytes, task.spec_hash)
+    graph = task_graph(spec_bytes, task.spec_hash, store)
     return check_model_bytes(data, model_hash=task.model_hash, spec_hash=task.spec_hash, graph=graph,
                              steps=task.steps, trace_root=task.trace_root,
                              final_state_root=task.final_state_root)

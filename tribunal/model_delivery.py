@@ -23,6 +23,7 @@ import httpx
 import numpy as np
 from numpy.typing import NDArray
 
+from tribunal.artifact_cache import ArtifactNotCached
 from tribunal.artifact_client import ArtifactClient, ArtifactError
 from tribunal.availability import (
     ChallengeTarget,
@@ -47,7 +48,8 @@ from tribunal.graph import StepGraph
 from tribunal.model_check import CheckedModel, ModelMismatch, Unpublished, fetch_checked_model
 from tribunal.models import build_step_graph, initial_state
 from tribunal.protocol_enums import GameStatus
-from tribunal.task_fetch import fetch_spec_bytes, parse_task_spec
+from tribunal.task_fetch import SpecUnavailable, fetch_spec_bytes, parse_task_spec
+from tribunal.tasks import fetch_task_inputs
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,10 @@ def task_graph_and_state(task: Task, spec_uri: str,
                          store: ArtifactClient | None) -> tuple[StepGraph, list[NDArray[np.float32]]]:
     """The step graph and the initial state of ``task``'s spec (what a slot proof is built from)."""
     spec = parse_task_spec(fetch_spec_bytes(task.spec_hash, spec_uri, store), task.spec_hash)
+    try:
+        fetch_task_inputs(spec, store)
+    except ArtifactNotCached as exc:
+        raise SpecUnavailable(f"task {task.task_id}: {exc}") from exc
     dataset = load_dataset(spec.dataset)
     return build_step_graph(spec, dataset), initial_state(spec, dataset)
 

@@ -16,10 +16,11 @@ from collections import OrderedDict
 import httpx
 from pydantic import ValidationError
 
+from tribunal.artifact_cache import ArtifactNotCached
 from tribunal.artifact_client import ArtifactClient, ArtifactError, content_hash
 from tribunal.chain.task_market import Task
 from tribunal.spec import TaskSpec, canonical_json, parse_spec
-from tribunal.tasks import PreparedTask, prepare_task
+from tribunal.tasks import PreparedTask, fetch_task_inputs, prepare_task
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,10 @@ class TaskPreparer:
         if cached is None:
             data = fetch_spec_bytes(task.spec_hash, spec_uri, self.store)
             spec = parse_task_spec(data, task.spec_hash)
+            try:
+                fetch_task_inputs(spec, self.store)
+            except ArtifactNotCached as exc:
+                raise SpecUnavailable(f"task {task.task_id}: {exc}") from exc
             try:
                 cached = prepare_task(spec, spec_uri)
             except (KeyError, ValueError) as exc:

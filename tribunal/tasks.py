@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tribunal.artifact_cache import fetch_artifact
+from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.task_market import TaskParams
 from tribunal.datasets import Dataset, load_dataset
+from tribunal.datasets.store import is_dataset_ref
 from tribunal.graph import StepGraph, graph_root
 from tribunal.models import initial_state, step_graph
 from tribunal.spec import MlpConfig, Sgd, TaskSpec, canonical_json, spec_hash
@@ -42,6 +45,24 @@ class PreparedTask:
             deadline=deadline,
             challenge_window=challenge_window,
         )
+
+
+def task_input_digests(spec: TaskSpec) -> list[str]:
+    """The artifacts ``spec`` names by hash (``0x`` keccak256 of their bytes): an uploaded dataset
+    and a pretrained initial state (``spec.init``, a safetensors file). A built-in dataset is
+    named by its name and needs no artifact."""
+    digests = [spec.dataset.lower()] if is_dataset_ref(spec.dataset) else []
+    if spec.init is not None:
+        digests.append(spec.init)
+    return digests
+
+
+def fetch_task_inputs(spec: TaskSpec, store: ArtifactClient | None) -> None:
+    """Make the artifacts ``spec`` names by hash available on this machine (the local artifact
+    cache), each fetched once from ``store`` and verified against its hash. Raises
+    ArtifactNotCached when one is neither cached nor served by ``store``."""
+    for digest in task_input_digests(spec):
+        fetch_artifact(digest, store)
 
 
 def prepare_task(spec: TaskSpec, spec_uri: str) -> PreparedTask:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend import metrics
 from backend.api.cache import ResponseCache
 from backend.api.rate_limit import RateLimit
-from backend.api.routes import artifacts, disputes, network, operators, ops, specs, tasks
+from backend.api.routes import artifacts, datasets, disputes, network, operators, ops, specs, tasks
 from backend.api.state import AppState
 from backend.api.stream import EventHub
 from backend.artifacts.store import LocalDiskStore
@@ -173,7 +173,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, templates=templates)
     app.add_exception_handler(ServiceError, _service_error)
     for router in (tasks.router, operators.router, disputes.router, network.router, artifacts.router,
-                   specs.router):
+                   specs.router, datasets.router):
         app.include_router(router, prefix="/api")
         templates.update({id(r): "/api" + r.path for r in router.routes if hasattr(r, "path")})
     app.include_router(ops.router)

@@ -1,9 +1,10 @@
 """A response cache for the read API, exact rather than time-based.
 
-Every chain-derived answer depends only on what the indexer has committed, plus progress reports
-and stats snapshots. One cheap query reads that "version" (the indexer's last commit time and reorg
-count, the newest progress report and snapshot ids, and on PostgreSQL the transaction snapshot, which
-moves with every commit even when concurrent writers commit out of id order); a cached body is
+Every chain-derived answer depends only on what the indexer has committed, plus progress and
+evaluation reports and stats snapshots. One cheap query reads that "version" (the indexer's last
+commit time and reorg count, the newest progress report, evaluation report and snapshot ids, and on
+PostgreSQL the transaction snapshot, which moves with every commit even when concurrent writers
+commit out of id order); a cached body is
 served only while the version it was rendered at is still current, so an answer is never staler
 than the database. Hot lists, a popular task, the stats: rendered once per indexed batch instead
 of once per request.
@@ -23,14 +24,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 VERSION_SQL = (
     "SELECT (SELECT updated_at FROM indexer_state WHERE id = 1), "
     "(SELECT reorgs FROM indexer_state WHERE id = 1), "
-    "(SELECT max(id) FROM progress_reports), (SELECT max(id) FROM stats_snapshots)"
+    "(SELECT max(id) FROM progress_reports), (SELECT max(id) FROM stats_snapshots), "
+    "(SELECT max(id) FROM evaluation_reports)"
 )
 # PostgreSQL: API processes insert progress reports concurrently, and the one holding the lower id
 # may commit last, after max(id) has already moved past it. The transaction snapshot (xmin, xmax and
 # the in-progress xids) moves with every commit in whatever order, and equal snapshots see equal data.
 POSTGRES_VERSION_SQL = VERSION_SQL + ", pg_current_snapshot()::text"
-# spec jobs change without the database version moving
-UNCACHED_PREFIXES = ("/api/events/stream", "/api/artifacts", "/api/indexer", "/api/specs/jobs")
+# spec jobs change without the database version moving, and so do the datasets (an upload records
+# an artifact, which the version does not read)
+UNCACHED_PREFIXES = (
+    "/api/events/stream", "/api/artifacts", "/api/indexer", "/api/specs/jobs", "/api/datasets",
+)
 # answers that depend on the artifact store (an upload does not move the version): the model check
 UNCACHED_SUFFIXES = ("/model",)
 

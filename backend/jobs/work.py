@@ -64,7 +64,7 @@ def prepare_spec(resources: JobResources, job_id: str, spec_json: str) -> str:
         if not spec_jobs.start(session, job_id):
             return "gone"
     try:
-        _, prepared = spec_service.parse_and_prepare(spec_json.encode())
+        _, prepared = spec_service.parse_and_prepare(spec_json.encode(), store=resources.store)
         data = prepared.spec_bytes
 
         async def chunks() -> AsyncIterator[bytes]:

@@ -15,9 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from backend.artifacts.store import ArtifactStore
 from backend.services.errors import BadRequest
+from backend.services.task_inputs import cache_task_inputs
 from backend.settings import BackendSettings
-from tribunal.datasets import DATASET_NAMES, load_dataset
+from tribunal.datasets import load_dataset
 from tribunal.graph import PARAM_PREFIX
 from tribunal.models import state_layout
 from tribunal.spec import TaskSpec, canonical_json, parse_spec
@@ -56,9 +58,11 @@ def parse(body: bytes) -> TaskSpec:
         raise InvalidSpec(reasons) from exc
 
 
-def parameter_count(spec: TaskSpec) -> int:
+def parameter_count(spec: TaskSpec, store: ArtifactStore | None = None) -> int:
     """The model's parameters on its dataset (the slots' shapes only: nothing is drawn or hashed);
-    `InvalidSpec` if the model and the dataset do not fit together."""
+    `InvalidSpec` if the model and the dataset do not fit together, `MissingInput` if the spec names
+    an uploaded dataset this backend does not hold."""
+    cache_task_inputs(store, spec)
     try:
         slots = state_layout(spec, load_dataset(spec.dataset))
     except ValueError as exc:
@@ -66,7 +70,7 @@ def parameter_count(spec: TaskSpec) -> int:
     return sum(math.prod(slot.shape) for slot in slots if slot.name.startswith(PARAM_PREFIX))
 
 
-def check_limits(spec: TaskSpec, limits: SpecLimits) -> None:
+def check_limits(spec: TaskSpec, limits: SpecLimits, store: ArtifactStore | None = None) -> None:
     """`InvalidSpec` naming the first field beyond this backend's limits, the limit and its setting."""
     if spec.steps > limits.max_steps:
         raise InvalidSpec(f"steps: {spec.steps:,} exceeds this backend's limit of {limits.max_steps:,} "
@@ -74,7 +78,7 @@ def check_limits(spec: TaskSpec, limits: SpecLimits) -> None:
     if spec.batch_size > limits.max_batch:
         raise InvalidSpec(f"batch_size: {spec.batch_size:,} exceeds this backend's limit of "
                           f"{limits.max_batch:,} (TRIBUNAL_SPEC_MAX_BATCH)")
-    parameters = parameter_count(spec)
+    parameters = parameter_count(spec, store)
     if parameters > limits.max_parameters:
         raise InvalidSpec(f"model: {parameters:,} parameters exceed this backend's limit of "
                           f"{limits.max_parameters:,} (TRIBUNAL_SPEC_MAX_PARAMETERS): use fewer or "
@@ -88,9 +92,11 @@ def check_limits(spec: TaskSpec, limits: SpecLimits) -> None:
                           "steps, a smaller batch or a smaller model")
 
 
-def parse_and_prepare(body: bytes) -> tuple[TaskSpec, PreparedTask]:
-    """Parse a spec and derive its commitments (the expensive part); `InvalidSpec` says what is wrong."""
+def parse_and_prepare(body: bytes, store: ArtifactStore | None = None) -> tuple[TaskSpec, PreparedTask]:
+    """Parse a spec and derive its commitments (the expensive part); `InvalidSpec` says what is wrong.
+    An uploaded dataset the spec names is read from ``store``."""
     spec = parse(body)
+    cache_task_inputs(store, spec)
     try:
         prepared = prepare_task(spec, spec_uri="")
     except ValueError as exc:
@@ -117,15 +123,3 @@ def commitments(prepared: PreparedTask) -> dict[str, Any]:
 def describe(committed: dict[str, Any], spec_uri: str) -> dict[str, Any]:
     """`commitments` with the URI the stored spec is served at: the answer of POST /api/specs."""
     return {**committed, "specURI": spec_uri}
-
-
-def datasets() -> list[dict[str, Any]]:
-    out = []
-    for name in DATASET_NAMES:
-        ds = load_dataset(name)
-        out.append({
-            "name": name, "rows": ds.num_rows, "features": ds.num_features,
-            "targets": ds.num_targets, "target_kind": ds.target_kind,
-            "num_classes": ds.num_classes, "description": ds.description,
-        })
-    return out

@@ -289,6 +289,29 @@ test('the layout works on a phone', async () => {
   await phone.close();
 });
 
+test("uploads a CSV as the user's own dataset from the job form and selects it", async () => {
+  await open('/new');
+  await page.getByRole('heading', { level: 1, name: 'New training job' }).waitFor();
+  const panel = page.getByTestId('dataset-upload');
+  await panel.locator('summary').click();
+  // A name no earlier run used, so the upload is a new dataset (its hash differs).
+  const name = `e2e-${Date.now()}`;
+  const rows = Array.from({ length: 40 }, (_, i) => `${(i % 7) / 7},${(i % 5) - 2},${i % 2 ? 'yes' : 'no'}`);
+  await page.getByTestId('dataset-file').setInputFiles({ name: `${name}.csv`, mimeType: 'text/csv', buffer: Buffer.from(`a,b,label\n${rows.join('\n')}\n`) });
+  await page.getByTestId('dataset-preview').waitFor();
+  assert.equal(await panel.getByLabel('Target column').inputValue(), 'label', 'the label-like column is proposed as the target');
+  assert.equal(await panel.getByLabel('Name').inputValue(), name, 'the file stem is the default name');
+  await page.getByTestId('dataset-upload-button').click();
+  await page.getByTestId('dataset-uploaded').waitFor({ timeout: 60_000 });
+  const ref = await page.locator('select[name="dataset"]').inputValue();
+  assert.match(ref, /^0x[0-9a-f]{64}$/, 'the uploaded dataset is selected by its hash');
+  const listed = (await api('/api/datasets')).find((d) => d.ref === ref);
+  assert.equal(listed?.name, name, 'GET /api/datasets lists the upload');
+  assert.equal(listed.num_classes, 2);
+  assert.equal(await page.locator('.field.invalid').count(), 0, 'the form is valid on the uploaded dataset');
+  await shot('13-new-job-own-dataset');
+});
+
 test('no console errors', (t) => {
   if (expected404s.length) t.diagnostic(`expected 404s (not in the store / not indexed yet): ${[...new Set(expected404s)].join(', ')}`);
   assert.deepEqual(consoleErrors, []);

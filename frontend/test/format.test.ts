@@ -4,6 +4,7 @@ import {
   float32FromBits,
   float32ToString,
   formatAgo,
+  formatBytes,
   formatCountdown,
   formatDuration,
   formatEth,
@@ -145,5 +146,11 @@ describe('humanize', () => {
   it('turns enum names into words', () => {
     expect(humanize('CHALLENGER_WON')).toBe('Challenger won');
     expect(humanize(null)).toBe('—');
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses binary units with at most one decimal', () => {
+    expect([0, 512, 1536, 256 * 1024 * 1024, 3 * 1024 ** 3 + 1].map(formatBytes)).toEqual(['0 B', '512 B', '1.5 KiB', '256 MiB', '3 GiB']);
   });
 });

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from backend.api.app import create_app
+from backend.artifacts.store import ArtifactStore
 from backend.services import specs as spec_service
 from tests.support.backend import settings_for
 from tests.support.chain import Devnet
@@ -81,9 +82,9 @@ def held_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     release = threading.Event()
     prepare = spec_service.parse_and_prepare
 
-    def held(body: bytes) -> tuple[TaskSpec, PreparedTask]:
+    def held(body: bytes, store: ArtifactStore | None = None) -> tuple[TaskSpec, PreparedTask]:
         assert release.wait(60), "a held spec job was never released"
-        return prepare(body)
+        return prepare(body, store=store)
 
     monkeypatch.setattr(spec_service, "parse_and_prepare", held)
     yield release

@@ -59,6 +59,9 @@ class Dataset:
     target_kind: TargetKind
     num_classes: int | None
     description: str
+    preparation: str | None = None
+    """How an uploaded dataset was prepared from its file, as canonical JSON (source file hash,
+    columns, standardisation, class labels): see `tribunal.datasets.ingest`. None for built-ins."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rows", _frozen_rows(self.rows, "rows"))

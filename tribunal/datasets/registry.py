@@ -7,8 +7,10 @@ from functools import cache
 from types import MappingProxyType
 from typing import Final
 
+from tribunal.artifact_cache import cached_artifact, is_digest
 from tribunal.datasets import sources
 from tribunal.datasets.dataset import Dataset
+from tribunal.datasets.serialization import dataset_from_bytes
 
 _BUILDERS: Final[MappingProxyType[str, Callable[[], Dataset]]] = MappingProxyType(
     {
@@ -32,11 +34,18 @@ def list_datasets() -> list[str]:
 
 @cache
 def load_dataset(name: str) -> Dataset:
-    """The built-in dataset ``name``, prepared deterministically (cached; it is immutable)."""
+    """The dataset a spec names (cached; it is immutable): the built-in dataset ``name``, prepared
+    deterministically, or an uploaded one named by the ``0x`` hash of its serialised bytes, read
+    from this machine's artifact cache (``ArtifactNotCached`` if it was never fetched:
+    :func:`tribunal.datasets.store.fetch_dataset` fetches it)."""
+    if is_digest(name.lower()):
+        digest = bytes.fromhex(name[2:])
+        return dataset_from_bytes(cached_artifact(digest), expected_hash=digest)
     try:
         builder = _BUILDERS[name]
     except KeyError:
         raise ValueError(
-            f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}"
+            f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}, "
+            "or an uploaded dataset's 0x hash (tribunal dataset add FILE)"
         ) from None
     return builder()

@@ -4,7 +4,8 @@ Layout: ``b"TRIBDS\\x00\\x01"`` (magic and format version 1) ‖ ``uint32be`` he
 length ‖ header ‖ training rows ‖ test rows. The header is canonical JSON (sorted
 keys, no whitespace, ASCII) with ``name``, ``description``, ``num_features``,
 ``num_targets``, ``target_kind``, ``num_classes``, ``train_shape``,
-``test_shape``, ``train_root`` and ``test_root`` (``0x``-prefixed dataset roots).
+``test_shape``, ``train_root`` and ``test_root`` (``0x``-prefixed dataset roots), and for an
+uploaded dataset ``preparation`` (how it was made from its file, see `tribunal.datasets.ingest`).
 Rows are row-major little-endian float32. The content hash is
 ``keccak256`` of the whole byte string.
 """
@@ -59,6 +60,8 @@ def dataset_to_bytes(dataset: Dataset) -> bytes:
         "train_root": "0x" + dataset.root.hex(),
         "test_root": "0x" + dataset.test_root.hex(),
     }
+    if dataset.preparation is not None:
+        header["preparation"] = json.loads(dataset.preparation)
     encoded = _canonical_json(header)
     return b"".join(
         [
@@ -95,6 +98,33 @@ def _rows(payload: memoryview, offset: int, shape: tuple[int, int]) -> tuple[NDA
     return rows.astype(np.float32), offset + size
 
 
+HEADER_PREFIX_BYTES: Final[int] = len(MAGIC) + 4
+
+
+def dataset_header_length(prefix: bytes) -> int:
+    """The header's length, from the first ``HEADER_PREFIX_BYTES`` bytes of a serialised dataset."""
+    if prefix[: len(MAGIC)] != MAGIC or len(prefix) < HEADER_PREFIX_BYTES:
+        raise DatasetFormatError("not a serialised dataset (bad magic or unsupported version)")
+    (length,) = struct.unpack_from(">I", prefix, len(MAGIC))
+    return int(length)
+
+
+def dataset_header(head: bytes) -> dict[str, Any]:
+    """The header of a serialised dataset from its first bytes (prefix and header, no rows): what
+    a listing shows without reading the rows."""
+    length = dataset_header_length(head)
+    encoded = head[HEADER_PREFIX_BYTES : HEADER_PREFIX_BYTES + length]
+    if len(encoded) != length:
+        raise DatasetFormatError("truncated inside the header")
+    try:
+        header = json.loads(encoded)
+    except ValueError as error:
+        raise DatasetFormatError(f"header is not JSON: {error}") from error
+    if not isinstance(header, dict) or set(header) - {"preparation"} != _HEADER_KEYS:
+        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)}")
+    return header
+
+
 def dataset_from_bytes(data: bytes, expected_hash: bytes | None = None) -> Dataset:
     """Parse and validate :func:`dataset_to_bytes` output; checks roots and, if given, the hash."""
     if expected_hash is not None and keccak256(data) != expected_hash:
@@ -116,8 +146,12 @@ def dataset_from_bytes(data: bytes, expected_hash: bytes | None = None) -> Datas
         header = json.loads(encoded)
     except ValueError as error:
         raise DatasetFormatError(f"header is not JSON: {error}") from error
-    if not isinstance(header, dict) or set(header) != _HEADER_KEYS:
-        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)}")
+    if not isinstance(header, dict) or set(header) - {"preparation"} != _HEADER_KEYS:
+        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)} "
+                                 "(and, for an uploaded dataset, preparation)")
+    preparation = header.get("preparation")
+    if preparation is not None and not isinstance(preparation, dict):
+        raise DatasetFormatError("header preparation must be an object")
     if _canonical_json(header) != encoded:
         raise DatasetFormatError("header is not canonical JSON (sorted keys, no whitespace)")
     if header["target_kind"] not in TARGET_KINDS:
@@ -140,6 +174,7 @@ def dataset_from_bytes(data: bytes, expected_hash: bytes | None = None) -> Datas
             target_kind=header["target_kind"],
             num_classes=header["num_classes"],
             description=header["description"],
+            preparation=None if preparation is None else _canonical_json(preparation).decode("ascii"),
         )
     except (TypeError, ValueError) as error:
         raise DatasetFormatError(f"invalid dataset: {error}") from error

@@ -1,4 +1,4 @@
-"""/api/specs, /api/datasets, /api/config: what the dashboard needs to post a task.
+"""/api/specs and /api/config: what the dashboard needs to post a task (datasets: routes/datasets.py).
 
 Preparing a spec (its initial state and graph roots) costs CPU in proportion to the model, so
 POST /api/specs only checks the spec and this backend's limits, rate-limited per client, and queues
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import SessionDep, StateDep, respond
-from backend.api.schemas import ConfigOut, DatasetOut, ErrorOut, PreparedSpecOut, SpecJobOut
+from backend.api.schemas import ConfigOut, ErrorOut, PreparedSpecOut, SpecJobOut
 from backend.services import spec_jobs
 from backend.services import specs as spec_service
 from backend.services.errors import PayloadTooLarge, Unavailable
@@ -94,7 +94,7 @@ async def post_spec(request: Request, state: StateDep, session: SessionDep) -> R
 
     def checked() -> TaskSpec:
         spec = spec_service.parse(body)
-        spec_service.check_limits(spec, limits)
+        spec_service.check_limits(spec, limits, state.store)
         return spec
 
     spec = await asyncio.to_thread(checked)
@@ -126,11 +126,6 @@ async def post_spec(request: Request, state: StateDep, session: SessionDep) -> R
 )
 async def get_spec_job(job_id: JobId, request: Request, state: StateDep, session: SessionDep) -> Response:
     return respond(job_out(request, spec_jobs.get(session, job_id, state.settings.spec_job_timeout_s)))
-
-
-@router.get("/datasets", response_model=list[DatasetOut], summary="The datasets a task can train on")
-async def get_datasets() -> list[DatasetOut]:
-    return [DatasetOut.model_validate(d) for d in await asyncio.to_thread(spec_service.datasets)]
 
 
 @router.get(

@@ -3,7 +3,7 @@
 // The response types come from the backend's OpenAPI document (generated/api-schema.ts, made by
 // `npm run gen:api` from generated/openapi.json); the names below are the ones the pages use.
 
-import type { components } from './generated/api-schema';
+import type { components, operations } from './generated/api-schema';
 import type { GameStatusName, TaskStatusName as ProtocolTaskStatusName } from './generated/protocolEnums';
 import type { TaskSpecJson } from './spec';
 
@@ -88,6 +88,19 @@ export function detailText(detail: unknown): string {
   return JSON.stringify(detail);
 }
 
+/** A refused request as an `ApiError`: the backend's `detail` when the body is JSON, and its Retry-After. */
+function refusal(path: string, status: number, statusText: string, body: string, retryAfter: string | null): ApiError {
+  let detail = `${status} ${statusText}`.trim();
+  try {
+    const text = detailText((JSON.parse(body) as { detail?: unknown } | null)?.detail);
+    if (text) detail = text;
+  } catch {
+    /* not JSON */
+  }
+  const seconds = Number(retryAfter ?? Number.NaN);
+  return new ApiError(status, detail, path, Number.isFinite(seconds) ? seconds : undefined);
+}
+
 /** The response to `path`, thrown as an `ApiError` (with the backend's `detail`) unless 2xx. */
 async function apiResponse(path: string, init?: RequestInit): Promise<Response> {
   let response: Response;
@@ -97,16 +110,8 @@ async function apiResponse(path: string, init?: RequestInit): Promise<Response> 
     throw new ApiError(0, `cannot reach the Tribunal API (${cause instanceof Error ? cause.message : String(cause)})`, path);
   }
   if (!response.ok) {
-    let detail = `${response.status} ${response.statusText}`;
-    try {
-      const body = (await response.json()) as { detail?: unknown };
-      const text = detailText(body.detail);
-      if (text) detail = text;
-    } catch {
-      /* not JSON */
-    }
-    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-    throw new ApiError(response.status, detail, path, Number.isFinite(retryAfter) ? retryAfter : undefined);
+    const body = await response.text().catch(() => '');
+    throw refusal(path, response.status, response.statusText, body, response.headers.get('retry-after'));
   }
   return response;
 }
@@ -148,6 +153,47 @@ export const api = {
   /** A spec job, at the `status_url` POST /api/specs gave. */
   specJob: (statusUrl: string) => apiFetch<SpecJob>(statusUrl),
 };
+
+/** What POST /api/datasets is told about the file in its body (the generated query parameters). */
+export type DatasetUploadQuery = operations['post_dataset_api_datasets_post']['parameters']['query'];
+
+/**
+ * POST /api/datasets: send `file` itself as the body, with what to make of it in the query. Sent
+ * with XMLHttpRequest, which reports the upload's progress (`onProgress(sent, total)`; sent equals
+ * total once the backend has the whole file and is preparing it). Refusals throw `ApiError` with
+ * the backend's `detail`: 422 names the line and column at fault, 413 a file over the limit, 429
+ * carries Retry-After.
+ */
+export function uploadDataset(file: Blob, query: DatasetUploadQuery, onProgress?: (sent: number, total: number) => void): Promise<DatasetInfo> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== '') params.append(key, String(item));
+    }
+  }
+  const path = `/api/datasets?${params.toString()}`;
+  return new Promise<DatasetInfo>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${API_BASE}${path}`);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('content-type', query.format === 'csv' ? 'text/csv' : 'application/octet-stream');
+    xhr.upload.onprogress = (event) => onProgress?.(event.loaded, event.lengthComputable ? event.total : file.size);
+    xhr.upload.onload = () => onProgress?.(file.size, file.size);
+    xhr.onload = () => {
+      if (xhr.status < 200 || xhr.status >= 300) {
+        reject(refusal(path, xhr.status, xhr.statusText, xhr.responseText, xhr.getResponseHeader('retry-after')));
+        return;
+      }
+      try {
+        resolve(JSON.parse(xhr.responseText) as DatasetInfo);
+      } catch {
+        reject(new ApiError(xhr.status, `the API answered ${xhr.status} without the dataset (not JSON)`, path));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'cannot reach the Tribunal API, or it closed the connection during the upload', path));
+    xhr.send(file);
+  });
+}
 
 export interface PrepareOptions {
   /** Called with the job on each poll (not called for a spec prepared before). */

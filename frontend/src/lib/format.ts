@@ -83,6 +83,19 @@ export function sameAddress(a: string | null | undefined, b: string | null | und
   return !!a && !!b && a.toLowerCase() === b.toLowerCase();
 }
 
+/** A size in bytes as "512 B", "1.5 KiB", "256 MiB" (binary units, at most one decimal). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const text = unit === 0 || Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
+  return `${text} ${units[unit]}`;
+}
+
 /** A duration in seconds as "2d 3h", "4h 05m", "12m 30s", "45s" (two units at most). */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';

@@ -6,9 +6,10 @@
 // authority: it also rounds hyperparameters to float32 and computes the roots.
 
 import type { DatasetInfo } from './api';
-import { float32ToString, formatEth } from './format';
+import { float32ToString, formatEth, isHash, shortHash } from './format';
 
-/** A dataset as GET /api/datasets describes it (backend/api/schemas.py `DatasetOut`). */
+/** A dataset as GET /api/datasets describes it (backend/api/schemas.py `DatasetOut`): a spec names it
+ * by `ref`, a built-in dataset's name or an uploaded dataset's 0x hash. */
 export type { DatasetInfo };
 
 export type ModelKind = 'mlp' | 'cnn' | 'transformer';
@@ -17,14 +18,14 @@ export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
 
 /** Built-in datasets of tribunal/datasets/registry.py (used when the API does not list them). */
 export const BUILTIN_DATASETS: DatasetInfo[] = [
-  { name: 'iris', rows: 120, features: 4, targets: 1, target_kind: 'class', num_classes: 3, description: "Fisher's iris flowers: 150 samples, 4 features, 3 classes" },
-  { name: 'wine', rows: 143, features: 13, targets: 1, target_kind: 'class', num_classes: 3, description: 'Wine cultivars from chemical analysis: 178 samples, 13 features, 3 classes' },
-  { name: 'breast_cancer', rows: 456, features: 30, targets: 1, target_kind: 'class', num_classes: 2, description: 'Wisconsin diagnostic breast cancer: 569 samples, 30 features, 2 classes' },
-  { name: 'digits', rows: 1438, features: 64, targets: 1, target_kind: 'class', num_classes: 10, description: '8x8 handwritten digits: 1797 samples, 64 pixels, 10 classes' },
-  { name: 'diabetes', rows: 354, features: 10, targets: 1, target_kind: 'regression', num_classes: null, description: 'Diabetes progression after one year: 442 patients, 10 features, real-valued target' },
-  { name: 'regression', rows: 1024, features: 8, targets: 1, target_kind: 'regression', num_classes: null, description: 'Synthetic regression: 1280 samples of 8 features, real-valued target' },
-  { name: 'tiny_regression', rows: 32, features: 3, targets: 1, target_kind: 'regression', num_classes: null, description: 'Tiny synthetic regression for fast tests and disputes: 40 samples, 3 features' },
-  { name: 'char_copy', rows: 2048, features: 16, targets: 16, target_kind: 'next_token', num_classes: 16, description: 'Character-level copy task: 16 token ids in, the next token at each position out (vocabulary 16)' },
+  { ref: 'iris', name: 'iris', uploaded: false, rows: 120, test_rows: 30, features: 4, targets: 1, target_kind: 'class', num_classes: 3, description: "Fisher's iris flowers: 150 samples, 4 features, 3 classes" },
+  { ref: 'wine', name: 'wine', uploaded: false, rows: 143, test_rows: 35, features: 13, targets: 1, target_kind: 'class', num_classes: 3, description: 'Wine cultivars from chemical analysis: 178 samples, 13 features, 3 classes' },
+  { ref: 'breast_cancer', name: 'breast_cancer', uploaded: false, rows: 456, test_rows: 113, features: 30, targets: 1, target_kind: 'class', num_classes: 2, description: 'Wisconsin diagnostic breast cancer: 569 samples, 30 features, 2 classes' },
+  { ref: 'digits', name: 'digits', uploaded: false, rows: 1438, test_rows: 359, features: 64, targets: 1, target_kind: 'class', num_classes: 10, description: '8x8 handwritten digits: 1797 samples, 64 pixels, 10 classes' },
+  { ref: 'diabetes', name: 'diabetes', uploaded: false, rows: 354, test_rows: 88, features: 10, targets: 1, target_kind: 'regression', num_classes: null, description: 'Diabetes progression after one year: 442 patients, 10 features, real-valued target' },
+  { ref: 'regression', name: 'regression', uploaded: false, rows: 1024, test_rows: 256, features: 8, targets: 1, target_kind: 'regression', num_classes: null, description: 'Synthetic regression: 1280 samples of 8 features, real-valued target' },
+  { ref: 'tiny_regression', name: 'tiny_regression', uploaded: false, rows: 32, test_rows: 8, features: 3, targets: 1, target_kind: 'regression', num_classes: null, description: 'Tiny synthetic regression for fast tests and disputes: 40 samples, 3 features' },
+  { ref: 'char_copy', name: 'char_copy', uploaded: false, rows: 2048, test_rows: 512, features: 16, targets: 16, target_kind: 'next_token', num_classes: 16, description: 'Character-level copy task: 16 token ids in, the next token at each position out (vocabulary 16)' },
 ];
 
 export const MAX_SEED = 2n ** 64n - 1n;
@@ -125,13 +126,13 @@ export function imageFor(features: number): [number, number, number] {
  */
 export function updateForm(form: JobForm, field: JobField, value: string, datasets: DatasetInfo[]): JobForm {
   const next = { ...form, [field]: value } as JobForm;
-  const find = (name: string) => datasets.find((d) => d.name === name);
+  const find = (ref: string) => datasets.find((d) => d.ref === ref);
   if (field === 'modelKind') {
     if (value === 'transformer') {
       const tokens = datasets.find((d) => d.target_kind === 'next_token');
-      if (tokens && find(next.dataset)?.target_kind !== 'next_token') next.dataset = tokens.name;
+      if (tokens && find(next.dataset)?.target_kind !== 'next_token') next.dataset = tokens.ref;
     } else if (find(next.dataset)?.target_kind === 'next_token') {
-      next.dataset = datasets.find((d) => d.name === 'digits')?.name ?? datasets.find((d) => d.target_kind !== 'next_token')?.name ?? next.dataset;
+      next.dataset = datasets.find((d) => d.ref === 'digits')?.ref ?? datasets.find((d) => d.target_kind !== 'next_token')?.ref ?? next.dataset;
     }
   }
   if (field === 'modelKind' || field === 'dataset') {
@@ -265,7 +266,7 @@ export function validateJob(form: JobForm, ctx: ValidationContext): ValidationRe
     errors[field] ??= message;
   };
 
-  const dataset = ctx.datasets.find((d) => d.name === form.dataset);
+  const dataset = ctx.datasets.find((d) => d.ref === form.dataset);
   if (!form.dataset) fail('dataset', 'choose a dataset');
   else if (!dataset) fail('dataset', `unknown dataset ${JSON.stringify(form.dataset)}`);
 
@@ -381,7 +382,7 @@ export function validateJob(form: JobForm, ctx: ValidationContext): ValidationRe
   const ok = Object.keys(errors).length === 0;
   const spec: TaskSpecJson | null =
     ok && model && optimizer && dataset && batchSize !== undefined && seed !== undefined && steps !== undefined && checkpointEvery !== undefined
-      ? { version: 1, model, dataset: dataset.name, loss: form.loss, optimizer, batch_size: batchSize, seed, steps, checkpoint_every: checkpointEvery }
+      ? { version: 1, model, dataset: dataset.ref, loss: form.loss, optimizer, batch_size: batchSize, seed, steps, checkpoint_every: checkpointEvery }
       : null;
   const terms: MarketTerms | null =
     ok && rewardWei !== undefined && minStakeWei !== undefined && deadlineMinutes !== undefined && challengeWindow !== undefined
@@ -412,5 +413,6 @@ export function describeSpec(spec: {
   else if (m.kind === 'transformer') model = `Transformer ${m.layers}L d${m.d_model}`;
   else model = m.kind;
   const opt = `${spec.optimizer.kind === 'sgd' ? 'SGD' : spec.optimizer.kind === 'adam' ? 'Adam' : 'Momentum'} lr ${spec.optimizer.lr === undefined ? '?' : float32ToString(Math.fround(Number(spec.optimizer.lr)))}`;
-  return `${model} on ${spec.dataset} · ${opt} · ${spec.steps} steps × batch ${spec.batch_size}`;
+  const dataset = isHash(spec.dataset) ? `dataset ${shortHash(spec.dataset)}` : spec.dataset;
+  return `${model} on ${dataset} · ${opt} · ${spec.steps} steps × batch ${spec.batch_size}`;
 }

@@ -1,7 +1,8 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, SpecJobFailed, api, prepareSpec, type PreparedSpec, type SpecJob } from '../lib/api';
 import { marketAbi } from '../lib/chain';
+import { datasetOptions, withUploaded } from '../lib/datasets';
 import { formatDuration, formatEth, float32ToString, isHash, toWei } from '../lib/format';
 import {
   BUILTIN_DATASETS,
@@ -16,13 +17,16 @@ import {
   type JobForm,
 } from '../lib/spec';
 import { useTransaction } from '../hooks/useTransaction';
-import { PageTitle } from '../components/ui';
+import { Hex, PageTitle } from '../components/ui';
+import { DatasetUpload } from '../components/DatasetUpload';
 import { TxStatus } from '../components/TxStatus';
 import { eventsOf, useChain, useSigner } from '../wallet/context';
 
+const DATASETS_KEY = ['datasets'];
+
 function useDatasets() {
   return useQuery({
-    queryKey: ['datasets'],
+    queryKey: DATASETS_KEY,
     queryFn: async (): Promise<{ list: DatasetInfo[]; fromApi: boolean }> => {
       try {
         const list = await api.datasets();
@@ -96,7 +100,28 @@ interface FieldProps {
   type?: 'text' | 'number';
   inputMode?: 'numeric' | 'decimal' | 'text';
   suffix?: string;
-  options?: { value: string; label: string }[];
+  /** A select's choices; given groups, shown as `<optgroup>`s when there is more than one. */
+  options?: { value: string; label: string; group?: string }[];
+}
+
+function Options({ options }: { options: NonNullable<FieldProps['options']> }) {
+  const groups = [...new Set(options.map((o) => o.group ?? ''))];
+  const list = (items: typeof options) =>
+    items.map((o) => (
+      <option key={o.value} value={o.value}>
+        {o.label}
+      </option>
+    ));
+  if (groups.length < 2) return <>{list(options)}</>;
+  return (
+    <>
+      {groups.map((group) => (
+        <optgroup key={group} label={group}>
+          {list(options.filter((o) => (o.group ?? '') === group))}
+        </optgroup>
+      ))}
+    </>
+  );
 }
 
 function Field({ field, label, form, errors, show, onChange, hint, inputMode = 'decimal', suffix, options }: FieldProps) {
@@ -109,11 +134,7 @@ function Field({ field, label, form, errors, show, onChange, hint, inputMode = '
       <div className="input-row">
         {options ? (
           <select id={id} name={field} value={form[field]} onChange={(e) => onChange(field, e.target.value)} aria-invalid={!!error} aria-describedby={describedBy}>
-            {options.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
+            <Options options={options} />
           </select>
         ) : (
           <input
@@ -183,13 +204,20 @@ export function NewJob() {
     [form, list, maxChallengeWindow, minChallengeWindow, minTaskStake],
   );
   const errors = validation.errors;
-  const dataset = list.find((d) => d.name === form.dataset);
+  const dataset = list.find((d) => d.ref === form.dataset);
+  const queryClient = useQueryClient();
 
   const onChange = (field: JobField, value: string) => {
     setForm((f) => updateForm(f, field, value, list));
     setTouched((t) => new Set(t).add(field));
   };
   const common = { form, errors, onChange };
+  const onUploaded = (uploaded: DatasetInfo) => {
+    const next = withUploaded(list, uploaded);
+    queryClient.setQueryData(DATASETS_KEY, { list: next, fromApi: true });
+    setForm((f) => updateForm(f, 'dataset', uploaded.ref, next));
+    setTouched((t) => new Set(t).add('dataset'));
+  };
   const show = (field: JobField) => submitted || touched.has(field);
 
   const submit = async (event: React.FormEvent) => {
@@ -304,8 +332,18 @@ export function NewJob() {
               show={show('dataset')}
               field="dataset"
               label="Dataset"
-              options={list.map((d) => ({ value: d.name, label: `${d.name} (${d.target_kind === 'class' ? `${d.num_classes} classes` : d.target_kind === 'regression' ? 'regression' : 'next token'})` }))}
-              hint={datasets.isLoading ? 'loading the dataset list…' : dataset?.description}
+              options={datasetOptions(list)}
+              hint={
+                datasets.isLoading ? (
+                  'loading the dataset list…'
+                ) : dataset?.uploaded ? (
+                  <>
+                    uploaded <Hex value={dataset.ref} /> · {dataset.rows} training and {dataset.test_rows} test rows · {dataset.description}
+                  </>
+                ) : (
+                  dataset?.description
+                )
+              }
             />
             <Field
               {...common}
@@ -318,6 +356,11 @@ export function NewJob() {
               ]}
             />
           </div>
+          {datasets.data?.fromApi ? (
+            <DatasetUpload onUploaded={onUploaded} />
+          ) : datasets.data ? (
+            <p className="hint">This backend does not list datasets (it predates GET /api/datasets), so your own data cannot be uploaded from here.</p>
+          ) : null}
         </fieldset>
 
         <fieldset>
