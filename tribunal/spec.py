@@ -38,6 +38,10 @@ def to_float32(value: float) -> float:
 Float32 = Annotated[float, AfterValidator(to_float32)]
 
 
+def _is_lower_digest(text: str) -> bool:
+    return len(text) == 66 and text.startswith("0x") and all(c in "0123456789abcdef" for c in text[2:])
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
@@ -151,8 +155,57 @@ class Adam(_Frozen):
 OptimizerConfig = Annotated[Sgd | Momentum | Adam, Field(discriminator="kind")]
 
 
+PARAM_NAME_PREFIX: Final = "param."
+"""Parameter slots are named ``param.…`` (``tribunal.graph.PARAM_PREFIX``)."""
+
+
+OPTIONAL_FIELDS: Final = ("init", "trainable")
+"""Fields that ``canonical_json`` leaves out while they hold their default (None), so a spec
+written before they existed keeps its bytes and its hash."""
+
+
+def _init_digest(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _is_lower_digest(value):
+        raise ValueError(
+            "init must be the 0x keccak256 hash (64 lowercase hex digits) of a safetensors file in the "
+            f"artifact store, got {value!r}"
+        )
+    return value
+
+
+def covers(prefix: str, name: str) -> bool:
+    """Whether ``trainable`` entry ``prefix`` covers parameter slot ``name``: the name itself, or a
+    dotted prefix of it (``param.dense1`` covers ``param.dense1.weight``, not ``param.dense10.bias``)."""
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _trainable_prefixes(value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not value:
+        raise ValueError(
+            "trainable must name at least one parameter prefix; leave it out to train every parameter"
+        )
+    for prefix in value:
+        if not prefix.startswith(PARAM_NAME_PREFIX) or prefix.endswith(".") or ".." in prefix:
+            raise ValueError(
+                f"each trainable entry is a parameter name or a dotted prefix of one, such as "
+                f"'param.dense1' or 'param.dense1.weight'; got {prefix!r}"
+            )
+    return tuple(sorted(set(value)))
+
+
 class TaskSpec(_Frozen):
-    """One training task. ``dataset`` names a dataset of ``tribunal.datasets``."""
+    """One training task. ``dataset`` names a dataset of ``tribunal.datasets``.
+
+    ``init``, when set, is the ``0x`` keccak256 hash of a safetensors file in the artifact store
+    holding initial values for some or all parameters (by slot name); the others keep their
+    seeded values. ``trainable``, when set, lists the parameters that train, each as a slot name
+    or a dotted prefix of slot names (``param.dense1`` covers ``param.dense1.weight`` and
+    ``param.dense1.bias``, not ``param.dense10.…``); the others are frozen at their initial values.
+    """
 
     version: Literal[1] = SPEC_VERSION
     model: ModelConfig
@@ -163,11 +216,16 @@ class TaskSpec(_Frozen):
     seed: int = 0
     steps: int = 100
     checkpoint_every: int = 10
+    init: Annotated[str | None, AfterValidator(_init_digest)] = None
+    trainable: Annotated[tuple[str, ...] | None, AfterValidator(_trainable_prefixes)] = None
 
     @model_validator(mode="after")
     def _ranges(self) -> TaskSpec:
         if not self.dataset:
-            raise ValueError("dataset must name a dataset (e.g. 'digits')")
+            raise ValueError("dataset must name a dataset (e.g. 'digits', or an uploaded dataset's 0x hash)")
+        if self.dataset.startswith(("0x", "0X")) and not _is_lower_digest(self.dataset):
+            raise ValueError(f"dataset {self.dataset!r}: an uploaded dataset is named by the 0x and 64 "
+                             "lower-case hex digits of its hash (as `tribunal dataset add` prints it)")
         if not 1 <= self.batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH}, got {self.batch_size}")
         if not 0 <= self.seed <= MAX_SEED:
@@ -182,6 +240,12 @@ class TaskSpec(_Frozen):
             raise ValueError("a transformer predicts tokens: use loss 'cross_entropy'")
         return self
 
+    def is_trainable(self, name: str) -> bool:
+        """Whether parameter slot ``name`` trains (every one does unless ``trainable`` says)."""
+        if self.trainable is None:
+            return True
+        return any(covers(prefix, name) for prefix in self.trainable)
+
     def check_dataset(self, num_rows: int) -> None:
         """Raise ValueError if the batch can't be drawn from a dataset of ``num_rows`` rows."""
         if not 1 <= self.batch_size <= num_rows:
@@ -192,10 +256,13 @@ class TaskSpec(_Frozen):
 
 
 def canonical_json(spec: TaskSpec) -> bytes:
-    """The spec's canonical bytes: sorted keys, no whitespace, ASCII, every field present."""
-    return json.dumps(
-        spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    ).encode("ascii")
+    """The spec's canonical bytes: sorted keys, no whitespace, ASCII, every field present except
+    the optional ones (``OPTIONAL_FIELDS``) while they are None."""
+    fields = spec.model_dump(mode="json")
+    for name in OPTIONAL_FIELDS:
+        if fields[name] is None:
+            del fields[name]
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def spec_hash(spec: TaskSpec) -> bytes:

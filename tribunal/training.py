@@ -4,12 +4,15 @@ Step ``t`` reads the state committed in ``h_t``, runs the graph's nodes in order
 ops' torch implementations (on CUDA when present), and ``h_{t+1}`` is the Merkle root over
 the tensor roots of all its node outputs. The trace root is over ``h_0 .. h_S``; the model
 hash is the content hash of the final checkpoint (``tribunal.checkpoints``).
+
+A frozen parameter's slot is held: its producer copies it unchanged, so :func:`run_step` passes
+the tensor through and its root, the same every step, is hashed once (:func:`reused_roots`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,9 +23,9 @@ from tribunal.checkpoints import Checkpoint, CheckpointStore
 from tribunal.commitments import state_commitment, tensor_root, trace_root
 from tribunal.datasets import Dataset, batch_row_indices, load_dataset
 from tribunal.device import pick_device
-from tribunal.graph import PARAM_PREFIX, RefKind, StepGraph
+from tribunal.graph import PARAM_PREFIX, Ref, RefKind, StepGraph
 from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout
-from tribunal.repops import execute
+from tribunal.repops import execute, ops
 from tribunal.spec import Adam, Momentum, OptimizerConfig, TaskSpec, spec_hash
 
 
@@ -51,8 +54,13 @@ def run_step(
     training rows on the same device. ``tamper(step, node, output)``, if given, may alter
     each output as it is made (fault injection for the Byzantine tests and demos).
     """
+    held = held_slots(graph)
     outputs: list[torch.Tensor] = []
     for node in graph.nodes:
+        if node.index in held and _copy_keeps_bits(state[held[node.index]]):
+            held_output = state[held[node.index]]
+            outputs.append(held_output if tamper is None else tamper(step, node.index, held_output))
+            continue
         inputs = [
             outputs[ref.index]
             if ref.kind is RefKind.NODE
@@ -66,14 +74,50 @@ def run_step(
     return outputs
 
 
+def _copy_keeps_bits(tensor: torch.Tensor) -> bool:
+    """Whether COPY's output is ``tensor`` bit for bit: it is unless a NaN (COPY writes the
+    canonical NaN), which a frozen parameter never holds in an honest run."""
+    return not bool(torch.isnan(tensor).any())
+
+
 def next_state(graph: StepGraph, outputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """The state of ``h_{t+1}``: each slot's producer output."""
     return [outputs[slot.producer] for slot in graph.slots]
 
 
-def output_roots(outputs: Sequence[torch.Tensor]) -> list[bytes]:
-    """Tensor root of each node output: the leaves of ``h_{t+1}``."""
-    return [tensor_root(t) for t in outputs]
+def held_slots(graph: StepGraph) -> dict[int, int]:
+    """Node index → slot index of each held slot (a frozen parameter): the slot's producer is an
+    identity copy of the slot itself, so its output is the slot's ``h_0`` value at every step."""
+    held: dict[int, int] = {}
+    for j, slot in enumerate(graph.slots):
+        node = graph.nodes[slot.producer]
+        if node.inputs == (Ref(RefKind.STATE, j),) and node.op == ops.reshape(slot.shape, slot.shape):
+            held[slot.producer] = j
+    return held
+
+
+def reused_roots(
+    graph: StepGraph,
+    state: Sequence[torch.Tensor],
+    state_roots: Sequence[bytes],
+    outputs: Sequence[torch.Tensor],
+) -> dict[int, bytes]:
+    """Node output roots known without hashing: a held node whose output is the very tensor of
+    the slot it read (``run_step`` passes it through) has that slot's root in ``h_t``
+    (``state_roots``, in slot order). A tampered output is a new tensor and is hashed."""
+    return {i: state_roots[j] for i, j in held_slots(graph).items() if outputs[i] is state[j]}
+
+
+def slot_roots(graph: StepGraph, leaves: Sequence[bytes]) -> list[bytes]:
+    """The roots of ``h_{t+1}``'s state tensors, in slot order, from step ``t``'s leaves."""
+    return [leaves[slot.producer] for slot in graph.slots]
+
+
+def output_roots(outputs: Sequence[torch.Tensor], known: Mapping[int, bytes] | None = None) -> list[bytes]:
+    """Tensor root of each node output: the leaves of ``h_{t+1}``; ``known`` roots (by node
+    index, :func:`reused_roots`) are taken as they are."""
+    known = known or {}
+    return [known[i] if i in known else tensor_root(t) for i, t in enumerate(outputs)]
 
 
 def initial_commitment(state: Sequence[torch.Tensor | NDArray[np.float32]]) -> bytes:
@@ -133,12 +177,14 @@ def train(
     digest = spec_hash(spec)
     if resume is None:
         start, arrays = 0, initial_state(spec, dataset)
-        commitments = [initial_commitment(arrays)]
+        roots = [tensor_root(a) for a in arrays]
+        commitments = [state_commitment(roots)]
         leaves: list[bytes] = []
     else:
         resume.check_against(digest, graph)
         start, arrays = resume.step, list(resume.state)
         commitments, leaves = list(resume.state_commitments), list(resume.leaves)
+        roots = slot_roots(graph, leaves) if leaves else [tensor_root(a) for a in arrays]
     if start > end:
         raise ValueError(f"the checkpoint is at step {start}, past step {end}")
     if capture_step is not None and not start <= capture_step < end:
@@ -150,9 +196,9 @@ def train(
     checkpoint: Checkpoint | None = None
     for step in range(start, end):
         outputs = run_step(graph, state, rows, step, tamper=tamper)
-        leaves = output_roots(outputs)
+        leaves = output_roots(outputs, reused_roots(graph, state, roots, outputs))
         commitments.append(state_commitment(leaves))
-        state = next_state(graph, outputs)
+        state, roots = next_state(graph, outputs), slot_roots(graph, leaves)
         loss = float(outputs[graph.loss])
         result.losses[step] = loss
         if step == capture_step:
@@ -211,11 +257,11 @@ def train_native(
     dims = model_dims(spec, dataset)
     layout = state_layout(spec, dataset)
     params = {
-        slot.name: torch.tensor(value, device=device, requires_grad=True)
+        slot.name: torch.tensor(value, device=device, requires_grad=spec.is_trainable(slot.name))
         for slot, value in zip(layout, initial_state(spec, dataset), strict=True)
         if slot.name.startswith(PARAM_PREFIX)
     }
-    optimizer = native_optimizer(spec.optimizer, list(params.values()))
+    optimizer = native_optimizer(spec.optimizer, [p for p in params.values() if p.requires_grad])
     rows = torch.from_numpy(np.array(dataset.rows)).to(device)
     losses: dict[int, float] = {}
     began = time.perf_counter()

@@ -23,7 +23,7 @@ from tribunal.merkle import MerkleTree
 from tribunal.models import initial_state
 from tribunal.repops import Instr, f32_to_bits, run_element
 from tribunal.tasks import PreparedTask
-from tribunal.training import next_state, run_step
+from tribunal.training import next_state, output_roots, reused_roots, run_step, slot_roots
 
 Tamper = Callable[[int, int, torch.Tensor], torch.Tensor]
 """``tamper(step, node, output) -> output``: applied to every node output as it is made."""
@@ -96,13 +96,14 @@ class PartyClaims:
         spec = self.prepared.spec
         state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device)
                  for a in initial_state(spec, self.prepared.dataset)]
-        commitments = [state_commitment([tensor_root(t) for t in state])]
+        roots = [tensor_root(t) for t in state]
+        commitments = [state_commitment(roots)]
         leaves: list[bytes] = []
         for step in range(spec.steps):
             outputs = self._step_outputs(state, step)
-            leaves = [tensor_root(o) for o in outputs]
+            leaves = output_roots(outputs, reused_roots(self.graph, state, roots, outputs))
             commitments.append(state_commitment(leaves))
-            state = next_state(self.graph, outputs)
+            state, roots = next_state(self.graph, outputs), slot_roots(self.graph, leaves)
         final = Checkpoint.make(self.prepared.spec_hash, self.graph, spec.steps, state,
                                 commitments, leaves)
         self.model_hash = final.content_hash

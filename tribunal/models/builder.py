@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tribunal.graph import Node, Ref, RefKind, Shape, StateSlot, StepGraph
-from tribunal.repops import OpSpec, output_shape
+from tribunal.graph import PARAM_PREFIX, Node, Ref, RefKind, Shape, StateSlot, StepGraph
+from tribunal.repops import OpSpec, ops, output_shape
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,39 @@ class SlotDef:
     init: Init
 
 
-class GraphBuilder:
-    """Appends nodes in execution order; every node's inputs exist when it is added."""
+@dataclass(frozen=True)
+class ForwardGraph:
+    """A model's forward pass and loss over a whole dataset (its rows are the DATASET input):
+    evaluation, not a training step, so it writes no state and is in no trace."""
 
-    def __init__(self, slots: Sequence[SlotDef], dataset_shape: Shape, seed: int) -> None:
+    nodes: tuple[Node, ...]
+    dataset_shape: Shape
+    loss: int
+    output: int
+
+
+def _train_every(_: str) -> bool:
+    return True
+
+
+class GraphBuilder:
+    """Appends nodes in execution order; every node's inputs exist when it is added.
+
+    ``trainable(name)`` says which parameter slots train; the builder tracks which values depend
+    on a trainable parameter (:meth:`requires_grad`) so a backward records only the gradients
+    someone reads.
+    """
+
+    def __init__(
+        self,
+        slots: Sequence[SlotDef],
+        dataset_shape: Shape,
+        seed: int,
+        trainable: Callable[[str], bool] = _train_every,
+    ) -> None:
         self._slot_defs = tuple(slots)
+        self._trainable = trainable
+        self._requires_grad: list[bool] = []
         self._slot_index = {slot.name: j for j, slot in enumerate(self._slot_defs)}
         if len(self._slot_index) != len(self._slot_defs):
             raise ValueError("state slot names must be unique")
@@ -51,6 +79,19 @@ class GraphBuilder:
     def state(self, name: str) -> Ref:
         """The value of state slot ``name`` as this step reads it (from ``h_t``)."""
         return Ref(RefKind.STATE, self._slot_index[name])
+
+    def trainable(self, name: str) -> bool:
+        """Whether parameter slot ``name`` trains (frozen ones get no gradient and no update)."""
+        return self._trainable(name)
+
+    def requires_grad(self, ref: Ref) -> bool:
+        """Whether ``ref``'s value depends on a trainable parameter, so its gradient is needed."""
+        if ref.kind is RefKind.NODE:
+            return self._requires_grad[ref.index]
+        if ref.kind is RefKind.STATE:
+            name = self._slot_defs[ref.index].name
+            return name.startswith(PARAM_PREFIX) and self._trainable(name)
+        return False
 
     @property
     def dataset(self) -> Ref:
@@ -68,6 +109,7 @@ class GraphBuilder:
         shape = tuple(output_shape(op, [self.shape(ref) for ref in inputs]))
         index = len(self._nodes)
         self._nodes.append(Node(index, op, tuple(inputs), shape, name))
+        self._requires_grad.append(any(self.requires_grad(ref) for ref in inputs))
         return Ref(RefKind.NODE, index)
 
     def write_state(self, name: str, value: Ref) -> None:
@@ -78,6 +120,18 @@ class GraphBuilder:
         if j in self._producers:
             raise ValueError(f"state slot {name} is written twice")
         self._producers[j] = value.index
+
+    def forward_only(self, loss: Ref, output: Ref) -> ForwardGraph:
+        """The nodes recorded so far as a forward pass that writes no state (evaluation)."""
+        return ForwardGraph(nodes=tuple(self._nodes), dataset_shape=self._dataset_shape,
+                            loss=loss.index, output=output.index)
+
+    def hold(self, name: str) -> None:
+        """Keep state slot ``name`` as it is: its next value is an exact copy of it (a frozen
+        parameter). Training passes the tensor through and reuses its root
+        (``tribunal.training.held_slots``)."""
+        shape = self._slot_defs[self._slot_index[name]].shape
+        self.write_state(name, self.add(ops.reshape(shape, shape), [self.state(name)], f"hold.{name}"))
 
     def finish(self, loss: Ref, output: Ref) -> StepGraph:
         missing = [s.name for j, s in enumerate(self._slot_defs) if j not in self._producers]

@@ -51,12 +51,17 @@ def forward(b: GraphBuilder, dims: ModelDims, grads: Grads, x: Ref) -> tuple[Ref
     conv, conv_back = dense(b, grads, cols, "param.conv", need_dx=False)
     conv, relu_back = relu(b, conv, "conv.relu")
     flat = reshape(b, conv, (batch, positions(config) * config.channels), "conv.flatten")
-    hidden, hidden_back = dense(b, grads, flat, "param.hidden")
+    hidden, hidden_back = dense(b, grads, flat, "param.hidden", need_dx=b.requires_grad(flat))
     hidden, hidden_relu_back = relu(b, hidden, "hidden.relu")
-    out, out_back = dense(b, grads, hidden, "param.out")
+    out, out_back = dense(b, grads, hidden, "param.out", need_dx=b.requires_grad(hidden))
 
     def backward(dy: Ref) -> Ref:
-        dy = hidden_back(hidden_relu_back(out_back(dy)))
+        dy = out_back(dy)
+        if not b.requires_grad(hidden):
+            return dy
+        dy = hidden_back(hidden_relu_back(dy))
+        if not b.requires_grad(flat):
+            return dy
         dy = reshape(b, dy, b.shape(conv), "conv.flatten.grad")
         return conv_back(relu_back(dy))
 

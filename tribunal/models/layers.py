@@ -1,6 +1,10 @@
 """Layers as nodes: each forward records its nodes and returns a backward that records the
 gradient nodes (hand-written; no autograd), adding parameter gradients to ``grads``.
 
+A frozen parameter (``GraphBuilder.trainable``) gets no gradient node, and a model's backward
+stops where nothing below it trains (``GraphBuilder.requires_grad``): the input gradient of a
+layer is recorded only when something under the layer needs it.
+
 Layouts are row-major and channels-last; a backward is called at most once, after every
 forward, in reverse order, so node order is forward, loss, backward — topological.
 """
@@ -16,6 +20,18 @@ from tribunal.repops import AffineMap, ops
 
 Grads = dict[str, Ref]
 Backward = Callable[[Ref], Ref]
+Chain = list[tuple[Backward, Ref]]
+"""A sequential model's layers as ``(backward, output)``, bottom to top."""
+
+
+def backward_chain(b: GraphBuilder, chain: Chain, dy: Ref) -> Ref:
+    """Run a sequential chain's backwards top down, stopping under the last layer whose output
+    depends on a trainable parameter (nothing below it needs a gradient)."""
+    for back, output in reversed(chain):
+        if not b.requires_grad(output):
+            break
+        dy = back(dy)
+    return dy
 
 
 def accumulate(b: GraphBuilder, grads: Grads, name: str, grad: Ref) -> None:
@@ -54,15 +70,18 @@ def columns(
 def dense(
     b: GraphBuilder, grads: Grads, x: Ref, prefix: str, *, need_dx: bool = True
 ) -> tuple[Ref, Backward]:
-    """``y = x W + bias`` over ``x (rows, in)``; W ``(in, out)``, bias ``(out,)``."""
+    """``y = x W + bias`` over ``x (rows, in)``; W ``(in, out)``, bias ``(out,)``. Without
+    ``need_dx`` the backward records no input gradient and returns ``dy``."""
     weight, bias = b.state(f"{prefix}.weight"), b.state(f"{prefix}.bias")
     z = b.add(ops.matmul(), [x, weight], f"{prefix}.matmul")
     y = b.add(ops.bias_add(), [z, bias], f"{prefix}.bias_add")
 
     def backward(dy: Ref) -> Ref:
-        accumulate(b, grads, f"{prefix}.weight", b.add(ops.matmul_at(), [x, dy], f"{prefix}.dW"))
-        rank = len(b.shape(dy))
-        accumulate(b, grads, f"{prefix}.bias", b.add(ops.reduce_sum(0, rank - 1), [dy], f"{prefix}.db"))
+        if b.trainable(f"{prefix}.weight"):
+            accumulate(b, grads, f"{prefix}.weight", b.add(ops.matmul_at(), [x, dy], f"{prefix}.dW"))
+        if b.trainable(f"{prefix}.bias"):
+            rank = len(b.shape(dy))
+            accumulate(b, grads, f"{prefix}.bias", b.add(ops.reduce_sum(0, rank - 1), [dy], f"{prefix}.db"))
         if not need_dx:
             return dy
         return b.add(ops.matmul_bt(), [dy, weight], f"{prefix}.dx")
@@ -76,7 +95,8 @@ def matmul_weight(b: GraphBuilder, grads: Grads, x: Ref, name: str) -> tuple[Ref
     y = b.add(ops.matmul(), [x, weight], f"{name}.matmul")
 
     def backward(dy: Ref) -> Ref:
-        accumulate(b, grads, name, b.add(ops.matmul_at(), [x, dy], f"{name}.dW"))
+        if b.trainable(name):
+            accumulate(b, grads, name, b.add(ops.matmul_at(), [x, dy], f"{name}.dW"))
         return b.add(ops.matmul_bt(), [dy, weight], f"{name}.dx")
 
     return y, backward
@@ -103,10 +123,12 @@ def layer_norm(b: GraphBuilder, grads: Grads, x: Ref, prefix: str, eps: float) -
         m0 = b.add(ops.ln_grad_stats(0), [dy, x, mean, rstd, gain], f"{prefix}.m0")
         m1 = b.add(ops.ln_grad_stats(1), [dy, x, mean, rstd, gain], f"{prefix}.m1")
         dx = b.add(ops.ln_grad_input(), [dy, x, mean, rstd, gain, m0, m1], f"{prefix}.dx")
-        accumulate(
-            b, grads, f"{prefix}.gain", b.add(ops.ln_grad_gain(), [dy, x, mean, rstd], f"{prefix}.dgain")
-        )
-        accumulate(b, grads, f"{prefix}.bias", b.add(ops.reduce_sum(0, rank - 1), [dy], f"{prefix}.dbias"))
+        if b.trainable(f"{prefix}.gain"):
+            dgain = b.add(ops.ln_grad_gain(), [dy, x, mean, rstd], f"{prefix}.dgain")
+            accumulate(b, grads, f"{prefix}.gain", dgain)
+        if b.trainable(f"{prefix}.bias"):
+            dbias = b.add(ops.reduce_sum(0, rank - 1), [dy], f"{prefix}.dbias")
+            accumulate(b, grads, f"{prefix}.bias", dbias)
         return dx
 
     return y, backward

@@ -7,7 +7,7 @@ from math import sqrt
 from tribunal.graph import Ref
 from tribunal.models.builder import Constant, GraphBuilder, SlotDef, Uniform
 from tribunal.models.dims import ModelDims
-from tribunal.models.layers import Backward, Grads, dense, relu
+from tribunal.models.layers import Backward, Chain, Grads, backward_chain, dense, relu
 from tribunal.spec import MlpConfig
 
 
@@ -29,17 +29,15 @@ def parameters(dims: ModelDims) -> list[SlotDef]:
 def forward(b: GraphBuilder, dims: ModelDims, grads: Grads, x: Ref) -> tuple[Ref, Backward]:
     """Logits (or regression outputs) ``(batch, outputs)`` from features ``(batch, in)``."""
     layers = len(_widths(dims)) - 1
-    backwards: list[Backward] = []
+    chain: Chain = []
     for i in range(layers):
-        x, back = dense(b, grads, x, f"param.dense{i}", need_dx=i > 0)
-        backwards.append(back)
+        x, back = dense(b, grads, x, f"param.dense{i}", need_dx=b.requires_grad(x))
+        chain.append((back, x))
         if i < layers - 1:
             x, back = relu(b, x, f"dense{i}.relu")
-            backwards.append(back)
+            chain.append((back, x))
 
     def backward(dy: Ref) -> Ref:
-        for back in reversed(backwards):
-            dy = back(dy)
-        return dy
+        return backward_chain(b, chain, dy)
 
     return x, backward

@@ -1,5 +1,8 @@
 """Optimizer state slots and update nodes. Every state slot is rewritten each step.
 
+Only trainable parameters have optimizer state and an update; a frozen one is held (its next
+value is an exact copy of it: ``GraphBuilder.hold``).
+
 Adam keeps ``beta1^t`` and ``beta2^t`` as state (initially 1.0) so its bias correction
 needs no per-step constant: each step multiplies them by the betas, then updates.
 """
@@ -18,7 +21,7 @@ BETA2_POWER = "opt.adam.beta2_power"
 
 
 def optimizer_slots(optimizer: OptimizerConfig, params: Sequence[SlotDef]) -> list[SlotDef]:
-    """The optimizer's state, after the parameters in slot order."""
+    """The optimizer's state for the trainable ``params``, after the parameters in slot order."""
     zero = Constant(0.0)
     if isinstance(optimizer, Momentum):
         return [SlotDef(f"opt.momentum.{p.name}", p.shape, zero) for p in params]
@@ -35,13 +38,16 @@ def optimizer_slots(optimizer: OptimizerConfig, params: Sequence[SlotDef]) -> li
 def update_nodes(
     b: GraphBuilder, optimizer: OptimizerConfig, params: Sequence[SlotDef], grads: Grads
 ) -> None:
-    """Append the update of every parameter and optimizer state slot."""
+    """Append the update of every trainable parameter and its optimizer state; hold the others."""
     if isinstance(optimizer, Adam):
         p1 = b.add(ops.scale(optimizer.beta1), [b.state(BETA1_POWER)], BETA1_POWER)
         p2 = b.add(ops.scale(optimizer.beta2), [b.state(BETA2_POWER)], BETA2_POWER)
         b.write_state(BETA1_POWER, p1)
         b.write_state(BETA2_POWER, p2)
     for param in params:
+        if not b.trainable(param.name):
+            b.hold(param.name)
+            continue
         name, grad, weight = param.name, grads[param.name], b.state(param.name)
         if isinstance(optimizer, Momentum):
             slot = f"opt.momentum.{name}"

@@ -14,8 +14,10 @@ from tribunal.models.builder import Constant, GraphBuilder, SlotDef, Uniform
 from tribunal.models.dims import LN_EPS, ModelDims
 from tribunal.models.layers import (
     Backward,
+    Chain,
     Grads,
     accumulate,
+    backward_chain,
     dense,
     layer_norm,
     matmul_weight,
@@ -118,9 +120,17 @@ def _block(
     x2 = residual(b, x1, out, f"{prefix}.residual2")
 
     def backward(dy: Ref) -> Ref:
-        dmlp = ln2_back(mlp1_back(relu_back(mlp2_back(dy))))
-        dx1 = b.add(ops.add(), [dy, dmlp], f"{prefix}.residual2.grad")
+        # A branch whose output depends on nothing trainable (its own weights or anything under
+        # it) adds no gradient; without one under x, the block's input gradient is not needed.
+        dx1 = dy
+        if b.requires_grad(out):
+            dmlp = ln2_back(mlp1_back(relu_back(mlp2_back(dy))))
+            dx1 = b.add(ops.add(), [dy, dmlp], f"{prefix}.residual2.grad")
+        if not b.requires_grad(attended):
+            return dx1
         dattn = ln1_back(attn_back(dx1))
+        if not b.requires_grad(x):
+            return dx1
         return b.add(ops.add(), [dx1, dattn], f"{prefix}.residual1.grad")
 
     return x2, backward
@@ -134,22 +144,25 @@ def forward(b: GraphBuilder, dims: ModelDims, grads: Grads, ids: Ref) -> tuple[R
     per_example = reshape(b, tokens, (batch, t * d), "tok_emb.flatten")
     positioned = b.add(ops.bias_add(), [per_example, b.state("param.pos_emb")], "pos_emb")
     x = reshape(b, positioned, (batch * t, d), "pos_emb.unflatten")
-    backwards: list[Backward] = []
+    chain: Chain = []
     for layer in range(config.layers):
         x, back = _block(b, config, batch, grads, x, f"param.l{layer}")
-        backwards.append(back)
+        chain.append((back, x))
     normed, lnf_back = layer_norm(b, grads, x, "param.lnf", LN_EPS)
-    logits, head_back = dense(b, grads, normed, "param.head")
+    chain.append((lnf_back, normed))
+    logits, head_back = dense(b, grads, normed, "param.head", need_dx=b.requires_grad(normed))
+    chain.append((head_back, logits))
 
     def backward(dy: Ref) -> Ref:
-        dx = lnf_back(head_back(dy))
-        for back in reversed(backwards):
-            dx = back(dx)
-        dpos = reshape(b, dx, (batch, t * d), "pos_emb.grad.flatten")
-        accumulate(b, grads, "param.pos_emb", b.add(ops.reduce_sum(0, 1), [dpos], "pos_emb.grad"))
-        accumulate(
-            b, grads, "param.tok_emb", b.add(ops.embedding_grad(config.vocab), [ids, dx], "tok_emb.grad")
-        )
+        dx = backward_chain(b, chain, dy)
+        if not b.requires_grad(positioned):
+            return dx
+        if b.trainable("param.pos_emb"):
+            dpos = reshape(b, dx, (batch, t * d), "pos_emb.grad.flatten")
+            accumulate(b, grads, "param.pos_emb", b.add(ops.reduce_sum(0, 1), [dpos], "pos_emb.grad"))
+        if b.trainable("param.tok_emb"):
+            dtok = b.add(ops.embedding_grad(config.vocab), [ids, dx], "tok_emb.grad")
+            accumulate(b, grads, "param.tok_emb", dtok)
         return dx
 
     return logits, backward
