@@ -18,9 +18,12 @@ from typing import Generic, Literal, TypeVar
 
 from backend.artifacts.store import ArtifactStore
 from backend.db.models import Task
+from backend.services.errors import BadRequest
+from backend.services.task_inputs import cache_task_inputs, read_artifact
+from tribunal.checkpoint_manifest import Unpublished
 from tribunal.graph import StepGraph
 from tribunal.model_check import ModelMismatch, check_model_bytes, task_graph
-from tribunal.task_fetch import TaskMismatch
+from tribunal.task_fetch import TaskMismatch, parse_task_spec
 
 Status = Literal["matches", "mismatch", "unavailable", "no_result"]
 CACHE_SIZE = 256
@@ -61,24 +64,18 @@ _verdicts: _Lru[tuple[str, ...], ModelCheck] = _Lru(CACHE_SIZE)
 _graphs: _Lru[str, StepGraph] = _Lru(CACHE_SIZE // 8)
 
 
-def _read(store: ArtifactStore, content_hash: str) -> bytes | None:
-    size = store.size(content_hash)
-    if size is None:
-        return None
-    return b"".join(store.open_range(content_hash, 0, size - 1)) if size else b""
-
-
 def _graph(store: ArtifactStore, spec_hash: str) -> StepGraph | str:
     """The spec's step graph, or why it cannot be had."""
     known = _graphs.get(spec_hash)
     if known is not None:
         return known
-    spec_bytes = _read(store, spec_hash)
+    spec_bytes = read_artifact(store, spec_hash)
     if spec_bytes is None:
         return f"the task's spec {spec_hash} is not in the artifact store, so the file cannot be checked"
     try:
+        cache_task_inputs(store, parse_task_spec(spec_bytes, bytes.fromhex(spec_hash[2:])))
         graph = task_graph(spec_bytes, bytes.fromhex(spec_hash[2:]))
-    except (TaskMismatch, ValueError) as exc:
+    except (TaskMismatch, ValueError, BadRequest, Unpublished) as exc:
         return f"the task's spec cannot be read: {exc}"
     _graphs.put(spec_hash, graph)
     return graph
@@ -95,7 +92,7 @@ def check(store: ArtifactStore, task: Task) -> ModelCheck:
     known = _verdicts.get(key)
     if known is not None:
         return known
-    data = _read(store, task.model_hash)
+    data = read_artifact(store, task.model_hash)
     if data is None:
         return ModelCheck("unavailable",
                           f"the checkpoint {task.model_hash} is not in the artifact store (yet)")

@@ -1,6 +1,8 @@
 """GET /api/tasks/{id}/model: the file a result's model hash names is offered only if its state is the
 final state h_S the result committed on-chain (leaf S of the trace root); another state's checkpoint
-is refused with what differs, and a file not uploaded yet is reported unavailable (asked again)."""
+is refused with what differs, and a file not uploaded yet is reported unavailable (asked again).
+GET /api/tasks/{id}/model/safetensors serves the checked file's parameters as safetensors (what
+`tribunal.models.to_torch` loads), and nothing for a refused or missing file."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from safetensors.torch import load_file
 
 from backend.api.app import create_app
 from backend.db.engine import upgrade_database
@@ -20,6 +23,8 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.checkpoints import Checkpoint
 from tribunal.commitments import final_state_proof
 from tribunal.merkle import keccak256
+from tribunal.models import to_torch
+from tribunal.models.model_file import read_safetensors_metadata
 from tribunal.tasks import prepare_task
 
 
@@ -72,15 +77,35 @@ def test_the_model_endpoint_offers_only_the_committed_final_state(
         assert honest["download_url"] == f"/api/artifacts/{_hex(run.model.content_hash)}"
         assert honest["final_state_root"] == _hex(final)
         assert c.get(honest["download_url"]).content == run.model.to_bytes()
+        assert honest["safetensors_url"] == f"/api/tasks/{tasks['honest']}/model/safetensors"
+        served = c.get(honest["safetensors_url"])
+        assert served.status_code == 200, served.text
+        assert served.headers["content-disposition"] == (
+            f'attachment; filename="task-{tasks["honest"]}.safetensors"')
+        (tmp_path / "task.safetensors").write_bytes(served.content)
+        params = load_file(tmp_path / "task.safetensors")
+        graph = prepared.graph
+        assert sorted(params) == sorted(graph.slots[j].name for j in graph.param_slots)
+        for j in graph.param_slots:
+            assert params[graph.slots[j].name].numpy().tobytes() == run.model.state[j].tobytes()
+        meta = read_safetensors_metadata(served.content)
+        assert meta["tribunal.final_state_root"] == _hex(final)
+        assert meta["tribunal.task_id"] == str(tasks["honest"])
+        assert meta["tribunal.chain_id"] == str(devnet.deployment.chain_id)
+        model = to_torch(tmp_path / "task.safetensors", tmp_path / "task.safetensors")
+        assert sorted(model.state_dict()) == sorted(params)
 
         refused = c.get(f"/api/tasks/{tasks['wrong']}/model").json()
         assert (refused["status"], refused["mismatch"]) == ("mismatch", "final_state")
         assert refused["download_url"] is None
         assert "not the committed final state" in refused["detail"]
+        assert refused["safetensors_url"] is None
+        assert c.get(f"/api/tasks/{tasks['wrong']}/model/safetensors").status_code == 409
 
         missing = c.get(f"/api/tasks/{tasks['missing']}/model").json()
         assert (missing["status"], missing["download_url"]) == ("unavailable", None)
         assert "not in the artifact store" in missing["detail"]
+        assert c.get(f"/api/tasks/{tasks['missing']}/model/safetensors").status_code == 404
         # an upload later is seen at once: "unavailable" is not kept (and the answer is not cached)
         data = stale.to_bytes()
         c.put(f"/api/artifacts/{_hex(stale.content_hash)}", content=data, params={"kind": "checkpoint"})
@@ -88,3 +113,4 @@ def test_the_model_endpoint_offers_only_the_committed_final_state(
         assert (late["status"], late["mismatch"]) == ("mismatch", "step")
 
         assert c.get("/api/tasks/999/model").status_code == 404
+        assert c.get("/api/tasks/999/model/safetensors").status_code == 404

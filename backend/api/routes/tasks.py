@@ -1,4 +1,4 @@
-"""/api/tasks: listing, detail, timeline, training progress."""
+"""/api/tasks: listing, detail, timeline, training progress, evaluations."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from backend import metrics
 from backend.api.deps import MAX_ID, AddressQuery, Limit, Offset, SessionDep, StateDep, respond
 from backend.api.schemas import (
     ErrorOut,
+    EvaluationIn,
+    EvaluationOut,
     EventOut,
     ModelCheckOut,
     Page,
@@ -19,10 +21,12 @@ from backend.api.schemas import (
     TaskOut,
     TaskStatusName,
 )
-from backend.services import model_check
+from backend.services import evaluations as evaluation_service
+from backend.services import model_check, model_file
 from backend.services import tasks as task_service
 from backend.services.errors import ServiceError
 from backend.services.progress import record_progress
+from tribunal.evaluation import EvaluationReport
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 TaskId = Annotated[int, Path(ge=0, le=MAX_ID, description="the task's id on the TaskMarket")]
@@ -67,6 +71,7 @@ def task_model(session: SessionDep, state: StateDep, task_id: TaskId) -> Respons
     when it is. A file that does not match is refused (no download link), with what differs."""
     task = task_service.get_task(session, task_id)
     checked = model_check.check(state.store, task)
+    matches = checked.status == "matches"
     return respond(
         ModelCheckOut(
             task_id=task_id,
@@ -76,9 +81,35 @@ def task_model(session: SessionDep, state: StateDep, task_id: TaskId) -> Respons
             trace_root=task.trace_root,
             final_state_root=task.final_state_root,
             model_hash=task.model_hash,
-            download_url=f"/api/artifacts/{task.model_hash}" if checked.status == "matches" else None,
+            download_url=f"/api/artifacts/{task.model_hash}" if matches else None,
+            safetensors_url=f"/api/tasks/{task_id}/model/safetensors" if matches else None,
         )
     )
+
+
+@router.get(
+    "/{task_id}/model/safetensors",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}},
+              "description": "the checked parameters as safetensors (task-<id>.safetensors)"},
+        404: {"model": ErrorOut, "description": "no such task, no submitted result, or the model file (or "
+              "its spec) not in the artifact store yet"},
+        409: {"model": ErrorOut, "description": "the model file is refused: not the committed final state"},
+        503: {"model": ErrorOut,
+              "description": "the chain is not indexed yet, or the file cannot be converted"},
+    },
+    summary="The result's model parameters, checked, as safetensors",
+)
+def task_model_safetensors(session: SessionDep, state: StateDep, task_id: TaskId) -> Response:
+    """The parameters (param.* slots; not the optimizer state) of the checkpoint the result's model hash
+    names, once it is checked to be the committed final state h_S, as a safetensors file named by slot.
+    Its metadata holds the spec, the model's input and output sizes and what the chain verified (spec
+    hash, task id, chain id, h_S, trace root, model hash): `tribunal.models.to_torch` loads it alone."""
+    task = task_service.get_task(session, task_id)
+    data = model_file.safetensors_file(session, state.store, task)
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{model_file.filename(task_id)}"'})
 
 
 @router.get(
@@ -151,3 +182,47 @@ def post_progress(session: SessionDep, state: StateDep, task_id: TaskId, body: P
         raise
     metrics.PROGRESS_REPORTS.labels(outcome="stored").inc()
     return ProgressOut.model_validate(row)
+
+
+@router.get(
+    "/{task_id}/evaluations",
+    response_model=list[EvaluationOut],
+    responses=NOT_FOUND,
+    summary="A task's model evaluations",
+)
+async def task_evaluations(session: SessionDep, task_id: TaskId) -> list[EvaluationOut]:
+    """The final model's test loss and accuracy: the operator's report, then any verifier's."""
+    task_service.get_task(session, task_id)
+    return [EvaluationOut.model_validate(r) for r in evaluation_service.evaluations(session, task_id)]
+
+
+@router.post(
+    "/{task_id}/evaluations",
+    response_model=EvaluationOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report the model's test evaluation (operator or staked verifier)",
+    responses={
+        400: {"model": ErrorOut, "description": "the body is not JSON"},
+        401: {"model": ErrorOut, "description": "bad or foreign signature, or stale timestamp"},
+        403: {"model": ErrorOut, "description": "the signer may not report on this task now"},
+        404: {"model": ErrorOut, "description": "no such task"},
+        409: {"model": ErrorOut, "description": "this signer already reported this step"},
+        503: {"model": ErrorOut, "description": "the indexer has not started"},
+    },
+)
+def post_evaluation(
+    session: SessionDep, state: StateDep, task_id: TaskId, body: EvaluationIn
+) -> EvaluationOut:
+    """Store an evaluation signed with `tribunal.evaluation.EvaluationReport.sign`: by the task's operator
+    once it has trained, or by a staked verifier who recomputed it once there is a result.
+
+    The signed message binds the chain id, the market address, the task, the step, the test loss,
+    accuracy and rows, and the time. Evaluation is not part of the trace: it is reported, never disputed.
+    """
+    report = EvaluationReport(
+        task_id, body.step, body.test_loss, body.test_accuracy, body.test_rows, body.timestamp
+    )
+    row = evaluation_service.record_evaluation(
+        session, task_id, report, body.signer, body.signature, state.settings.progress_max_skew_s
+    )
+    return EvaluationOut.model_validate(row)
