@@ -265,7 +265,8 @@ class Devnet:
         second = "cheater" if self.cheating else "worker 2 (honest)"
         self.spawn_worker("cheater", ["--max-steps", str(JOB_A.steps)]
                           + (["--cheat", args.cheat] if self.cheating else []))
-        self.spawn_agent("verifier", ["start", "--stake", "5", "--mode", "full", "--poll-interval", "1"])
+        self.spawn_agent("verifier", ["start", "--stake", "5", "--mode", "full", "--poll-interval", "1",
+                                      "--api-url", self.api_url])
         say(f"job A waits for the {second}", "(it may take a few seconds to start)")
         wait_until("job A's claim", lambda: self.status("A") is TaskStatus.CLAIMED or
                    self.status("A") is TaskStatus.SUBMITTED, services, timeout_s=180)

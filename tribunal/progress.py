@@ -1,5 +1,8 @@
 """Training progress reports: what the operator signs and the backend verifies.
 
+Every signed report (progress here, evaluations in `tribunal.evaluation`) is an EIP-191 personal
+message of labelled lines, made with `sign_text` and checked with `recover_text_signer`.
+
 A report is bound to the chain, the market and the task, so it cannot be replayed elsewhere; the
 backend also refuses a step it already has and a timestamp far from its own clock. Floats are
 written with Python's `repr` (shortest round-trip form), which JSON transports unchanged.
@@ -14,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 
-class BadProgressSignature(ValueError):
+class BadSignature(ValueError):
     """The signature is malformed or was not made over this report."""
 
 
@@ -39,22 +42,30 @@ class ProgressReport:
         )
 
 
-def sign_progress(report: ProgressReport, private_key: str | bytes, chain_id: int, market: str) -> str:
-    """The operator's signature (EIP-191 personal message) as 0x-hex."""
-    signed = Account.sign_message(encode_defunct(text=report.message(chain_id, market)), private_key)
+def sign_text(text: str, private_key: str | bytes) -> str:
+    """The EIP-191 personal-message signature of ``text`` as 0x-hex."""
+    signed = Account.sign_message(encode_defunct(text=text), private_key)
     signature: bytes = signed.signature
     return "0x" + signature.hex().removeprefix("0x")
 
 
+def recover_text_signer(text: str, signature: str) -> str:
+    """The lowercase address that signed ``text`` (`BadSignature` if none can be recovered)."""
+    try:
+        signer = Account.recover_message(encode_defunct(text=text), signature=bytes.fromhex(signature[2:]))
+    except Exception as exc:  # noqa: BLE001 - eth-keys raises several kinds for a bad signature
+        raise BadSignature(f"cannot recover a signer from the signature: {exc}") from exc
+    return str(signer).lower()
+
+
+def sign_progress(report: ProgressReport, private_key: str | bytes, chain_id: int, market: str) -> str:
+    """The operator's signature (EIP-191 personal message) as 0x-hex."""
+    return sign_text(report.message(chain_id, market), private_key)
+
+
 def recover_signer(report: ProgressReport, signature: str, chain_id: int, market: str) -> str:
     """The lowercase address that signed the report."""
-    try:
-        signer = Account.recover_message(
-            encode_defunct(text=report.message(chain_id, market)), signature=bytes.fromhex(signature[2:])
-        )
-    except Exception as exc:  # noqa: BLE001 - eth-keys raises several kinds for a bad signature
-        raise BadProgressSignature(f"cannot recover a signer from the signature: {exc}") from exc
-    return str(signer).lower()
+    return recover_text_signer(report.message(chain_id, market), signature)
 
 
 def progress_payload(report: ProgressReport, operator: str, signature: str) -> dict[str, object]:

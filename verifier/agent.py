@@ -26,6 +26,11 @@ Our games are played by the runtime's `DisputeDesk` (`tribunal.agents.runtime`) 
 of our own replay. Checks run on a background thread so the desk keeps moving while a long replay
 runs. Every action re-reads the chain first; only the agent loop sends transactions.
 
+Evaluation: once a check finds the model file to be ``h_S`` the checker recomputes its test loss and
+accuracy; with ``api_url`` set they are compared with the operator's published evaluation and our
+own signed report is posted beside it (`verifier.evaluation`). A disagreement is logged and kept in
+the check record, never disputed.
+
 Replicas (issue #19 §3; `tribunal.replica`): with ``replica_port`` set, a model whose check found it
 to be the committed final state is kept in ``<state dir>/replica`` and served read-only on that port
 like the artifact store (``/api/artifacts/0x<hash>``), so the submitter can still fetch it when the
@@ -63,6 +68,7 @@ from tribunal.protocol_enums import GameStatus, Party, Resolution, TaskStatus
 from tribunal.replica import ReplicaServer, ReplicaStore
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
 from verifier.checking import MODEL_MATCHES, CheckResult, Mode, TaskChecker, Verdict
+from verifier.evaluation import EvaluationBoard, review
 from verifier.state import CheckRecord, StateDir, VerifierState
 
 log = logging.getLogger("verifier.agent")
@@ -86,6 +92,8 @@ class VerifierConfig(AgentConfig):
     """The address the replica server binds (0.0.0.0 to serve other machines)."""
     replica_keep_s: float = 30 * 86400
     """How long a kept model stays after the check that stored it."""
+    api_url: str | None = None
+    """The backend API: read the operator's published evaluation, post ours (None: only log ours)."""
 
     @property
     def replica_dir(self) -> Path:
@@ -176,6 +184,7 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         self.replica: ReplicaStore | None = None
         self.replica_server: ReplicaServer | None = None
         self._prune_at = 0.0
+        self.board: EvaluationBoard | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -194,6 +203,11 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                  self.me, self.client.chain_id, self.config.mode.value, self.config.sample_rate,
                  format_eth(bond), self.state.cursor,
                  extra={"event": "started", "verifier": self.me, "chain_id": self.client.chain_id})
+        if self.config.api_url:
+            signer = self.client.signer
+            assert signer is not None  # an agent signs: `self.me` is its signer's address
+            self.board = EvaluationBoard(self.config.api_url, signer, self.client.chain_id,
+                                         self.session.deployment.task_market)
         self._start_replica()
 
     def _start_replica(self) -> None:
@@ -495,6 +509,10 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         record.verdict = result.verdict.value
         record.full_replay = record.full_replay or result.full_replay
         record.first_bad_step = result.first_bad_step
+        if result.evaluation is not None and result.evaluated_step is not None:
+            result.evaluation_note = review(self.board, record.task_id, result.evaluated_step,
+                                            result.evaluation)
+            record.evaluation = result.evaluation_note
         record.result = result.to_json()
         if result.claims is not None:
             self._claims[record.task_id] = result.claims

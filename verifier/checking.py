@@ -23,6 +23,10 @@ the model. The model hash only locates a checkpoint file; a file that is not ``h
 state's checkpoint) is refused (verdict ``MODEL_MISMATCH``) and nobody uses it. The result's model
 is still ``h_S``: a right trace root is honest, and the missing bytes of ``h_S`` are a delivery
 problem (issue #19), not a fault the game can prove.
+
+Once the model file is ``h_S`` its test loss and accuracy are recomputed with RepOps
+(`tribunal.evaluation`), for the agent to compare with what the operator published. Evaluation is
+not in the trace: a difference is reported, never disputed, and never changes the verdict.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
@@ -51,6 +55,7 @@ from tribunal.checkpoint_manifest import (
 from tribunal.checkpoints import Checkpoint, CheckpointError
 from tribunal.commitments import state_commitment, tensor_root
 from tribunal.dispute.claims import PartyClaims
+from tribunal.evaluation import Evaluation, evaluate_state
 from tribunal.models import initial_state
 from tribunal.tasks import PreparedTask
 from tribunal.training import next_state, run_step
@@ -118,6 +123,13 @@ class CheckResult:
     seconds: float = 0.0
     claims: PartyClaims | None = field(default=None, repr=False)
     """Our full replay (the claims we play a dispute with)."""
+    evaluation: Evaluation | None = None
+    """The model's (``h_S``'s) test loss and accuracy, recomputed; None when the model file is not
+    ``h_S`` or the evaluation failed (``evaluation_note`` says why)."""
+    evaluated_step: int | None = None
+    """The step of the state evaluated (S)."""
+    evaluation_note: str = ""
+    """What came of comparing ``evaluation`` with the operator's published one (set by the agent)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +145,9 @@ class CheckResult:
             "checkpoints": {str(k): v for k, v in sorted(self.checkpoints.items())},
             "model": self.model,
             "seconds": round(self.seconds, 3),
+            "evaluation": None if self.evaluation is None else asdict(self.evaluation),
+            "evaluated_step": self.evaluated_step,
+            "evaluation_note": self.evaluation_note,
         }
 
 
@@ -168,19 +183,32 @@ class TaskChecker:
               sample_rate: float = 0.1, rng: random.Random | None = None) -> CheckResult:
         began = time.perf_counter()
         result = CheckResult(task.task_id, mode, Verdict.HONEST, task.trace_root)
-        trace = self._operator_trace(task, prepared, published, result)
+        trace, model = self._operator_trace(task, prepared, published, result)
         manifest = self._manifest(published, result)
         if mode is Mode.SPOT and trace is not None and manifest is not None:
             self._spot(prepared, published, trace, manifest, sample_rate, rng or random.Random(), result)
         if mode is Mode.FULL or result.escalated or result.first_bad_step is not None:
             self._full(prepared, published, trace, manifest, result)
+        if model is not None:
+            self._evaluate(prepared, model, result)
         result.seconds = time.perf_counter() - began
         return result
+
+    def _evaluate(self, prepared: PreparedTask, model: Checkpoint, result: CheckResult) -> None:
+        """``h_S``'s test evaluation (the model file is ``h_S``: its state is the result's model)."""
+        try:
+            result.evaluation = evaluate_state(prepared.spec, model.state, dataset=prepared.dataset,
+                                               device=self.device)
+            result.evaluated_step = model.step
+        except Exception as exc:  # noqa: BLE001 - evaluation is a report, never a reason to fail a check
+            result.evaluation_note = f"not evaluated: {exc}"
+            log.warning("task %d: cannot evaluate the model on the test rows: %s", result.task_id, exc)
 
     # -- what the operator published ------------------------------------------------------
 
     def _operator_trace(self, task: Task, prepared: PreparedTask, published: Publications,
-                        result: CheckResult) -> list[bytes] | None:
+                        result: CheckResult) -> tuple[list[bytes] | None, Checkpoint | None]:
+        """The operator's h_0..h_S and the model checkpoint, once the model file is h_S."""
         try:
             model = published.model()
             trace = checked_model(model, prepared.spec_hash, prepared.graph, prepared.spec.steps,
@@ -193,9 +221,9 @@ class TaskChecker:
             result.model = f"does not match the committed final state (unreadable): {exc}"
         else:
             result.model = MODEL_MATCHES
-            return trace
+            return trace, model
         result.escalated.append(f"model {result.model}")
-        return None
+        return None, None
 
     def _manifest(self, published: Publications, result: CheckResult) -> CheckpointManifest | None:
         try:

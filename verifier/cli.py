@@ -51,6 +51,10 @@ def start(
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
     artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    api_url: Annotated[str | None, typer.Option(
+        "--api-url", envvar="TRIBUNAL_API_URL",
+        help="backend API to compare the operator's published test evaluation with ours and post ours "
+             "to (usually the --artifact-store URL)")] = None,
     device: common.DeviceOpt = None,
     state_dir: common.StateDirOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="judge and report, never challenge")] = False,
@@ -89,7 +93,7 @@ def start(
                           f"run `verifier start --stake {bond / 10**18:g}` or more")
     config = VerifierConfig(
         state_dir=common.agent_state_dir(session, state_dir, "verifier"), stake=target, mode=mode,
-        sample_rate=sample_rate, seed=seed, artifact_store=artifact_store, device=device,
+        sample_rate=sample_rate, seed=seed, artifact_store=artifact_store, api_url=api_url, device=device,
         poll_interval_s=poll_interval, confirmations=confirmations, challenge=not dry_run,
         auto_withdraw=auto_withdraw, replica_port=replica, replica_host=replica_host,
         replica_keep_s=replica_keep_days * 86400,
@@ -158,6 +162,8 @@ def print_result(result: CheckResult) -> None:
     elif result.verdict is Verdict.FAULTY:
         out.print("  first differing step: unknown (the operator's h_0..h_S are not published)")
     out.print(f"  model: {result.model}")
+    if result.evaluation is not None:
+        out.print(f"  model's {result.evaluation.describe()} (RepOps; not part of the trace)")
     for reason in result.escalated:
         out.print(f"  full replay because {reason}")
     if result.intervals:

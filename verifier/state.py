@@ -35,6 +35,9 @@ class CheckRecord:
     result: dict[str, Any] = field(default_factory=dict)
     game_id: int | None = None
     """Our game on this result, once opened."""
+    evaluation: str = ""
+    """Our recomputed test evaluation against the operator's published one (agrees, disagrees: …,
+    none published); reported to the backend, never disputed."""
     note: str = ""
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import httpx
 import torch
@@ -41,6 +41,7 @@ from tribunal.commitments import final_state_proof, trace_root
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.faults import named_cheat
+from tribunal.evaluation import Evaluation
 from tribunal.protocol_enums import CollateralKind, Party, TaskStatus, enum_name
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 from tribunal.tasks import PreparedTask
@@ -241,6 +242,7 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         if record.phase is Phase.TRAINING:
             self._train(record, task)
         if record.phase is Phase.TRAINED:
+            self._report_to_backend(record)
             self._publish_checkpoints(record)
             self._submit(record, task)
         if record.phase is Phase.SUBMITTING:
@@ -250,6 +252,7 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             elif task.status is TaskStatus.CLAIMED:
                 self._submit(record, task)
         if record.phase is Phase.SUBMITTED:
+            self._report_to_backend(record)
             self._publish_checkpoints(record)
             self._finalize(record, self.session.market.task(record.task_id))
 
@@ -340,6 +343,11 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             record.final_state_proof = list(outcome.final_state_proof)
             record.checkpoints.update(outcome.checkpoints)
             record.train_seconds, record.resumed_from = outcome.seconds, outcome.resumed_from
+            if outcome.evaluation is not None:
+                record.evaluation = asdict(outcome.evaluation)
+            if self.backend is not None and outcome.losses:
+                speed = outcome.steps_run / outcome.seconds if outcome.seconds > 0 else 0.0
+                self.backend.report(record.task_id, outcome.losses, speed, final=True)
             if outcome.elements_per_s:
                 assert self.state is not None
                 self.state.elements_per_s = outcome.elements_per_s
@@ -411,7 +419,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                 self.terminal.update(record.task_id, progress.step, progress.steps, progress.loss,
                                      progress.steps_per_s)
             if self.backend is not None:
-                self.backend.report(record.task_id, progress.step, progress.loss, progress.steps_per_s,
+                losses = progress.losses or ({} if progress.loss is None else {progress.step: progress.loss})
+                self.backend.report(record.task_id, losses, progress.steps_per_s,
                                     final=progress.step == progress.steps)
             now = time.monotonic()
             if now - watch.logged_at >= 1.0 or progress.step == progress.steps:
@@ -420,6 +429,20 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                           progress.loss, extra={"event": "progress", "task_id": record.task_id,
                                                 "step": progress.step, "steps": progress.steps,
                                                 "loss": progress.loss, "steps_per_s": progress.steps_per_s})
+
+    def _report_to_backend(self, record: TaskRecord) -> None:
+        """Send the progress reports still pending and the final model's signed evaluation, until the
+        backend takes them (it refuses a task it has not indexed as claimed yet)."""
+        if self.backend is None:
+            return
+        self.backend.flush(record.task_id)
+        if record.evaluation is None or record.evaluation_reported:
+            return
+        evaluation = Evaluation(**record.evaluation)
+        if self.backend.report_evaluation(record.task_id, record.steps, evaluation):
+            record.evaluation_reported = True
+            log.info("task %d: evaluation reported: %s", record.task_id, evaluation.describe(),
+                     extra={"event": "evaluation_reported", "task_id": record.task_id})
 
     def _finish_watch(self, record: TaskRecord) -> None:
         watch = self._watches.pop(record.task_id, None)

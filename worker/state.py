@@ -70,6 +70,10 @@ class TaskRecord:
     """Action → transaction hash (evict, claim, submit, finalize)."""
     evicted: str | None = None
     """The squatter whose timed-out claim we evicted (`TaskMarket.evictClaim`) before claiming."""
+    evaluation: dict[str, Any] | None = None
+    """The final model's test evaluation (`tribunal.evaluation.Evaluation` fields), once trained."""
+    evaluation_reported: bool = False
+    """Whether the backend has our signed evaluation (sent again each tick until it has)."""
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:

@@ -4,7 +4,9 @@ newest checkpoint it can find, and publishes every checkpoint (the last one is t
 A job carries everything an executor on another machine needs (the spec's canonical bytes,
 the checkpoints already known, the artifact store); it holds no key and sends no transaction.
 Progress goes back as the Celery task's state (``PROGRESS`` with a `JobProgress` as meta) or,
-in the embedded mode, straight to a listener in the same process.
+in the embedded mode, straight to a listener in the same process. It carries the loss history, not
+only the latest loss, so an agent that polls less often than the job steps still reports every
+point; when training ends the job evaluates the final state on the test rows (`tribunal.evaluation`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from tribunal.artifact_client import ArtifactClient
 from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
 from tribunal.commitments import final_state_proof
-from tribunal.datasets import load_dataset
+from tribunal.datasets import Dataset, load_dataset
 from tribunal.device import pick_device
 from tribunal.dispute.faults import WITHHOLD_CHEATS, named_cheat
+from tribunal.evaluation import Evaluation, evaluate_state
 from tribunal.models import build_step_graph
-from tribunal.spec import parse_spec, spec_hash
+from tribunal.spec import TaskSpec, parse_spec, spec_hash
+from tribunal.tasks import fetch_task_inputs
 from tribunal.training import Progress, train
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,8 @@ log = logging.getLogger(__name__)
 TRAIN_TASK = "tribunal.worker.train"
 EXECUTOR_DIR_ENV = "TRIBUNAL_EXECUTOR_DIR"
 PUBLISH_EVERY_S = 0.5
+MAX_LOSS_POINTS = 500
+"""Most points a job's loss history keeps (the dashboard reads one page of 500 reports)."""
 
 
 class JobCancelled(RuntimeError):
@@ -81,16 +89,34 @@ class JobProgress:
     checkpoints: dict[int, str] = field(default_factory=dict)
     device: str = ""
     updated_at: float = 0.0
+    losses: dict[int, float] = field(default_factory=dict)
+    """Loss by step (the number of steps done, as progress reports count) of the steps run by this
+    job, bounded by `MAX_LOSS_POINTS`: every step until the history is full, then every second, every
+    fourth, … step (the stride doubles each time it fills, so the points stay evenly spread), plus
+    the newest step."""
+    loss_stride: int = 1
+
+    def record_loss(self, step: int, loss: float, limit: int = MAX_LOSS_POINTS) -> None:
+        """Add ``step``'s loss, thinning the history to at most ``limit`` points (and the newest)."""
+        newest = max(self.losses, default=None)
+        if newest is not None and newest % self.loss_stride != 0:
+            del self.losses[newest]
+        self.losses[step] = loss
+        while len(self.losses) > limit:
+            self.loss_stride *= 2
+            self.losses = {s: v for s, v in self.losses.items() if s % self.loss_stride == 0 or s == step}
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["checkpoints"] = {str(k): v for k, v in self.checkpoints.items()}
+        data["losses"] = {str(k): v for k, v in self.losses.items()}
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobProgress:
         data = dict(data)
         data["checkpoints"] = {int(k): v for k, v in data.get("checkpoints", {}).items()}
+        data["losses"] = {int(k): float(v) for k, v in data.get("losses", {}).items()}
         return cls(**data)
 
 
@@ -108,16 +134,24 @@ class TrainingOutcome:
     """h_S (0x-hex): what the result names on-chain as the model (leaf S of the trace root)."""
     final_state_proof: list[str] = field(default_factory=list)
     """h_S's Merkle proof under the trace root (0x-hex siblings, bottom-up), for `submitResult`."""
+    losses: dict[int, float] = field(default_factory=dict)
+    """The job's loss history (`JobProgress.losses`): a Celery job's last progress is not polled."""
+    evaluation: Evaluation | None = None
+    """The final state's test loss and accuracy (RepOps); None if the evaluation failed."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["checkpoints"] = {str(k): v for k, v in self.checkpoints.items()}
+        data["losses"] = {str(k): v for k, v in self.losses.items()}
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrainingOutcome:
         data = dict(data)
         data["checkpoints"] = {int(k): v for k, v in data.get("checkpoints", {}).items()}
+        data["losses"] = {int(k): float(v) for k, v in data.get("losses", {}).items()}
+        evaluation = data.get("evaluation")
+        data["evaluation"] = Evaluation(**evaluation) if evaluation else None
         return cls(**data)
 
 
@@ -139,10 +173,11 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
     digest = spec_hash(spec)
     if _hex(digest) != job.spec_hash.lower():
         raise ValueError(f"job {job.job_id}: the spec hashes to {_hex(digest)}, not {job.spec_hash}")
-    dataset = load_dataset(spec.dataset)
     device = pick_device(job.device)
     work_dir = Path(job.work_dir) if job.work_dir else executor_dir()
     artifacts = ArtifactClient(job.artifact_store) if job.artifact_store else None
+    fetch_task_inputs(spec, artifacts)  # an uploaded dataset, once, into this machine's cache
+    dataset = load_dataset(spec.dataset)
     progress = JobProgress(steps=spec.steps, device=str(device))
     last_publish = 0.0
 
@@ -160,6 +195,7 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
 
     def on_step(p: Progress) -> None:
         progress.step, progress.loss, progress.steps_per_s = p.step, p.loss, p.steps_per_second
+        progress.record_loss(p.step, p.loss)
         send()
         if cancel is not None and cancel.is_set() and p.step < spec.steps:
             raise JobCancelled(f"job {job.job_id} cancelled at step {p.step}")
@@ -195,6 +231,7 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
     steps_run = spec.steps - progress.resumed_from
     progress.step, progress.checkpoints = spec.steps, checkpoints
     send(force=True)
+    evaluation = evaluate_final(job, spec, result.final_state, dataset, device)
     final_state, proof = final_state_proof(result.state_commitments)
     return TrainingOutcome(
         trace_root=_hex(result.trace_root),
@@ -207,7 +244,25 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
         device=str(device),
         final_state_root=_hex(final_state),
         final_state_proof=[_hex(p) for p in proof],
+        losses=dict(progress.losses),
+        evaluation=evaluation,
     )
+
+
+def evaluate_final(job: TrainingJob, spec: TaskSpec, final_state: list[Any], dataset: Dataset,
+                   device: torch.device) -> Evaluation | None:
+    """The final state's test loss and accuracy; None (logged) if it cannot be computed, since the
+    result stands without it."""
+    try:
+        evaluation = evaluate_state(spec, final_state, dataset=dataset, device=device)
+    except Exception as exc:  # noqa: BLE001 - a failed evaluation must not lose the trained result
+        log.warning("task %d: cannot evaluate the final model on the test rows: %s", job.task_id, exc,
+                    extra={"event": "evaluation_failed", "task_id": job.task_id})
+        return None
+    log.info("task %d: final model: %s", job.task_id, evaluation.describe(),
+             extra={"event": "evaluated", "task_id": job.task_id, "test_loss": evaluation.loss,
+                    "test_accuracy": evaluation.accuracy, "test_rows": evaluation.rows})
+    return evaluation
 
 
 def newest_checkpoint(store: SyncedCheckpointStore, digest: bytes, graph: Any,

@@ -398,6 +398,31 @@ class ProgressReport(Base):
     )
 
 
+class EvaluationReport(Base):
+    """A model's test loss and accuracy as its operator, or a verifier who recomputed them, signed
+    them (`tribunal.evaluation`); not on-chain and not disputable: a verifier's report beside the
+    operator's is how a disagreement is shown."""
+
+    __tablename__ = "evaluation_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(BigInteger)
+    signer: Mapped[str] = mapped_column(Address)
+    role: Mapped[str] = mapped_column(String(16), doc="operator (the task's) or verifier (anyone staked)")
+    step: Mapped[int] = mapped_column(BigInteger, doc="the state evaluated: after this many steps")
+    test_loss: Mapped[float] = mapped_column(Float)
+    test_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True, doc="null: regression")
+    test_rows: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[int] = mapped_column(BigInteger, doc="the signer's timestamp (signed)")
+    received_at: Mapped[float] = mapped_column(Float)
+    signature: Mapped[str] = mapped_column(String(132))
+
+    __table_args__ = (
+        UniqueConstraint("task_id", "signer", "step", name="uq_evaluation_task_signer_step"),
+        Index("ix_evaluation_reports_task", "task_id"),
+    )
+
+
 class Artifact(Base):
     """An object in the artifact store (content lives in the store, keyed by its keccak256)."""
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.models import IndexerState, ProgressReport, Task
 from backend.services.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
-from tribunal.progress import BadProgressSignature, recover_signer
+from tribunal.progress import BadSignature, recover_signer
 from tribunal.progress import ProgressReport as SignedReport
 from tribunal.protocol_enums import TaskStatus
 
@@ -43,7 +43,7 @@ def record_progress(
     report = SignedReport(task_id, step, loss, steps_per_s, timestamp)
     try:
         signer = recover_signer(report, signature, state.chain_id, market)
-    except BadProgressSignature as exc:
+    except BadSignature as exc:
         raise Unauthorized(str(exc)) from exc
     if signer != operator:
         raise Unauthorized(

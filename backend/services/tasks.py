@@ -8,7 +8,7 @@ from typing import Any, TypeVar, Unpack
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from backend.db.models import Dispute, Event, ProgressReport, Submission, Task
+from backend.db.models import Dispute, EvaluationReport, Event, ProgressReport, Submission, Task
 from backend.services.errors import NotFound
 
 
@@ -73,7 +73,7 @@ def progress_history(
 
 
 def detail(session: Session, task_id: int) -> dict[str, Any]:
-    """The task with its submissions, disputes and latest progress, as plain rows (the API's hot
+    """The task with its submissions, disputes, latest progress and evaluations, as plain rows (the API's hot
     path: Core queries skip the ORM's per-object bookkeeping)."""
     conn = session.connection()
     task = conn.execute(select(Task.__table__).where(Task.task_id == task_id)).mappings().first()
@@ -102,4 +102,14 @@ def detail(session: Session, task_id: int) -> dict[str, Any]:
         .mappings()
         .all(),
         "latest_progress": latest,
+        "evaluations": sorted(
+            conn.execute(
+                select(EvaluationReport.__table__)
+                .where(EvaluationReport.task_id == task_id)
+                .order_by(EvaluationReport.id)
+            )
+            .mappings()
+            .all(),
+            key=lambda r: r["role"] != "operator",
+        ),
     }

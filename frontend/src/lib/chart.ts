@@ -54,3 +54,18 @@ export function chartScale(points: { step: number; loss: number }[], steps: numb
     xMax,
   };
 }
+
+/** The steps a checkpoint is made at (every `every` steps and the last), when there are few enough to draw. */
+export function checkpointSteps(steps: number, every: number | null | undefined, max = 50): number[] {
+  if (!every || every <= 0 || steps <= 0 || steps / every > max) return [];
+  const out: number[] = [];
+  for (let s = every; s <= steps; s += every) out.push(s);
+  if (out[out.length - 1] !== steps) out.push(steps);
+  return out;
+}
+
+/** The reported losses at checkpoint steps: the points the chart marks on the dashed lines. */
+export function checkpointLosses<P extends { step: number; loss: number }>(points: P[], checkpoints: number[]): P[] {
+  const at = new Set(checkpoints);
+  return points.filter((p) => at.has(p.step));
+}

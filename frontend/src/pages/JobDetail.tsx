@@ -1,13 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, api, artifactUrl, type ModelCheck, type TaskDetail } from '../lib/api';
+import { ApiError, api, type ModelCheck, type TaskDetail } from '../lib/api';
 import { marketAbi } from '../lib/chain';
 import { formatDuration, formatEth, formatNumber, formatTimestamp, humanize, sameAddress } from '../lib/format';
 import { taskPhases, trainingEta, trainingFraction } from '../lib/lifecycle';
+import { evaluationView } from '../lib/evaluation';
 import { describeSpec } from '../lib/spec';
 import { useNow } from '../hooks/useNow';
 import { useSpec } from '../hooks/useSpec';
 import { useTransaction } from '../hooks/useTransaction';
+import { EvaluationSummary } from '../components/EvaluationSummary';
 import { LossChart } from '../components/LossChart';
+import { ModelLinks } from '../components/ModelLinks';
 import { Timeline } from '../components/Timeline';
 import { TxStatus } from '../components/TxStatus';
 import { AddressLink, Countdown, Empty, ErrorBox, GameBadge, Hex, Loading, PageTitle, ProgressBar, Stat, StatusBadge, Time, TxHash } from '../components/ui';
@@ -58,6 +61,7 @@ function Training({ task }: { task: TaskDetail }) {
     refetchInterval: task.status === 'CLAIMED' ? 3000 : false,
   });
   const latest = task.latest_progress;
+  const evaluation = evaluationView(task.evaluations).shown;
   const fraction = trainingFraction(task, latest);
   const eta = task.status === 'CLAIMED' ? trainingEta(task, latest) : null;
   return (
@@ -80,8 +84,14 @@ function Training({ task }: { task: TaskDetail }) {
       {progress.isError ? (
         <ErrorBox error={progress.error} title="Could not load the loss curve" retry={() => void progress.refetch()} />
       ) : progress.data && progress.data.items.length > 0 ? (
-        <LossChart points={progress.data.items.map((p) => ({ step: p.step, loss: p.loss }))} steps={task.steps} checkpointEvery={task.checkpoint_every} />
+        <LossChart
+          points={progress.data.items.map((p) => ({ step: p.step, loss: p.loss }))}
+          steps={task.steps}
+          checkpointEvery={task.checkpoint_every}
+          testLoss={evaluation?.test_loss}
+        />
       ) : null}
+      <EvaluationSummary evaluations={task.evaluations} />
     </section>
   );
 }
@@ -109,16 +119,7 @@ function ModelDownload({ task }: { task: TaskDetail }) {
   if (check.isLoading) return <span className="muted">checking the model file against the on-chain final state…</span>;
   if (check.isError) return <ErrorBox error={check.error} title="Could not check the model file" retry={() => void check.refetch()} />;
   const c = check.data!;
-  if (c.status === 'matches') {
-    return (
-      <div className="model-download" data-testid="model-verified" data-model-status={c.status}>
-        <a className="button secondary" href={artifactUrl(hash)} download={`tribunal-model-${hash.slice(2, 10)}.ckpt`} data-testid="model-download">
-          Download the trained model
-        </a>{' '}
-        <span className="small">✓ matches the on-chain final state h_S (checked by the server)</span>
-      </div>
-    );
-  }
+  if (c.status === 'matches') return <ModelLinks taskId={task.task_id} check={c} />;
   if (c.status === 'mismatch') {
     return (
       <div className="error-box" role="alert" data-testid="model-verified" data-model-status={c.status}>
@@ -137,7 +138,7 @@ function ModelDownload({ task }: { task: TaskDetail }) {
         <span className="small" data-testid="availability-hint">
           {' '}
           If the operator withholds it, challenge its availability before the window ends:{' '}
-          <code>tribunal task model {task.task_id} --out model.pt --challenge</code> (the operator must post it on-chain, or it is slashed and
+          <code>tribunal task model {task.task_id} --out model.safetensors --challenge</code> (the operator must post it on-chain, or it is slashed and
           the result voided).
         </span>
       )}
