@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,17 @@ from rich.table import Table
 from web3 import Web3
 
 from deploy.config_check import Role, config_checks
+from deploy.dataset_cli import dataset_app
+from deploy.job_file import JobFileError, load_job
+from deploy.submit import (
+    BackendApi,
+    RichWaitView,
+    SubmitError,
+    WaitOutcome,
+    cancel_task,
+    post_job,
+    wait_for_task,
+)
 from tribunal import cli_common as common
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.client import ChainClient, RpcUnavailable, connect
@@ -29,6 +41,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tribunal.graph import StepGraph
+    from tribunal.models.model_file import ModelCard
 
 app = typer.Typer(help="Tribunal: developer and submitter commands.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and inspect signing keys.", no_args_is_help=True)
@@ -37,6 +50,7 @@ config_app = typer.Typer(help="Check the configuration a role starts with.", no_
 app.add_typer(keys_app, name="keys")
 app.add_typer(task_app, name="task")
 app.add_typer(config_app, name="config")
+app.add_typer(dataset_app, name="dataset")
 common.use_config_file(app, "tribunal")
 
 
@@ -174,10 +188,31 @@ def task_evict(
         f"{format_eth(event['args']['slashed'])}; the task is open again (tx {sent.tx_hash})")
 
 
+class ModelFormat(str, Enum):
+    """What `tribunal task model` writes: the parameters as safetensors with the spec beside them, the
+    final checkpoint as the artifact store holds it (every slot, optimizer state too), or the
+    parameters as a PyTorch state dict (torch.save)."""
+
+    SAFETENSORS = "safetensors"
+    CHECKPOINT = "checkpoint"
+    TORCH = "torch"
+
+    @classmethod
+    def for_path(cls, out: Path) -> ModelFormat:
+        """The format OUT's suffix names: .safetensors, .pt or .pth (torch); else the checkpoint."""
+        if out.suffix == ".safetensors":
+            return cls.SAFETENSORS
+        return cls.TORCH if out.suffix in (".pt", ".pth") else cls.CHECKPOINT
+
+
 @task_app.command("model")
 def task_model(
     task_id: int,
     out: Annotated[Path, typer.Option("--out", help="where to write the checked model")],
+    model_format: Annotated[ModelFormat | None, typer.Option(
+        "--format", help="safetensors (the parameters, and the spec beside them as OUT.spec.json), "
+                         "checkpoint (the final checkpoint file) or torch (the parameters as a state dict); "
+                         "default: from OUT's suffix (.safetensors, .pt/.pth, else checkpoint)")] = None,
     rpc_url: common.RpcOpt = common.DEFAULT_RPC,
     deployment: common.DeploymentOpt = None,
     artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
@@ -195,14 +230,18 @@ def task_model(
     from the artifact store or a replica, check that its state is the final state h_S the result
     committed on-chain (leaf S of the trace root, which the dispute game settles) and that its
     h_0..h_S hash to the trace root, then write it to OUT. A file that does not match is refused (exit
-    1, naming what differs; nothing written). With --challenge, a model no store serves is challenged
-    on-chain (`DisputeGame.openAvailability`, every chunk of every parameter): the operator must post
-    the chunks before its clock runs out or be slashed with the result voided; the parameters rebuilt
-    from the delivered chunks are written to OUT as a PyTorch state dict (torch.save)."""
+    1, naming what differs; nothing written). As safetensors (`--format`, or OUT ending .safetensors)
+    only the parameters are written, named by their slots, with what the chain verified in the metadata
+    and the spec beside them (model.safetensors -> model.spec.json): `tribunal.models.to_torch` loads
+    them without the training data. With --challenge, a model no store serves is challenged on-chain
+    (`DisputeGame.openAvailability`, every chunk of every parameter): the operator must post the chunks
+    before its clock runs out or be slashed with the result voided; the parameters rebuilt from the
+    delivered chunks are written to OUT (as a PyTorch state dict unless the format is safetensors)."""
     from tribunal.artifact_client import ArtifactClient
     from tribunal.model_check import ModelMismatch
     from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 
+    fmt = model_format or ModelFormat.for_path(out)
     session = common.session_or_exit(rpc_url, deployment, keystore if challenge else None,
                                      read_only=not challenge)
     task = session.market.task(task_id)
@@ -225,21 +264,21 @@ def task_model(
             f"{url}: refused, the checkpoint 0x{task.model_hash.hex()} does not match the committed final "
             f"state 0x{task.final_state_root.hex()} ({exc.what}): {exc}" if isinstance(exc, ModelMismatch)
             else f"{url}: {exc}" for url, exc in failures)
-        _recover_model(session, task, uri, stores, out, wait_s, challenge=challenge, why=why,
+        _recover_model(session, task, uri, stores, out, fmt, wait_s, challenge=challenge, why=why,
                        refused=bool(mismatches))
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(model.data)
+    state = dict(zip(model.checkpoint.names, model.checkpoint.state, strict=True))
+    wrote = _write_model(out, fmt, state, lambda: _model_card(session, task, uri, stores[0]), model.data)
     pending = ("; the challenge window is still open, so the result may yet be disputed"
                if task.status is TaskStatus.SUBMITTED else "")
     common.console.print(
         f"task {task_id}: the model matches the committed final state h_S 0x{task.final_state_root.hex()} "
-        f"and the trace root 0x{task.trace_root.hex()}; wrote {len(model.data):,} bytes to {out}{pending}",
+        f"and the trace root 0x{task.trace_root.hex()}; wrote {wrote} to {out}{pending}",
         highlight=False)
 
 
 def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[ArtifactClient], out: Path,
-                   wait_s: float, *, challenge: bool, why: str, refused: bool) -> None:
+                   fmt: ModelFormat, wait_s: float, *, challenge: bool, why: str, refused: bool) -> None:
     """No store served the whole model file: put it together chunk by chunk from what they served
     (each chunk checked against the committed roots); failing that, with --challenge, make the
     operator deliver exactly the chunks still missing on-chain."""
@@ -253,22 +292,25 @@ def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[Art
         raise common.fail(f"cannot read the task's spec to check the model chunk by chunk: {exc}") from exc
     assembled = assemble_model(task, graph, [fetch_raw(s, task.model_hash) for s in stores],
                                session.game.chunk_leaves())
+    def card() -> ModelCard:
+        return _model_card(session, task, uri, stores[0])
+
     if assembled.checkpoint is not None:
-        data = assembled.checkpoint.to_bytes()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        checkpoint = assembled.checkpoint
+        wrote = _write_model(out, fmt, dict(zip(checkpoint.names, checkpoint.state, strict=True)), card,
+                             checkpoint.to_bytes())
         common.console.print(f"task {task.task_id}: no store served the whole model ({why}); put together "
                              f"chunk by chunk from {len(stores)} store(s), every chunk checked against the "
-                             f"committed final state; wrote {len(data):,} bytes to {out}", highlight=False)
+                             f"committed final state; wrote {wrote} to {out}", highlight=False)
         return
     params = model_slots(graph)
     wanted = {j: chunks for j, chunks in assembled.missing.items() if j in params}
     if not wanted:
         whole = {graph.slots[j].name: assembled.arrays[j] for j in params}
-        _write_state_dict(out, {name: a for name, a in whole.items() if a is not None})
+        wrote = _write_model(out, fmt, {name: a for name, a in whole.items() if a is not None}, card)
         common.console.print(f"task {task.task_id}: every parameter put together chunk by chunk and checked "
-                             f"against the committed final state (optimizer state incomplete); wrote a state "
-                             f"dict to {out}")
+                             f"against the committed final state (optimizer state incomplete); wrote {wrote} "
+                             f"to {out}")
         return
     named = "; ".join(f"{graph.slots[j].name} chunks {chunks}" for j, chunks in sorted(wanted.items()))
     if not challenge:
@@ -277,19 +319,59 @@ def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[Art
             f"{verdict}: no store serves the committed model of task {task.task_id} ({why}); missing "
             f"{named or 'optimizer state only'}. Inside the challenge window run again with --challenge "
             "(and a key) to make the operator deliver exactly those chunks on-chain or be slashed")
-    _challenge_availability(session, task, graph, init, wanted, assembled.versions, out, wait_s)
+    _challenge_availability(session, task, graph, init, wanted, assembled.versions, out, fmt, card, wait_s)
 
 
-def _write_state_dict(out: Path, tensors: dict[str, NDArray[np.float32]]) -> None:
+def _model_card(session: ChainSession, task: Task, uri: str, store: ArtifactClient) -> ModelCard:
+    """What goes beside the parameters: the task's spec (checked against its on-chain hash), the model's
+    input and output sizes (so a user needs no dataset to load it), and what the chain verified."""
+    from tribunal.artifact_cache import ArtifactNotCached
+    from tribunal.datasets import load_dataset
+    from tribunal.models import model_dims
+    from tribunal.models.model_file import ModelCard, ModelProvenance, ModelSizes
+    from tribunal.task_fetch import SpecUnavailable, fetch_spec_bytes, parse_task_spec
+    from tribunal.tasks import fetch_task_inputs
+
+    try:
+        spec = parse_task_spec(fetch_spec_bytes(task.spec_hash, uri, store), task.spec_hash)
+        fetch_task_inputs(spec, store)
+        sizes = ModelSizes.of(model_dims(spec, load_dataset(spec.dataset)))
+    except (SpecUnavailable, ArtifactNotCached, ValueError) as exc:
+        raise common.fail(f"cannot write the spec beside the model of task {task.task_id}: {exc}; "
+                          "--format checkpoint writes the checked checkpoint without it") from exc
+    return ModelCard(spec, sizes, ModelProvenance(task.task_id, session.deployment.chain_id, task.spec_hash,
+                                                  task.final_state_root, task.trace_root, task.model_hash))
+
+
+def _write_model(out: Path, fmt: ModelFormat, state: dict[str, NDArray[np.float32]],
+                 card: Callable[[], ModelCard], checkpoint: bytes | None = None) -> str:
+    """Writes the checked model to OUT as ``fmt`` (the checkpoint's bytes when there is one; a state dict
+    of the parameters otherwise) and says what it wrote."""
     import torch
 
+    from tribunal.models.model_file import parameters_only, safetensors_bytes, spec_json, spec_path
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({name: torch.from_numpy(t.copy()) for name, t in tensors.items()}, out)
+    if fmt is ModelFormat.CHECKPOINT and checkpoint is not None:
+        out.write_bytes(checkpoint)
+        return f"{len(checkpoint):,} bytes (the final checkpoint)"
+    params = parameters_only(state)
+    if fmt is ModelFormat.SAFETENSORS:
+        model_card = card()
+        data = safetensors_bytes(params, model_card)
+        beside = spec_path(out)
+        out.write_bytes(data)
+        beside.write_bytes(spec_json(model_card, {name: tuple(t.shape) for name, t in params.items()}))
+        return (f"{len(params)} parameter tensors as safetensors ({len(data):,} bytes; the spec beside, "
+                f"{beside})")
+    torch.save(params, out)
+    return f"{len(params)} parameter tensors as a state dict (torch.save)"
 
 
 def _challenge_availability(session: ChainSession, task: Task, graph: StepGraph,
                             init: Sequence[NDArray[np.float32]], wanted: dict[int, list[int]],
-                            versions: dict[int, list[dict[int, bytes]]], out: Path, wait_s: float) -> None:
+                            versions: dict[int, list[dict[int, bytes]]], out: Path, fmt: ModelFormat,
+                            card: Callable[[], ModelCard], wait_s: float) -> None:
     """`task model --challenge`: open challenges on exactly the missing chunks, wait, rebuild (or
     report the slash)."""
     import time
@@ -337,9 +419,9 @@ def _challenge_availability(session: ChainSession, task: Task, graph: StepGraph,
         tensors = rebuild_from_chain(session, challenges, versions)
     except DeliveryError as exc:
         raise common.fail(str(exc)) from exc
-    _write_state_dict(out, tensors)
+    wrote = _write_model(out, fmt, tensors, card)
     common.console.print(f"task {task.task_id}: {len(tensors)} parameter tensor(s) delivered on-chain and "
-                         f"checked against h_S; wrote a state dict to {out}")
+                         f"checked against h_S; wrote {wrote} to {out}")
 
 
 @task_app.command("list")
@@ -359,6 +441,117 @@ def task_list(
         table.add_row(str(task_id), task.status.name.lower(), format_eth(task.reward),
                       format_eth(task.min_stake), str(task.steps), task.operator)
     common.console.print(table)
+
+
+ApiUrlOpt = Annotated[str | None, typer.Option(
+    "--api-url", envvar="TRIBUNAL_API_URL",
+    help="backend API to read training progress from (default: the --artifact-store URL); when it does "
+         "not answer, waiting shows the chain's status only")]
+PollOpt = Annotated[float, typer.Option("--poll-interval",
+                                        help="seconds between looks at the task (0.1..30)")]
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", help="stop waiting after this many seconds (exit 6; the task goes on)")]
+WAIT_CODES = "; ".join(f"{int(o)} {o.name.lower()}" for o in WaitOutcome)
+
+
+def _wait(session: ChainSession, task_id: int, api_url: str, poll_interval: float,
+          timeout: float | None) -> None:
+    api = BackendApi(api_url)
+    try:
+        with RichWaitView(common.console) as view:
+            outcome, _ = wait_for_task(session, task_id, api, view, poll_s=poll_interval, timeout_s=timeout)
+    except SubmitError as exc:
+        raise common.fail(str(exc)) from exc
+    except RpcUnavailable as exc:
+        raise common.fail(f"lost the chain while waiting on task {task_id}: {exc}; run `tribunal task wait "
+                          f"{task_id}` again") from exc
+    finally:
+        api.close()
+    if outcome is not WaitOutcome.FINALIZED:
+        raise typer.Exit(code=int(outcome))
+
+
+@task_app.command("post")
+def task_post(
+    job_file: Annotated[Path, typer.Argument(help="the job file: spec and terms in TOML (docs/jobs.md)")],
+    dataset: Annotated[Path | None, typer.Option(
+        "--dataset", help="your own data file, instead of the file of the job's dataset table (its target "
+                          "and task still come from the job file)")] = None,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help=f"follow the task to its end (as `tribunal task wait`; exit codes: {WAIT_CODES})")]
+        = False,
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    keystore: common.KeystoreOpt = None,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    api_url: ApiUrlOpt = None,
+    poll_interval: PollOpt = 1.0,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Post the job in JOB_FILE: upload its dataset (your own file, ingested) and spec to the artifact
+    store, then post the task with its reward escrowed; prints the task id. Everything in the file is
+    checked first; nothing is uploaded or sent if any of it is wrong."""
+    try:
+        job = load_job(job_file)
+        if dataset is not None:
+            job = job.with_dataset_file(dataset)
+    except JobFileError as exc:
+        raise common.fail(str(exc)) from exc
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    with ArtifactClient(artifact_store) as store:
+        try:
+            posted = post_job(session, job, store,
+                              lambda line: common.console.print(line, highlight=False, soft_wrap=True))
+        except SubmitError as exc:
+            raise common.fail(str(exc)) from exc
+    common.console.print(
+        f"posted task {posted.task_id}: reward {format_eth(job.terms.reward)} escrowed, min stake "
+        f"{format_eth(job.terms.min_stake)}, deadline {posted.deadline} (chain time), challenge window "
+        f"{job.terms.challenge_window_s} s; spec {posted.spec_uri} (tx {posted.tx_hash})", highlight=False,
+        soft_wrap=True)
+    common.console.print(str(posted.task_id), highlight=False)
+    if wait:
+        _wait(session, posted.task_id, api_url or artifact_store, poll_interval, timeout)
+
+
+@task_app.command("wait")
+def task_wait(
+    task_id: int,
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
+    api_url: ApiUrlOpt = None,
+    poll_interval: PollOpt = 1.0,
+    timeout: TimeoutOpt = None,
+) -> None:
+    """Follow TASK to its end: the claim, training (step and loss from the backend's API), the
+    challenge window, finalization. Exit codes: 0 finalized; 3 voided (a dispute voided the result and
+    the deadline passed); 4 expired (no result by the deadline); 5 cancelled; 6 --timeout passed;
+    1 error. docs/jobs.md explains each."""
+    session = common.session_or_exit(rpc_url, deployment, None, read_only=True)
+    _wait(session, task_id, api_url or artifact_store, poll_interval, timeout)
+
+
+@task_app.command("cancel")
+def task_cancel(
+    task_id: int,
+    withdraw: Annotated[bool, typer.Option(
+        help="withdraw the refunded reward from your credit at once (else later: `worker withdraw`)")] = True,
+    rpc_url: common.RpcOpt = common.DEFAULT_RPC,
+    deployment: common.DeploymentOpt = None,
+    keystore: common.KeystoreOpt = None,
+) -> None:
+    """Cancel TASK while it is open (not yet claimed): its reward comes back to you. Only its
+    submitter can; the refusal says why when it can't."""
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    try:
+        cancelled = cancel_task(session, task_id, withdraw)
+    except SubmitError as exc:
+        raise common.fail(str(exc)) from exc
+    back = (f"withdrew {format_eth(cancelled.withdrawn)} to {session.client.address}" if withdraw else
+            "credited to you: withdraw it with `worker withdraw`")
+    common.console.print(f"cancelled task {task_id}: the reward {format_eth(cancelled.refund)} is back "
+                         f"({back}; tx {cancelled.tx_hash})", highlight=False, soft_wrap=True)
 
 
 @config_app.command("check")

@@ -1,15 +1,18 @@
-"""Deploy fixtures: a clean environment and a config file writer (the real backend, Redis and
-databases these tests check against are the shared fixtures of tests/conftest.py)."""
+"""Deploy fixtures: a clean environment, a config file writer and the `tribunal` command as the
+submitter (the real backend, Redis and databases these tests check against are the shared fixtures
+of tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.chain import Devnet, actor_key
 from tests.support.config_files import toml_text
+from tests.support.submitter_cli import Cli
 from tribunal.config import CONFIG_ENV, ENVIRONMENT_ONLY, KEYS_BY_ENV
 
 
@@ -32,3 +35,10 @@ def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..
         return path
 
     return write
+
+
+@pytest.fixture()
+def cli(devnet: Devnet, deployment_file: Path, backend_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    monkeypatch.setenv("TRIBUNAL_PRIVATE_KEY", actor_key("submitter"))
+    yield Cli(devnet, deployment_file, backend_url, monkeypatch)
