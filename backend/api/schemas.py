@@ -65,6 +65,39 @@ class ProgressIn(BaseModel):
     ]
 
 
+class EvaluationOut(Model):
+    """A model's test loss and accuracy as one signer reported them (see `tribunal.evaluation`)."""
+
+    task_id: int
+    signer: AddressStr
+    role: Literal["operator", "verifier"] = Field(
+        description="operator: the task's operator's own numbers; verifier: a staked verifier's own "
+        "recomputation with RepOps (bit-exact), posted whether it agrees or not"
+    )
+    step: int = Field(description="the state evaluated: after this many training steps")
+    test_loss: float
+    test_accuracy: float | None = Field(description="share of test rows (tokens) right; null for regression")
+    test_rows: int
+    reported_at: int = Field(description="the signer's unix time (signed)")
+    received_at: float
+
+
+class EvaluationIn(BaseModel):
+    """A model's evaluation, signed by the task's operator or a staked verifier (`tribunal.evaluation`)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    signer: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="who signed the report")]
+    step: Annotated[int, Field(ge=0, le=2**53)]
+    test_loss: float
+    test_accuracy: Annotated[float | None, Field(ge=0, le=1)]
+    test_rows: Annotated[int, Field(ge=1, le=2**53)]
+    timestamp: Annotated[int, Field(ge=0, le=2**40, description="unix seconds when the report was made")]
+    signature: Annotated[
+        str, Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="EIP-191 signature of the report's message")
+    ]
+
+
 class SubmissionOut(Model):
     task_id: int
     attempt: int
@@ -132,6 +165,10 @@ class ModelCheckOut(Model):
     final_state_root: HashStr | None
     model_hash: HashStr | None
     download_url: str | None = Field(description="where to download the file, only when it matches")
+    safetensors_url: str | None = Field(
+        description="where to download its parameters as safetensors (to load with "
+        "tribunal.models.to_torch), only when it matches"
+    )
 
 
 class DisputeSummary(Model):
@@ -148,6 +185,9 @@ class TaskDetail(TaskOut):
     submissions: list[SubmissionOut]
     disputes: list[DisputeSummary]
     latest_progress: ProgressOut | None
+    evaluations: list[EvaluationOut] = Field(
+        description="the final model's test evaluation: the operator's report first, then any verifier's"
+    )
 
 
 class EventOut(Model):
@@ -324,15 +364,26 @@ class ArtifactOut(Model):
 
 
 class DatasetOut(Model):
-    """A built-in dataset a task can train on (`tribunal.datasets`)."""
+    """A dataset a task can train on: built in (`tribunal.datasets`) or uploaded by a user."""
 
+    ref: str = Field(description="what a spec's `dataset` field takes: a built-in dataset's name, or an "
+                                 "uploaded dataset's 0x hash (its artifact)")
     name: str
+    uploaded: bool = Field(description="uploaded by a user (False: built in)")
     rows: int = Field(description="training rows (a batch is drawn from these)")
+    test_rows: int = Field(description="held-out rows (one in five)")
     features: int
     targets: int
     target_kind: TargetKind
     num_classes: int | None = Field(description="None for a regression target")
     description: str
+    root: HashStr | None = Field(
+        default=None, description="the dataset root of the training rows (uploaded datasets; a built-in "
+                                  "one's is computed when a spec is prepared)")
+    preparation: dict[str, Any] | None = Field(
+        default=None, description="how an uploaded dataset was made from its file: source file hash, "
+                                  "columns, standardisation, class labels")
+    created_at: float | None = Field(default=None, description="when it was uploaded (unix seconds)")
 
 
 class PreparedSpecOut(Model):

@@ -66,6 +66,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{task_id}/model/safetensors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The result's model parameters, checked, as safetensors
+         * @description The parameters (param.* slots; not the optimizer state) of the checkpoint the result's model hash
+         *     names, once it is checked to be the committed final state h_S, as a safetensors file named by slot.
+         *     Its metadata holds the spec, the model's input and output sizes and what the chain verified (spec
+         *     hash, task id, chain id, h_S, trace root, model hash): `tribunal.models.to_torch` loads it alone.
+         */
+        get: operations["task_model_safetensors_api_tasks__task_id__model_safetensors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{task_id}/timeline": {
         parameters: {
             query?: never;
@@ -107,6 +130,34 @@ export interface paths {
          *     speed and the time; the signer must be the task's current operator (Claimed or Submitted).
          */
         post: operations["post_progress_api_tasks__task_id__progress_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A task's model evaluations
+         * @description The final model's test loss and accuracy: the operator's report, then any verifier's.
+         */
+        get: operations["task_evaluations_api_tasks__task_id__evaluations_get"];
+        put?: never;
+        /**
+         * Report the model's test evaluation (operator or staked verifier)
+         * @description Store an evaluation signed with `tribunal.evaluation.EvaluationReport.sign`: by the task's operator
+         *     once it has trained, or by a staked verifier who recomputed it once there is a result.
+         *
+         *     The signed message binds the chain id, the market address, the task, the step, the test loss,
+         *     accuracy and rows, and the time. Evaluation is not part of the trace: it is reported, never disputed.
+         */
+        post: operations["post_evaluation_api_tasks__task_id__evaluations_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -376,23 +427,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/datasets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The datasets a task can train on */
-        get: operations["get_datasets_api_datasets_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -404,6 +438,24 @@ export interface paths {
         get: operations["get_config_api_config_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The datasets a task can train on: built in, then uploaded (newest first) */
+        get: operations["get_datasets_api_datasets_get"];
+        put?: never;
+        /** Upload a CSV, Parquet or NumPy file as a dataset a task can train on */
+        post: operations["post_dataset_api_datasets_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -488,16 +540,31 @@ export interface components {
         };
         /**
          * DatasetOut
-         * @description A built-in dataset a task can train on (`tribunal.datasets`).
+         * @description A dataset a task can train on: built in (`tribunal.datasets`) or uploaded by a user.
          */
         DatasetOut: {
+            /**
+             * Ref
+             * @description what a spec's `dataset` field takes: a built-in dataset's name, or an uploaded dataset's 0x hash (its artifact)
+             */
+            ref: string;
             /** Name */
             name: string;
+            /**
+             * Uploaded
+             * @description uploaded by a user (False: built in)
+             */
+            uploaded: boolean;
             /**
              * Rows
              * @description training rows (a batch is drawn from these)
              */
             rows: number;
+            /**
+             * Test Rows
+             * @description held-out rows (one in five)
+             */
+            test_rows: number;
             /** Features */
             features: number;
             /** Targets */
@@ -514,6 +581,23 @@ export interface components {
             num_classes: number | null;
             /** Description */
             description: string;
+            /**
+             * Root
+             * @description the dataset root of the training rows (uploaded datasets; a built-in one's is computed when a spec is prepared)
+             */
+            root?: string | null;
+            /**
+             * Preparation
+             * @description how an uploaded dataset was made from its file: source file hash, columns, standardisation, class labels
+             */
+            preparation?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * @description when it was uploaded (unix seconds)
+             */
+            created_at?: number | null;
         };
         /**
          * DeployParamsOut
@@ -805,6 +889,75 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /**
+         * EvaluationIn
+         * @description A model's evaluation, signed by the task's operator or a staked verifier (`tribunal.evaluation`).
+         */
+        EvaluationIn: {
+            /**
+             * Signer
+             * @description who signed the report
+             */
+            signer: string;
+            /** Step */
+            step: number;
+            /** Test Loss */
+            test_loss: number;
+            /** Test Accuracy */
+            test_accuracy: number | null;
+            /** Test Rows */
+            test_rows: number;
+            /**
+             * Timestamp
+             * @description unix seconds when the report was made
+             */
+            timestamp: number;
+            /**
+             * Signature
+             * @description EIP-191 signature of the report's message
+             */
+            signature: string;
+        };
+        /**
+         * EvaluationOut
+         * @description A model's test loss and accuracy as one signer reported them (see `tribunal.evaluation`).
+         */
+        EvaluationOut: {
+            /** Task Id */
+            task_id: number;
+            /**
+             * Signer
+             * @description lowercase 0x-hex address
+             */
+            signer: string;
+            /**
+             * Role
+             * @description operator: the task's operator's own numbers; verifier: a staked verifier's own recomputation with RepOps (bit-exact), posted whether it agrees or not
+             * @enum {string}
+             */
+            role: "operator" | "verifier";
+            /**
+             * Step
+             * @description the state evaluated: after this many training steps
+             */
+            step: number;
+            /** Test Loss */
+            test_loss: number;
+            /**
+             * Test Accuracy
+             * @description share of test rows (tokens) right; null for regression
+             */
+            test_accuracy: number | null;
+            /** Test Rows */
+            test_rows: number;
+            /**
+             * Reported At
+             * @description the signer's unix time (signed)
+             */
+            reported_at: number;
+            /** Received At */
+            received_at: number;
+        };
         /** EventOut */
         EventOut: {
             /** Block Number */
@@ -906,6 +1059,11 @@ export interface components {
              * @description where to download the file, only when it matches
              */
             download_url: string | null;
+            /**
+             * Safetensors Url
+             * @description where to download its parameters as safetensors (to load with tribunal.models.to_torch), only when it matches
+             */
+            safetensors_url: string | null;
         };
         /** MoveOut */
         MoveOut: {
@@ -1594,6 +1752,11 @@ export interface components {
             /** Disputes */
             disputes: components["schemas"]["DisputeSummary"][];
             latest_progress: components["schemas"]["ProgressOut"] | null;
+            /**
+             * Evaluations
+             * @description the final model's test evaluation: the operator's report first, then any verifier's
+             */
+            evaluations: components["schemas"]["EvaluationOut"][];
         };
         /** TaskOut */
         TaskOut: {
@@ -1834,6 +1997,65 @@ export interface operations {
             };
         };
     };
+    task_model_safetensors_api_tasks__task_id__model_safetensors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the task's id on the TaskMarket */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the checked parameters as safetensors (task-<id>.safetensors) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description no such task, no submitted result, or the model file (or its spec) not in the artifact store yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the model file is refused: not the committed final state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the chain is not indexed yet, or the file cannot be converted */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     task_timeline_api_tasks__task_id__timeline_get: {
         parameters: {
             query?: {
@@ -1988,6 +2210,137 @@ export interface operations {
                 };
             };
             /** @description this step was already reported */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the indexer has not started */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    task_evaluations_api_tasks__task_id__evaluations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the task's id on the TaskMarket */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationOut"][];
+                };
+            };
+            /** @description no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_evaluation_api_tasks__task_id__evaluations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the task's id on the TaskMarket */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationOut"];
+                };
+            };
+            /** @description the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description bad or foreign signature, or stale timestamp */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the signer may not report on this task now */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description no such task */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description this signer already reported this step */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2696,26 +3049,6 @@ export interface operations {
             };
         };
     };
-    get_datasets_api_datasets_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DatasetOut"][];
-                };
-            };
-        };
-    };
     get_config_api_config_get: {
         parameters: {
             query?: never;
@@ -2736,6 +3069,100 @@ export interface operations {
             };
             /** @description the RPC or the deployment file is unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetOut"][];
+                };
+            };
+        };
+    };
+    post_dataset_api_datasets_post: {
+        parameters: {
+            query: {
+                /** @description the dataset's name */
+                name: string;
+                /** @description target column (repeat for several regression targets; a NumPy column index; none for an .npz with X and y) */
+                target?: string[] | null;
+                task?: "classification" | "regression";
+                /** @description the file's name; its suffix gives the format unless `format` is set */
+                filename?: string;
+                /** @description csv, parquet, npy, npz */
+                format?: ("csv" | "parquet" | "npy" | "npz") | null;
+                /** @description keep only these feature columns */
+                feature?: string[] | null;
+                description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetOut"];
+                };
+            };
+            /** @description an empty body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description larger than TRIBUNAL_DATASET_MAX_BYTES (nothing kept) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the file can't be a dataset: the message names the row and column (nothing kept) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many uploads from this client; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
