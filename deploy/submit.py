@@ -114,7 +114,7 @@ def initial_weights(job: Job, store: ArtifactClient, say: Callable[[str], None])
     the job names none or names one by hash already."""
     if job.init_file is None:
         return None
-    from tribunal.artifact_cache import store_artifact
+    from tribunal.artifact_cache import publish_artifact
     from tribunal.models.pretrained import PretrainedStateError, read_safetensors_state
 
     data = job.init_file.read_bytes()
@@ -122,14 +122,11 @@ def initial_weights(job: Job, store: ArtifactClient, say: Callable[[str], None])
         tensors = read_safetensors_state(data)
     except PretrainedStateError as exc:
         raise SubmitError(f"init file {job.init_file}: {exc}") from exc
-    digest = store_artifact(data)
     try:
-        uploaded = store.upload_bytes(data, kind="model")
-    except (ArtifactError, httpx.HTTPError) as exc:
+        digest = publish_artifact(data, store, "model")
+    except (ArtifactError, httpx.HTTPError, RuntimeError) as exc:
         raise SubmitError(f"upload of the initial weights {job.init_file} to {store.base_url} failed: "
                           f"{exc}") from exc
-    if uploaded != digest:
-        raise SubmitError(f"the artifact store filed {job.init_file} under {uploaded}, not {digest}")
     say(f"initial weights {job.init_file}: {len(tensors)} tensors uploaded as {digest}")
     return digest
 

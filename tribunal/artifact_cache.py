@@ -19,7 +19,7 @@ from typing import Final
 
 import httpx
 
-from tribunal.artifact_client import ArtifactClient, ArtifactError, content_hash
+from tribunal.artifact_client import ArtifactClient, ArtifactError, Kind, content_hash
 
 CACHE_ENV: Final = "TRIBUNAL_ARTIFACT_CACHE"
 
@@ -106,3 +106,15 @@ def fetch_artifact(digest: str | bytes, store: ArtifactClient | None) -> bytes:
             f"artifact {digest} could not be fetched from {store.base_url}: {exc}"
         ) from exc
     return cached_artifact(digest)
+
+
+def publish_artifact(data: bytes, store: ArtifactClient | None, kind: Kind) -> str:
+    """Keep ``data`` in the local cache and upload it to ``store`` (when given); its hash. Raises
+    ArtifactError (or httpx's errors) when the upload fails, RuntimeError if the store files it
+    under another hash."""
+    digest = store_artifact(data)
+    if store is not None:
+        uploaded = store.upload_bytes(data, kind=kind)
+        if uploaded != digest:
+            raise RuntimeError(f"the artifact store filed the {kind} under {uploaded}, not {digest}")
+    return digest

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db.models import Account, EvaluationReport, IndexerState, Task
-from backend.services.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
+from backend.db.models import Account, EvaluationReport, Task
+from backend.services.errors import Conflict, Forbidden, NotFound
+from backend.services.signed import check_signed
 from tribunal.evaluation import EvaluationReport as SignedEvaluation
-from tribunal.progress import BadSignature
 from tribunal.protocol_enums import TaskStatus
 
 OPERATOR_STATUSES = (TaskStatus.CLAIMED.name, TaskStatus.SUBMITTED.name, TaskStatus.FINALIZED.name)
@@ -36,24 +36,10 @@ def record_evaluation(
     """Store ``report`` signed by ``signer`` as the operator's or a verifier's; refuse it with the reason."""
     now = time.time() if now is None else now
     signer = signer.lower()
-    if abs(now - report.timestamp) > max_skew_s:
-        raise Unauthorized(
-            f"report timestamp {report.timestamp} is {abs(now - report.timestamp):.0f}s away from the "
-            f"server's clock (at most {max_skew_s}s accepted): sign a fresh report"
-        )
-    state = session.get(IndexerState, 1)
-    market = state.contracts.get("TaskMarket") if state is not None else None
-    if state is None or market is None:
-        raise Unavailable("the indexer has not indexed the market yet; retry in a moment")
-    try:
-        recovered = report.signer(signature, state.chain_id, market)
-    except BadSignature as exc:
-        raise Unauthorized(str(exc)) from exc
-    if recovered != signer:
-        raise Unauthorized(
-            f"the signature was made by {recovered}, not by {signer}: sign the evaluation of task {task_id} "
-            f"for chain {state.chain_id} and market {market} with {signer}'s key"
-        )
+    state = check_signed(session, timestamp=report.timestamp, signer=signer,
+                         what=f"evaluation of task {task_id}",
+                         recover=lambda chain_id, market: report.signer(signature, chain_id, market),
+                         max_skew_s=max_skew_s, now=now)
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id} indexed (up to block {state.cursor_block})")

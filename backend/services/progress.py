@@ -7,10 +7,11 @@ import time
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.db.models import IndexerState, ProgressReport, Task
-from backend.services.errors import Conflict, Forbidden, NotFound, Unauthorized, Unavailable
-from tribunal.progress import BadSignature, recover_signer
+from backend.db.models import ProgressReport, Task
+from backend.services.errors import Conflict, Forbidden, NotFound
+from backend.services.signed import check_signed
 from tribunal.progress import ProgressReport as SignedReport
+from tribunal.progress import recover_signer
 from tribunal.protocol_enums import TaskStatus
 
 ACCEPTING = (TaskStatus.CLAIMED.name, TaskStatus.SUBMITTED.name)
@@ -31,25 +32,11 @@ def record_progress(
     """Store a report signed by the task's current operator; refuse anything else with the reason."""
     now = time.time() if now is None else now
     operator = operator.lower()
-    if abs(now - timestamp) > max_skew_s:
-        raise Unauthorized(
-            f"report timestamp {timestamp} is {abs(now - timestamp):.0f}s away from the server's clock "
-            f"(at most {max_skew_s}s accepted): sign a fresh report"
-        )
-    state = session.get(IndexerState, 1)
-    market = state.contracts.get("TaskMarket") if state is not None else None
-    if state is None or market is None:
-        raise Unavailable("the indexer has not indexed the market yet; retry in a moment")
     report = SignedReport(task_id, step, loss, steps_per_s, timestamp)
-    try:
-        signer = recover_signer(report, signature, state.chain_id, market)
-    except BadSignature as exc:
-        raise Unauthorized(str(exc)) from exc
-    if signer != operator:
-        raise Unauthorized(
-            f"the signature was made by {signer}, not by {operator}: sign the report of task {task_id} "
-            f"for chain {state.chain_id} and market {market} with the operator's key"
-        )
+    state = check_signed(session, timestamp=timestamp, signer=operator,
+                         what=f"progress report of task {task_id}",
+                         recover=lambda chain_id, market: recover_signer(report, signature, chain_id, market),
+                         max_skew_s=max_skew_s, now=now)
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id} indexed (up to block {state.cursor_block})")

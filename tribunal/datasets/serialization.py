@@ -121,7 +121,8 @@ def dataset_header(head: bytes) -> dict[str, Any]:
     except ValueError as error:
         raise DatasetFormatError(f"header is not JSON: {error}") from error
     if not isinstance(header, dict) or set(header) - {"preparation"} != _HEADER_KEYS:
-        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)}")
+        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)} "
+                                 "(and, for an uploaded dataset, preparation)")
     return header
 
 
@@ -132,23 +133,11 @@ def dataset_from_bytes(data: bytes, expected_hash: bytes | None = None) -> Datas
             f"content hash 0x{keccak256(data).hex()} differs from the expected "
             f"0x{expected_hash.hex()}; the artifact is corrupt or another dataset"
         )
-    if data[: len(MAGIC)] != MAGIC:
-        raise DatasetFormatError("not a serialised dataset (bad magic or unsupported version)")
-    payload = memoryview(data)
-    offset = len(MAGIC) + 4
-    if len(data) < offset:
+    if len(data) < HEADER_PREFIX_BYTES:
         raise DatasetFormatError("truncated before the header length")
-    (header_length,) = struct.unpack_from(">I", data, len(MAGIC))
-    encoded = bytes(payload[offset : offset + header_length])
-    if len(encoded) != header_length:
-        raise DatasetFormatError("truncated inside the header")
-    try:
-        header = json.loads(encoded)
-    except ValueError as error:
-        raise DatasetFormatError(f"header is not JSON: {error}") from error
-    if not isinstance(header, dict) or set(header) - {"preparation"} != _HEADER_KEYS:
-        raise DatasetFormatError(f"header must have exactly the keys {sorted(_HEADER_KEYS)} "
-                                 "(and, for an uploaded dataset, preparation)")
+    header = dataset_header(data)
+    offset = HEADER_PREFIX_BYTES + dataset_header_length(data)
+    encoded = data[HEADER_PREFIX_BYTES:offset]
     preparation = header.get("preparation")
     if preparation is not None and not isinstance(preparation, dict):
         raise DatasetFormatError("header preparation must be an object")
@@ -156,7 +145,7 @@ def dataset_from_bytes(data: bytes, expected_hash: bytes | None = None) -> Datas
         raise DatasetFormatError("header is not canonical JSON (sorted keys, no whitespace)")
     if header["target_kind"] not in TARGET_KINDS:
         raise DatasetFormatError(f"unknown target_kind {header['target_kind']!r}")
-    offset += header_length
+    payload = memoryview(data)
     rows, offset = _rows(payload, offset, _shape(header, "train_shape"))
     test_rows, offset = _rows(payload, offset, _shape(header, "test_shape"))
     if offset != len(data):

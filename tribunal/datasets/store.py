@@ -7,7 +7,7 @@ after which :func:`tribunal.datasets.load_dataset` reads it like a built-in one.
 
 from __future__ import annotations
 
-from tribunal.artifact_cache import fetch_artifact, is_digest, store_artifact
+from tribunal.artifact_cache import fetch_artifact, is_digest, publish_artifact
 from tribunal.artifact_client import ArtifactClient
 from tribunal.datasets.dataset import Dataset
 from tribunal.datasets.registry import load_dataset
@@ -30,10 +30,4 @@ def fetch_dataset(name: str, store: ArtifactClient | None) -> Dataset:
 def upload_dataset(dataset: Dataset, store: ArtifactClient | None) -> str:
     """Serialise ``dataset``, keep it in the local cache, upload it (when a store is given) and
     return the reference a spec's ``dataset`` takes: ``"0x"`` + keccak256 of the bytes."""
-    data = dataset_to_bytes(dataset)
-    digest = store_artifact(data)
-    if store is not None:
-        uploaded = store.upload_bytes(data, kind="dataset")
-        if uploaded != digest:
-            raise RuntimeError(f"the artifact store filed the dataset under {uploaded}, not {digest}")
-    return digest
+    return publish_artifact(dataset_to_bytes(dataset), store, "dataset")

@@ -23,7 +23,7 @@ import safetensors
 import safetensors.numpy
 from numpy.typing import NDArray
 
-from tribunal.artifact_cache import cached_artifact, fetch_artifact, store_artifact
+from tribunal.artifact_cache import cached_artifact, fetch_artifact, publish_artifact
 from tribunal.artifact_client import ArtifactClient
 from tribunal.graph import PARAM_PREFIX
 from tribunal.models.builder import SlotDef
@@ -145,9 +145,4 @@ def upload_initial_state(
     given) and return what a spec's ``init`` takes: ``"0x"`` + keccak256 of the bytes."""
     data = write_safetensors_state(tensors)
     read_safetensors_state(data)
-    digest = store_artifact(data)
-    if store is not None:
-        uploaded = store.upload_bytes(data, kind="model")
-        if uploaded != digest:
-            raise RuntimeError(f"the artifact store filed the initial state under {uploaded}, not {digest}")
-    return digest
+    return publish_artifact(data, store, "model")
