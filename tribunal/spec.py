@@ -117,7 +117,48 @@ class TransformerConfig(_Frozen):
         return self
 
 
-ModelConfig = Annotated[MlpConfig | CnnConfig | TransformerConfig, Field(discriminator="kind")]
+class EncoderConfig(_Frozen):
+    """A BERT-style encoder classifying token sequences: token and learned position embeddings,
+    an embedding layer norm, post-norm blocks of bidirectional self-attention and a GELU MLP
+    (biases on every projection), mean pooling over the context, then a dense head whose width
+    is the dataset's number of classes. ``layer_norm_eps`` is every layer norm's epsilon (BERT's
+    1e-12 by default). With ``pad_id`` set, positions holding that token id are padding: no
+    position attends to them and the mean pools over the others only."""
+
+    kind: Literal["encoder"] = "encoder"
+    vocab: int = 64
+    context: int = 16
+    d_model: int = 32
+    heads: int = 4
+    d_ff: int = 64
+    layers: int = 1
+    layer_norm_eps: Float32 = 1e-12
+    pad_id: int | None = None
+
+    @model_validator(mode="after")
+    def _dims(self) -> EncoderConfig:
+        if self.pad_id is not None and not 0 <= self.pad_id < self.vocab:
+            raise ValueError(f"pad_id must be a token id 0..{self.vocab - 1}, got {self.pad_id}")
+        if not 2 <= self.vocab <= 65_536:
+            raise ValueError(f"vocab must be 2..65536, got {self.vocab}")
+        if not 1 <= self.context <= 512:
+            raise ValueError(f"context must be 1..512, got {self.context}")
+        if not 1 <= self.heads <= 64:
+            raise ValueError(f"heads must be 1..64, got {self.heads}")
+        if not 1 <= self.d_model <= 4096 or self.d_model % self.heads:
+            raise ValueError(f"d_model must be a multiple of heads in 1..4096, got {self.d_model}")
+        if not 1 <= self.d_ff <= 8192:
+            raise ValueError(f"d_ff must be 1..8192, got {self.d_ff}")
+        if not 1 <= self.layers <= 24:
+            raise ValueError(f"layers must be 1..24, got {self.layers}")
+        if self.layer_norm_eps <= 0.0:
+            raise ValueError(f"layer_norm_eps must be > 0, got {self.layer_norm_eps}")
+        return self
+
+
+ModelConfig = Annotated[
+    MlpConfig | CnnConfig | TransformerConfig | EncoderConfig, Field(discriminator="kind")
+]
 
 
 class Sgd(_Frozen):
@@ -238,6 +279,8 @@ class TaskSpec(_Frozen):
             raise ValueError(f"optimizer.lr must be > 0, got {self.optimizer.lr}")
         if self.model.kind == "transformer" and self.loss != "cross_entropy":
             raise ValueError("a transformer predicts tokens: use loss 'cross_entropy'")
+        if self.model.kind == "encoder" and self.loss != "cross_entropy":
+            raise ValueError("an encoder classifies sequences: use loss 'cross_entropy'")
         return self
 
     def is_trainable(self, name: str) -> bool:

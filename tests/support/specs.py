@@ -3,9 +3,21 @@ fields a test changes (``mlp_spec(steps=2)``)."""
 
 from __future__ import annotations
 
-from tribunal.spec import Adam, CnnConfig, MlpConfig, Momentum, Sgd, TaskSpec, TransformerConfig
+from tests.support.tokens import upload_token_classes
+from tribunal.spec import (
+    Adam,
+    CnnConfig,
+    EncoderConfig,
+    MlpConfig,
+    Momentum,
+    Sgd,
+    TaskSpec,
+    TransformerConfig,
+)
 
 SMALL_TRANSFORMER = TransformerConfig(vocab=16, context=16, d_model=16, heads=2, d_ff=32, layers=1)
+SMALL_ENCODER = EncoderConfig(vocab=50, context=8, d_model=24, heads=12, d_ff=48, layers=2, pad_id=0)
+"""12 heads as MiniLM has, each 2 wide; its dataset's sequences are padded with id 0."""
 
 
 def tiny_spec(**changes: object) -> TaskSpec:
@@ -58,6 +70,20 @@ def transformer_spec(**changes: object) -> TaskSpec:
     return TaskSpec.model_validate({**fields, **changes})
 
 
+def encoder_spec(**changes: object) -> TaskSpec:
+    """``SMALL_ENCODER`` on :func:`tests.support.tokens.token_classes`, uploaded to this machine's
+    artifact cache as the spec is built."""
+    fields: dict[str, object] = {
+        "model": SMALL_ENCODER,
+        "dataset": upload_token_classes(vocab=SMALL_ENCODER.vocab, context=SMALL_ENCODER.context),
+        "optimizer": Adam(lr=0.01),
+        "batch_size": 8,
+        "steps": 4,
+        "checkpoint_every": 2,
+    }
+    return TaskSpec.model_validate({**fields, **changes})
+
+
 def regression_spec(**changes: object) -> TaskSpec:
     fields: dict[str, object] = {
         "model": MlpConfig(hidden=(8,)),
@@ -76,5 +102,6 @@ SPECS = {
     "mlp": mlp_spec,
     "cnn": cnn_spec,
     "transformer": transformer_spec,
+    "encoder": encoder_spec,
     "regression": regression_spec,
 }

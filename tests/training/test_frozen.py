@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.support.specs import cnn_spec, mlp_spec, transformer_spec
+from tests.support.specs import cnn_spec, encoder_spec, mlp_spec, transformer_spec
 from tribunal.checkpoints import Checkpoint, LocalCheckpointStore
 from tribunal.commitments import state_commitment, tensor_root
 from tribunal.datasets import load_dataset
@@ -29,6 +29,9 @@ FROZEN_SPECS = {
     "cnn": lambda: cnn_spec(trainable=["param.hidden", "param.out.bias"]),
     "transformer": lambda: transformer_spec(trainable=["param.l0.mlp2", "param.head"]),
     "transformer-embeddings": lambda: transformer_spec(trainable=["param.tok_emb"]),
+    "encoder-head": lambda: encoder_spec(trainable=["param.head"]),
+    "encoder-top": lambda: encoder_spec(trainable=["param.l1", "param.head"]),
+    "encoder-bottom-query": lambda: encoder_spec(trainable=["param.l0.attn.q.bias", "param.l0.ln2"]),
 }
 
 

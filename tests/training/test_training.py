@@ -15,7 +15,7 @@ from tribunal.spec import TaskSpec
 from tribunal.tasks import prepare_task
 from tribunal.training import Progress, initial_commitment, output_roots, replay_step, train
 
-LEARNING_STEPS = {"mlp": 24, "cnn": 24, "transformer": 16, "regression": 16}
+LEARNING_STEPS = {"mlp": 24, "cnn": 24, "transformer": 16, "encoder": 16, "regression": 16}
 
 
 @pytest.mark.parametrize("kind", sorted(SPECS))

@@ -1,4 +1,5 @@
-"""Models as step graphs: MLP, a small CNN and a small decoder-only transformer.
+"""Models as step graphs: MLP, a small CNN, a small decoder-only transformer and a BERT-style
+encoder that classifies token sequences.
 
 ``state_layout`` lists the state slots (parameters, then the trainable ones' optimizer state),
 ``step_graph`` records one training step's nodes (``build_step_graph`` validates them), and
@@ -76,8 +77,9 @@ def build_step_graph(spec: TaskSpec, dataset: Dataset) -> StepGraph:
 
 
 def feature_shape(dims: ModelDims) -> tuple[int, ...]:
-    """A transformer reads token ids flat, ``(batch * context,)``; the others ``(batch, F)``."""
-    if dims.config.kind == "transformer":
+    """Token models (transformer, encoder) read ids flat, ``(batch * context,)``; the others
+    ``(batch, F)``."""
+    if dims.config.kind in ("transformer", "encoder"):
         return (dims.batch * dims.num_features,)
     return (dims.batch, dims.num_features)
 

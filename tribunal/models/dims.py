@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from tribunal.datasets import Dataset
-from tribunal.spec import CnnConfig, MlpConfig, TaskSpec, TransformerConfig
+from tribunal.spec import CnnConfig, EncoderConfig, MlpConfig, TaskSpec, TransformerConfig
 
 LN_EPS = 1e-5
 """Layer norm's epsilon (rounded to float32 by the op builder)."""
@@ -16,7 +18,7 @@ LN_EPS = 1e-5
 class ModelDims:
     """Everything the graph and the native reference need to size a model."""
 
-    config: MlpConfig | CnnConfig | TransformerConfig
+    config: MlpConfig | CnnConfig | TransformerConfig | EncoderConfig
     loss: Literal["mse", "cross_entropy"]
     batch: int
     num_features: int
@@ -52,6 +54,8 @@ def model_dims(spec: TaskSpec, dataset: Dataset) -> ModelDims:
                 f"model.vocab must equal the dataset's vocabulary {dataset.num_classes}, "
                 f"got {config.vocab}"
             )
+    elif isinstance(config, EncoderConfig):
+        _check_sequences(config, dataset)
     elif kind == "next_token":
         raise ValueError(f"dataset {dataset.name!r} is a token task: use model kind 'transformer'")
     if isinstance(config, CnnConfig):
@@ -71,3 +75,28 @@ def model_dims(spec: TaskSpec, dataset: Dataset) -> ModelDims:
         num_targets=dataset.num_targets,
         num_outputs=outputs,
     )
+
+
+def _check_sequences(config: EncoderConfig, dataset: Dataset) -> None:
+    """An encoder reads each row's features as ``context`` token ids and predicts one class."""
+    if dataset.target_kind != "class" or dataset.num_targets != 1:
+        raise ValueError(
+            f"an encoder classifies sequences: it needs a dataset with one class-id target; "
+            f"{dataset.name!r} has {dataset.num_targets} {dataset.target_kind} target(s)"
+        )
+    if config.context != dataset.num_features:
+        raise ValueError(
+            f"model.context must equal the dataset's sequence length (features per row) "
+            f"{dataset.num_features}, got {config.context}"
+        )
+    for what, ids in (("rows", dataset.features), ("test rows", dataset.test_features)):
+        if ids.size and (np.any(ids != np.floor(ids)) or ids.min() < 0 or ids.max() >= config.vocab):
+            raise ValueError(
+                f"dataset {dataset.name!r}: the {what}' features must be token ids, integers in "
+                f"0..{config.vocab - 1} (model.vocab {config.vocab})"
+            )
+        if config.pad_id is not None and ids.size and np.any(np.all(ids == config.pad_id, axis=1)):
+            raise ValueError(
+                f"dataset {dataset.name!r}: a row of the {what} is all padding (id {config.pad_id}); "
+                "every sequence needs a token to pool"
+            )

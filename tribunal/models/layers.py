@@ -12,16 +12,21 @@ forward, in reverse order, so node order is forward, loss, backward — topologi
 from __future__ import annotations
 
 from collections.abc import Callable
-from math import prod
+from math import pi, prod, sqrt
 
 from tribunal.graph import Ref
 from tribunal.models.builder import GraphBuilder
-from tribunal.repops import AffineMap, ops
+from tribunal.repops import AffineMap, Broadcast, Opcode, ops
 
 Grads = dict[str, Ref]
 Backward = Callable[[Ref], Ref]
 Chain = list[tuple[Backward, Ref]]
 """A sequential model's layers as ``(backward, output)``, bottom to top."""
+Projection = Callable[[Ref, str], tuple[Ref, Backward]]
+"""An attention projection: ``(x, "q" | "k" | "v" | "o") -> (x W [+ bias], backward)``."""
+
+GELU_CUBIC = 0.044715
+GELU_SCALE = sqrt(2 / pi)
 
 
 def backward_chain(b: GraphBuilder, chain: Chain, dy: Ref) -> Ref:
@@ -89,14 +94,18 @@ def dense(
     return y, backward
 
 
-def matmul_weight(b: GraphBuilder, grads: Grads, x: Ref, name: str) -> tuple[Ref, Backward]:
-    """``y = x W`` without bias."""
+def matmul_weight(
+    b: GraphBuilder, grads: Grads, x: Ref, name: str, *, need_dx: bool = True
+) -> tuple[Ref, Backward]:
+    """``y = x W`` without bias; without ``need_dx`` the backward returns ``dy``."""
     weight = b.state(name)
     y = b.add(ops.matmul(), [x, weight], f"{name}.matmul")
 
     def backward(dy: Ref) -> Ref:
         if b.trainable(name):
             accumulate(b, grads, name, b.add(ops.matmul_at(), [x, dy], f"{name}.dW"))
+        if not need_dx:
+            return dy
         return b.add(ops.matmul_bt(), [dy, weight], f"{name}.dx")
 
     return y, backward
@@ -132,6 +141,126 @@ def layer_norm(b: GraphBuilder, grads: Grads, x: Ref, prefix: str, eps: float) -
         return dx
 
     return y, backward
+
+
+def gelu(b: GraphBuilder, x: Ref, name: str) -> tuple[Ref, Backward]:
+    """GELU in its tanh form from elementwise ops the EVM already proves:
+    ``gelu(x) = x σ(2u)``, ``u = √(2/π)(x + 0.044715 x³)``, ``σ(v) = 1 / (1 + exp(−v))``
+    (``tanh(u) = 2σ(2u) − 1``). exp overflowing to +inf for very negative x gives σ = +0."""
+    square = b.add(ops.mul(), [x, x], f"{name}.square")
+    cube = b.add(ops.mul(), [square, x], f"{name}.cube")
+    cubic = b.add(ops.scale(GELU_CUBIC), [cube], f"{name}.cubic")
+    inner = b.add(ops.add(), [x, cubic], f"{name}.inner")
+    minus_2u = b.add(ops.scale(-2 * GELU_SCALE), [inner], f"{name}.arg")
+    e = b.add(ops.exp(), [minus_2u], f"{name}.exp")
+    denominator = b.add(ops.add_const(1.0), [e], f"{name}.denominator")
+    sigma = b.add(ops.const_binary(Opcode.DIV, 1.0, const_first=True), [denominator], f"{name}.sigmoid")
+    y = b.add(ops.mul(), [x, sigma], name)
+
+    def backward(dy: Ref) -> Ref:
+        # d/dx x σ(2u) = σ + x · 2σ(1 − σ) · √(2/π)(1 + 3 · 0.044715 x²)
+        complement = b.add(ops.const_binary(Opcode.SUB, 1.0, const_first=True), [sigma],
+                           f"{name}.grad.complement")
+        slope = b.add(ops.mul(), [sigma, complement], f"{name}.grad.slope")
+        du = b.add(ops.scale(3 * GELU_CUBIC), [square], f"{name}.grad.du.cubic")
+        du = b.add(ops.add_const(1.0), [du], f"{name}.grad.du")
+        chain = b.add(ops.mul(), [slope, du], f"{name}.grad.chain")
+        chain = b.add(ops.scale(2 * GELU_SCALE), [chain], f"{name}.grad.chain.scaled")
+        through_sigma = b.add(ops.mul(), [x, chain], f"{name}.grad.through_sigma")
+        derivative = b.add(ops.add(), [sigma, through_sigma], f"{name}.grad.derivative")
+        return b.add(ops.mul(), [dy, derivative], f"{name}.grad")
+
+    return y, backward
+
+
+def mean_pool(
+    b: GraphBuilder, x: Ref, batch: int, name: str, keep: Ref | None = None
+) -> tuple[Ref, Backward]:
+    """The mean over each example's positions: ``x (batch * context, D) -> (batch, D)``; with
+    ``keep`` (``(batch * context,)``, 1.0 or 0.0 per position) over the kept positions only."""
+    rows, width = b.shape(x)
+    context = rows // batch
+    spread = AffineMap(
+        out_view=(batch, context, width),
+        loop_view=(),
+        in_view=(batch, width),
+        coef=((1, 0, 0), (0, 0, 1)),
+        offset=(0, 0),
+        div=(1, 1),
+        out_shape=(rows, width),
+    )
+    if keep is None:
+        per_example = reshape(b, x, (batch, context, width), f"{name}.view")
+        pooled = b.add(ops.reduce_mean(1, 2), [per_example], name)
+
+        def backward(dy: Ref) -> Ref:
+            repeated = b.add(ops.affine_copy(spread), [dy], f"{name}.grad.repeat")
+            return b.add(ops.const_binary(Opcode.DIV, float(context)), [repeated], f"{name}.grad")
+
+        return pooled, backward
+
+    row_mul = ops.binary(Opcode.MUL, Broadcast.ROW)
+    kept = reshape(b, b.add(row_mul, [x, keep], f"{name}.kept"), (batch, context, width), f"{name}.view")
+    total = b.add(ops.reduce_sum(1, 2), [kept], f"{name}.sum")
+    count = b.add(ops.reduce_sum(1, 2), [reshape(b, keep, (batch, context), f"{name}.keep")], f"{name}.count")
+    pooled = b.add(ops.row_div(), [total, count], name)
+
+    def masked_backward(dy: Ref) -> Ref:
+        dtotal = b.add(ops.row_div(), [dy, count], f"{name}.grad.sum")
+        repeated = b.add(ops.affine_copy(spread), [dtotal], f"{name}.grad.repeat")
+        return b.add(row_mul, [repeated, keep], f"{name}.grad")
+
+    return pooled, masked_backward
+
+
+def self_attention(
+    b: GraphBuilder, x: Ref, prefix: str, project: Projection, *,
+    batch: int, heads: int, causal: bool, need_dx: bool = True, score_bias: Ref | None = None,
+) -> tuple[Ref, Backward]:
+    """Multi-head self-attention over ``x (batch * context, D)``: ``project`` makes q, k, v and
+    the output projection; scores are scaled by 1/√head_dim and, when ``causal``, masked so a
+    position sees only itself and those before it; ``score_bias`` ``(batch, heads, context,
+    context)`` is added to the scaled scores (a padding mask). Without ``need_dx`` the backward
+    records the projections' parameter gradients only and returns ``dy``."""
+    rows, width = b.shape(x)
+    t, head_dim = rows // batch, width // heads
+    split = ops.split_heads(batch, t, heads, head_dim)
+    merge = ops.transpose((batch, heads, t, head_dim), (0, 2, 1, 3), out_shape=(rows, width))
+    projections = {name: project(x, name) for name in "qkv"}
+    q, k, v = (b.add(split, [projections[n][0]], f"{prefix}.{n}.split") for n in "qkv")
+    scores = b.add(ops.matmul_bt(), [q, k], f"{prefix}.scores")
+    scale = 1 / sqrt(head_dim)
+    scaled = b.add(ops.scale(scale), [scores], f"{prefix}.scaled")
+    if causal:
+        scaled = b.add(ops.causal_mask(), [scaled], f"{prefix}.masked")
+    if score_bias is not None:
+        scaled = b.add(ops.add(), [scaled, score_bias], f"{prefix}.padded")
+    probs, softmax_back = softmax(b, scaled, f"{prefix}.softmax")
+    mixed = b.add(ops.matmul(), [probs, v], f"{prefix}.mix")
+    merged = b.add(merge, [mixed], f"{prefix}.merge")
+    out, out_back = project(merged, "o")
+
+    def backward(dy: Ref) -> Ref:
+        dmerged = out_back(dy)
+        if not need_dx and not b.requires_grad(merged):
+            return dy
+        dmixed = b.add(split, [dmerged], f"{prefix}.merge.grad")
+        dprobs = b.add(ops.matmul_bt(), [dmixed, v], f"{prefix}.mix.dprobs")
+        dv = b.add(ops.matmul_at(), [probs, dmixed], f"{prefix}.mix.dv")
+        # Masked positions have probability exactly 0, so their gradient is already ±0.
+        dscaled = softmax_back(dprobs)
+        dscores = b.add(ops.scale(scale), [dscaled], f"{prefix}.scaled.grad")
+        dq = b.add(ops.matmul(), [dscores, k], f"{prefix}.scores.dq")
+        dk = b.add(ops.matmul_at(), [dscores, q], f"{prefix}.scores.dk")
+        dx: Ref | None = None
+        for name, grad in (("q", dq), ("k", dk), ("v", dv)):
+            flat = b.add(merge, [grad], f"{prefix}.{name}.split.grad")
+            dpart = projections[name][1](flat)
+            if need_dx:
+                dx = dpart if dx is None else b.add(ops.add(), [dx, dpart], f"{prefix}.dx.{name}")
+        return dx if dx is not None else dy
+
+    return out, backward
 
 
 def softmax(b: GraphBuilder, x: Ref, name: str) -> tuple[Ref, Backward]:

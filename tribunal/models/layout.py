@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tribunal.models import cnn, mlp, transformer
+from tribunal.models import cnn, encoder, mlp, transformer
 from tribunal.models.builder import SlotDef
 from tribunal.models.dims import ModelDims
 
-MODELS: dict[str, ModuleType] = {"mlp": mlp, "cnn": cnn, "transformer": transformer}
+MODELS: dict[str, ModuleType] = {"mlp": mlp, "cnn": cnn, "transformer": transformer, "encoder": encoder}
 """Model kind (``spec.model.kind``) -> its module (``parameters``, ``forward``)."""
 
 

@@ -47,7 +47,7 @@ class TribunalModel(nn.Module):
 
     ``features``: ``(batch, num_features)`` float rows (an MLP's or a CNN's; a CNN's are images
     flattened as ``C*H*W``), or ``(batch, context)`` token ids for a transformer, whose output is
-    ``(batch * context, vocab)`` logits.
+    ``(batch * context, vocab)`` logits, or for an encoder, whose output is ``(batch, classes)`` logits.
     """
 
     def __init__(self, spec: TaskSpec, dims: ModelDims, weights: Mapping[str, torch.Tensor]) -> None:

@@ -24,7 +24,7 @@ from tribunal.models.layers import (
     relu,
     reshape,
     residual,
-    softmax,
+    self_attention,
 )
 from tribunal.repops import ops
 from tribunal.spec import TransformerConfig
@@ -73,38 +73,10 @@ def parameters(dims: ModelDims) -> list[SlotDef]:
 def _attention(
     b: GraphBuilder, config: TransformerConfig, batch: int, grads: Grads, x: Ref, prefix: str
 ) -> tuple[Ref, Backward]:
-    heads, head_dim, t = config.heads, config.d_model // config.heads, config.context
-    split = ops.split_heads(batch, t, heads, head_dim)
-    merge = ops.transpose((batch, heads, t, head_dim), (0, 2, 1, 3), out_shape=(batch * t, config.d_model))
-    projections = {name: matmul_weight(b, grads, x, f"{prefix}.w{name}") for name in "qkv"}
-    q, k, v = (b.add(split, [projections[n][0]], f"{prefix}.{n}.split") for n in "qkv")
-    scores = b.add(ops.matmul_bt(), [q, k], f"{prefix}.scores")
-    scale = 1 / sqrt(head_dim)
-    scaled = b.add(ops.scale(scale), [scores], f"{prefix}.scaled")
-    masked = b.add(ops.causal_mask(), [scaled], f"{prefix}.masked")
-    probs, softmax_back = softmax(b, masked, f"{prefix}.softmax")
-    mixed = b.add(ops.matmul(), [probs, v], f"{prefix}.mix")
-    merged = b.add(merge, [mixed], f"{prefix}.merge")
-    out, out_back = matmul_weight(b, grads, merged, f"{prefix}.wo")
+    def project(source: Ref, name: str) -> tuple[Ref, Backward]:
+        return matmul_weight(b, grads, source, f"{prefix}.w{name}")
 
-    def backward(dy: Ref) -> Ref:
-        dmixed = b.add(split, [out_back(dy)], f"{prefix}.merge.grad")
-        dprobs = b.add(ops.matmul_bt(), [dmixed, v], f"{prefix}.mix.dprobs")
-        dv = b.add(ops.matmul_at(), [probs, dmixed], f"{prefix}.mix.dv")
-        # Masked positions have probability exactly 0, so their gradient is already ±0.
-        dscaled = softmax_back(dprobs)
-        dscores = b.add(ops.scale(scale), [dscaled], f"{prefix}.scaled.grad")
-        dq = b.add(ops.matmul(), [dscores, k], f"{prefix}.scores.dq")
-        dk = b.add(ops.matmul_at(), [dscores, q], f"{prefix}.scores.dk")
-        dx: Ref | None = None
-        for name, grad in (("q", dq), ("k", dk), ("v", dv)):
-            flat = b.add(merge, [grad], f"{prefix}.{name}.split.grad")
-            dpart = projections[name][1](flat)
-            dx = dpart if dx is None else b.add(ops.add(), [dx, dpart], f"{prefix}.dx.{name}")
-        assert dx is not None
-        return dx
-
-    return out, backward
+    return self_attention(b, x, prefix, project, batch=batch, heads=config.heads, causal=True)
 
 
 def _block(
