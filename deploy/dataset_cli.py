@@ -23,6 +23,7 @@ from tribunal.datasets.ingest import (
     ingest_file,
 )
 from tribunal.datasets.store import upload_dataset
+from tribunal.datasets.text import DEFAULT_CONTEXT, DEFAULT_TOKENIZER, MAX_CONTEXT, TOKENIZERS
 
 dataset_app = typer.Typer(help="Add your own data as a dataset, list the datasets a task can train on.",
                           no_args_is_help=True)
@@ -35,12 +36,13 @@ def _preview(dataset: Dataset) -> Table:
     names = [*preparation.get("features", [f"x{i}" for i in range(dataset.num_features)]),
              *preparation.get("targets", ["target"])]
     shown = names[:8] + (["…"] if len(names) > 8 else [])
-    table = Table(title=f"first {PREVIEW_ROWS} training rows, as prepared (features standardised"
+    features = "token ids" if "text" in preparation else "features standardised"
+    table = Table(title=f"first {PREVIEW_ROWS} training rows, as prepared ({features}"
                         + (", classes as ids)" if dataset.num_classes else ")"))
     for name in shown:
         table.add_column(name, justify="right")
     for row in dataset.rows[:PREVIEW_ROWS]:
-        values = [f"{v:.4g}" for v in row]
+        values = [f"{v:.0f}" if "text" in preparation else f"{v:.4g}" for v in row]
         table.add_row(*(values[:8] + (["…"] if len(values) > 8 else [])))
     return table
 
@@ -60,13 +62,23 @@ def dataset_add(
     file_format: Annotated[str | None, typer.Option(
         "--format", help=f"one of {', '.join(FORMATS)} (default: from the suffix)")] = None,
     description: Annotated[str, typer.Option(help="a line saying what the data is")] = "",
+    text: Annotated[str | None, typer.Option(
+        "--text", help="a column of text (CSV, Parquet): its token ids are the features, the file's other "
+                       "columns but the target are left out")] = None,
+    tokenizer: Annotated[str | None, typer.Option(
+        "--tokenizer", help=f"with --text: {', '.join(TOKENIZERS)} (default {DEFAULT_TOKENIZER}; "
+                            "docs/protocol.md, Uploaded datasets)")] = None,
+    context: Annotated[int | None, typer.Option(
+        "--context", help=f"with --text: ids per text, [CLS] tokens [SEP] truncated and padded "
+                          f"(default {DEFAULT_CONTEXT}, at most {MAX_CONTEXT})")] = None,
     artifact_store: common.ArtifactStoreOpt = DEFAULT_ARTIFACT_STORE,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="read, check and show; upload nothing")] = False,
 ) -> None:
     """Read FILE, check it, prepare it (split one row in five for testing, standardise the features,
     number the classes) and upload it to the artifact store. Prints the reference a job's `dataset`
     takes. Bad input is refused naming the row and column (NaN or inf, a ragged row, a non-numeric
-    feature, a missing target); files up to 1 GiB and 1,000,000 rows."""
+    feature, a missing target, an empty text); files up to 1 GiB and 1,000,000 rows. With --text
+    COLUMN the features are that column's token ids (--tokenizer, --context), not standardised."""
     assert MAX_FILE_BYTES == 1 << 30 and MAX_ROWS == 1_000_000, "the help text above states the limits"
     if task not in ("classification", "regression"):
         raise common.fail(f"--task must be classification or regression, got {task!r}")
@@ -74,7 +86,8 @@ def dataset_add(
         options = IngestOptions(name=name or file.stem, targets=tuple(target or ()),
                                 task=task,  # type: ignore[arg-type]
                                 features=tuple(feature) if feature else None, description=description,
-                                format=file_format)  # type: ignore[arg-type]
+                                format=file_format,  # type: ignore[arg-type]
+                                text=text, tokenizer=tokenizer, context=context)
         with common.console.status(f"reading and preparing {file.name}"):
             dataset = ingest_file(file, options)
     except DatasetInputError as exc:
@@ -82,8 +95,10 @@ def dataset_add(
     common.console.print(_preview(dataset))
     kind = (f"{dataset.num_classes} classes" if dataset.num_classes
             else f"regression of {dataset.num_targets} target(s)")
+    features = (f"{dataset.num_features} token ids of {text!r}" if text is not None
+                else f"{dataset.num_features} features")
     summary = (f"{dataset.name}: {dataset.num_rows:,} training + {dataset.num_test_rows:,} test rows, "
-               f"{dataset.num_features} features, {kind}; dataset root 0x{dataset.root.hex()}")
+               f"{features}, {kind}; dataset root 0x{dataset.root.hex()}")
     if dry_run:
         common.console.print(f"{summary}\n(dry run: nothing uploaded)", highlight=False)
         return

@@ -2,16 +2,21 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, uploadDataset, type DatasetInfo } from '../src/lib/api';
 import {
   DATASET_MAX_BYTES,
+  TEXT_TOKENIZERS,
+  contextProblem,
   datasetFormat,
   datasetOptions,
   explainDatasetRefusal,
   fileRefusal,
   fileStem,
   guessTarget,
+  guessTextColumn,
   isPythonFloat,
   parseCsvPreview,
   previewProblems,
   sniffDelimiter,
+  takesTextColumn,
+  uploadQuery,
   withUploaded,
 } from '../src/lib/datasets';
 import { BUILTIN_DATASETS, DEFAULT_FORM, describeSpec, updateForm, validateJob } from '../src/lib/spec';
@@ -122,6 +127,87 @@ describe('the CSV preview reads the start of a file as the backend reads it', ()
   it('proposes a column named like a label as the target, else the last', () => {
     expect(guessTarget(['sepal', 'species', 'petal'])).toBe('species');
     expect(guessTarget(['a', 'b', 'c'])).toBe('c');
+  });
+});
+
+describe('a text column: its token ids are the features, the other columns but the target are left out', () => {
+  const reviews = 'id,review,stars,label\n1,"Great, loved it",5,pos\n2,meh,,neg\nx, Awful ,oops,neg\n';
+
+  it('does not check the text as a number, nor the columns left out; still checks the target', () => {
+    const preview = parseCsvPreview(reviews)!;
+    // Without a text column, every non-target column must be numeric.
+    expect(previewProblems(preview, 'label', 'classification')).toEqual([
+      "line 2, column 'review': 'Great, loved it' is not a number (every feature must be numeric)",
+      "line 3, column 'review': 'meh' is not a number (every feature must be numeric)",
+      "line 3, column 'stars': the feature is missing (an empty field)",
+      "line 4, column 'id': 'x' is not a number (every feature must be numeric)",
+      "line 4, column 'review': 'Awful' is not a number (every feature must be numeric)",
+      "line 4, column 'stars': 'oops' is not a number (every feature must be numeric)",
+    ]);
+    expect(previewProblems(preview, 'label', 'classification', 'review')).toEqual([]);
+    expect(previewProblems(preview, 'label', 'classification', '')).toHaveLength(6);
+    const badTarget = parseCsvPreview('review,label\ngood,\nbad,nan\n')!;
+    expect(previewProblems(badTarget, 'label', 'classification', 'review')).toEqual([
+      "line 2, column 'label': the target is missing (an empty field)",
+      "line 3, column 'label': 'nan' is not a class label (NaN or infinity)",
+    ]);
+    expect(previewProblems(parseCsvPreview('review,y\ngood,1\nbad,x\n')!, 'y', 'regression', 'review')).toEqual([
+      "line 3, column 'y': 'x' is not a number (every target must be numeric)",
+    ]);
+  });
+
+  it('reports an empty text, ragged lines and a repeated header name in the backend\'s words', () => {
+    const preview = parseCsvPreview('review,other,label\n  ,1,a\nfine,1\nok,,b\n')!;
+    expect(previewProblems(preview, 'label', 'classification', 'review')).toEqual([
+      "line 2, column 'review': the text is empty (every row needs a text to tokenize)",
+      'line 3 has 2 fields; the header has 3 (a ragged row)',
+    ]);
+    expect(previewProblems(parseCsvPreview('t,t,label\na,b,c\n')!, 'label', 'classification', 't')).toContain("the header names column 't' twice (columns 1 and 2)");
+  });
+
+  it('refuses the target as the text column', () => {
+    const preview = parseCsvPreview('review,label\ngood,a\n')!;
+    expect(previewProblems(preview, 'label', 'classification', 'label')).toEqual(["column 'label' is both the text and a target"]);
+  });
+
+  it('reports a text column of numbers only when the whole file is shown', () => {
+    const numbers = 'n,label\n 1.5 ,a\n2,b\nnan,a\n';
+    expect(previewProblems(parseCsvPreview(numbers)!, 'label', 'classification', 'n')).toEqual([
+      "column 'n' holds numbers, not text (line 2: '1.5', and every other row): --text names a column of text; a numeric column is a feature (leave out --text)",
+    ]);
+    // Only the first lines are shown: a later row may be text.
+    expect(previewProblems(parseCsvPreview(numbers, { complete: false })!, 'label', 'classification', 'n')).toEqual([]);
+    expect(previewProblems(parseCsvPreview('n,label\n1,a\nword,b\n')!, 'label', 'classification', 'n')).toEqual([]);
+  });
+
+  it('proposes the first non-target column with text in it', () => {
+    expect(guessTextColumn(parseCsvPreview(reviews)!, 'label')).toBe('id');
+    expect(guessTextColumn(parseCsvPreview('a,review,label\n1,good,x\n')!, 'label')).toBe('review');
+    expect(guessTextColumn(parseCsvPreview('a,b,label\n1,2,x\n')!, 'label')).toBeUndefined();
+  });
+
+  it('is offered for CSV and Parquet only, with a context of 3 to 512 ids', () => {
+    expect((['csv', 'parquet', 'npy', 'npz', null] as const).map(takesTextColumn)).toEqual([true, true, false, false, false]);
+    expect(TEXT_TOKENIZERS.map((t) => t.value)).toEqual(['minilm', 'bytes']);
+    for (const ok of ['3', '32', ' 512 ']) expect(contextProblem(ok)).toBeUndefined();
+    for (const bad of ['', '2', '513', '3.5', '-4', '1e2', 'abc']) expect(contextProblem(bad)).toMatch(/from 3 to 512/);
+  });
+
+  it('puts the text column, tokenizer and context in the query only with a text column', () => {
+    const file = { name: 'reviews.csv' };
+    const choice = { name: ' reviews ', target: 'label', task: 'classification' as const };
+    expect(uploadQuery(file, 'csv', choice)).toEqual({ name: 'reviews', target: ['label'], task: 'classification', filename: 'reviews.csv', format: 'csv' });
+    expect(uploadQuery(file, 'csv', { ...choice, text: '  ' })).not.toHaveProperty('text');
+    expect(uploadQuery(file, 'csv', { ...choice, text: 'review' })).toMatchObject({ text: 'review', tokenizer: 'minilm', context: 32 });
+    expect(uploadQuery({ name: 'r.parquet' }, 'parquet', { ...choice, text: ' review ', tokenizer: 'bytes', context: ' 128 ' })).toMatchObject({
+      text: 'review',
+      tokenizer: 'bytes',
+      context: 128,
+      format: 'parquet',
+    });
+    // NumPy arrays hold no text: nothing of it is sent.
+    const npy = uploadQuery({ name: 'a.npy' }, 'npy', { ...choice, target: '-1', text: 'review', tokenizer: 'bytes', context: '8' });
+    expect(npy).toEqual({ name: 'reviews', target: ['-1'], task: 'classification', filename: 'a.npy', format: 'npy' });
   });
 });
 
@@ -237,6 +323,16 @@ describe('uploadDataset: the file as the body, what to make of it in the query',
     await uploadDataset(file, { name: 'm', target: ['y1', 'y2'], task: 'regression', filename: 'm.parquet', format: 'parquet' });
     expect(sent[0].url).toContain('target=y1&target=y2');
     expect(sent[0].headers['content-type']).toBe('application/octet-stream');
+  });
+
+  it('sends a text column with its tokenizer and context length', async () => {
+    const sent = fakeXhr(201, { ...UPLOADED, features: 64 });
+    const query = uploadQuery({ name: 'reviews.csv' }, 'csv', { name: 'reviews', target: 'label', task: 'classification', text: 'review', tokenizer: 'bytes', context: '64' });
+    await uploadDataset(file, query);
+    expect(sent[0].url).toBe('/api/datasets?name=reviews&target=label&task=classification&filename=reviews.csv&format=csv&text=review&tokenizer=bytes&context=64');
+    const plain = fakeXhr(201, UPLOADED);
+    await uploadDataset(file, uploadQuery({ name: 'r.csv' }, 'csv', { name: 'r', target: 'label', task: 'classification', text: '', tokenizer: 'bytes', context: '64' }));
+    expect(plain[0].url).not.toMatch(/text=|tokenizer=|context=/);
   });
 
   it("shows a 422's detail, naming the line and column at fault", async () => {

@@ -132,6 +132,45 @@ def test_bad_files_are_refused_by_row_and_column_and_nothing_is_stored(
     assert stored_datasets(client) == []
 
 
+REVIEWS = Path(__file__).resolve().parents[2] / "docs" / "examples" / "reviews.csv"
+
+
+def test_a_text_upload_is_tokenized_as_the_cli_does(make_client: ClientFactory) -> None:
+    client = make_client()
+    params = {"name": "reviews", "target": "sentiment", "filename": "reviews.csv", "text": "review",
+              "tokenizer": "minilm", "context": 16}
+    answer = upload(client, REVIEWS.read_bytes(), **params)
+    assert answer.status_code == 201, answer.text
+    out = answer.json()
+    assert (out["rows"], out["test_rows"], out["features"], out["num_classes"]) == (32, 8, 16, 2)
+    record = out["preparation"]["text"]
+    assert (record["tokenizer"], record["context"], record["column"]) == ("minilm", 16, "review")
+    assert out["preparation"]["standardised"] is False
+    local = ingest_file(REVIEWS, IngestOptions(name="reviews", targets=("sentiment",), text="review",
+                                               tokenizer="minilm", context=16))
+    assert out["root"] == "0x" + local.root.hex()
+
+
+@pytest.mark.parametrize(("params", "problem"), [
+    ({"tokenizer": "bert"}, "Input should be 'minilm' or 'bytes'"),
+    ({"context": 2}, "greater than or equal to 3"),
+    ({"feature": "sentiment"}, "--feature can't go with --text"),
+    ({"text": None, "context": 16}, "--tokenizer and --context go with --text"),
+    ({"text": "w", "target": "label", "body": csv_bytes()}, "column 'w' holds numbers, not text (line 2"),
+    ({"body": b"review,sentiment\n" + b"tasty,positive\n" * 8 + b"  ,negative\n" + b"cold,negative\n" * 8},
+     "line 10, column 'review': the text is empty"),
+], ids=["unknown-tokenizer", "short-context", "feature", "no-text", "not-text", "empty-text"])
+def test_bad_text_uploads_are_refused_and_nothing_is_stored(make_client: ClientFactory,
+                                                            params: dict[str, Any], problem: str) -> None:
+    client = make_client()
+    query = {"text": "review", "target": "sentiment", **params}
+    body = query.pop("body", REVIEWS.read_bytes())
+    answer = upload(client, body, **{k: v for k, v in query.items() if v is not None})
+    assert answer.status_code == 422, answer.text
+    assert problem in answer.text
+    assert stored_datasets(client) == []
+
+
 def test_a_file_over_the_limit_is_refused_with_413(make_client: ClientFactory) -> None:
     client = make_client(dataset_max_bytes=1000)
     answer = upload(client, csv_bytes())

@@ -14,6 +14,12 @@ Preparation is the same on every machine, so the dataset root is too:
    keccak256, format and columns, the statistics and the class labels, so a user can prepare
    new inputs the same way.
 
+A text column (``text``, CSV or Parquet) is the features instead: each text becomes exactly
+``context`` token ids of a tokenizer that ships in a package (:mod:`tribunal.datasets.text`),
+[CLS] tokens [SEP] truncated and padded, kept as ids (float32 integers, exact, not standardised);
+the preparation records the tokenizer, the package and version it came from, its file's keccak256,
+the context and the special ids. The file's other columns are left out.
+
 Large files are read in a first pass that only counts and checks, then parsed straight into
 one preallocated array: the rows are never held twice.
 """
@@ -34,6 +40,14 @@ from numpy.typing import NDArray
 from tribunal.artifact_client import file_hash
 from tribunal.datasets.dataset import Dataset
 from tribunal.datasets.preparation import column_statistics, split_order, standardise
+from tribunal.datasets.text import (
+    DEFAULT_CONTEXT,
+    DEFAULT_TOKENIZER,
+    TokenizerError,
+    check_context,
+    check_tokenizer_name,
+    tokenizer,
+)
 
 Task = Literal["classification", "regression"]
 Format = Literal["csv", "parquet", "npy", "npz"]
@@ -47,6 +61,8 @@ MAX_CLASSES: Final = 4096
 MIN_ROWS: Final = 10
 """A split keeps one row in five for the test set: fewer than 10 rows leaves too little of either."""
 MAX_LABEL_CHARS: Final = 200
+TOKENIZE_CHUNK: Final = 8192
+"""Texts tokenized at a time, so their tokens are never all held at once."""
 
 
 class DatasetInputError(ValueError):
@@ -68,7 +84,9 @@ class IngestOptions:
 
     ``targets`` name columns (CSV and Parquet) or give column indices (NumPy, negative counts
     from the end; an ``.npz`` with arrays ``X`` and ``y`` needs none). ``features`` keeps only
-    those columns as features (default: every column that is not a target).
+    those columns as features (default: every column that is not a target). ``text`` names a text
+    column whose token ids are the features instead, ``context`` of them per text (default 32)
+    with ``tokenizer`` (one of :data:`tribunal.datasets.text.TOKENIZERS`, default ``minilm``).
     """
 
     name: str
@@ -77,6 +95,17 @@ class IngestOptions:
     features: tuple[str, ...] | None = None
     description: str = ""
     format: Format | None = None
+    text: str | None = None
+    tokenizer: str | None = None
+    context: int | None = None
+
+    @property
+    def tokenizer_name(self) -> str:
+        return self.tokenizer or DEFAULT_TOKENIZER
+
+    @property
+    def context_length(self) -> int:
+        return DEFAULT_CONTEXT if self.context is None else self.context
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 100 or not self.name.isprintable():
@@ -90,6 +119,24 @@ class IngestOptions:
             )
         if len(set(self.targets)) != len(self.targets):
             raise DatasetInputError(f"--target names a column twice: {', '.join(self.targets)}")
+        if self.text is None:
+            if self.tokenizer is not None or self.context is not None:
+                raise DatasetInputError("--tokenizer and --context go with --text COLUMN (a column of text)")
+            return
+        if not self.text:
+            raise DatasetInputError("--text must name a column of text")
+        if self.features is not None:
+            raise DatasetInputError(
+                "--feature can't go with --text: a text dataset's features are its text's token ids "
+                "(the file's other columns are left out)"
+            )
+        if self.text in self.targets:
+            raise DatasetInputError(f"column {self.text!r} is both the text and a target", column=self.text)
+        try:
+            check_tokenizer_name(self.tokenizer_name)
+            check_context(self.context_length)
+        except TokenizerError as exc:
+            raise DatasetInputError(str(exc)) from None
 
 
 def detect_format(path: Path, given: str | None = None) -> Format:
@@ -112,12 +159,15 @@ def detect_format(path: Path, given: str | None = None) -> Format:
 
 @dataclass
 class _Table:
-    """Columns read from a file: features as float64 rows, targets as float64 or label text."""
+    """Columns read from a file: features as float64 rows (or, with a text column, token ids as
+    float32 rows), targets as float64 or label text."""
 
     feature_names: list[str]
     target_names: list[str]
-    features: NDArray[np.float64]
+    features: NDArray[np.float64] | NDArray[np.float32]
     targets: NDArray[np.float64] | list[str]
+    text_record: dict[str, Any] | None = None
+    """The text column and its tokenizer, as the preparation records them (None: numeric features)."""
 
 
 def ingest_file(path: Path | str, options: IngestOptions, source_name: str | None = None) -> Dataset:
@@ -134,6 +184,10 @@ def ingest_file(path: Path | str, options: IngestOptions, source_name: str | Non
     if size == 0:
         raise DatasetInputError(f"{path.name} is empty")
     fmt = detect_format(path, options.format)
+    if options.text is not None and fmt not in ("csv", "parquet"):
+        raise DatasetInputError(
+            f"--text reads a column of text from a CSV or Parquet file; {fmt} arrays hold numbers only"
+        )
     reader = {"csv": _read_csv, "parquet": _read_parquet, "npy": _read_npy, "npz": _read_npz}[fmt]
     table = reader(path, options, source_name or path.name)
     return _prepare(
@@ -167,17 +221,24 @@ def _prepare(table: _Table, options: IngestOptions, source: dict[str, Any]) -> D
     if not table.feature_names:
         raise DatasetInputError("no feature columns are left once the targets are taken out")
     train, test = split_order(options.name, rows)
-    means, stds = column_statistics(table.features[train])
     preparation: dict[str, Any] = {
         "source": source,
         "task": options.task,
         "features": table.feature_names,
         "targets": table.target_names,
-        "feature_mean": [float(v) for v in means],
-        "feature_std": [float(v) for v in stds],
         "split": 'keccak256("tribunal.datasets.<name>.split" || i), one row in five to the test set',
     }
-    train_x, test_x = (standardise(table.features[part], means, stds) for part in (train, test))
+    train_x: NDArray[Any]
+    test_x: NDArray[Any]
+    if table.text_record is not None:
+        preparation["text"] = table.text_record
+        preparation["standardised"] = False  # token ids stay ids
+        train_x, test_x = (table.features[part].astype(np.float32) for part in (train, test))
+    else:
+        means, stds = column_statistics(table.features[train])
+        preparation["feature_mean"] = [float(v) for v in means]
+        preparation["feature_std"] = [float(v) for v in stds]
+        train_x, test_x = (standardise(table.features[part], means, stds) for part in (train, test))
     num_classes: int | None
     if options.task == "classification":
         classes, ids = _classes(table.targets)
@@ -209,9 +270,14 @@ def _prepare(table: _Table, options: IngestOptions, source: dict[str, Any]) -> D
         num_classes = None
         kind = "regression"
     width = len(table.feature_names) + len(table.target_names)
+    shape = (
+        f"{len(table.feature_names)} features"
+        if table.text_record is None
+        else f"text {table.text_record['column']!r} as {table.text_record['context']} "
+        f"{table.text_record['tokenizer']} token ids"
+    )
     description = options.description or (
-        f"{source['file']}: {rows:,} rows, {len(table.feature_names)} features, "
-        f"{options.task} of {', '.join(table.target_names)}"
+        f"{source['file']}: {rows:,} rows, {shape}, {options.task} of {', '.join(table.target_names)}"
     )
     return Dataset(
         name=options.name,
@@ -256,7 +322,9 @@ def _select(header: Sequence[str], options: IngestOptions, where: str) -> tuple[
         return seen[name]
 
     targets = [index(name, "--target") for name in options.targets]
-    if options.features is not None:
+    if options.text is not None:
+        features = [index(options.text, "--text")]
+    elif options.features is not None:
         features = [index(name, "--feature") for name in options.features]
         overlap = set(features) & set(targets)
         if overlap:
@@ -343,16 +411,23 @@ def _read_csv(path: Path, options: IngestOptions, shown: str) -> _Table:
             raise DatasetInputError(f"{shown} has more than {MAX_ROWS:,} rows, the limit", row=line)
     feature_names = [header[i] for i in features]
     target_names = [header[i] for i in targets]
-    values = np.empty((count, len(features)), dtype=np.float64)
+    text_mode = options.text is not None
+    values = np.empty((count, 0 if text_mode else len(features)), dtype=np.float64)
     numeric_targets = options.task == "regression"
     target_values = np.empty((count, len(targets)), dtype=np.float64) if numeric_targets else None
     labels: list[str] = []
+    texts: list[str] = []
+    lines: list[int] = []
     for r, (line, fields) in enumerate(_csv_rows(path, dialect, shown)):
         if r == 0:
             continue  # the header
         i = r - 1
-        for k, column in enumerate(features):
-            values[i, k] = _number(fields[column], line, header[column], "feature")
+        if text_mode:
+            texts.append(_text(fields[features[0]], f"line {line}", line, header[features[0]]))
+            lines.append(line)
+        else:
+            for k, column in enumerate(features):
+                values[i, k] = _number(fields[column], line, header[column], "feature")
         for k, column in enumerate(targets):
             if target_values is not None:
                 target_values[i, k] = _number(fields[column], line, header[column], "target")
@@ -365,7 +440,75 @@ def _read_csv(path: Path, options: IngestOptions, shown: str) -> _Table:
                         column=header[column],
                     )
                 labels.append(_label(label, line, header[column]))
-    return _Table(feature_names, target_names, values, target_values if target_values is not None else labels)
+    table = _Table(
+        feature_names, target_names, values, target_values if target_values is not None else labels
+    )
+    return _tokenized(table, texts, lines, "line", options) if text_mode else table
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def _text(value: str | None, where: str, row: int, column: str) -> str:
+    """One text, stripped of surrounding whitespace; an empty or missing one is refused."""
+    if value is None or not value.strip():
+        raise DatasetInputError(
+            f"{where}, column {column!r}: the text is {'missing (null)' if value is None else 'empty'} "
+            "(every row needs a text to tokenize)",
+            row=row,
+            column=column,
+        )
+    return value.strip()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _tokenized(
+    table: _Table, texts: list[str], rows: Sequence[int], word: str, options: IngestOptions
+) -> _Table:
+    """``table`` with the text column's token ids as its features (``rows[i]`` is text i's row or
+    line as ``word`` says, for errors)."""
+    column = table.feature_names[0]
+    if texts and all(_is_number(text) for text in texts):
+        raise DatasetInputError(
+            f"column {column!r} holds numbers, not text ({word} {rows[0]}: {texts[0][:40]!r}, and every "
+            "other row): --text names a column of text; a numeric column is a feature (leave out --text)",
+            row=rows[0],
+            column=column,
+        )
+    try:
+        model = tokenizer(options.tokenizer_name)
+    except TokenizerError as exc:
+        raise DatasetInputError(str(exc)) from None
+    context = options.context_length
+    ids = np.empty((len(texts), context), dtype=np.float32)
+    truncated = 0
+    for start in range(0, len(texts), TOKENIZE_CHUNK):
+        encoded = model.encode(texts[start : start + TOKENIZE_CHUNK], context)
+        empty = np.flatnonzero(encoded.lengths == 0)
+        if empty.size:
+            row = rows[start + int(empty[0])]
+            raise DatasetInputError(
+                f"{word} {row}, column {column!r}: the text holds no token the {model.name} tokenizer "
+                f"reads ({texts[start + int(empty[0])][:40]!r})",
+                row=row,
+                column=column,
+            )
+        ids[start : start + len(encoded.ids)] = encoded.ids
+        truncated += int(np.count_nonzero(encoded.lengths > context - 2))
+    record = {
+        "column": column,
+        **model.record(context),
+        "truncated": truncated,
+        "stripped": "each text is stripped of leading and trailing whitespace",
+    }
+    return _Table([f"{column}[{i}]" for i in range(context)], table.target_names, ids, table.targets, record)
 
 
 def _label(text: str, row: int, column: str) -> str:
@@ -407,8 +550,16 @@ def _read_parquet(path: Path, options: IngestOptions, shown: str) -> _Table:
     count = handle.metadata.num_rows
     if count > MAX_ROWS:
         raise DatasetInputError(f"{shown} has {count:,} rows; the limit is {MAX_ROWS:,}")
+    text_mode = options.text is not None
     for i in features:
         field = schema.field(i)
+        if text_mode:
+            if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+                raise DatasetInputError(
+                    f"column {field.name!r} is {field.type}, not text (--text names a column of strings)",
+                    column=field.name,
+                )
+            continue
         if not (
             pa.types.is_integer(field.type)
             or pa.types.is_floating(field.type)
@@ -427,14 +578,20 @@ def _read_parquet(path: Path, options: IngestOptions, shown: str) -> _Table:
                     f"column {field.name!r} is {field.type}, not numeric (a regression target " "must be)",
                     column=field.name,
                 )
-    values = np.empty((count, len(features)), dtype=np.float64)
+    values = np.empty((count, 0 if text_mode else len(features)), dtype=np.float64)
     target_values = np.empty((count, len(targets)), dtype=np.float64) if numeric_targets else None
     labels: list[str] = []
+    texts: list[str] = []
     start = 0
     for batch in handle.iter_batches(batch_size=65_536):
         n = batch.num_rows
-        for k, i in enumerate(features):
-            values[start : start + n, k] = _arrow_numbers(batch.column(i), header[i], start, "feature")
+        if text_mode:
+            name = header[features[0]]
+            for offset, value in enumerate(batch.column(features[0]).to_pylist()):
+                texts.append(_text(value, f"row {start + offset}", start + offset, name))
+        else:
+            for k, i in enumerate(features):
+                values[start : start + n, k] = _arrow_numbers(batch.column(i), header[i], start, "feature")
         for k, i in enumerate(targets):
             if target_values is not None:
                 target_values[start : start + n, k] = _arrow_numbers(
@@ -452,12 +609,13 @@ def _read_parquet(path: Path, options: IngestOptions, shown: str) -> _Table:
                 for offset, value in enumerate(column.to_pylist()):
                     labels.append(_label(str(value), start + offset, header[i]))
         start += n
-    return _Table(
+    table = _Table(
         [header[i] for i in features],
         [header[i] for i in targets],
         values,
         target_values if target_values is not None else labels,
     )
+    return _tokenized(table, texts, range(count), "row", options) if text_mode else table
 
 
 def _arrow_numbers(column: Any, name: str, start: int, what: str) -> NDArray[np.float64]:

@@ -4,7 +4,8 @@ POST /api/datasets takes the file itself as the body (CSV, Parquet, .npy or .npz
 make of it in the query, prepares it exactly as `tribunal dataset add` does, stores the prepared
 dataset as an artifact and answers what a spec's `dataset` field takes (`ref`). Bad input is
 refused with the row and column at fault (422), a file over the limit with 413, and nothing is
-stored either way. Uploads share the per-client rate limit of spec uploads (429).
+stored either way. Uploads share the per-client rate limit of spec uploads (429). With `text`, the
+features are that column's token ids (`tokenizer`, `context`), as `tribunal dataset add --text` makes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from backend.services import datasets as dataset_service
 from backend.services.errors import BadRequest, PayloadTooLarge
 from tribunal.datasets import dataset_to_bytes
 from tribunal.datasets.ingest import FORMATS, DatasetInputError, IngestOptions
+from tribunal.datasets.text import (
+    DEFAULT_CONTEXT,
+    DEFAULT_TOKENIZER,
+    MAX_CONTEXT,
+    MIN_CONTEXT,
+    TOKENIZERS,
+    TokenizerName,
+)
 
 router = APIRouter(tags=["specs"])
 
@@ -98,10 +107,21 @@ async def post_dataset(
                       Query(description=", ".join(FORMATS))] = None,
     feature: Annotated[list[str] | None, Query(description="keep only these feature columns")] = None,
     description: Annotated[str, Query(max_length=500)] = "",
+    text: Annotated[str | None, Query(
+        min_length=1, max_length=255,
+        description="a column of text (CSV, Parquet) whose token ids are the features; the file's other "
+                    "columns but the target are left out")] = None,
+    tokenizer: Annotated[TokenizerName | None, Query(
+        description=f"with `text`: {', '.join(TOKENIZERS)} (default {DEFAULT_TOKENIZER})")] = None,
+    context: Annotated[int | None, Query(
+        ge=MIN_CONTEXT, le=MAX_CONTEXT,
+        description=f"with `text`: ids per text, [CLS] tokens [SEP] truncated and padded "
+                    f"(default {DEFAULT_CONTEXT})")] = None,
 ) -> Response:
     try:
         options = IngestOptions(name=name, targets=tuple(target or ()), task=task, format=format,
-                                features=tuple(feature) if feature else None, description=description)
+                                features=tuple(feature) if feature else None, description=description,
+                                text=text, tokenizer=tokenizer, context=context)
     except DatasetInputError as exc:
         raise dataset_service.InvalidDataset(str(exc)) from exc
     suffix = Path(filename).suffix if format is None else f".{format}"

@@ -3,17 +3,26 @@ import { uploadDataset, type DatasetInfo } from '../lib/api';
 import {
   DATASET_ACCEPT,
   DATASET_MAX_BYTES,
+  DEFAULT_CONTEXT,
+  MAX_CONTEXT,
+  MIN_CONTEXT,
   PREVIEW_BYTES,
+  TEXT_TOKENIZERS,
+  contextProblem,
   datasetFormat,
   explainDatasetRefusal,
   fileRefusal,
   fileStem,
   guessTarget,
+  guessTextColumn,
   parseCsvPreview,
   previewProblems,
+  takesTextColumn,
+  uploadQuery,
   type CsvPreview,
   type DatasetFormat,
   type DatasetTask,
+  type TextTokenizer,
 } from '../lib/datasets';
 import { formatBytes, groupThousands } from '../lib/format';
 import { ErrorBox, Hex, Loading, ProgressBar } from './ui';
@@ -22,7 +31,7 @@ type UploadState =
   | { phase: 'idle' }
   | { phase: 'sending'; sent: number; total: number }
   | { phase: 'preparing' }
-  | { phase: 'done'; dataset: DatasetInfo }
+  | { phase: 'done'; dataset: DatasetInfo; text?: string }
   | { phase: 'failed'; error: unknown };
 
 /** What the target field asks for, by format: a column name, or a NumPy column index. */
@@ -34,7 +43,17 @@ const TARGET_HINT: Record<Exclude<DatasetFormat, 'csv'>, string> = {
 
 const DELIMITER_NAME: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'pipe' };
 
-function PreviewTable({ preview, target, fileName }: { preview: CsvPreview; target: string; fileName: string }) {
+/** What a column of the preview becomes: the target, the text, left out (with a text column), or a feature. */
+function columnRole(column: string, target: string, text: string): 'target' | 'text' | 'left-out' | undefined {
+  if (column === target) return 'target';
+  if (!text) return undefined;
+  return column === text ? 'text' : 'left-out';
+}
+
+const ROLE_NOTE = { target: ' (target)', text: ' (text)', 'left-out': ' (left out)' } as const;
+
+function PreviewTable({ preview, target, text, fileName }: { preview: CsvPreview; target: string; text: string; fileName: string }) {
+  const roles = preview.header.map((column) => columnRole(column, target, text));
   return (
     <div className="table-wrap upload-preview" data-testid="dataset-preview">
       <table className="compact-table">
@@ -45,9 +64,9 @@ function PreviewTable({ preview, target, fileName }: { preview: CsvPreview; targ
           <tr>
             <th scope="col">line</th>
             {preview.header.map((column, i) => (
-              <th scope="col" key={i} className={column === target ? 'target' : undefined}>
+              <th scope="col" key={i} className={roles[i]}>
                 {column}
-                {column === target ? ' (target)' : ''}
+                {roles[i] ? ROLE_NOTE[roles[i]] : ''}
               </th>
             ))}
           </tr>
@@ -57,7 +76,7 @@ function PreviewTable({ preview, target, fileName }: { preview: CsvPreview; targ
             <tr key={row.line} className={row.fields.length === preview.header.length ? undefined : 'ragged'}>
               <td className="muted">{row.line}</td>
               {row.fields.map((field, i) => (
-                <td key={i} className={preview.header[i] === target ? 'target' : undefined}>
+                <td key={i} className={roles[i]}>
                   {field}
                 </td>
               ))}
@@ -71,7 +90,8 @@ function PreviewTable({ preview, target, fileName }: { preview: CsvPreview; targ
 
 /**
  * "Use your own data": pick a CSV, Parquet or NumPy file, see its first lines, name the target and
- * the task, and upload it (POST /api/datasets). On success `onUploaded` gets the new dataset, which
+ * the task (and, for CSV or Parquet, optionally a text column with its tokenizer and context length),
+ * and upload it (POST /api/datasets). On success `onUploaded` gets the new dataset, which
  * the form then selects; a refusal shows the backend's reason (the line and column at fault).
  */
 export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInfo) => void }) {
@@ -81,6 +101,10 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
   const [preview, setPreview] = useState<CsvPreview | null>(null);
   const [target, setTarget] = useState('');
   const [task, setTask] = useState<DatasetTask>('classification');
+  /** The text column ('' for none: every column but the target is a numeric feature). */
+  const [text, setText] = useState('');
+  const [tokenizer, setTokenizer] = useState<TextTokenizer>(TEXT_TOKENIZERS[0].value);
+  const [context, setContext] = useState(String(DEFAULT_CONTEXT));
   const [name, setName] = useState('');
   const [upload, setUpload] = useState<UploadState>({ phase: 'idle' });
   /** The file whose preview is being read: a slower read of an earlier choice is dropped. */
@@ -88,14 +112,25 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
 
   const format = file ? datasetFormat(file.name) : null;
   const busy = upload.phase === 'sending' || upload.phase === 'preparing';
-  const problems = preview ? previewProblems(preview, target || undefined, task) : [];
+  const withText = takesTextColumn(format) && text.trim() !== '';
+  const problems = preview ? previewProblems(preview, target || undefined, task, withText ? text : undefined) : [];
+  const textHint = preview && !withText ? guessTextColumn(preview, target || undefined) : undefined;
+  const badContext = withText ? contextProblem(context) : undefined;
   const missing = !file || fileError
     ? 'choose a file'
     : !name.trim()
       ? 'name the dataset'
       : !target.trim() && format !== 'npz'
         ? 'choose the target column'
-        : undefined;
+        : withText && text.trim() === target.trim()
+          ? 'the text column cannot also be the target'
+          : badContext;
+
+  const chooseTarget = (column: string) => {
+    setTarget(column);
+    // The text column is never the target: choosing it as the target takes it out of the text.
+    if (preview && column === text) setText('');
+  };
 
   const choose = async (chosen: File | null) => {
     reading.current = chosen;
@@ -103,6 +138,7 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
     setPreview(null);
     setUpload({ phase: 'idle' });
     setFileError(undefined);
+    setText('');
     if (!chosen) return;
     const refused = fileRefusal(chosen);
     if (refused) {
@@ -134,12 +170,9 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
     if (!file || !format || missing || busy) return;
     setUpload({ phase: 'sending', sent: 0, total: file.size });
     try {
-      const dataset = await uploadDataset(
-        file,
-        { name: name.trim(), target: target.trim() ? [target.trim()] : [], task, filename: file.name, format },
-        (sent, total) => setUpload(sent < total ? { phase: 'sending', sent, total } : { phase: 'preparing' }),
-      );
-      setUpload({ phase: 'done', dataset });
+      const query = uploadQuery(file, format, { name, target, task, text: withText ? text : undefined, tokenizer, context });
+      const dataset = await uploadDataset(file, query, (sent, total) => setUpload(sent < total ? { phase: 'sending', sent, total } : { phase: 'preparing' }));
+      setUpload({ phase: 'done', dataset, text: query.text ?? undefined });
       onUploaded(dataset);
     } catch (error) {
       setUpload({ phase: 'failed', error: explainDatasetRefusal(error) });
@@ -161,7 +194,8 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
         <p className="hint">
           A CSV, Parquet or NumPy file of at most {formatBytes(DATASET_MAX_BYTES)}: one row per sample, every column but the target a number. The backend splits
           the rows (one in five held out for testing), standardises the features and stores the prepared dataset, so every operator and verifier trains on the same
-          bytes.
+          bytes. A CSV or Parquet file may instead have a column of text: its token ids are then the features (kept as ids, not standardised), and the file's
+          other columns but the target are left out.
         </p>
         <div className="field">
           <label htmlFor={`${id}-file`}>File</label>
@@ -186,7 +220,7 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
             </p>
           )}
         </div>
-        {preview && file && <PreviewTable preview={preview} target={target} fileName={file.name} />}
+        {preview && file && <PreviewTable preview={preview} target={target} text={withText ? text.trim() : ''} fileName={file.name} />}
         {problems.length > 0 && (
           <div className="notice upload-problems" role="note">
             The backend will refuse this file as it stands:
@@ -195,6 +229,7 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
                 <li key={p}>{p}</li>
               ))}
             </ul>
+            {textHint && <p className="hint">If column '{textHint}' is text, choose it as the text column: its token ids become the features.</p>}
           </div>
         )}
         {file && !fileError && (
@@ -202,7 +237,7 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
             <div className="field">
               <label htmlFor={`${id}-target`}>Target column</label>
               {preview ? (
-                <select id={`${id}-target`} value={target} disabled={busy} onChange={(e) => setTarget(e.target.value)}>
+                <select id={`${id}-target`} value={target} disabled={busy} onChange={(e) => chooseTarget(e.target.value)}>
                   {preview.header.map((column, i) => (
                     <option key={i} value={column}>
                       {column}
@@ -240,6 +275,78 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
             </div>
           </div>
         )}
+        {file && !fileError && takesTextColumn(format) && (
+          <div className="grid-3" data-testid="dataset-text">
+            <div className="field">
+              <label htmlFor={`${id}-text`}>Text column (optional)</label>
+              {preview ? (
+                <select id={`${id}-text`} value={text} disabled={busy} onChange={(e) => setText(e.target.value)} aria-describedby={`${id}-text-hint`}>
+                  <option value="">None: every column but the target is a numeric feature</option>
+                  {preview.header
+                    .filter((column) => column !== target)
+                    .map((column, i) => (
+                      <option key={i} value={column}>
+                        {column}
+                      </option>
+                    ))}
+                </select>
+              ) : (
+                <input
+                  id={`${id}-text`}
+                  type="text"
+                  autoComplete="off"
+                  spellCheck={false}
+                  maxLength={255}
+                  placeholder="none"
+                  value={text}
+                  disabled={busy}
+                  onChange={(e) => setText(e.target.value)}
+                  aria-describedby={`${id}-text-hint`}
+                />
+              )}
+              <p className="hint" id={`${id}-text-hint`}>
+                {withText
+                  ? "its token ids are the features; the file's other columns but the target are left out"
+                  : preview
+                    ? 'a column of text, read as token ids'
+                    : 'the name of a column of text, read as token ids; empty for numeric features'}
+              </p>
+            </div>
+            {withText && (
+              <>
+                <div className="field">
+                  <label htmlFor={`${id}-tokenizer`}>Tokenizer</label>
+                  <select id={`${id}-tokenizer`} value={tokenizer} disabled={busy} onChange={(e) => setTokenizer(e.target.value as TextTokenizer)}>
+                    {TEXT_TOKENIZERS.map((t) => (
+                      <option key={t.value} value={t.value}>
+                        {t.label}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+                <div className="field">
+                  <label htmlFor={`${id}-context`}>Context length</label>
+                  <input
+                    id={`${id}-context`}
+                    type="number"
+                    inputMode="numeric"
+                    min={MIN_CONTEXT}
+                    max={MAX_CONTEXT}
+                    step={1}
+                    value={context}
+                    disabled={busy}
+                    onChange={(e) => setContext(e.target.value)}
+                    aria-invalid={!!badContext}
+                    aria-describedby={`${id}-context-hint`}
+                  />
+                  <p className={badContext ? 'field-error' : 'hint'} id={`${id}-context-hint`}>
+                    {badContext ?? `ids per text (${MIN_CONTEXT}–${MAX_CONTEXT}): [CLS], its first ${Number(context) - 2} tokens, [SEP], then padding`}
+                  </p>
+                </div>
+              </>
+            )}
+          </div>
+        )}
         <div className="form-actions">
           <button type="button" className="button primary" disabled={busy || !!missing} onClick={() => void send()} data-testid="dataset-upload-button">
             {upload.phase === 'sending' ? 'Uploading…' : upload.phase === 'preparing' ? 'Preparing…' : 'Upload'}
@@ -259,7 +366,8 @@ export function DatasetUpload({ onUploaded }: { onUploaded: (dataset: DatasetInf
           {upload.phase === 'done' && (
             <p className="success" data-testid="dataset-uploaded">
               Uploaded <strong>{upload.dataset.name}</strong> as <Hex value={upload.dataset.ref} />: {groupThousands(String(upload.dataset.rows))} training and{' '}
-              {groupThousands(String(upload.dataset.test_rows))} test rows, {upload.dataset.features} features
+              {groupThousands(String(upload.dataset.test_rows))} test rows,{' '}
+              {upload.text ? `text '${upload.text}' as ${upload.dataset.features} token ids` : `${upload.dataset.features} features`}
               {upload.dataset.num_classes !== null ? `, ${upload.dataset.num_classes} classes` : ''}. It is selected as the job's dataset.
             </p>
           )}

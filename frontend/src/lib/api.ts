@@ -158,7 +158,8 @@ export const api = {
 export type DatasetUploadQuery = operations['post_dataset_api_datasets_post']['parameters']['query'];
 
 /**
- * POST /api/datasets: send `file` itself as the body, with what to make of it in the query. Sent
+ * POST /api/datasets: send `file` itself as the body, with what to make of it in the query (every
+ * key set: a repeated `target`, and with a text column `text`, `tokenizer` and `context`). Sent
  * with XMLHttpRequest, which reports the upload's progress (`onProgress(sent, total)`; sent equals
  * total once the backend has the whole file and is preparing it). Refusals throw `ApiError` with
  * the backend's `detail`: 422 names the line and column at fault, 413 a file over the limit, 429

@@ -6,7 +6,7 @@
 // out carry the same line and column the backend would name. The backend stays the authority: it
 // reads the whole file, the preview only its first lines.
 
-import { ApiError, type DatasetInfo } from './api';
+import { ApiError, type DatasetInfo, type DatasetUploadQuery } from './api';
 import { formatBytes, formatDuration, groupThousands, shortHash } from './format';
 
 /** Largest file the dashboard sends: the backend's default TRIBUNAL_DATASET_MAX_BYTES (256 MiB).
@@ -21,6 +21,51 @@ export const PREVIEW_BYTES = 64 * 1024;
 
 export type DatasetFormat = 'csv' | 'parquet' | 'npy' | 'npz';
 export type DatasetTask = 'classification' | 'regression';
+export type TextTokenizer = NonNullable<DatasetUploadQuery['tokenizer']>;
+
+// ---------------------------------------------------------------- a text column (tribunal/datasets/text.py)
+
+/** The tokenizers a text column can be read with, as POST /api/datasets names them; the first is the default. */
+export const TEXT_TOKENIZERS: readonly { value: TextTokenizer; label: string }[] = [
+  { value: 'minilm', label: 'MiniLM WordPiece (30,522 ids)' },
+  { value: 'bytes', label: 'UTF-8 bytes (259 ids)' },
+];
+
+/** Token ids per text: [CLS], at most context − 2 tokens, [SEP], then padding (MIN_CONTEXT..MAX_CONTEXT, default 32). */
+export const DEFAULT_CONTEXT = 32;
+export const MIN_CONTEXT = 3;
+export const MAX_CONTEXT = 512;
+
+/** The formats a text column can come from: NumPy arrays hold numbers only. */
+export function takesTextColumn(format: DatasetFormat | null): boolean {
+  return format === 'csv' || format === 'parquet';
+}
+
+/** Why a context length is refused (not a whole number from 3 to 512); undefined if it is one. */
+export function contextProblem(text: string): string | undefined {
+  const t = text.trim();
+  if (!/^\d+$/.test(t) || Number(t) < MIN_CONTEXT || Number(t) > MAX_CONTEXT) {
+    return `the context length is a whole number of token ids from ${MIN_CONTEXT} to ${MAX_CONTEXT}`;
+  }
+  return undefined;
+}
+
+/** The query of POST /api/datasets that says what to make of a file: with a text column, its tokenizer and context (sent only with it). */
+export function uploadQuery(
+  file: { name: string },
+  format: DatasetFormat,
+  choice: { name: string; target: string; task: DatasetTask; text?: string; tokenizer?: TextTokenizer; context?: string },
+): DatasetUploadQuery {
+  const target = choice.target.trim();
+  const query: DatasetUploadQuery = { name: choice.name.trim(), target: target ? [target] : [], task: choice.task, filename: file.name, format };
+  const text = choice.text?.trim();
+  if (text && takesTextColumn(format)) {
+    query.text = text;
+    query.tokenizer = choice.tokenizer ?? TEXT_TOKENIZERS[0].value;
+    query.context = choice.context?.trim() ? Number(choice.context.trim()) : DEFAULT_CONTEXT;
+  }
+  return query;
+}
 
 /** What `<input type="file" accept>` offers. */
 export const DATASET_ACCEPT = '.csv,.tsv,.txt,.parquet,.pq,.npy,.npz,text/csv,text/tab-separated-values';
@@ -209,8 +254,16 @@ export function isPythonFloat(text: string): boolean {
 /**
  * What the backend would refuse in the rows shown, in its words: ragged lines, and (with a target
  * chosen) a missing or non-numeric feature, NaN or infinity, a missing target.
+ *
+ * With a text column (`text`), its token ids are the features and the file's other columns but
+ * the target are left out, so they are not checked: the text column must not be the target (the
+ * only problem then), and no text may be empty; a column of numbers only is refused (known only
+ * when the whole file is shown).
  */
-export function previewProblems(preview: CsvPreview, target: string | undefined, task: DatasetTask): string[] {
+export function previewProblems(preview: CsvPreview, target: string | undefined, task: DatasetTask, text?: string): string[] {
+  const textColumn = text?.trim() || undefined;
+  // Refused with the query, before the file is read.
+  if (textColumn !== undefined && textColumn === target) return [`column '${textColumn}' is both the text and a target`];
   const width = preview.header.length;
   const problems: string[] = [];
   const seen = new Map<string, number>();
@@ -220,6 +273,8 @@ export function previewProblems(preview: CsvPreview, target: string | undefined,
     else seen.set(name, i);
   });
   const targetIndex = target === undefined ? -1 : preview.header.indexOf(target);
+  const textIndex = textColumn === undefined ? -1 : preview.header.indexOf(textColumn);
+  const texts: { line: number; value: string }[] = [];
   for (const { line, fields } of preview.rows) {
     if (fields.length !== width) {
       problems.push(`line ${line} has ${fields.length} fields; the header has ${width} (a ragged row)`);
@@ -230,6 +285,12 @@ export function previewProblems(preview: CsvPreview, target: string | undefined,
       const value = raw.trim();
       const column = preview.header[i];
       const isTarget = i === targetIndex;
+      if (textIndex >= 0 && !isTarget) {
+        if (i !== textIndex) return; // left out
+        if (value === '') problems.push(`line ${line}, column '${column}': the text is empty (every row needs a text to tokenize)`);
+        else texts.push({ line, value });
+        return;
+      }
       const what = isTarget ? 'target' : 'feature';
       if (value === '') problems.push(`line ${line}, column '${column}': the ${what} is missing (an empty field)`);
       else if (isTarget && task === 'classification') {
@@ -240,7 +301,23 @@ export function previewProblems(preview: CsvPreview, target: string | undefined,
       }
     });
   }
+  const ragged = preview.rows.some((row) => row.fields.length !== width);
+  if (textIndex >= 0 && !preview.truncated && !ragged && texts.length === preview.rows.length && texts.length > 0 && texts.every((t) => isPythonFloat(t.value))) {
+    problems.push(
+      `column '${textColumn}' holds numbers, not text (line ${texts[0].line}: '${texts[0].value.slice(0, 40)}', and every other row): ` +
+        '--text names a column of text; a numeric column is a feature (leave out --text)',
+    );
+  }
   return problems;
+}
+
+/** A column other than the target whose shown values are not all numbers: the likely text column, offered in a hint; undefined if none. */
+export function guessTextColumn(preview: CsvPreview, target: string | undefined): string | undefined {
+  return preview.header.find(
+    (column, i) =>
+      column !== target &&
+      preview.rows.some((row) => row.fields.length === preview.header.length && row.fields[i].trim() !== '' && !isPythonFloat(row.fields[i])),
+  );
 }
 
 /** The column the preview proposes as the target: one named like a label, else the last. */

@@ -3113,6 +3113,12 @@ export interface operations {
                 /** @description keep only these feature columns */
                 feature?: string[] | null;
                 description?: string;
+                /** @description a column of text (CSV, Parquet) whose token ids are the features; the file's other columns but the target are left out */
+                text?: string | null;
+                /** @description with `text`: minilm, bytes (default minilm) */
+                tokenizer?: ("minilm" | "bytes") | null;
+                /** @description with `text`: ids per text, [CLS] tokens [SEP] truncated and padded (default 32) */
+                context?: number | null;
             };
             header?: never;
             path?: never;
