@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -25,15 +25,29 @@ from pydantic import ValidationError
 
 from tribunal.chain.session import parse_eth
 from tribunal.config import unknown_name
-from tribunal.spec import Adam, CnnConfig, MlpConfig, Momentum, Sgd, TaskSpec, TransformerConfig
+from tribunal.datasets.text import MAX_CONTEXT, MIN_CONTEXT, TOKENIZERS
+from tribunal.models.minilm import minilm_config
+from tribunal.spec import (
+    Adam,
+    CnnConfig,
+    EncoderConfig,
+    MlpConfig,
+    Momentum,
+    Sgd,
+    TaskSpec,
+    TransformerConfig,
+)
 
 DatasetTask = Literal["classification", "regression"]
 DATASET_TASKS: tuple[str, ...] = get_args(DatasetTask)
 
-MODELS = {cls.model_fields["kind"].default: cls for cls in (MlpConfig, CnnConfig, TransformerConfig)}
+MODELS = {
+    cls.model_fields["kind"].default: cls
+    for cls in (MlpConfig, CnnConfig, TransformerConfig, EncoderConfig)
+}
 OPTIMIZERS = {cls.model_fields["kind"].default: cls for cls in (Sgd, Momentum, Adam)}
 SPEC_KEYS = tuple(name for name in TaskSpec.model_fields if name != "version")
-DATASET_KEYS = ("file", "target", "task", "features", "name")
+DATASET_KEYS = ("file", "target", "task", "features", "name", "text", "tokenizer", "context")
 TERMS_KEYS = ("reward", "min_stake", "deadline", "challenge_window")
 DEFAULT_TERMS = {"min_stake": "2", "deadline": "1h", "challenge_window": "5m"}
 """The dashboard's defaults (frontend/src/lib/spec.ts); the reward has none: it must be chosen."""
@@ -44,6 +58,9 @@ _DURATIONS = re.compile(r"(?:\d+[smhdw])+")
 _PLACEHOLDER_DATASET = "digits"
 """Stands in for a [dataset] file's reference while the rest of the spec is checked."""
 _PLACEHOLDER_INIT = "0x" + "00" * 32
+PRETRAINED: dict[str, Callable[[int], EncoderConfig]] = {"all-MiniLM-L6-v2": minilm_config}
+"""Models a package ships, by the name a job file's ``pretrained`` takes: each one's encoder over a
+context length (its weights are read only when the job is posted)."""
 """Stands in for an init file's hash while the rest of the spec is checked."""
 
 
@@ -64,6 +81,12 @@ class DatasetFile:
     """Only these columns are features (default: every column that is not a target)."""
     name: str | None
     """The dataset's name (default: the file's stem)."""
+    text: str | None = None
+    """A column of text whose token ids are the features (`tribunal.datasets.text`)."""
+    tokenizer: str | None = None
+    """With ``text``: the tokenizer (default ``minilm``)."""
+    context: int | None = None
+    """With ``text``: ids per text (default 32)."""
 
     def with_file(self, file: Path) -> DatasetFile:
         return replace(self, file=file)
@@ -95,6 +118,9 @@ class Job:
     init_file: Path | None = None
     """``init = "weights.safetensors"``: a pretrained start to upload when the job is posted (its
     hash becomes the spec's ``init``); None when ``init`` is absent or already a 0x hash."""
+    pretrained: str | None = None
+    """``pretrained = "all-MiniLM-L6-v2"``: a model a package ships, its encoder the spec's model
+    and its weights the start, uploaded when the job is posted."""
 
     def spec(self, dataset: str, init: str | None = None) -> TaskSpec:
         """The task spec, training on ``dataset`` (a built-in name or an uploaded dataset's 0x hash),
@@ -112,7 +138,7 @@ class Job:
                 f"{self.path}: --dataset {file} needs a [dataset] table naming the target column(s) and the "
                 f"task, e.g.\n[dataset]\ntarget = [\"label\"]\ntask = \"classification\"\n"
                 f"(the job file trains on dataset = {self.dataset!r})")
-        return Job(self.path, self.spec_fields, self.dataset.with_file(file), self.terms, self.init_file)
+        return replace(self, dataset=self.dataset.with_file(file))
 
 
 def parse_duration(value: object, key: str) -> int:
@@ -154,25 +180,53 @@ def parse_job(raw: Mapping[str, Any], path: Path) -> Job:
     def fail(message: str) -> JobFileError:
         return JobFileError(f"job file {path}: {message}")
 
-    _known(raw, (*SPEC_KEYS, "terms"), "key", "", fail)
+    _known(raw, (*SPEC_KEYS, "terms", "pretrained"), "key", "", fail)
     for table, kinds in (("model", MODELS), ("optimizer", OPTIMIZERS)):
         _check_kind_table(raw, table, kinds, fail)
-    if "model" not in raw:
-        raise fail("no [model] table: add one with the model's kind, e.g. [model] kind = \"mlp\" "
-                   f"hidden = [32] (kinds: {', '.join(MODELS)})")
     dataset = _dataset(raw, path, fail)
+    pretrained = _pretrained(raw, dataset, fail)
+    if "model" not in raw and pretrained is None:
+        raise fail("no [model] table: add one with the model's kind, e.g. [model] kind = \"mlp\" "
+                   f"hidden = [32] (kinds: {', '.join(MODELS)}), or start from a packaged model with "
+                   f"pretrained = \"{next(iter(PRETRAINED))}\"")
     terms = _terms(raw.get("terms"), fail)
     fields = {name: value for name, value in raw.items() if name in SPEC_KEYS and name != "dataset"}
+    if pretrained is not None:
+        fields["model"] = pretrained[1].model_dump(mode="json")
     init_file = _init_file(fields, path, fail)
     if init_file is not None:
         del fields["init"]
-    job = Job(path, fields, dataset, terms, init_file)
+    job = Job(path, fields, dataset, terms, init_file, None if pretrained is None else pretrained[0])
     try:
         job.spec(dataset if isinstance(dataset, str) else _PLACEHOLDER_DATASET,
-                 _PLACEHOLDER_INIT if init_file is not None else None)
+                 _PLACEHOLDER_INIT if init_file is not None or pretrained is not None else None)
     except ValidationError as exc:
         raise fail("; ".join(_describe(error, raw) for error in exc.errors())) from None
     return job
+
+
+def _pretrained(raw: Mapping[str, Any], dataset: str | DatasetFile,
+                fail: Any) -> tuple[str, EncoderConfig] | None:
+    """``pretrained = NAME``: the packaged model's name and its encoder over the job's context (the
+    [model] table's, else the text dataset's, else 32)."""
+    name = raw.get("pretrained")
+    if name is None:
+        return None
+    if name not in PRETRAINED:
+        raise fail(f"pretrained: {name!r} is not a packaged model; known: {', '.join(PRETRAINED)}")
+    if "init" in raw:
+        raise fail("pretrained and init both set the initial weights: keep one")
+    model = raw.get("model", {})
+    if model.get("kind", "encoder") != "encoder" or set(model) - {"kind", "context"}:
+        raise fail(f"pretrained = {name!r} fixes the model: its [model] table may only set kind = "
+                   "\"encoder\" and context")
+    context = model.get("context") or (dataset.context if isinstance(dataset, DatasetFile) else None) or 32
+    from tribunal.packaged_models import PackageUnavailable
+
+    try:
+        return name, PRETRAINED[name](context)
+    except (PackageUnavailable, ValueError) as exc:
+        raise fail(f"pretrained = {name!r}: {exc}") from exc
 
 
 def _init_file(fields: Mapping[str, Any], path: Path, fail: Any) -> Path | None:
@@ -232,7 +286,31 @@ def _dataset(raw: Mapping[str, Any], path: Path, fail: Any) -> str | DatasetFile
     name = value.get("name")
     if name is not None and (not isinstance(name, str) or not name):
         raise fail(f"dataset.name must be a non-empty string, got {name!r}")
-    return DatasetFile(resolved, target, task, features, name)
+    text, tokenizer, context = _text(value, features, fail)
+    return DatasetFile(resolved, target, task, features, name, text, tokenizer, context)
+
+
+def _text(table: Mapping[str, Any], features: tuple[str, ...] | None,
+          fail: Any) -> tuple[str | None, str | None, int | None]:
+    """The [dataset] table's ``text`` column, ``tokenizer`` and ``context``, checked."""
+    text, tokenizer, context = table.get("text"), table.get("tokenizer"), table.get("context")
+    if text is None:
+        if tokenizer is not None or context is not None:
+            raise fail("dataset.tokenizer and dataset.context go with dataset.text, the column of text "
+                       "(e.g. text = \"review\")")
+        return None, None, None
+    if not isinstance(text, str) or not text:
+        raise fail(f"dataset.text must name a column of text, e.g. text = \"review\", got {text!r}")
+    if features is not None:
+        raise fail("dataset.features can't go with dataset.text: a text dataset's features are its text's "
+                   "token ids (the file's other columns are left out)")
+    if tokenizer is not None and tokenizer not in TOKENIZERS:
+        raise fail(f"dataset.tokenizer: unknown tokenizer {tokenizer!r}; the known ones are: "
+                   f"{', '.join(TOKENIZERS)}")
+    if context is not None and (isinstance(context, bool) or not isinstance(context, int)
+                                or not MIN_CONTEXT <= context <= MAX_CONTEXT):
+        raise fail(f"dataset.context must be {MIN_CONTEXT}..{MAX_CONTEXT} ids per text, got {context!r}")
+    return text, tokenizer, context
 
 
 def _columns(table: Mapping[str, Any], key: str, fail: Any, what: str) -> tuple[str, ...] | None:

@@ -95,9 +95,10 @@ def _upload_own_dataset(dataset: DatasetFile, store: ArtifactClient, say: Callab
     from tribunal.datasets.ingest import DatasetInputError, IngestOptions, ingest_file
     from tribunal.datasets.store import upload_dataset
 
-    options = IngestOptions(name=dataset.name or dataset.file.stem, targets=dataset.targets,
-                            task=dataset.task, features=dataset.features)
     try:
+        options = IngestOptions(name=dataset.name or dataset.file.stem, targets=dataset.targets,
+                                task=dataset.task, features=dataset.features, text=dataset.text,
+                                tokenizer=dataset.tokenizer, context=dataset.context)
         data = ingest_file(dataset.file, options)
     except DatasetInputError as exc:
         raise SubmitError(f"dataset file {dataset.file}: {exc}") from exc
@@ -110,8 +111,10 @@ def _upload_own_dataset(dataset: DatasetFile, store: ArtifactClient, say: Callab
 
 
 def initial_weights(job: Job, store: ArtifactClient, say: Callable[[str], None]) -> str | None:
-    """The job's pretrained start uploaded (``init = "FILE.safetensors"``): its 0x hash, or None when
-    the job names none or names one by hash already."""
+    """The job's pretrained start uploaded (``init = "FILE.safetensors"`` or ``pretrained = NAME``):
+    its 0x hash, or None when the job names none or names one by hash already."""
+    if job.pretrained is not None:
+        return _packaged_start(job, store, say)
     if job.init_file is None:
         return None
     from tribunal.artifact_cache import publish_artifact
@@ -128,6 +131,21 @@ def initial_weights(job: Job, store: ArtifactClient, say: Callable[[str], None])
         raise SubmitError(f"upload of the initial weights {job.init_file} to {store.base_url} failed: "
                           f"{exc}") from exc
     say(f"initial weights {job.init_file}: {len(tensors)} tensors uploaded as {digest}")
+    return digest
+
+
+def _packaged_start(job: Job, store: ArtifactClient, say: Callable[[str], None]) -> str:
+    from tribunal.models.minilm import minilm_start
+    from tribunal.models.pretrained import upload_initial_state
+
+    context = job.spec_fields["model"]["context"]
+    start = minilm_start(context)
+    try:
+        digest = upload_initial_state(start.tensors, store)
+    except (ArtifactError, httpx.HTTPError, RuntimeError) as exc:
+        raise SubmitError(f"upload of {job.pretrained}'s weights to {store.base_url} failed: {exc}") from exc
+    count = sum(t.size for t in start.tensors.values())
+    say(f"pretrained {job.pretrained}: {count:,} parameters uploaded as the initial weights {digest}")
     return digest
 
 

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from deploy.cli import app
 from deploy.job_file import DatasetFile, JobFileError, load_job, parse_duration
-from deploy.submit import MEANING, WaitOutcome
+from deploy.submit import MEANING, WaitOutcome, dataset_reference
+from tribunal.datasets import load_dataset
+from tribunal.datasets.ingest import IngestOptions, ingest_file
 from tribunal.spec import MlpConfig, Sgd, spec_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +147,42 @@ def test_own_data_tables_are_checked(tmp_path: Path) -> None:
     assert job.with_dataset_file(other).dataset == DatasetFile(other, ("y",), "regression", None, None)
     with pytest.raises(JobFileError, match=r"--dataset .* needs a \[dataset\] table naming the target"):
         load_job(write(tmp_path, GOOD)).with_dataset_file(other)
+
+
+def test_the_text_example_loads_is_shown_in_the_doc_and_is_tokenized_when_posted() -> None:
+    job = load_job(EXAMPLES / "job-text.toml")
+    assert EXAMPLES.joinpath("job-text.toml").read_text().strip() in DOC.read_text()
+    assert job.dataset == DatasetFile(EXAMPLES / "reviews.csv", ("sentiment",), "classification", None, None,
+                                      "review", "minilm", 32)
+    said: list[str] = []
+    ref = dataset_reference(job, None, said.append)  # type: ignore[arg-type]  # the local cache only
+    dataset = load_dataset(ref)
+    expected = ingest_file(EXAMPLES / "reviews.csv", IngestOptions(
+        name="reviews", targets=("sentiment",), text="review", tokenizer="minilm", context=32))
+    assert dataset.root == expected.root and dataset.num_features == 32
+    assert said == [f"dataset {EXAMPLES / 'reviews.csv'}: 32 rows uploaded as {ref}"]
+
+
+def test_text_keys_of_a_dataset_table_are_checked(tmp_path: Path) -> None:
+    base = GOOD.replace('dataset = "iris"\n', "")
+    data = write(tmp_path, "review,label\nnice,a\n", "data.csv")
+    table = '[dataset]\nfile = "data.csv"\ntarget = "label"\ntask = "classification"\n'
+    job = load_job(write(tmp_path, base + table + 'text = "review"\ntokenizer = "bytes"\ncontext = 16\n'))
+    assert job.dataset == DatasetFile(data, ("label",), "classification", None, None, "review", "bytes", 16)
+    other = write(tmp_path, "review,label\n", "other.csv")
+    assert job.with_dataset_file(other).dataset == DatasetFile(other, ("label",), "classification", None,
+                                                               None, "review", "bytes", 16)
+    for keys, problem in [
+        ('text = "review"\ntokenizer = "bert"\n',
+         "dataset.tokenizer: unknown tokenizer 'bert'; the known ones are: minilm, bytes"),
+        ('text = "review"\ncontext = 1024\n', "dataset.context must be 3..512 ids per text, got 1024"),
+        ('text = "review"\ncontext = true\n', "dataset.context must be 3..512"),
+        ('text = ""\n', "dataset.text must name a column of text"),
+        ('tokenizer = "bytes"\n', "dataset.tokenizer and dataset.context go with dataset.text"),
+        ('text = "review"\nfeatures = ["x"]\n', "dataset.features can't go with dataset.text"),
+        ('text = "review"\ntokeniser = "bytes"\n', "(did you mean `tokenizer`?)"),
+    ]:
+        assert problem in refusal(tmp_path, base + table + keys), keys
 
 
 def test_task_post_refuses_a_bad_job_file_before_touching_the_chain(tmp_path: Path) -> None:

@@ -123,3 +123,48 @@ def test_own_data_and_weights_in_a_trained_model_out(cli: Cli, devnet: Devnet, d
     report: dict[str, Any] = wait_for(published, 60, 0.1, what="the operator's evaluation report")
     assert report["test_rows"] == dataset.num_test_rows
     assert report["test_accuracy"] == repops.accuracy and report["test_loss"] == repops.loss
+
+
+def test_minilm_fine_tuned_on_own_text_end_to_end(cli: Cli, devnet: Devnet, deployment_file: Path,
+                                                  backend_url: str, tmp_path: Path) -> None:
+    """The documented text job, shortened: MiniLM's packaged weights as the start, reviews as
+    WordPiece ids, the head trained, the model back through safetensors and to_torch."""
+    folder = tmp_path / "text-job"
+    folder.mkdir()
+    (folder / "reviews.csv").write_text((EXAMPLES / "reviews.csv").read_text())
+    job = (EXAMPLES / "job-text.toml").read_text()
+    job = job.replace("steps = 20", "steps = 2").replace("checkpoint_every = 5", "checkpoint_every = 2")
+    job = job.replace("context = 32 ", "context = 16 ")
+    job = job.replace('challenge_window = "5m"', 'challenge_window = "3s"')
+    (folder / "job.toml").write_text(job)
+
+    agent = start_agent(devnet, deployment_file, tmp_path / "operator", actor_key("operator"), backend_url,
+                        api_url=backend_url)
+    try:
+        task_id, posted = cli.post(folder / "job.toml", "--wait", "--poll-interval", "0.2",
+                                   "--timeout", "300")
+    finally:
+        agent.halt()
+    output = said(posted)
+    assert "pretrained all-MiniLM-L6-v2:" in output and "parameters uploaded" in output, output
+    out = tmp_path / "model" / "minilm.safetensors"
+    downloaded = cli("task", "model", str(task_id), "--out", str(out), "--artifact-store", backend_url)
+    assert downloaded.exit_code == 0, said(downloaded)
+
+    model = to_torch(out.with_name("minilm.spec.json"), out)
+    spec = model.spec
+    assert spec.model.kind == "encoder" and (spec.model.heads, spec.model.context) == (12, 16)
+    dataset = load_dataset(spec.dataset)
+    features = torch.from_numpy(np.array(dataset.test_features))
+    with torch.no_grad():
+        predicted = model.eval()(features).argmax(dim=-1).numpy()
+    accuracy = float(np.mean(predicted == dataset.test_targets[:, 0].astype(np.int64)))
+
+    def published() -> dict[str, Any] | None:
+        detail = httpx.get(f"{backend_url}/api/tasks/{task_id}", timeout=10).json()
+        mine = [e for e in detail.get("evaluations", []) if e["role"] == "operator"]
+        return mine[0] if mine else None
+
+    report: dict[str, Any] = wait_for(published, 60, 0.1, what="the operator's evaluation report")
+    assert report["test_rows"] == dataset.num_test_rows
+    assert abs(report["test_accuracy"] - accuracy) < 1e-9
