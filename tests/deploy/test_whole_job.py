@@ -55,6 +55,17 @@ challenge_window = "3s"
 """
 
 
+def operator_evaluation(backend_url: str, task_id: int) -> dict[str, Any]:
+    """The evaluation the operator published for ``task_id`` (it may land after finalisation)."""
+    def published() -> dict[str, Any] | None:
+        detail = httpx.get(f"{backend_url}/api/tasks/{task_id}", timeout=10).json()
+        mine = [e for e in detail.get("evaluations", []) if e["role"] == "operator"]
+        return mine[0] if mine else None
+
+    report: dict[str, Any] = wait_for(published, 60, 0.1, what="the operator's evaluation report")
+    return report
+
+
 def pretrained(folder: Path) -> dict[str, np.ndarray]:
     """'Pretrained' weights for the job's MLP: another seed's draw, so the start is visibly not the
     job's own seeded one."""
@@ -115,12 +126,7 @@ def test_own_data_and_weights_in_a_trained_model_out(cli: Cli, devnet: Devnet, d
     assert repops.accuracy is not None and abs(accuracy - repops.accuracy) < 1e-9
     assert dims.num_features == dataset.num_features
 
-    def published() -> dict[str, Any] | None:
-        detail = httpx.get(f"{backend_url}/api/tasks/{task_id}", timeout=10).json()
-        mine = [e for e in detail.get("evaluations", []) if e["role"] == "operator"]
-        return mine[0] if mine else None
-
-    report: dict[str, Any] = wait_for(published, 60, 0.1, what="the operator's evaluation report")
+    report = operator_evaluation(backend_url, task_id)
     assert report["test_rows"] == dataset.num_test_rows
     assert report["test_accuracy"] == repops.accuracy and report["test_loss"] == repops.loss
 
@@ -160,11 +166,6 @@ def test_minilm_fine_tuned_on_own_text_end_to_end(cli: Cli, devnet: Devnet, depl
         predicted = model.eval()(features).argmax(dim=-1).numpy()
     accuracy = float(np.mean(predicted == dataset.test_targets[:, 0].astype(np.int64)))
 
-    def published() -> dict[str, Any] | None:
-        detail = httpx.get(f"{backend_url}/api/tasks/{task_id}", timeout=10).json()
-        mine = [e for e in detail.get("evaluations", []) if e["role"] == "operator"]
-        return mine[0] if mine else None
-
-    report: dict[str, Any] = wait_for(published, 60, 0.1, what="the operator's evaluation report")
+    report = operator_evaluation(backend_url, task_id)
     assert report["test_rows"] == dataset.num_test_rows
     assert abs(report["test_accuracy"] - accuracy) < 1e-9

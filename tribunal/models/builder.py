@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from math import sqrt
 
 from tribunal.graph import PARAM_PREFIX, Node, Ref, RefKind, Shape, StateSlot, StepGraph
 from tribunal.repops import OpSpec, ops, output_shape
@@ -146,3 +147,19 @@ class GraphBuilder:
             loss=loss.index,
             output=output.index,
         )
+
+
+def norm_slots(prefix: str, width: int) -> list[SlotDef]:
+    """A layer norm's gain (ones) and bias (zeros)."""
+    return [
+        SlotDef(f"{prefix}.gain", (width,), Constant(1.0)),
+        SlotDef(f"{prefix}.bias", (width,), Constant(0.0)),
+    ]
+
+
+def dense_slots(prefix: str, fan_in: int, fan_out: int) -> list[SlotDef]:
+    """A dense layer's weight (uniform in ±1/sqrt(fan_in)) and bias (zeros)."""
+    return [
+        SlotDef(f"{prefix}.weight", (fan_in, fan_out), Uniform(1 / sqrt(fan_in))),
+        SlotDef(f"{prefix}.bias", (fan_out,), Constant(0.0)),
+    ]

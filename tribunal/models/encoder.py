@@ -16,7 +16,7 @@ from __future__ import annotations
 from math import sqrt
 
 from tribunal.graph import Ref
-from tribunal.models.builder import Constant, GraphBuilder, SlotDef, Uniform
+from tribunal.models.builder import GraphBuilder, SlotDef, Uniform, dense_slots, norm_slots
 from tribunal.models.dims import ModelDims
 from tribunal.models.layers import (
     Backward,
@@ -44,39 +44,25 @@ def _config(dims: ModelDims) -> EncoderConfig:
     return dims.config
 
 
-def _norm(prefix: str, width: int) -> list[SlotDef]:
-    return [
-        SlotDef(f"{prefix}.gain", (width,), Constant(1.0)),
-        SlotDef(f"{prefix}.bias", (width,), Constant(0.0)),
-    ]
-
-
-def _dense(prefix: str, fan_in: int, fan_out: int) -> list[SlotDef]:
-    return [
-        SlotDef(f"{prefix}.weight", (fan_in, fan_out), Uniform(1 / sqrt(fan_in))),
-        SlotDef(f"{prefix}.bias", (fan_out,), Constant(0.0)),
-    ]
-
-
 def parameters(dims: ModelDims) -> list[SlotDef]:
     config = _config(dims)
     d = config.d_model
     slots = [
         SlotDef("param.tok_emb", (config.vocab, d), Uniform(EMBEDDING_BOUND)),
         SlotDef("param.pos_emb", (config.context * d,), Uniform(EMBEDDING_BOUND)),
-        *_norm("param.emb_ln", d),
+        *norm_slots("param.emb_ln", d),
     ]
     for layer in range(config.layers):
         prefix = f"param.l{layer}"
-        slots += _dense(f"{prefix}.attn.q", d, d)
+        slots += dense_slots(f"{prefix}.attn.q", d, d)
         slots.append(SlotDef(f"{prefix}.attn.k.weight", (d, d), Uniform(1 / sqrt(d))))
-        slots += _dense(f"{prefix}.attn.v", d, d)
-        slots += _dense(f"{prefix}.attn.o", d, d)
-        slots += _norm(f"{prefix}.ln1", d)
-        slots += _dense(f"{prefix}.mlp1", d, config.d_ff)
-        slots += _dense(f"{prefix}.mlp2", config.d_ff, d)
-        slots += _norm(f"{prefix}.ln2", d)
-    slots += _dense("param.head", d, dims.num_outputs)
+        slots += dense_slots(f"{prefix}.attn.v", d, d)
+        slots += dense_slots(f"{prefix}.attn.o", d, d)
+        slots += norm_slots(f"{prefix}.ln1", d)
+        slots += dense_slots(f"{prefix}.mlp1", d, config.d_ff)
+        slots += dense_slots(f"{prefix}.mlp2", config.d_ff, d)
+        slots += norm_slots(f"{prefix}.ln2", d)
+    slots += dense_slots("param.head", d, dims.num_outputs)
     return slots
 
 

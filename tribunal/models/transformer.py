@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import sqrt
 
 from tribunal.graph import Ref
-from tribunal.models.builder import Constant, GraphBuilder, SlotDef, Uniform
+from tribunal.models.builder import GraphBuilder, SlotDef, Uniform, dense_slots, norm_slots
 from tribunal.models.dims import LN_EPS, ModelDims
 from tribunal.models.layers import (
     Backward,
@@ -37,20 +37,6 @@ def _config(dims: ModelDims) -> TransformerConfig:
     return dims.config
 
 
-def _norm(prefix: str, width: int) -> list[SlotDef]:
-    return [
-        SlotDef(f"{prefix}.gain", (width,), Constant(1.0)),
-        SlotDef(f"{prefix}.bias", (width,), Constant(0.0)),
-    ]
-
-
-def _dense(prefix: str, fan_in: int, fan_out: int) -> list[SlotDef]:
-    return [
-        SlotDef(f"{prefix}.weight", (fan_in, fan_out), Uniform(1 / sqrt(fan_in))),
-        SlotDef(f"{prefix}.bias", (fan_out,), Constant(0.0)),
-    ]
-
-
 def parameters(dims: ModelDims) -> list[SlotDef]:
     config = _config(dims)
     d = config.d_model
@@ -60,13 +46,13 @@ def parameters(dims: ModelDims) -> list[SlotDef]:
     ]
     for layer in range(config.layers):
         prefix = f"param.l{layer}"
-        slots += _norm(f"{prefix}.ln1", d)
+        slots += norm_slots(f"{prefix}.ln1", d)
         slots += [SlotDef(f"{prefix}.attn.w{name}", (d, d), Uniform(1 / sqrt(d))) for name in "qkvo"]
-        slots += _norm(f"{prefix}.ln2", d)
-        slots += _dense(f"{prefix}.mlp1", d, config.d_ff)
-        slots += _dense(f"{prefix}.mlp2", config.d_ff, d)
-    slots += _norm("param.lnf", d)
-    slots += _dense("param.head", d, config.vocab)
+        slots += norm_slots(f"{prefix}.ln2", d)
+        slots += dense_slots(f"{prefix}.mlp1", d, config.d_ff)
+        slots += dense_slots(f"{prefix}.mlp2", config.d_ff, d)
+    slots += norm_slots("param.lnf", d)
+    slots += dense_slots("param.head", d, config.vocab)
     return slots
 
 
