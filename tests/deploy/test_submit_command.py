@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from deploy.job_file import load_job
 from deploy.submit import BackendApi, WaitOutcome
 from tests.support.agents import start_agent
@@ -40,12 +38,6 @@ min_stake = "2"
 deadline = "{deadline}"
 challenge_window = "3s"
 """
-
-
-@pytest.fixture(autouse=True)
-def _own_artifact_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Uploaded datasets are cached on this machine: in the test's folder, not the home's."""
-    monkeypatch.setenv("TRIBUNAL_ARTIFACT_CACHE", str(tmp_path / "cache"))
 
 
 def job_file(tmp_path: Path, seed: int = 3, deadline: str = "1h") -> Path:

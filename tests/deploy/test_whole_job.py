@@ -55,6 +55,20 @@ challenge_window = "3s"
 """
 
 
+def post_and_train(cli: Cli, devnet: Devnet, deployment_file: Path, backend_url: str, tmp_path: Path,
+                   folder: Path, timeout_s: int) -> tuple[int, str]:
+    """`tribunal task post FOLDER/job.toml --wait` while a real operator agent trains it: the task
+    id and what the command said (one line)."""
+    agent = start_agent(devnet, deployment_file, tmp_path / "operator", actor_key("operator"), backend_url,
+                        api_url=backend_url)
+    try:
+        task_id, posted = cli.post(folder / "job.toml", "--wait", "--poll-interval", "0.1",
+                                   "--timeout", str(timeout_s))
+    finally:
+        agent.halt()
+    return task_id, said(posted)
+
+
 def operator_evaluation(backend_url: str, task_id: int) -> dict[str, Any]:
     """The evaluation the operator published for ``task_id`` (it may land after finalisation)."""
     def published() -> dict[str, Any] | None:
@@ -87,14 +101,7 @@ def test_own_data_and_weights_in_a_trained_model_out(cli: Cli, devnet: Devnet, d
     (folder / "job.toml").write_text(JOB)
     weights = pretrained(folder)
 
-    agent = start_agent(devnet, deployment_file, tmp_path / "operator", actor_key("operator"), backend_url,
-                        api_url=backend_url)
-    try:
-        task_id, posted = cli.post(folder / "job.toml", "--wait", "--poll-interval", "0.1",
-                                   "--timeout", "120")
-    finally:
-        agent.halt()
-    output = said(posted)
+    task_id, output = post_and_train(cli, devnet, deployment_file, backend_url, tmp_path, folder, 120)
     assert "initial weights" in output and "uploaded as 0x" in output, output
     assert devnet.market("other").task(task_id).status is TaskStatus.FINALIZED
 
@@ -144,14 +151,7 @@ def test_minilm_fine_tuned_on_own_text_end_to_end(cli: Cli, devnet: Devnet, depl
     job = job.replace('challenge_window = "5m"', 'challenge_window = "3s"')
     (folder / "job.toml").write_text(job)
 
-    agent = start_agent(devnet, deployment_file, tmp_path / "operator", actor_key("operator"), backend_url,
-                        api_url=backend_url)
-    try:
-        task_id, posted = cli.post(folder / "job.toml", "--wait", "--poll-interval", "0.2",
-                                   "--timeout", "300")
-    finally:
-        agent.halt()
-    output = said(posted)
+    task_id, output = post_and_train(cli, devnet, deployment_file, backend_url, tmp_path, folder, 300)
     assert "pretrained all-MiniLM-L6-v2:" in output and "parameters uploaded" in output, output
     out = tmp_path / "model" / "minilm.safetensors"
     downloaded = cli("task", "model", str(task_id), "--out", str(out), "--artifact-store", backend_url)

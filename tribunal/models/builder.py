@@ -163,3 +163,15 @@ def dense_slots(prefix: str, fan_in: int, fan_out: int) -> list[SlotDef]:
         SlotDef(f"{prefix}.weight", (fan_in, fan_out), Uniform(1 / sqrt(fan_in))),
         SlotDef(f"{prefix}.bias", (fan_out,), Constant(0.0)),
     ]
+
+
+EMBEDDING_BOUND = 0.5
+
+
+def embedding_slots(vocab: int, context: int, width: int) -> list[SlotDef]:
+    """A token embedding ``(vocab, width)`` and a learned position embedding, flat ``(context *
+    width,)``, both uniform in ±EMBEDDING_BOUND."""
+    return [
+        SlotDef("param.tok_emb", (vocab, width), Uniform(EMBEDDING_BOUND)),
+        SlotDef("param.pos_emb", (context * width,), Uniform(EMBEDDING_BOUND)),
+    ]

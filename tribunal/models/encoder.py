@@ -16,7 +16,7 @@ from __future__ import annotations
 from math import sqrt
 
 from tribunal.graph import Ref
-from tribunal.models.builder import GraphBuilder, SlotDef, Uniform, dense_slots, norm_slots
+from tribunal.models.builder import GraphBuilder, SlotDef, Uniform, dense_slots, embedding_slots, norm_slots
 from tribunal.models.dims import ModelDims
 from tribunal.models.layers import (
     Backward,
@@ -36,8 +36,6 @@ from tribunal.models.layers import (
 from tribunal.repops import AffineMap, Opcode, ops
 from tribunal.spec import EncoderConfig
 
-EMBEDDING_BOUND = 0.5
-
 
 def _config(dims: ModelDims) -> EncoderConfig:
     assert isinstance(dims.config, EncoderConfig)
@@ -47,11 +45,7 @@ def _config(dims: ModelDims) -> EncoderConfig:
 def parameters(dims: ModelDims) -> list[SlotDef]:
     config = _config(dims)
     d = config.d_model
-    slots = [
-        SlotDef("param.tok_emb", (config.vocab, d), Uniform(EMBEDDING_BOUND)),
-        SlotDef("param.pos_emb", (config.context * d,), Uniform(EMBEDDING_BOUND)),
-        *norm_slots("param.emb_ln", d),
-    ]
+    slots = [*embedding_slots(config.vocab, config.context, d), *norm_slots("param.emb_ln", d)]
     for layer in range(config.layers):
         prefix = f"param.l{layer}"
         slots += dense_slots(f"{prefix}.attn.q", d, d)

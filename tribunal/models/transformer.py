@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import sqrt
 
 from tribunal.graph import Ref
-from tribunal.models.builder import GraphBuilder, SlotDef, Uniform, dense_slots, norm_slots
+from tribunal.models.builder import GraphBuilder, SlotDef, Uniform, dense_slots, embedding_slots, norm_slots
 from tribunal.models.dims import LN_EPS, ModelDims
 from tribunal.models.layers import (
     Backward,
@@ -29,8 +29,6 @@ from tribunal.models.layers import (
 from tribunal.repops import ops
 from tribunal.spec import TransformerConfig
 
-EMBEDDING_BOUND = 0.5
-
 
 def _config(dims: ModelDims) -> TransformerConfig:
     assert isinstance(dims.config, TransformerConfig)
@@ -40,10 +38,7 @@ def _config(dims: ModelDims) -> TransformerConfig:
 def parameters(dims: ModelDims) -> list[SlotDef]:
     config = _config(dims)
     d = config.d_model
-    slots = [
-        SlotDef("param.tok_emb", (config.vocab, d), Uniform(EMBEDDING_BOUND)),
-        SlotDef("param.pos_emb", (config.context * d,), Uniform(EMBEDDING_BOUND)),
-    ]
+    slots = embedding_slots(config.vocab, config.context, d)
     for layer in range(config.layers):
         prefix = f"param.l{layer}"
         slots += norm_slots(f"{prefix}.ln1", d)
