@@ -160,6 +160,10 @@ def test_when_every_executor_dies_the_agent_keeps_the_task_and_resubmits_its_job
         alice = start_agent(devnet, deployment_file, state.root, OPERATOR_KEYS["alice"], backend_url,
                             broker=redis_url, queue=queue, stall_timeout_s=5.0)
         stack.callback(alice.halt)
+        # The agent learns of a checkpoint only when it next polls the executor's progress: kill
+        # once it has recorded one, so the test sees what happens to checkpoints it knew of.
+        wait_for(lambda: state.exists() and (r := state.read().tasks.get(task_id)) is not None
+                 and bool(r.checkpoints), 60, 0.02, what="the agent to record the job's first checkpoint")
         kill_at_first_checkpoint({"gpu0": first}, tmp_path)
 
         stalled = wait_for(lambda: [r for r in caplog.records if getattr(r, "event", "") == "job_stalled"
