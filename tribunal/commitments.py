@@ -33,7 +33,7 @@ from tribunal.merkle import (
     MerkleTree,
     keccak256,
     merkle_root,
-    merkle_root_packed,
+    merkle_root_padded,
     process_proof,
     tree_depth,
     verify_proof,
@@ -138,23 +138,29 @@ def pack_leaves(raw: bytes) -> bytes:
     return raw + bytes(HASH_SIZE - remainder) if remainder else raw
 
 
-def tensor_root_from_bytes(raw: bytes, shape: Sequence[int]) -> bytes:
+def _byte_view(array: NDArray[np.float32]) -> memoryview:
+    """The bytes of a C-contiguous array, without a copy."""
+    return array.reshape(-1).view(np.uint8).data
+
+
+def tensor_root_from_bytes(raw: bytes | bytearray | memoryview, shape: Sequence[int]) -> bytes:
     """Tensor root of packed little-endian float32 ``raw`` holding a tensor of ``shape``."""
     dims = _checked_shape(shape)
-    if len(raw) != ELEMENT_SIZE * prod(dims):
-        raise ValueError(f"{len(raw)} bytes do not hold a float32 tensor of shape {dims}")
-    return bind_shape(merkle_root_packed(pack_leaves(raw)), dims)
+    view = memoryview(raw).cast("B")
+    if len(view) != ELEMENT_SIZE * prod(dims):
+        raise ValueError(f"{len(view)} bytes do not hold a float32 tensor of shape {dims}")
+    return bind_shape(merkle_root_padded(view), dims)
 
 
 def tensor_data_root(tensor: TensorLike) -> bytes:
     """Merkle root over the tensor's leaves, before binding the shape."""
-    return merkle_root_packed(pack_leaves(tensor_bytes(tensor)))
+    return merkle_root_padded(_byte_view(as_float32_array(tensor)))
 
 
 def tensor_root(tensor: TensorLike) -> bytes:
     """The tensor root: data root bound to the shape."""
     array = as_float32_array(tensor)
-    return tensor_root_from_bytes(array.tobytes(), array.shape)
+    return tensor_root_from_bytes(_byte_view(array), array.shape)
 
 
 def leaf_lane_bits(leaf: bytes, lane: int) -> int:

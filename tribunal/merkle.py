@@ -19,12 +19,20 @@ The rule, chosen so that Solidity's ``Merkle`` library recomputes it in a few li
 
 A padded subtree of height ``k`` hashes to the constant ``zero_hash(k)``
 (``Z_0 = 0``, ``Z_{k+1} = keccak256(Z_k ‖ Z_k)``), so padding costs no hashing.
+
+Trees are hashed by the C extension of :mod:`tribunal.native.keccak` (built on first
+use; vectorised, GIL released, large levels split across threads) and in Python,
+one keccak per pair, where it cannot be built or ``TRIBUNAL_NO_NATIVE_KECCAK=1``
+is set. Both give the same bits (tests/test_merkle_native.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
+
+from tribunal.native.keccak import load as native_keccak
+from tribunal.native.keccak import threads as hash_threads
 
 
 class KeccakHasher(Protocol):
@@ -105,6 +113,9 @@ def _hash_level(level: bytes, height: int) -> bytes:
     """Hash a level (nodes concatenated) into its parent level, padding odd widths."""
     if len(level) % (2 * HASH_SIZE):
         level += _ZERO_HASHES[height]
+    native = native_keccak()
+    if native is not None:
+        return native.hash_many(level, 2 * HASH_SIZE, hash_threads())
     view = memoryview(level)
     new = _new_keccak
     return b"".join([new(view[i : i + 64]).digest() for i in range(0, len(level), 64)])
@@ -149,8 +160,12 @@ class MerkleTree:
             raise ValueError(f"{num_leaves} leaves exceed the maximum depth {MAX_DEPTH}")
         self.num_leaves = num_leaves
         levels = [packed if num_leaves else ZERO_LEAF]
-        for height in range(depth):
-            levels.append(_hash_level(levels[-1], height))
+        native = native_keccak()
+        if native is not None:
+            levels.extend(native.tree_levels(packed, hash_threads()) if depth else ())
+        else:
+            for height in range(depth):
+                levels.append(_hash_level(levels[-1], height))
         self._levels = tuple(levels)
 
     @property
@@ -186,12 +201,28 @@ class MerkleTree:
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
     """Root of the tree over ``leaves`` (32 bytes each)."""
-    return MerkleTree(leaves).root
+    return merkle_root_padded(_pack_leaves(leaves))
 
 
 def merkle_root_packed(packed_leaves: bytes | bytearray | memoryview) -> bytes:
     """Root over leaves given concatenated; skips building a list of leaves."""
-    return MerkleTree.from_packed(packed_leaves).root
+    view = memoryview(packed_leaves).cast("B")
+    if len(view) % HASH_SIZE:
+        raise ValueError(f"packed leaves length {len(view)} is not a multiple of 32")
+    return merkle_root_padded(view)
+
+
+def merkle_root_padded(data: bytes | bytearray | memoryview) -> bytes:
+    """Root over ``data`` cut into 32-byte leaves, the last one zero-padded (as
+    ``commitments.pack_leaves`` pads a tensor's bytes), without copying ``data``
+    where the native hasher runs. No data is one zero leaf: root ``bytes32(0)``."""
+    view = memoryview(data).cast("B")
+    native = native_keccak()
+    if native is not None:
+        return native.tree_root(view, hash_threads())
+    remainder = len(view) % HASH_SIZE
+    packed = bytes(view) + bytes(HASH_SIZE - remainder) if remainder else bytes(view)
+    return MerkleTree.from_packed(packed).root
 
 
 def merkle_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:

@@ -9,22 +9,16 @@ uses its numba matmul kernel, which computes the same bits, only slower. Set
 `TRIBUNAL_REPOPS_NO_CEXT=1` to skip the extension.
 """
 
-import hashlib
-import importlib.machinery
-import importlib.util
 import os
-import platform
-import shlex
-import shutil
-import subprocess
 import sysconfig
-import tempfile
-import warnings
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from tribunal.native.build import compiler, load_extension
 from tribunal.repops.cpu.fused import kernel_dir
+
+__all__ = ["SAFE_FLAGS", "SOURCE", "TUNE_FLAGS", "build_command", "compiler", "load"]
 
 SOURCE = Path(__file__).resolve().parent / "cmatmul.c"
 MODULE = "_repops_cmatmul"
@@ -34,26 +28,6 @@ TUNE_FLAGS = ("-march=native",)
 """Tried first; dropped when the compiler does not take them."""
 
 
-def compiler() -> list[str] | None:
-    configured = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    command = shlex.split(configured)
-    if command and shutil.which(command[0]):
-        return command
-    for name in ("cc", "gcc", "clang"):
-        if shutil.which(name):
-            return [name]
-    return None
-
-
-def _cpu_signature() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            lines = [line for line in f if line.startswith(("flags", "model name", "Features", "CPU part"))]
-        return "".join(sorted(set(lines)))
-    except OSError:
-        return platform.processor()
-
-
 def build_command(cc: list[str], output: Path, *, tune: bool, assembly: bool = False) -> list[str]:
     include = sysconfig.get_paths()["include"]
     flags = [*SAFE_FLAGS, *(TUNE_FLAGS if tune else ())]
@@ -61,47 +35,15 @@ def build_command(cc: list[str], output: Path, *, tune: bool, assembly: bool = F
     return [*cc, *flags, *mode, "-I", include, str(SOURCE), "-o", str(output)]
 
 
-def _build(cc: list[str], target: Path) -> bool:
-    for tune in (True, False):
-        handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
-        os.close(handle)
-        try:
-            done = subprocess.run(build_command(cc, Path(tmp), tune=tune), capture_output=True, timeout=300)
-            if done.returncode == 0:
-                os.replace(tmp, target)
-                return True
-        except (OSError, subprocess.SubprocessError):
-            pass
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return False
-
-
 @cache
 def load() -> ModuleType | None:
     """The built extension module, or None (then the numba kernel is used)."""
     if os.environ.get("TRIBUNAL_REPOPS_NO_CEXT"):
         return None
-    cc = compiler()
-    if cc is None:
-        return None
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    key = "\n".join(
-        [SOURCE.read_text(), " ".join(cc), " ".join(SAFE_FLAGS + TUNE_FLAGS), suffix, _cpu_signature()]
+    return load_extension(
+        SOURCE,
+        MODULE,
+        lambda cc, output, tune: build_command(cc, output, tune=tune),
+        kernel_dir,
+        what="RepOps uses its numba matmul kernel",
     )
-    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    try:
-        target = kernel_dir() / f"{MODULE}_{digest}{suffix}"
-        if not target.exists() and not _build(cc, target):
-            warnings.warn("RepOps: building the C matmul failed; using the numba kernel", stacklevel=2)
-            return None
-        loader = importlib.machinery.ExtensionFileLoader(MODULE, str(target))
-        spec = importlib.util.spec_from_file_location(MODULE, target, loader=loader)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        loader.exec_module(module)
-        return module
-    except (OSError, ImportError) as error:
-        warnings.warn(f"RepOps: loading the C matmul failed ({error}); using the numba kernel", stacklevel=2)
-        return None

@@ -42,6 +42,7 @@ from types import ModuleType
 import numpy as np
 from numpy.typing import NDArray
 
+from tribunal.native.build import first_usable_dir
 from tribunal.repops.core.loop import RefKind, Step
 from tribunal.repops.core.primitives import Opcode
 
@@ -179,19 +180,6 @@ def _kernel_dirs() -> list[tuple[Path, bool]]:
     ]
 
 
-def _usable(path: Path, private: bool) -> bool:
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return False
-    if private and hasattr(os, "getuid"):
-        # Code is imported from here: in a shared temp dir, only from our own, closed dir.
-        info = path.lstat()
-        if path.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o022:
-            return False
-    return os.access(path, os.W_OK)
-
-
 @lru_cache(maxsize=1)
 def kernel_dir() -> Path:
     """Where generated kernel sources, numba's cache of them and the built C
@@ -199,10 +187,7 @@ def kernel_dir() -> Path:
     `__pycache__/compiled` (git-ignored) if writable, else a private per-user
     directory in the temp dir. Raises OSError when none is usable (RepOps then
     runs its torch implementations)."""
-    for path, private in _kernel_dirs():
-        if _usable(path, private):
-            return path
-    raise OSError(f"no usable directory for generated kernels among {_kernel_dirs()}")
+    return first_usable_dir(_kernel_dirs())
 
 
 def _module_for(text: str) -> ModuleType:
