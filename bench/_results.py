@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results.json"
+RESULTS = Path(os.environ.get("TRIBUNAL_BENCH_RESULTS") or Path(__file__).resolve().parent / "results.json")
+"""bench/results.json, or ``$TRIBUNAL_BENCH_RESULTS`` (a GPU run writes its own copy: bench/gpu_check.sh)."""
 
 
 def merge(key: str, figures: dict[str, Any], path: Path = RESULTS) -> None:
@@ -17,6 +18,18 @@ def merge(key: str, figures: dict[str, Any], path: Path = RESULTS) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
         data[key] = figures
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+
+def merge_into(key: str, sub: str, figures: dict[str, Any], path: Path = RESULTS) -> None:
+    """Replace `key`.`sub` in the results file, keeping `key`'s other entries (locked likewise)."""
+    with open(path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
+        entry = data.get(key)
+        data[key] = {**(entry if isinstance(entry, dict) else {}), sub: figures}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         os.replace(tmp, path)

@@ -36,7 +36,7 @@ from tribunal.chain.task_market import TaskMarket
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.dispute.player import Player, play_out
 from tribunal.dispute.state import Party
-from tribunal.spec import CnnConfig, MlpConfig, Sgd, TaskSpec, TransformerConfig
+from tribunal.spec import Adam, CnnConfig, MlpConfig, Sgd, TaskSpec, TransformerConfig
 from tribunal.tasks import prepare_task
 
 ETHER = 10**18
@@ -66,6 +66,16 @@ SPECS = {
         optimizer=Sgd(lr=0.05),
         batch_size=2,
         seed=13,
+        steps=4,
+        checkpoint_every=2,
+    ),
+    # issue 13 §4: a model of a real size, 10.7M parameters (6 pre-norm blocks, d = 384, 6 heads)
+    "transformer_10m": TaskSpec(
+        model=TransformerConfig(context=16, d_model=384, heads=6, d_ff=1536, layers=6),
+        dataset="char_copy",
+        optimizer=Adam(lr=0.001),
+        batch_size=8,
+        seed=14,
         steps=4,
         checkpoint_every=2,
     ),

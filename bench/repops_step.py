@@ -14,7 +14,6 @@ Results are merged into ``bench/results.json`` under ``repops.models`` (other ke
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import resource
@@ -32,7 +31,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench._results import RESULTS, environment  # noqa: E402
+from bench._results import RESULTS, environment, merge_into, recorded  # noqa: E402
 from tribunal.commitments import state_commitment  # noqa: E402
 from tribunal.datasets import batch_row_indices, load_dataset  # noqa: E402
 from tribunal.device import pick_device  # noqa: E402
@@ -67,6 +66,15 @@ BENCH_SPECS = {
         dataset="char_copy",
         optimizer=Adam(lr=0.001),
         batch_size=16,
+        steps=1000,
+        checkpoint_every=100,
+    ),
+    # issue 13 §4, a model of a real size: 10.7M parameters (6 pre-norm blocks, d = 384, 6 heads)
+    "transformer_10m": TaskSpec(
+        model=TransformerConfig(context=16, d_model=384, heads=6, d_ff=1536, layers=6),
+        dataset="char_copy",
+        optimizer=Adam(lr=0.001),
+        batch_size=8,
         steps=1000,
         checkpoint_every=100,
     ),
@@ -109,6 +117,9 @@ def measure_repops(spec: TaskSpec, steps: int, device: torch.device) -> dict[str
         "commit_s": statistics.median(commit),
         "nodes": len(graph.nodes),
         "elements": graph.num_elements,
+        "params": sum(
+            int(np.prod(slot.shape)) for slot in state_layout(spec, dataset) if slot.name.startswith("param.")
+        ),
         "profile": profile_by_kind(graph, state, rows, device),
         **_peak_memory_mb(device),
     }
@@ -230,6 +241,7 @@ def bench(models: list[str], steps: int) -> dict[str, Any]:
                 f"{model}_repops_peak_rss_mb": round(repops["peak_rss_mb"], 1),
                 f"{model}_native_peak_rss_mb": round(plain["peak_rss_mb"], 1),
                 f"{model}_nodes": repops["nodes"],
+                f"{model}_params": repops["params"],
                 f"{model}_elements_per_step": repops["elements"],
                 f"{model}_repops_profile_s": repops["profile"],
             }
@@ -248,16 +260,9 @@ def bench(models: list[str], steps: int) -> dict[str, Any]:
 
 
 def merge_results(figures: dict[str, Any]) -> None:
-    """Set ``repops.models`` in the results file, keeping every other key (``repops.ops``
-    included), under the same lock as ``bench/_results.py``."""
-    with open(RESULTS, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        text = RESULTS.read_text()
-        results = json.loads(text) if text.strip() else {}
-        results.setdefault("repops", {})["models"] = figures
-        temporary = RESULTS.with_suffix(".models.tmp")
-        temporary.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-        os.replace(temporary, RESULTS)
+    """Merge the figures into ``repops.models``: a run of some models keeps the figures
+    recorded for the others (``repops.ops`` and the other entries are kept too)."""
+    merge_into("repops", "models", {**recorded("repops").get("models", {}), **figures})
 
 
 def main() -> None:
@@ -270,7 +275,7 @@ def main() -> None:
         worker(args.worker[0], args.worker[1], args.steps)
         return
     merge_results(bench(args.models, args.steps))
-    print(f"written to {RESULTS.relative_to(REPO)} under repops.models")
+    print(f"written to {RESULTS} under repops.models")
 
 
 if __name__ == "__main__":

@@ -106,14 +106,14 @@ class TransformerConfig(_Frozen):
             raise ValueError(f"vocab must be 2..4096, got {self.vocab}")
         if not 1 <= self.context <= 512:
             raise ValueError(f"context must be 1..512, got {self.context}")
-        if self.heads not in (1, 2):
-            raise ValueError(f"heads must be 1 or 2, got {self.heads}")
-        if self.d_model < 1 or self.d_model % self.heads:
-            raise ValueError(f"d_model must be a positive multiple of heads, got {self.d_model}")
+        if not 1 <= self.heads <= 64:
+            raise ValueError(f"heads must be 1..64, got {self.heads}")
+        if not 1 <= self.d_model <= 4096 or self.d_model % self.heads:
+            raise ValueError(f"d_model must be a multiple of heads in 1..4096, got {self.d_model}")
         if not 1 <= self.d_ff <= 8192:
             raise ValueError(f"d_ff must be 1..8192, got {self.d_ff}")
-        if not 1 <= self.layers <= 4:
-            raise ValueError(f"layers must be 1..4, got {self.layers}")
+        if not 1 <= self.layers <= 24:
+            raise ValueError(f"layers must be 1..24, got {self.layers}")
         return self
 
 

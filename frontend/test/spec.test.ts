@@ -55,14 +55,16 @@ describe('model rules (tribunal/spec.py)', () => {
     expect(errorsOf({ ...cnn, cnnChannels: '300' }).cnnChannels).toMatch(/1\.\.256/);
   });
 
-  it('transformer: heads 1 or 2, d_model a multiple of heads, sized to the token dataset', () => {
+  it('transformer: heads 1..64 dividing d_model, layers 1..24, sized to the token dataset', () => {
     const tf = { modelKind: 'transformer' as const, dataset: 'char_copy', tfContext: '16', tfVocab: '16' };
     expect(errorsOf(tf)).toEqual({});
-    expect(errorsOf({ ...tf, tfHeads: '3' }).tfHeads).toBeDefined();
+    expect(errorsOf({ ...tf, tfHeads: '65' }).tfHeads).toBeDefined();
+    expect(errorsOf({ ...tf, tfHeads: '3' }).tfDModel).toMatch(/multiple of heads/);
+    expect(errorsOf({ ...tf, tfHeads: '8', tfDModel: '384', tfLayers: '6' })).toEqual({});
     expect(errorsOf({ ...tf, tfDModel: '33' }).tfDModel).toMatch(/multiple of heads/);
     expect(errorsOf({ ...tf, tfContext: '8' }).tfContext).toMatch(/sequence length 16/);
     expect(errorsOf({ ...tf, tfVocab: '32' }).tfVocab).toMatch(/vocabulary 16/);
-    expect(errorsOf({ ...tf, tfLayers: '5' }).tfLayers).toBeDefined();
+    expect(errorsOf({ ...tf, tfLayers: '25' }).tfLayers).toBeDefined();
     expect(errorsOf({ ...tf, loss: 'mse' }).loss).toBeDefined();
   });
 });

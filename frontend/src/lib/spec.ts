@@ -299,10 +299,10 @@ export function validateJob(form: JobForm, ctx: ValidationContext): ValidationRe
   } else {
     const vocab = take('tfVocab', parseInteger(form.tfVocab, 2, 4096));
     const context = take('tfContext', parseInteger(form.tfContext, 1, 512));
-    const heads = take('tfHeads', parseInteger(form.tfHeads, 1, 2));
-    const dModel = take('tfDModel', parseInteger(form.tfDModel, 1, 1_000_000));
+    const heads = take('tfHeads', parseInteger(form.tfHeads, 1, 64));
+    const dModel = take('tfDModel', parseInteger(form.tfDModel, 1, 4096));
     const dFf = take('tfDFf', parseInteger(form.tfDFf, 1, 8192));
-    const layers = take('tfLayers', parseInteger(form.tfLayers, 1, 4));
+    const layers = take('tfLayers', parseInteger(form.tfLayers, 1, 24));
     if (dModel !== undefined && heads !== undefined && dModel % heads !== 0) fail('tfDModel', `must be a multiple of heads (${heads})`);
     if (dataset && dataset.target_kind === 'next_token') {
       if (context !== undefined && context !== dataset.features) fail('tfContext', `must equal ${dataset.name}'s sequence length ${dataset.features}`);

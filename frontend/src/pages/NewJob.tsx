@@ -317,9 +317,9 @@ export function NewJob() {
               <Field {...common} show={show('tfVocab')} field="tfVocab" label="Vocabulary" inputMode="numeric" />
               <Field {...common} show={show('tfContext')} field="tfContext" label="Context length" inputMode="numeric" />
               <Field {...common} show={show('tfDModel')} field="tfDModel" label="Model width (d_model)" inputMode="numeric" />
-              <Field {...common} show={show('tfHeads')} field="tfHeads" label="Attention heads" options={[{ value: '1', label: '1' }, { value: '2', label: '2' }]} />
+              <Field {...common} show={show('tfHeads')} field="tfHeads" label="Attention heads" inputMode="numeric" hint="1..64, dividing the model width" />
               <Field {...common} show={show('tfDFf')} field="tfDFf" label="Feed-forward width" inputMode="numeric" hint="1..8,192" />
-              <Field {...common} show={show('tfLayers')} field="tfLayers" label="Layers" inputMode="numeric" hint="1..4" />
+              <Field {...common} show={show('tfLayers')} field="tfLayers" label="Layers" inputMode="numeric" hint="1..24" />
             </div>
           )}
         </fieldset>
