@@ -20,9 +20,6 @@ Figures are merged into ``bench/results.json`` under ``repops.hashing`` (other k
 from __future__ import annotations
 
 import argparse
-import fcntl
-import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -34,7 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench._results import RESULTS, environment  # noqa: E402
+from bench._results import RESULTS, environment, merge_into  # noqa: E402
 from tribunal import merkle  # noqa: E402
 from tribunal.commitments import tensor_root  # noqa: E402
 from tribunal.native import keccak as native_keccak  # noqa: E402
@@ -148,18 +145,6 @@ def bench(mib: int, repeat: int) -> dict[str, Any]:
     return figures
 
 
-def merge_results(figures: dict[str, Any]) -> None:
-    """Set ``repops.hashing``, keeping every other key, under ``bench/_results.py``'s lock."""
-    with open(RESULTS, "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        text = RESULTS.read_text()
-        results = json.loads(text) if text.strip() else {}
-        results.setdefault("repops", {})["hashing"] = figures
-        temporary = RESULTS.with_suffix(".hashing.tmp")
-        temporary.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-        os.replace(temporary, RESULTS)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=64, help="MiB of float32 data to hash")
@@ -168,8 +153,8 @@ def main() -> None:
     args = parser.parse_args()
     figures = bench(args.mib, args.repeat)
     if not args.no_write:
-        merge_results(figures)
-        print(f"written to {RESULTS.relative_to(REPO)} under repops.hashing")
+        merge_into("repops", "hashing", figures)
+        print(f"written to {RESULTS} under repops.hashing")
 
 
 if __name__ == "__main__":

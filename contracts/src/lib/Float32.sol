@@ -10,12 +10,13 @@ using Float32 for F32 global;
 /// @notice IEEE-754 binary32 soft-float over raw bit patterns: the primitives of
 ///         `tribunal.repops.core.primitives`, bit for bit. Every result is rounded to nearest, ties to
 ///         even; subnormals are kept (no flush-to-zero, no denormals-are-zero); any NaN result is
-///         the canonical NaN 0x7FC00000, whatever the operands' payloads. Never a fused multiply-add.
+///         the canonical NaN 0x7FC00000, whatever the operands' payloads. `execute` never fuses a multiply
+///         and an add; `fma` is the one fused primitive, a separate library function.
 ///
 ///         How: an operand unpacks to an integer significand `m` and a biased exponent `e` with
-///         value `m * 2^(e - 150)` (a subnormal reads as exponent 1 without the hidden bit). ADD, MUL,
+///         value `m * 2^(e - 150)` (a subnormal reads as exponent 1 without the hidden bit). ADD, MUL, FMA,
 ///         DIV and SQRT compute their result as an integer `M` and exponent `E` with the same meaning,
-///         exactly (ADD, MUL) or truncated with a sticky bit appended below the rounding position
+///         exactly (ADD, MUL, FMA) or truncated with a sticky bit appended below the rounding position
 ///         (DIV, SQRT); `_roundPack` then rounds `M` once to 24 bits, or to the subnormal grid, and
 ///         packs it. No loops: SQRT's 7 Newton steps are unrolled.
 ///
@@ -41,6 +42,9 @@ using Float32 for F32 global;
 ///         | NEG    |     329 |   329 |
 ///         | ABS    |     355 |   355 |
 ///         | COPY   |     375 |   375 |
+///
+///         `fma` (no opcode; a direct call, over `vectors/float32/FMA.bin`): typical 1,512, worst
+///         1,580. Its differential test, `test/lib/Float32Fma.t.sol`, runs 10^6 vectors.
 library Float32 {
     /// @notice Thrown by `execute` for an opcode number that names no primitive.
     error UnknownOpcode(uint8 opcode);
@@ -83,6 +87,14 @@ library Float32 {
     ///      a sticky bit (it lies wholly below half an ulp of the larger one), so any larger
     ///      shift rounds the same way.
     uint256 private constant MAX_ALIGN_SHIFT = 40;
+
+    /// @dev FMA shifts the addend with the larger exponent E (value m * 2^(E - 150)) left by at most
+    ///      this many bits, so both stay below 2^120. Past 72 the smaller addend (nonzero) only
+    ///      decides on which side of the larger one the sum falls: the larger one lies at least
+    ///      2^(E - 175) (a product: >= 2^(E - 150), up to 48 bits) or 2^(E - 152) (c) from every
+    ///      rounding boundary it is not on, and the smaller one, in its true place or moved up to
+    ///      72 bits below E, is under 2^(E - 198) (c: 24 bits) or 2^(E - 174) (a product).
+    int256 private constant FMA_MAX_ALIGN_SHIFT = 72;
 
     /// @dev DIV scales the dividend's significand by 2^64 so the quotient keeps at least 41 bits
     ///      (even for a subnormal dividend over a full divisor): 24 kept, a round bit, and more.
@@ -193,6 +205,14 @@ library Float32 {
         return F32.wrap(uint32(_eq(F32.unwrap(a), F32.unwrap(b))));
     }
 
+    /// @notice a * b + c rounded once (IEEE-754 fusedMultiplyAdd, as C's fmaf): the exact value,
+    ///         rounded to nearest-even. NaN for any NaN operand, for 0 * inf (whatever c is) and
+    ///         for inf - inf; an exact zero sum is +0 unless a * b and c are both -0. Not an
+    ///         opcode of `execute` (no program emits it): `tribunal.repops.core.primitives.fma_bits`.
+    function fma(F32 a, F32 b, F32 c) internal pure returns (F32) {
+        return F32.wrap(uint32(_fma(F32.unwrap(a), F32.unwrap(b), F32.unwrap(c))));
+    }
+
     /// @notice a with its sign bit flipped (NaN stays the canonical NaN).
     function neg(F32 a) internal pure returns (F32) {
         return F32.wrap(uint32(_canonical(F32.unwrap(a) ^ SIGN_BIT)));
@@ -264,6 +284,52 @@ library Float32 {
             (uint256 mb, uint256 eb) = _unpack(absB);
             // Exact: a * b = (ma * mb) * 2^(ea + eb - 300).
             return _roundPack(sign, ma * mb, int256(ea + eb) - 150);
+        }
+    }
+
+    function _fma(uint256 a, uint256 b, uint256 c) private pure returns (uint256) {
+        unchecked {
+            uint256 absA = a & ABS_MASK;
+            uint256 absB = b & ABS_MASK;
+            uint256 absC = c & ABS_MASK;
+            if (absA > INF_BITS || absB > INF_BITS || absC > INF_BITS) return NAN_BITS;
+            uint256 sign = (a ^ b) & SIGN_BIT; // the product's
+            if (absA == INF_BITS || absB == INF_BITS) {
+                if (absA == 0 || absB == 0) return NAN_BITS; // 0 * inf
+                // inf + (-inf) is NaN; otherwise the infinite product wins
+                return absC == INF_BITS && (c & SIGN_BIT) != sign ? NAN_BITS : sign | INF_BITS;
+            }
+            if (absC == INF_BITS) return c;
+            if (absA == 0 || absB == 0) return absC == 0 ? sign & c : c; // -0 + -0 = -0, else +0
+            (uint256 ma, uint256 ea) = _unpack(absA);
+            (uint256 mb, uint256 eb) = _unpack(absB);
+            // Exact: a * b = (ma * mb) * 2^(ea + eb - 300), ma * mb < 2^48.
+            if (absC == 0) return _roundPack(sign, ma * mb, int256(ea + eb) - 150); // a * b + ±0
+            return _fmaSum(sign, ma * mb, int256(ea + eb) - 150, c);
+        }
+    }
+
+    /// @dev Rounds signX * x * 2^(ex - 150) + c (x < 2^48, c finite nonzero): the addend with the
+    ///      larger exponent goes onto the other's grid, shifted by at most FMA_MAX_ALIGN_SHIFT.
+    function _fmaSum(uint256 signX, uint256 x, int256 ex, uint256 c) private pure returns (uint256) {
+        unchecked {
+            (uint256 y, uint256 ey) = _unpack(c & ABS_MASK);
+            uint256 signY = c & SIGN_BIT;
+            int256 shift = ex - int256(ey);
+            if (shift < 0) {
+                (x, y) = (y, x);
+                (signX, signY) = (signY, signX);
+                ex = int256(ey);
+                shift = -shift;
+            }
+            if (shift > FMA_MAX_ALIGN_SHIFT) shift = FMA_MAX_ALIGN_SHIFT;
+            // Exact up to the clamped shift: value = (x << shift ± y) * 2^(ex - shift - 150), x, y < 2^120.
+            x <<= uint256(shift);
+            ex -= shift;
+            if (signX == signY) return _roundPack(signX, x + y, ex);
+            if (x > y) return _roundPack(signX, x - y, ex);
+            if (y > x) return _roundPack(signY, y - x, ex);
+            return 0; // exact cancellation: +0 under round-to-nearest
         }
     }
 

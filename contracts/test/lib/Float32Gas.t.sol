@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 import {Test} from "../utils/Test.sol";
 import {VmFiles} from "../utils/VmFiles.sol";
-import {Float32} from "../../src/lib/Float32.sol";
+import {Float32, F32} from "../../src/lib/Float32.sol";
 
 /// @notice Gas of `Float32.execute` (internal call, dispatch included) per opcode over every vector
 ///         of `vectors/float32/`: "typical" is the mean over vectors whose operands and result
@@ -121,5 +121,58 @@ contract Float32GasTest is Test {
 
     function _isNaN(uint32 bits) private pure returns (bool) {
         return bits & 0x7FFFFFFF > 0x7F800000;
+    }
+}
+
+/// @notice Gas of `Float32.fma` (a direct internal call: it is no opcode of `execute`) over every
+///         vector of `vectors/float32/FMA.bin`; typical: all three operands and the result normal.
+///         A contract of its own, so that `Float32GasTest`'s code, and with it the figures of
+///         `execute`, do not depend on it.
+contract Float32FmaGasTest is Test {
+    event log_named_uint(string key, uint256 val);
+
+    VmFiles private constant files = VmFiles(address(vm));
+
+    /// @dev The budget of one primitive inside the 150k one-step proof.
+    uint256 private constant GAS_CEILING = 2_000;
+
+    function test_gas_fma() public {
+        bytes memory data = files.readFileBinary("../vectors/float32/FMA.bin");
+        uint256 count = data.length / 16;
+        uint256 worst;
+        uint256 typicalSum;
+        uint256 typicalCount;
+        for (uint256 i = 0; i < count; i++) {
+            uint256 word;
+            assembly ("memory-safe") {
+                word := mload(add(add(data, 0x20), mul(i, 16)))
+            }
+            (uint256 spent, bool typical) = _runFma(word);
+            if (spent > worst) worst = spent;
+            if (typical) {
+                typicalSum += spent;
+                typicalCount++;
+            }
+        }
+        assertTrue(typicalCount > 0, "no typical vectors");
+        emit log_named_uint("FMA typical gas", typicalSum / typicalCount);
+        emit log_named_uint("FMA worst gas", worst);
+        emit log_named_uint("FMA vectors measured", count);
+        assertLe(worst, GAS_CEILING, "FMA worst-case gas");
+    }
+
+    function _runFma(uint256 word) private view returns (uint256 spent, bool typical) {
+        F32 a = F32.wrap(uint32(word >> 224));
+        F32 b = F32.wrap(uint32(word >> 192));
+        F32 c = F32.wrap(uint32(word >> 160));
+        uint256 before = gasleft();
+        F32 result = Float32.fma(a, b, c);
+        spent = before - gasleft();
+        typical = _isNormal(a.toBits()) && _isNormal(b.toBits()) && _isNormal(c.toBits()) && _isNormal(result.toBits());
+    }
+
+    function _isNormal(uint32 bits) private pure returns (bool) {
+        uint32 exponent = (bits >> 23) & 0xFF;
+        return exponent != 0 && exponent != 0xFF;
     }
 }

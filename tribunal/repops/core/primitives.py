@@ -171,3 +171,90 @@ def apply_arrays(opcode: Opcode, operands: Sequence[NDArray[np.uint32]]) -> NDAr
             result = np.where(flag, np.uint32(ONE), np.uint32(POS_ZERO))
     result = np.asarray(result, dtype=np.uint32)
     return np.where(np.isnan(result.view(np.float32)), np.uint32(CANONICAL_NAN), result)
+
+
+# ---------------------------------------------------------------- fused multiply-add
+# Not an `Opcode` (no program emits it, so no trace or root changes): a library primitive of
+# the soft-float (`Float32.fma` in contracts/src/lib/Float32.sol), kept bit for bit equal to
+# these references by the differential tests (vectors/float32/FMA.bin and the 10^6-vector
+# stream of tools.generate.float32_fma_vectors).
+
+
+def _finite_parts(bits: int) -> tuple[int, int, int]:
+    """(sign, m, e) of a finite float's bits, value = (-1)^sign * m * 2^e (m an integer)."""
+    exponent = (bits >> 23) & 0xFF
+    m = bits & MANTISSA_MASK
+    if exponent:
+        m |= 1 << 23
+    return bits >> 31, m, max(exponent, 1) - 150
+
+
+def round_exact_bits(sign: int, m: int, e: int) -> int:
+    """The float32 bits of (-1)^sign * m * 2^e (m >= 0 an integer, any size), rounded once to
+    nearest-even, with subnormals, overflow to infinity and underflow to a signed zero."""
+    if m == 0:
+        return sign << 31
+    top = m.bit_length() - 1 + e  # 2^top <= |value| < 2^(top + 1)
+    quantum = max(top, -126) - 23  # the ulp: 2^(top - 23), or 2^-149 below the normal range
+    if e >= quantum:
+        q = m << (e - quantum)
+    else:
+        drop = quantum - e
+        q, rest = m >> drop, m & ((1 << drop) - 1)
+        half = 1 << (drop - 1)
+        if rest > half or (rest == half and q & 1):
+            q += 1
+    if q >> 24:  # rounded up to 2^24: the next binade
+        q >>= 1
+        quantum += 1
+    if q >> 23 == 0:  # subnormal (quantum is -149) or zero
+        return sign << 31 | q
+    biased = quantum + 150
+    if biased >= 0xFF:
+        return sign << 31 | POS_INF
+    return sign << 31 | biased << 23 | (q & MANTISSA_MASK)
+
+
+def fma_bits(a: int, b: int, c: int) -> int:
+    """IEEE-754 fusedMultiplyAdd(a, b, c) on float32 bits: a * b + c computed exactly (Python
+    integers) and rounded once, to nearest-even. Any NaN operand, 0 * inf and inf - inf give
+    the canonical NaN; an exact zero sum is +0 unless both a * b and c are -0."""
+    abs_a, abs_b, abs_c = a & ABS_MASK, b & ABS_MASK, c & ABS_MASK
+    if abs_a > POS_INF or abs_b > POS_INF or abs_c > POS_INF:
+        return CANONICAL_NAN
+    product_sign = (a ^ b) >> 31
+    if abs_a == POS_INF or abs_b == POS_INF:
+        if abs_a == 0 or abs_b == 0:
+            return CANONICAL_NAN  # 0 * inf
+        if abs_c == POS_INF and c >> 31 != product_sign:
+            return CANONICAL_NAN  # inf - inf
+        return product_sign << 31 | POS_INF
+    if abs_c == POS_INF:
+        return c
+    sa, ma, ea = _finite_parts(a)
+    _, mb, eb = _finite_parts(b)
+    sc, mc, ec = _finite_parts(c)
+    if ma * mb == 0 and mc == 0:
+        return NEG_ZERO if product_sign and sc else POS_ZERO
+    low = min(ea + eb, ec)
+    total = (-1) ** product_sign * ((ma * mb) << (ea + eb - low)) + (-1) ** sc * (mc << (ec - low))
+    if total == 0:
+        return POS_ZERO  # exact cancellation, round to nearest
+    return round_exact_bits(int(total < 0), abs(total), low)
+
+
+def fma_arrays(a: NDArray[np.uint32], b: NDArray[np.uint32], c: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """Vectorised :func:`fma_bits` (same bits): the float64 product of two float32s is exact,
+    the float64 sum is made round-to-odd (TwoSum's error term nudges an inexact even result
+    one ulp toward the exact one), and rounding that to float32 is then the one correct
+    rounding (53 >= 24 + 2 bits; float64 neither overflows nor underflows on these values)."""
+    with np.errstate(all="ignore"):
+        x, y, z = (np.asarray(v, dtype=np.uint32).view(np.float32).astype(np.float64) for v in (a, b, c))
+        product = x * y
+        total = product + z
+        virtual = total - product
+        error = (product - (total - virtual)) + (z - virtual)
+        inexact = np.isfinite(total) & (error != 0) & ((total.view(np.uint64) & 1) == 0)
+        nudged = np.nextafter(total, np.where(error > 0, np.inf, -np.inf))
+        result = np.where(inexact, nudged, total).astype(np.float32).view(np.uint32)
+    return np.where(np.isnan(result.view(np.float32)), np.uint32(CANONICAL_NAN), result)
