@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["repops_ops", "repops_step", "dispute", "indexer", "api", "e2e", "soak", "economics",
+BENCHMARKS = ["repops_ops", "repops_step", "dispute", "indexer", "api", "e2e", "soak", "chaos", "economics",
               "delivery", "workloads"]
 VERSIONS = ["torch", "numpy", "numba", "web3", "fastapi", "SQLAlchemy"]
 

@@ -33,61 +33,45 @@ Merges `soak` into bench/results.json; the RSS series is written to ``<state dir
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
 import shutil
-import signal
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from bench._results import environment, merge
-from bench.e2e import tiny_mlp
-from deploy.devnet import (
-    VENV_BIN,
-    DevnetError,
-    Services,
-    http_json,
-    prepare_spec,
-    stop_group,
-    task_params,
-    wait_until,
+from bench.network import (
+    ANVIL,
+    API,
+    ETHER,
+    HONEST_STAKE_ETH,
+    HONEST_WORKERS,
+    MIN_STAKE,
+    VERIFIER_STAKE_ETH,
+    VERIFIERS,
+    BenchNetwork,
+    Ledger,
+    say,
+    sigterm_as_interrupt,
+    stop_leftovers,
 )
-from tribunal.chain.anvil import ANVIL_CHAIN_ID, ANVIL_KEYS, free_port
-from tribunal.chain.client import ChainClient, connect
-from tribunal.chain.deploy import DeployParams, deploy_contracts
-from tribunal.chain.deployment import save_deployment
-from tribunal.chain.events import ChainEvent, EventFollower
-from tribunal.chain.keys import signer_from_private_key
-from tribunal.chain.session import ChainSession, open_session
-from tribunal.paths import REPO_ROOT, node_bin
+from deploy.devnet import DevnetError, wait_until
+from tribunal.chain.deploy import DeployParams
+from tribunal.paths import REPO_ROOT
 from tribunal.protocol_enums import TaskStatus
 
-ETHER = 10**18
 GOALS = {"tasks": ">= 200", "rss_growth_ratio": "< 1.2", "honest_slashed": "<= 0", "wrong_outcomes": "<= 0"}
 DEFAULT_STATE_DIR = REPO_ROOT / "bench" / "out" / "soak"
 WARM_UP_SHARE = 0.10
 """The RSS after warm-up is the first sample once this share of the tasks is finalised."""
-MIN_STAKE = ETHER
-REWARD = ETHER // 100
-HONEST_STAKE_ETH = 10
-VERIFIER_STAKE_ETH = 10
-
-KEYS = {"deployer": 0, "submitter": 1, "worker-1": 2, "verifier-1": 3, "worker-2": 4, "cheater": 5,
-        "worker-3": 6, "verifier-2": 7}
-"""Which of anvil's public test keys plays which role."""
-HONEST_WORKERS = ("worker-1", "worker-2", "worker-3")
-VERIFIERS = ("verifier-1", "verifier-2")
-ANVIL = "anvil"
-PYTHON_SERVICES = ("api", *VERIFIERS, "cheater", *HONEST_WORKERS)
+PYTHON_SERVICES = (API, *VERIFIERS, "cheater", *HONEST_WORKERS)
 ANVIL_NOTE = ("anvil keeps every block, receipt and state in memory by design: its RSS grows with "
               "the chain and is not counted in rss_growth_ratio")
 
@@ -225,46 +209,7 @@ class RssSampler:
         self._thread.join(timeout=10)
 
 
-# -- what the chain says -----------------------------------------------------------------------
-
-
-@dataclass
-class Ledger:
-    """The tasks, games and slashes, tallied from the contracts' events."""
-
-    posted: set[int] = field(default_factory=set)
-    finalised: dict[int, str] = field(default_factory=dict)
-    """task → the operator paid."""
-    voided: list[tuple[int, str]] = field(default_factory=list)
-    """(task, operator whose result was voided)."""
-    slashed: list[dict[str, Any]] = field(default_factory=list)
-    games_opened: set[int] = field(default_factory=set)
-    games_closed: set[int] = field(default_factory=set)
-    """Settled (slash and pay carried out) or withdrawn (moot, or given up while queued)."""
-
-    def record(self, event: ChainEvent) -> None:
-        a = event.args
-        match event.name:
-            case "TaskPosted":
-                self.posted.add(int(a["taskId"]))
-            case "TaskFinalized":
-                self.finalised[int(a["taskId"])] = str(a["operator"]).lower()
-            case "TaskVoided":
-                self.voided.append((int(a["taskId"]), str(a["operator"]).lower()))
-            case "Slashed":
-                self.slashed.append({"account": str(a["account"]).lower(),
-                                     "amount": int(a["fromLocked"] + a["fromFree"] + a["fromUnbonding"])})
-            case "GameOpened":
-                self.games_opened.add(int(a["gameId"]))
-            case "GameSettled" | "GameWithdrawn":
-                self.games_closed.add(int(a["gameId"]))
-
-    def settled(self, task_ids: set[int]) -> bool:
-        """Every task finalised and every game closed."""
-        return task_ids <= set(self.finalised) and self.games_opened <= self.games_closed
-
-
-# -- the network -------------------------------------------------------------------------------
+# -- the run ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -287,148 +232,6 @@ class Outcome:
     leftover_processes: list[int]
 
 
-class SoakNetwork:
-    """The soak's processes, each in its own process group (``Services``), and the chain's tally."""
-
-    def __init__(self, config: SoakConfig) -> None:
-        self.config = config
-        self.services = Services(config.state_dir)
-        self.addresses = {role: signer_from_private_key(ANVIL_KEYS[i]).address for role, i in KEYS.items()}
-        self.rpc_url = f"http://127.0.0.1:{free_port()}"
-        self.api_url = f"http://127.0.0.1:{free_port()}"
-        self.deployment_path = config.state_dir / "deployment.json"
-        self.ledger = Ledger()
-        self.submitter: ChainSession | None = None
-        self.follower: EventFollower | None = None
-
-    # processes
-
-    def roots(self) -> dict[str, int]:
-        return {name: p.pid for name, p in self.services.processes.items() if p.poll() is None}
-
-    def start_chain_and_backend(self) -> None:
-        port = self.rpc_url.rsplit(":", 1)[1]
-        self.services.spawn(ANVIL, [node_bin("anvil"), "--port", port, "--host", "127.0.0.1",
-                                    "--chain-id", str(ANVIL_CHAIN_ID)])
-        wait_until("anvil", lambda: connect(self.rpc_url).eth.chain_id == ANVIL_CHAIN_ID, self.services)
-        deployer = signer_from_private_key(ANVIL_KEYS[KEYS["deployer"]])
-        deployment = deploy_contracts(ChainClient(connect(self.rpc_url), deployer), self.rpc_url,
-                                      DeployParams())
-        save_deployment(deployment, self.deployment_path)
-        state = self.config.state_dir
-        self.services.spawn("api", [str(VENV_BIN / "python"), "-m", "backend", "serve"], {
-            **self.common_env(), "TRIBUNAL_PORT": self.api_url.rsplit(":", 1)[1],
-            "DATABASE_URL": f"sqlite:///{state / 'tribunal.db'}",
-            "TRIBUNAL_ARTIFACT_DIR": str(state / "artifacts"),
-            # the harness is one client posting every task: the per-client spec limit is for the public
-            "TRIBUNAL_SPEC_RATE_BURST": str(self.config.tasks + 10),
-            "TRIBUNAL_SPEC_RATE_PER_MINUTE": "6000",
-        })
-        wait_until("the API", lambda: http_json(f"{self.api_url}/healthz"), self.services, timeout_s=120)
-        self.submitter = open_session(self.rpc_url, self.deployment_path,
-                                      private_key=ANVIL_KEYS[KEYS["submitter"]])
-        session = self.submitter
-        contracts = {"TaskMarket": session.market.contract, "StakeManager": session.stake_manager.contract}
-        if session.game is not None:
-            contracts["DisputeGame"] = session.game.contract
-        self.follower = EventFollower(session.client.w3, contracts, cursor=0)
-
-    def common_env(self) -> dict[str, str]:
-        return {"TRIBUNAL_RPC_URL": self.rpc_url, "TRIBUNAL_DEPLOYMENT": str(self.deployment_path)}
-
-    def spawn_agent(self, name: str, command: str, role_args: list[str]) -> None:
-        self.services.spawn(name, [
-            str(VENV_BIN / command), *role_args, "--poll-interval", "1", "--rpc-url", self.rpc_url,
-            "--deployment", str(self.deployment_path), "--artifact-store", self.api_url,
-            "--state-dir", str(self.config.state_dir / name),
-        ], {**self.common_env(), "TRIBUNAL_PRIVATE_KEY": ANVIL_KEYS[KEYS[name]]})
-
-    def spawn_worker(self, name: str, stake_eth: int, extra: list[str]) -> None:
-        self.spawn_agent(name, "worker", ["start", "--stake", str(stake_eth), "--api-url", self.api_url,
-                                          "--no-live", *extra])
-
-    def wait_staked(self, stakes: dict[str, int]) -> None:
-        assert self.submitter is not None
-        manager = self.submitter.stake_manager
-
-        def staked() -> bool:
-            return all(manager.info(self.addresses[n]).bonded >= s * ETHER for n, s in stakes.items())
-
-        wait_until(f"{', '.join(stakes)} to stake", staked, self.services, timeout_s=180)
-
-    def stop(self) -> list[int]:
-        """Stop every service: the agents at once, then the backend, then anvil (SIGTERM to each
-        group, SIGKILL after the grace); the groups with a process still alive afterwards."""
-        processes = self.services.processes
-        groups = [p.pid for p in processes.values()]
-        waves = [[n for n in processes if n not in ("api", ANVIL)], ["api"], [ANVIL]]
-        with ThreadPoolExecutor(max_workers=len(KEYS)) as pool:
-            for wave in waves:
-                list(pool.map(stop_group, [processes[n].pid for n in wave if n in processes]))
-        for name, process in self.services.processes.items():
-            process.poll()
-            self.services.pid_file(name).unlink(missing_ok=True)
-        return [pid for pid in groups if group_alive(pid)]
-
-    # tasks
-
-    def post(self, seed: int) -> int:
-        assert self.submitter is not None
-        committed = prepare_spec(self.api_url, tiny_mlp(seed), self.services)
-        now = self.submitter.client.w3.eth.get_block("latest")["timestamp"]
-        params = task_params(committed, min_stake=MIN_STAKE, deadline=now + 7200,
-                             challenge_window=self.config.challenge_window_s)
-        task_id, _ = self.submitter.market.post_task(params, reward=REWARD)
-        return task_id
-
-    def poll(self) -> None:
-        assert self.follower is not None
-        for event in self.follower.poll():
-            self.ledger.record(event)
-        for name, code in self.services.dead():
-            raise DevnetError(f"{name} exited (code {code}); see {self.services.log_file(name)}")
-
-    def status(self, task_id: int) -> TaskStatus:
-        assert self.submitter is not None
-        return self.submitter.market.task(task_id).status
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def stop_leftovers(state_dir: Path) -> None:
-    """Stop the process groups a previous, killed run left (named by its pid files)."""
-    if not state_dir.exists():
-        return
-    for path in state_dir.glob("*.pid"):
-        text = path.read_text().strip()
-        if text.isdigit():
-            stop_group(int(text))
-        path.unlink()
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends the run like Ctrl-C: the `finally` blocks stop every process."""
-    def interrupt(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def say(message: str, began: float) -> None:
-    print(f"[{time.monotonic() - began:6.1f}s] {message}", flush=True)
-
-
 def run_soak(config: SoakConfig) -> Outcome:
     """Bring the network up, run the tasks, stop everything; the figures and what the chain says."""
     env = environment()
@@ -437,7 +240,7 @@ def run_soak(config: SoakConfig) -> Outcome:
     stop_leftovers(config.state_dir)
     shutil.rmtree(config.state_dir, ignore_errors=True)
     config.state_dir.mkdir(parents=True)
-    net = SoakNetwork(config)
+    net = BenchNetwork(config.state_dir, config.tasks, config.challenge_window_s)
     sampler = RssSampler(net.roots, lambda: len(net.ledger.finalised), config.sample_every_s)
     task_ids: list[int] = []
     error: str | None = None
@@ -447,7 +250,7 @@ def run_soak(config: SoakConfig) -> Outcome:
         sampler.start()
         say(f"anvil {net.rpc_url}, backend {net.api_url}; starting the verifiers and the cheater", began)
         for name in VERIFIERS:
-            net.spawn_agent(name, "verifier", ["start", "--stake", str(VERIFIER_STAKE_ETH), "--mode", "full"])
+            net.spawn_verifier(name)
         net.spawn_worker("cheater", config.cheater_stake_eth, ["--cheat", "flip-bit"])
         net.wait_staked({**dict.fromkeys(VERIFIERS, VERIFIER_STAKE_ETH), "cheater": config.cheater_stake_eth})
         # the first task is the cheater's alone: every run has at least one cheat to catch
@@ -499,7 +302,7 @@ def run_soak(config: SoakConfig) -> Outcome:
     return Outcome(figures, net.ledger, task_ids, net.addresses, leftovers)
 
 
-def summarise(config: SoakConfig, net: SoakNetwork, samples: list[Sample], task_ids: list[int],
+def summarise(config: SoakConfig, net: BenchNetwork, samples: list[Sample], task_ids: list[int],
               env: dict[str, Any], wall_s: float, posting_s: float, error: str | None) -> dict[str, Any]:
     ledger, cheater = net.ledger, net.addresses["cheater"].lower()
     warm_finalised = max(1, math.ceil(WARM_UP_SHARE * config.tasks))

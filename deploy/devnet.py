@@ -92,8 +92,10 @@ class Services:
     def log_file(self, name: str) -> Path:
         return self.state_dir / f"{name}.log"
 
-    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        log = open(self.log_file(name), "wb")  # noqa: SIM115 - handed to the child process
+    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None,
+              append: bool = False) -> subprocess.Popen[bytes]:
+        """Start ``name`` in its own session, its output to its log (appended to on a restart)."""
+        log = open(self.log_file(name), "ab" if append else "wb")  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    env={**os.environ, **(env or {})}, cwd=REPO_ROOT)
         log.close()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.network import Ledger
 from bench.soak import (
-    Ledger,
     Sample,
     SoakConfig,
     children_by_parent,

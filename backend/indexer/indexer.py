@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.exc import OperationalError
 
 import backend.indexer.handlers  # noqa: F401 - registers the handlers
 from backend import metrics
@@ -516,7 +517,8 @@ class Indexer:
         raise RuntimeError(f"indexer did not catch up within {max_steps} steps")
 
     def run(self, stop: threading.Event) -> None:
-        """Follow the chain until `stop` is set; RPC outages are retried with backoff."""
+        """Follow the chain until `stop` is set; RPC and database outages are retried with backoff
+        (a step is one transaction that reads the cursor afresh: a step cut short is done again)."""
         self.status.running = True
         backoff = self.config.poll_interval_s
         try:
@@ -525,8 +527,11 @@ class Indexer:
                     result = self.step()
                     self.status.error = None
                     backoff = self.config.poll_interval_s
-                except (RpcUnavailable, RpcError) as exc:
-                    metrics.INDEXER_RPC_ERRORS.labels(kind=type(exc).__name__).inc()
+                except (RpcUnavailable, RpcError, OperationalError) as exc:
+                    # OperationalError: the database is unreachable or restarting (seen in the chaos
+                    # bench: a PostgreSQL restart stopped the indexer thread for good, the API up)
+                    if not isinstance(exc, OperationalError):
+                        metrics.INDEXER_RPC_ERRORS.labels(kind=type(exc).__name__).inc()
                     self.status.error = str(exc)
                     log.warning("indexer: %s; retrying in %.1fs", exc, backoff)
                     stop.wait(backoff)

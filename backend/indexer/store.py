@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Table, delete, select
+from sqlalchemy import JSON, Connection, Engine, Table, delete, select
 
 from backend.db.models import Base, StateJournal, chain_tables
 from backend.db.types import WEI_DIGITS, Wei
@@ -289,3 +289,25 @@ def clear_chain_data(conn: Connection) -> None:
     for table in reversed(chain_tables("append") + chain_tables("state")):
         conn.execute(delete(table))
     conn.execute(delete(StateJournal.__table__))
+
+
+# wall-clock time, and the reorg counter (a fresh index has seen no reorg)
+NOT_COMPARED = {"updated_at", "reorgs", "last_reorg_ancestor"}
+
+
+def dump_chain_data(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every chain-derived row (journal and cursor included, wall-clock time excluded), in a form two
+    databases compare by: what a database indexed through reorgs and restarts must equal in a fresh
+    index of the same chain (the tests, bench/chaos.py)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if not table.info.get("chain") and table.name not in ("state_journal", "indexer_state"):
+                continue
+            columns = [c for c in table.columns if c.name not in NOT_COMPARED]
+            rows = conn.execute(select(*columns)).all()
+            out[table.name] = sorted(
+                tuple(json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in row)
+                for row in rows
+            )
+    return out

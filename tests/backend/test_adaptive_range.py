@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.indexer.rpc import RpcClient, RpcError, suggested_range
+from backend.indexer.store import dump_chain_data
 from tests.support.chain import ETHER, Devnet
-from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
+from tests.support.indexing import index_fresh, make_indexer
 from tests.support.market_scenarios import lifecycle
 from tribunal.chain.ranges import AdaptiveRange
 

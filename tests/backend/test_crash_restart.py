@@ -6,16 +6,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from backend.db.engine import make_engine, upgrade_database
 from backend.db.models import IndexerState
+from backend.indexer.indexer import StepResult
+from backend.indexer.store import dump_chain_data
 from tests.support.chain import ETHER, Devnet, sample_task_params
-from tests.support.indexing import dump_chain_data, index_fresh
+from tests.support.indexing import index_fresh, make_indexer
+from tests.support.waiting import wait_for
 from tribunal.chain.deployment import save_deployment
 from tribunal.paths import REPO_ROOT
 
@@ -98,3 +103,30 @@ def test_sigkill_mid_way_then_restart_gives_the_same_database(
         )
     finally:
         engine.dispose()
+
+
+def test_the_indexer_thread_outlives_a_database_outage(devnet: Devnet, db_url: str) -> None:
+    """A database that does not answer for a while (PostgreSQL restarting) is retried like an RPC
+    outage: the indexer thread goes on (bench/chaos.py saw it stop for good, the API still up)."""
+    devnet.market("submitter").post_task(sample_task_params(devnet), ETHER)
+    indexer = make_indexer(db_url, devnet.deployment, devnet.anvil.rpc_url, poll_interval_s=0.05)
+    real_step = indexer.step
+    outages = [OperationalError("SELECT 1", {}, ConnectionRefusedError("the database is restarting"))] * 2
+
+    def step() -> StepResult | None:
+        if outages:
+            raise outages.pop()
+        return real_step()
+
+    indexer.step = step  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=indexer.run, args=(stop,), daemon=True)
+    thread.start()
+    head = devnet.anvil.w3.eth.block_number
+    try:
+        wait_for(lambda: (cursor := indexer.cursor()) is not None and cursor.block >= head, 30, 0.05,
+                 what="the indexer to reach the head after the outage")
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not outages and indexer.status.error is None

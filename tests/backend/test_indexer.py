@@ -20,8 +20,9 @@ from backend.db.models import (
 )
 from backend.indexer import handlers  # noqa: F401
 from backend.indexer.events import _HANDLERS
+from backend.indexer.store import dump_chain_data
 from tests.support.chain import ETHER, Devnet, sample_task_params
-from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
+from tests.support.indexing import index_fresh, make_indexer
 from tests.support.market_scenarios import (
     dispute_scenario,
     game_contract,

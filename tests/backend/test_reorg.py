@@ -11,8 +11,9 @@ from web3 import Web3
 
 from backend.db.models import Account
 from backend.indexer.indexer import ReorgTooDeep
+from backend.indexer.store import dump_chain_data
 from tests.support.chain import ETHER, Devnet, sample_task_params
-from tests.support.indexing import dump_chain_data, index_fresh, make_indexer
+from tests.support.indexing import index_fresh, make_indexer
 from tests.support.market_scenarios import lifecycle
 from tribunal.chain.anvil import revert, snapshot
 

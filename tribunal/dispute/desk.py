@@ -35,6 +35,7 @@ from tribunal.dispute.clock import ChessClock
 from tribunal.dispute.player import Player
 from tribunal.dispute.state import GameView
 from tribunal.protocol_enums import GameStatus, Level, Party
+from tribunal.task_fetch import SpecUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,14 @@ class DisputeDesk:
             if view.active:
                 view = self._availability(watched, view)
         elif view.active and watched.player is None:
-            claims = self.claims_for(watched.task_id, watched.party)
+            try:
+                claims = self.claims_for(watched.task_id, watched.party)
+            except SpecUnavailable as exc:
+                # the artifact store is down or slow: this game waits, the others and the rest of the
+                # agent's tick go on (raised, it skipped them and backed the whole agent off up to a
+                # minute: in bench/chaos.py a verifier slept through challenge windows that way)
+                log.warning("game %d: cannot move yet (%s); retrying next tick", watched.game_id, exc)
+                return None
             if claims is None:
                 log.warning("game %d: no claims for task %d yet; cannot move", watched.game_id,
                             watched.task_id)
