@@ -6,8 +6,14 @@ Step times are medians over the timed steps (``*_min_s``: the fastest step, less
 sensitive to other load on the machine). Each (model, trainer) pair runs in its own
 process, so that peak memory (max RSS, and CUDA's max allocated on a GPU) belongs to that
 pair alone, once with default thread pools and once with one thread (``THREAD_CONFIGS``).
-A RepOps step is timed twice: compute only (the nodes), and with the commitments (every
-node output's tensor root and h_{t+1}). The profile splits one RepOps step by op kind.
+A RepOps step is timed twice: compute only (the nodes), and the commitment of a committed
+step (every node output's tensor root and h_{t+1}), ``*_repops_commit_s``. An operator commits
+one step in ``checkpoint_every`` (protocol v2, `docs/protocol.md` "Trace root"; 100 for these
+tasks). ``*_step_with_commit_ratio`` is measured on one whole interval: ``checkpoint_every``
+RepOps steps with the last one committed, against as many native steps (``*_interval_s``);
+``*_step_with_commit_from_medians_ratio`` is (median step + commit / checkpoint_every) / median
+native step, and ``*_step_with_commit_every_step_ratio`` what committing every step (v1) costs. The profile
+splits one RepOps step by op kind.
 Results are merged into ``bench/results.json`` under ``repops.models`` (other keys kept).
 """
 
@@ -111,7 +117,18 @@ def measure_repops(spec: TaskSpec, steps: int, device: torch.device) -> dict[str
         if step >= WARMUP:
             compute.append(middle - began)
             commit.append(ended - middle)
+    # one whole interval as an operator trains it: checkpoint_every steps, the last one committed
+    _sync(device)
+    began = time.perf_counter()
+    for step in range(spec.checkpoint_every):
+        outputs = run_step(graph, state, rows, WARMUP + steps + step)
+        if step == spec.checkpoint_every - 1:
+            state_commitment(output_roots(outputs))
+        state = next_state(graph, outputs)
+    _sync(device)
+    interval = time.perf_counter() - began
     return {
+        "interval_s": interval,
         "step_s": statistics.median(compute),
         "step_min_s": min(compute),
         "commit_s": statistics.median(commit),
@@ -174,7 +191,20 @@ def measure_native(spec: TaskSpec, steps: int, device: torch.device) -> dict[str
         _sync(device)
         if step >= WARMUP:
             times.append(time.perf_counter() - began)
-    return {"step_s": statistics.median(times), "step_min_s": min(times), **_peak_memory_mb(device)}
+    _sync(device)
+    began = time.perf_counter()
+    for step in range(WARMUP + steps, WARMUP + steps + spec.checkpoint_every):
+        index = batch_row_indices(spec.seed, step, spec.batch_size, dataset.num_rows)
+        batch = rows[torch.tensor(index, device=device)]
+        loss = native.loss(dims, native.forward(dims, params, batch[:, : dims.num_features]),
+                           batch[:, dims.num_features :])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    _sync(device)
+    interval = time.perf_counter() - began
+    return {"interval_s": interval, "step_s": statistics.median(times), "step_min_s": min(times),
+            **_peak_memory_mb(device)}
 
 
 def worker(model: str, trainer: str, steps: int) -> None:
@@ -235,7 +265,15 @@ def bench(models: list[str], steps: int) -> dict[str, Any]:
                 f"{model}_repops_step_min_s": round(repops["step_min_s"], 6),
                 f"{model}_native_step_min_s": round(plain["step_min_s"], 6),
                 f"{model}_step_min_ratio": round(repops["step_min_s"] / plain["step_min_s"], 3),
-                f"{model}_step_with_commit_ratio": round(
+                f"{model}_commit_every_steps": BENCH_SPECS[model].checkpoint_every,
+                f"{model}_repops_interval_s": round(repops["interval_s"], 4),
+                f"{model}_native_interval_s": round(plain["interval_s"], 4),
+                f"{model}_step_with_commit_ratio": round(repops["interval_s"] / plain["interval_s"], 3),
+                f"{model}_step_with_commit_from_medians_ratio": round(
+                    (repops["step_s"] + repops["commit_s"] / BENCH_SPECS[model].checkpoint_every)
+                    / plain["step_s"], 3
+                ),
+                f"{model}_step_with_commit_every_step_ratio": round(
                     (repops["step_s"] + repops["commit_s"]) / plain["step_s"], 3
                 ),
                 f"{model}_repops_peak_rss_mb": round(repops["peak_rss_mb"], 1),

@@ -313,8 +313,31 @@ def verify_state_proof(
     return verify_proof(tensor_root, index, proof, commitment, num_leaves=num_tensors)
 
 
+UNCOMMITTED: Final[bytes] = bytes(HASH_SIZE)
+"""The trace leaf of a step whose state is not committed while training (zero)."""
+
+
+def committed_step(step: int, steps: int, every: int) -> bool:
+    """Whether ``h_step`` is committed in the trace (its leaf is :data:`UNCOMMITTED` otherwise): the
+    initial state, the last step ``steps`` and every multiple of ``every`` (the checkpoint steps).
+    The states between are hashed only when a dispute game opens their interval."""
+    if not 0 <= step <= steps:
+        raise ValueError(f"step {step} is outside 0..{steps}")
+    if not 1 <= every <= max(steps, 1):
+        raise ValueError(f"checkpoint interval {every} is outside 1..{steps}")
+    return step == 0 or step == steps or step % every == 0
+
+
+def interval_start(step: int, every: int) -> int:
+    """The committed step before committed step ``step`` (>= 1): where its interval starts."""
+    if step < 1:
+        raise ValueError(f"step {step} has no interval before it")
+    return (step - 1) // every * every
+
+
 def trace_root(state_commitments: Sequence[bytes]) -> bytes:
-    """Merkle root over ``h_0 .. h_S``."""
+    """Merkle root over the trace leaves ``h_0 .. h_S`` (:data:`UNCOMMITTED` where a state is not
+    committed, :func:`committed_step`)."""
     return merkle_root(state_commitments)
 
 

@@ -17,7 +17,8 @@ class Party(IntEnum):
 
 
 class Level(IntEnum):
-    """Where a dispute game stands; the numbering is the order a game passes the levels."""
+    """Where a dispute game stands; the numbering is the order a game passes the levels, except
+    SEGMENT and SEGMENT_STEPS (added later), which come between STEPS and STEP_START."""
 
     NONE = 0
     STEPS = 1
@@ -31,6 +32,11 @@ class Level(IntEnum):
     ONE_STEP = 9
     AVAILABILITY = 10
     """An availability challenge: the operator must deliver the named chunks on-chain."""
+    SEGMENT = 11
+    """Reveal round after STEPS found a committed step whose interval holds uncommitted states:
+    each party commits its states of the interval (between STEPS and STEP_START)."""
+    SEGMENT_STEPS = 12
+    """Descent over the interval's states, then STEP_START."""
 
 
 class GameStatus(IntEnum):

@@ -20,7 +20,7 @@ import torch
 from numpy.typing import NDArray
 
 from tribunal.checkpoints import Checkpoint, CheckpointStore
-from tribunal.commitments import state_commitment, tensor_root, trace_root
+from tribunal.commitments import UNCOMMITTED, committed_step, state_commitment, tensor_root, trace_root
 from tribunal.datasets import Dataset, batch_row_indices, load_dataset
 from tribunal.device import pick_device
 from tribunal.graph import PARAM_PREFIX, Ref, RefKind, StepGraph
@@ -99,13 +99,43 @@ def held_slots(graph: StepGraph) -> dict[int, int]:
 def reused_roots(
     graph: StepGraph,
     state: Sequence[torch.Tensor],
-    state_roots: Sequence[bytes],
+    state_roots: Sequence[bytes | None],
     outputs: Sequence[torch.Tensor],
 ) -> dict[int, bytes]:
     """Node output roots known without hashing: a held node whose output is the very tensor of
     the slot it read (``run_step`` passes it through) has that slot's root in ``h_t``
-    (``state_roots``, in slot order). A tampered output is a new tensor and is hashed."""
-    return {i: state_roots[j] for i, j in held_slots(graph).items() if outputs[i] is state[j]}
+    (``state_roots``, in slot order; None where not known). A tampered output is a new tensor
+    and is hashed."""
+    known: dict[int, bytes] = {}
+    for i, j in held_slots(graph).items():
+        root = state_roots[j]
+        if outputs[i] is state[j] and root is not None:
+            known[i] = root
+    return known
+
+
+def commit_step(
+    graph: StepGraph,
+    state: Sequence[torch.Tensor],
+    state_roots: Sequence[bytes | None],
+    outputs: Sequence[torch.Tensor],
+    committed: bool,
+) -> tuple[bytes, list[bytes] | None, list[bytes | None]]:
+    """After a step (``outputs``, made from ``state`` whose slot roots are ``state_roots``): the
+    trace leaf of the next state, its leaves, and its slot roots.
+
+    A committed step (:func:`tribunal.commitments.committed_step`) hashes every node output
+    (roots of held slots are reused); any other step hashes nothing: its leaf is
+    ``UNCOMMITTED``, it has no leaves (None), and only held slots passed through keep a known
+    root (None for the others, which the next committed step hashes)."""
+    if committed:
+        leaves = output_roots(outputs, reused_roots(graph, state, state_roots, outputs))
+        return state_commitment(leaves), leaves, list(slot_roots(graph, leaves))
+    carried: list[bytes | None] = [None] * len(graph.slots)
+    for i, j in held_slots(graph).items():
+        if outputs[i] is state[j]:
+            carried[j] = state_roots[j]
+    return UNCOMMITTED, None, carried
 
 
 def slot_roots(graph: StepGraph, leaves: Sequence[bytes]) -> list[bytes]:
@@ -164,9 +194,11 @@ def train(
 
     ``tamper`` is `run_step`'s fault-injection hook (a cheating operator in demos and tests).
 
-    A checkpoint is made every ``spec.checkpoint_every`` steps and after step
-    ``spec.steps``; with a ``store`` each is saved there. The model hash is the content
-    hash of the last checkpoint made (the final one for a whole run).
+    The state is committed (hashed into the trace) at the committed steps only
+    (:func:`tribunal.commitments.committed_step`: every ``spec.checkpoint_every`` steps and
+    after step ``spec.steps``); the other trace leaves are ``UNCOMMITTED``. A checkpoint is
+    made at every committed step; with a ``store`` each is saved there. The model hash is the
+    content hash of the last checkpoint made (the final one for a whole run).
     """
     dataset = dataset or load_dataset(spec.dataset)
     device = device or pick_device()
@@ -175,16 +207,17 @@ def train(
         raise ValueError(f"until must be 0..{spec.steps}, got {until}")
     graph = build_step_graph(spec, dataset)
     digest = spec_hash(spec)
+    roots: list[bytes | None]
     if resume is None:
         start, arrays = 0, initial_state(spec, dataset)
         roots = [tensor_root(a) for a in arrays]
-        commitments = [state_commitment(roots)]
+        commitments = [state_commitment([r for r in roots if r is not None])]
         leaves: list[bytes] = []
     else:
         resume.check_against(digest, graph)
         start, arrays = resume.step, list(resume.state)
         commitments, leaves = list(resume.state_commitments), list(resume.leaves)
-        roots = slot_roots(graph, leaves) if leaves else [tensor_root(a) for a in arrays]
+        roots = list(slot_roots(graph, leaves)) if leaves else [tensor_root(a) for a in arrays]
     if start > end:
         raise ValueError(f"the checkpoint is at step {start}, past step {end}")
     if capture_step is not None and not start <= capture_step < end:
@@ -196,24 +229,29 @@ def train(
     checkpoint: Checkpoint | None = None
     for step in range(start, end):
         outputs = run_step(graph, state, rows, step, tamper=tamper)
-        leaves = output_roots(outputs, reused_roots(graph, state, roots, outputs))
-        commitments.append(state_commitment(leaves))
-        state, roots = next_state(graph, outputs), slot_roots(graph, leaves)
+        done = step + 1
+        committed = committed_step(done, spec.steps, spec.checkpoint_every)
+        leaf, new_leaves, roots = commit_step(graph, state, roots, outputs, committed)
+        commitments.append(leaf)
+        if new_leaves is not None:
+            leaves = new_leaves
+        state = next_state(graph, outputs)
         loss = float(outputs[graph.loss])
         result.losses[step] = loss
         if step == capture_step:
             result.captured = [t.cpu().numpy() for t in outputs]
-        done = step + 1
-        if done % spec.checkpoint_every == 0 or done == spec.steps:
+        if committed:
             checkpoint = Checkpoint.make(digest, graph, done, state, commitments, leaves)
             result.checkpoints[done] = store.put(checkpoint) if store else checkpoint.content_hash
         if progress is not None:
             elapsed = time.perf_counter() - began
             progress(Progress(done, loss, (done - start) / elapsed if elapsed > 0 else 0.0))
-    if checkpoint is None or checkpoint.step != end:
+    last_committed = committed_step(end, spec.steps, spec.checkpoint_every)
+    if (checkpoint is None or checkpoint.step != end) and last_committed:
         checkpoint = Checkpoint.make(digest, graph, end, state, commitments, leaves)
     result.final_state = [t.cpu().numpy() for t in state]
-    result.model_hash = checkpoint.content_hash
+    # a run stopped between committed steps has no checkpoint of its last state
+    result.model_hash = checkpoint.content_hash if checkpoint is not None else b""
     return result
 
 

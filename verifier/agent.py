@@ -517,7 +517,8 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         if result.claims is not None:
             self._claims[record.task_id] = result.claims
         level = logging.WARNING if result.verdict is not Verdict.HONEST else logging.INFO
-        where = "" if result.first_bad_step is None else f"; first wrong step {result.first_bad_step}"
+        where = ("" if result.first_bad_step is None
+                 else f"; first differing state h_{result.first_bad_step + 1}")
         log.log(level, "task %d: %s (%s%s; %.1f s%s)", record.task_id, result.verdict.value.upper(),
                 "full replay" if result.full_replay else f"{len(result.intervals)} interval(s) re-executed",
                 where, result.seconds,

@@ -152,7 +152,8 @@ class CheckResult:
 
 
 def checkpoint_boundaries(steps: int, every: int) -> list[int]:
-    """0, every, 2·every, …, S: where intervals start and end (checkpoints exist at all but 0)."""
+    """0, every, 2·every, …, S: where intervals start and end, the committed steps
+    (`tribunal.commitments.committed_step`; checkpoints exist at all but 0)."""
     return sorted({0, steps, *range(every, steps + 1, every)})
 
 
@@ -164,7 +165,9 @@ def sample_intervals(boundaries: list[int], rate: float, rng: random.Random) -> 
 
 
 def first_difference(mine: list[bytes], theirs: list[bytes]) -> int | None:
-    """The step t whose h_{t+1} is the first to differ (-1 if h_0 does); None if none does."""
+    """The step t whose committed h_{t+1} is the first to differ (-1 if h_0 does); None if none
+    does. States are committed at checkpoint steps only, so the fault itself lies in the interval
+    that ends at t + 1."""
     for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
         if a != b:
             return index - 1
@@ -278,11 +281,12 @@ class TaskChecker:
             state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device) for a in arrays]
             for step in range(start, end):
                 outputs = run_step(prepared.graph, state, rows, step)
-                if state_commitment([tensor_root(o) for o in outputs]) != trace[step + 1]:
-                    interval.bad_step = step
-                    result.first_bad_step = step
-                    return
                 state = next_state(prepared.graph, outputs)
+            # only the interval's end is committed: a wrong state anywhere in it shows there
+            if state_commitment([tensor_root(o) for o in outputs]) != trace[end]:
+                interval.bad_step = end - 1
+                result.first_bad_step = end - 1
+                return
 
     # -- full ------------------------------------------------------------------------------
 

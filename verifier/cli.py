@@ -157,10 +157,11 @@ def print_result(result: CheckResult) -> None:
         out.print(f"  our trace root       0x{result.own_root.hex()}")
     if result.first_bad_step is not None:
         t = result.first_bad_step
-        where = "h_0 (the initial state)" if t < 0 else f"step {t}: h_{t} agrees, h_{t + 1} differs"
-        out.print(f"  first differing step: {where}")
+        where = ("h_0 (the initial state)" if t < 0 else f"h_{t + 1}, the first committed state "
+                 "that differs: a step of the interval before it is wrong")
+        out.print(f"  first differing state: {where}")
     elif result.verdict is Verdict.FAULTY:
-        out.print("  first differing step: unknown (the operator's h_0..h_S are not published)")
+        out.print("  first differing state: unknown (the operator's h_0..h_S are not published)")
     out.print(f"  model: {result.model}")
     if result.evaluation is not None:
         out.print(f"  model's {result.evaluation.describe()} (RepOps; not part of the trace)")
@@ -168,7 +169,7 @@ def print_result(result: CheckResult) -> None:
         out.print(f"  full replay because {reason}")
     if result.intervals:
         out.print("  re-executed: " + ", ".join(
-            f"[{i.start}, {i.end})" + ("" if i.bad_step is None else f" wrong at step {i.bad_step}")
+            f"[{i.start}, {i.end})" + ("" if i.bad_step is None else f" wrong (h_{i.end} differs)")
             for i in result.intervals))
     if result.checkpoints:
         table = Table(title="published checkpoints")

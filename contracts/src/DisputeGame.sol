@@ -15,6 +15,7 @@ import {
     TaskStakeState
 } from "./DisputeTypes.sol";
 import {Errors} from "./Errors.sol";
+import {GameProofs} from "./GameProofs.sol";
 import {IDisputeGame} from "./IDisputeGame.sol";
 import {IOneStepProver, InputShape, OperandProof, StepContext} from "./IOneStepProver.sol";
 import {StakeManager} from "./StakeManager.sol";
@@ -24,7 +25,6 @@ import {ChessClock, Clock} from "./lib/Clock.sol";
 import {Commitments} from "./lib/Commitments.sol";
 import {Descent} from "./lib/Descent.sol";
 import {Merkle} from "./lib/Merkle.sol";
-import {ShapeWords} from "./lib/ShapeWords.sol";
 
 /// @title DisputeGame
 /// @notice One game per challenge of a submitted training result (`docs/protocol.md, "The dispute game"`, the
@@ -50,10 +50,21 @@ import {ShapeWords} from "./lib/ShapeWords.sol";
 ///         prover) apart from the settlement (~100k on a fresh chain), each well under a block's
 ///         share a rollup sequencer gives one transaction.
 ///
-///         Moves. Reveal rounds (`reveal`, `revealOutputRoot`, `commitIntermediates`) carry a
-///         party's own data: C moves first, then O; O's move completes the round. Proof moves
-///         (`startStep`, `startNode`, `oneStep`) carry data anyone can check against agreed roots;
-///         either party may send them, and they do not change whose clock runs (C's, between rounds).
+///         Moves. Reveal rounds (`reveal`, `commitSegment`, `revealOutputRoot`,
+///         `commitIntermediates`) carry a party's own data: C moves first, then O; O's move completes
+///         the round. Proof moves (`startStep`, `startNode`, `oneStep`) carry data anyone can check
+///         against agreed roots; either party may send them, and they do not change whose clock runs
+///         (C's, between rounds).
+///
+///         Commit intervals (protocol v2, issue #13 §1). With K = the task's checkpointEvery, step t
+///         is committed iff t == 0, t == S or t % K == 0; the trace keeps S + 1 leaves, h_t at the
+///         committed steps and zero elsewhere. The step descent ends at a leaf i: a leaf that is not
+///         committed is judged like padding (a non-zero value loses; both non-zero: C loses); at a
+///         committed i >= 1 with a = ((i - 1) / K) * K, either a == i - 1 and the game goes straight
+///         to StepStart (K = 1 is protocol v1's game), or the Segment round (`commitSegment`) binds
+///         each party's per-step states h_a..h_i (L = i - a + 1 leaves) to the agreed h_a and to its
+///         own h_i, and a descent over them (SegmentSteps) finds t = a + j - 1, with h_t proven under
+///         the operator's segment root at `startStep`.
 ///
 ///         Clocks. Each party has MAX_CLOCK seconds in total (a chess clock, `Clock`); only the party
 ///         on turn spends time. Every move requires the clock of the party on turn to be live, and
@@ -90,12 +101,19 @@ import {ShapeWords} from "./lib/ShapeWords.sol";
 ///         `contracts/GAS-dispute.md`): open ~390k (the task's roots are copied once; the task's
 ///         collateral state is a new slot for the first game on a result); a descent round
 ///         ~13k (challenger reveal) + ~23k (operator reveal) on average, at most 52k / 80k when a
-///         round first writes a slot or reaches a leaf; startStep ~95k; startNode ~73k; output roots
-///         ~10k + ~16k; intermediates ~85k (challenger, computes L through the prover) + ~41k;
+///         round first writes a slot or reaches a leaf; startStep ~95k; startNode ~77k; output roots
+///         ~10k + ~16k; intermediates ~86k (challenger, computes L through the prover) + ~43k;
 ///         oneStep with the real prover (the verdict only) ~60k-75k (prover ~34k); settle ~70k;
-///         claimTimeout with settlement ~70k; advanceQueue funding a GameStake ~37k. A dispute of 43
-///         rounds (1000 steps, 128 nodes, 2^20 elements, programs of 4096) is 94 transactions and
-///         ~4.56M gas with intrinsic gas.
+///         claimTimeout with settlement ~70k; advanceQueue funding a GameStake ~37k; commitSegment
+///         ~43k (challenger) + ~45k (operator, starts the segment descent). A dispute of 43 rounds
+///         (1000 steps, 128 nodes, 2^20 elements, programs of 4096) is 95 transactions and ~4.59M
+///         gas with intrinsic gas; with commit intervals (K = 100: a Segment round and 7 more rounds
+///         over a segment of 101 states) 111 transactions and ~5.28M.
+///
+///         Size (EIP-170): the proof checks of `startNode`, `commitIntermediates` and
+///         `commitSegment` are in `GameProofs`, and those of availability challenges in
+///         `AvailabilityProofs`, both created by the constructor (nothing to link); the StakeManager
+///         calls made from several places go through one private wrapper each.
 contract DisputeGame is IDisputeGame {
     using Clock for ChessClock;
 
@@ -121,6 +139,10 @@ contract DisputeGame is IDisputeGame {
     /// @notice Checks the proofs of availability challenges (created by the constructor; its
     ///         CHUNK_LEAVES is the chunk size).
     AvailabilityProofs public immutable AVAILABILITY_PROOFS;
+
+    /// @notice Checks the proofs of `startNode`, `commitIntermediates` and `commitSegment` (created by
+    ///         the constructor).
+    GameProofs public immutable GAME_PROOFS;
 
     /// @notice Most queue entries one `advanceQueue` (or the advance after a settlement or withdrawal)
     ///         looks at, so its gas is bounded however many games wait.
@@ -164,8 +186,14 @@ contract DisputeGame is IDisputeGame {
         CollateralKind collateral;
         /// The verdict's effects were carried out (`settle`, or `claimTimeout`).
         bool settled;
+        /// K: the task's checkpointEvery; steps 0, S and the multiples of K are committed.
+        uint32 checkpointEvery;
         address operator;
         uint32 steps;
+        /// a: the disputed interval's first step (set when the Segment level is reached).
+        uint32 segmentStart;
+        /// L = i - a + 1: the interval's states (zero unless the Segment level was reached).
+        uint32 segmentLeaves;
         ChessClock clock;
         uint256 taskId;
         uint256 position;
@@ -181,6 +209,8 @@ contract DisputeGame is IDisputeGame {
         bytes32 datasetRoot;
         uint256 minStake;
         Found found;
+        bytes32 segmentRootOperator;
+        bytes32 segmentRootChallenger;
     }
 
     /// @notice Number of games opened; game ids are 1..gameCount.
@@ -259,6 +289,7 @@ contract DisputeGame is IDisputeGame {
         CHUNK_BOND = chunkBond;
         // Reverts ChunkLeavesInvalid unless a power of two in 1..4096.
         AVAILABILITY_PROOFS = new AvailabilityProofs(chunkLeaves);
+        GAME_PROOFS = new GameProofs();
     }
 
     // ---------------------------------------------------------------- opening
@@ -449,16 +480,20 @@ contract DisputeGame is IDisputeGame {
     // ---------------------------------------------------------------- reveal rounds
 
     /// @notice Reveals the two children of the caller's current node in a descent (levels Steps,
-    ///         Nodes, Element, Instruction). The challenger reveals first, then the operator; the
-    ///         operator's reveal completes the round and the descent goes left if the left children
-    ///         differ, else right. Reaching a leaf moves the game to the next level (or resolves it).
+    ///         SegmentSteps, Nodes, Element, Instruction). The challenger reveals first, then the
+    ///         operator; the operator's reveal completes the round and the descent goes left if the
+    ///         left children differ, else right. Reaching a leaf moves the game to the next level (or
+    ///         resolves it).
     /// @param gameId The game.
     /// @param left The left child: keccak256(left ‖ right) must be the caller's node.
     /// @param right The right child.
     function reveal(uint256 gameId, bytes32 left, bytes32 right) external {
         Game storage g = _active(gameId);
         Level level = g.level;
-        if (level != Level.Steps && level != Level.Nodes && level != Level.Element && level != Level.Instruction) {
+        if (
+            level != Level.Steps && level != Level.Nodes && level != Level.Element && level != Level.Instruction
+                && level != Level.SegmentSteps
+        ) {
             revert Errors.NotDescending(gameId, level);
         }
         (Party mover, ChessClock clock) = _onTurn(g);
@@ -515,6 +550,47 @@ contract DisputeGame is IDisputeGame {
         _startDescent(gameId, g, Level.Element, Commitments.numLeavesFor(f.numel), dataRoot, g.challengerLeft);
     }
 
+    /// @notice Commits the caller's segment root (level Segment): the Merkle root over its per-step
+    ///         states h_a..h_i of the disputed interval (L = i - a + 1 leaves, `segmentStart` a and
+    ///         `segmentLeaves` L in `gameState`), bound at both ends: leaf 0 is h_a, the agreed state
+    ///         at the previous committed step, proven as leaf a of the operator's trace root, and leaf
+    ///         L - 1 is the caller's own h_i, the value of the leaf where the step descent ended. The
+    ///         challenger first, then the operator, whose commit starts the descent over the segment
+    ///         (level SegmentSteps).
+    /// @dev Reverts `WrongLevel`, `NotOnTurn`, `ClockExpired`, `ZeroSegmentRoot`, `StateProofInvalid`
+    ///      (h_a not leaf a of the operator's trace root) or `SegmentProofInvalid` (leaf 0 or L - 1).
+    /// @param gameId The game.
+    /// @param segmentRoot The Merkle root over the caller's h_a..h_i (non-zero).
+    /// @param stateA h_a.
+    /// @param stateAProof h_a as leaf a of the operator's trace root (depth(S + 1) siblings).
+    /// @param firstProof h_a as leaf 0 of `segmentRoot` (depth(L) siblings).
+    /// @param lastProof The caller's h_i as leaf L - 1 of `segmentRoot` (depth(L) siblings).
+    function commitSegment(
+        uint256 gameId,
+        bytes32 segmentRoot,
+        bytes32 stateA,
+        bytes32[] calldata stateAProof,
+        bytes32[] calldata firstProof,
+        bytes32[] calldata lastProof
+    ) external {
+        Game storage g = _active(gameId);
+        _requireLevel(gameId, g, Level.Segment);
+        (Party mover, ChessClock clock) = _onTurn(g);
+        if (segmentRoot == bytes32(0)) revert Errors.ZeroSegmentRoot(gameId);
+        _checkSegment(g, mover, segmentRoot, stateA, stateAProof, firstProof, lastProof);
+        emit SegmentCommitted(gameId, mover, segmentRoot);
+        if (mover == Party.Challenger) {
+            g.segmentRootChallenger = segmentRoot;
+            _passTurn(gameId, g, clock);
+            return;
+        }
+        g.segmentRootOperator = segmentRoot;
+        _passTurn(gameId, g, clock);
+        // INVARIANT: the segment roots differ, since their last leaves (the parties' h_i) do; their
+        // first leaves are the same h_a, so the descent ends at a leaf j >= 1.
+        _startDescent(gameId, g, Level.SegmentSteps, g.segmentLeaves, segmentRoot, g.segmentRootChallenger);
+    }
+
     /// @notice Commits the caller's intermediates of the found element's program as a float32
     ///         tensor of shape (L,) (level Intermediates) and proves that its last intermediate is the
     ///         element value the caller claimed. The challenger first (it re-supplies the descriptor,
@@ -540,7 +616,8 @@ contract DisputeGame is IDisputeGame {
         (Party mover, ChessClock clock) = _onTurn(g);
         uint256 length = mover == Party.Challenger ? _programLength(g, descriptor, inputs) : g.found.programLength;
         uint32 claimed = mover == Party.Challenger ? g.found.valueChallenger : g.found.valueOperator;
-        uint32 lastValue = _checkLastIntermediate(length, dataRoot, lastLeaf, lastLeafProof, claimed);
+        // Reverts IntermediatesProofInvalid or LastIntermediateMismatch.
+        uint32 lastValue = GAME_PROOFS.checkLastIntermediate(length, dataRoot, lastLeaf, lastLeafProof, claimed);
         _commitIntermediates(gameId, g, mover, clock, dataRoot, length, lastValue);
     }
 
@@ -548,10 +625,12 @@ contract DisputeGame is IDisputeGame {
 
     /// @notice Proves h_t, the agreed state before the found step t, and the graph's size (level
     ///         StepStart); starts the node descent over h_{t+1}. Either party may send it.
+    /// @dev Reverts `StateProofInvalid` or `GraphRootMismatch`.
     /// @param gameId The game.
     /// @param stateRoot h_t (ignored for t = 0, where h_0 is the task's initial state root).
-    /// @param stateProof Its Merkle proof as leaf t of the operator's trace root (depth of S + 1 leaves;
-    ///        ignored for t = 0).
+    /// @param stateProof Its Merkle proof: after a Segment round, as leaf t - a of the operator's
+    ///        segment root (depth of L leaves); else as leaf t of the operator's trace root (depth of
+    ///        S + 1 leaves). Ignored for t = 0.
     /// @param nodesRoot Merkle root over keccak256(descriptor) of the step's nodes.
     /// @param numNodes Nodes per step.
     /// @param numSlots State tensors of h_0. keccak256(abi.encode(nodesRoot, numNodes, numSlots)) must
@@ -567,15 +646,18 @@ contract DisputeGame is IDisputeGame {
         Game storage g = _proofMove(gameId, Level.StepStart);
         Found storage f = g.found;
         uint256 step = f.step;
+        // INVARIANT: h_t's leaf lies left of the differing leaf of h_{t+1}, so it is agreed and the
+        // operator's tree (its segment, or its trace) proves it for both.
+        uint256 leaves = g.segmentLeaves;
         if (step == 0) {
             stateRoot = g.initStateRoot;
-        } else {
-            uint256 numStates = uint256(g.steps) + 1;
-            // INVARIANT: leaf t lies left of the differing leaf t + 1, so it is agreed and the
-            // operator's tree proves it for both.
-            if (!Commitments.verifyTraceProof(stateRoot, step, stateProof, g.traceRootOperator, numStates)) {
-                revert Errors.StateProofInvalid(step, stateProof.length, Merkle.treeDepth(numStates));
+        } else if (leaves != 0) {
+            uint256 leaf = step - g.segmentStart;
+            if (!Merkle.verify(stateRoot, leaf, stateProof, g.segmentRootOperator, leaves)) {
+                revert Errors.StateProofInvalid(leaf, stateProof.length, Merkle.treeDepth(leaves));
             }
+        } else {
+            _checkTraceLeaf(g, step, stateRoot, stateProof);
         }
         bytes32 graphRoot = keccak256(abi.encode(nodesRoot, numNodes, numSlots));
         if (graphRoot != g.graphRoot) revert Errors.GraphRootMismatch(graphRoot, g.graphRoot);
@@ -597,15 +679,10 @@ contract DisputeGame is IDisputeGame {
     function startNode(uint256 gameId, bytes calldata descriptor, bytes32[] calldata proof) external {
         Game storage g = _proofMove(gameId, Level.NodeStart);
         Found storage f = g.found;
-        bytes32 leaf = keccak256(descriptor);
         uint256 node = f.node;
-        uint256 numNodes = f.numNodes;
-        if (!Merkle.verify(leaf, node, proof, f.nodesRoot, numNodes)) {
-            revert Errors.DescriptorProofInvalid(node, proof.length, Merkle.treeDepth(numNodes));
-        }
-        (,,,, uint256[] memory shape) = abi.decode(descriptor, (uint256, uint8, uint256[], uint256[], uint256[]));
-        bytes32 word = ShapeWords.encode(shape);
-        (, uint256 numel) = ShapeWords.validNumel(word);
+        // Reverts DescriptorProofInvalid unless the descriptor is leaf n of the nodes root.
+        (bytes32 leaf, bytes32 word, uint256 numel) =
+            GAME_PROOFS.checkDescriptor(descriptor, proof, node, f.nodesRoot, f.numNodes);
         f.descriptorHash = leaf;
         f.shapeWord = word;
         f.numel = numel;
@@ -709,6 +786,10 @@ contract DisputeGame is IDisputeGame {
         s.traceRootOperator = g.traceRootOperator;
         s.traceRootChallenger = g.traceRootChallenger;
         s.collateral = g.collateral;
+        s.segmentStart = g.segmentStart;
+        s.segmentLeaves = g.segmentLeaves;
+        s.segmentRootOperator = g.segmentRootOperator;
+        s.segmentRootChallenger = g.segmentRootChallenger;
         _viewFound(g.found, s);
     }
 
@@ -867,24 +948,6 @@ contract DisputeGame is IDisputeGame {
         );
     }
 
-    /// @dev Checks that intermediate L - 1 under `dataRoot` is `claimed`; returns it.
-    function _checkLastIntermediate(
-        uint256 length,
-        bytes32 dataRoot,
-        bytes32 lastLeaf,
-        bytes32[] calldata lastLeafProof,
-        uint32 claimed
-    ) private pure returns (uint32 lastValue) {
-        uint256 last = length - 1;
-        uint256 numLeaves = Commitments.numLeavesFor(length);
-        uint256 leafIndex = last / Descent.LANES;
-        if (!Merkle.verify(lastLeaf, leafIndex, lastLeafProof, dataRoot, numLeaves)) {
-            revert Errors.IntermediatesProofInvalid(leafIndex, lastLeafProof.length, Merkle.treeDepth(numLeaves));
-        }
-        lastValue = Commitments.leafLane(lastLeaf, last % Descent.LANES);
-        if (lastValue != claimed) revert Errors.LastIntermediateMismatch(lastValue, claimed);
-    }
-
     // ---------------------------------------------------------------- internals: descent
 
     /// @dev Begins a descent over a tree of `leafCount` leaves; a single-leaf tree is at its leaf at once.
@@ -917,7 +980,8 @@ contract DisputeGame is IDisputeGame {
         Found storage f = g.found;
         uint256 taskId = g.taskId;
 
-        if (level == Level.Steps || level == Level.Nodes) {
+        if (level != Level.Element && level != Level.Instruction) {
+            // Steps, SegmentSteps or Nodes: leaves of 32 bytes.
             if (position >= g.leafCount) {
                 _decide(gameId, g, Descent.paddingLoser(uint256(leafChallenger)), Resolution.Padding);
                 return;
@@ -930,17 +994,34 @@ contract DisputeGame is IDisputeGame {
                 emit NodeFound(gameId, taskId, msg.sender, position, leafOperator, leafChallenger);
                 return;
             }
-            if (position == 0) {
+            uint256 step;
+            if (level == Level.SegmentSteps) {
+                // INVARIANT: position >= 1, since both segments' leaf 0 is the agreed h_a.
+                step = g.segmentStart + position - 1;
+            } else if (position == 0) {
                 // Both wrong: the challenger loses (it must be right to win).
                 Party loser = leafChallenger != g.initStateRoot ? Party.Challenger : Party.Operator;
                 _decide(gameId, g, loser, Resolution.InitialState);
                 return;
+            } else {
+                step = position - 1;
+                uint256 every = g.checkpointEvery;
+                if (position % every != 0 && position != g.steps) {
+                    // A step that is not committed: its leaf is zero; a non-zero value loses.
+                    _decide(gameId, g, Descent.paddingLoser(uint256(leafChallenger)), Resolution.Padding);
+                    return;
+                }
+                uint256 start = step - step % every;
+                if (start != step) {
+                    _openSegment(gameId, g, start, position - start + 1, leafOperator, leafChallenger);
+                    return;
+                }
             }
-            f.step = position - 1;
+            f.step = step;
             f.nextStateOperator = leafOperator;
             f.nextStateChallenger = leafChallenger;
             g.level = Level.StepStart;
-            emit StepFound(gameId, taskId, msg.sender, position - 1, leafOperator, leafChallenger);
+            emit StepFound(gameId, taskId, msg.sender, step, leafOperator, leafChallenger);
             return;
         }
 
@@ -971,6 +1052,28 @@ contract DisputeGame is IDisputeGame {
         }
     }
 
+    /// @dev The step descent ended at committed leaf i with the previous committed step a < i - 1:
+    ///      the Segment round opens the interval [a, i] (L = i - a + 1 states). The parties' h_i are
+    ///      kept as their h_{t+1} until the segment descent finds t.
+    function _openSegment(
+        uint256 gameId,
+        Game storage g,
+        uint256 start,
+        uint256 leaves,
+        bytes32 stateOperator,
+        bytes32 stateChallenger
+    ) private {
+        // forge-lint: disable-next-line(unsafe-typecast) below steps, a uint32
+        g.segmentStart = uint32(start);
+        // forge-lint: disable-next-line(unsafe-typecast) at most checkpointEvery + 1 <= steps + 1
+        g.segmentLeaves = uint32(leaves);
+        Found storage f = g.found;
+        f.nextStateOperator = stateOperator;
+        f.nextStateChallenger = stateChallenger;
+        g.level = Level.Segment;
+        emit SegmentFound(gameId, g.taskId, msg.sender, start, leaves, stateOperator, stateChallenger);
+    }
+
     // ---------------------------------------------------------------- internals: opening
 
     /// @dev Creates game `gameId` on `task` (the caller is the challenger, not the operator), books it
@@ -988,6 +1091,7 @@ contract DisputeGame is IDisputeGame {
         g.challenger = msg.sender;
         g.operator = task.operator;
         g.steps = task.steps;
+        g.checkpointEvery = task.checkpointEvery;
         g.taskId = taskId;
         g.traceRootOperator = task.traceRoot;
         g.traceRootChallenger = challengerTraceRoot;
@@ -1002,8 +1106,8 @@ contract DisputeGame is IDisputeGame {
     /// @dev The interactions of an opening, after its effects: the challenger's bond, a GameStake,
     ///      the market's count of open disputes (which checks the task is Submitted, in its window).
     function _lockAndNotify(uint256 taskId, Task memory task, CollateralKind kind, uint256 bond) private {
-        STAKE_MANAGER.lock(msg.sender, bond);
-        if (kind == CollateralKind.GameStake) STAKE_MANAGER.lock(task.operator, task.minStake);
+        _lock(msg.sender, bond);
+        if (kind == CollateralKind.GameStake) _lock(task.operator, task.minStake);
         MARKET.onDisputeOpened(taskId);
     }
 
@@ -1047,6 +1151,24 @@ contract DisputeGame is IDisputeGame {
         if (!Commitments.verifyTraceProof(stateRoot, step, stateProof, g.traceRootOperator, numStates)) {
             revert Errors.StateProofInvalid(step, stateProof.length, Merkle.treeDepth(numStates));
         }
+    }
+
+    /// @dev `commitSegment`'s proofs: h_a is leaf a of the operator's trace root and leaf 0 of the
+    ///      segment; the mover's own h_i is its leaf L - 1.
+    function _checkSegment(
+        Game storage g,
+        Party mover,
+        bytes32 segmentRoot,
+        bytes32 stateA,
+        bytes32[] calldata stateAProof,
+        bytes32[] calldata firstProof,
+        bytes32[] calldata lastProof
+    ) private view {
+        _checkTraceLeaf(g, g.segmentStart, stateA, stateAProof);
+        Found storage f = g.found;
+        bytes32 own = mover == Party.Operator ? f.nextStateOperator : f.nextStateChallenger;
+        // Reverts SegmentProofInvalid unless h_a is leaf 0 and the mover's h_i leaf L - 1.
+        GAME_PROOFS.checkSegmentEnds(segmentRoot, g.segmentLeaves, stateA, firstProof, own, lastProof);
     }
 
     /// @dev A delivery's data root must be the one proven before; the first delivery of an availability
@@ -1116,15 +1238,15 @@ contract DisputeGame is IDisputeGame {
         if (g.level == Level.Availability) {
             // The deliverers were paid their gas from the bond as they delivered; the rest is the
             // challenger's again, whoever won (a delivered challenge burns nothing).
-            if (bond > 0) STAKE_MANAGER.unlock(challenger, bond);
+            if (bond > 0) _unlock(challenger, bond);
             bond = 0;
         }
         if (operatorWon) {
-            if (bond > 0) STAKE_MANAGER.slash(challenger, bond, operator);
-            if (kind == CollateralKind.GameStake) STAKE_MANAGER.unlock(operator, minStake);
-            MARKET.onDisputeResolved(taskId, true, taskStakeFree);
+            if (bond > 0) _slash(challenger, bond, operator);
+            if (kind == CollateralKind.GameStake) _unlock(operator, minStake);
+            _onResolved(taskId, true, taskStakeFree);
         } else {
-            MARKET.onDisputeResolved(taskId, false, taskStakeFree);
+            _onResolved(taskId, false, taskStakeFree);
             // INVARIANT: the slash takes exactly this game's collateral. A GameStake is this game's
             // own lock. The task stake, which the market just released, is free stake of at least
             // minStake: the StakeManager slashes the game's own locks on the operator first, so if the
@@ -1132,10 +1254,10 @@ contract DisputeGame is IDisputeGame {
             // again for this game first; if it holds none, the slash takes minStake from the free
             // stake as it is (the same books, without writing a lock that is emptied at once, ~20k).
             if (kind == CollateralKind.TaskStake && STAKE_MANAGER.lockedBy(operator, address(this)) > 0) {
-                STAKE_MANAGER.lock(operator, minStake);
+                _lock(operator, minStake);
             }
-            STAKE_MANAGER.slash(operator, minStake, challenger);
-            if (bond > 0) STAKE_MANAGER.unlock(challenger, bond);
+            _slash(operator, minStake, challenger);
+            if (bond > 0) _unlock(challenger, bond);
         }
         _advanceQueue(tg);
     }
@@ -1213,7 +1335,7 @@ contract DisputeGame is IDisputeGame {
         uint256 taskId = g.taskId;
         address challenger = g.challenger;
         emit GameWithdrawn(gameId, taskId, challenger, moot);
-        STAKE_MANAGER.unlock(challenger, _bondHeld(gameId, g));
+        _unlock(challenger, _bondHeld(gameId, g));
         MARKET.onDisputeWithdrawn(taskId);
     }
 
@@ -1237,7 +1359,7 @@ contract DisputeGame is IDisputeGame {
                     _close(gameId, g, tg, true);
                 } else {
                     _fund(gameId, g, tg, kind);
-                    if (kind == CollateralKind.GameStake) STAKE_MANAGER.lock(operator, minStake);
+                    if (kind == CollateralKind.GameStake) _lock(operator, minStake);
                 }
             } else {
                 // INVARIANT: an entry that is not Queued was withdrawn (funding and moot closing pop it).
@@ -1250,6 +1372,26 @@ contract DisputeGame is IDisputeGame {
             tg.voided = false;
             tg.head = tg.tail;
         }
+    }
+
+    // ---------------------------------------------------------------- internals: calls
+
+    // One call site each, so the call's encoding is in the bytecode once (EIP-170).
+
+    function _lock(address account, uint256 amount) private {
+        STAKE_MANAGER.lock(account, amount);
+    }
+
+    function _unlock(address account, uint256 amount) private {
+        STAKE_MANAGER.unlock(account, amount);
+    }
+
+    function _slash(address account, uint256 amount, address winner) private {
+        STAKE_MANAGER.slash(account, amount, winner);
+    }
+
+    function _onResolved(uint256 taskId, bool operatorWon, bool taskStakeFree) private {
+        MARKET.onDisputeResolved(taskId, operatorWon, taskStakeFree);
     }
 
     // ---------------------------------------------------------------- internals: views

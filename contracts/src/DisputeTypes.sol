@@ -15,7 +15,10 @@ enum Party {
 /// @dev Transitions (R: reveal round, C then O; P: proof move by either party; L: the descent reached
 ///      its leaf inside the operator's reveal):
 ///      (open)        -> Steps
-///      Steps         -R-> Steps | L: -> StepStart, or resolved (h_0 mismatch, padding)
+///      Steps         -R-> Steps | L: -> StepStart, Segment, or resolved (h_0 mismatch, padding,
+///                    a non-zero value at a step that is not committed)
+///      Segment       -R-> SegmentSteps
+///      SegmentSteps  -R-> SegmentSteps | L: -> StepStart, or resolved (padding)
 ///      StepStart     -P-> Nodes | (one node) L: -> NodeStart, or resolved (padding)
 ///      Nodes         -R-> Nodes | L: -> NodeStart, or resolved (padding)
 ///      NodeStart     -P-> OutputRoot
@@ -49,7 +52,13 @@ enum Level {
     /// An availability challenge (`openAvailability`): the operator's clock runs until every named
     /// chunk of the challenged state tensor is delivered on-chain (`deliverChunks`). Not a descent
     /// level; a game is at this level for its whole life.
-    Availability
+    Availability,
+    /// Reveal round of the disputed interval's segment roots (`commitSegment`, C then O): the step
+    /// descent ended at a committed leaf i >= 1 whose previous committed step a = i - 1 - (i - 1) % K
+    /// is not i - 1; each party commits the Merkle root over its h_a..h_i (L = i - a + 1 leaves).
+    Segment,
+    /// Descent over the per-step states h_a..h_i of the interval (roots: the two segment roots).
+    SegmentSteps
 }
 
 /// @notice Where a game stands. The numbering is part of the ABI (uint8); values are only appended.
@@ -106,7 +115,9 @@ enum Resolution {
     OneStep,
     /// The differing state was h_0 and the loser's h_0 is not the task's initial state root.
     InitialState,
-    /// The loser committed a non-zero padding leaf or lane beyond a tree's real leaf count.
+    /// The loser committed a non-zero padding leaf or lane beyond a tree's real leaf count, or a
+    /// non-zero trace leaf at a step that is not committed (commit intervals: only steps 0, S and the
+    /// multiples of checkpointEvery carry h_t; the others are zero).
     Padding,
     /// The loser's chess clock ran out while it was on turn.
     Timeout,
@@ -164,6 +175,11 @@ enum Resolution {
 /// @param claimChallenger The challenger's bits of intermediate i.
 /// @param instructionLeaf The operator's intermediates leaf holding intermediate i.
 /// @param collateral What backs the operator's side (None while queued or withdrawn).
+/// @param segmentStart a: the first step of the disputed interval (from the Segment level on; 0 before
+///        and on the direct path, where no interval is opened).
+/// @param segmentLeaves L: the interval's states h_a..h_i (0 unless a Segment level was reached).
+/// @param segmentRootOperator The operator's segment root (0 until committed).
+/// @param segmentRootChallenger The challenger's segment root (0 until committed).
 struct GameView {
     uint256 taskId;
     address operator;
@@ -210,6 +226,10 @@ struct GameView {
     uint32 claimChallenger;
     bytes32 instructionLeaf;
     CollateralKind collateral;
+    uint64 segmentStart;
+    uint64 segmentLeaves;
+    bytes32 segmentRootOperator;
+    bytes32 segmentRootChallenger;
 }
 
 /// @notice What an availability challenge must prove about the state tensor it names, at

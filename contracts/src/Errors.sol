@@ -269,13 +269,23 @@ library Errors {
     ///         not the mover's output root `expected`.
     error OutputRootMismatch(bytes32 tensorRoot, bytes32 expected);
 
-    /// @notice Thrown when `startStep`'s h_t is not leaf `step` of the operator's trace root (the
-    ///         proof has `proofLength` siblings, the trace's depth is `depth`).
+    /// @notice Thrown when a state is not leaf `step` of the operator's trace root (`startStep` on
+    ///         the direct path, `commitSegment`'s h_a, a delivery's h_t), or when `startStep`'s h_t is
+    ///         not leaf t - a of the operator's segment root after a Segment round (`step` is then
+    ///         t - a); the proof has `proofLength` siblings, the tree's depth is `depth`.
     error StateProofInvalid(uint256 step, uint256 proofLength, uint256 depth);
 
     /// @notice Thrown when keccak256(abi.encode(nodesRoot, numNodes, numSlots)) is `computed`, not
     ///         the task's graph root `expected`.
     error GraphRootMismatch(bytes32 computed, bytes32 expected);
+
+    /// @notice Thrown when `commitSegment` is given a zero segment root.
+    error ZeroSegmentRoot(uint256 gameId);
+
+    /// @notice Thrown when `state` is not leaf `leaf` (0: the agreed h_a; L - 1: the mover's own h_i)
+    ///         of the segment root given to `commitSegment` (the proof has `proofLength` siblings, the
+    ///         segment's L leaves have depth `depth`).
+    error SegmentProofInvalid(uint256 leaf, bytes32 state, uint256 proofLength, uint256 depth);
 
     /// @notice Thrown when a descriptor is not leaf `node` of the graph's nodes root (the proof has
     ///         `proofLength` siblings, the graph's depth is `depth`).

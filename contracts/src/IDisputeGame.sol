@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {CollateralKind, GameStatus, Level, Resolution} from "./DisputeTypes.sol";
+import {CollateralKind, GameStatus, Level, Party, Resolution} from "./DisputeTypes.sol";
 
 /// @title IDisputeGame
 /// @notice The events of `DisputeGame`, one per move or outcome of a game, indexed on the game,
@@ -143,6 +143,32 @@ interface IDisputeGame {
         bytes32 nextStateOperator,
         bytes32 nextStateChallenger
     );
+
+    /// @notice The step descent ended at a committed leaf i whose interval [a, i] has steps that
+    ///         are not committed: the Segment reveal round (`commitSegment`) opens it.
+    /// @param gameId The game.
+    /// @param taskId The task.
+    /// @param party The account whose move found it.
+    /// @param segmentStart a: the previous committed step (h_a is agreed).
+    /// @param segmentLeaves L = i - a + 1: the states h_a..h_i each segment root covers.
+    /// @param stateOperator The operator's h_i (leaf L - 1 of its segment).
+    /// @param stateChallenger The challenger's h_i (leaf L - 1 of its segment).
+    event SegmentFound(
+        uint256 indexed gameId,
+        uint256 indexed taskId,
+        address indexed party,
+        uint256 segmentStart,
+        uint256 segmentLeaves,
+        bytes32 stateOperator,
+        bytes32 stateChallenger
+    );
+
+    /// @notice A party committed its segment root (`commitSegment`): the Merkle root over its
+    ///         per-step states h_a..h_i, bound to the agreed h_a and to its own h_i.
+    /// @param gameId The game.
+    /// @param party Who committed (the challenger first, then the operator).
+    /// @param segmentRoot The segment root.
+    event SegmentCommitted(uint256 indexed gameId, Party party, bytes32 segmentRoot);
 
     /// @notice h_t and the graph's size were proven (`startStep`).
     /// @param gameId The game.

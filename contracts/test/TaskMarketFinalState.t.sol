@@ -6,7 +6,7 @@ import {TraceResult, Traces} from "./utils/Traces.sol";
 import {VmFiles} from "./utils/VmFiles.sol";
 import {Errors} from "../src/Errors.sol";
 import {TaskMarket} from "../src/TaskMarket.sol";
-import {Task, TaskParams, TaskStatus} from "../src/Task.sol";
+import {RootKind, Task, TaskParams, TaskStatus} from "../src/Task.sol";
 
 /// @notice `submitResult` binds the model to the trace: the result names h_S, which must be leaf S
 ///         of the S + 1 leaves under the trace root (docs/protocol.md, "What the chain binds"). The
@@ -172,6 +172,25 @@ contract TaskMarketFinalStateTest is MarketFixture {
         // the right h_S under another run's trace root
         _expectRefused(taskId, other.traceRoot, honest.finalStateRoot, honest.finalStateProof);
         _submit(taskId, honest.traceRoot, honest.finalStateRoot, honest.finalStateProof);
+    }
+
+    /// @notice Commit intervals (protocol v2): a trace with zero leaves at the steps that are not
+    ///         committed keeps S + 1 leaves, so h_S is bound as leaf S exactly as before (here
+    ///         S = 100, checkpointEvery 7: the last interval [98, 100] is partial); a zero leaf cannot
+    ///         pass as h_S (a zero final state is refused as such).
+    function test_submitResult_traceWithCommitIntervals() public {
+        bytes32[] memory states = Traces.committedStates(100, 7, "intervals");
+        assertEq(states.length, 101);
+        assertEq(states[99], bytes32(0));
+        assertTrue(states[98] != bytes32(0));
+        TraceResult memory r = Traces.result(states);
+        uint256 taskId = _claimed(100);
+        bytes32[] memory zeroProof = Traces.proof(states, 99);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.ZeroRoot.selector, RootKind.FinalState));
+        market.submitResult(taskId, r.traceRoot, bytes32(0), zeroProof, MODEL);
+        _submit(taskId, r.traceRoot, r.finalStateRoot, r.finalStateProof);
+        _assertSubmitted(taskId, r.traceRoot, states[100]);
     }
 
     /// @notice A proof of another depth is refused: one sibling short (an inner node posing as h_S),

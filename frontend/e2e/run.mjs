@@ -257,7 +257,7 @@ test('a dispute page draws the descent (when a dispute exists)', async (t) => {
   await page.getByTestId('dispute-detail').waitFor({ timeout: 30_000 });
   await page.getByTestId('descent').waitFor();
   const levels = await page.locator('[data-testid^="level-"]').count();
-  assert.equal(levels, 4, 'four descents are drawn');
+  assert.equal(levels, 5, 'five descents are drawn: steps, the opened interval, nodes, elements, instructions');
   const reached = await page.locator('[data-testid^="level-"]:not([data-state="pending"])').count();
   assert.ok(reached >= 1, 'at least the step descent has started');
   await page.getByTestId('clock-challenger').waitFor();

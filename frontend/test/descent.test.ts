@@ -144,3 +144,35 @@ describe('helpers', () => {
     expect(moveLevel({ ...move('X', {}), level: 'STEPS' })).toBe('STEPS');
   });
 });
+
+describe('a descent that opens an interval (states committed at checkpoint steps)', () => {
+  // 9 trace leaves with K = 4: the step descent ends at committed leaf 8, whose interval 4..8 is
+  // opened; the parties commit their states of it and a second descent finds step 6.
+  const opened: Move[] = [
+    move('DescentStarted', { level: 1, leafCount: 9, height: 4, rootOperator: '0xa', rootChallenger: '0xb' }, 'CHALLENGER'),
+    move('Bisected', { level: 1, position: 1, height: 3 }, 'OPERATOR'),
+    move('Bisected', { level: 1, position: 2, height: 2 }, 'OPERATOR'),
+    move('SegmentFound', { segmentStart: 4, segmentLeaves: 5, stateOperator: '0xaa', stateChallenger: '0xbb' }, 'OPERATOR'),
+    move('SegmentCommitted', { party: 0, segmentRoot: '0xc1' }, 'CHALLENGER'),
+    move('SegmentCommitted', { party: 1, segmentRoot: '0xc2' }, 'OPERATOR'),
+    move('DescentStarted', { level: 12, leafCount: 5, height: 3, rootOperator: '0xc2', rootChallenger: '0xc1' }, 'OPERATOR'),
+    move('Bisected', { level: 12, position: 0, height: 2 }, 'OPERATOR'),
+    move('Bisected', { level: 12, position: 1, height: 1 }, 'OPERATOR'),
+    move('Bisected', { level: 12, position: 3, height: 0 }, 'OPERATOR'),
+    move('StepFound', { step: 6, nextStateOperator: '0xd1', nextStateChallenger: '0xd2' }, 'OPERATOR'),
+  ];
+  const view = buildDescent({ status: 'ACTIVE', turn: 'CHALLENGER', max_clock: 3600, used_challenger: 0, used_operator: 0, move_deadline: null }, opened);
+  const level = (key: string) => view.levels.find((l) => l.key === key)!;
+
+  it('ends the step descent on the interval, then finds the step inside it', () => {
+    expect(level('STEPS').state).toBe('done');
+    expect(level('STEPS').interval).toEqual({ start: 4, end: 8 });
+    expect(level('STEPS').claims).toEqual({ operator: '0xaa', challenger: '0xbb', kind: 'root' });
+    const inside = level('SEGMENT_STEPS');
+    expect(inside.state).toBe('done');
+    expect(inside.leafCount).toBe(5);
+    expect(inside.found).toBe(6);
+    expect(inside.claims).toEqual({ operator: '0xd1', challenger: '0xd2', kind: 'root' });
+    expect(view.proofs.map((m) => m.name)).toEqual(['SegmentCommitted', 'SegmentCommitted']);
+  });
+});

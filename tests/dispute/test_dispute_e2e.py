@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
 from tests.support.chain import ETHER, Devnet
@@ -157,3 +158,50 @@ def test_party_that_stops_moving_loses_on_its_clock(devnet: Devnet, mlp_prepared
     assert view.resolution is Resolution.TIMEOUT
     expected = GameStatus.OPERATOR_WON if silent is Party.CHALLENGER else GameStatus.CHALLENGER_WON
     assert view.status is expected
+
+
+# -- protocol v2: states committed at checkpoint steps, an interval opened in the game ------------
+
+INTERVAL_SPEC = TaskSpec(model=MlpConfig(hidden=(16,)), dataset="digits", optimizer=Sgd(lr=0.1),
+                         batch_size=8, seed=4, steps=10, checkpoint_every=4)
+"""Committed steps 0, 4, 8, 10: intervals of 4, 4 and 2 steps."""
+
+
+@pytest.fixture(scope="module")
+def interval_prepared() -> PreparedTask:
+    return prepare_task(INTERVAL_SPEC, spec_uri="test://intervals")
+
+
+@pytest.mark.parametrize("step", [0, 2, 5, 9])
+def test_a_fault_inside_an_interval_is_found_through_the_opened_interval(
+    devnet: Devnet, interval_prepared: PreparedTask, step: int
+) -> None:
+    prepared = interval_prepared
+    update = next(n for n in prepared.graph.nodes if n.name == "update.param.dense0.weight")
+    fault = BitFlip(step=step, node=update.index, element=3, bit=22)
+    honest, cheater = PartyClaims(prepared), PartyClaims(prepared, tamper=fault)
+    uncommitted = [t for t, leaf in enumerate(honest.state_commitments) if leaf == bytes(32)]
+    assert uncommitted == [1, 2, 3, 5, 6, 7, 9]  # only these states were never hashed in training
+    view = run_dispute(devnet, prepared, operator=cheater, challenger=honest).view
+    assert view.status is GameStatus.CHALLENGER_WON and view.resolution is Resolution.ONE_STEP
+    assert (view.step, view.node, view.element) == (fault.step, fault.node, fault.element)
+    start = step // 4 * 4
+    assert (view.segment_start, view.segment_leaves) == (start, min(start + 4, 10) - start + 1)
+    assert view.segment_root_operator != view.segment_root_challenger
+
+
+def test_a_fault_no_committed_state_shows_is_no_fault_of_the_result(interval_prepared: PreparedTask) -> None:
+    """A flip whose effect is gone before the next committed step leaves every committed state,
+    and so the model, as an honest run has them: there is nothing to dispute (SameTraceRoot)."""
+    prepared = interval_prepared
+    relu = next(n for n in prepared.graph.nodes if n.name.endswith("relu"))
+    honest = PartyClaims(prepared)
+    step = honest.step(1)
+    inputs = prepared.graph.nodes[relu.index].inputs
+    pre = step.outputs[inputs[0].index].reshape(-1)
+    element = int(np.flatnonzero(pre < -1.0)[0])  # a ReLU input well below zero: its output stays 0
+    fault = BitFlip(step=1, node=inputs[0].index, element=element, bit=3)
+    cheater = PartyClaims(prepared, tamper=fault)
+    assert cheater.step(1).outputs[inputs[0].index].reshape(-1)[element] != pre[element]
+    assert cheater.state_commitments == honest.state_commitments
+    assert cheater.segment(0, 4)[2] != honest.segment(0, 4)[2]  # h_2 does differ, uncommitted

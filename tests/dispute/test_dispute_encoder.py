@@ -46,7 +46,9 @@ def test_a_fault_in_an_encoder_node_is_pinpointed(
     devnet: Devnet, prepared: PreparedTask, honest: PartyClaims, faulty: str
 ) -> None:
     node = next(node.index for node in prepared.graph.nodes if node.name == faulty)
-    fault = BitFlip(step=prepared.spec.steps // 2, node=node, element=5, bit=22)
+    # the last step of an interval: its node outputs are all committed (h_K is over them), so a
+    # fault in any node shows there, even one whose effect a later step would mask
+    fault = BitFlip(step=prepared.spec.checkpoint_every - 1, node=node, element=5, bit=22)
     cheater = PartyClaims(prepared, tamper=fault)
     view = run_dispute(devnet, prepared, operator=cheater, challenger=honest).view
     assert view.status is GameStatus.CHALLENGER_WON

@@ -16,7 +16,7 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.chain.session import open_session
 from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoints import Checkpoint
-from tribunal.commitments import final_state_proof, state_commitment, tensor_root
+from tribunal.commitments import UNCOMMITTED, committed_step, final_state_proof, state_commitment, tensor_root
 from tribunal.dispute.claims import PartyClaims, Tamper
 from tribunal.dispute.desk import DisputeDesk
 from tribunal.dispute.state import GameView, Party
@@ -59,12 +59,14 @@ def operator_run(prepared: PreparedTask, tamper: Callable[[], Tamper] | None = N
     checkpoints: dict[int, Checkpoint] = {}
     for step in range(spec.steps):
         outputs = run_step(graph, state, rows, step, tamper=fault)
-        leaves = [tensor_root(o) for o in outputs]
-        commitments.append(state_commitment(leaves))
         state = next_state(graph, outputs)
         done = step + 1
-        if done % spec.checkpoint_every == 0 or done == spec.steps:
-            checkpoints[done] = Checkpoint.make(prepared.spec_hash, graph, done, state, commitments, leaves)
+        if not committed_step(done, spec.steps, spec.checkpoint_every):
+            commitments.append(UNCOMMITTED)
+            continue
+        leaves = [tensor_root(o) for o in outputs]
+        commitments.append(state_commitment(leaves))
+        checkpoints[done] = Checkpoint.make(prepared.spec_hash, graph, done, state, commitments, leaves)
     claims = PartyClaims(prepared, tamper=tamper() if tamper else None)
     assert claims.state_commitments == commitments
     return OperatorRun(claims, checkpoints)

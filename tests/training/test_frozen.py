@@ -11,7 +11,7 @@ import torch
 
 from tests.support.specs import cnn_spec, encoder_spec, mlp_spec, transformer_spec
 from tribunal.checkpoints import Checkpoint, LocalCheckpointStore
-from tribunal.commitments import state_commitment, tensor_root
+from tribunal.commitments import UNCOMMITTED, committed_step, state_commitment, tensor_root
 from tribunal.datasets import load_dataset
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.graph import OpKind, validate_graph
@@ -104,7 +104,10 @@ def test_reused_roots_equal_a_full_recomputation(frozen_spec: TaskSpec) -> None:
     commitments = [state_commitment([tensor_root(t) for t in state])]
     for step in range(frozen_spec.steps):
         outputs = run_step(graph, state, rows, step)
-        commitments.append(state_commitment([tensor_root(o.clone()) for o in outputs]))
+        committed = committed_step(step + 1, frozen_spec.steps, frozen_spec.checkpoint_every)
+        commitments.append(
+            state_commitment([tensor_root(o.clone()) for o in outputs]) if committed else UNCOMMITTED
+        )
         state = next_state(graph, outputs)
     assert result.state_commitments == commitments
     prepared = prepare_task(frozen_spec, "test://frozen")
@@ -119,11 +122,12 @@ def test_a_tampered_held_slot_is_hashed_not_reused() -> None:
     flip = BitFlip(step=2, node=held, element=5, bit=22)
     cheater = PartyClaims(prepared, tamper=flip)
     assert cheater.state_commitments[:3] == honest.state_commitments[:3]
-    after = zip(cheater.state_commitments[3:], honest.state_commitments[3:], strict=True)
-    assert all(mine != theirs for mine, theirs in after)
+    after = zip(cheater.state_commitments[4::2], honest.state_commitments[4::2], strict=True)
+    assert all(mine != theirs for mine, theirs in after)  # every committed state after the flip
     view = cheater.step(2)
     assert view.output_roots == [tensor_root(o) for o in view.outputs]
-    assert state_commitment(view.output_roots) == cheater.state_commitments[3]
+    assert state_commitment(view.output_roots) == cheater.segment(2, 4)[1]
+    assert cheater.segment(2, 4)[1] != honest.segment(2, 4)[1]
 
 
 def test_resuming_a_frozen_run_from_a_checkpoint_gives_the_same_trace(tmp_path: Path) -> None:

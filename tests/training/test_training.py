@@ -53,10 +53,10 @@ def test_next_state_is_proven_at_its_producer_leaf() -> None:
 
 def test_captured_step_holds_every_node_output() -> None:
     spec = mlp_spec(steps=3, checkpoint_every=3)
-    result = train(spec, capture_step=1)
+    result = train(spec, capture_step=2)
     assert result.captured is not None
     assert [o.shape for o in result.captured] == [n.shape for n in result.graph.nodes]
-    assert state_commitment([tensor_root(o) for o in result.captured]) == result.state_commitments[2]
+    assert state_commitment([tensor_root(o) for o in result.captured]) == result.state_commitments[3]
 
 
 def test_capture_outside_the_run_is_refused() -> None:

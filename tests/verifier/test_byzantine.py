@@ -35,7 +35,7 @@ from tribunal.chain.deployment import save_deployment
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.session import format_eth
 from tribunal.checkpoints import Checkpoint
-from tribunal.commitments import trace_proof
+from tribunal.commitments import committed_step, trace_proof
 from tribunal.dispute.claims import BitFlip, PartyClaims
 from tribunal.dispute.faults import SkipStep, WrongBatch
 from tribunal.dispute.moves import level_tree
@@ -50,11 +50,19 @@ BPS = 10_000
 
 
 def random_fault(prepared: PreparedTask, seed: int, steps: range | None = None) -> BitFlip:
+    """A random bit flip that changes the committed trace. States are committed at checkpoint
+    steps only, so a flip whose effect is gone by the next one (a ReLU input that stays negative,
+    say) changes no committed state: the result is then right, and there is nothing to prove."""
     rng = random.Random(seed)
-    step = rng.choice(steps or range(prepared.spec.steps))
-    node = rng.randrange(len(prepared.graph.nodes))
-    element = rng.randrange(prepared.graph.nodes[node].numel)
-    return BitFlip(step=step, node=node, element=element, bit=rng.choice([3, 12, 22, 27, 31]))
+    honest = PartyClaims(prepared).trace_root
+    for _ in range(100):
+        step = rng.choice(steps or range(prepared.spec.steps))
+        node = rng.randrange(len(prepared.graph.nodes))
+        element = rng.randrange(prepared.graph.nodes[node].numel)
+        fault = BitFlip(step=step, node=node, element=element, bit=rng.choice([3, 12, 22, 27, 31]))
+        if PartyClaims(prepared, tamper=fault).trace_root != honest:
+            return fault
+    raise AssertionError("no fault of 100 drawn changes the committed trace")
 
 
 def game_view(s: Scenario, game_id: int) -> GameView:
@@ -164,10 +172,14 @@ def test_flipped_bit_is_found_and_slashed(scenario: Scenario, prepared: Prepared
     assert (view.step, view.node, view.element) == (fault.step, fault.node, fault.element)
     assert verifier.state is not None
     record = verifier.state.checks[s.task_id]
-    assert record.first_bad_step == fault.step and record.full_replay
+    # states are committed at checkpoint steps: the first differing one ends the fault's interval
+    committed_after = fault.step + 1
+    while not committed_step(committed_after, prepared.spec.steps, prepared.spec.checkpoint_every):
+        committed_after += 1
+    assert record.first_bad_step == committed_after - 1 and record.full_replay
     if mode is Mode.SPOT:
         assert not any("escalat" in e for e in record.result["escalated"])
-        assert any(i["bad_step"] == fault.step for i in record.result["intervals"])
+        assert any(i["bad_step"] == committed_after - 1 for i in record.result["intervals"])
     row("operator", f"bit {fault.bit} of one element flipped at step {fault.step} ({mode.value} check)",
         where(view, prepared), format_eth(MIN_STAKE) + " stake", assert_operator_slashed(s))
 

@@ -38,7 +38,7 @@ def test_check_prints_the_first_differing_step_and_the_checkpoints(scenario: Sce
     result = runner.invoke(app, ["check", str(s.task_id), "--artifact-store", s.store_url, *cli_args(s)])
     assert result.exit_code == EXIT_FAULTY, result.output
     assert "FAULTY" in result.output
-    assert "first differing step: step 3: h_3 agrees, h_4 differs" in result.output
+    assert "first differing state: h_4, the first committed state that differs" in result.output
     assert "matches our replay" in result.output  # checkpoint 2 (before the fault)
     assert "differs from our replay from h_4" in result.output  # checkpoint 4 (after it)
     spot = runner.invoke(app, ["check", str(s.task_id), "--mode", "spot", "--sample-rate", "1",

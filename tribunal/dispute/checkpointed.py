@@ -4,18 +4,20 @@
 any step. A party that trained the task itself already has both: the final checkpoint holds
 ``h_0..h_S`` (its content hash is the model hash), and the checkpoint at or before step ``t``
 is at most ``checkpoint_every - 1`` steps away from it. The claims are the same bits either way
-(tested against `PartyClaims`).
+(tested against `PartyClaims`). An interval a dispute opens starts at a committed step, which has
+a checkpoint, so its states are recomputed from there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import torch
 
 from tribunal.checkpoints import Checkpoint, CheckpointError
-from tribunal.commitments import tensor_root
+from tribunal.commitments import state_commitment, tensor_root
 from tribunal.dispute.claims import PartyClaims, StepView
 from tribunal.models import initial_state
 from tribunal.tasks import PreparedTask
@@ -80,3 +82,18 @@ class CheckpointedClaims(PartyClaims):
             prev_leaves = [tensor_root(o) for o in outputs]
             state = next_state(self.graph, outputs)
         return self._steps[t]
+
+    @lru_cache(maxsize=4)  # noqa: B019 - one claims object per game; the cache dies with it
+    def segment(self, start: int, end: int) -> tuple[bytes, ...]:
+        if start == 0 or start not in self._hashes:
+            return super().segment(start, end)
+        checkpoint = self._checkpoint(start)
+        if list(checkpoint.state_commitments) != self.state_commitments[: start + 1]:
+            raise CheckpointError(f"checkpoint at step {start} disagrees with the final trace")
+        state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device) for a in checkpoint.state]
+        states = [checkpoint.state_commitments[-1]]
+        for s in range(start, end):
+            outputs = self._step_outputs(state, s)
+            states.append(state_commitment([tensor_root(o) for o in outputs]))
+            state = next_state(self.graph, outputs)
+        return tuple(states)

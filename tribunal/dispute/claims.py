@@ -16,14 +16,14 @@ import torch
 from numpy.typing import NDArray
 
 from tribunal.checkpoints import Checkpoint
-from tribunal.commitments import TensorCommitment, state_commitment, tensor_root
+from tribunal.commitments import TensorCommitment, committed_step, state_commitment, tensor_root
 from tribunal.datasets import DatasetCommitment
 from tribunal.graph import Node, RefKind, input_shapes
 from tribunal.merkle import MerkleTree
 from tribunal.models import initial_state
 from tribunal.repops import Instr, f32_to_bits, run_element
 from tribunal.tasks import PreparedTask
-from tribunal.training import next_state, output_roots, reused_roots, run_step, slot_roots
+from tribunal.training import commit_step, next_state, run_step
 
 Tamper = Callable[[int, int, torch.Tensor], torch.Tensor]
 """``tamper(step, node, output) -> output``: applied to every node output as it is made."""
@@ -91,29 +91,53 @@ class PartyClaims:
     def _step_outputs(self, state: Sequence[torch.Tensor], step: int) -> list[torch.Tensor]:
         return run_step(self.graph, state, self._rows, step, tamper=self.tamper)
 
+    def _initial(self) -> list[torch.Tensor]:
+        return [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device)
+                for a in initial_state(self.prepared.spec, self.prepared.dataset)]
+
     def _run_all(self) -> list[bytes]:
-        """Run every step once, keeping the commitments and the final checkpoint's hash."""
+        """Run every step once, keeping the trace leaves (states committed at the committed
+        steps only, as an operator trains) and the final checkpoint's hash."""
         spec = self.prepared.spec
-        state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device)
-                 for a in initial_state(spec, self.prepared.dataset)]
-        roots = [tensor_root(t) for t in state]
-        commitments = [state_commitment(roots)]
+        state = self._initial()
+        roots: list[bytes | None] = [tensor_root(t) for t in state]
+        commitments = [state_commitment([tensor_root(t) for t in state])]
         leaves: list[bytes] = []
         for step in range(spec.steps):
             outputs = self._step_outputs(state, step)
-            leaves = output_roots(outputs, reused_roots(self.graph, state, roots, outputs))
-            commitments.append(state_commitment(leaves))
-            state, roots = next_state(self.graph, outputs), slot_roots(self.graph, leaves)
+            committed = committed_step(step + 1, spec.steps, spec.checkpoint_every)
+            leaf, new_leaves, roots = commit_step(self.graph, state, roots, outputs, committed)
+            commitments.append(leaf)
+            leaves = new_leaves if new_leaves is not None else leaves
+            state = next_state(self.graph, outputs)
         final = Checkpoint.make(self.prepared.spec_hash, self.graph, spec.steps, state,
                                 commitments, leaves)
         self.model_hash = final.content_hash
         return commitments
 
+    @lru_cache(maxsize=4)  # noqa: B019 - one PartyClaims per game; the cache dies with it
+    def segment(self, start: int, end: int) -> tuple[bytes, ...]:
+        """``h_start .. h_end``, every state hashed: the interval a dispute game opens between
+        two committed steps (its first and last leaves are this party's trace leaves)."""
+        if not 0 <= start < end <= self.prepared.spec.steps:
+            raise ValueError(f"no interval {start}..{end} in {self.prepared.spec.steps} steps")
+        state = self._initial()
+        states: list[bytes] = [state_commitment([tensor_root(t) for t in state])] if start == 0 else []
+        for step in range(end):
+            outputs = self._step_outputs(state, step)
+            if step + 1 >= start:
+                states.append(state_commitment([tensor_root(o) for o in outputs]))
+            state = next_state(self.graph, outputs)
+        return tuple(states)
+
+    @lru_cache(maxsize=4)  # noqa: B019
+    def segment_tree(self, start: int, end: int) -> MerkleTree:
+        return MerkleTree(list(self.segment(start, end)))
+
     def step(self, t: int) -> StepView:
         """Replay up to step ``t`` (from h_0) and keep its state and outputs."""
         if t not in self._steps:
-            state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device)
-                     for a in initial_state(self.prepared.spec, self.prepared.dataset)]
+            state = self._initial()
             prev_leaves: list[bytes] | None = None
             for s in range(t + 1):
                 outputs = self._step_outputs(state, s)

@@ -52,6 +52,8 @@ def next_move(view: GameView, me: Party, claims: PartyClaims,
         return Move("revealOutputRoot", (None, data_root))
     if level is Level.INTERMEDIATES:
         return _commit_intermediates(view, me, claims, proofs) if view.on_turn is me else None
+    if level is Level.SEGMENT:
+        return _commit_segment(view, claims, proofs) if view.on_turn is me else None
     if level is Level.STEP_START:
         return _start_step(view, claims, proofs)
     if level is Level.NODE_START:
@@ -64,6 +66,8 @@ def next_move(view: GameView, me: Party, claims: PartyClaims,
 def level_tree(view: GameView, claims: PartyClaims) -> MerkleTree:
     if view.level is Level.STEPS:
         return claims.trace_tree
+    if view.level is Level.SEGMENT_STEPS:
+        return claims.segment_tree(view.segment_start, view.segment_end)
     if view.level is Level.NODES:
         return claims.step(view.step).nodes_tree
     if view.level is Level.ELEMENT:
@@ -90,12 +94,33 @@ def _graph_preimage(claims: PartyClaims) -> tuple[bytes, int, int]:
     return MerkleTree(leaves).root, len(graph.nodes), len(graph.slots)
 
 
+def _commit_segment(view: GameView, claims: PartyClaims, proofs: OperatorProofs) -> Move:
+    """This party's states of the open interval, bound at both ends: its first state is the agreed
+    trace leaf ``a`` (proven under the operator's trace root), its last one this party's own leaf."""
+    start, end = view.segment_start, view.segment_end
+    tree = claims.segment_tree(start, end)
+    if (tree.leaf(0), tree.leaf(view.segment_leaves - 1)) != (claims.state_commitments[start],
+                                                               claims.state_commitments[end]):
+        raise ClaimsMismatch(f"our states of interval {start}..{end} do not end on our trace leaves")
+    state_a = claims.state_commitments[start]
+    state_a_proof = proofs.under_operator(claims.trace_tree, Level.STEPS, start)
+    return Move("commitSegment", (None, tree.root, state_a, state_a_proof, tree.proof(0),
+                                  tree.proof(view.segment_leaves - 1)))
+
+
 def _start_step(view: GameView, claims: PartyClaims, proofs: OperatorProofs) -> Move:
     t = view.step
     nodes_root, num_nodes, num_slots = _graph_preimage(claims)
     assert graph_root(claims.graph) == claims.prepared.graph_root
-    state_root = claims.state_commitments[t]
-    proof = proofs.under_operator(claims.trace_tree, Level.STEPS, t) if t > 0 else []
+    if view.segment_leaves:
+        # the game opened an interval: h_t is leaf t - a of the operator's states of it
+        start = view.segment_start
+        tree = claims.segment_tree(start, view.segment_end)
+        state_root = tree.leaf(t - start)
+        proof = proofs.under_operator(tree, Level.SEGMENT_STEPS, t - start) if t > 0 else []
+    else:
+        state_root = claims.state_commitments[t]
+        proof = proofs.under_operator(claims.trace_tree, Level.STEPS, t) if t > 0 else []
     return Move("startStep", (None, state_root, proof, nodes_root, num_nodes, num_slots))
 
 

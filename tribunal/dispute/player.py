@@ -59,7 +59,7 @@ class Player:
     def act(self) -> bool:
         """Make our move if there is one; True if a transaction was sent."""
         view = self.view()
-        needs_proofs = view.level in (Level.STEP_START, Level.INTERMEDIATES, Level.ONE_STEP)
+        needs_proofs = view.level in (Level.SEGMENT, Level.STEP_START, Level.INTERMEDIATES, Level.ONE_STEP)
         revealed = self.operator_reveals(view) if needs_proofs else {}
         move = next_move(view, self.me, self.claims, revealed)
         if move is None:

@@ -12,7 +12,7 @@ from typing import Any
 from tribunal.chain.artifacts import load_artifact
 from tribunal.protocol_enums import CollateralKind, GameStatus, Level, Party, Resolution
 
-DESCENT_LEVELS = (Level.STEPS, Level.NODES, Level.ELEMENT, Level.INSTRUCTION)
+DESCENT_LEVELS = (Level.STEPS, Level.SEGMENT_STEPS, Level.NODES, Level.ELEMENT, Level.INSTRUCTION)
 PROOF_LEVELS = (Level.STEP_START, Level.NODE_START, Level.ONE_STEP)
 
 
@@ -67,6 +67,17 @@ class GameView:
     claim_operator: int
     claim_challenger: int
     instruction_leaf: bytes
+    segment_start: int
+    """The committed step a where the interval opened by the game starts (0 when none is open)."""
+    segment_leaves: int
+    """L: the interval's states h_a .. h_{a+L-1} (0 when the game went straight to a step)."""
+    segment_root_operator: bytes
+    segment_root_challenger: bytes
+
+    @property
+    def segment_end(self) -> int:
+        """The last step of the open interval (its committed end)."""
+        return self.segment_start + self.segment_leaves - 1
 
     @classmethod
     def from_tuple(cls, raw: Sequence[Any] | Mapping[str, Any]) -> GameView:

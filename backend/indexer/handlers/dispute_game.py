@@ -193,6 +193,20 @@ on("DisputeGame", "ElementFound")(_found("found_element", "element", Level.INTER
 on("DisputeGame", "InstructionFound")(_found("found_instruction", "instruction", Level.ONE_STEP))
 
 
+@on("DisputeGame", "SegmentFound")
+def segment_found(ev: ChainEvent, ctx: Context) -> None:
+    """The step descent ended at a committed step whose interval holds uncommitted states: the
+    parties commit their states of it (SEGMENT), then a descent over them finds the step."""
+    game = _game(ctx, ev)
+    game["level"] = Level.SEGMENT.name
+    _move(ctx, ev, game, Level.STEPS.name)
+
+
+@on("DisputeGame", "SegmentCommitted")
+def segment_committed(ev: ChainEvent, ctx: Context) -> None:
+    _move(ctx, ev, _game(ctx, ev), Level.SEGMENT.name)
+
+
 @on("DisputeGame", "StepStarted")
 def step_started(ev: ChainEvent, ctx: Context) -> None:
     _move(ctx, ev, _game(ctx, ev), Level.STEP_START.name)

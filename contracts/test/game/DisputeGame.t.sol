@@ -65,11 +65,14 @@ contract DisputeGameTest is GameFixture {
         assertEq(game.CHALLENGER_BOND(), BOND);
         assertEq(uint256(game.MAX_CLOCK()), uint256(MAX_CLOCK));
         assertEq(address(game.ONE_STEP_PROVER()), address(prover));
+        assertTrue(address(game.GAME_PROOFS()).code.length > 0, "GameProofs created by the constructor");
     }
 
     /// @notice EIP-170: deployed code at most 24 KiB.
     function test_codeSize_fitsEip170() public view {
         assertLe(address(game).code.length, 24_576, "DisputeGame");
+        assertLe(address(game.AVAILABILITY_PROOFS()).code.length, 24_576, "AvailabilityProofs");
+        assertLe(address(game.GAME_PROOFS()).code.length, 24_576, "GameProofs");
     }
 
     function test_wiring_gameIsSlasherAndMarketHook() public view {

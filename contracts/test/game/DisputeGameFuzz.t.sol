@@ -37,8 +37,26 @@ contract DisputeGameFuzzTest is GameFixture {
     function testFuzz_game_findsTheFaultAndTheHonestSideWins(uint256 seed, uint256 faultSeed, uint32 delta, bool right)
         public
     {
+        _fuzzGame(seed, faultSeed, delta, right, false);
+    }
+
+    /// @notice The same with commit intervals: checkpointEvery K drawn in 1..S, so the fault lies
+    ///         anywhere in an interval (its first or last step, the last partial interval) and the
+    ///         game finds it through the Segment round, or directly when a = i - 1.
+    /// forge-config: default.fuzz.runs = 128
+    function testFuzz_commitIntervals_findsTheFaultAndTheHonestSideWins(
+        uint256 seed,
+        uint256 faultSeed,
+        uint32 delta,
+        bool right
+    ) public {
+        _fuzzGame(seed, faultSeed, delta, right, true);
+    }
+
+    function _fuzzGame(uint256 seed, uint256 faultSeed, uint32 delta, bool right, bool intervals) internal {
         Params memory p = _params(seed);
         ToyWorld world = _world(p.steps, p.nodes, p.numel, p.length);
+        if (intervals) world.setCheckpointEvery(1 + (seed >> 56) % p.steps);
         ToyWorld.Fault memory bad = _fault(
             faultSeed % p.steps,
             (faultSeed >> 64) % p.nodes,

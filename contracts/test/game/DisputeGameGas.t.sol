@@ -49,7 +49,15 @@ contract DisputeGameGasTest is GameFixture {
     uint32 internal constant B_VALUE = 0x40100000; // 2.25
     uint32 internal constant ELEMENT_VALUE = 0x41200000; // 10
 
-    string[12] internal kinds = [
+    /// @dev The commit-interval scenario: checkpointEvery 100, the fault at step 750, so the step
+    ///      descent ends at committed leaf 800 and the Segment round opens [700, 800] (101 states).
+    uint256 internal constant EVERY = 100;
+    uint256 internal constant SEG_STEP = 750;
+    uint256 internal constant SEG_START = 700;
+    uint256 internal constant SEG_END = 800;
+    uint256 internal constant SEG_LEAVES = SEG_END - SEG_START + 1;
+
+    string[14] internal kinds = [
         "open",
         "reveal (challenger)",
         "reveal (operator, bisects)",
@@ -61,12 +69,14 @@ contract DisputeGameGasTest is GameFixture {
         "commitIntermediates (operator)",
         "oneStep (verdict)",
         "claimTimeout + settlement",
-        "settle"
+        "settle",
+        "commitSegment (challenger)",
+        "commitSegment (operator, starts the segment descent)"
     ];
-    uint256[12] internal count;
-    uint256[12] internal maxExecution;
-    uint256[12] internal maxTotal;
-    uint256[12] internal sumExecution;
+    uint256[14] internal count;
+    uint256[14] internal maxExecution;
+    uint256[14] internal maxTotal;
+    uint256[14] internal sumExecution;
     uint256 internal disputeTotal;
     uint256 internal disputeTransactions;
     uint256 internal largest;
@@ -77,6 +87,7 @@ contract DisputeGameGasTest is GameFixture {
         SparseTree nextState;
         SparseTree output;
         SparseTree intermediates;
+        SparseTree segment;
     }
 
     struct Inputs {
@@ -202,10 +213,72 @@ contract DisputeGameGasTest is GameFixture {
 
     // ---------------------------------------------------------------- the dispute
 
+    /// @dev A side's trace and segment of the commit-interval scenario: h_700 agreed, h_750 (the
+    ///      state before the fault) agreed, h_751 and everything after it (h_800 included) the side's own.
+    function _intervalSide(Inputs memory x, Side_ memory s) internal pure returns (Side_ memory) {
+        bytes32 hStart = keccak256("h_700");
+        bytes32 hEnd = keccak256(abi.encode("h_800", s.nextState.root()));
+        s.trace =
+            TestTree.sparse(STEPS + 1, "trace").set(SEG_START, hStart).set(SEG_END, hEnd).set(STEPS, keccak256("h_S"));
+        s.segment = TestTree.sparse(SEG_LEAVES, "segment").set(0, hStart)
+            .set(SEG_STEP - SEG_START, x.stateBefore.root()).set(SEG_STEP - SEG_START + 1, s.nextState.root())
+            .set(SEG_LEAVES - 1, hEnd);
+        return s;
+    }
+
+    function _commitSegment(uint256 gameId, uint256 kind, address from, Side_ memory mover, Side_ memory o) internal {
+        uint256 last = SEG_LEAVES - 1;
+        bytes memory data = abi.encodeCall(
+            game.commitSegment,
+            (
+                gameId,
+                mover.segment.root(),
+                o.trace.node(0, SEG_START),
+                o.trace.proof(SEG_START),
+                mover.segment.proof(0),
+                mover.segment.proof(last)
+            )
+        );
+        _tx(kind, from, data);
+    }
+
+    /// @dev From the end of the step descent to the node descent: the Segment round and the segment
+    ///      descent (commit intervals), then startStep.
+    function _startStep(uint256 gameId, Inputs memory x, Side_ memory o, Side_ memory c, bool intervals) internal {
+        bytes32[] memory stateProof;
+        if (intervals) {
+            assertEq(uint256(_state(gameId).level), uint256(Level.Segment));
+            _commitSegment(gameId, 12, challenger, c, o);
+            _commitSegment(gameId, 13, operator, o, o);
+            _descend(gameId, c.segment, o.segment);
+            assertEq(_state(gameId).step, SEG_STEP);
+            stateProof = o.segment.proof(SEG_STEP - SEG_START);
+        } else {
+            stateProof = o.trace.proof(STEP);
+        }
+        _tx(
+            3,
+            challenger,
+            abi.encodeCall(
+                game.startStep, (gameId, x.stateBefore.root(), stateProof, x.descriptors.root(), NODES, SLOTS)
+            )
+        );
+    }
+
     function _playDispute(bool operatorFaulty) internal returns (uint256 gameId) {
+        return _playDispute(operatorFaulty, false);
+    }
+
+    /// @param intervals The commit-interval scenario (checkpointEvery 100, a Segment round).
+    function _playDispute(bool operatorFaulty, bool intervals) internal returns (uint256 gameId) {
         Inputs memory x = _inputs();
         Side_ memory o = _side(x, operatorFaulty);
         Side_ memory c = _side(x, !operatorFaulty);
+        if (intervals) {
+            o = _intervalSide(x, o);
+            c = _intervalSide(x, c);
+            nextCheckpointEvery = uint32(EVERY);
+        }
         bytes32 graphRoot = keccak256(abi.encode(x.descriptors.root(), NODES, SLOTS));
         uint256 taskId = _submittedTask(keccak256("dataset"), keccak256("h_0"), graphRoot, STEPS, o.trace);
         _stake(challenger, BOND);
@@ -215,13 +288,7 @@ contract DisputeGameGasTest is GameFixture {
         gameId = id;
 
         _descend(gameId, c.trace, o.trace);
-        _tx(
-            3,
-            challenger,
-            abi.encodeCall(
-                game.startStep, (gameId, x.stateBefore.root(), o.trace.proof(STEP), x.descriptors.root(), NODES, SLOTS)
-            )
-        );
+        _startStep(gameId, x, o, c, intervals);
         _descend(gameId, c.nextState, o.nextState);
         _tx(4, challenger, abi.encodeCall(game.startNode, (gameId, x.descriptor, x.descriptors.proof(NODE))));
         _tx(5, challenger, abi.encodeCall(game.revealOutputRoot, (gameId, c.output.root())));
@@ -290,6 +357,18 @@ contract DisputeGameGasTest is GameFixture {
     function test_gas_wholeDispute_challengerFaulty() public {
         _playDispute(false);
         _report("dispute at scale, real prover, challenger faulty (operator wins)");
+        _assertGoals();
+    }
+
+    function test_gas_wholeDispute_commitIntervals_operatorFaulty() public {
+        _playDispute(true, true);
+        _report("dispute at scale with commit intervals (K = 100, segment of 101 states), operator faulty");
+        _assertGoals();
+    }
+
+    function test_gas_wholeDispute_commitIntervals_challengerFaulty() public {
+        _playDispute(false, true);
+        _report("dispute at scale with commit intervals (K = 100, segment of 101 states), challenger faulty");
         _assertGoals();
     }
 

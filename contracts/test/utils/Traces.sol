@@ -22,6 +22,20 @@ library Traces {
         }
     }
 
+    /// @notice The trace leaves of a made-up run with commit intervals (protocol v2): h_t =
+    ///         keccak256(seed, t) at the committed steps (0, S and the multiples of `checkpointEvery`),
+    ///         zero elsewhere; still S + 1 leaves.
+    function committedStates(uint256 steps, uint256 checkpointEvery, bytes32 seed)
+        internal
+        pure
+        returns (bytes32[] memory h)
+    {
+        h = states(steps, seed);
+        for (uint256 t = 1; t < steps; t++) {
+            if (t % checkpointEvery != 0) h[t] = bytes32(0);
+        }
+    }
+
     /// @notice Every level of the tree over `leaves`, the leaves first and the root last.
     function levels(bytes32[] memory leaves) internal pure returns (bytes32[][] memory tree) {
         uint256 depth = Merkle.treeDepth(leaves.length);

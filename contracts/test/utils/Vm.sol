@@ -3,6 +3,15 @@ pragma solidity 0.8.37;
 
 /// @notice The few forge cheatcodes the Tribunal tests and scripts use (forge-std is not vendored).
 interface Vm {
+    /// @notice A log recorded by `recordLogs`.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function warp(uint256 timestamp) external;
     function txGasPrice(uint256 newGasPrice) external;
     function fee(uint256 newBasefee) external;

@@ -82,6 +82,19 @@ export const disputeGameAbi = [
   },
   {
     "type": "function",
+    "name": "GAME_PROOFS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "contract GameProofs"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MARKET",
     "inputs": [],
     "outputs": [
@@ -310,6 +323,44 @@ export const disputeGameAbi = [
       },
       {
         "name": "lastLeafProof",
+        "type": "bytes32[]",
+        "internalType": "bytes32[]"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "commitSegment",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "segmentRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stateA",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stateAProof",
+        "type": "bytes32[]",
+        "internalType": "bytes32[]"
+      },
+      {
+        "name": "firstProof",
+        "type": "bytes32[]",
+        "internalType": "bytes32[]"
+      },
+      {
+        "name": "lastProof",
         "type": "bytes32[]",
         "internalType": "bytes32[]"
       }
@@ -625,6 +676,26 @@ export const disputeGameAbi = [
             "name": "collateral",
             "type": "uint8",
             "internalType": "enum CollateralKind"
+          },
+          {
+            "name": "segmentStart",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "segmentLeaves",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "segmentRootOperator",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "segmentRootChallenger",
+            "type": "bytes32",
+            "internalType": "bytes32"
           }
         ]
       }
@@ -1871,6 +1942,80 @@ export const disputeGameAbi = [
   },
   {
     "type": "event",
+    "name": "SegmentCommitted",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "party",
+        "type": "uint8",
+        "indexed": false,
+        "internalType": "enum Party"
+      },
+      {
+        "name": "segmentRoot",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "SegmentFound",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "party",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "segmentStart",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "segmentLeaves",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "stateOperator",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "stateChallenger",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "StepFound",
     "inputs": [
       {
@@ -2091,38 +2236,6 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
-    "name": "DescriptorProofInvalid",
-    "inputs": [
-      {
-        "name": "node",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "proofLength",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "depth",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "DimensionTooLarge",
-    "inputs": [
-      {
-        "name": "dim",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "EmptyProgram",
     "inputs": [
       {
@@ -2182,43 +2295,6 @@ export const disputeGameAbi = [
         "name": "depth",
         "type": "uint256",
         "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "IntermediatesProofInvalid",
-    "inputs": [
-      {
-        "name": "leafIndex",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "proofLength",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "depth",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "LastIntermediateMismatch",
-    "inputs": [
-      {
-        "name": "proven",
-        "type": "uint32",
-        "internalType": "uint32"
-      },
-      {
-        "name": "claimed",
-        "type": "uint32",
-        "internalType": "uint32"
       }
     ]
   },
@@ -2427,22 +2503,6 @@ export const disputeGameAbi = [
   },
   {
     "type": "error",
-    "name": "TooManyDimensions",
-    "inputs": [
-      {
-        "name": "ndim",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "max",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "WrongLevel",
     "inputs": [
       {
@@ -2490,6 +2550,17 @@ export const disputeGameAbi = [
         "name": "which",
         "type": "uint8",
         "internalType": "enum RootKind"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroSegmentRoot",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   }

@@ -1236,6 +1236,32 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "SegmentProofInvalid",
+    "inputs": [
+      {
+        "name": "leaf",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "state",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "proofLength",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SelfClaim",
     "inputs": []
   },
@@ -1622,6 +1648,17 @@ export const errorsAbi = [
         "name": "which",
         "type": "uint8",
         "internalType": "enum RootKind"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroSegmentRoot",
+    "inputs": [
+      {
+        "name": "gameId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },

@@ -95,7 +95,13 @@ function LevelView({ level, index }: { level: DescentLevel; index: number }) {
           <strong>
             {humanize(level.foundLabel)} {fmtLeaf(level.found)}
           </strong>
-          {level.key === 'STEPS' && (
+          {level.key === 'STEPS' && level.interval !== undefined && (
+            <span className="muted small">
+              {' '}
+              (committed h<sub>{level.interval.start}</sub> agreed, h<sub>{level.interval.end}</sub> differs: the interval is opened below)
+            </span>
+          )}
+          {(level.key === 'SEGMENT_STEPS' || (level.key === 'STEPS' && level.interval === undefined)) && (
             <span className="muted small">
               {' '}
               (h<sub>{level.found}</sub> agreed, h<sub>{level.found + 1}</sub> differs: the claims below)

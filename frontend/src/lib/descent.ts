@@ -8,10 +8,11 @@ import { COLLATERAL_KIND_NAMES, GAME_STATUS_NAMES, LEVEL_NAMES, RESOLUTION_NAMES
 
 export { LEVEL_NAMES };
 
-export type DescentKey = Extract<LevelName, 'STEPS' | 'NODES' | 'ELEMENT' | 'INSTRUCTION'>;
+export type DescentKey = Extract<LevelName, 'STEPS' | 'SEGMENT_STEPS' | 'NODES' | 'ELEMENT' | 'INSTRUCTION'>;
 
 export const DESCENTS: { key: DescentKey; title: string; leaves: string; found: string }[] = [
-  { key: 'STEPS', title: 'Steps', leaves: 'state commitments h₀…h_S', found: 'step' },
+  { key: 'STEPS', title: 'Steps', leaves: 'trace leaves h₀…h_S (states committed at checkpoint steps, zero between)', found: 'step' },
+  { key: 'SEGMENT_STEPS', title: 'Interval steps', leaves: 'states hₐ…hᵢ of the opened interval, hashed during the game', found: 'step' },
   { key: 'NODES', title: 'Graph nodes', leaves: 'node outputs of the step', found: 'node' },
   { key: 'ELEMENT', title: 'Elements', leaves: 'output leaves (8 float32 lanes each)', found: 'element' },
   { key: 'INSTRUCTION', title: 'Instructions', leaves: "intermediates of the element's program", found: 'instruction' },
@@ -42,6 +43,8 @@ export interface DescentLevel {
   found: number | null;
   foundLabel: string;
   foundTx?: string;
+  /** STEPS only: the interval [start, end] its leaf opened (h_start agreed, h_end differs). */
+  interval?: { start: number; end: number };
   /** The two parties' claims at the found leaf (float32 bits for element and instruction). */
   claims?: { operator: string | number; challenger: string | number; kind: 'root' | 'bits' };
 }
@@ -162,11 +165,28 @@ export function buildDescent(
         lv.claims = { operator: String(a.rootOperator ?? ''), challenger: String(a.rootChallenger ?? ''), kind: 'root' };
         break;
       }
+      case 'SegmentFound': {
+        // the step descent ended at a committed step whose interval holds uncommitted states
+        const lv = levels.get('STEPS')!;
+        const start = n(a.segmentStart);
+        const end = start + n(a.segmentLeaves) - 1;
+        lv.state = 'done';
+        lv.found = end - 1;
+        lv.interval = { start, end };
+        lv.foundTx = move.tx_hash;
+        lv.claims = { operator: String(a.stateOperator), challenger: String(a.stateChallenger), kind: 'root' };
+        break;
+      }
+      case 'SegmentCommitted':
+        proofs.push(move);
+        break;
       case 'StepFound':
       case 'NodeFound':
       case 'ElementFound':
       case 'InstructionFound': {
-        const key: DescentKey = move.name === 'StepFound' ? 'STEPS' : move.name === 'NodeFound' ? 'NODES' : move.name === 'ElementFound' ? 'ELEMENT' : 'INSTRUCTION';
+        const inInterval = move.name === 'StepFound' && levels.get('STEPS')!.interval !== undefined;
+        const key: DescentKey =
+          move.name === 'StepFound' ? (inInterval ? 'SEGMENT_STEPS' : 'STEPS') : move.name === 'NodeFound' ? 'NODES' : move.name === 'ElementFound' ? 'ELEMENT' : 'INSTRUCTION';
         const lv = levels.get(key)!;
         lv.state = 'done';
         lv.found = n(a[lv.foundLabel]);

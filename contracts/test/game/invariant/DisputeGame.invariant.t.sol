@@ -20,6 +20,8 @@ contract DisputeGameInvariantTest is GameFixture {
         _deploy();
         ToyWorld a = _world(3, 2, 5, 6);
         ToyWorld b = _world(4, 3, 9, 10);
+        // commit intervals: steps 0, 3, 4 committed; a fault in steps 0..2 opens the Segment round
+        b.setCheckpointEvery(3);
         handler = new GameHandler(game, sm, market, a, b);
         targetContract(address(handler));
         bytes4[] memory selectors = new bytes4[](18);

@@ -537,7 +537,7 @@ contract GameHandler is GameDriver {
             initStateRoot: world.initStateRoot(),
             graphRoot: world.graphRoot(),
             steps: uint32(world.steps()),
-            checkpointEvery: 1,
+            checkpointEvery: uint32(world.checkpointEvery()),
             minStake: MIN_STAKE,
             deadline: uint64(block.timestamp + 30 days),
             challengeWindow: WINDOW

@@ -34,7 +34,8 @@ abstract contract GameDriver is CheatBase {
     bool internal leaveUnsettled;
 
     function _isDescent(Level level) internal pure returns (bool) {
-        return level == Level.Steps || level == Level.Nodes || level == Level.Element || level == Level.Instruction;
+        return level == Level.Steps || level == Level.Nodes || level == Level.Element || level == Level.Instruction
+            || level == Level.SegmentSteps;
     }
 
     function _levelTree(ToyWorld world, GameView memory s, ToyWorld.Fault memory f)
@@ -43,6 +44,7 @@ abstract contract GameDriver is CheatBase {
         returns (FullTree memory)
     {
         if (s.level == Level.Steps) return TestTree.build(world.traceLeaves(f));
+        if (s.level == Level.SegmentSteps) return _segmentTree(world, s, f);
         if (s.level == Level.Nodes) return TestTree.build(world.stateLeaves(f, s.step));
         if (s.level == Level.Element) return TestTree.build(world.outputLeaves(f, s.step, s.node));
         return TestTree.build(world.intermediateLeaves(f, s.step, s.node, s.element));
@@ -107,6 +109,8 @@ abstract contract GameDriver is CheatBase {
             (bytes32 left, bytes32 right) = tree.children(s.height, s.position);
             vm.prank(mover.account);
             game.reveal(gameId, left, right);
+        } else if (s.level == Level.Segment) {
+            _commitSegment(world, gameId, s, mover, o.fault);
         } else if (s.level == Level.StepStart) {
             _startStep(world, gameId, s, o, prover_);
         } else if (s.level == Level.NodeStart) {
@@ -128,13 +132,58 @@ abstract contract GameDriver is CheatBase {
         }
     }
 
+    /// @notice The party's segment h_a..h_i of the game's interval.
+    function _segmentTree(ToyWorld world, GameView memory s, ToyWorld.Fault memory f)
+        internal
+        view
+        returns (FullTree memory)
+    {
+        uint256 a = s.segmentStart;
+        return TestTree.build(world.segmentLeaves(f, a, a + s.segmentLeaves - 1));
+    }
+
+    /// @notice The mover's `commitSegment`: its segment root, h_a under the operator's trace root and
+    ///         under the segment, and its own h_i as the segment's last leaf.
+    function _commitSegment(
+        ToyWorld world,
+        uint256 gameId,
+        GameView memory s,
+        Side memory mover,
+        ToyWorld.Fault memory operatorFault
+    ) internal {
+        FullTree memory trace = TestTree.build(world.traceLeaves(operatorFault));
+        FullTree memory segment = _segmentTree(world, s, mover.fault);
+        uint256 a = s.segmentStart;
+        bytes32[] memory stateAProof = trace.proof(a);
+        bytes32[] memory firstProof = segment.proof(0);
+        bytes32[] memory lastProof = segment.proof(s.segmentLeaves - 1);
+        vm.prank(mover.account);
+        game.commitSegment(gameId, segment.root(), trace.leaf(a), stateAProof, firstProof, lastProof);
+    }
+
     function _startStep(ToyWorld world, uint256 gameId, GameView memory s, Side memory o, address prover_) internal {
-        FullTree memory trace = TestTree.build(world.traceLeaves(o.fault));
+        (bytes32 stateRoot, bytes32[] memory proof) = _stateProof(world, s, o.fault);
         bytes32 nodesRoot = world.nodesRoot();
         uint256 numNodes = world.numNodes();
         uint256 numSlots = world.numSlots();
         vm.prank(prover_);
-        game.startStep(gameId, trace.leaf(s.step), trace.proof(s.step), nodesRoot, numNodes, numSlots);
+        game.startStep(gameId, stateRoot, proof, nodesRoot, numNodes, numSlots);
+    }
+
+    /// @notice h_t and its proof for `startStep`: under the operator's segment after a Segment round,
+    ///         else under its trace.
+    function _stateProof(ToyWorld world, GameView memory s, ToyWorld.Fault memory operatorFault)
+        internal
+        view
+        returns (bytes32, bytes32[] memory)
+    {
+        if (s.segmentLeaves != 0) {
+            FullTree memory segment = _segmentTree(world, s, operatorFault);
+            uint256 j = s.step - s.segmentStart;
+            return (segment.leaf(j), segment.proof(j));
+        }
+        FullTree memory trace = TestTree.build(world.traceLeaves(operatorFault));
+        return (trace.leaf(s.step), trace.proof(s.step));
     }
 
     function _commit(ToyWorld world, uint256 gameId, GameView memory s, Side memory mover) internal {

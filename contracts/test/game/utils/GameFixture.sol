@@ -115,8 +115,14 @@ abstract contract GameFixture is Test, GameDriver {
         sm.stake{value: amount}();
     }
 
-    /// @notice Posts a task of `world`, has `operator` claim it and submit the trace of `fault`.
+    /// @notice checkpointEvery of the next task `_postedAndClaimed` posts (reset to 1 after each).
+    uint32 internal nextCheckpointEvery = 1;
+
+    /// @notice Posts a task of `world` (with its checkpointEvery), has `operator` claim it and submit
+    ///         the trace of `fault`.
     function _submittedTask(ToyWorld world, ToyWorld.Fault memory fault) internal returns (uint256 taskId) {
+        // forge-lint: disable-next-line(unsafe-typecast) test worlds are small
+        nextCheckpointEvery = uint32(world.checkpointEvery());
         return _submittedTask(
             keccak256("toy dataset"),
             world.initStateRoot(),
@@ -154,11 +160,12 @@ abstract contract GameFixture is Test, GameDriver {
             graphRoot: graphRoot,
             // forge-lint: disable-next-line(unsafe-typecast) test worlds are small
             steps: uint32(steps),
-            checkpointEvery: 1,
+            checkpointEvery: nextCheckpointEvery,
             minStake: MIN_STAKE,
             deadline: uint64(block.timestamp + DEADLINE_IN),
             challengeWindow: WINDOW
         });
+        nextCheckpointEvery = 1;
         vm.prank(submitter);
         taskId = market.postTask{value: REWARD}(p);
         if (sm.freeOf(operator) < MIN_STAKE) _stake(operator, MIN_STAKE);

@@ -21,7 +21,12 @@ import {FullTree, TestTree} from "./TestTree.sol";
 ///         Other kinds of faults: a wrong h_0 (BadInit); a non-zero padding leaf after h_S
 ///         (PaddingStep), after the last node output of h_{step+1} (PaddingNode), or a non-zero
 ///         padding lane `element` (>= numel) in the output of node `node` at step `step`
-///         (PaddingLane; `delta` is the lane's value).
+///         (PaddingLane; `delta` is the lane's value); a non-zero trace leaf at step `step`, which
+///         must not be committed (Uncommitted; protocol v2 commit intervals).
+///
+///         Commit intervals: with `checkpointEvery` K, the trace has S + 1 leaves, leaf t being h_t at
+///         a committed step (0, S, or a multiple of K) and zero elsewhere (`traceLeaves`); every h_t is
+///         still available per step (`stateAt`, `segmentLeaves`) for the game's Segment round.
 contract ToyWorld {
     using TestTree for FullTree;
 
@@ -30,7 +35,8 @@ contract ToyWorld {
         BadInit,
         PaddingStep,
         PaddingNode,
-        PaddingLane
+        PaddingLane,
+        Uncommitted
     }
 
     struct Fault {
@@ -49,6 +55,8 @@ contract ToyWorld {
     bytes32 public immutable initStateRoot;
     uint256[] public numels;
     uint256[] public lengths;
+    /// K: steps 0, S and the multiples of K are committed (1: every step, protocol v1's trace).
+    uint256 public checkpointEvery = 1;
 
     constructor(uint256 steps_, uint256[] memory numels_, uint256[] memory lengths_) {
         require(numels_.length == lengths_.length && numels_.length > 0, "ToyWorld: nodes");
@@ -57,6 +65,15 @@ contract ToyWorld {
         lengths = lengths_;
         numSlots = 2;
         initStateRoot = keccak256("toy h_0");
+    }
+
+    function setCheckpointEvery(uint256 k) external {
+        require(k >= 1 && k <= steps, "ToyWorld: checkpointEvery");
+        checkpointEvery = k;
+    }
+
+    function committed(uint256 t) public view returns (bool) {
+        return t == 0 || t == steps || t % checkpointEvery == 0;
     }
 
     function numNodes() public view returns (uint256) {
@@ -180,15 +197,32 @@ contract ToyWorld {
         if (f.active && f.kind == FaultKind.PaddingNode && t == f.step) leaves = _paddingLeaf(leaves);
     }
 
-    /// @notice h_0..h_S.
+    /// @notice h_t, as the party computes it (every step, committed or not).
+    function stateAt(Fault memory f, uint256 t) public view returns (bytes32) {
+        if (t == 0) return f.active && f.kind == FaultKind.BadInit ? keccak256("bad h_0") : initStateRoot;
+        return _junkState(f, t - 1)
+            ? keccak256(abi.encode("junk state", t - 1))
+            : TestTree.build(stateLeaves(f, t - 1)).root();
+    }
+
+    /// @notice The trace's leaves: h_t at the committed steps, zero elsewhere (S + 1 leaves).
     function traceLeaves(Fault memory f) public view returns (bytes32[] memory leaves) {
         leaves = new bytes32[](steps + 1);
-        leaves[0] = f.active && f.kind == FaultKind.BadInit ? keccak256("bad h_0") : initStateRoot;
-        for (uint256 t = 0; t < steps; t++) {
-            leaves[t + 1] =
-                _junkState(f, t) ? keccak256(abi.encode("junk state", t)) : TestTree.build(stateLeaves(f, t)).root();
+        for (uint256 t = 0; t <= steps; t++) {
+            if (committed(t)) leaves[t] = stateAt(f, t);
+        }
+        if (f.active && f.kind == FaultKind.Uncommitted) {
+            leaves[f.step] = keccak256(abi.encode("uncommitted", f.delta));
         }
         if (f.active && f.kind == FaultKind.PaddingStep) leaves = _paddingLeaf(leaves);
+    }
+
+    /// @notice A segment: h_a..h_i (every step), the leaves of a segment root.
+    function segmentLeaves(Fault memory f, uint256 a, uint256 i) public view returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](i - a + 1);
+        for (uint256 t = a; t <= i; t++) {
+            leaves[t - a] = stateAt(f, t);
+        }
     }
 
     function traceRoot(Fault memory f) public view returns (bytes32) {

@@ -6,7 +6,7 @@ export const PARTY_NAMES = ['CHALLENGER', 'OPERATOR'] as const;
 export type PartyName = (typeof PARTY_NAMES)[number];
 
 /** `Level` of contracts/src/DisputeTypes.sol, by its uint8. */
-export const LEVEL_NAMES = ['NONE', 'STEPS', 'STEP_START', 'NODES', 'NODE_START', 'OUTPUT_ROOT', 'ELEMENT', 'INTERMEDIATES', 'INSTRUCTION', 'ONE_STEP', 'AVAILABILITY'] as const;
+export const LEVEL_NAMES = ['NONE', 'STEPS', 'STEP_START', 'NODES', 'NODE_START', 'OUTPUT_ROOT', 'ELEMENT', 'INTERMEDIATES', 'INSTRUCTION', 'ONE_STEP', 'AVAILABILITY', 'SEGMENT', 'SEGMENT_STEPS'] as const;
 export type LevelName = (typeof LEVEL_NAMES)[number];
 
 /** `GameStatus` of contracts/src/DisputeTypes.sol, by its uint8. */
