@@ -25,6 +25,7 @@ from typing import Any
 from web3 import Web3
 
 from bench._results import environment, merge, recorded
+from bench.models import TRANSFORMER_10M
 from bench.rollup_cost import OpFeeParams, data_cost
 from tribunal.chain.anvil import ANVIL_KEYS, start_anvil
 from tribunal.chain.client import ChainClient
@@ -69,9 +70,8 @@ SPECS = {
         steps=4,
         checkpoint_every=2,
     ),
-    # issue 13 §4: a model of a real size, 10.7M parameters (6 pre-norm blocks, d = 384, 6 heads)
     "transformer_10m": TaskSpec(
-        model=TransformerConfig(context=16, d_model=384, heads=6, d_ff=1536, layers=6),
+        model=TRANSFORMER_10M,
         dataset="char_copy",
         optimizer=Adam(lr=0.001),
         batch_size=8,

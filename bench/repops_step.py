@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._results import RESULTS, environment, merge_into, recorded  # noqa: E402
+from bench.models import TRANSFORMER_10M  # noqa: E402
 from tribunal.commitments import state_commitment  # noqa: E402
 from tribunal.datasets import batch_row_indices, load_dataset  # noqa: E402
 from tribunal.device import pick_device  # noqa: E402
@@ -75,9 +76,8 @@ BENCH_SPECS = {
         steps=1000,
         checkpoint_every=100,
     ),
-    # issue 13 §4, a model of a real size: 10.7M parameters (6 pre-norm blocks, d = 384, 6 heads)
     "transformer_10m": TaskSpec(
-        model=TransformerConfig(context=16, d_model=384, heads=6, d_ff=1536, layers=6),
+        model=TRANSFORMER_10M,
         dataset="char_copy",
         optimizer=Adam(lr=0.001),
         batch_size=8,
