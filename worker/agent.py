@@ -324,7 +324,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                 except Exception as exc:  # noqa: BLE001 - spec store or broker down: retry later
                     self._retry_at[record.task_id] = time.monotonic() + self.config.retry_failed_after_s
                     log.warning("task %d: cannot start training (%s); retrying in %.0f s", record.task_id,
-                                exc, self.config.retry_failed_after_s, extra={"event": "job_not_started"})
+                                exc, self.config.retry_failed_after_s,
+                                extra={"event": "job_not_started", "task_id": record.task_id})
                     return
             else:
                 return
@@ -395,7 +396,14 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             cheat=self.config.cheat,
         )
         self.save()
-        self.executor.submit(job)
+        try:
+            self.executor.submit(job)
+        except Exception:
+            # never sent (broker down): forget it, or the next tick (or a restart) would wait on a
+            # job no executor will ever see until the stall timeout, instead of submitting again
+            record.job_id = None
+            self.save()
+            raise
         log.info("task %d: training job %s submitted (%d steps, %d checkpoint(s) known)", record.task_id,
                  record.job_id, record.steps, len(record.checkpoints),
                  extra={"event": "job_submitted", "task_id": record.task_id, "job_id": record.job_id})

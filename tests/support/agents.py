@@ -79,3 +79,27 @@ def executor_process(
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def redis_server(port: int, folder: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A redis-server of the test's own on ``port`` (the chaos bench's command line), stopped at the end."""
+    import redis
+
+    from bench.chaos import redis_answers, redis_command
+
+    log = open(folder.with_suffix(".log"), "ab")  # noqa: SIM115 - handed to the child process
+    process = subprocess.Popen(redis_command(port, folder), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def answers() -> bool:
+            try:
+                return redis_answers(port)
+            except redis.exceptions.ConnectionError:  # not listening yet
+                return False
+
+        wait_for(lambda: process.poll() is None and answers(), 30, 0.1, what=f"redis-server on port {port}")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()

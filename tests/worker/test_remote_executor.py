@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.agents import OPERATOR_KEYS, executor_process, start_agent
+from tests.support.agents import OPERATOR_KEYS, executor_process, redis_server, start_agent
 from tests.support.chain import Devnet
 from tests.support.specs import tiny_spec
 from tests.support.submitter import Submitter
 from tests.support.waiting import wait_for
+from tribunal.chain.anvil import free_port
 from tribunal.checkpoints import LocalCheckpointStore
 from tribunal.protocol_enums import TaskStatus
 from tribunal.spec import canonical_json, spec_hash
@@ -187,3 +188,33 @@ def test_when_every_executor_dies_the_agent_keeps_the_task_and_resubmits_its_job
         assert task.trace_root == reference.trace_root and task.model_hash == reference.model_hash
         claims = [r for r in caplog.records if getattr(r, "event", "") == "claim_sent"]
         assert [r.task_id for r in claims] == [task_id]
+
+
+def test_a_job_the_broker_refused_is_submitted_again_not_waited_on(
+    devnet: Devnet, deployment_file: Path, submitter: Submitter, backend_url: str, queue: str,
+    reference: TrainResult, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Seen in the chaos run: the broker was down when the agent sent the job, so the job never
+    reached the queue; the agent (restarted, even) must send it again once the broker is back, not
+    wait the stall timeout on a job id no executor will ever see."""
+    caplog.set_level(logging.INFO)
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    task_id = submitter.post(SPEC, challenge_window=3)
+    state = StateDir(tmp_path / "alice")
+    with ExitStack() as stack:
+        alice = start_agent(devnet, deployment_file, state.root, OPERATOR_KEYS["alice"], backend_url,
+                            broker=broker, queue=queue, retry_failed_after_s=1.0, stall_timeout_s=600.0)
+        stack.callback(alice.halt)
+        wait_for(lambda: [r for r in caplog.records if getattr(r, "event", "") == "job_not_started"
+                          and r.task_id == task_id], 60, what="the agent to find the broker down")
+        record = state.read().tasks[task_id]
+        assert record.job_id is None and record.phase is Phase.TRAINING  # claimed, nothing sent
+
+        server = stack.enter_context(redis_server(port, tmp_path / "redis"))
+        assert server.poll() is None
+        start_executor(stack, broker, queue, tmp_path, "gpu0")
+        trained = wait_for(lambda: [r for r in caplog.records if getattr(r, "event", "") == "trained"
+                                    and r.task_id == task_id], 120, what="the job sent again and trained")
+        assert trained[0].trace_root == "0x" + reference.trace_root.hex()
+        assert not [r for r in caplog.records if getattr(r, "event", "") == "job_stalled"]
