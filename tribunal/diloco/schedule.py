@@ -8,6 +8,7 @@ runs the task's step graph for H steps). Its canonical JSON and hash follow the 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Final
 
 from eth_abi import encode as abi_encode
@@ -104,17 +105,9 @@ def shard_dataset(dataset: Dataset, shards: int, shard: int) -> Dataset:
     if not 0 <= shard < shards:
         raise ValueError(f"shard must be 0..{shards - 1}, got {shard}")
     start, stop = shard_ranges(dataset.num_rows, shards)[shard]
-    return Dataset(
-        name=f"{dataset.name}[shard {shard} of {shards}: rows {start}..{stop - 1}]",
-        rows=dataset.rows[start:stop],
-        test_rows=dataset.test_rows,
-        num_features=dataset.num_features,
-        num_targets=dataset.num_targets,
-        target_kind=dataset.target_kind,
-        num_classes=dataset.num_classes,
-        description=dataset.description,
-        preparation=dataset.preparation,
-    )
+    # the same dataset (test rows, targets, preparation) with the shard's training rows
+    return replace(dataset, name=f"{dataset.name}[shard {shard} of {shards}: rows {start}..{stop - 1}]",
+                   rows=dataset.rows[start:stop])
 
 
 def segment_seed(seed: int, round_: int, shard: int) -> int:

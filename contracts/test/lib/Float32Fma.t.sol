@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {Test} from "../utils/Test.sol";
+import {Hex} from "../utils/Hex.sol";
 import {VmFiles} from "../utils/VmFiles.sol";
 import {Float32, F32} from "../../src/lib/Float32.sol";
 
@@ -313,15 +314,15 @@ contract Float32FmaTest is Test {
                         "FMA vector ",
                         vm.toString(i),
                         ": operands ",
-                        _hex(a),
+                        Hex.bits32(a),
                         " ",
-                        _hex(b),
+                        Hex.bits32(b),
                         " ",
-                        _hex(c),
+                        Hex.bits32(c),
                         " gave ",
-                        _hex(actual),
+                        Hex.bits32(actual),
                         ", Python ",
-                        _hex(expected)
+                        Hex.bits32(expected)
                     )
                 );
             }
@@ -387,17 +388,6 @@ contract Float32FmaTest is Test {
 
     function testFuzz_fma_commutes(uint32 a, uint32 b, uint32 c) public pure {
         assertEq(_fma(a, b, c), _fma(b, a, c));
-    }
-
-    function _hex(uint32 bits) private pure returns (string memory) {
-        bytes memory digits = "0123456789abcdef";
-        bytes memory out = new bytes(10);
-        out[0] = "0";
-        out[1] = "x";
-        for (uint256 i = 0; i < 8; i++) {
-            out[9 - i] = digits[(bits >> (4 * i)) & 0xF];
-        }
-        return string(out);
     }
 
     function _fma(uint32 a, uint32 b, uint32 c) private pure returns (uint32) {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {Test} from "../utils/Test.sol";
+import {Hex} from "../utils/Hex.sol";
 import {VmFiles} from "../utils/VmFiles.sol";
 import {Float32} from "../../src/lib/Float32.sol";
 
@@ -95,31 +96,20 @@ contract Float32VectorsTest is Test {
                         " vector ",
                         vm.toString(i),
                         ": operands ",
-                        _hex(x0),
+                        Hex.bits32(x0),
                         " ",
-                        _hex(x1),
+                        Hex.bits32(x1),
                         " ",
-                        _hex(x2),
+                        Hex.bits32(x2),
                         " gave ",
-                        _hex(actual),
+                        Hex.bits32(actual),
                         ", numpy ",
-                        _hex(expected)
+                        Hex.bits32(expected)
                     )
                 );
             }
         }
         emit log_named_uint(string.concat(name, " vectors checked"), count);
-    }
-
-    function _hex(uint32 bits) private pure returns (string memory) {
-        bytes memory digits = "0123456789abcdef";
-        bytes memory out = new bytes(10);
-        out[0] = "0";
-        out[1] = "x";
-        for (uint256 i = 0; i < 8; i++) {
-            out[9 - i] = digits[(bits >> (4 * i)) & 0xF];
-        }
-        return string(out);
     }
 }
 
