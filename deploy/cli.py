@@ -84,9 +84,27 @@ def deploy(
         help="seconds an operator has from its claim to submit before anyone may evict it "
         "(the task reopens)",
     )] = DeployParams.claim_timeout,
+    forced_error_ppm: Annotated[int, typer.Option(
+        help="parts per million of results that are forced errors, paid to verifiers that catch them "
+        "from a jackpot (docs/forced-errors.md); 0 turns forced errors off",
+    )] = DeployParams.forced_error_ppm,
+    audit_window: Annotated[int, typer.Option(
+        help="seconds of the reveal phase after a result's seal phase, and of the game phase after it "
+        "(required with forced errors)",
+    )] = DeployParams.audit_window,
+    jackpot_bps: Annotated[int, typer.Option(
+        help="basis points of every finalised reward that feed the jackpot fund",
+    )] = DeployParams.jackpot_bps,
+    pot_share_bps: Annotated[int, typer.Option(
+        help="basis points of the jackpot fund that a forced error puts in its pot",
+    )] = DeployParams.pot_share_bps,
+    jackpot_seed: Annotated[str, typer.Option(
+        help="ETH the deployer donates to the jackpot fund at deploy",
+    )] = "0",
 ) -> None:
     """Deploy and wire StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame to
-    RPC_URL, then write the deployment file. Durations are seconds."""
+    RPC_URL (and a Jackpot, with forced errors on), then write the deployment file. Durations are
+    seconds."""
     try:
         bond = parse_eth(challenger_bond)
     except ValueError as exc:
@@ -95,9 +113,15 @@ def deploy(
         stake_floor = parse_eth(min_task_stake)
     except ValueError as exc:
         raise common.fail(f"--min-task-stake: {exc}") from exc
+    try:
+        seed = parse_eth(jackpot_seed)
+    except ValueError as exc:
+        raise common.fail(f"--jackpot-seed: {exc}") from exc
     params = DeployParams(unbonding_delay, slash_winner_bps, max_challenge_window,
                           max_dispute_duration, missed_deadline_slash_bps, bond, max_clock,
-                          min_challenge_window, stake_floor, claim_timeout)
+                          min_challenge_window, stake_floor, claim_timeout,
+                          forced_error_ppm=forced_error_ppm, audit_window=audit_window,
+                          jackpot_bps=jackpot_bps, pot_share_bps=pot_share_bps, jackpot_seed=seed)
     try:
         params.validate()
         signer = load_signer(keystore)

@@ -26,6 +26,7 @@ INDEXED_CONTRACTS: tuple[ContractSource, ...] = (
     ContractSource("StakeManager", "stake_manager"),
     ContractSource("TaskMarket", "task_market"),
     ContractSource("DisputeGame", "dispute_game", optional=True),
+    ContractSource("Jackpot", "jackpot", optional=True),
 )
 
 

@@ -450,4 +450,126 @@ library Errors {
 
     /// @notice Thrown when a delivery names data root `given` but an earlier one proved `stored`.
     error DataRootMismatch(bytes32 given, bytes32 stored);
+
+    // ---------------------------------------------------------------- forced errors and the jackpot
+
+    /// @notice Thrown when `setJackpot` is called while a jackpot is already set.
+    error JackpotAlreadySet(address jackpot);
+
+    /// @notice Thrown when `setJackpot` is called after `taskCount` tasks were posted: the forced-error
+    ///         rules are fixed at deploy, before any task exists.
+    error JackpotSetAfterTasks(uint256 taskCount);
+
+    /// @notice Thrown when the market is given a jackpot `jackpot` that has no code.
+    error JackpotNotContract(address jackpot);
+
+    /// @notice Thrown when the market is given a jackpot that serves the market `jackpotMarket`.
+    error JackpotMarketMismatch(address jackpotMarket, address market);
+
+    /// @notice Thrown when the forced-error probability `ppm` is not in 1..1,000,000 parts per million.
+    error ForcedErrorPpmOutOfRange(uint256 ppm);
+
+    /// @notice Thrown when the audit window (reveal phase, then game phase) would be zero seconds.
+    error ZeroAuditWindow();
+
+    /// @notice Thrown when a forced-error function is called on a market deployed without forced errors.
+    error ForcedErrorsOff();
+
+    /// @notice Thrown when the operator of task `taskId` commits a second draw for the same claim.
+    error DrawAlreadyCommitted(uint256 taskId);
+
+    /// @notice Thrown when a secret hash of zero is committed.
+    error ZeroSecretHash();
+
+    /// @notice Thrown when task `taskId` is submitted (or revealed) without a committed draw: call
+    ///         `commitDraw` first, then submit in a later block.
+    error DrawNotCommitted(uint256 taskId);
+
+    /// @notice Thrown when a result is submitted in block `blockNumber`, not after the draw's block
+    ///         `committedBlock`: its hash (the seed) is not known yet. Submit in a later block.
+    error DrawNotReady(uint256 committedBlock, uint256 blockNumber);
+
+    /// @notice Thrown when the draw's block `committedBlock` is more than 256 blocks old: its hash is
+    ///         gone, so the result can no longer be submitted (submit right after committing).
+    error DrawExpired(uint256 committedBlock);
+
+    /// @notice Thrown when a revealed secret does not hash to the committed one.
+    error DrawSecretMismatch(bytes32 committed, bytes32 revealed);
+
+    /// @notice Thrown when the draw of task `taskId` was revealed already.
+    error DrawAlreadyRevealed(uint256 taskId);
+
+    /// @notice Thrown when a draw is revealed before the seal phase ends at `sealEndsAt`.
+    error RevealTooEarly(uint256 sealEndsAt);
+
+    /// @notice Thrown when a draw is revealed after the reveal phase ended at `revealEndsAt`.
+    error RevealTooLate(uint256 revealEndsAt);
+
+    /// @notice Thrown when `revealDraw` is called on a forced draw: use `revealForcedError`.
+    error ForcedErrorMustBeRevealed(uint256 taskId);
+
+    /// @notice Thrown when `revealForcedError` is called on a draw that is not forced: use `revealDraw`.
+    error NotAForcedError(uint256 taskId);
+
+    /// @notice Thrown when `forcedLeaf` is not leaf `leaf` of the submitted trace.
+    error ForcedLeafNotInTrace(uint256 leaf, bytes32 forcedLeaf);
+
+    /// @notice Thrown when the revealed honest leaf is zero or equals the forced one.
+    error ForcedLeafUnchanged(bytes32 leafValue);
+
+    /// @notice Thrown when a dispute game opens before the game phase of its result, at `opensAt`.
+    error GamesNotOpenYet(uint256 opensAt);
+
+    /// @notice Thrown when task `taskId` is finalised before its operator revealed its draw.
+    error DrawNotRevealed(uint256 taskId);
+
+    /// @notice Thrown when `forfeitUnrevealed` is called on task `taskId` whose draw was revealed.
+    error DrawRevealed(uint256 taskId);
+
+    /// @notice Thrown when a jackpot function only the market may call is called by `caller`.
+    error NotMarket(address caller);
+
+    /// @notice Thrown when the pot share `bps` is not in 1..10,000.
+    error PotShareOutOfRange(uint256 bps);
+
+    /// @notice Thrown when a seal of zero is posted.
+    error ZeroSeal();
+
+    /// @notice Thrown when seal `sealHash` was posted already.
+    error SealExists(bytes32 sealHash);
+
+    /// @notice Thrown when no seal `sealHash` of the caller exists: the revealed state, salt or task
+    ///         differ from the sealed ones, or the seal was revealed already.
+    error SealNotFound(bytes32 sealHash);
+
+    /// @notice Thrown when a seal made at `sealedAt` is outside the result's seal phase `from`..`to`.
+    error SealOutsidePhase(uint256 sealedAt, uint256 from, uint256 to);
+
+    /// @notice Thrown when a revealed catch names state `state`, not the honest leaf the operator revealed.
+    error CatchWrongState(bytes32 state, bytes32 honestLeaf);
+
+    /// @notice Thrown when `catcher` already caught the forced error of task `taskId`.
+    error AlreadyCaught(uint256 taskId, address catcher);
+
+    /// @notice Thrown when task `taskId` has no open jackpot pot.
+    error NoPot(uint256 taskId);
+
+    /// @notice Thrown when a catch is revealed after the catch window ended at `endsAt`.
+    error CatchWindowClosed(uint256 endsAt);
+
+    /// @notice Thrown when a pot is claimed or closed before its catch window ends at `endsAt`.
+    error CatchWindowOpen(uint256 endsAt);
+
+    /// @notice Thrown when a pot of task `taskId` is claimed but its honest root did not stand (the
+    ///         task is not finalised with it): the pot goes back to the fund instead.
+    error PotNotPayable(uint256 taskId);
+
+    /// @notice Thrown when a pot of task `taskId` is closed while its result is still being settled.
+    error PotNotSettled(uint256 taskId);
+
+    /// @notice Thrown when `catcher` claims a pot of task `taskId` it did not catch, or claimed already.
+    error NothingToClaim(uint256 taskId, address catcher);
+
+    /// @notice Thrown when the pot of task `taskId` was closed already.
+    error PotAlreadyClosed(uint256 taskId);
 }

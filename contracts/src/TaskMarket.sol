@@ -8,6 +8,21 @@ import {RootKind, Task, TaskParams, TaskStatus} from "./Task.sol";
 import {Merkle} from "./lib/Merkle.sol";
 
 /// @notice What the market asks of a dispute game before it accepts it (`DisputeGame` has both).
+interface IMarketJackpot {
+    function MARKET() external view returns (address);
+
+    function deposit(uint256 taskId) external payable;
+
+    function openPot(
+        uint256 taskId,
+        bytes32 honestLeaf,
+        bytes32 traceRoot,
+        uint64 submittedAt,
+        uint64 sealEndsAt,
+        uint64 catchEndsAt
+    ) external;
+}
+
 interface IMarketDisputeGame {
     /// @notice The market whose hooks the game calls.
     function MARKET() external view returns (address);
@@ -57,6 +72,9 @@ contract TaskMarket is Owned {
     ///         stake, or squatting a task until its deadline is free (docs/economics.md, "Claim squatting").
     uint256 public constant MIN_MISSED_DEADLINE_SLASH_BPS = 500;
 
+    /// @notice Parts per million: the unit of `forcedErrorPpm`.
+    uint32 public constant PPM = 1_000_000;
+
     /// @notice The stake and credit ledger.
     StakeManager public immutable STAKE_MANAGER;
 
@@ -95,9 +113,52 @@ contract TaskMarket is Owned {
     ///      it as a game's collateral at the void; cleared when it is released (exactly once).
     mapping(uint256 taskId => bool) private voidedStakeHeld;
 
+    /// @notice A result's forced-error draw (docs/forced-errors.md): the operator's committed secret,
+    ///         the block it was committed in, whose hash is the seed, and when it was revealed.
+    struct Draw {
+        bytes32 secretHash;
+        bytes32 seed;
+        uint64 committedBlock;
+        uint64 revealedAt;
+        uint64 forcedAt;
+    }
+
+    /// @notice The jackpot that pays for caught forced errors (zero: forced errors are off).
+    address public jackpot;
+
+    /// @notice Probability that a result is a forced error, in parts per million (0: off).
+    uint32 public forcedErrorPpm;
+
+    /// @notice Seconds of the reveal phase after a result's seal phase, and of the game phase after it.
+    uint64 public auditWindow;
+
+    /// @notice Share of every finalised reward (basis points) that goes to the jackpot fund.
+    uint16 public jackpotBps;
+
+    mapping(uint256 taskId => Draw) private draws;
+
     /// @notice The dispute game was set.
     /// @param disputeGame The dispute game.
     event DisputeGameSet(address indexed disputeGame);
+
+    event JackpotSet(address indexed jackpot, uint32 forcedErrorPpm, uint64 auditWindow, uint16 jackpotBps);
+
+    event DrawCommitted(uint256 indexed taskId, address indexed operator, bytes32 secretHash, uint256 blockNumber);
+
+    event DrawRevealed(uint256 indexed taskId, address indexed operator, bytes32 secret, uint256 challengeEndsAt);
+
+    event ForcedErrorRevealed(
+        uint256 indexed taskId,
+        address indexed operator,
+        uint256 leaf,
+        bytes32 forcedLeaf,
+        bytes32 honestLeaf,
+        bytes32 traceRoot,
+        bytes32 modelHash,
+        uint256 challengeEndsAt
+    );
+
+    event DrawForfeited(uint256 indexed taskId, address indexed operator, uint256 slashed);
 
     /// @notice A task was posted; carries every field, so an indexer can rebuild the task from events.
     /// @param taskId The new task's id.
@@ -305,6 +366,39 @@ contract TaskMarket is Owned {
         emit DisputeGameSet(disputeGame_);
     }
 
+    /// @notice Turns forced errors on (docs/forced-errors.md), once, before any task is posted: the
+    ///         rules are fixed at deploy.
+    /// @param jackpot_ The Jackpot contract serving this market.
+    /// @param forcedErrorPpm_ Probability of a forced error per result, 1..1,000,000 ppm.
+    /// @param auditWindow_ Seconds of the reveal phase and of the game phase (> 0).
+    /// @param jackpotBps_ Share of each finalised reward that goes to the jackpot fund, 0..10,000.
+    function setJackpot(address jackpot_, uint32 forcedErrorPpm_, uint64 auditWindow_, uint16 jackpotBps_)
+        external
+        onlyOwner
+    {
+        if (jackpot != address(0)) revert Errors.JackpotAlreadySet(jackpot);
+        if (taskCount != 0) revert Errors.JackpotSetAfterTasks(taskCount);
+        if (jackpot_ == address(0)) revert Errors.ZeroAddress();
+        if (jackpot_.code.length == 0) revert Errors.JackpotNotContract(jackpot_);
+        address jackpotMarket = IMarketJackpot(jackpot_).MARKET();
+        if (jackpotMarket != address(this)) revert Errors.JackpotMarketMismatch(jackpotMarket, address(this));
+        if (forcedErrorPpm_ == 0 || forcedErrorPpm_ > PPM) revert Errors.ForcedErrorPpmOutOfRange(forcedErrorPpm_);
+        if (auditWindow_ == 0) revert Errors.ZeroAuditWindow();
+        if (jackpotBps_ > BPS_DENOMINATOR) revert Errors.BpsTooHigh(jackpotBps_, BPS_DENOMINATOR);
+        // INVARIANT: as in the constructor, with the longest timeline of a result under forced
+        // errors: a forced result's fresh window ends at most 2W + A after submission, a plain one's
+        // game phase 2A after its seal phase.
+        uint256 required =
+            2 * uint256(MAX_CHALLENGE_WINDOW) + 2 * uint256(auditWindow_) + MAX_DISPUTE_DURATION + UNBONDING_MARGIN;
+        uint256 delay = STAKE_MANAGER.UNBONDING_DELAY();
+        if (delay < required) revert Errors.UnbondingDelayTooShort(delay, required);
+        jackpot = jackpot_;
+        forcedErrorPpm = forcedErrorPpm_;
+        auditWindow = auditWindow_;
+        jackpotBps = jackpotBps_;
+        emit JackpotSet(jackpot_, forcedErrorPpm_, auditWindow_, jackpotBps_);
+    }
+
     // ---------------------------------------------------------------- submitter
 
     /// @notice Posts a task with msg.value as its escrowed reward.
@@ -405,14 +499,13 @@ contract TaskMarket is Owned {
         if (!Merkle.verify(finalStateRoot, steps, finalStateProof, traceRoot, steps + 1)) {
             revert Errors.FinalStateNotInTrace(finalStateRoot, traceRoot);
         }
+        if (forcedErrorPpm != 0) _fixSeed(taskId);
         t.status = TaskStatus.Submitted;
         t.submittedAt = uint64(block.timestamp);
         t.traceRoot = traceRoot;
         t.modelHash = modelHash;
         t.finalStateRoot = finalStateRoot;
-        emit ResultSubmitted(
-            taskId, msg.sender, traceRoot, finalStateRoot, modelHash, block.timestamp + t.challengeWindow
-        );
+        emit ResultSubmitted(taskId, msg.sender, traceRoot, finalStateRoot, modelHash, _challengeEndsAt(taskId, t));
     }
 
     /// @notice Names the manifest of the checkpoints the operator published for a task it is training
@@ -430,7 +523,95 @@ contract TaskMarket is Owned {
         emit CheckpointsPublished(taskId, msg.sender, manifestHash);
     }
 
+    /// @notice Commits the operator's forced-error draw for its claim of `taskId`: the hash of a
+    ///         secret only it knows. The hash of the block this lands in is the seed; submit the result
+    ///         in a later block (and within 256 blocks).
+    /// @dev Once per claim, so the operator cannot retry a draw it dislikes.
+    /// @param taskId The task (must be Claimed by the caller).
+    /// @param secretHash keccak256 of the operator's 32-byte secret (non-zero).
+    function commitDraw(uint256 taskId, bytes32 secretHash) external {
+        if (forcedErrorPpm == 0) revert Errors.ForcedErrorsOff();
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Claimed);
+        if (msg.sender != t.operator) revert Errors.NotOperator(msg.sender, t.operator);
+        if (secretHash == bytes32(0)) revert Errors.ZeroSecretHash();
+        Draw storage d = draws[taskId];
+        if (d.committedBlock != 0) revert Errors.DrawAlreadyCommitted(taskId);
+        d.secretHash = secretHash;
+        d.committedBlock = uint64(block.number);
+        emit DrawCommitted(taskId, msg.sender, secretHash, block.number);
+    }
+
+    /// @notice Reveals a draw that is not forced, after the seal phase and before the reveal phase
+    ///         ends; games may open from now on.
+    /// @param taskId The task (must be Submitted by the caller).
+    /// @param secret The committed secret.
+    function revealDraw(uint256 taskId, bytes32 secret) external {
+        (Task storage t, Draw storage d) = _revealable(taskId, secret);
+        (bool forced,) = forcedDraw(secret, d.seed, taskId, t.steps, t.checkpointEvery, forcedErrorPpm);
+        if (forced) revert Errors.ForcedErrorMustBeRevealed(taskId);
+        d.revealedAt = uint64(block.timestamp);
+        emit DrawRevealed(taskId, msg.sender, secret, _challengeEndsAt(taskId, t));
+    }
+
+    /// @notice Reveals a forced error: the submitted trace differs from the honest one only in leaf L,
+    ///         an interior committed state. The honest leaf replaces it, the model hash becomes the
+    ///         honest model file's, the challenge window starts again (games allowed at once) and the
+    ///         jackpot opens the error's pot. The operator is not slashed.
+    /// @param taskId The task (must be Submitted by the caller).
+    /// @param secret The committed secret (its draw must be forced).
+    /// @param forcedLeaf Leaf L of the submitted trace.
+    /// @param honestLeaf The honest h_L (non-zero, not `forcedLeaf`).
+    /// @param proof The siblings of leaf L (the same in both trees), bottom-up.
+    /// @param modelHash Content hash of the honest final checkpoint (non-zero).
+    function revealForcedError(
+        uint256 taskId,
+        bytes32 secret,
+        bytes32 forcedLeaf,
+        bytes32 honestLeaf,
+        bytes32[] calldata proof,
+        bytes32 modelHash
+    ) external {
+        (Task storage t, Draw storage d) = _revealable(taskId, secret);
+        (bool forced, uint256 leaf) = forcedDraw(secret, d.seed, taskId, t.steps, t.checkpointEvery, forcedErrorPpm);
+        if (!forced) revert Errors.NotAForcedError(taskId);
+        if (honestLeaf == bytes32(0) || honestLeaf == forcedLeaf) revert Errors.ForcedLeafUnchanged(honestLeaf);
+        if (modelHash == bytes32(0)) revert Errors.ZeroRoot(RootKind.Model);
+        if (!Merkle.verify(forcedLeaf, leaf, proof, t.traceRoot, uint256(t.steps) + 1)) {
+            revert Errors.ForcedLeafNotInTrace(leaf, forcedLeaf);
+        }
+        bytes32 root = Merkle.processProof(honestLeaf, leaf, proof);
+        t.traceRoot = root;
+        t.modelHash = modelHash;
+        d.revealedAt = uint64(block.timestamp);
+        d.forcedAt = uint64(block.timestamp);
+        uint256 endsAt = _challengeEndsAt(taskId, t);
+        emit ForcedErrorRevealed(taskId, msg.sender, leaf, forcedLeaf, honestLeaf, root, modelHash, endsAt);
+        uint64 sealEndsAt = t.submittedAt + t.challengeWindow;
+        IMarketJackpot(jackpot)
+            .openPot(taskId, honestLeaf, root, t.submittedAt, sealEndsAt, uint64(block.timestamp) + auditWindow);
+    }
+
     // ---------------------------------------------------------------- anyone, after a timeout
+
+    /// @notice Settles a result whose operator never revealed its draw: after the game phase, with no
+    ///         dispute open, `MISSED_DEADLINE_SLASH_BPS` of its stake goes to the submitter, the rest is
+    ///         released, and the task reopens (or is refunded after its deadline).
+    /// @param taskId The task (must be Submitted, its draw unrevealed, its game phase over).
+    function forfeitUnrevealed(uint256 taskId) external {
+        if (forcedErrorPpm == 0) revert Errors.ForcedErrorsOff();
+        Task storage t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Submitted);
+        if (draws[taskId].revealedAt != 0) revert Errors.DrawRevealed(taskId);
+        uint256 endsAt = _challengeEndsAt(taskId, t);
+        if (block.timestamp <= endsAt) revert Errors.ChallengeWindowOpen(endsAt);
+        if (t.openDisputes != 0) revert Errors.DisputesOpen(t.openDisputes);
+        address operator = t.operator;
+        t.status = TaskStatus.Voided;
+        uint256 slashed = _slashMissedAndUnlock(operator, t.minStake, t.submitter);
+        emit DrawForfeited(taskId, operator, slashed);
+        _settleVoided(taskId, t);
+    }
 
     /// @notice Pays a submitted result whose challenge window is over and which has no open dispute:
     ///         the reward is credited to the operator and its stake released.
@@ -438,15 +619,19 @@ contract TaskMarket is Owned {
     function finalize(uint256 taskId) external {
         Task storage t = tasks[taskId];
         _requireStatus(taskId, t.status, TaskStatus.Submitted);
-        uint256 endsAt = _challengeEndsAt(t);
+        uint256 endsAt = _challengeEndsAt(taskId, t);
         if (block.timestamp <= endsAt) revert Errors.ChallengeWindowOpen(endsAt);
         // INVARIANT: a result with a dispute still open is never paid.
         if (t.openDisputes != 0) revert Errors.DisputesOpen(t.openDisputes);
+        if (forcedErrorPpm != 0 && draws[taskId].revealedAt == 0) revert Errors.DrawNotRevealed(taskId);
         t.status = TaskStatus.Finalized;
         address operator = t.operator;
-        emit TaskFinalized(taskId, operator, t.reward);
+        uint256 reward = t.reward;
+        uint256 cut = reward * jackpotBps / BPS_DENOMINATOR;
+        emit TaskFinalized(taskId, operator, reward - cut);
         STAKE_MANAGER.unlock(operator, t.minStake);
-        STAKE_MANAGER.credit{value: t.reward}(operator);
+        STAKE_MANAGER.credit{value: reward - cut}(operator);
+        if (cut != 0) IMarketJackpot(jackpot).deposit{value: cut}(taskId);
     }
 
     /// @notice Settles a task whose deadline passed without a result. A Claimed task slashes
@@ -485,6 +670,7 @@ contract TaskMarket is Owned {
         t.status = TaskStatus.Open;
         t.operator = address(0);
         t.claimedAt = 0;
+        delete draws[taskId];
         uint256 slashed = _slashMissedAndUnlock(operator, t.minStake, t.submitter);
         emit ClaimEvicted(taskId, operator, slashed);
         emit TaskReopened(taskId);
@@ -497,8 +683,10 @@ contract TaskMarket is Owned {
     function onDisputeOpened(uint256 taskId) external onlyDisputeGame {
         Task storage t = tasks[taskId];
         _requireStatus(taskId, t.status, TaskStatus.Submitted);
-        uint256 endsAt = _challengeEndsAt(t);
+        uint256 endsAt = _challengeEndsAt(taskId, t);
         if (block.timestamp > endsAt) revert Errors.ChallengeWindowClosed(endsAt);
+        uint256 opensAt = _gamesOpenAt(taskId, t);
+        if (block.timestamp < opensAt) revert Errors.GamesNotOpenYet(opensAt);
         uint32 open = t.openDisputes + 1;
         t.openDisputes = open;
         emit TaskDisputed(taskId, t.operator, open);
@@ -614,7 +802,43 @@ contract TaskMarket is Owned {
     /// @return submittedAt + challengeWindow (zero before submission).
     function challengeEndsAt(uint256 taskId) external view returns (uint256) {
         Task storage t = tasks[taskId];
-        return t.submittedAt == 0 ? 0 : _challengeEndsAt(t);
+        return t.submittedAt == 0 ? 0 : _challengeEndsAt(taskId, t);
+    }
+
+    /// @notice When dispute games on the current result of `taskId` may open (0: at once). Under
+    ///         forced errors: after the reveal, or once the reveal phase is over.
+    function gamesOpenAt(uint256 taskId) external view returns (uint256) {
+        Task storage t = tasks[taskId];
+        return t.submittedAt == 0 ? 0 : _gamesOpenAt(taskId, t);
+    }
+
+    /// @notice The forced-error draw of the current claim or result of `taskId`.
+    function drawOf(uint256 taskId) external view returns (Draw memory) {
+        return draws[taskId];
+    }
+
+    /// @notice The draw: whether a result is a forced error and which committed leaf L it changes.
+    ///         r = keccak256(abi.encode(secret, seed, taskId)); interior = (steps - 1) / every committed
+    ///         steps lie strictly between 0 and S; forced iff interior > 0 and r % 1e6 < ppm;
+    ///         L = every * (1 + (r / 1e6) % interior).
+    /// @param secret The operator's secret.
+    /// @param seed The hash of the block the draw was committed in.
+    /// @param taskId The task.
+    /// @param steps The task's S.
+    /// @param every The task's checkpointEvery K.
+    /// @param ppm The forced-error probability in parts per million.
+    /// @return forced Whether the result must be a forced error.
+    /// @return leaf The forced leaf L (0 when not forced).
+    function forcedDraw(bytes32 secret, bytes32 seed, uint256 taskId, uint256 steps, uint256 every, uint256 ppm)
+        public
+        pure
+        returns (bool forced, uint256 leaf)
+    {
+        if (every == 0 || steps == 0) return (false, 0);
+        uint256 interior = (steps - 1) / every;
+        uint256 r = uint256(keccak256(abi.encode(secret, seed, taskId)));
+        forced = interior > 0 && r % PPM < ppm;
+        if (forced) leaf = every * (1 + (r / PPM) % interior);
     }
 
     // ---------------------------------------------------------------- internals
@@ -641,6 +865,7 @@ contract TaskMarket is Owned {
     }
 
     function _settleVoided(uint256 taskId, Task storage t) private {
+        delete draws[taskId];
         if (block.timestamp < t.deadline) {
             t.status = TaskStatus.Open;
             t.operator = address(0);
@@ -676,8 +901,50 @@ contract TaskMarket is Owned {
         );
     }
 
-    function _challengeEndsAt(Task storage t) private view returns (uint256) {
-        return uint256(t.submittedAt) + t.challengeWindow;
+    /// @dev The end of a result's game phase: its window (forced errors off); the fresh window after a
+    ///      forced error's reveal; or the seal phase, the reveal phase and the game phase.
+    function _challengeEndsAt(uint256 taskId, Task storage t) private view returns (uint256) {
+        uint256 window = t.challengeWindow;
+        if (forcedErrorPpm == 0) return uint256(t.submittedAt) + window;
+        uint256 forcedAt = draws[taskId].forcedAt;
+        if (forcedAt != 0) return forcedAt + window;
+        return uint256(t.submittedAt) + window + 2 * uint256(auditWindow);
+    }
+
+    /// @dev The first second games may open on the current result (see `gamesOpenAt`).
+    function _gamesOpenAt(uint256 taskId, Task storage t) private view returns (uint256) {
+        if (forcedErrorPpm == 0) return 0;
+        uint256 revealedAt = draws[taskId].revealedAt;
+        if (revealedAt != 0) return revealedAt;
+        return uint256(t.submittedAt) + t.challengeWindow + auditWindow + 1;
+    }
+
+    /// @dev Stores the draw's seed at submission: the hash of the block the draw was committed in.
+    function _fixSeed(uint256 taskId) private {
+        Draw storage d = draws[taskId];
+        uint256 committedBlock = d.committedBlock;
+        if (committedBlock == 0) revert Errors.DrawNotCommitted(taskId);
+        if (block.number <= committedBlock) revert Errors.DrawNotReady(committedBlock, block.number);
+        bytes32 seed = blockhash(committedBlock);
+        if (seed == bytes32(0)) revert Errors.DrawExpired(committedBlock);
+        d.seed = seed;
+    }
+
+    /// @dev The checks of both reveals: forced errors on, the caller's Submitted result, its draw
+    ///      unrevealed, the seal phase over and the reveal phase not, the secret the committed one.
+    function _revealable(uint256 taskId, bytes32 secret) private view returns (Task storage t, Draw storage d) {
+        if (forcedErrorPpm == 0) revert Errors.ForcedErrorsOff();
+        t = tasks[taskId];
+        _requireStatus(taskId, t.status, TaskStatus.Submitted);
+        if (msg.sender != t.operator) revert Errors.NotOperator(msg.sender, t.operator);
+        d = draws[taskId];
+        if (d.revealedAt != 0) revert Errors.DrawAlreadyRevealed(taskId);
+        uint256 sealEndsAt = uint256(t.submittedAt) + t.challengeWindow;
+        if (block.timestamp <= sealEndsAt) revert Errors.RevealTooEarly(sealEndsAt);
+        uint256 revealEndsAt = sealEndsAt + auditWindow;
+        if (block.timestamp > revealEndsAt) revert Errors.RevealTooLate(revealEndsAt);
+        bytes32 revealed = keccak256(abi.encode(secret));
+        if (revealed != d.secretHash) revert Errors.DrawSecretMismatch(d.secretHash, revealed);
     }
 
     function _requireStatus(uint256 taskId, TaskStatus actual, TaskStatus expected) private pure {

@@ -56,3 +56,17 @@ def test_missed_deadline_slash_below_the_floor_is_refused(bps: int) -> None:
 def test_the_floor_matches_the_contract(devnet: Devnet) -> None:
     market = devnet.market("other")
     assert int(market._call("MIN_MISSED_DEADLINE_SLASH_BPS")) == MIN_MISSED_DEADLINE_SLASH_BPS
+
+
+def test_forced_errors_need_an_audit_window_and_a_longer_unbonding_delay() -> None:
+    """docs/forced-errors.md: a result lives up to 2W + 2A after submission with forced errors on."""
+    with pytest.raises(DeployParamsError, match="audit_window"):
+        DeployParams(forced_error_ppm=1000).validate()
+    with pytest.raises(DeployParamsError, match=r"2 \* audit_window"):
+        DeployParams(forced_error_ppm=1000, audit_window=600).validate()
+    required = 2 * DAY + 2 * 600 + 2 * DAY + UNBONDING_MARGIN
+    DeployParams(forced_error_ppm=1000, audit_window=600, unbonding_delay=required).validate()
+    with pytest.raises(DeployParamsError, match="forced_error_ppm"):
+        DeployParams(forced_error_ppm=1_000_001).validate()
+    with pytest.raises(DeployParamsError, match="pot_share_bps"):
+        DeployParams(forced_error_ppm=1, audit_window=1, unbonding_delay=required, pot_share_bps=0).validate()

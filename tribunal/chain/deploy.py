@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient
 from tribunal.chain.deployment import Deployment
+from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.stake_manager import StakeManager
 from tribunal.chain.task_market import TaskMarket
 
@@ -55,6 +56,18 @@ class DeployParams:
     up to ~50 gwei (docs/economics.md, "Availability challenges"; `bench/delivery.py`)."""
     chunk_leaves: int = 64
     """Leaves (32 bytes, 8 float32) per chunk: a power of two in 1..4096; 64 leaves are 2 KiB."""
+    forced_error_ppm: int = 0
+    """Probability (parts per million) that a result is a forced error (docs/forced-errors.md); 0
+    deploys no Jackpot and keeps the plain challenge window."""
+    audit_window: int = 0
+    """Seconds of the reveal phase after a result's seal phase, and of the game phase after it
+    (required, > 0, with forced errors)."""
+    jackpot_bps: int = 500
+    """Share of every finalised reward (basis points) that feeds the jackpot fund."""
+    pot_share_bps: int = 5_000
+    """Share of the fund (basis points) that a forced error puts in its pot."""
+    jackpot_seed: int = 0
+    """Wei the deployer donates to the jackpot fund at deploy (the devnet seeds it)."""
 
     def validate(self) -> None:
         for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration", "claim_timeout"):
@@ -89,6 +102,26 @@ class DeployParams:
             raise DeployParamsError(f"chunk_leaves {self.chunk_leaves} must be a power of two in 1..4096")
         if self.min_task_stake <= 0:
             raise DeployParamsError("min_task_stake (wei) must be positive: tasks must put stake at risk")
+        if not 0 <= self.forced_error_ppm <= 1_000_000:
+            raise DeployParamsError(
+                f"forced_error_ppm {self.forced_error_ppm} must be 0 (off) .. 1,000,000 (every result)")
+        if self.forced_error_ppm:
+            if self.audit_window <= 0:
+                raise DeployParamsError("audit_window (seconds) must be positive with forced errors on")
+            if not 0 <= self.jackpot_bps <= 10_000:
+                raise DeployParamsError(f"jackpot_bps {self.jackpot_bps} must be 0..10,000")
+            if not 1 <= self.pot_share_bps <= 10_000:
+                raise DeployParamsError(f"pot_share_bps {self.pot_share_bps} must be 1..10,000")
+            if self.jackpot_seed < 0:
+                raise DeployParamsError("jackpot_seed (wei) must not be negative")
+            required = (2 * self.max_challenge_window + 2 * self.audit_window + self.max_dispute_duration
+                        + UNBONDING_MARGIN)
+            if self.unbonding_delay < required:
+                raise DeployParamsError(
+                    f"unbonding_delay {self.unbonding_delay}s must be at least 2 * max_challenge_window + "
+                    f"2 * audit_window + max_dispute_duration + a one-day margin = {required}s with forced "
+                    "errors on (a forced result's fresh window and the audit phases lengthen a result's life)"
+                )
         required = self.max_challenge_window + self.max_dispute_duration + UNBONDING_MARGIN
         if self.unbonding_delay < required:
             raise DeployParamsError(
@@ -99,7 +132,8 @@ class DeployParams:
 
 
 def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | None = None) -> Deployment:
-    """Deploy StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame, wire them.
+    """Deploy StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame, wire them,
+    and, with forced errors on, the Jackpot (`TaskMarket.setJackpot`, before any task exists).
 
     Wiring order: StakeManager.setSlashers(market, game), then TaskMarket.setDisputeGame(game)
     (the market checks that the StakeManager already names the same game, and that the game names
@@ -137,7 +171,19 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
     )
     game_address = game.contract_address
     StakeManager(client, sm_address).set_slashers(market_address, game_address)
-    TaskMarket(client, market_address).set_dispute_game(game_address)
+    task_market = TaskMarket(client, market_address)
+    task_market.set_dispute_game(game_address)
+    jackpot_address = None
+    if params.forced_error_ppm:
+        jackpot_artifact = load_artifact("Jackpot")
+        jackpot_address = client.deploy(
+            jackpot_artifact.abi, jackpot_artifact.bytecode, market_address, params.pot_share_bps,
+            context="deploy Jackpot",
+        ).contract_address
+        task_market.set_jackpot(
+            jackpot_address, params.forced_error_ppm, params.audit_window, params.jackpot_bps)
+        if params.jackpot_seed:
+            Jackpot(client, jackpot_address).donate(params.jackpot_seed)
     return Deployment(
         chain_id=client.chain_id,
         rpc_url=rpc_url,
@@ -146,5 +192,6 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         task_market=market_address,
         dispute_game=game_address,
         one_step_prover=prover_address,
+        jackpot=jackpot_address,
         params=asdict(params),
     )

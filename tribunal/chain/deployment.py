@@ -25,6 +25,7 @@ class Deployment:
     task_market: str
     dispute_game: str | None = None
     one_step_prover: str | None = None
+    jackpot: str | None = None
     params: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:

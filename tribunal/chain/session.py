@@ -9,6 +9,7 @@ from pathlib import Path
 from tribunal.chain.client import ChainClient, connect, with_rpc_retry
 from tribunal.chain.deployment import Deployment, load_deployment
 from tribunal.chain.dispute_game import DisputeGame
+from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.keys import load_signer
 from tribunal.chain.stake_manager import StakeManager
 from tribunal.chain.task_market import TaskMarket
@@ -41,6 +42,7 @@ class ChainSession:
     stake_manager: StakeManager
     market: TaskMarket
     game: DisputeGame | None
+    jackpot: Jackpot | None = None
 
 
 def open_session(
@@ -62,4 +64,5 @@ def open_session(
         stake_manager=StakeManager(client, deployment.stake_manager),
         market=TaskMarket(client, deployment.task_market),
         game=DisputeGame(client, deployment.dispute_game) if deployment.dispute_game else None,
+        jackpot=Jackpot(client, deployment.jackpot) if deployment.jackpot else None,
     )

@@ -79,6 +79,22 @@ class Task:
                    bytes(model), bytes(final_state))
 
 
+@dataclass(frozen=True)
+class Draw:
+    """`TaskMarket.Draw`: a result's forced-error draw (zeros where not yet set)."""
+
+    secret_hash: bytes
+    seed: bytes
+    committed_block: int
+    revealed_at: int
+    forced_at: int
+
+    @classmethod
+    def from_tuple(cls, raw: tuple[Any, ...]) -> Draw:
+        secret_hash, seed, block, revealed_at, forced_at = raw
+        return cls(bytes(secret_hash), bytes(seed), int(block), int(revealed_at), int(forced_at))
+
+
 class TaskMarket(BoundContract):
     NAME = "TaskMarket"
 
@@ -158,6 +174,54 @@ class TaskMarket(BoundContract):
         if not logs:
             raise LookupError(f"no TaskPosted event for task {task_id} from block {from_block}")
         return str(logs[-1]["args"]["specURI"])
+
+    # ------------------------------------------------------------ forced errors (docs/forced-errors.md)
+
+    def forced_error_ppm(self) -> int:
+        """Probability (parts per million) that a result is a forced error; 0: forced errors are off."""
+        return int(self._call("forcedErrorPpm"))
+
+    def audit_window(self) -> int:
+        return int(self._call("auditWindow"))
+
+    def jackpot_bps(self) -> int:
+        return int(self._call("jackpotBps"))
+
+    def jackpot_address(self) -> str | None:
+        address = str(self._call("jackpot"))
+        return None if int(address, 16) == 0 else address
+
+    def set_jackpot(self, jackpot: str, forced_error_ppm: int, audit_window: int, jackpot_bps: int) -> Sent:
+        return self._send("setJackpot", jackpot, forced_error_ppm, audit_window, jackpot_bps,
+                          context="set the jackpot")
+
+    def commit_draw(self, task_id: int, secret_hash: bytes) -> Sent:
+        return self._send("commitDraw", task_id, secret_hash, context=f"commit the draw of task {task_id}")
+
+    def reveal_draw(self, task_id: int, secret: bytes) -> Sent:
+        return self._send("revealDraw", task_id, secret, context=f"reveal the draw of task {task_id}")
+
+    def reveal_forced_error(self, task_id: int, secret: bytes, forced_leaf: bytes, honest_leaf: bytes,
+                            proof: Sequence[bytes], model_hash: bytes) -> Sent:
+        return self._send("revealForcedError", task_id, secret, forced_leaf, honest_leaf,
+                          [bytes(p) for p in proof], model_hash,
+                          context=f"reveal the forced error of task {task_id}")
+
+    def forfeit_unrevealed(self, task_id: int) -> Sent:
+        return self._send("forfeitUnrevealed", task_id,
+                          context=f"forfeit the unrevealed draw of task {task_id}")
+
+    def draw(self, task_id: int) -> Draw:
+        return Draw.from_tuple(tuple(self._call("drawOf", task_id, context=f"draw of task {task_id}")))
+
+    def games_open_at(self, task_id: int) -> int:
+        """The first second dispute games may open on the task's current result (0: at once)."""
+        return int(self._call("gamesOpenAt", task_id))
+
+    def forced_draw(self, secret: bytes, seed: bytes, task_id: int, steps: int, every: int,
+                    ppm: int) -> tuple[bool, int]:
+        forced, leaf = self._call("forcedDraw", secret, seed, task_id, steps, every, ppm)
+        return bool(forced), int(leaf)
 
     def _logs(self, event: str, task_id: int, from_block: int) -> list[Any]:
         found = with_rpc_retry(lambda: getattr(self.contract.events, event).get_logs(

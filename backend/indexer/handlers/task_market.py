@@ -129,6 +129,31 @@ def result_submitted(ev: ChainEvent, ctx: Context) -> None:
     )
 
 
+@on("TaskMarket", "DrawRevealed")
+def draw_revealed(ev: ChainEvent, ctx: Context) -> None:
+    """Forced errors (docs/forced-errors.md): the draw was not forced; the game phase is known now."""
+    task = _task(ctx, ev)
+    task["challenge_ends_at"] = ev.args["challengeEndsAt"]
+    submission = _current_submission(ctx, ev, task)
+    if submission is not None:
+        submission["challenge_ends_at"] = ev.args["challengeEndsAt"]
+
+
+@on("TaskMarket", "ForcedErrorRevealed")
+def forced_error_revealed(ev: ChainEvent, ctx: Context) -> None:
+    """A forced error: the honest trace root and model replace the forced ones, with a fresh window."""
+    a = ev.args
+    task = _task(ctx, ev)
+    task["trace_root"] = a["traceRoot"]
+    task["model_hash"] = a["modelHash"]
+    task["challenge_ends_at"] = a["challengeEndsAt"]
+    submission = _current_submission(ctx, ev, task)
+    if submission is not None:
+        submission["trace_root"] = a["traceRoot"]
+        submission["model_hash"] = a["modelHash"]
+        submission["challenge_ends_at"] = a["challengeEndsAt"]
+
+
 @on("TaskMarket", "TaskDisputed")
 def task_disputed(ev: ChainEvent, ctx: Context) -> None:
     _task(ctx, ev)["open_disputes"] = ev.args["openDisputes"]

@@ -13,6 +13,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "AlreadyCaught",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "catcher",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "AlreadySettled",
     "inputs": [
       {
@@ -51,6 +67,44 @@ export const errorsAbi = [
         "name": "max",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CatchWindowClosed",
+    "inputs": [
+      {
+        "name": "endsAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CatchWindowOpen",
+    "inputs": [
+      {
+        "name": "endsAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CatchWrongState",
+    "inputs": [
+      {
+        "name": "state",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "honestLeaf",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   },
@@ -525,6 +579,104 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "DrawAlreadyCommitted",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawAlreadyRevealed",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawExpired",
+    "inputs": [
+      {
+        "name": "committedBlock",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawNotCommitted",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawNotReady",
+    "inputs": [
+      {
+        "name": "committedBlock",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "blockNumber",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawNotRevealed",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawRevealed",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DrawSecretMismatch",
+    "inputs": [
+      {
+        "name": "committed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "revealed",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "DuplicateSlasher",
     "inputs": [
       {
@@ -589,6 +741,60 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "ForcedErrorMustBeRevealed",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ForcedErrorPpmOutOfRange",
+    "inputs": [
+      {
+        "name": "ppm",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ForcedErrorsOff",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ForcedLeafNotInTrace",
+    "inputs": [
+      {
+        "name": "leaf",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "forcedLeaf",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ForcedLeafUnchanged",
+    "inputs": [
+      {
+        "name": "leafValue",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "GameNotActive",
     "inputs": [
       {
@@ -600,6 +806,17 @@ export const errorsAbi = [
         "name": "status",
         "type": "uint8",
         "internalType": "enum GameStatus"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "GamesNotOpenYet",
+    "inputs": [
+      {
+        "name": "opensAt",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -795,6 +1012,55 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "JackpotAlreadySet",
+    "inputs": [
+      {
+        "name": "jackpot",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JackpotMarketMismatch",
+    "inputs": [
+      {
+        "name": "jackpotMarket",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "market",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JackpotNotContract",
+    "inputs": [
+      {
+        "name": "jackpot",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JackpotSetAfterTasks",
+    "inputs": [
+      {
+        "name": "taskCount",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "LastIntermediateMismatch",
     "inputs": [
       {
@@ -875,8 +1141,30 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NoPot",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NoRows",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "NotAForcedError",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",
@@ -981,6 +1269,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NothingToClaim",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "catcher",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NothingToWithdraw",
     "inputs": []
   },
@@ -988,6 +1292,17 @@ export const errorsAbi = [
     "type": "error",
     "name": "NothingUnbonding",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "NotMarket",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
   },
   {
     "type": "error",
@@ -1198,6 +1513,50 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "PotAlreadyClosed",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PotNotPayable",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PotNotSettled",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PotShareOutOfRange",
+    "inputs": [
+      {
+        "name": "bps",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "QueueEmpty",
     "inputs": [
       {
@@ -1225,12 +1584,77 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "RevealTooEarly",
+    "inputs": [
+      {
+        "name": "sealEndsAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RevealTooLate",
+    "inputs": [
+      {
+        "name": "revealEndsAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SameTraceRoot",
     "inputs": [
       {
         "name": "traceRoot",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SealExists",
+    "inputs": [
+      {
+        "name": "sealHash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SealNotFound",
+    "inputs": [
+      {
+        "name": "sealHash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SealOutsidePhase",
+    "inputs": [
+      {
+        "name": "sealedAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "from",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "to",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1602,6 +2026,11 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "ZeroAuditWindow",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "ZeroChallengerBond",
     "inputs": []
   },
@@ -1650,6 +2079,16 @@ export const errorsAbi = [
         "internalType": "enum RootKind"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroSeal",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroSecretHash",
+    "inputs": []
   },
   {
     "type": "error",

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Errors} from "./Errors.sol";
+import {Task, TaskStatus} from "./Task.sol";
+
+interface IJackpotMarket {
+    function getTask(uint256 taskId) external view returns (Task memory);
+}
+
+/// @title Jackpot
+/// @notice The fund that pays verifiers for catching forced errors (docs/forced-errors.md). The
+///         market feeds it a share of every finalised reward; each forced error moves
+///         `POT_SHARE_BPS` of the fund into a pot, which the verifiers that caught the error share by
+///         a decaying split: k catchers get pot / (k * 2^(k-1)) each and the rest returns to the fund.
+///         Catches are sealed during the result's seal phase (the seal names no task) and revealed
+///         after the operator reveals the forced error; a catch counts only if it names the honest
+///         state the operator revealed, which only a verifier that replayed the interval knows.
+/// @dev Every wei this contract holds is in `fund`, in an open pot's `amount`, or in `credits`
+///      (`test/invariant` checks the sum). Payouts are pull payments (`withdraw`).
+contract Jackpot {
+    uint256 public constant BPS_DENOMINATOR = 10_000;
+
+    /// @notice Above this many catchers a catcher's share is zero (2^63 divides any pot to nothing).
+    uint256 public constant MAX_PAID_CATCHERS = 64;
+
+    /// @notice The market whose forced errors this fund pays for.
+    address public immutable MARKET;
+
+    /// @notice The share of the fund (basis points) that each forced error puts in its pot.
+    uint16 public immutable POT_SHARE_BPS;
+
+    struct Seal {
+        address catcher;
+        uint64 sealedAt;
+    }
+
+    struct Pot {
+        uint256 amount; // wei still held for this pot: reserved shares until claimed, before close everything
+        bytes32 honestLeaf;
+        bytes32 traceRoot;
+        uint64 submittedAt;
+        uint64 sealEndsAt;
+        uint64 catchEndsAt;
+        uint32 catches;
+        uint32 claims;
+        uint32 round; // which forced error of the task this is (a voided task may be forced again)
+        bool closed;
+    }
+
+    /// @notice Wei waiting for forced errors to pay.
+    uint256 public fund;
+
+    /// @notice Wei each account may withdraw.
+    mapping(address account => uint256) public credits;
+
+    mapping(bytes32 sealHash => Seal) private seals;
+
+    mapping(uint256 taskId => Pot) private pots;
+
+    /// @dev keccak256(taskId, round, catcher) => 1 caught, 2 caught and claimed.
+    mapping(bytes32 key => uint8) private catchState;
+
+    event JackpotFunded(address indexed from, uint256 indexed taskId, uint256 amount, uint256 fund);
+
+    event Sealed(bytes32 indexed sealHash, address indexed catcher);
+
+    event PotOpened(
+        uint256 indexed taskId, uint32 round, uint256 amount, bytes32 honestLeaf, uint64 sealEndsAt, uint64 catchEndsAt
+    );
+
+    event CatchRevealed(uint256 indexed taskId, address indexed catcher, uint32 catches);
+
+    event JackpotClaimed(uint256 indexed taskId, address indexed catcher, uint256 share);
+
+    event PotClosed(uint256 indexed taskId, uint32 round, uint256 returned, uint256 fund);
+
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @param market The TaskMarket (it opens pots and deposits reward shares).
+    /// @param potShareBps The share of the fund each forced error's pot takes, 1..10,000.
+    constructor(address market, uint16 potShareBps) {
+        if (market == address(0)) revert Errors.ZeroAddress();
+        if (potShareBps == 0 || potShareBps > BPS_DENOMINATOR) revert Errors.PotShareOutOfRange(potShareBps);
+        MARKET = market;
+        POT_SHARE_BPS = potShareBps;
+    }
+
+    modifier onlyMarket() {
+        if (msg.sender != MARKET) revert Errors.NotMarket(msg.sender);
+        _;
+    }
+
+    // ---------------------------------------------------------------- funding
+
+    /// @notice Adds the sent wei to the fund (anyone may donate; the devnet seeds it).
+    function donate() external payable {
+        fund += msg.value;
+        emit JackpotFunded(msg.sender, 0, msg.value, fund);
+    }
+
+    /// @notice The market's share of a finalised reward.
+    /// @param taskId The finalised task.
+    function deposit(uint256 taskId) external payable onlyMarket {
+        fund += msg.value;
+        emit JackpotFunded(msg.sender, taskId, msg.value, fund);
+    }
+
+    // ---------------------------------------------------------------- catching
+
+    /// @notice Seals a catch: `sealHash = keccak256(abi.encode(taskId, state, msg.sender, salt))`, where
+    ///         `state` is the caller's own commitment h_e at the end e of the first interval whose
+    ///         replay differs from the operator's. The seal names no task.
+    /// @param sealHash The sealed catch (non-zero, not posted before).
+    function seal(bytes32 sealHash) external {
+        if (sealHash == bytes32(0)) revert Errors.ZeroSeal();
+        if (seals[sealHash].catcher != address(0)) revert Errors.SealExists(sealHash);
+        seals[sealHash] = Seal(msg.sender, uint64(block.timestamp));
+        emit Sealed(sealHash, msg.sender);
+    }
+
+    /// @notice Opens the pot of a forced error the operator of `taskId` just revealed.
+    /// @param taskId The task.
+    /// @param honestLeaf The honest h_L: the state a valid catch names.
+    /// @param traceRoot The honest trace root that must stand for the pot to pay.
+    /// @param submittedAt When the result was submitted (the seal phase starts).
+    /// @param sealEndsAt When the seal phase ended.
+    /// @param catchEndsAt Until when catches may be revealed.
+    function openPot(
+        uint256 taskId,
+        bytes32 honestLeaf,
+        bytes32 traceRoot,
+        uint64 submittedAt,
+        uint64 sealEndsAt,
+        uint64 catchEndsAt
+    ) external onlyMarket {
+        Pot storage p = pots[taskId];
+        // A pot left open can only be a voided result's (a finalised task is never forced again).
+        if (p.submittedAt != 0 && !p.closed) _close(taskId, p, p.amount);
+        uint256 amount = fund * POT_SHARE_BPS / BPS_DENOMINATOR;
+        fund -= amount;
+        uint32 round = p.round + 1;
+        pots[taskId] = Pot({
+            amount: amount,
+            honestLeaf: honestLeaf,
+            traceRoot: traceRoot,
+            submittedAt: submittedAt,
+            sealEndsAt: sealEndsAt,
+            catchEndsAt: catchEndsAt,
+            catches: 0,
+            claims: 0,
+            round: round,
+            closed: false
+        });
+        emit PotOpened(taskId, round, amount, honestLeaf, sealEndsAt, catchEndsAt);
+    }
+
+    /// @notice Reveals a sealed catch of the forced error of `taskId`.
+    /// @param taskId The task whose forced error was revealed.
+    /// @param state The state the seal named (must equal the revealed honest leaf).
+    /// @param salt The seal's salt.
+    function revealCatch(uint256 taskId, bytes32 state, bytes32 salt) external {
+        Pot storage p = pots[taskId];
+        if (p.submittedAt == 0 || p.closed) revert Errors.NoPot(taskId);
+        if (block.timestamp > p.catchEndsAt) revert Errors.CatchWindowClosed(p.catchEndsAt);
+        bytes32 sealHash = keccak256(abi.encode(taskId, state, msg.sender, salt));
+        Seal memory s = seals[sealHash];
+        if (s.catcher != msg.sender) revert Errors.SealNotFound(sealHash);
+        if (s.sealedAt < p.submittedAt || s.sealedAt > p.sealEndsAt) {
+            revert Errors.SealOutsidePhase(s.sealedAt, p.submittedAt, p.sealEndsAt);
+        }
+        if (state != p.honestLeaf) revert Errors.CatchWrongState(state, p.honestLeaf);
+        bytes32 key = keccak256(abi.encode(taskId, p.round, msg.sender));
+        if (catchState[key] != 0) revert Errors.AlreadyCaught(taskId, msg.sender);
+        catchState[key] = 1;
+        delete seals[sealHash];
+        uint32 catches = p.catches + 1;
+        p.catches = catches;
+        emit CatchRevealed(taskId, msg.sender, catches);
+    }
+
+    /// @notice Credits the caller's share of the pot of `taskId`: pot / (k * 2^(k-1)) for k catchers.
+    ///         Needs the catch window over and the task finalised with the honest root.
+    /// @param taskId The task.
+    function claimJackpot(uint256 taskId) external {
+        Pot storage p = pots[taskId];
+        if (p.submittedAt == 0) revert Errors.NoPot(taskId);
+        if (block.timestamp <= p.catchEndsAt) revert Errors.CatchWindowOpen(p.catchEndsAt);
+        if (!_stood(taskId, p)) revert Errors.PotNotPayable(taskId);
+        bytes32 key = keccak256(abi.encode(taskId, p.round, msg.sender));
+        if (catchState[key] != 1) revert Errors.NothingToClaim(taskId, msg.sender);
+        catchState[key] = 2;
+        uint256 share = _share(p);
+        if (!p.closed) {
+            // close first, so the reserve below is exact
+            _close(taskId, p, p.amount - share * p.catches);
+        }
+        p.amount -= share;
+        p.claims += 1;
+        credits[msg.sender] += share;
+        emit JackpotClaimed(taskId, msg.sender, share);
+    }
+
+    /// @notice After the catch window, returns what the pot of `taskId` will not pay to the fund: the
+    ///         rest of the decaying split if the honest root stood, everything if the result was voided.
+    /// @param taskId The task.
+    function closePot(uint256 taskId) external {
+        Pot storage p = pots[taskId];
+        if (p.submittedAt == 0) revert Errors.NoPot(taskId);
+        if (p.closed) revert Errors.PotAlreadyClosed(taskId);
+        if (block.timestamp <= p.catchEndsAt) revert Errors.CatchWindowOpen(p.catchEndsAt);
+        if (_stood(taskId, p)) {
+            _close(taskId, p, p.amount - _share(p) * p.catches);
+        } else {
+            Task memory t = IJackpotMarket(MARKET).getTask(taskId);
+            // still Submitted with this root: the honest root may yet stand
+            if (t.status == TaskStatus.Submitted && t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt) {
+                revert Errors.PotNotSettled(taskId);
+            }
+            _close(taskId, p, p.amount);
+        }
+    }
+
+    /// @notice Sends the caller its credits.
+    function withdraw() external {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert Errors.NothingToWithdraw();
+        credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert Errors.TransferFailed(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The pot of `taskId`'s latest forced error.
+    function potOf(uint256 taskId) external view returns (Pot memory) {
+        return pots[taskId];
+    }
+
+    /// @notice Who posted seal `sealHash`, and when (zero if none).
+    function sealOf(bytes32 sealHash) external view returns (Seal memory) {
+        return seals[sealHash];
+    }
+
+    /// @notice Whether `catcher` caught (1) or caught and claimed (2) the latest forced error of `taskId`.
+    function catchOf(uint256 taskId, address catcher) external view returns (uint8) {
+        return catchState[keccak256(abi.encode(taskId, pots[taskId].round, catcher))];
+    }
+
+    /// @notice Each of `catches` catchers' share of a pot of `amount` wei: amount / (k * 2^(k-1)).
+    function shareOf(uint256 amount, uint256 catches) public pure returns (uint256) {
+        if (catches == 0 || catches > MAX_PAID_CATCHERS) return 0;
+        return amount / (catches << (catches - 1));
+    }
+
+    /// @notice The seal a catcher posts: keccak256(abi.encode(taskId, state, catcher, salt)).
+    function sealHashOf(uint256 taskId, bytes32 state, address catcher, bytes32 salt) external pure returns (bytes32) {
+        return keccak256(abi.encode(taskId, state, catcher, salt));
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev The share of each catcher, from the amount the pot held when it was opened (before any
+    ///      claim): reconstructed as amount + claims * share is not needed because the share is taken
+    ///      from the opening amount, kept constant until the close.
+    function _share(Pot storage p) private view returns (uint256) {
+        if (!p.closed) return shareOf(p.amount, p.catches);
+        // after the close, amount == (catches - claims) * share
+        uint256 left = p.catches - p.claims;
+        return left == 0 ? 0 : p.amount / left;
+    }
+
+    function _stood(uint256 taskId, Pot storage p) private view returns (bool) {
+        Task memory t = IJackpotMarket(MARKET).getTask(taskId);
+        return t.status == TaskStatus.Finalized && t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt;
+    }
+
+    function _close(uint256 taskId, Pot storage p, uint256 returned) private {
+        p.closed = true;
+        p.amount -= returned;
+        fund += returned;
+        emit PotClosed(taskId, p.round, returned, fund);
+    }
+}

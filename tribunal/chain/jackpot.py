@@ -1,0 +1,75 @@
+"""Binding of `contracts/src/Jackpot.sol`: the fund that pays for caught forced errors
+(docs/forced-errors.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tribunal.chain.bound import BoundContract
+from tribunal.chain.client import Sent
+
+
+@dataclass(frozen=True)
+class Pot:
+    """`Jackpot.Pot`: the latest forced error's pot of a task (``submitted_at == 0``: none)."""
+
+    amount: int
+    honest_leaf: bytes
+    trace_root: bytes
+    submitted_at: int
+    seal_ends_at: int
+    catch_ends_at: int
+    catches: int
+    claims: int
+    round: int
+    closed: bool
+
+    @classmethod
+    def from_tuple(cls, raw: tuple[Any, ...]) -> Pot:
+        amount, honest, root, submitted, seal_end, catch_end, catches, claims, rnd, closed = raw
+        return cls(int(amount), bytes(honest), bytes(root), int(submitted), int(seal_end), int(catch_end),
+                   int(catches), int(claims), int(rnd), bool(closed))
+
+
+class Jackpot(BoundContract):
+    NAME = "Jackpot"
+
+    def donate(self, wei: int) -> Sent:
+        return self._send("donate", value=wei, context="fund the jackpot")
+
+    def seal(self, seal_hash: bytes) -> Sent:
+        return self._send("seal", seal_hash, context="seal a catch")
+
+    def reveal_catch(self, task_id: int, state: bytes, salt: bytes) -> Sent:
+        return self._send("revealCatch", task_id, state, salt, context=f"reveal our catch of task {task_id}")
+
+    def claim_jackpot(self, task_id: int) -> Sent:
+        return self._send("claimJackpot", task_id, context=f"claim the jackpot of task {task_id}")
+
+    def close_pot(self, task_id: int) -> Sent:
+        return self._send("closePot", task_id, context=f"close the pot of task {task_id}")
+
+    def withdraw(self) -> Sent:
+        return self._send("withdraw", context="withdraw jackpot credits")
+
+    def fund(self) -> int:
+        return int(self._call("fund"))
+
+    def credits(self, account: str) -> int:
+        return int(self._call("credits", account))
+
+    def pot(self, task_id: int) -> Pot:
+        return Pot.from_tuple(tuple(self._call("potOf", task_id, context=f"pot of task {task_id}")))
+
+    def catch_of(self, task_id: int, catcher: str) -> int:
+        """1: ``catcher`` caught the task's latest forced error; 2: and claimed its share; 0: neither."""
+        return int(self._call("catchOf", task_id, catcher))
+
+    def seal_of(self, seal_hash: bytes) -> tuple[str, int]:
+        """``(catcher, sealed_at)`` of a seal (the zero address if none)."""
+        catcher, sealed_at = self._call("sealOf", seal_hash)
+        return str(catcher), int(sealed_at)
+
+    def share_of(self, amount: int, catches: int) -> int:
+        return int(self._call("shareOf", amount, catches))
