@@ -93,14 +93,12 @@ def deploy(
         "(required with forced errors)",
     )] = DeployParams.audit_window,
     jackpot_bps: Annotated[int, typer.Option(
-        help="basis points of every finalised reward that feed the jackpot fund",
+        help="basis points of every finalised reward that go to its operator's jackpot escrow",
     )] = DeployParams.jackpot_bps,
-    pot_share_bps: Annotated[int, typer.Option(
-        help="basis points of the jackpot fund that a forced error puts in its pot",
-    )] = DeployParams.pot_share_bps,
-    jackpot_seed: Annotated[str, typer.Option(
-        help="ETH the deployer donates to the jackpot fund at deploy",
-    )] = "0",
+    pot: Annotated[str, typer.Option(
+        help="ETH a forced error moves from its operator's escrow into its pot (and the least escrow "
+        "an operator needs to claim a task)",
+    )] = f"{DeployParams.pot_wei / 10**18:g}",
 ) -> None:
     """Deploy and wire StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame to
     RPC_URL (and a Jackpot, with forced errors on), then write the deployment file. Durations are
@@ -114,14 +112,14 @@ def deploy(
     except ValueError as exc:
         raise common.fail(f"--min-task-stake: {exc}") from exc
     try:
-        seed = parse_eth(jackpot_seed)
+        pot_wei = parse_eth(pot)
     except ValueError as exc:
-        raise common.fail(f"--jackpot-seed: {exc}") from exc
+        raise common.fail(f"--pot: {exc}") from exc
     params = DeployParams(unbonding_delay, slash_winner_bps, max_challenge_window,
                           max_dispute_duration, missed_deadline_slash_bps, bond, max_clock,
                           min_challenge_window, stake_floor, claim_timeout,
                           forced_error_ppm=forced_error_ppm, audit_window=audit_window,
-                          jackpot_bps=jackpot_bps, pot_share_bps=pot_share_bps, jackpot_seed=seed)
+                          jackpot_bps=jackpot_bps, pot_wei=pot_wei)
     try:
         params.validate()
         signer = load_signer(keystore)

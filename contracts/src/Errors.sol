@@ -529,8 +529,16 @@ library Errors {
     /// @notice Thrown when a jackpot function only the market may call is called by `caller`.
     error NotMarket(address caller);
 
-    /// @notice Thrown when the pot share `bps` is not in 1..10,000.
-    error PotShareOutOfRange(uint256 bps);
+    /// @notice Thrown when the jackpot's pot would be zero wei.
+    error ZeroPot();
+
+    /// @notice Thrown when an escrow of `escrow` wei would have to cover `needed` wei: a withdrawal
+    ///         beyond it, or below one pot while the market holds the operator's stake.
+    error EscrowTooLow(uint256 escrow, uint256 needed);
+
+    /// @notice Thrown when an operator claims a task while its jackpot escrow (`escrow` wei) is below
+    ///         one pot (`pot` wei): fund it with `Jackpot.fundEscrow` first.
+    error AuditEscrowTooLow(uint256 escrow, uint256 pot);
 
     /// @notice Thrown when a seal of zero is posted.
     error ZeroSeal();

@@ -6,18 +6,27 @@ import {Task, TaskStatus} from "./Task.sol";
 
 interface IJackpotMarket {
     function getTask(uint256 taskId) external view returns (Task memory);
+
+    function STAKE_MANAGER() external view returns (address);
+}
+
+interface IJackpotStakeManager {
+    function lockedBy(address account, address slasher) external view returns (uint256);
 }
 
 /// @title Jackpot
-/// @notice The fund that pays verifiers for catching forced errors (docs/forced-errors.md). The
-///         market feeds it a share of every finalised reward; each forced error moves
-///         `POT_SHARE_BPS` of the fund into a pot, which the verifiers that caught the error share by
-///         a decaying split: k catchers get pot / (k * 2^(k-1)) each and the rest returns to the fund.
-///         Catches are sealed during the result's seal phase (the seal names no task) and revealed
-///         after the operator reveals the forced error; a catch counts only if it names the honest
-///         state the operator revealed, which only a verifier that replayed the interval knows.
-/// @dev Every wei this contract holds is in `fund`, in an open pot's `amount`, or in `credits`
-///      (`test/invariant` checks the sum). Payouts are pull payments (`withdraw`).
+/// @notice Pays verifiers for catching forced errors (docs/forced-errors.md) out of each operator's
+///         own escrow: the market feeds an operator's escrow a share of every reward it is paid, the
+///         operator (or anyone) may top it up, and each of its forced errors moves `POT` of it into a
+///         pot that the verifiers that caught the error share by a decaying split (k catchers get
+///         pot / (k * 2^(k-1)) each); the rest returns to the escrow. An operator's own accounts can
+///         therefore only ever win back its own money. The market lets an operator claim a task only
+///         while its escrow holds a whole pot. Catches are sealed during the result's seal phase (the
+///         seal names no task) and revealed after the operator reveals the forced error; a catch
+///         counts only if it names the honest state the operator revealed, which only a verifier that
+///         replayed the interval knows.
+/// @dev Every wei this contract holds is in `totalEscrow`, in an open pot's `amount`, or in
+///      `credits` (`test/invariant` checks the sum). Payouts are pull payments (`withdraw`).
 contract Jackpot {
     uint256 public constant BPS_DENOMINATOR = 10_000;
 
@@ -27,8 +36,9 @@ contract Jackpot {
     /// @notice The market whose forced errors this fund pays for.
     address public immutable MARKET;
 
-    /// @notice The share of the fund (basis points) that each forced error puts in its pot.
-    uint16 public immutable POT_SHARE_BPS;
+    /// @notice Wei a forced error moves from its operator's escrow into its pot (and the least escrow
+    ///         an operator needs to claim a task).
+    uint256 public immutable POT;
 
     struct Seal {
         address catcher;
@@ -36,6 +46,7 @@ contract Jackpot {
     }
 
     struct Pot {
+        address operator; // whose escrow funds the pot, and gets back what it does not pay
         uint256 amount; // wei still held for this pot: reserved shares until claimed, before close everything
         bytes32 honestLeaf;
         bytes32 traceRoot;
@@ -48,8 +59,11 @@ contract Jackpot {
         bool closed;
     }
 
-    /// @notice Wei waiting for forced errors to pay.
-    uint256 public fund;
+    /// @notice Each operator's escrow: wei waiting to pay for its forced errors.
+    mapping(address operator => uint256) public escrowOf;
+
+    /// @notice The sum of all escrows.
+    uint256 public totalEscrow;
 
     /// @notice Wei each account may withdraw.
     mapping(address account => uint256) public credits;
@@ -61,29 +75,39 @@ contract Jackpot {
     /// @dev keccak256(taskId, round, catcher) => 1 caught, 2 caught and claimed.
     mapping(bytes32 key => uint8) private catchState;
 
-    event JackpotFunded(address indexed from, uint256 indexed taskId, uint256 amount, uint256 fund);
+    event EscrowFunded(
+        address indexed operator, address indexed from, uint256 indexed taskId, uint256 amount, uint256 escrow
+    );
+
+    event EscrowWithdrawn(address indexed operator, uint256 amount, uint256 escrow);
 
     event Sealed(bytes32 indexed sealHash, address indexed catcher);
 
     event PotOpened(
-        uint256 indexed taskId, uint32 round, uint256 amount, bytes32 honestLeaf, uint64 sealEndsAt, uint64 catchEndsAt
+        uint256 indexed taskId,
+        address indexed operator,
+        uint32 round,
+        uint256 amount,
+        bytes32 honestLeaf,
+        uint64 sealEndsAt,
+        uint64 catchEndsAt
     );
 
     event CatchRevealed(uint256 indexed taskId, address indexed catcher, uint32 catches);
 
     event JackpotClaimed(uint256 indexed taskId, address indexed catcher, uint256 share);
 
-    event PotClosed(uint256 indexed taskId, uint32 round, uint256 returned, uint256 fund);
+    event PotClosed(uint256 indexed taskId, address indexed operator, uint32 round, uint256 returned, uint256 escrow);
 
     event Withdrawn(address indexed account, uint256 amount);
 
     /// @param market The TaskMarket (it opens pots and deposits reward shares).
-    /// @param potShareBps The share of the fund each forced error's pot takes, 1..10,000.
-    constructor(address market, uint16 potShareBps) {
+    /// @param pot Wei each forced error's pot takes from its operator's escrow (non-zero).
+    constructor(address market, uint256 pot) {
         if (market == address(0)) revert Errors.ZeroAddress();
-        if (potShareBps == 0 || potShareBps > BPS_DENOMINATOR) revert Errors.PotShareOutOfRange(potShareBps);
+        if (pot == 0) revert Errors.ZeroPot();
         MARKET = market;
-        POT_SHARE_BPS = potShareBps;
+        POT = pot;
     }
 
     modifier onlyMarket() {
@@ -93,17 +117,34 @@ contract Jackpot {
 
     // ---------------------------------------------------------------- funding
 
-    /// @notice Adds the sent wei to the fund (anyone may donate; the devnet seeds it).
-    function donate() external payable {
-        fund += msg.value;
-        emit JackpotFunded(msg.sender, 0, msg.value, fund);
+    /// @notice Adds the sent wei to `operator`'s escrow (the operator's agent tops its own up to `POT`).
+    /// @param operator The operator whose forced errors the wei will pay for.
+    function fundEscrow(address operator) external payable {
+        if (operator == address(0)) revert Errors.ZeroAddress();
+        if (msg.value == 0) revert Errors.ZeroAmount();
+        _credit(operator, 0, msg.value);
     }
 
-    /// @notice The market's share of a finalised reward.
+    /// @notice The market's share of a reward paid to `operator`, into its escrow.
     /// @param taskId The finalised task.
-    function deposit(uint256 taskId) external payable onlyMarket {
-        fund += msg.value;
-        emit JackpotFunded(msg.sender, taskId, msg.value, fund);
+    /// @param operator Its operator.
+    function deposit(uint256 taskId, address operator) external payable onlyMarket {
+        _credit(operator, taskId, msg.value);
+    }
+
+    /// @notice Withdraws `amount` of the caller's escrow. While the market holds any of the caller's
+    ///         stake (a task claimed, submitted or settling) the escrow must keep at least `POT`.
+    /// @param amount Wei to withdraw.
+    function withdrawEscrow(uint256 amount) external {
+        uint256 escrow = escrowOf[msg.sender];
+        if (amount == 0 || amount > escrow) revert Errors.EscrowTooLow(escrow, amount);
+        uint256 left = escrow - amount;
+        if (left < POT && _busy(msg.sender)) revert Errors.EscrowTooLow(left, POT);
+        escrowOf[msg.sender] = left;
+        totalEscrow -= amount;
+        emit EscrowWithdrawn(msg.sender, amount, left);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert Errors.TransferFailed(msg.sender, amount);
     }
 
     // ---------------------------------------------------------------- catching
@@ -119,8 +160,10 @@ contract Jackpot {
         emit Sealed(sealHash, msg.sender);
     }
 
-    /// @notice Opens the pot of a forced error the operator of `taskId` just revealed.
+    /// @notice Opens the pot of a forced error the operator of `taskId` just revealed: `POT` (or the
+    ///         whole escrow, if less) from the operator's escrow.
     /// @param taskId The task.
+    /// @param operator Its operator.
     /// @param honestLeaf The honest h_L: the state a valid catch names.
     /// @param traceRoot The honest trace root that must stand for the pot to pay.
     /// @param submittedAt When the result was submitted (the seal phase starts).
@@ -128,6 +171,7 @@ contract Jackpot {
     /// @param catchEndsAt Until when catches may be revealed.
     function openPot(
         uint256 taskId,
+        address operator,
         bytes32 honestLeaf,
         bytes32 traceRoot,
         uint64 submittedAt,
@@ -137,10 +181,13 @@ contract Jackpot {
         Pot storage p = pots[taskId];
         // A pot left open can only be a voided result's (a finalised task is never forced again).
         if (p.submittedAt != 0 && !p.closed) _close(taskId, p, p.amount);
-        uint256 amount = fund * POT_SHARE_BPS / BPS_DENOMINATOR;
-        fund -= amount;
+        uint256 escrow = escrowOf[operator];
+        uint256 amount = escrow < POT ? escrow : POT;
+        escrowOf[operator] = escrow - amount;
+        totalEscrow -= amount;
         uint32 round = p.round + 1;
         pots[taskId] = Pot({
+            operator: operator,
             amount: amount,
             honestLeaf: honestLeaf,
             traceRoot: traceRoot,
@@ -152,7 +199,7 @@ contract Jackpot {
             round: round,
             closed: false
         });
-        emit PotOpened(taskId, round, amount, honestLeaf, sealEndsAt, catchEndsAt);
+        emit PotOpened(taskId, operator, round, amount, honestLeaf, sealEndsAt, catchEndsAt);
     }
 
     /// @notice Reveals a sealed catch of the forced error of `taskId`.
@@ -201,8 +248,9 @@ contract Jackpot {
         emit JackpotClaimed(taskId, msg.sender, share);
     }
 
-    /// @notice After the catch window, returns what the pot of `taskId` will not pay to the fund: the
-    ///         rest of the decaying split if the honest root stood, everything if the result was voided.
+    /// @notice After the catch window, returns what the pot of `taskId` will not pay to its operator's
+    ///         escrow: the rest of the decaying split if the honest root stood, everything if the result
+    ///         was voided.
     /// @param taskId The task.
     function closePot(uint256 taskId) external {
         Pot storage p = pots[taskId];
@@ -232,6 +280,11 @@ contract Jackpot {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @notice Whether `operator`'s escrow holds a whole pot (what the market requires to claim).
+    function canPay(address operator) external view returns (bool) {
+        return escrowOf[operator] >= POT;
+    }
 
     /// @notice The pot of `taskId`'s latest forced error.
     function potOf(uint256 taskId) external view returns (Pot memory) {
@@ -279,7 +332,23 @@ contract Jackpot {
     function _close(uint256 taskId, Pot storage p, uint256 returned) private {
         p.closed = true;
         p.amount -= returned;
-        fund += returned;
-        emit PotClosed(taskId, p.round, returned, fund);
+        address operator = p.operator;
+        uint256 escrow = escrowOf[operator] + returned;
+        escrowOf[operator] = escrow;
+        totalEscrow += returned;
+        emit PotClosed(taskId, operator, p.round, returned, escrow);
+    }
+
+    function _credit(address operator, uint256 taskId, uint256 amount) private {
+        uint256 escrow = escrowOf[operator] + amount;
+        escrowOf[operator] = escrow;
+        totalEscrow += amount;
+        emit EscrowFunded(operator, msg.sender, taskId, amount, escrow);
+    }
+
+    /// @dev Whether the market holds any of `operator`'s stake (a task claimed, submitted or settling).
+    function _busy(address operator) private view returns (bool) {
+        address stakeManager = IJackpotMarket(MARKET).STAKE_MANAGER();
+        return IJackpotStakeManager(stakeManager).lockedBy(operator, MARKET) != 0;
     }
 }

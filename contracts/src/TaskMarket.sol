@@ -11,10 +11,15 @@ import {Merkle} from "./lib/Merkle.sol";
 interface IMarketJackpot {
     function MARKET() external view returns (address);
 
-    function deposit(uint256 taskId) external payable;
+    function POT() external view returns (uint256);
+
+    function escrowOf(address operator) external view returns (uint256);
+
+    function deposit(uint256 taskId, address operator) external payable;
 
     function openPot(
         uint256 taskId,
+        address operator,
         bytes32 honestLeaf,
         bytes32 traceRoot,
         uint64 submittedAt,
@@ -132,7 +137,7 @@ contract TaskMarket is Owned {
     /// @notice Seconds of the reveal phase after a result's seal phase, and of the game phase after it.
     uint64 public auditWindow;
 
-    /// @notice Share of every finalised reward (basis points) that goes to the jackpot fund.
+    /// @notice Share of every finalised reward (basis points) that goes to its operator's jackpot escrow.
     uint16 public jackpotBps;
 
     mapping(uint256 taskId => Draw) private draws;
@@ -371,7 +376,7 @@ contract TaskMarket is Owned {
     /// @param jackpot_ The Jackpot contract serving this market.
     /// @param forcedErrorPpm_ Probability of a forced error per result, 1..1,000,000 ppm.
     /// @param auditWindow_ Seconds of the reveal phase and of the game phase (> 0).
-    /// @param jackpotBps_ Share of each finalised reward that goes to the jackpot fund, 0..10,000.
+    /// @param jackpotBps_ Share of each finalised reward that goes to its operator's jackpot escrow, 0..10,000.
     function setJackpot(address jackpot_, uint32 forcedErrorPpm_, uint64 auditWindow_, uint16 jackpotBps_)
         external
         onlyOwner
@@ -458,6 +463,12 @@ contract TaskMarket is Owned {
         _requireStatus(taskId, t.status, TaskStatus.Open);
         if (block.timestamp > t.deadline) revert Errors.DeadlinePassed(t.deadline, block.timestamp);
         if (msg.sender == t.submitter) revert Errors.SelfClaim();
+        if (forcedErrorPpm != 0) {
+            // INVARIANT: every claimed result's forced error can pay its catchers a whole pot.
+            uint256 escrow = IMarketJackpot(jackpot).escrowOf(msg.sender);
+            uint256 pot = IMarketJackpot(jackpot).POT();
+            if (escrow < pot) revert Errors.AuditEscrowTooLow(escrow, pot);
+        }
         t.status = TaskStatus.Claimed;
         t.operator = msg.sender;
         t.claimedAt = uint64(block.timestamp);
@@ -589,7 +600,9 @@ contract TaskMarket is Owned {
         emit ForcedErrorRevealed(taskId, msg.sender, leaf, forcedLeaf, honestLeaf, root, modelHash, endsAt);
         uint64 sealEndsAt = t.submittedAt + t.challengeWindow;
         IMarketJackpot(jackpot)
-            .openPot(taskId, honestLeaf, root, t.submittedAt, sealEndsAt, uint64(block.timestamp) + auditWindow);
+            .openPot(
+                taskId, msg.sender, honestLeaf, root, t.submittedAt, sealEndsAt, uint64(block.timestamp) + auditWindow
+            );
     }
 
     // ---------------------------------------------------------------- anyone, after a timeout
@@ -631,7 +644,7 @@ contract TaskMarket is Owned {
         emit TaskFinalized(taskId, operator, reward - cut);
         STAKE_MANAGER.unlock(operator, t.minStake);
         STAKE_MANAGER.credit{value: reward - cut}(operator);
-        if (cut != 0) IMarketJackpot(jackpot).deposit{value: cut}(taskId);
+        if (cut != 0) IMarketJackpot(jackpot).deposit{value: cut}(taskId, operator);
     }
 
     /// @notice Settles a task whose deadline passed without a result. A Claimed task slashes

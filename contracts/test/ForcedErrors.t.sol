@@ -24,7 +24,7 @@ contract ForcedErrorsTest is MarketFixture {
 
     uint64 internal constant AUDIT = 6 hours;
     uint16 internal constant JACKPOT_BPS = 500;
-    uint16 internal constant POT_SHARE_BPS = 5000;
+    uint256 internal constant POT = 2 ether;
     uint32 internal constant STEPS = 100;
     uint32 internal constant EVERY = 10;
     bytes32 internal constant MODEL = keccak256("model");
@@ -42,7 +42,7 @@ contract ForcedErrorsTest is MarketFixture {
         vm.warp(1_700_000_000);
         vm.roll(100);
         _deploy();
-        jackpot = new Jackpot(address(market), POT_SHARE_BPS);
+        jackpot = new Jackpot(address(market), POT);
         market.setJackpot(address(jackpot), 1_000_000, AUDIT, JACKPOT_BPS);
         deadline = uint64(block.timestamp + 10 days);
         vm.deal(submitter, 1000 ether);
@@ -50,7 +50,8 @@ contract ForcedErrorsTest is MarketFixture {
         vm.deal(address(this), 1000 ether);
         vm.prank(operator);
         sm.stake{value: 500 ether}();
-        jackpot.donate{value: 8 ether}();
+        vm.prank(operator);
+        jackpot.fundEscrow{value: 8 ether}(operator);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -123,10 +124,6 @@ contract ForcedErrorsTest is MarketFixture {
         market.finalize(taskId);
     }
 
-    function _jackpotHeld() internal view returns (uint256) {
-        return jackpot.fund();
-    }
-
     // ---------------------------------------------------------------- deploy-time rules
 
     function test_setJackpot_isOnceBeforeTasksAndChecked() public {
@@ -134,10 +131,10 @@ contract ForcedErrorsTest is MarketFixture {
         market.setJackpot(address(jackpot), 1, AUDIT, 0);
 
         _deploy(); // a fresh market without a jackpot
-        Jackpot other = new Jackpot(address(this), POT_SHARE_BPS);
+        Jackpot other = new Jackpot(address(this), POT);
         vm.expectRevert(abi.encodeWithSelector(Errors.JackpotMarketMismatch.selector, address(this), address(market)));
         market.setJackpot(address(other), 1, AUDIT, 0);
-        Jackpot mine = new Jackpot(address(market), POT_SHARE_BPS);
+        Jackpot mine = new Jackpot(address(market), POT);
         vm.expectRevert(abi.encodeWithSelector(Errors.ForcedErrorPpmOutOfRange.selector, 0));
         market.setJackpot(address(mine), 0, AUDIT, 0);
         vm.expectRevert(abi.encodeWithSelector(Errors.ForcedErrorPpmOutOfRange.selector, 1_000_001));
@@ -158,10 +155,8 @@ contract ForcedErrorsTest is MarketFixture {
     }
 
     function test_jackpotConstructor_checksItsShare() public {
-        vm.expectRevert(abi.encodeWithSelector(Errors.PotShareOutOfRange.selector, 0));
+        vm.expectRevert(Errors.ZeroPot.selector);
         new Jackpot(address(market), 0);
-        vm.expectRevert(abi.encodeWithSelector(Errors.PotShareOutOfRange.selector, 10_001));
-        new Jackpot(address(market), 10_001);
         vm.expectRevert(Errors.ZeroAddress.selector);
         new Jackpot(address(0), 1);
     }
@@ -334,12 +329,12 @@ contract ForcedErrorsTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(Errors.ChallengeWindowOpen.selector, sealEnds + 2 * AUDIT));
         market.finalize(taskId);
 
-        uint256 fundBefore = jackpot.fund();
+        uint256 escrowBefore = jackpot.escrowOf(operator);
         _finalizeAfterWindow(taskId);
         uint256 cut = REWARD * JACKPOT_BPS / 10_000;
-        assertEq(sm.creditOf(operator), REWARD - cut, "the operator is paid the reward less the jackpot's share");
-        assertEq(jackpot.fund(), fundBefore + cut);
-        assertEq(address(jackpot).balance, jackpot.fund());
+        assertEq(sm.creditOf(operator), REWARD - cut, "the operator is paid the reward less its escrow's share");
+        assertEq(jackpot.escrowOf(operator), escrowBefore + cut, "the share goes to its own escrow");
+        assertEq(address(jackpot).balance, jackpot.totalEscrow());
     }
 
     function test_revealTooLate_andFinalizeNeedsTheReveal() public {
@@ -403,7 +398,7 @@ contract ForcedErrorsTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(Errors.ForcedLeafNotInTrace.selector, leaf, honest[leaf]));
         market.revealForcedError(taskId, secret, honest[leaf], keccak256("other"), proof, HONEST_MODEL);
 
-        uint256 fund = jackpot.fund();
+        uint256 escrow = jackpot.escrowOf(operator);
         _revealForced(taskId, secret, honest, forced, leaf);
         Task memory t = market.getTask(taskId);
         assertEq(t.traceRoot, Traces.root(honest), "the honest root replaces the forced one");
@@ -411,8 +406,9 @@ contract ForcedErrorsTest is MarketFixture {
         assertEq(market.challengeEndsAt(taskId), block.timestamp + WINDOW, "a fresh window for the honest root");
         assertEq(market.gamesOpenAt(taskId), block.timestamp, "games against it open at once");
         Jackpot.Pot memory pot = jackpot.potOf(taskId);
-        assertEq(pot.amount, fund * POT_SHARE_BPS / 10_000);
-        assertEq(jackpot.fund(), fund - pot.amount);
+        assertEq(pot.amount, POT, "a whole pot from the operator's own escrow");
+        assertEq(pot.operator, operator);
+        assertEq(jackpot.escrowOf(operator), escrow - POT);
         assertEq(pot.honestLeaf, honest[leaf]);
         assertEq(sm.lockedOf(operator), MIN_STAKE, "the operator is not slashed for a forced error");
     }
@@ -456,7 +452,7 @@ contract ForcedErrorsTest is MarketFixture {
         vm.prank(verifier);
         jackpot.withdraw();
         assertEq(verifier.balance, before + potAmount);
-        assertEq(address(jackpot).balance, jackpot.fund(), "every wei is in the fund or paid");
+        assertEq(address(jackpot).balance, jackpot.totalEscrow(), "every wei is in an escrow or paid");
     }
 
     function test_forced_wrongStateOrNoSealCatchesNothing() public {
@@ -487,7 +483,7 @@ contract ForcedErrorsTest is MarketFixture {
         _afterSeal(taskId);
         _revealForced(taskId, secret, honest, forced, leaf);
         uint256 potAmount = jackpot.potOf(taskId).amount;
-        uint256 fund = jackpot.fund();
+        uint256 escrow = jackpot.escrowOf(operator);
         _revealCatch(sybil, taskId, honest[leaf], "s");
         _revealCatch(verifier, taskId, honest[leaf], "v");
         vm.warp(uint256(jackpot.potOf(taskId).catchEndsAt) + 1);
@@ -496,7 +492,11 @@ contract ForcedErrorsTest is MarketFixture {
         jackpot.claimJackpot(taskId);
         assertEq(jackpot.credits(verifier), potAmount / 4);
         uint256 cut = REWARD * JACKPOT_BPS / 10_000;
-        assertEq(jackpot.fund(), fund + cut + potAmount - 2 * (potAmount / 4), "the rest returns to the fund");
+        assertEq(
+            jackpot.escrowOf(operator),
+            escrow + cut + potAmount - 2 * (potAmount / 4),
+            "the rest returns to the operator's escrow: its own accounts only win back its own money"
+        );
         vm.prank(sybil);
         jackpot.claimJackpot(taskId);
         assertEq(jackpot.credits(sybil), potAmount / 4);
@@ -516,7 +516,7 @@ contract ForcedErrorsTest is MarketFixture {
         _revealForced(taskId, secret, honest, forced, leaf);
         _revealCatch(sybil, taskId, bogus, "s");
         uint256 potAmount = jackpot.potOf(taskId).amount;
-        uint256 fund = jackpot.fund();
+        uint256 escrow = jackpot.escrowOf(operator);
         // an honest verifier disproves the "honest" root: the result is voided
         vm.prank(game);
         market.onDisputeOpened(taskId);
@@ -529,7 +529,7 @@ contract ForcedErrorsTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(Errors.PotNotPayable.selector, taskId));
         jackpot.claimJackpot(taskId);
         jackpot.closePot(taskId);
-        assertEq(jackpot.fund(), fund + potAmount, "the whole pot returns to the fund");
+        assertEq(jackpot.escrowOf(operator), escrow + potAmount, "the whole pot returns to the escrow");
         vm.expectRevert(abi.encodeWithSelector(Errors.PotAlreadyClosed.selector, taskId));
         jackpot.closePot(taskId);
     }
@@ -544,7 +544,7 @@ contract ForcedErrorsTest is MarketFixture {
         vm.prank(game);
         market.onDisputeResolved(taskId, false, true); // voided, reopened, the pot left open
         assertEq(uint8(market.taskStatus(taskId)), uint8(TaskStatus.Open));
-        uint256 heldBefore = jackpot.fund() + jackpot.potOf(taskId).amount;
+        uint256 heldBefore = jackpot.escrowOf(operator) + jackpot.potOf(taskId).amount;
         vm.prank(operator);
         market.claim(taskId);
         (honest, forced, leaf) = _forcedResult(taskId, keccak256("b"));
@@ -552,6 +552,45 @@ contract ForcedErrorsTest is MarketFixture {
         _revealForced(taskId, keccak256("b"), honest, forced, leaf);
         Jackpot.Pot memory pot = jackpot.potOf(taskId);
         assertEq(pot.round, 2);
-        assertEq(jackpot.fund() + pot.amount, heldBefore, "the old pot went back to the fund first");
+        assertEq(jackpot.escrowOf(operator) + pot.amount, heldBefore, "the old pot went back to the escrow first");
+    }
+
+    // ---------------------------------------------------------------- escrows
+
+    function test_claim_needsAWholePotInEscrow() public {
+        address poor = makeAddr("poor");
+        vm.deal(poor, 100 ether);
+        vm.prank(poor);
+        sm.stake{value: 50 ether}();
+        vm.prank(submitter);
+        uint256 taskId = market.postTask{value: REWARD}(_params(deadline));
+        vm.prank(poor);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AuditEscrowTooLow.selector, 0, POT));
+        market.claim(taskId);
+        vm.prank(poor);
+        jackpot.fundEscrow{value: POT}(poor);
+        vm.prank(poor);
+        market.claim(taskId);
+    }
+
+    function test_withdrawEscrow_keepsAPotWhileBusy() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.EscrowTooLow.selector, POT - 1, POT));
+        jackpot.withdrawEscrow(8 ether - POT + 1);
+        uint256 before = operator.balance;
+        vm.prank(operator);
+        jackpot.withdrawEscrow(8 ether - POT);
+        assertEq(operator.balance, before + 8 ether - POT);
+        // once the market holds none of its stake, the operator may take all of it back
+        vm.warp(deadline + 1);
+        market.expire(taskId);
+        vm.prank(operator);
+        jackpot.withdrawEscrow(POT);
+        assertEq(jackpot.escrowOf(operator), 0);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.EscrowTooLow.selector, 0, 1));
+        jackpot.withdrawEscrow(1);
+        assertEq(address(jackpot).balance, jackpot.totalEscrow());
     }
 }

@@ -68,5 +68,5 @@ def test_forced_errors_need_an_audit_window_and_a_longer_unbonding_delay() -> No
     DeployParams(forced_error_ppm=1000, audit_window=600, unbonding_delay=required).validate()
     with pytest.raises(DeployParamsError, match="forced_error_ppm"):
         DeployParams(forced_error_ppm=1_000_001).validate()
-    with pytest.raises(DeployParamsError, match="pot_share_bps"):
-        DeployParams(forced_error_ppm=1, audit_window=1, unbonding_delay=required, pot_share_bps=0).validate()
+    with pytest.raises(DeployParamsError, match="pot_wei"):
+        DeployParams(forced_error_ppm=1, audit_window=1, unbonding_delay=required, pot_wei=0).validate()

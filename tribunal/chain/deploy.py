@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.client import ChainClient
 from tribunal.chain.deployment import Deployment
-from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.stake_manager import StakeManager
 from tribunal.chain.task_market import TaskMarket
 
@@ -62,12 +61,11 @@ class DeployParams:
     audit_window: int = 0
     """Seconds of the reveal phase after a result's seal phase, and of the game phase after it
     (required, > 0, with forced errors)."""
-    jackpot_bps: int = 500
-    """Share of every finalised reward (basis points) that feeds the jackpot fund."""
-    pot_share_bps: int = 5_000
-    """Share of the fund (basis points) that a forced error puts in its pot."""
-    jackpot_seed: int = 0
-    """Wei the deployer donates to the jackpot fund at deploy (the devnet seeds it)."""
+    jackpot_bps: int = 2_000
+    """Share of every finalised reward (basis points) that goes to its operator's jackpot escrow."""
+    pot_wei: int = 10**18
+    """Wei a forced error moves from its operator's escrow into its pot, and the least escrow an
+    operator needs to claim a task (docs/economics.md, "Forced errors and the jackpot")."""
 
     def validate(self) -> None:
         for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration", "claim_timeout"):
@@ -110,10 +108,8 @@ class DeployParams:
                 raise DeployParamsError("audit_window (seconds) must be positive with forced errors on")
             if not 0 <= self.jackpot_bps <= 10_000:
                 raise DeployParamsError(f"jackpot_bps {self.jackpot_bps} must be 0..10,000")
-            if not 1 <= self.pot_share_bps <= 10_000:
-                raise DeployParamsError(f"pot_share_bps {self.pot_share_bps} must be 1..10,000")
-            if self.jackpot_seed < 0:
-                raise DeployParamsError("jackpot_seed (wei) must not be negative")
+            if self.pot_wei <= 0:
+                raise DeployParamsError("pot_wei must be positive: a caught forced error must pay something")
             required = (2 * self.max_challenge_window + 2 * self.audit_window + self.max_dispute_duration
                         + UNBONDING_MARGIN)
             if self.unbonding_delay < required:
@@ -177,13 +173,11 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
     if params.forced_error_ppm:
         jackpot_artifact = load_artifact("Jackpot")
         jackpot_address = client.deploy(
-            jackpot_artifact.abi, jackpot_artifact.bytecode, market_address, params.pot_share_bps,
+            jackpot_artifact.abi, jackpot_artifact.bytecode, market_address, params.pot_wei,
             context="deploy Jackpot",
         ).contract_address
         task_market.set_jackpot(
             jackpot_address, params.forced_error_ppm, params.audit_window, params.jackpot_bps)
-        if params.jackpot_seed:
-            Jackpot(client, jackpot_address).donate(params.jackpot_seed)
     return Deployment(
         chain_id=client.chain_id,
         rpc_url=rpc_url,

@@ -1,4 +1,4 @@
-"""Binding of `contracts/src/Jackpot.sol`: the fund that pays for caught forced errors
+"""Binding of `contracts/src/Jackpot.sol`: the operators' escrows that pay for caught forced errors
 (docs/forced-errors.md)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from tribunal.chain.client import Sent
 class Pot:
     """`Jackpot.Pot`: the latest forced error's pot of a task (``submitted_at == 0``: none)."""
 
+    operator: str
     amount: int
     honest_leaf: bytes
     trace_root: bytes
@@ -27,16 +28,30 @@ class Pot:
 
     @classmethod
     def from_tuple(cls, raw: tuple[Any, ...]) -> Pot:
-        amount, honest, root, submitted, seal_end, catch_end, catches, claims, rnd, closed = raw
-        return cls(int(amount), bytes(honest), bytes(root), int(submitted), int(seal_end), int(catch_end),
-                   int(catches), int(claims), int(rnd), bool(closed))
+        operator, amount, honest, root, submitted, seal_end, catch_end, catches, claims, rnd, closed = raw
+        return cls(str(operator), int(amount), bytes(honest), bytes(root), int(submitted), int(seal_end),
+                   int(catch_end), int(catches), int(claims), int(rnd), bool(closed))
 
 
 class Jackpot(BoundContract):
     NAME = "Jackpot"
 
-    def donate(self, wei: int) -> Sent:
-        return self._send("donate", value=wei, context="fund the jackpot")
+    def fund_escrow(self, operator: str, wei: int) -> Sent:
+        """Add ``wei`` to ``operator``'s escrow (an operator needs a whole pot in it to claim tasks)."""
+        return self._send("fundEscrow", operator, value=wei, context="fund the jackpot escrow")
+
+    def withdraw_escrow(self, wei: int) -> Sent:
+        return self._send("withdrawEscrow", wei, context="withdraw from the jackpot escrow")
+
+    def escrow_of(self, operator: str) -> int:
+        return int(self._call("escrowOf", operator))
+
+    def total_escrow(self) -> int:
+        return int(self._call("totalEscrow"))
+
+    def pot_size(self) -> int:
+        """`POT`: wei a forced error moves from its operator's escrow into its pot."""
+        return int(self._call("POT"))
 
     def seal(self, seal_hash: bytes) -> Sent:
         return self._send("seal", seal_hash, context="seal a catch")
@@ -52,9 +67,6 @@ class Jackpot(BoundContract):
 
     def withdraw(self) -> Sent:
         return self._send("withdraw", context="withdraw jackpot credits")
-
-    def fund(self) -> int:
-        return int(self._call("fund"))
 
     def credits(self, account: str) -> int:
         return int(self._call("credits", account))

@@ -40,6 +40,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "AuditEscrowTooLow",
+    "inputs": [
+      {
+        "name": "escrow",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "pot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "BadCheckpointInterval",
     "inputs": [
       {
@@ -722,6 +738,22 @@ export const errorsAbi = [
     "type": "error",
     "name": "EmptySpecURI",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "EscrowTooLow",
+    "inputs": [
+      {
+        "name": "escrow",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "needed",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",
@@ -1546,17 +1578,6 @@ export const errorsAbi = [
   },
   {
     "type": "error",
-    "name": "PotShareOutOfRange",
-    "inputs": [
-      {
-        "name": "bps",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "QueueEmpty",
     "inputs": [
       {
@@ -2062,6 +2083,11 @@ export const errorsAbi = [
   {
     "type": "error",
     "name": "ZeroMinTaskStake",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroPot",
     "inputs": []
   },
   {
