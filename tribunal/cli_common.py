@@ -258,14 +258,19 @@ def unstake(session: ChainSession, amount: str | None) -> None:
 
 def withdraw(session: ChainSession) -> None:
     info = session.stake_manager.info(session.client.address)
+    jackpot = session.jackpot
+    won = jackpot.credits(session.client.address) if jackpot is not None else 0
     if info.credit:
         run_chain_action("withdraw credit", session.stake_manager.withdraw_credit)
         console.print(f"withdrew credit {format_eth(info.credit)}")
     if info.unbonding:
         run_chain_action("withdraw unbonded stake", session.stake_manager.withdraw)
         console.print(f"withdrew unbonded stake {format_eth(info.unbonding)}")
-    if not info.credit and not info.unbonding:
-        raise fail("nothing to withdraw: no credit and no unbonding stake")
+    if won and jackpot is not None:
+        run_chain_action("withdraw jackpot winnings", jackpot.withdraw)
+        console.print(f"withdrew jackpot winnings {format_eth(won)}")
+    if not info.credit and not info.unbonding and not won:
+        raise fail("nothing to withdraw: no credit, no unbonding stake and no jackpot winnings")
 
 
 def print_checks(checks: list[Check]) -> None:

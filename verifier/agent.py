@@ -31,6 +31,20 @@ accuracy; with ``api_url`` set they are compared with the operator's published e
 own signed report is posted beside it (`verifier.evaluation`). A disagreement is logged and kept in
 the check record, never disputed.
 
+Forced errors (docs/forced-errors.md; on when the market's ``forcedErrorPpm`` is not 0, read at
+start): a check that finds a wrong committed state seals a catch (`Jackpot.seal`) of our own ``h_e``
+at the end ``e`` of the first wrong interval, saved with its salt before the seal is sent, and opens
+no game while the seal phase and the reveal phase last (the chain refuses it: `gamesOpenAt`). Then:
+
+- the operator reveals a forced error (``ForcedErrorRevealed``) whose honest ``h_L`` is our state:
+  we reveal our catch, check the honest result the reveal put in place like any new result, and
+  once the task is finalised with it and the catch window is over we claim our share of the pot
+  and withdraw it;
+- the draw is revealed not forced (``DrawRevealed``), or nothing is revealed by the end of the
+  reveal phase: games open, and we challenge as without forced errors.
+
+Every step re-reads the chain (`_advance_catch`); the events are hints.
+
 Replicas (issue #19 §3; `tribunal.replica`): with ``replica_port`` set, a model whose check found it
 to be the committed final state is kept in ``<state dir>/replica`` and served read-only on that port
 like the artifact store (``/api/artifacts/0x<hash>``), so the submitter can still fetch it when the
@@ -50,12 +64,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from web3.exceptions import BadFunctionCallOutput
 
 from tribunal.agents.runtime import CHAIN_ERRORS, Agent, AgentConfig
 from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactClient, ArtifactError
 from tribunal.chain.client import ChainClient, Sent, connect, with_rpc_retry
+from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.events import ChainEvent
+from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.chain.task_market import Task, TaskMarket
 from tribunal.checkpoint_manifest import CheckpointManifest, Unpublished, download_checkpoint, find_manifest
@@ -64,12 +81,13 @@ from tribunal.device import pick_device
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.desk import GameOutcome
 from tribunal.dispute.state import GameView
+from tribunal.forced_errors import new_secret, seal_hash
 from tribunal.protocol_enums import GameStatus, Party, Resolution, TaskStatus
 from tribunal.replica import ReplicaServer, ReplicaStore
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch, TaskPreparer
 from verifier.checking import MODEL_MATCHES, CheckResult, Mode, TaskChecker, Verdict
 from verifier.evaluation import EvaluationBoard, review
-from verifier.state import CheckRecord, StateDir, VerifierState
+from verifier.state import CATCH_OPEN, CatchRecord, CheckRecord, StateDir, VerifierState
 
 log = logging.getLogger("verifier.agent")
 
@@ -185,6 +203,10 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         self.replica_server: ReplicaServer | None = None
         self._prune_at = 0.0
         self.board: EvaluationBoard | None = None
+        self.forced_error_ppm = 0
+        """The market's forced-error probability (0: off, the verifier works as before)."""
+        self.audit_window = 0
+        self.jackpot: Jackpot | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -203,12 +225,33 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                  self.me, self.client.chain_id, self.config.mode.value, self.config.sample_rate,
                  format_eth(bond), self.state.cursor,
                  extra={"event": "started", "verifier": self.me, "chain_id": self.client.chain_id})
+        self._start_forced_errors()
         if self.config.api_url:
             signer = self.client.signer
             assert signer is not None  # an agent signs: `self.me` is its signer's address
             self.board = EvaluationBoard(self.config.api_url, signer, self.client.chain_id,
                                          self.session.deployment.task_market)
         self._start_replica()
+
+    def _start_forced_errors(self) -> None:
+        """Read whether the market forces errors (a market from before forced errors has no such
+        parameter: off) and bind its jackpot."""
+        market = self.session.market
+        try:
+            ppm = market.forced_error_ppm()
+            jackpot = self.session.jackpot or (
+                Jackpot(self.client, address) if ppm and (address := market.jackpot_address()) else None)
+        except CHAIN_ERRORS:
+            raise
+        except (ContractRevert, UnknownRevert, BadFunctionCallOutput, ValueError) as exc:  # an older market
+            log.debug("the market has no forced errors (%s)", exc)
+            return
+        if not ppm or jackpot is None:
+            return
+        self.forced_error_ppm, self.jackpot, self.audit_window = ppm, jackpot, market.audit_window()
+        log.info("forced errors are on (%d ppm, audit window %d s): a wrong result is sealed (jackpot %s) "
+                 "and challenged once its draw is revealed", ppm, self.audit_window, jackpot.address,
+                 extra={"event": "forced_errors", "ppm": ppm, "jackpot": jackpot.address})
 
     def _start_replica(self) -> None:
         """Open the replica store and serve it (``replica_port`` set); a port that cannot be bound is
@@ -252,6 +295,7 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                   and record.game_id is None and self.config.challenge):
                 self._challenge_guarded(record)
         self._harvest()
+        self._advance_catches()
         self._prune_claims()
 
     def _prune_claims(self) -> None:
@@ -338,7 +382,8 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         demos)."""
         assert self.state is not None and self.desk is not None
         return not self._running and not self.desk.games and all(
-            r.status != "pending" for r in self.state.checks.values())
+            r.status != "pending" for r in self.state.checks.values()) and not any(
+            c.status in CATCH_OPEN for c in self.state.catches.values())
 
     # -- events ----------------------------------------------------------------------------
 
@@ -351,6 +396,16 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
             self.state.spec_uris[task_id] = str(event["specURI"])
         elif event.name == "ResultSubmitted":
             self._on_submitted(task_id, str(event["operator"]), bytes(event["traceRoot"]))
+        elif event.name == "ForcedErrorRevealed":
+            # the honest root replaced the forced one: a fresh result, checked like any other
+            leaf, root = int(event["leaf"]), bytes(event["traceRoot"])
+            log.info("task %d: the operator revealed a forced error at h_%d; checking the honest result it "
+                     "put in place (trace root 0x%s)", task_id, leaf, root.hex(),
+                     extra={"event": "forced_error_revealed", "task_id": task_id, "leaf": leaf})
+            self._on_submitted(task_id, str(event["operator"]), root)
+        elif event.name == "DrawRevealed" and task_id in self.state.catches:
+            log.info("task %d: the operator revealed its draw: not a forced error", task_id,
+                     extra={"event": "draw_revealed", "task_id": task_id})
 
     def on_our_game(self, game: GameRecord, event: ChainEvent) -> None:
         assert self.state is not None
@@ -529,8 +584,191 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
     # -- challenging -----------------------------------------------------------------------
 
     def _challenge_guarded(self, record: CheckRecord) -> None:
+        if self.forced_error_ppm and not self._games_open(record):
+            return
         with self.chain_action(record.task_id, "opening a game", "challenge_failed"):
             self.challenge(record)
+
+    # -- forced errors (docs/forced-errors.md) ------------------------------------------------
+
+    def _games_open(self, record: CheckRecord) -> bool:
+        """With forced errors on: seal our catch of a wrong result (once per result), and say
+        whether games may open on it yet (after the operator's reveal, or once the reveal phase is
+        over). A result that left the market is left to `challenge`, which says why."""
+        assert self.state is not None
+        with self.chain_action(record.task_id, "reading the draw", "catch_failed"):
+            task = self._current(record, self.session.market)
+            if isinstance(task, str):
+                return True
+            self._seal(record, task)
+            opens = self.session.market.games_open_at(record.task_id)
+            if self.chain_now() >= opens:
+                return True
+            note = f"waiting for the operator's draw: games open at {opens}"
+            if record.note != note:
+                record.note = note
+                log.info("task %d: wrong, but no game opens before the operator reveals its draw (at %d at "
+                         "the latest)", record.task_id, opens,
+                         extra={"event": "games_not_open", "task_id": record.task_id, "opens_at": opens})
+        return False
+
+    def _seal(self, record: CheckRecord, task: Task) -> None:
+        """Seal our own h_e of the first wrong interval, if the check found one that a forced error
+        could be (an interior committed state) and the result's seal phase lasts. The catch (with
+        its salt) is saved before the seal is sent."""
+        assert self.state is not None and self.jackpot is not None
+        step, state = record.result.get("caught_step"), record.result.get("caught_state")
+        existing = self.state.catches.get(record.task_id)
+        if step is None or state is None:
+            return
+        if existing is not None and existing.submitted_at == task.submitted_at:  # one catch per result
+            return
+        if not 0 < int(step) < task.steps:  # a forced error changes an interior state, never h_S
+            return
+        seal_ends_at = task.submitted_at + task.challenge_window
+        salt = new_secret()
+        state_bytes = bytes.fromhex(str(state).removeprefix("0x"))
+        digest = seal_hash(record.task_id, state_bytes, self.me, salt)
+        catch = CatchRecord(record.task_id, record.trace_root, task.submitted_at, seal_ends_at, int(step),
+                            str(state), "0x" + salt.hex(), "0x" + digest.hex())
+        self.state.catches[record.task_id] = catch
+        if self.chain_now() > seal_ends_at:
+            catch.status, catch.note = "missed", "found after the seal phase: nothing sealed"
+            log.info("task %d: wrong at h_%d, found after the seal phase ended (%d): no catch to seal",
+                     record.task_id, catch.step, seal_ends_at, extra={"event": "seal_too_late",
+                                                                       "task_id": record.task_id})
+            return
+        self.save()  # the salt is on disk before the seal is: a crash cannot lose a sealed catch
+        self._send_seal(catch)
+
+    def _send_seal(self, catch: CatchRecord) -> None:
+        assert self.jackpot is not None
+        with self.chain_action(catch.task_id, "sealing our catch", "seal_failed"):
+            sent = self.jackpot.seal(bytes.fromhex(catch.seal_hash.removeprefix("0x")))
+            catch.status = "sealed"
+            log.warning("task %d: wrong committed state h_%d: sealed our catch (our h_%d %s, seal %s, "
+                        "tx %s); no game before the operator reveals its draw", catch.task_id, catch.step,
+                        catch.step, catch.state, catch.seal_hash, sent.tx_hash,
+                        extra={"event": "sealed", "task_id": catch.task_id, "step": catch.step})
+
+    def _advance_catches(self) -> None:
+        assert self.state is not None
+        if self.jackpot is None:
+            return
+        for catch in list(self.state.catches.values()):
+            if catch.status in CATCH_OPEN or (catch.open and self.config.auto_withdraw):
+                doing = f"following our catch ({catch.status})"
+                with self.chain_action(catch.task_id, doing, "catch_failed"):
+                    self._advance_catch(catch)
+
+    def _advance_catch(self, catch: CatchRecord) -> None:
+        """Move one catch along, from what the chain says now (each step may lead to the next in the
+        same tick)."""
+        assert self.state is not None and self.jackpot is not None
+        market, jackpot, task_id = self.session.market, self.jackpot, catch.task_id
+        now = self.chain_now()
+        if catch.status == "sealing":  # saved, then the seal was sent (or not): the chain says which
+            catcher, _ = jackpot.seal_of(bytes.fromhex(catch.seal_hash.removeprefix("0x")))
+            if catcher.lower() == self.me.lower():
+                catch.status = "sealed"
+            elif now <= catch.seal_ends_at:
+                self._send_seal(catch)
+            else:
+                catch.status, catch.note = "missed", "the seal phase ended before our seal was mined"
+        if catch.status == "sealed":
+            task = market.task(task_id)
+            draw = market.draw(task_id)
+            if task.submitted_at != catch.submitted_at:
+                catch.status = "missed"
+                catch.note = ("the result left the market before its draw was revealed "
+                              f"(task {task.status.name.lower()})")
+            elif draw.forced_at:
+                pot = jackpot.pot(task_id)
+                if pot.submitted_at != catch.submitted_at:
+                    return
+                if "0x" + pot.honest_leaf.hex() == catch.state:
+                    catch.status = "catching"
+                    log.info("task %d: the operator revealed a forced error at h_%d, the state we sealed: "
+                             "revealing our catch", task_id, catch.step,
+                             extra={"event": "forced_error_caught", "task_id": task_id})
+                else:
+                    catch.status = "missed"
+                    catch.note = (f"the revealed honest state 0x{pot.honest_leaf.hex()} is not our "
+                                  f"h_{catch.step}")
+                    log.warning("task %d: the operator revealed a forced error, but its honest state is not "
+                                "our h_%d: no catch (its honest result is checked again)", task_id,
+                                catch.step,
+                                extra={"event": "catch_missed", "task_id": task_id})
+            elif draw.revealed_at:
+                catch.status, catch.note = "not_forced", "the draw was revealed: not a forced error"
+                log.info("task %d: not a forced error; games are open: challenging", task_id,
+                         extra={"event": "not_forced", "task_id": task_id})
+            elif now > catch.seal_ends_at + self.audit_window:
+                catch.status, catch.note = "unrevealed", "the operator revealed no draw in the reveal phase"
+                log.info("task %d: the operator revealed no draw; games are open: challenging", task_id,
+                         extra={"event": "draw_unrevealed", "task_id": task_id})
+        if catch.status == "catching":
+            if jackpot.catch_of(task_id, self.me) >= 1:
+                catch.status = "caught"
+            elif now > jackpot.pot(task_id).catch_ends_at:
+                catch.status, catch.note = "missed", "the catch window closed before our catch was revealed"
+            else:
+                sent = jackpot.reveal_catch(task_id, bytes.fromhex(catch.state.removeprefix("0x")),
+                                            bytes.fromhex(catch.salt.removeprefix("0x")))
+                catch.status = "caught"
+                pot = jackpot.pot(task_id)
+                log.warning("task %d: caught forced error at h_%d: catch revealed (%d catcher(s) so far, "
+                            "pot %s; tx %s)", task_id, catch.step, pot.catches, format_eth(pot.amount),
+                            sent.tx_hash,
+                            extra={"event": "catch_revealed", "task_id": task_id, "catches": pot.catches})
+        if catch.status == "caught":
+            self._claim(catch, now)
+        if catch.status == "claimed" and not catch.withdrawn and self.config.auto_withdraw:
+            credit = jackpot.credits(self.me)
+            if credit:
+                sent = jackpot.withdraw()
+                self.state.withdrawn += credit
+                log.info("withdrew %s of jackpot to %s (tx %s)", format_eth(credit), self.me, sent.tx_hash,
+                         extra={"event": "jackpot_withdrawn", "amount": str(credit), "tx": sent.tx_hash})
+            catch.withdrawn = True
+
+    def _claim(self, catch: CatchRecord, now: int) -> None:
+        """Claim our share once the catch window is over and the task is finalised with the honest
+        root; a root that did not stand pays nothing (the pot goes back to the fund)."""
+        assert self.jackpot is not None
+        jackpot, task_id = self.jackpot, catch.task_id
+        pot = jackpot.pot(task_id)
+        if jackpot.catch_of(task_id, self.me) == 2:  # claimed already (before a restart)
+            catch.status, catch.share = "claimed", self._claimed_share(task_id)
+            return
+        if now <= pot.catch_ends_at:
+            return
+        task = self.session.market.task(task_id)
+        if task.submitted_at == pot.submitted_at and task.trace_root == pot.trace_root:
+            if task.status is TaskStatus.SUBMITTED:
+                return  # the honest root's window (and any game against it) is not over
+            if task.status is TaskStatus.FINALIZED:
+                sent = jackpot.claim_jackpot(task_id)
+                share = sum(int(e["args"]["share"]) for e in jackpot.events("JackpotClaimed", sent.receipt))
+                catch.status, catch.share = "claimed", share
+                log.warning("caught forced error of task %d: jackpot share %s (%d catcher(s); tx %s)",
+                            task_id, format_eth(share), pot.catches, sent.tx_hash,
+                            extra={"event": "jackpot_claimed", "task_id": task_id, "share": str(share)})
+                return
+        catch.status = "unpaid"
+        catch.note = (f"the honest root did not stand (task {task.status.name.lower()}): the pot returns "
+                      "to the fund")
+        log.warning("task %d: %s", task_id, catch.note, extra={"event": "pot_unpaid", "task_id": task_id})
+        if not pot.closed:
+            jackpot.close_pot(task_id)
+
+    def _claimed_share(self, task_id: int) -> int:
+        assert self.jackpot is not None
+        jackpot = self.jackpot
+        logs = with_rpc_retry(lambda: jackpot.contract.events.JackpotClaimed.get_logs(
+            from_block=self.session.deployment.block_number,
+            argument_filters={"taskId": task_id, "catcher": self.me}))
+        return int(logs[-1]["args"]["share"]) if logs else 0
 
     def challenge(self, record: CheckRecord) -> None:
         """Open our game on a result our replay disagrees with (bond locked), then play it."""

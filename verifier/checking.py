@@ -130,6 +130,12 @@ class CheckResult:
     """The step of the state evaluated (S)."""
     evaluation_note: str = ""
     """What came of comparing ``evaluation`` with the operator's published one (set by the agent)."""
+    caught_step: int | None = None
+    """e: the end of the first interval whose replay gives another committed state than the
+    operator's ``h_e`` (e > 0; the interval that ends there holds the fault). None when no committed
+    state after ``h_0`` was found to differ."""
+    caught_state: bytes | None = None
+    """Our own ``h_e`` at ``caught_step``: what a forced-error catch seals (docs/forced-errors.md)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -148,6 +154,8 @@ class CheckResult:
             "evaluation": None if self.evaluation is None else asdict(self.evaluation),
             "evaluated_step": self.evaluated_step,
             "evaluation_note": self.evaluation_note,
+            "caught_step": self.caught_step,
+            "caught_state": None if self.caught_state is None else "0x" + self.caught_state.hex(),
         }
 
 
@@ -283,9 +291,11 @@ class TaskChecker:
                 outputs = run_step(prepared.graph, state, rows, step)
                 state = next_state(prepared.graph, outputs)
             # only the interval's end is committed: a wrong state anywhere in it shows there
-            if state_commitment([tensor_root(o) for o in outputs]) != trace[end]:
+            ours = state_commitment([tensor_root(o) for o in outputs])
+            if ours != trace[end]:
                 interval.bad_step = end - 1
                 result.first_bad_step = end - 1
+                result.caught_step, result.caught_state = end, ours
                 return
 
     # -- full ------------------------------------------------------------------------------
@@ -302,9 +312,15 @@ class TaskChecker:
                 log.error("task %d: the trace root and its final state h_S are right, but the checkpoint the "
                           "model hash names %s: the file is refused (the model is h_S; its bytes are not "
                           "delivered)", result.task_id, result.model)
+            result.caught_step = result.caught_state = None
         else:
             result.verdict = Verdict.FAULTY
             result.first_bad_step = first_difference(own, trace) if trace is not None else None
+            if result.first_bad_step is not None and result.first_bad_step >= 0:
+                # the full replay knows every committed state: the first differing one ends the
+                # first wrong interval (a spot check may have sampled a later one first)
+                end = result.first_bad_step + 1
+                result.caught_step, result.caught_state = end, own[end]
         if manifest is not None:
             for step in sorted(manifest.checkpoints):
                 loaded = self._load(published, manifest, step, prepared, own, REPLAY)

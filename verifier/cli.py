@@ -190,6 +190,16 @@ def print_state(session: ChainSession, directory: AgentStateDir[VerifierState], 
                        "-" if record.first_bad_step is None else str(record.first_bad_step),
                        "-" if record.game_id is None else str(record.game_id), record.note[:50])
     common.console.print(checks)
+    if state.catches:
+        catches = Table(title="forced-error catches (sealed)")
+        for column in ("task", "our state", "status", "jackpot share", "note"):
+            catches.add_column(column)
+        for catch in sorted(state.catches.values(), key=lambda c: c.task_id):
+            share = "-" if not catch.share else format_eth(catch.share) + (" (withdrawn)" if catch.withdrawn
+                                                                           else "")
+            catches.add_row(str(catch.task_id), f"h_{catch.step} {catch.state[:10]}", catch.describe(), share,
+                            catch.note[:50])
+        common.console.print(catches)
     common.print_games(session, state.games.values(), "dispute games")
     common.console.print(f"withdrawn {format_eth(state.withdrawn)}; chain cursor at block {state.cursor}")
 

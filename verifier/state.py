@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from tribunal.agents.state import AgentState, AgentStateDir, GameRecord, StateError
 
-__all__ = ["CheckRecord", "GameRecord", "StateDir", "StateError", "VerifierState"]
+__all__ = ["CatchRecord", "CheckRecord", "GameRecord", "StateDir", "StateError", "VerifierState"]
 
 
 @dataclass
@@ -41,17 +41,75 @@ class CheckRecord:
     note: str = ""
 
 
+CATCH_OPEN = ("sealing", "sealed", "catching", "caught")
+"""`CatchRecord.status` values that still wait on the chain (the others are final)."""
+
+CATCH_WORDS = {
+    "sealing": "sealing",
+    "sealed": "sealed",
+    "catching": "caught forced error (revealing our catch)",
+    "caught": "caught forced error",
+    "claimed": "jackpot claimed",
+    "not_forced": "sealed; not a forced error (games)",
+    "unrevealed": "sealed; draw never revealed (games)",
+    "missed": "missed",
+    "unpaid": "caught forced error; pot not paid",
+}
+"""What `verifier status` says for each `CatchRecord.status`."""
+
+
+@dataclass
+class CatchRecord:
+    """A sealed catch of a result that may be a forced error (docs/forced-errors.md): our own h_e
+    at the end ``step`` of the first wrong interval, sealed with ``salt``. Written (and saved)
+    before the seal is sent, so a crash between the two loses nothing: the seal is re-read from the
+    chain and sent again while the seal phase lasts."""
+
+    task_id: int
+    trace_root: str
+    """The result the catch is about (as submitted: a forced error replaces it when revealed)."""
+    submitted_at: int
+    """When that result was submitted: the seal phase is ``(submitted_at, seal_ends_at]``."""
+    seal_ends_at: int
+    step: int
+    state: str
+    """Our h_step (0x hex)."""
+    salt: str
+    seal_hash: str
+    status: str = "sealing"
+    """sealing (saved, the seal not yet mined), sealed, catching (the operator revealed a forced
+    error whose honest h_L is our state: reveal our catch), caught, claimed (our share credited),
+    not_forced (the draw was revealed not forced: games as before), unrevealed (nothing revealed in
+    the reveal phase: games as before), missed (no valid catch: sealed too late, another honest
+    leaf, the catch window passed) or unpaid (the honest root did not stand)."""
+    share: int = 0
+    """Wei of jackpot credited to us (``claimed``)."""
+    withdrawn: bool = False
+    note: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.status in CATCH_OPEN or (self.status == "claimed" and not self.withdrawn)
+
+    def describe(self) -> str:
+        return CATCH_WORDS.get(self.status, self.status)
+
+
 @dataclass
 class VerifierState(AgentState):
     OWNER_KEY: ClassVar[str] = "verifier"
 
     spec_uris: dict[int, str] = field(default_factory=dict)
     checks: dict[int, CheckRecord] = field(default_factory=dict)
+    catches: dict[int, CatchRecord] = field(default_factory=dict)
+    """Sealed forced-error catches by task (the latest result of each task we sealed)."""
 
     def _role_json(self) -> dict[str, Any]:
         return {
             "spec_uris": {str(k): v for k, v in sorted(self.spec_uris.items())},
             "checks": {str(k): asdict(v) for k, v in sorted(self.checks.items())},
+            "catches": {str(k): {**asdict(v), "share": str(v.share)}
+                        for k, v in sorted(self.catches.items())},
         }
 
     @classmethod
@@ -59,6 +117,8 @@ class VerifierState(AgentState):
         return {
             "spec_uris": {int(k): str(v) for k, v in data.get("spec_uris", {}).items()},
             "checks": {int(k): CheckRecord(**v) for k, v in data.get("checks", {}).items()},
+            "catches": {int(k): CatchRecord(**{**v, "share": int(v.get("share", 0))})
+                        for k, v in data.get("catches", {}).items()},
         }
 
 

@@ -12,13 +12,23 @@ sends transactions (it owns the nonce); training runs on an executor (in-process
 Every action is preceded by a phase written to the state dir and followed by a chain read, so
 a crash between the two is resolved by reading the chain on the next start: a claim or a
 submission is never sent twice for the same state, never for a task the chain has moved on.
+
+On a market with forced errors on (docs/forced-errors.md) the operator also draws: before it
+submits, it stores a fresh secret in the state dir and commits its hash (`commitDraw`, once per
+claim); the hash of the block the commit landed in is the seed. If the draw is forced, it submits
+the honest run with one interior committed state ``h_L`` changed (`tribunal.forced_errors`), its
+forced checkpoints uploaded and named in the manifest; the honest ones are kept. After the seal
+phase it reveals (`revealDraw`, or `revealForcedError`, after which the honest root stands and the
+honest manifest is published again); disputes are always defended with the honest run.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import httpx
 import torch
@@ -32,26 +42,33 @@ from tribunal.chain.client import TransactionFailed
 from tribunal.chain.dispute_game import AvailabilityState
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.events import ChainEvent
+from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.chain.task_market import Task
 from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoint_sync import SyncedCheckpointStore
-from tribunal.checkpoints import CheckpointError, LocalCheckpointStore
+from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
 from tribunal.commitments import final_state_proof, trace_root
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.faults import named_cheat
 from tribunal.evaluation import Evaluation
+from tribunal.forced_errors import draw, forge_result, new_secret, secret_hash
+from tribunal.merkle import keccak256
 from tribunal.protocol_enums import CollateralKind, Party, TaskStatus, enum_name
 from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 from tribunal.tasks import PreparedTask
 from worker.executor import Executor, JobState
 from worker.policy import Offer, Policy, Workload, fits, rank, screen
 from worker.progress import BackendProgress, TerminalProgress
-from worker.state import Candidate, Phase, StateDir, TaskRecord, WorkerState
+from worker.state import Candidate, DrawRecord, Phase, StateDir, TaskRecord, WorkerState
 from worker.tasks import JobProgress, TrainingJob
 
 log = logging.getLogger("worker.agent")
+
+BLOCKHASH_WINDOW = 256
+"""`blockhash(b)` is known on-chain for the 256 blocks after ``b``: submit within them (`DrawExpired`)."""
+BPS = 10_000
 
 
 @dataclass
@@ -104,6 +121,10 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         self._said: set[tuple[int, str]] = set()
         self.claim_timeout: int | None = None
         """`TaskMarket.CLAIM_TIMEOUT` (seconds), read at start; None for a market without one."""
+        self.forced_error_ppm = 0
+        """`TaskMarket.forcedErrorPpm`, read at start (and again before a submission while it is 0)."""
+        self.jackpot_bps = 0
+        """`TaskMarket.jackpotBps`: the share of a finalised reward that goes to our jackpot escrow."""
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -117,6 +138,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             self.backend = BackendProgress(self.config.api_url, signer, chain_id,
                                            self.session.deployment.task_market)
         self.claim_timeout = self._read_claim_timeout()
+        if self._read_forced_errors():
+            self._ensure_escrow()
         log.info("operator %s on chain %d: %d task(s) in progress, cursor at block %d, executor %s, "
                  "device %s", self.me, chain_id, len(self.state.active_tasks()), self.state.cursor,
                  self.executor.describe(), self.device,
@@ -132,6 +155,51 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         log.info("claim timeout %d s: we claim only what we can submit within it, and evict claims that "
                  "outlast it", timeout, extra={"event": "claim_timeout", "claim_timeout": timeout})
         return timeout
+
+    def _read_forced_errors(self) -> int:
+        """The market's forced-error probability (0: off; fixed once set, before any task exists)."""
+        market = self.session.market
+        if self.forced_error_ppm or not any(e.get("name") == "forcedErrorPpm" for e in market.contract.abi):
+            return self.forced_error_ppm
+        ppm = market.forced_error_ppm()
+        if ppm:
+            self.forced_error_ppm, self.jackpot_bps = ppm, market.jackpot_bps()
+            log.info("forced errors on: %d ppm of results are forced errors, audit window %d s, %d bps "
+                     "of each reward to the jackpot", ppm, market.audit_window(), self.jackpot_bps,
+                     extra={"event": "forced_errors_on", "forced_error_ppm": ppm})
+        return self.forced_error_ppm
+
+    def _jackpot(self) -> Jackpot | None:
+        if self.session.jackpot is not None:
+            return self.session.jackpot
+        address = self.session.market.jackpot_address()
+        if address is not None:
+            self.session.jackpot = Jackpot(self.client, address)
+        return self.session.jackpot
+
+    def _ensure_escrow(self) -> bool:
+        """Top our jackpot escrow up to one pot (`Jackpot.POT`): the market lets us claim only while it
+        holds one, so that each forced error of ours can pay its catchers. False if we cannot."""
+        jackpot = self._jackpot()
+        if jackpot is None:
+            return True
+        escrow, pot = jackpot.escrow_of(self.me), jackpot.pot_size()
+        if escrow >= pot:
+            return True
+        missing = pot - escrow
+        balance = self.client.balance(self.me)
+        if balance <= missing:
+            if (-1, "escrow_low") not in self._said:
+                self._said.add((-1, "escrow_low"))
+                log.warning("our jackpot escrow %s is below one pot (%s) and the balance is only %s: fund %s "
+                            "(no claims until then)", format_eth(escrow), format_eth(pot),
+                            format_eth(balance), self.me, extra={"event": "escrow_low"})
+            return False
+        sent = jackpot.fund_escrow(self.me, missing)
+        log.info("funded our jackpot escrow with %s (one pot, %s, as the market requires to claim)",
+                 format_eth(missing), format_eth(pot),
+                 extra={"event": "escrow_funded", "amount": str(missing), "tx": sent.tx_hash})
+        return True
 
     def work(self) -> None:
         assert self.state is not None
@@ -243,16 +311,19 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             self._train(record, task)
         if record.phase is Phase.TRAINED:
             self._report_to_backend(record)
-            self._publish_checkpoints(record)
-            self._submit(record, task)
+            if self._draw_ready(record, task):
+                self._publish_checkpoints(record)
+                self._submit(record, task)
         if record.phase is Phase.SUBMITTING:
             task = self.session.market.task(record.task_id)
             if task.status is TaskStatus.SUBMITTED:
                 self._set(record, Phase.SUBMITTED, f"task {record.task_id} submitted", event="submitted")
-            elif task.status is TaskStatus.CLAIMED:
+            elif task.status is TaskStatus.CLAIMED and self._draw_ready(record, task):
                 self._submit(record, task)
         if record.phase is Phase.SUBMITTED:
             self._report_to_backend(record)
+            if record.draw is not None:
+                self._reveal(record, self.session.market.task(record.task_id))
             self._publish_checkpoints(record)
             self._finalize(record, self.session.market.task(record.task_id))
 
@@ -261,11 +332,12 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         assert self.state is not None
         status = task.status
         if status is TaskStatus.FINALIZED and mine:
-            self.state.earned += task.reward
+            paid = task.reward - task.reward * self.jackpot_bps // BPS  # the rest: to our jackpot escrow
+            self.state.earned += paid
             self.credit_arrived()
             self._set(record, Phase.PAID,
-                      f"task {record.task_id} finalized: {format_eth(task.reward)} credited",
-                      event="paid", reward=str(task.reward))
+                      f"task {record.task_id} finalized: {format_eth(paid)} credited",
+                      event="paid", reward=str(paid))
             self._stop_job(record)
             return False
         if status is TaskStatus.REFUNDED:
@@ -480,24 +552,45 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             return
         assert record.trace_root and record.model_hash
         final_state, proof = self._final_state(record)
+        root, model_hash = record.trace_root, record.model_hash
+        forced = record.draw is not None and record.draw.forced
+        if forced:
+            assert record.draw is not None and record.draw.trace_root and record.draw.model_hash
+            root, model_hash = record.draw.trace_root, record.draw.model_hash  # h_S stays the honest one
+            proof = [bytes.fromhex(p[2:]) for p in record.draw.final_state_proof]
         self._set(record, Phase.SUBMITTING, f"task {record.task_id}: submitting")
-        sent = self.session.market.submit_result(record.task_id, bytes.fromhex(record.trace_root[2:]),
-                                                 final_state, proof, bytes.fromhex(record.model_hash[2:]))
+        sent = self.session.market.submit_result(record.task_id, bytes.fromhex(root[2:]),
+                                                 final_state, proof, bytes.fromhex(model_hash[2:]))
         record.txs["submit"] = sent.tx_hash
-        self._set(record, Phase.SUBMITTED, f"task {record.task_id} submitted: trace root {record.trace_root}",
-                  event="submitted", trace_root=record.trace_root, tx=sent.tx_hash)
+        what = "forced result" if forced else "trace root"
+        self._set(record, Phase.SUBMITTED, f"task {record.task_id} submitted: {what} {root}",
+                  event="submitted", trace_root=root, tx=sent.tx_hash)
 
     def _publish_checkpoints(self, record: TaskRecord) -> None:
         """Name our checkpoint manifest on-chain so verifiers can spot-check intervals instead of
         replaying the whole run. Best effort: a failure never holds up the submission."""
-        if record.manifest_hash or not record.checkpoints or self.artifacts is None:
+        named = record.checkpoints
+        if record.draw is not None:
+            # forced errors on: name nothing before the draw is known, the forced checkpoints while the
+            # forced result stands, and the honest ones again once the forced error is revealed
+            if not record.draw.drawn:
+                return
+            if record.draw.publishes_forced:
+                named = {**record.checkpoints, **record.draw.checkpoints}
+            wanted = CheckpointManifest(bytes.fromhex(record.spec_hash[2:]),
+                                        {s: bytes.fromhex(h[2:]) for s, h in named.items()})
+            if record.manifest_hash == "0x" + keccak256(wanted.to_bytes()).hex():
+                return
+        elif record.manifest_hash:
+            return
+        if not named or self.artifacts is None:
             return
         if not any(e.get("name") == "publishCheckpoints" for e in self.session.market.contract.abi):
             self.say_once(record.task_id, "this TaskMarket has no publishCheckpoints: checkpoints are in the "
                           "artifact store but not named on-chain", logging.DEBUG)
             return
         manifest = CheckpointManifest(bytes.fromhex(record.spec_hash[2:]),
-                                      {s: bytes.fromhex(h[2:]) for s, h in record.checkpoints.items()})
+                                      {s: bytes.fromhex(h[2:]) for s, h in named.items()})
         try:
             digest = publish_manifest(self.session.market, self.artifacts, record.task_id, manifest)
         except (ArtifactError, httpx.HTTPError, ContractRevert, TransactionFailed) as exc:
@@ -505,24 +598,213 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                           f"({exc}); will retry", logging.WARNING, event="manifest_failed")
             return
         record.manifest_hash = "0x" + digest.hex()
-        log.info("task %d: %d checkpoint(s) published in manifest %s", record.task_id,
-                 len(record.checkpoints), record.manifest_hash,
+        which = ""
+        if record.draw is not None and record.draw.forced:
+            which = (" (forced)" if record.draw.publishes_forced
+                     else " (honest, after the forced error's reveal)")
+        log.info("task %d: %d checkpoint(s) published in manifest %s%s", record.task_id,
+                 len(named), record.manifest_hash, which,
                  extra={"event": "manifest_published", "task_id": record.task_id,
                         "manifest_hash": record.manifest_hash})
 
     def _finalize(self, record: TaskRecord, task: Task) -> None:
         if task.status is not TaskStatus.SUBMITTED or task.open_disputes:
             return
-        if self.chain_now() <= task.submitted_at + task.challenge_window:
+        if record.draw is not None and not record.draw.revealed:
+            return  # `DrawNotRevealed` until we reveal
+        if self.forced_error_ppm:
+            # the seal phase, the reveal phase and the game phase (or a forced error's fresh window)
+            if self.chain_now() <= self.session.market.challenge_ends_at(record.task_id):
+                return
+        elif self.chain_now() <= task.submitted_at + task.challenge_window:
             return
         try:
             sent = self.session.market.finalize(record.task_id)
             record.txs["finalize"] = sent.tx_hash
         except ContractRevert as exc:
-            if exc.error_name not in ("ChallengeWindowOpen", "WrongStatus", "DisputesOpen"):
+            if exc.error_name not in ("ChallengeWindowOpen", "WrongStatus", "DisputesOpen",
+                                      "DrawNotRevealed"):
                 raise
             return
         self._follow_chain(record, self.session.market.task(record.task_id), True)
+
+    # -- forced errors (docs/forced-errors.md) ------------------------------------------------
+
+    def _draw_ready(self, record: TaskRecord, task: Task) -> bool:
+        """Whether the result to submit is known: at once with forced errors off; else once our draw is
+        committed (the secret stored first), its seed known, and, if forced, the forced result built and
+        uploaded. Each step is recorded, so a restart (or the next tick) goes on where this one stopped."""
+        draw_record = record.draw
+        if draw_record is None:
+            if task.status is not TaskStatus.CLAIMED or not self._read_forced_errors():
+                return True
+            draw_record = record.draw = DrawRecord(secret="0x" + new_secret().hex())
+            self.save()  # the secret is on disk before its hash can be on-chain
+        if draw_record.drawn:
+            return True
+        if task.status is not TaskStatus.CLAIMED:
+            return False
+        secret = bytes.fromhex(draw_record.secret[2:])
+        market = self.session.market
+        on_chain = market.draw(record.task_id)
+        if on_chain.committed_block == 0:
+            sent = market.commit_draw(record.task_id, secret_hash(secret))
+            record.txs["commit_draw"] = sent.tx_hash
+            on_chain = market.draw(record.task_id)
+            log.info("task %d: draw committed in block %d", record.task_id, on_chain.committed_block,
+                     extra={"event": "draw_committed", "task_id": record.task_id,
+                            "block": on_chain.committed_block, "tx": sent.tx_hash})
+        if on_chain.secret_hash != secret_hash(secret):
+            self.say_once(record.task_id, f"task {record.task_id}: the draw committed on-chain is not our "
+                          "stored secret's (state dir lost or replaced?): we cannot reveal it, so we do not "
+                          "submit",
+                          logging.ERROR, event="draw_unknown")
+            return False
+        if draw_record.committed_block != on_chain.committed_block:
+            draw_record.committed_block = on_chain.committed_block
+            self.save()
+        w3 = self.client.w3
+        head = int(w3.eth.block_number)
+        if head < on_chain.committed_block + self.config.confirmations:
+            # the seed is the commit block's hash: wait until that block is sealed (and confirmed); a
+            # transaction sent after that lands in a later block, as `submitResult` requires
+            self.say_once(record.task_id, f"task {record.task_id}: waiting for block "
+                          f"{on_chain.committed_block} (the draw's seed)", logging.DEBUG)
+            return False
+        if head + 1 - on_chain.committed_block > BLOCKHASH_WINDOW:
+            self.say_once(record.task_id, f"task {record.task_id}: the draw was committed in block "
+                          f"{on_chain.committed_block}, more than {BLOCKHASH_WINDOW} blocks ago: its seed is "
+                          "gone on-chain and the result cannot be submitted (DrawExpired)", logging.ERROR,
+                          event="draw_expired")
+            return False
+        seed = bytes(w3.eth.get_block(on_chain.committed_block)["hash"])
+        ppm = self._read_forced_errors()
+        drawn = draw(secret, seed, record.task_id, task.steps, task.checkpoint_every, ppm)
+        if market.forced_draw(secret, seed, record.task_id, task.steps, task.checkpoint_every, ppm) != \
+                (drawn.forced, drawn.leaf):
+            raise RuntimeError(f"task {record.task_id}: our draw disagrees with TaskMarket.forcedDraw")
+        if drawn.forced:
+            log.info("task %d: forced error: changing h_%d at step %d", record.task_id, drawn.leaf,
+                     drawn.leaf,
+                     extra={"event": "forced_error", "task_id": record.task_id, "leaf": drawn.leaf})
+            self._forge(record, task, secret, drawn.leaf)
+        else:
+            log.info("task %d: draw made: not a forced error; submitting the honest result", record.task_id,
+                     extra={"event": "draw_made", "task_id": record.task_id, "forced": False})
+        draw_record.forced, draw_record.leaf = drawn.forced, drawn.leaf
+        draw_record.seed = "0x" + seed.hex()
+        self.save()
+        return True
+
+    def _forge(self, record: TaskRecord, task: Task, secret: bytes, leaf: int) -> None:
+        """Build, store and upload the forced result at ``leaf`` from our honest checkpoints (kept as they
+        are); record it in ``record.draw``. Deterministic: a restart rebuilds the same bytes."""
+        assert record.draw is not None and record.model_hash and record.trace_root
+        hashes = {s: h for s, h in record.checkpoints.items() if s >= leaf}
+        hashes[task.steps] = record.model_hash
+        honest = {s: self.checkpoints.get(bytes.fromhex(h[2:])) for s, h in hashes.items()}
+        if trace_root(list(honest[task.steps].state_commitments)) != bytes.fromhex(record.trace_root[2:]):
+            raise CheckpointError(f"task {record.task_id}: our model checkpoint's h_0..h_S do not hash to "
+                                  f"our trace root {record.trace_root}")
+        graph = self.preparer.prepare(task, record.spec_uri).graph
+        forced = forge_result(honest, graph, secret, leaf)
+        store = self._forced_store(task.steps)
+        digests = {step: store.put(checkpoint) for step, checkpoint in forced.checkpoints.items()}
+        store.publish_pending()  # raises if the artifact store refuses: retried next tick
+        final_state, proof = forced.final_state_proof()
+        if record.final_state_root and final_state != bytes.fromhex(record.final_state_root[2:]):
+            raise CheckpointError(f"task {record.task_id}: the forced trace's h_S is not our final state")
+        draw_record = record.draw
+        draw_record.honest_leaf = "0x" + forced.honest_leaf.hex()
+        draw_record.forced_leaf = "0x" + forced.forced_leaf.hex()
+        draw_record.leaf_proof = ["0x" + p.hex() for p in forced.leaf_proof]
+        draw_record.checkpoints = {s: "0x" + d.hex() for s, d in sorted(digests.items())}
+        draw_record.trace_root = "0x" + forced.trace_root.hex()
+        draw_record.model_hash = "0x" + digests[task.steps].hex()
+        draw_record.final_state_proof = ["0x" + p.hex() for p in proof]
+        log.info("task %d: forced result built: h_%d %s instead of %s, trace root %s (honest %s), model %s",
+                 record.task_id, leaf, draw_record.forced_leaf, draw_record.honest_leaf,
+                 draw_record.trace_root, record.trace_root, draw_record.model_hash,
+                 extra={"event": "forced_result", "task_id": record.task_id, "leaf": leaf,
+                        "trace_root": draw_record.trace_root, "model_hash": draw_record.model_hash})
+
+    def _forced_store(self, steps: int) -> SyncedCheckpointStore:
+        """Where forced checkpoints go: their own local directory (the honest index stays the honest
+        run's, for resuming) and the artifact store, where verifiers fetch them."""
+        return SyncedCheckpointStore(LocalCheckpointStore(self.state_dir.root / "forced-checkpoints"),
+                                     self.artifacts, model_step=steps)
+
+    def _checkpoint(self, content_hash: bytes, steps: int) -> Checkpoint:
+        """One of our checkpoints, honest or forced."""
+        try:
+            return self.checkpoints.get(content_hash)
+        except (KeyError, CheckpointError):
+            return self._forced_store(steps).get(content_hash)
+
+    def _reveal(self, record: TaskRecord, task: Task) -> None:
+        """After the seal phase and within the reveal phase: reveal our draw (`revealDraw`), or our forced
+        error (`revealForcedError`: the honest leaf and model replace the forced ones on-chain)."""
+        draw_record = record.draw
+        if draw_record is None or draw_record.revealed or task.status is not TaskStatus.SUBMITTED:
+            return
+        market = self.session.market
+        on_chain = market.draw(record.task_id)
+        if on_chain.revealed_at:
+            draw_record.revealed = "forced error" if on_chain.forced_at else "draw"
+            self.save()
+            return
+        if not draw_record.drawn:
+            self.say_once(record.task_id, f"task {record.task_id}: submitted, but we never drew (state "
+                          "lost?): nothing to reveal", logging.ERROR, event="reveal_impossible")
+            return
+        seal_ends = task.submitted_at + task.challenge_window
+        if self.chain_now() <= seal_ends:
+            self.say_once(record.task_id, f"task {record.task_id}: seal phase until {seal_ends}; revealing "
+                          "the draw after it", logging.DEBUG)
+            return
+        if on_chain.seed != bytes.fromhex((draw_record.seed or "0x")[2:]):
+            self.say_once(record.task_id, f"task {record.task_id}: the seed on-chain 0x{on_chain.seed.hex()} "
+                          f"is not the one we drew with ({draw_record.seed})", logging.ERROR,
+                          event="seed_mismatch")
+        try:
+            self._send_reveal(record, draw_record)
+        except ContractRevert as exc:
+            # the chain's clock decides (the agent's clock may run ahead of a devnet's): refused when
+            # estimated, nothing was sent
+            if exc.error_name == "RevealTooEarly":
+                self.say_once(record.task_id, f"task {record.task_id}: the chain's clock is not past the "
+                              "seal phase yet; revealing next tick", logging.DEBUG)
+                return
+            if exc.error_name == "RevealTooLate":
+                self.say_once(record.task_id, f"task {record.task_id}: the reveal phase ended before we "
+                              "revealed our draw: the result can be forfeited", logging.ERROR,
+                              event="reveal_missed")
+                return
+            raise
+
+    def _send_reveal(self, record: TaskRecord, draw_record: DrawRecord) -> None:
+        market = self.session.market
+        secret = bytes.fromhex(draw_record.secret[2:])
+        if not draw_record.forced:
+            sent = market.reveal_draw(record.task_id, secret)
+            record.txs["reveal"] = sent.tx_hash
+            draw_record.revealed = "draw"
+            self.save()
+            log.info("task %d: revealed draw (not a forced error)", record.task_id,
+                     extra={"event": "draw_revealed", "task_id": record.task_id, "tx": sent.tx_hash})
+            return
+        assert draw_record.forced_leaf and draw_record.honest_leaf and record.model_hash
+        proof = [bytes.fromhex(p[2:]) for p in draw_record.leaf_proof]
+        sent = market.reveal_forced_error(
+            record.task_id, secret, bytes.fromhex(draw_record.forced_leaf[2:]),
+            bytes.fromhex(draw_record.honest_leaf[2:]), proof, bytes.fromhex(record.model_hash[2:]))
+        record.txs["reveal"] = sent.tx_hash
+        draw_record.revealed = "forced error"
+        self.save()
+        log.info("task %d: revealed forced error at step %d: trace root back to the honest %s, model %s",
+                 record.task_id, draw_record.leaf, record.trace_root, record.model_hash,
+                 extra={"event": "forced_error_revealed", "task_id": record.task_id, "leaf": draw_record.leaf,
+                        "trace_root": record.trace_root, "tx": sent.tx_hash})
 
     # -- claiming --------------------------------------------------------------------------
 
@@ -576,6 +858,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
                 if not decision.transient:
                     candidate.refused = decision.reason
                 continue
+            if self.forced_error_ppm and not self._ensure_escrow():
+                return
             evicted: tuple[str, str] | None = None
             if offer.task_id in squatted:
                 evicted = self.evict(squatted[offer.task_id], candidate, now)
@@ -737,19 +1021,29 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             self.say_once(task_id, f"task {task_id}: ignoring the availability challenge as asked "
                                    f"(--cheat {self.config.cheat})")
             return None
+        model_hash, named = record.model_hash, record.checkpoints
+        load: Callable[[bytes], Checkpoint] = self.checkpoints.get
+        task: Task | None = None
+        forced = record.draw
+        if forced is not None and forced.forced and forced.model_hash:
+            task = self.session.market.task(task_id)
+            if "0x" + task.model_hash.hex() == forced.model_hash.lower():
+                # the forced result still stands (unrevealed): its files are what the chain names
+                model_hash, named = forced.model_hash, {**record.checkpoints, **forced.checkpoints}
+                load = partial(self._checkpoint, steps=task.steps)
         try:
-            model = self.checkpoints.get(bytes.fromhex(record.model_hash[2:]))
-            digest = record.checkpoints.get(state.step) if state.step != model.step else record.model_hash
+            model = load(bytes.fromhex(model_hash[2:]))
+            digest = named.get(state.step) if state.step != model.step else model_hash
             if digest is None:
                 log.error("task %d: an availability challenge names step %d, of which we keep no checkpoint",
                           task_id, state.step)
                 return None
             checkpoint = (model if state.step == model.step
-                          else self.checkpoints.get(bytes.fromhex(digest[2:])))
+                          else load(bytes.fromhex(digest[2:])))
         except (KeyError, CheckpointError) as exc:
             log.error("task %d: cannot answer the availability challenge: %s", task_id, exc)
             return None
-        task = self.session.market.task(task_id)
+        task = task or self.session.market.task(task_id)
         graph = self.preparer.prepare(task, record.spec_uri).graph
         if self._chunk_leaves is None:
             self._chunk_leaves = self.session.game.chunk_leaves() if self.session.game is not None else 64

@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 
 from tribunal.agents.state import AgentState, AgentStateDir, GameRecord, StateError
 
-__all__ = ["Candidate", "GameRecord", "Phase", "StateDir", "StateError", "TaskRecord", "WorkerState"]
+__all__ = ["Candidate", "DrawRecord", "GameRecord", "Phase", "StateDir", "StateError", "TaskRecord",
+           "WorkerState"]
 
 
 class Phase(str, Enum):
@@ -41,6 +42,62 @@ class Phase(str, Enum):
     @property
     def terminal(self) -> bool:
         return self in (Phase.PAID, Phase.LOST, Phase.EXPIRED, Phase.ABANDONED)
+
+
+@dataclass
+class DrawRecord:
+    """Our forced-error draw for a claim (docs/forced-errors.md), on a market with forced errors on.
+
+    The secret is written here before `commitDraw` is sent, so a restart commits (or finds
+    committed) the same secret, and can reveal it. Once the seed is known the draw is fixed: if it
+    is forced, the forced checkpoints are built, stored and uploaded before ``seed`` is recorded."""
+
+    secret: str
+    """0x-hex 32 bytes; ``keccak256`` of it is committed on-chain."""
+    committed_block: int = 0
+    """The block `commitDraw` landed in (its hash is the seed); 0 until read back from the chain."""
+    seed: str | None = None
+    """0x-hex hash of ``committed_block``, once the draw (and, if forced, its result) is done."""
+    forced: bool = False
+    leaf: int = 0
+    """The forced leaf ``L`` (0 if not forced)."""
+    honest_leaf: str | None = None
+    """The honest ``h_L`` (forced draws)."""
+    forced_leaf: str | None = None
+    """``h_L'``: the submitted leaf ``L`` (forced draws)."""
+    leaf_proof: list[str] = field(default_factory=list)
+    """The siblings of leaf ``L`` (the same in both trees), for `revealForcedError`."""
+    checkpoints: dict[int, str] = field(default_factory=dict)
+    """Step → content hash of the forced checkpoints (``L`` and after; before ``L`` the honest ones stand)."""
+    trace_root: str | None = None
+    """The forced trace root, submitted in place of the honest one (``TaskRecord.trace_root``)."""
+    model_hash: str | None = None
+    """The forced model file's content hash, submitted in place of the honest one."""
+    final_state_proof: list[str] = field(default_factory=list)
+    """h_S's proof under the forced trace root (h_S itself is the honest one)."""
+    revealed: str = ""
+    """"draw" or "forced error" once the reveal is on-chain."""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["checkpoints"] = {str(k): v for k, v in self.checkpoints.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DrawRecord:
+        data = dict(data)
+        data["checkpoints"] = {int(k): v for k, v in data.get("checkpoints", {}).items()}
+        return cls(**data)
+
+    @property
+    def drawn(self) -> bool:
+        """The seed is known and the result to submit is ready."""
+        return self.seed is not None
+
+    @property
+    def publishes_forced(self) -> bool:
+        """The result on-chain is (still) the forced one: forced and not revealed yet."""
+        return self.forced and self.revealed != "forced error"
 
 
 @dataclass
@@ -75,11 +132,18 @@ class TaskRecord:
     evaluation_reported: bool = False
     """Whether the backend has our signed evaluation (sent again each tick until it has)."""
     note: str = ""
+    draw: DrawRecord | None = None
+    """Our forced-error draw (markets with forced errors on); ``checkpoints``, ``trace_root`` and
+    ``model_hash`` above always stay the honest run's."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["phase"] = self.phase.value
         data["checkpoints"] = {str(k): v for k, v in self.checkpoints.items()}
+        if self.draw is None:
+            del data["draw"]
+        else:
+            data["draw"] = self.draw.to_json()
         return data
 
     @classmethod
@@ -87,6 +151,8 @@ class TaskRecord:
         data = dict(data)
         data["phase"] = Phase(data["phase"])
         data["checkpoints"] = {int(k): v for k, v in data.get("checkpoints", {}).items()}
+        draw = data.pop("draw", None)
+        data["draw"] = DrawRecord.from_json(draw) if draw else None
         return cls(**data)
 
 

@@ -1,0 +1,127 @@
+"""Forced errors end to end with both real agents (docs/forced-errors.md): the operator agent on a
+market where every result is forced submits a result wrong in one interior committed state, the
+verifier agent finds it, seals its own value of that state and opens no game; the operator reveals
+the forced error, the verifier reveals its catch, re-checks the honest root, and once the task is
+paid claims and withdraws the pot from the operator's escrow. A cheating operator on the same
+market is sealed, then challenged after its reveal and slashed. Chain time is anvil's; the tests
+wait on the agents' state and the chain, never sleep."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.chain import Devnet, actor_key
+from tests.support.submitter import Submitter
+from tests.support.waiting import wait_for
+from tests.worker.test_forced_errors import FORCED, POT, WINDOW, deploy_forced, run_agent
+from tribunal.chain.anvil import increase_time
+from tribunal.chain.deployment import save_deployment
+from tribunal.chain.session import open_session
+from tribunal.dispute.state import GameView
+from tribunal.protocol_enums import GameStatus, TaskStatus
+from verifier.agent import VerifierAgent, VerifierConfig
+from verifier.checking import Mode
+from verifier.state import CatchRecord, StateDir
+
+
+@contextmanager
+def running_verifier(market: Devnet, deployment_file: Path, state_dir: Path, store_url: str,
+                     mode: Mode) -> Iterator[VerifierAgent]:
+    key = actor_key("challenger")
+    config = VerifierConfig(state_dir=state_dir, stake=10**18, mode=mode, sample_rate=1.0,
+                            artifact_store=store_url, device="cpu", poll_interval_s=0.2)
+    agent = VerifierAgent(open_session(market.anvil.rpc_url, deployment_file, private_key=key), config)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield agent
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def _catch(state_dir: Path, task_id: int) -> CatchRecord | None:
+    if not StateDir(state_dir).exists():
+        return None
+    return StateDir(state_dir).read().catches.get(task_id)
+
+
+def _nudge_time(market: Devnet, done: Callable[[], bool]) -> bool:
+    """Advance anvil's clock a little on every poll until ``done()`` holds (the phases are seconds)."""
+    if done():
+        return True
+    increase_time(market.anvil.w3, 1)
+    return False
+
+
+def test_a_forced_error_is_caught_by_the_verifier_agent_and_paid_from_the_operators_escrow(
+        devnet: Devnet, backend_url: str, tmp_path: Path) -> None:
+    market = deploy_forced(devnet)
+    deployment_file = save_deployment(market.deployment, tmp_path / "forced.json")
+    submitter = Submitter(market, backend_url)
+    task_id = submitter.post(FORCED, challenge_window=WINDOW)
+    session = open_session(market.anvil.rpc_url, deployment_file, private_key=actor_key("challenger"))
+    assert session.jackpot is not None
+    jackpot = session.jackpot
+    me = session.client.address
+    with running_verifier(market, deployment_file, tmp_path / "verifier", backend_url, Mode.FULL):
+        worker = run_agent(market, deployment_file, tmp_path / "worker", backend_url)
+        try:
+            sealed = wait_for(lambda: (c := _catch(tmp_path / "verifier", task_id)) is not None
+                              and c.status != "sealing" and c, 240, what="the verifier's sealed catch")
+            assert jackpot.seal_of(bytes.fromhex(sealed.seal_hash.removeprefix("0x")))[0] == me
+            view = session.market
+
+            def revealed() -> bool:
+                return view.draw(task_id).forced_at != 0
+
+            wait_for(lambda: _nudge_time(market, revealed), 240, what="the forced error's reveal")
+            pot = jackpot.pot(task_id)
+            assert pot.amount == POT and pot.operator == worker.session.client.address
+
+            def claimed() -> bool:
+                return jackpot.catch_of(task_id, me) == 2
+
+            wait_for(lambda: _nudge_time(market, claimed), 300, what="the verifier's jackpot claim")
+        finally:
+            worker.stop.set()
+            worker.thread.join(timeout=30)
+    task = session.market.task(task_id)
+    assert task.status is TaskStatus.FINALIZED
+    assert task.trace_root == pot.trace_root, "the honest root stood"
+    assert jackpot.pot(task_id).catches == 1
+    assert jackpot.credits(me) == 0, "the share was withdrawn"
+    game = market.game("other")
+    assert game.game_count() == 0, "a forced error needs no game"
+    assert session.stake_manager.info(worker.session.client.address).locked == 0, "not slashed, released"
+
+
+def test_a_cheat_on_a_forced_error_market_is_sealed_then_challenged_and_slashed(
+        devnet: Devnet, backend_url: str, tmp_path: Path) -> None:
+    market = deploy_forced(devnet)
+    deployment_file = save_deployment(market.deployment, tmp_path / "forced.json")
+    submitter = Submitter(market, backend_url)
+    task_id = submitter.post(FORCED, challenge_window=WINDOW)
+    session = open_session(market.anvil.rpc_url, deployment_file, private_key=actor_key("challenger"))
+    with running_verifier(market, deployment_file, tmp_path / "verifier", backend_url, Mode.FULL):
+        worker = run_agent(market, deployment_file, tmp_path / "worker", backend_url,
+                           patch=lambda agent, _stop: setattr(agent.config, "cheat", "flip-bit"))
+        try:
+            wait_for(lambda: _catch(tmp_path / "verifier", task_id) is not None, 240,
+                     what="the verifier's sealed catch")
+            game = market.game("other")
+
+            def slashed() -> bool:
+                if game.game_count() == 0:
+                    return False
+                return GameView.from_tuple(game.state(1)).status is GameStatus.CHALLENGER_WON
+
+            wait_for(lambda: _nudge_time(market, slashed), 400, what="the cheater's lost game")
+        finally:
+            worker.stop.set()
+            worker.thread.join(timeout=30)
+    assert session.market.task(task_id).status in (TaskStatus.OPEN, TaskStatus.VOIDED, TaskStatus.REFUNDED)
