@@ -632,7 +632,7 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         catch = CatchRecord(record.task_id, record.trace_root, task.submitted_at, seal_ends_at, int(step),
                             str(state), "0x" + salt.hex(), "0x" + digest.hex())
         self.state.catches[record.task_id] = catch
-        if self.chain_now() > seal_ends_at:
+        if self._block_time() > seal_ends_at:
             catch.status, catch.note = "missed", "found after the seal phase: nothing sealed"
             log.info("task %d: wrong at h_%d, found after the seal phase ended (%d): no catch to seal",
                      record.task_id, catch.step, seal_ends_at, extra={"event": "seal_too_late",
@@ -661,14 +661,23 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                 with self.chain_action(catch.task_id, doing, "catch_failed"):
                     self._advance_catch(catch)
 
+    def _block_time(self) -> int:
+        """The newest block's timestamp: what the seal phase is measured in. A seal sent while it is
+        inside the phase lands in the next block, which the contract judges at the reveal; wall time
+        (`chain_now` on an idle chain) can run ahead of a devnet's blocks and must not drop a seal."""
+        latest = with_rpc_retry(lambda: self.client.w3.eth.get_block("latest"))
+        return int(latest["timestamp"])
+
     def _advance_catch(self, catch: CatchRecord) -> None:
         """Move one catch along, from what the chain says now (each step may lead to the next in the
         same tick)."""
         assert self.state is not None and self.jackpot is not None
         market, jackpot, task_id = self.session.market, self.jackpot, catch.task_id
-        now = self.chain_now()
+        # the phases are the chain's: judged by its newest block, never by a wall clock that may run
+        # ahead of it (a catch given up too early is a pot lost; one followed a block late costs nothing)
+        now = self._block_time()
         if catch.status == "sealing":  # saved, then the seal was sent (or not): the chain says which
-            catcher, _ = jackpot.seal_of(bytes.fromhex(catch.seal_hash.removeprefix("0x")))
+            catcher, _ = jackpot.seal_of(bytes.fromhex(catch.seal_hash.removeprefix("0x")), self.me)
             if catcher.lower() == self.me.lower():
                 catch.status = "sealed"
             elif now <= catch.seal_ends_at:

@@ -178,25 +178,28 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         return self.session.jackpot
 
     def _ensure_escrow(self) -> bool:
-        """Top our jackpot escrow up to one pot (`Jackpot.POT`): the market lets us claim only while it
-        holds one, so that each forced error of ours can pay its catchers. False if we cannot."""
+        """Top our jackpot escrow up to one pot (`Jackpot.POT`) beyond what our claimed tasks reserve:
+        each claim reserves a pot, so that each forced error of ours can pay its catchers a whole one.
+        False if we cannot."""
         jackpot = self._jackpot()
         if jackpot is None:
             return True
-        escrow, pot = jackpot.escrow_of(self.me), jackpot.pot_size()
-        if escrow >= pot:
+        escrow, reserved, pot = jackpot.escrow_of(self.me), jackpot.reserved_of(self.me), jackpot.pot_size()
+        if escrow >= reserved + pot:
             return True
-        missing = pot - escrow
+        missing = reserved + pot - escrow
         balance = self.client.balance(self.me)
         if balance <= missing:
             if (-1, "escrow_low") not in self._said:
                 self._said.add((-1, "escrow_low"))
-                log.warning("our jackpot escrow %s is below one pot (%s) and the balance is only %s: fund %s "
-                            "(no claims until then)", format_eth(escrow), format_eth(pot),
-                            format_eth(balance), self.me, extra={"event": "escrow_low"})
+                log.warning("our jackpot escrow %s is below one pot (%s) beyond the %s our claims "
+                            "reserve, and the balance is only %s: fund %s (no claims until then)",
+                            format_eth(escrow), format_eth(pot), format_eth(reserved), format_eth(balance),
+                            self.me,
+                            extra={"event": "escrow_low"})
             return False
         sent = jackpot.fund_escrow(self.me, missing)
-        log.info("funded our jackpot escrow with %s (one pot, %s, as the market requires to claim)",
+        log.info("funded our jackpot escrow with %s (a claim reserves one pot, %s, of it)",
                  format_eth(missing), format_eth(pot),
                  extra={"event": "escrow_funded", "amount": str(missing), "tx": sent.tx_hash})
         return True

@@ -6,12 +6,6 @@ import {Task, TaskStatus} from "./Task.sol";
 
 interface IJackpotMarket {
     function getTask(uint256 taskId) external view returns (Task memory);
-
-    function STAKE_MANAGER() external view returns (address);
-}
-
-interface IJackpotStakeManager {
-    function lockedBy(address account, address slasher) external view returns (uint256);
 }
 
 /// @title Jackpot
@@ -19,14 +13,16 @@ interface IJackpotStakeManager {
 ///         own escrow: the market feeds an operator's escrow a share of every reward it is paid, the
 ///         operator (or anyone) may top it up, and each of its forced errors moves `POT` of it into a
 ///         pot that the verifiers that caught the error share by a decaying split (k catchers get
-///         pot / (k * 2^(k-1)) each); the rest returns to the escrow. An operator's own accounts can
-///         therefore only ever win back its own money. The market lets an operator claim a task only
-///         while its escrow holds a whole pot. Catches are sealed during the result's seal phase (the
+///         pot / (k * 2^(k-1)) each); the rest is burned (a pot nobody caught returns to the escrow).
+///         An operator's own accounts can therefore only ever win back its own money, and each extra
+///         one beyond the first costs it more than it takes from an honest catcher. Each claimed task
+///         reserves a whole pot of its operator's escrow until it settles or its forced error opens
+///         the pot. Catches are sealed during the result's seal phase (the
 ///         seal names no task) and revealed after the operator reveals the forced error; a catch
 ///         counts only if it names the honest state the operator revealed, which only a verifier that
 ///         replayed the interval knows.
-/// @dev Every wei this contract holds is in `totalEscrow`, in an open pot's `amount`, or in
-///      `credits` (`test/invariant` checks the sum). Payouts are pull payments (`withdraw`).
+/// @dev Every wei this contract holds is in `totalEscrow`, in an open pot's `amount`, in `credits`
+///      or in `burned` (`test/invariant` checks the sum). Payouts are pull payments (`withdraw`).
 contract Jackpot {
     uint256 public constant BPS_DENOMINATOR = 10_000;
 
@@ -39,11 +35,6 @@ contract Jackpot {
     /// @notice Wei a forced error moves from its operator's escrow into its pot (and the least escrow
     ///         an operator needs to claim a task).
     uint256 public immutable POT;
-
-    struct Seal {
-        address catcher;
-        uint64 sealedAt;
-    }
 
     struct Pot {
         address operator; // whose escrow funds the pot, and gets back what it does not pay
@@ -65,10 +56,18 @@ contract Jackpot {
     /// @notice The sum of all escrows.
     uint256 public totalEscrow;
 
+    /// @notice Wei of each operator's escrow reserved by its claimed tasks (one pot per task).
+    mapping(address operator => uint256) public reservedOf;
+
+    /// @notice Wei burned: what caught pots did not pay (held here forever, owned by nobody).
+    uint256 public burned;
+
     /// @notice Wei each account may withdraw.
     mapping(address account => uint256) public credits;
 
-    mapping(bytes32 sealHash => Seal) private seals;
+    /// @dev Keyed by catcher as well: a seal copied from the mempool by another account is its own
+    ///      (useless) seal and cannot squat the catcher's.
+    mapping(address catcher => mapping(bytes32 sealHash => uint64 sealedAt)) private seals;
 
     mapping(uint256 taskId => Pot) private pots;
 
@@ -97,7 +96,13 @@ contract Jackpot {
 
     event JackpotClaimed(uint256 indexed taskId, address indexed catcher, uint256 share);
 
-    event PotClosed(uint256 indexed taskId, address indexed operator, uint32 round, uint256 returned, uint256 escrow);
+    event PotClosed(
+        uint256 indexed taskId, address indexed operator, uint32 round, uint256 returned, uint256 burned, uint256 escrow
+    );
+
+    event PotReserved(address indexed operator, uint256 reserved);
+
+    event PotReleased(address indexed operator, uint256 reserved);
 
     event Withdrawn(address indexed account, uint256 amount);
 
@@ -132,19 +137,38 @@ contract Jackpot {
         _credit(operator, taskId, msg.value);
     }
 
-    /// @notice Withdraws `amount` of the caller's escrow. While the market holds any of the caller's
-    ///         stake (a task claimed, submitted or settling) the escrow must keep at least `POT`.
+    /// @notice Withdraws `amount` of the caller's escrow, which must keep what its claimed tasks reserve.
     /// @param amount Wei to withdraw.
     function withdrawEscrow(uint256 amount) external {
         uint256 escrow = escrowOf[msg.sender];
+        uint256 reserved = reservedOf[msg.sender];
         if (amount == 0 || amount > escrow) revert Errors.EscrowTooLow(escrow, amount);
         uint256 left = escrow - amount;
-        if (left < POT && _busy(msg.sender)) revert Errors.EscrowTooLow(left, POT);
+        if (left < reserved) revert Errors.EscrowTooLow(left, reserved);
         escrowOf[msg.sender] = left;
         totalEscrow -= amount;
         emit EscrowWithdrawn(msg.sender, amount, left);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert Errors.TransferFailed(msg.sender, amount);
+    }
+
+    /// @notice Reserves one pot of `operator`'s escrow for a task it claims.
+    /// @param operator The claimant.
+    function reserve(address operator) external onlyMarket {
+        uint256 reserved = reservedOf[operator];
+        uint256 escrow = escrowOf[operator];
+        if (escrow < reserved + POT) revert Errors.AuditEscrowTooLow(escrow - reserved, POT);
+        reserved += POT;
+        reservedOf[operator] = reserved;
+        emit PotReserved(operator, reserved);
+    }
+
+    /// @notice Releases the pot a task of `operator` reserved: it settled without a forced error.
+    /// @param operator The task's operator.
+    function release(address operator) external onlyMarket {
+        uint256 reserved = reservedOf[operator] - POT;
+        reservedOf[operator] = reserved;
+        emit PotReleased(operator, reserved);
     }
 
     // ---------------------------------------------------------------- catching
@@ -155,13 +179,13 @@ contract Jackpot {
     /// @param sealHash The sealed catch (non-zero, not posted before).
     function seal(bytes32 sealHash) external {
         if (sealHash == bytes32(0)) revert Errors.ZeroSeal();
-        if (seals[sealHash].catcher != address(0)) revert Errors.SealExists(sealHash);
-        seals[sealHash] = Seal(msg.sender, uint64(block.timestamp));
+        if (seals[msg.sender][sealHash] != 0) revert Errors.SealExists(sealHash);
+        seals[msg.sender][sealHash] = uint64(block.timestamp);
         emit Sealed(sealHash, msg.sender);
     }
 
-    /// @notice Opens the pot of a forced error the operator of `taskId` just revealed: `POT` (or the
-    ///         whole escrow, if less) from the operator's escrow.
+    /// @notice Opens the pot of a forced error the operator of `taskId` just revealed: the pot its claim
+    ///         reserved, from the operator's escrow.
     /// @param taskId The task.
     /// @param operator Its operator.
     /// @param honestLeaf The honest h_L: the state a valid catch names.
@@ -180,10 +204,11 @@ contract Jackpot {
     ) external onlyMarket {
         Pot storage p = pots[taskId];
         // A pot left open can only be a voided result's (a finalised task is never forced again).
-        if (p.submittedAt != 0 && !p.closed) _close(taskId, p, p.amount);
-        uint256 escrow = escrowOf[operator];
-        uint256 amount = escrow < POT ? escrow : POT;
-        escrowOf[operator] = escrow - amount;
+        if (p.submittedAt != 0 && !p.closed) _close(taskId, p, p.amount, 0);
+        // INVARIANT: the claim reserved this pot, so the escrow holds it.
+        uint256 amount = POT;
+        reservedOf[operator] -= amount;
+        escrowOf[operator] -= amount;
         totalEscrow -= amount;
         uint32 round = p.round + 1;
         pots[taskId] = Pot({
@@ -211,16 +236,16 @@ contract Jackpot {
         if (p.submittedAt == 0 || p.closed) revert Errors.NoPot(taskId);
         if (block.timestamp > p.catchEndsAt) revert Errors.CatchWindowClosed(p.catchEndsAt);
         bytes32 sealHash = keccak256(abi.encode(taskId, state, msg.sender, salt));
-        Seal memory s = seals[sealHash];
-        if (s.catcher != msg.sender) revert Errors.SealNotFound(sealHash);
-        if (s.sealedAt < p.submittedAt || s.sealedAt > p.sealEndsAt) {
-            revert Errors.SealOutsidePhase(s.sealedAt, p.submittedAt, p.sealEndsAt);
+        uint64 sealedAt = seals[msg.sender][sealHash];
+        if (sealedAt == 0) revert Errors.SealNotFound(sealHash);
+        if (sealedAt < p.submittedAt || sealedAt > p.sealEndsAt) {
+            revert Errors.SealOutsidePhase(sealedAt, p.submittedAt, p.sealEndsAt);
         }
         if (state != p.honestLeaf) revert Errors.CatchWrongState(state, p.honestLeaf);
         bytes32 key = keccak256(abi.encode(taskId, p.round, msg.sender));
         if (catchState[key] != 0) revert Errors.AlreadyCaught(taskId, msg.sender);
         catchState[key] = 1;
-        delete seals[sealHash];
+        delete seals[msg.sender][sealHash];
         uint32 catches = p.catches + 1;
         p.catches = catches;
         emit CatchRevealed(taskId, msg.sender, catches);
@@ -240,7 +265,7 @@ contract Jackpot {
         uint256 share = _share(p);
         if (!p.closed) {
             // close first, so the reserve below is exact
-            _close(taskId, p, p.amount - share * p.catches);
+            _close(taskId, p, 0, p.amount - share * p.catches);
         }
         p.amount -= share;
         p.claims += 1;
@@ -248,9 +273,9 @@ contract Jackpot {
         emit JackpotClaimed(taskId, msg.sender, share);
     }
 
-    /// @notice After the catch window, returns what the pot of `taskId` will not pay to its operator's
-    ///         escrow: the rest of the decaying split if the honest root stood, everything if the result
-    ///         was voided.
+    /// @notice After the catch window, settles what the pot of `taskId` will not pay: the rest of the
+    ///         decaying split is burned if the honest root stood and someone caught it; the whole pot
+    ///         returns to the operator's escrow if nobody caught it or the result was voided.
     /// @param taskId The task.
     function closePot(uint256 taskId) external {
         Pot storage p = pots[taskId];
@@ -258,14 +283,16 @@ contract Jackpot {
         if (p.closed) revert Errors.PotAlreadyClosed(taskId);
         if (block.timestamp <= p.catchEndsAt) revert Errors.CatchWindowOpen(p.catchEndsAt);
         if (_stood(taskId, p)) {
-            _close(taskId, p, p.amount - _share(p) * p.catches);
+            uint256 rest = p.amount - _share(p) * p.catches;
+            if (p.catches == 0) _close(taskId, p, rest, 0);
+            else _close(taskId, p, 0, rest);
         } else {
             Task memory t = IJackpotMarket(MARKET).getTask(taskId);
             // still Submitted with this root: the honest root may yet stand
             if (t.status == TaskStatus.Submitted && t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt) {
                 revert Errors.PotNotSettled(taskId);
             }
-            _close(taskId, p, p.amount);
+            _close(taskId, p, p.amount, 0);
         }
     }
 
@@ -281,9 +308,9 @@ contract Jackpot {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice Whether `operator`'s escrow holds a whole pot (what the market requires to claim).
+    /// @notice Whether `operator`'s escrow holds a whole pot beyond its reservations (what a claim needs).
     function canPay(address operator) external view returns (bool) {
-        return escrowOf[operator] >= POT;
+        return escrowOf[operator] >= reservedOf[operator] + POT;
     }
 
     /// @notice The pot of `taskId`'s latest forced error.
@@ -291,9 +318,9 @@ contract Jackpot {
         return pots[taskId];
     }
 
-    /// @notice Who posted seal `sealHash`, and when (zero if none).
-    function sealOf(bytes32 sealHash) external view returns (Seal memory) {
-        return seals[sealHash];
+    /// @notice When `catcher` posted seal `sealHash` (zero if it did not, or revealed it).
+    function sealOf(address catcher, bytes32 sealHash) external view returns (uint64) {
+        return seals[catcher][sealHash];
     }
 
     /// @notice Whether `catcher` caught (1) or caught and claimed (2) the latest forced error of `taskId`.
@@ -329,14 +356,15 @@ contract Jackpot {
         return t.status == TaskStatus.Finalized && t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt;
     }
 
-    function _close(uint256 taskId, Pot storage p, uint256 returned) private {
+    function _close(uint256 taskId, Pot storage p, uint256 returned, uint256 burn) private {
         p.closed = true;
-        p.amount -= returned;
+        p.amount -= returned + burn;
         address operator = p.operator;
         uint256 escrow = escrowOf[operator] + returned;
         escrowOf[operator] = escrow;
         totalEscrow += returned;
-        emit PotClosed(taskId, operator, p.round, returned, escrow);
+        burned += burn;
+        emit PotClosed(taskId, operator, p.round, returned, burn, escrow);
     }
 
     function _credit(address operator, uint256 taskId, uint256 amount) private {
@@ -344,11 +372,5 @@ contract Jackpot {
         escrowOf[operator] = escrow;
         totalEscrow += amount;
         emit EscrowFunded(operator, msg.sender, taskId, amount, escrow);
-    }
-
-    /// @dev Whether the market holds any of `operator`'s stake (a task claimed, submitted or settling).
-    function _busy(address operator) private view returns (bool) {
-        address stakeManager = IJackpotMarket(MARKET).STAKE_MANAGER();
-        return IJackpotStakeManager(stakeManager).lockedBy(operator, MARKET) != 0;
     }
 }

@@ -13,7 +13,9 @@ interface IMarketJackpot {
 
     function POT() external view returns (uint256);
 
-    function escrowOf(address operator) external view returns (uint256);
+    function reserve(address operator) external;
+
+    function release(address operator) external;
 
     function deposit(uint256 taskId, address operator) external payable;
 
@@ -463,12 +465,6 @@ contract TaskMarket is Owned {
         _requireStatus(taskId, t.status, TaskStatus.Open);
         if (block.timestamp > t.deadline) revert Errors.DeadlinePassed(t.deadline, block.timestamp);
         if (msg.sender == t.submitter) revert Errors.SelfClaim();
-        if (forcedErrorPpm != 0) {
-            // INVARIANT: every claimed result's forced error can pay its catchers a whole pot.
-            uint256 escrow = IMarketJackpot(jackpot).escrowOf(msg.sender);
-            uint256 pot = IMarketJackpot(jackpot).POT();
-            if (escrow < pot) revert Errors.AuditEscrowTooLow(escrow, pot);
-        }
         t.status = TaskStatus.Claimed;
         t.operator = msg.sender;
         t.claimedAt = uint64(block.timestamp);
@@ -476,6 +472,9 @@ contract TaskMarket is Owned {
         emit TaskClaimed(taskId, msg.sender, minStake);
         // Reverts StakeTooLow(free, minStake) if the caller's free stake is short.
         STAKE_MANAGER.lock(msg.sender, minStake);
+        // INVARIANT: every claimed result's forced error can pay its catchers a whole pot: the claim
+        // reserves one of the operator's escrow (AuditEscrowTooLow otherwise) until the task settles.
+        if (forcedErrorPpm != 0) IMarketJackpot(jackpot).reserve(msg.sender);
     }
 
     /// @notice Submits the result of a claimed task; the challenge window starts now.
@@ -644,7 +643,11 @@ contract TaskMarket is Owned {
         emit TaskFinalized(taskId, operator, reward - cut);
         STAKE_MANAGER.unlock(operator, t.minStake);
         STAKE_MANAGER.credit{value: reward - cut}(operator);
-        if (cut != 0) IMarketJackpot(jackpot).deposit{value: cut}(taskId, operator);
+        if (forcedErrorPpm != 0) {
+            // a forced error's pot used the claim's reservation already
+            if (draws[taskId].forcedAt == 0) IMarketJackpot(jackpot).release(operator);
+            if (cut != 0) IMarketJackpot(jackpot).deposit{value: cut}(taskId, operator);
+        }
     }
 
     /// @notice Settles a task whose deadline passed without a result. A Claimed task slashes
@@ -661,10 +664,13 @@ contract TaskMarket is Owned {
         address submitter = t.submitter;
         uint256 reward = t.reward;
         uint256 slashed;
+        bool release = status == TaskStatus.Claimed && forcedErrorPpm != 0;
+        delete draws[taskId];
         if (status == TaskStatus.Claimed) slashed = _slashMissedAndUnlock(operator, t.minStake, submitter);
         emit TaskExpired(taskId, operator, slashed);
         emit TaskRefunded(taskId, submitter, reward);
         STAKE_MANAGER.credit{value: reward}(submitter);
+        if (release) IMarketJackpot(jackpot).release(operator);
     }
 
     /// @notice Evicts an operator that has not submitted within CLAIM_TIMEOUT of its claim: slashes
@@ -687,6 +693,7 @@ contract TaskMarket is Owned {
         uint256 slashed = _slashMissedAndUnlock(operator, t.minStake, t.submitter);
         emit ClaimEvicted(taskId, operator, slashed);
         emit TaskReopened(taskId);
+        if (forcedErrorPpm != 0) IMarketJackpot(jackpot).release(operator);
     }
 
     // ---------------------------------------------------------------- dispute game hooks
@@ -878,6 +885,9 @@ contract TaskMarket is Owned {
     }
 
     function _settleVoided(uint256 taskId, Task storage t) private {
+        // the claim's reserved pot goes back, unless a forced error's pot used it
+        address operator = t.operator;
+        bool release = forcedErrorPpm != 0 && draws[taskId].forcedAt == 0;
         delete draws[taskId];
         if (block.timestamp < t.deadline) {
             t.status = TaskStatus.Open;
@@ -894,6 +904,7 @@ contract TaskMarket is Owned {
             emit TaskRefunded(taskId, submitter, t.reward);
             STAKE_MANAGER.credit{value: t.reward}(submitter);
         }
+        if (release) IMarketJackpot(jackpot).release(operator);
     }
 
     function _emitPosted(uint256 taskId, TaskParams calldata p) private {

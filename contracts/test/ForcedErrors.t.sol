@@ -473,7 +473,8 @@ contract ForcedErrorsTest is MarketFixture {
     }
 
     /// @notice Truebit's decaying split: the operator's own second account that seals its forced error
-    ///         shrinks the pot; it gains at most pot/4 and the honest catcher keeps pot/4; half returns.
+    ///         shrinks the pot; it wins back pot/4 of its own money, the honest catcher keeps pot/4, and
+    ///         half is burned (returned to the operator, it would make more own accounts pay).
     function test_forced_sybilCatcherSharesByTheDecayingSplit() public {
         uint256 taskId = _claimed(STEPS, EVERY);
         bytes32 secret = keccak256("secret");
@@ -492,11 +493,8 @@ contract ForcedErrorsTest is MarketFixture {
         jackpot.claimJackpot(taskId);
         assertEq(jackpot.credits(verifier), potAmount / 4);
         uint256 cut = REWARD * JACKPOT_BPS / 10_000;
-        assertEq(
-            jackpot.escrowOf(operator),
-            escrow + cut + potAmount - 2 * (potAmount / 4),
-            "the rest returns to the operator's escrow: its own accounts only win back its own money"
-        );
+        assertEq(jackpot.escrowOf(operator), escrow + cut, "the operator's escrow gets nothing back");
+        assertEq(jackpot.burned(), potAmount - 2 * (potAmount / 4), "the rest is burned: extra own accounts cost");
         vm.prank(sybil);
         jackpot.claimJackpot(taskId);
         assertEq(jackpot.credits(sybil), potAmount / 4);
@@ -591,6 +589,99 @@ contract ForcedErrorsTest is MarketFixture {
         vm.prank(operator);
         vm.expectRevert(abi.encodeWithSelector(Errors.EscrowTooLow.selector, 0, 1));
         jackpot.withdrawEscrow(1);
+        assertEq(address(jackpot).balance, jackpot.totalEscrow());
+    }
+
+    // ---------------------------------------------------------------- reservations, seals, burns
+
+    /// @notice Found by the Jackpot invariant suite: two claims on one pot of escrow. Each claim now
+    ///         reserves its own pot, so both forced errors pay a whole pot.
+    function test_eachClaimReservesAWholePot() public {
+        vm.prank(operator);
+        jackpot.withdrawEscrow(8 ether - 2 * POT);
+        uint256 a = _claimed(STEPS, EVERY);
+        uint256 b = _claimed(STEPS, EVERY);
+        assertEq(jackpot.reservedOf(operator), 2 * POT);
+        vm.prank(submitter);
+        uint256 c = market.postTask{value: REWARD}(_params(deadline));
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.AuditEscrowTooLow.selector, 0, POT));
+        market.claim(c);
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.EscrowTooLow.selector, 2 * POT - 1, 2 * POT));
+        jackpot.withdrawEscrow(1);
+        (bytes32[] memory ha, bytes32[] memory fa, uint256 la) = _forcedResult(a, keccak256("a"));
+        (bytes32[] memory hb, bytes32[] memory fb, uint256 lb) = _forcedResult(b, keccak256("b"));
+        _afterSeal(b);
+        _revealForced(a, keccak256("a"), ha, fa, la);
+        _revealForced(b, keccak256("b"), hb, fb, lb);
+        assertEq(jackpot.potOf(a).amount, POT);
+        assertEq(jackpot.potOf(b).amount, POT, "the second forced error has its own whole pot");
+        assertEq(jackpot.reservedOf(operator), 0);
+    }
+
+    function test_settlingWithoutAForcedErrorReleasesTheReservation() public {
+        uint256 taskId = _claimed(10, 10);
+        assertEq(jackpot.reservedOf(operator), POT);
+        _commit(taskId, keccak256("secret"));
+        _submit(taskId, Traces.committedStates(10, 10, keccak256("run")));
+        _afterSeal(taskId);
+        vm.prank(operator);
+        market.revealDraw(taskId, keccak256("secret"));
+        _finalizeAfterWindow(taskId);
+        assertEq(jackpot.reservedOf(operator), 0, "finalize releases it");
+
+        uint256 evicted = _claimed(10, 10);
+        vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
+        market.evictClaim(evicted);
+        assertEq(jackpot.reservedOf(operator), 0, "an eviction releases it");
+
+        vm.prank(operator);
+        market.claim(evicted);
+        _commit(evicted, keccak256("s2"));
+        _submit(evicted, Traces.committedStates(10, 10, keccak256("run")));
+        vm.warp(market.challengeEndsAt(evicted) + 1);
+        market.forfeitUnrevealed(evicted);
+        assertEq(jackpot.reservedOf(operator), 0, "a forfeited draw releases it");
+    }
+
+    /// @notice Found by the invariant suite: a seal copied from the mempool used to squat the
+    ///         catcher's. Seals are the catcher's own now.
+    function test_aCopiedSealCannotSquatTheCatchers() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
+        bytes32 sealHash = keccak256(abi.encode(taskId, honest[leaf], verifier, bytes32("salt")));
+        vm.prank(sybil);
+        jackpot.seal(sealHash); // front-runs the verifier's seal
+        vm.prank(verifier);
+        jackpot.seal(sealHash);
+        assertTrue(jackpot.sealOf(verifier, sealHash) != 0);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(Errors.SealExists.selector, sealHash));
+        jackpot.seal(sealHash);
+        _afterSeal(taskId);
+        _revealForced(taskId, secret, honest, forced, leaf);
+        _revealCatch(verifier, taskId, honest[leaf], "salt");
+        assertEq(jackpot.potOf(taskId).catches, 1);
+        vm.prank(sybil);
+        vm.expectRevert();
+        jackpot.revealCatch(taskId, honest[leaf], "salt");
+    }
+
+    function test_anUncaughtPotReturnsWholeAndBurnsNothing() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
+        _afterSeal(taskId);
+        uint256 escrow = jackpot.escrowOf(operator);
+        _revealForced(taskId, secret, honest, forced, leaf);
+        vm.warp(uint256(jackpot.potOf(taskId).catchEndsAt) + 1);
+        _finalizeAfterWindow(taskId);
+        jackpot.closePot(taskId);
+        uint256 cut = REWARD * JACKPOT_BPS / 10_000;
+        assertEq(jackpot.escrowOf(operator), escrow + cut);
+        assertEq(jackpot.burned(), 0);
         assertEq(address(jackpot).balance, jackpot.totalEscrow());
     }
 }

@@ -209,7 +209,7 @@ def test_forced_error_is_sealed_caught_and_paid(devnet: Devnet, store_url: str, 
     assert (catch.step, catch.state) == (drawn.leaf, "0x" + forced.honest_leaf.hex())
     on_disk = StateDir(s.tmp_path / "verifier").read().catches[s.task_id]  # crash-safe: the salt is saved
     assert (on_disk.salt, on_disk.seal_hash, on_disk.status) == (catch.salt, catch.seal_hash, "sealed")
-    assert jackpot(s).seal_of(bytes.fromhex(catch.seal_hash[2:]))[0].lower() == me.lower()
+    assert jackpot(s).seal_of(bytes.fromhex(catch.seal_hash[2:]), me)[0].lower() == me.lower()
     for _ in range(3):  # the seal phase: no game opens
         verifier.tick()
     assert game_count(s) == 0 and record.game_id is None
@@ -339,13 +339,13 @@ def test_a_catch_saved_but_not_sealed_is_sealed_after_a_restart(devnet: Devnet, 
     saved = StateDir(s.tmp_path / "verifier").read().catches[s.task_id]
     assert saved.status == "sealing" and saved.salt
     seal = bytes.fromhex(saved.seal_hash[2:])
-    assert int(jackpot(s).seal_of(seal)[0], 16) == 0
+    assert jackpot(s).seal_of(seal, crashed.me)[1] == 0
 
     restarted = start_verifier(s, Mode.FULL)
     s.drive(restarted, lambda: catch_is(s, restarted, "sealed"))
     catch = catch_of(s, restarted)
     assert catch is not None and (catch.salt, catch.seal_hash) == (saved.salt, saved.seal_hash)
-    assert jackpot(s).seal_of(seal)[0].lower() == restarted.me.lower()
+    assert jackpot(s).seal_of(seal, restarted.me)[0].lower() == restarted.me.lower()
     assert game_count(s) == 0
 
 

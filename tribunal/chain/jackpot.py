@@ -78,10 +78,19 @@ class Jackpot(BoundContract):
         """1: ``catcher`` caught the task's latest forced error; 2: and claimed its share; 0: neither."""
         return int(self._call("catchOf", task_id, catcher))
 
-    def seal_of(self, seal_hash: bytes) -> tuple[str, int]:
-        """``(catcher, sealed_at)`` of a seal (the zero address if none)."""
-        catcher, sealed_at = self._call("sealOf", seal_hash)
-        return str(catcher), int(sealed_at)
+    def seal_of(self, seal_hash: bytes, catcher: str) -> tuple[str, int]:
+        """``(catcher, sealed_at)`` if ``catcher`` posted the seal (and has not revealed it), else the
+        zero address and 0: seals are each catcher's own."""
+        sealed_at = int(self._call("sealOf", catcher, seal_hash))
+        return (catcher if sealed_at else "0x" + "00" * 20), sealed_at
+
+    def reserved_of(self, operator: str) -> int:
+        """Wei of ``operator``'s escrow its claimed tasks reserve (one pot each)."""
+        return int(self._call("reservedOf", operator))
+
+    def burned(self) -> int:
+        """Wei of caught pots' unpaid rests, burned."""
+        return int(self._call("burned"))
 
     def share_of(self, amount: int, catches: int) -> int:
         return int(self._call("shareOf", amount, catches))

@@ -1610,22 +1610,6 @@ export const taskMarketAbi = [
   },
   {
     "type": "error",
-    "name": "AuditEscrowTooLow",
-    "inputs": [
-      {
-        "name": "escrow",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "pot",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "BadCheckpointInterval",
     "inputs": [
       {
