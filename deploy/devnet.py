@@ -40,7 +40,7 @@ from typing import Any
 
 from tribunal.chain.anvil import ANVIL_CHAIN_ID, ANVIL_KEYS
 from tribunal.chain.client import ChainClient, connect
-from tribunal.chain.deploy import DeployParams, deploy_contracts
+from tribunal.chain.deploy import UNBONDING_MARGIN, DeployParams, deploy_contracts
 from tribunal.chain.deployment import save_deployment
 from tribunal.chain.events import ChainEvent, EventFollower
 from tribunal.chain.keys import signer_from_private_key
@@ -241,12 +241,16 @@ class Devnet:
         wait_until("anvil", lambda: connect(self.rpc_url).eth.chain_id == ANVIL_CHAIN_ID, services)
         deployer = signer_from_private_key(ANVIL_KEYS[KEYS["deployer"]])
         deployment = deploy_contracts(ChainClient(connect(self.rpc_url), deployer), self.rpc_url,
-                                      DeployParams(max_clock=600))
+                                      devnet_params(args))
         self.deployment_path = save_deployment(deployment, services.state_dir / "deployment.json")
         if services.state_dir == DEFAULT_STATE_DIR:  # where every CLI looks without --deployment
             save_deployment(deployment)
         say("contracts deployed",
             f"TaskMarket {deployment.task_market}, DisputeGame {deployment.dispute_game}")
+        if args.forced_errors:
+            say("forced errors on", f"{args.forced_errors / 10_000:g} % of results are wrong on purpose; "
+                f"verifiers that catch one share a pot from the operator's escrow "
+                f"(Jackpot {deployment.jackpot}; docs/forced-errors.md)")
 
         say("starting the backend", f"{self.api_url} (indexer, API, artifact store, dashboard)")
         services.spawn("api", [str(VENV_BIN / "python"), "-m", "backend", "serve"], {
@@ -348,6 +352,8 @@ class Outcome:
     slashed: list[dict[str, Any]] = field(default_factory=list)
     verifier_credited: int = 0
     verifier_withdrawn: int = 0
+    jackpot_won: int = 0
+    """Wei of forced-error pots the verifier was paid."""
     games: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def done(self, net: Devnet) -> bool:
@@ -358,7 +364,8 @@ class Outcome:
         cheater, verifier = net.addresses["cheater"], net.addresses["verifier"]
         return (any(op == net.addresses["worker"] for op in self.finalized.values())
                 and any(s["account"] == cheater and s["winner"] == verifier for s in self.slashed)
-                and self.verifier_credited > 0)
+                and self.verifier_credited > 0
+                and (net.args.forced_errors < 1_000_000 or self.jackpot_won > 0))
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -373,11 +380,14 @@ class Narrator:
         contracts = {"TaskMarket": session.market.contract, "StakeManager": session.stake_manager.contract}
         if session.game is not None:
             contracts["DisputeGame"] = session.game.contract
+        if session.jackpot is not None:
+            contracts["Jackpot"] = session.jackpot.contract
         self.net = net
         self.follower = EventFollower(session.client.w3, contracts, cursor=0)
         self.names = {address.lower(): role for role, address in net.addresses.items()}
         for name, address in (("TaskMarket", session.deployment.task_market),
-                              ("DisputeGame", session.deployment.dispute_game)):
+                              ("DisputeGame", session.deployment.dispute_game),
+                              ("Jackpot", session.deployment.jackpot)):
             if address:
                 self.names[address.lower()] = name
         self.outcome = Outcome()
@@ -473,6 +483,31 @@ class Narrator:
                        f"(bonded {format_eth(a['bonded'])})"
             case "TaskDisputed":
                 return f"{task} disputed: its payment waits for the game"
+            case "DrawCommitted":
+                return f"{task}: {self.who(a['operator'])} commits its forced-error draw " \
+                       f"(block {a['blockNumber']})"
+            case "DrawRevealed":
+                return f"{task}: draw revealed, not a forced error; disputes may open now"
+            case "ForcedErrorRevealed":
+                return f"{task}: FORCED ERROR revealed by {self.who(a['operator'])}: h_{a['leaf']} was " \
+                       f"wrong on purpose; the honest trace root 0x{a['traceRoot'].hex()[:12]}… " \
+                       "replaces it (not slashed)"
+            case "Sealed":
+                return f"{self.who(a['catcher'])} sealed a catch " \
+                       f"(0x{a['sealHash'].hex()[:12]}…, no task named)"
+            case "PotOpened":
+                return f"{task}: a pot of {format_eth(a['amount'])} from " \
+                       f"{self.who(a['operator'])}'s escrow awaits the verifiers that caught it"
+            case "CatchRevealed":
+                return f"{task}: {self.who(a['catcher'])} revealed a valid catch ({a['catches']} so far)"
+            case "JackpotClaimed":
+                if str(a["catcher"]).lower() == self.net.addresses["verifier"].lower():
+                    out.jackpot_won += a["share"]
+                return f"{task}: JACKPOT {self.who(a['catcher'])} is paid {format_eth(a['share'])} " \
+                       "for the catch"
+            case "EscrowFunded":
+                return f"{self.who(a['operator'])}'s jackpot escrow +{format_eth(a['amount'])} " \
+                       f"(now {format_eth(a['escrow'])})"
             case "TaskRefunded" | "TaskExpired" | "TaskCancelled":
                 return f"{task} {e.name.removeprefix('Task').lower()}"
             case _:
@@ -489,10 +524,24 @@ class Narrator:
         if out.verifier_credited:
             withdrew = f", withdrew {format_eth(out.verifier_withdrawn)}" if out.verifier_withdrawn else ""
             lines.append(f"  verifier credited {format_eth(out.verifier_credited)}{withdrew}")
+        if out.jackpot_won:
+            lines.append(f"  verifier paid {format_eth(out.jackpot_won)} of forced-error pots")
         return "\n".join(lines)
 
 
 # -- main ------------------------------------------------------------------------------------
+
+
+def devnet_params(args: argparse.Namespace) -> DeployParams:
+    """The devnet's deploy-time parameters: 10-minute clocks, and forced errors as asked, with the
+    unbonding delay the longer timeline needs."""
+    if not args.forced_errors:
+        return DeployParams(max_clock=600)
+    base = DeployParams()
+    delay = (2 * base.max_challenge_window + 2 * args.audit_window + base.max_dispute_duration
+             + UNBONDING_MARGIN)
+    return DeployParams(max_clock=600, forced_error_ppm=args.forced_errors, audit_window=args.audit_window,
+                        unbonding_delay=max(delay, base.unbonding_delay))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -512,6 +561,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cheat", choices=CHEATS, default="flip-bit",
                         help="what the second worker does: cheat (default) or 'none' (honest)")
     parser.add_argument("--challenge-window", type=int, default=60, help="seconds, per demo job")
+    parser.add_argument("--forced-errors", type=int, default=1_000_000, metavar="PPM",
+                        help="parts per million of results that are forced errors (docs/forced-errors.md); "
+                             "the devnet forces every result so that the demo shows a catch paid; 0: off")
+    parser.add_argument("--audit-window", type=int, default=15,
+                        help="seconds of the reveal phase and of the game phase, with forced errors")
     parser.add_argument("--no-agents", action="store_true", help="no workers and no verifier")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--detach", action="store_true", help="start, print where to look, leave it running")
@@ -520,6 +574,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument("--stop", action="store_true", help="stop a running devnet and exit")
     parser.add_argument("--timeout", type=float, default=600, help="--exit-when-done: seconds to wait")
     args = parser.parse_args(argv)
+    if not 0 <= args.forced_errors <= 1_000_000:
+        parser.error("--forced-errors must be 0..1,000,000 parts per million")
+    if args.forced_errors and args.audit_window <= 0:
+        parser.error("--audit-window must be positive with forced errors")
     if not DeployParams.min_challenge_window <= args.challenge_window <= DeployParams.max_challenge_window:
         parser.error(f"--challenge-window must be {DeployParams.min_challenge_window}.."
                      f"{DeployParams.max_challenge_window} seconds (the market's min and max)")

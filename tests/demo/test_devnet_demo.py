@@ -86,14 +86,24 @@ class ChainWatch:
             "games_won_by_verifier": [g for g in resolved
                                       if g["winner"] == verifier and g["loser"] == cheater],
             "cheater_bonded": self.session.stake_manager.info(cheater).bonded,
+            "forced_errors_revealed": [dict(e["args"]) for e in
+                                       market.events.ForcedErrorRevealed.get_logs(from_block=0)],
+            "jackpot_paid_to_verifier": self._jackpot_paid(verifier),
             "tasks": {i: self.session.market.task(i).status for i in (1, 2)},
         }
         return self.facts
 
+    def _jackpot_paid(self, verifier: str) -> int:
+        jackpot = self.session.jackpot
+        if jackpot is None:
+            return 0
+        return sum(e["args"]["share"] for e in jackpot.contract.events.JackpotClaimed.get_logs(from_block=0)
+                   if e["args"]["catcher"] == verifier)
+
     def complete(self) -> bool:
         f = self.facts
         return bool(f and f["cheater_slashed"] and f["finalized_by_worker"] and f["games_won_by_verifier"]
-                    and f["verifier_credits"] > 0)
+                    and f["verifier_credits"] > 0 and f["jackpot_paid_to_verifier"] > 0)
 
 
 def wait_for(what: str, check: Any, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
@@ -126,7 +136,7 @@ def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path
         deployment = state_dir / "deployment.json"
         wait_for("deployment", deployment.exists, process, log, 120)
         watch = ChainWatch(f"http://127.0.0.1:{port}", deployment, roles)
-        wait_for("finalised job, slashed cheater and paid verifier",
+        wait_for("finalised job, slashed cheater, paid verifier and a forced error's pot paid to it",
                  lambda: watch.read() and watch.complete(), process, log, TIMEOUT_S)
         wait_for("the demo's own summary", lambda: "Demo complete" in log.read_text(), process, log, 60)
         facts = watch.read()
@@ -155,7 +165,11 @@ def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path
 
     # the narration said the same, and the summary file agrees with the chain
     assert "CHALLENGED by verifier" in output and "SLASHED cheater: 2 ETH" in output
-    assert "FINALISED: worker paid 1 ETH" in output
+    assert "FINALISED: worker paid 0.8 ETH" in output  # 1 ETH less the 20 % that goes to its own escrow
+    # forced errors (the devnet forces every result): the worker's was revealed, the verifier's catch paid
+    assert any(f["operator"] == roles["worker"] for f in facts["forced_errors_revealed"])
+    assert facts["jackpot_paid_to_verifier"] == ETHER  # one catcher takes the whole 1 ETH pot
+    assert "FORCED ERROR revealed by worker" in output and "JACKPOT verifier is paid 1 ETH" in output
     assert "the EVM executed it" in output
     summary = json.loads((state_dir / "demo.json").read_text())
     assert summary["slashed"][0]["account"] == roles["cheater"]
