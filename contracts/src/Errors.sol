@@ -533,11 +533,12 @@ library Errors {
     error ZeroPot();
 
     /// @notice Thrown when an escrow of `escrow` wei would have to cover `needed` wei: a withdrawal
-    ///         beyond it, or below one pot while the market holds the operator's stake.
+    ///         beyond it, or below what the operator's claimed tasks reserve.
     error EscrowTooLow(uint256 escrow, uint256 needed);
 
-    /// @notice Thrown when an operator claims a task while its jackpot escrow (`escrow` wei) is below
-    ///         one pot (`pot` wei): fund it with `Jackpot.fundEscrow` first.
+    /// @notice Thrown when an operator claims a task while its jackpot escrow beyond what its claimed
+    ///         tasks reserve (`escrow` wei) is below one pot (`pot` wei): fund it with
+    ///         `Jackpot.fundEscrow` first.
     error AuditEscrowTooLow(uint256 escrow, uint256 pot);
 
     /// @notice Thrown when a seal of zero is posted.

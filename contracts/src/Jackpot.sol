@@ -32,12 +32,12 @@ contract Jackpot {
     /// @notice The market whose forced errors this fund pays for.
     address public immutable MARKET;
 
-    /// @notice Wei a forced error moves from its operator's escrow into its pot (and the least escrow
-    ///         an operator needs to claim a task).
+    /// @notice Wei a forced error moves from its operator's escrow into its pot; each claim reserves
+    ///         this much of the claimant's escrow.
     uint256 public immutable POT;
 
     struct Pot {
-        address operator; // whose escrow funds the pot, and gets back what it does not pay
+        address operator; // whose escrow funds the pot (and gets it back if nobody caught it or it was voided)
         uint256 amount; // wei still held for this pot: reserved shares until claimed, before close everything
         bytes32 honestLeaf;
         bytes32 traceRoot;
