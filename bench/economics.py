@@ -3,9 +3,11 @@
     python -m bench.economics      # bench/out/economics.png, bench/results.json key "economics"
 
 It also runs the agent-based simulation of verifier populations (`bench/economics_sim.py`):
-figures under `economics.dilemma` (the mechanism on chain) and
-`economics.dilemma_forced_errors_proposal` (a forced-error jackpot that is NOT on chain), plot
-`bench/out/economics_dilemma.png`.
+figures under `economics.dilemma` (the mechanism on chain: the dispute rules with the forced errors
+and jackpot of docs/forced-errors.md; `economics.dilemma.without_jackpot` is the same market with
+forced errors off), plot `bench/out/economics_dilemma.png`. Forced errors are paid from each
+operator's own escrow (one pot J reserved per claimed task); the unpaid rest of a caught pot is
+burned.
 
 The model (`docs/economics.md` derives it): a task pays reward R and costs the operator C to
 compute; the operator locks stake s, slashed if it loses a dispute (the winner is credited
@@ -243,12 +245,11 @@ def main() -> None:
     png = OUT / "economics.png"
     result["plot"] = str(png.relative_to(OUT.parent.parent)) if plot(economy, png) else None
     began = time.perf_counter()
-    dilemma, proposal, series = economics_sim.dilemma_figures()
+    dilemma, series = economics_sim.dilemma_figures()
     dilemma["wall_s"] = round(time.perf_counter() - began, 1)
     png = OUT / "economics_dilemma.png"
     dilemma["plot"] = str(png.relative_to(OUT.parent.parent)) if economics_sim.plot(series, png) else None
     result["dilemma"] = dilemma
-    result["dilemma_forced_errors_proposal"] = proposal
     merge("economics", result)
     cheat = result["cheating"]
     break_even = result["verifier"]["one_faked_interval"]["break_even_cheating_rate"]
@@ -256,37 +257,60 @@ def main() -> None:
           f"gain {cheat['best_cheat_gain_eth']:+.3f} ETH; "
           f"verifier break-even cheating rate {break_even:.2f}; "
           f"griefed operator nets {result['griefing']['l1_30gwei']['operator_net']:+.3f} ETH (30 gwei)")
-    print_dilemma(dilemma, proposal)
+    print_dilemma(dilemma)
 
 
-def print_dilemma(dilemma: dict[str, Any], proposal: dict[str, Any]) -> None:
+def print_dilemma(dilemma: dict[str, Any]) -> None:
+    jackpot = dilemma["jackpot_parameters"]
     print(f"verifier populations, {dilemma['parameters']['tasks']} tasks per run, "
-          f"{dilemma['wall_s']} s (bench/economics_sim.py):")
+          f"{dilemma['wall_s']} s (bench/economics_sim.py); forced errors p = {jackpot['p']}, "
+          f"tau = {jackpot['tau']}, J = {jackpot['pot_eth']} ETH from each operator's own escrow, "
+          f"operators self-catch with {jackpot['self_catch_accounts']} account(s):")
+    many = dilemma["when_operators_self_catch_with_the_accounts_that_pay_best"]
+    others = (("no self-catch", dilemma["when_operators_do_not_self_catch"]),
+              (f"{many['self_catch_accounts']} self-catch accounts", many),
+              ("no forced errors", dilemma["without_jackpot"]))
     for name, goal in dilemma["goals"].items():
         print(f"  economics.dilemma.{name} = {dilemma[name]}  (goal {goal}: "
-              f"{'met' if dilemma['goals_met'][name] else 'NOT met'})")
+              f"{'met' if dilemma['goals_met'][name] else 'NOT met'}; "
+              + "; ".join(f"{what} {figures[name]}" for what, figures in others) + ")")
     best = dilemma["best_cheat"]
-    print(f"  best cheat: {best['strategy']} at {best['cheat_rate_pct']} %; without seeing the verifiers: "
-          f"{dilemma['best_cheat_gain_eth_without_seeing_the_verifiers']} "
-          f"({dilemma['best_cheat_without_seeing_the_verifiers']['strategy']})")
+    sighted = dilemma["best_cheat_if_the_operator_sees_the_verifiers"]
+    print(f"  best cheat: {best['strategy']} at {best['cheat_rate_pct']} %; "
+          "if the operator saw the verifiers: "
+          f"{dilemma['best_cheat_gain_eth_if_the_operator_sees_the_verifiers']} "
+          f"({sighted['strategy']} at {sighted['cheat_rate_pct']} %)")
     print(f"  strategy gains (ETH per cheat, best over rates): {dilemma['strategy_gain_eth']}")
     for rate, entry in dilemma["by_cheat_rate"].items():
         print(f"  {rate}: diligent {entry['diligent_verifier_profit_eth']}, "
               f"lazy {entry['lazy_verifier_profit_eth']}, "
-              f"copycat {entry['copycat_verifier_profit_eth']} ETH/task; population at the end "
-              f"{entry['population_end']}; strategy gains {entry.get('strategy_gain_eth')}")
-    print("  jackpot_fund_eth (on chain): None, no forced errors or jackpot in the contracts")
-    print("forced-error jackpot PROPOSAL (not on chain), economics.dilemma_forced_errors_proposal:")
-    for name in dilemma["goals"]:
-        print(f"  {name} = {proposal[name]}  (would meet: {proposal['would_meet_goals'][name]})")
-    print(f"  strategy gains: {proposal['strategy_gain_eth']}")
-    print(f"  jackpot_fund_eth every {proposal['jackpot_fund_sampled_every_tasks']} tasks at 0 %: "
-          f"{[round(f, 2) for f in proposal['jackpot_fund_eth']]}")
-    to_operators = proposal["jackpot_to_operators_second_accounts_eth_at_0pct"]
-    print(f"  jackpot paid to operators' second accounts at 0 %: {to_operators:.1f} ETH")
-    for case, values in proposal["fee_sweep_at_0pct"].items():
-        print(f"  {case}: diligent {values['diligent_verifier_profit_eth_at_0pct']} ETH/task, "
-              f"mean population {values['diligent_population_mean']}")
+              f"copycat {entry['copycat_verifier_profit_eth']} ETH/task; diligent mean "
+              f"{entry['population_mean']['diligent']}, "
+              f"watched {entry['tasks_with_a_diligent_verifier_share']}; honest operator "
+              f"{entry['honest_operator_profit_eth_per_task']} ETH/task; "
+              f"strategy gains {entry.get('strategy_gain_eth')}; informed by look-back "
+              f"{entry.get('informed_gain_eth_by_memory')}")
+    print(f"  jackpot_escrow_eth every {dilemma['jackpot_escrow_sampled_every_tasks']} tasks at 0 %: "
+          f"{[round(f, 1) for f in dilemma['jackpot_escrow_eth']]}; "
+          f"end {dilemma['jackpot_escrow_eth_end']:.1f}")
+    print(f"  at 0 %: {dilemma['forced_errors']} forced errors, {dilemma['forced_errors_caught']} caught by "
+          f"a verifier, catches {dilemma['catches']}, self-catches {dilemma['self_catches']}; "
+          f"{dilemma['jackpot_at_0pct']}")
+    print(f"  burned from caught pots at 0 %: {dilemma['jackpot_burned_eth']} ETH "
+          f"({dilemma['jackpot_burned_eth_per_forced_error']} per forced error, "
+          f"{dilemma['jackpot_burned_eth_per_honest_result']} per honest result); "
+          f"reservations: {dilemma['escrow_reserved']}")
+    print(f"  honest operator's profit per task: {dilemma['honest_operator_profit_eth_per_task']}")
+    print(f"  self-catch accounts that pay best: {dilemma['self_catch_accounts_that_pay_best']}")
+    print(f"  by self-catch accounts: {dilemma['sensitivity_self_catch_accounts']}")
+    print("  informed, catches public at once: "
+          f"{dilemma['informed_gain_eth_if_catches_were_public_at_once']}")
+    for name in ("sensitivity_forced_error_ppm_at_the_same_p_times_j", "sensitivity_pot_eth",
+                 "sensitivity_p_times_j_3_at_p_5pct", "sensitivity_jackpot_bps"):
+        for case, values in dilemma[name].items():
+            print(f"  {case}: {values}")
+    print(f"  explore: {dilemma['sensitivity_explore_prob']}")
+    print(f"  full verifiers at 0 %: {dilemma['full_verifiers_at_0pct']}")
 
 
 if __name__ == "__main__":
