@@ -3,13 +3,14 @@ market where every result is forced submits a result wrong in one interior commi
 verifier agent finds it, seals its own value of that state and opens no game; the operator reveals
 the forced error, the verifier reveals its catch, re-checks the honest root, and once the task is
 paid claims and withdraws the pot from the operator's escrow. A cheating operator on the same
-market is sealed, then challenged after its reveal and slashed. Chain time is anvil's; the tests
-wait on the agents' state and the chain, never sleep."""
+market is sealed, then challenged after its reveal and slashed. The phases are seconds of anvil's
+own time, left to run at its pace (hurried, a fresh window can close before a replay ends); the
+tests wait on the agents' state and the chain, never sleep."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,9 +18,8 @@ from tests.support.chain import Devnet, actor_key
 from tests.support.submitter import Submitter
 from tests.support.waiting import wait_for
 from tests.worker.test_forced_errors import FORCED, POT, WINDOW, deploy_forced, run_agent
-from tribunal.chain.anvil import increase_time
 from tribunal.chain.deployment import save_deployment
-from tribunal.chain.session import open_session
+from tribunal.chain.session import ChainSession, open_session
 from tribunal.dispute.state import GameView
 from tribunal.protocol_enums import GameStatus, TaskStatus
 from verifier.agent import VerifierAgent, VerifierConfig
@@ -50,21 +50,19 @@ def _catch(state_dir: Path, task_id: int) -> CatchRecord | None:
     return StateDir(state_dir).read().catches.get(task_id)
 
 
-def _nudge_time(market: Devnet, done: Callable[[], bool]) -> bool:
-    """Advance anvil's clock a little on every poll until ``done()`` holds (the phases are seconds)."""
-    if done():
-        return True
-    increase_time(market.anvil.w3, 1)
-    return False
+def forced_task(devnet: Devnet, backend_url: str, tmp_path: Path) -> tuple[Devnet, Path, int, ChainSession]:
+    """A market where every result is forced, its deployment file, one task posted on it, and the
+    verifier's session."""
+    market = deploy_forced(devnet)
+    deployment_file = save_deployment(market.deployment, tmp_path / "forced.json")
+    task_id = Submitter(market, backend_url).post(FORCED, challenge_window=WINDOW)
+    session = open_session(market.anvil.rpc_url, deployment_file, private_key=actor_key("challenger"))
+    return market, deployment_file, task_id, session
 
 
 def test_a_forced_error_is_caught_by_the_verifier_agent_and_paid_from_the_operators_escrow(
         devnet: Devnet, backend_url: str, tmp_path: Path) -> None:
-    market = deploy_forced(devnet)
-    deployment_file = save_deployment(market.deployment, tmp_path / "forced.json")
-    submitter = Submitter(market, backend_url)
-    task_id = submitter.post(FORCED, challenge_window=WINDOW)
-    session = open_session(market.anvil.rpc_url, deployment_file, private_key=actor_key("challenger"))
+    market, deployment_file, task_id, session = forced_task(devnet, backend_url, tmp_path)
     assert session.jackpot is not None
     jackpot = session.jackpot
     me = session.client.address
@@ -83,14 +81,14 @@ def test_a_forced_error_is_caught_by_the_verifier_agent_and_paid_from_the_operat
             def revealed() -> bool:
                 return view.draw(task_id).forced_at != 0
 
-            wait_for(lambda: _nudge_time(market, revealed), 240, what="the forced error's reveal")
+            wait_for(revealed, 240, what="the forced error's reveal")
             pot = jackpot.pot(task_id)
             assert pot.amount == POT and pot.operator == worker.session.client.address
 
             def claimed() -> bool:
                 return jackpot.catch_of(task_id, me) == 2
 
-            wait_for(lambda: _nudge_time(market, claimed), 300, what="the verifier's jackpot claim")
+            wait_for(claimed, 300, what="the verifier's jackpot claim")
         finally:
             worker.stop.set()
             worker.thread.join(timeout=30)
@@ -106,11 +104,7 @@ def test_a_forced_error_is_caught_by_the_verifier_agent_and_paid_from_the_operat
 
 def test_a_cheat_on_a_forced_error_market_is_sealed_then_challenged_and_slashed(
         devnet: Devnet, backend_url: str, tmp_path: Path) -> None:
-    market = deploy_forced(devnet)
-    deployment_file = save_deployment(market.deployment, tmp_path / "forced.json")
-    submitter = Submitter(market, backend_url)
-    task_id = submitter.post(FORCED, challenge_window=WINDOW)
-    session = open_session(market.anvil.rpc_url, deployment_file, private_key=actor_key("challenger"))
+    market, deployment_file, task_id, session = forced_task(devnet, backend_url, tmp_path)
     with running_verifier(market, deployment_file, tmp_path / "verifier", backend_url, Mode.FULL):
         worker = run_agent(market, deployment_file, tmp_path / "worker", backend_url,
                            patch=lambda agent, _stop: setattr(agent.config, "cheat", "flip-bit"))
@@ -124,7 +118,7 @@ def test_a_cheat_on_a_forced_error_market_is_sealed_then_challenged_and_slashed(
                     return False
                 return GameView.from_tuple(game.state(1)).status is GameStatus.CHALLENGER_WON
 
-            wait_for(lambda: _nudge_time(market, slashed), 400, what="the cheater's lost game")
+            wait_for(slashed, 400, what="the cheater's lost game")
         finally:
             worker.stop.set()
             worker.thread.join(timeout=30)
