@@ -422,6 +422,7 @@ class DeployedContracts(Model):
     task_market: str = Field(description="0x-hex address as the deployment file records it")
     stake_manager: str
     dispute_game: str | None
+    jackpot: str | None = Field(default=None, description="the Jackpot, when forced errors are on")
 
 
 class DeployParamsOut(TypedDict, total=False):
@@ -440,6 +441,10 @@ class DeployParamsOut(TypedDict, total=False):
     claim_timeout: int
     chunk_bond: WeiStr
     chunk_leaves: int
+    forced_error_ppm: int
+    audit_window: int
+    jackpot_bps: int
+    pot_wei: WeiStr
 
 
 class ConfigOut(Model):

@@ -299,6 +299,6 @@ def test_datasets_and_config_describe_what_can_be_posted_where(client: TestClien
     assert config["contracts"]["dispute_game"] == deployed.deployment.dispute_game
     params = deployed.deployment.params
     # wei amounts are strings
-    wei = {name: str(params[name]) for name in ("challenger_bond", "min_task_stake", "chunk_bond")}
+    wei = {name: str(params[name]) for name in ("challenger_bond", "min_task_stake", "chunk_bond", "pot_wei")}
     assert config["params"] == params | wei
     assert {"min_challenge_window", "min_task_stake", "claim_timeout"} <= config["params"].keys()

@@ -145,7 +145,8 @@ async def get_config(state: StateDep) -> ConfigOut:
             "rpc_url": settings.public_rpc_url or settings.rpc_url,
             "contracts": {"task_market": deployment.task_market,
                           "stake_manager": deployment.stake_manager,
-                          "dispute_game": deployment.dispute_game},
+                          "dispute_game": deployment.dispute_game,
+                          "jackpot": deployment.jackpot},
             "params": deployment.params,
             "explorer_url": None,
         })

@@ -638,6 +638,17 @@ export interface components {
             chunk_bond?: string;
             /** Chunk Leaves */
             chunk_leaves?: number;
+            /** Forced Error Ppm */
+            forced_error_ppm?: number;
+            /** Audit Window */
+            audit_window?: number;
+            /** Jackpot Bps */
+            jackpot_bps?: number;
+            /**
+             * Pot Wei
+             * @description an amount in wei, as a decimal string (it may exceed 2**53)
+             */
+            pot_wei?: string;
         };
         /** DeployedContracts */
         DeployedContracts: {
@@ -650,6 +661,11 @@ export interface components {
             stake_manager: string;
             /** Dispute Game */
             dispute_game: string | null;
+            /**
+             * Jackpot
+             * @description the Jackpot, when forced errors are on
+             */
+            jackpot?: string | null;
         };
         /** DescentProgress */
         DescentProgress: {
