@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
-export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+# tools/bin first: its forge is the platform binary (npm's wrapper exits 0 when tests fail)
+export PATH := $(CURDIR)/tools/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 .PHONY: setup build browser wrk test test-unit generated test-contracts test-python test-ape test-frontend dashboard dev bench lint typecheck clean

@@ -19,6 +19,9 @@ def deployments_dir() -> Path:
 
 
 def node_bin(tool: str) -> str:
-    """Path of an npm-installed tool (anvil, forge) or the bare name to find it on PATH."""
-    local = REPO_ROOT / "node_modules" / ".bin" / tool
-    return str(local) if local.exists() else tool
+    """Path of an npm-installed tool (anvil, forge) or the bare name to find it on PATH. `tools/bin`
+    comes first: its forge runs the platform binary, whose exit status npm's wrapper drops."""
+    for local in (REPO_ROOT / "tools" / "bin" / tool, REPO_ROOT / "node_modules" / ".bin" / tool):
+        if local.exists():
+            return str(local)
+    return tool
