@@ -1104,11 +1104,12 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @dev The interactions of an opening, after its effects: the challenger's bond, a GameStake,
-    ///      the market's count of open disputes (which checks the task is Submitted, in its window).
+    ///      the market's count of open disputes (which checks the task is Submitted, in its window, and
+    ///      the challenger against the result's committee while the committee goes first).
     function _lockAndNotify(uint256 taskId, Task memory task, CollateralKind kind, uint256 bond) private {
         _lock(msg.sender, bond);
         if (kind == CollateralKind.GameStake) _lock(task.operator, task.minStake);
-        MARKET.onDisputeOpened(taskId);
+        MARKET.onDisputeOpened(taskId, msg.sender);
     }
 
     /// @dev What an availability challenge stores, once its slot proof is checked (reverts otherwise).

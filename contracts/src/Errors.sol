@@ -581,4 +581,40 @@ library Errors {
 
     /// @notice Thrown when the pot of task `taskId` was closed already.
     error PotAlreadyClosed(uint256 taskId);
+
+    /// @notice Thrown when a jackpot is deployed with a verifier bond of zero.
+    error ZeroVerifierBond();
+
+    /// @notice Thrown when a jackpot is deployed with a committee of `size` members, outside 1..`max`.
+    error CommitteeSizeOutOfRange(uint256 size, uint256 max);
+
+    /// @notice Thrown when `register` is sent `sent` wei instead of the verifier bond `bond`.
+    error WrongVerifierBond(uint256 sent, uint256 bond);
+
+    /// @notice Thrown when `account` registers while it is a member already.
+    error AlreadyMember(address account);
+
+    /// @notice Thrown when `account` exits the registry without being a member.
+    error NotMember(address account);
+
+    /// @notice Thrown when the committee of task `taskId` is drawn before any result was submitted.
+    error NoCommitteeDraw(uint256 taskId);
+
+    /// @notice Thrown when the committee of task `taskId`'s latest result was drawn already.
+    error CommitteeAlreadyDrawn(uint256 taskId);
+
+    /// @notice Thrown when a committee is drawn in its result's own block `submitBlock` (now
+    ///         `blockNumber`): its hash is known only from the next block on.
+    error CommitteeNotReady(uint256 submitBlock, uint256 blockNumber);
+
+    /// @notice Thrown when a committee is drawn more than 256 blocks after its result's block
+    ///         `submitBlock`: the EVM no longer serves its hash, and the result has no committee.
+    error CommitteeExpired(uint256 submitBlock);
+
+    /// @notice Thrown when `account` reveals a catch of task `taskId` without being in its committee.
+    error NotInCommittee(uint256 taskId, address account);
+
+    /// @notice Thrown when a game is opened by an account outside the result's committee before
+    ///         `until`: the committee goes first (`TaskMarket.committeeFirstUntil`).
+    error CommitteeGoesFirst(uint256 until);
 }

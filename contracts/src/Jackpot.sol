@@ -12,22 +12,28 @@ interface IJackpotMarket {
 /// @notice Pays verifiers for catching forced errors (docs/forced-errors.md) out of each operator's
 ///         own escrow: the market feeds an operator's escrow a share of every reward it is paid, the
 ///         operator (or anyone) may top it up, and each of its forced errors moves `POT` of it into a
-///         pot that the verifiers that caught the error share by a decaying split (k catchers get
-///         pot / (k * 2^(k-1)) each); the rest is burned (a pot nobody caught returns to the escrow).
-///         An operator's own accounts can therefore only ever win back its own money, and each extra
-///         one beyond the first costs it more than it takes from an honest catcher. Each claimed task
-///         reserves a whole pot of its operator's escrow until it settles or its forced error opens
-///         the pot. Catches are sealed during the result's seal phase (the
-///         seal names no task) and revealed after the operator reveals the forced error; a catch
-///         counts only if it names the honest state the operator revealed, which only a verifier that
-///         replayed the interval knows.
-/// @dev Every wei this contract holds is in `totalEscrow`, in an open pot's `amount`, in `credits`
-///      or in `burned` (`test/invariant` checks the sum). Payouts are pull payments (`withdraw`).
+///         pot. Only the result's committee may catch it: `COMMITTEE_SIZE` members of the bonded
+///         verifier registry, drawn from the hash of the block the result was submitted in, so the
+///         operator cannot know them when it commits to its result. Each member that caught the error
+///         is paid POT / COMMITTEE_SIZE; what the committee did not catch returns to the escrow, and
+///         nothing is burned. An operator's own accounts can only catch if one of its own bonded
+///         members is drawn, and then only win back its own money. Each claimed task reserves a whole
+///         pot of its operator's escrow until it settles or its forced error opens the pot. Catches
+///         are sealed during the result's seal phase (the seal names no task) and revealed after the
+///         operator reveals the forced error; a catch counts only if it names the honest state the
+///         operator revealed, which only a verifier that replayed the interval knows.
+/// @dev Every wei this contract holds is in `totalEscrow`, in a pot's `amount`, in `credits`, in
+///      `owedToCatchers` or in `totalBonded` (`test/invariant` checks the sum). Payouts are pull
+///      payments (`withdraw`).
 contract Jackpot {
     uint256 public constant BPS_DENOMINATOR = 10_000;
 
-    /// @notice Above this many catchers a catcher's share is zero (2^63 divides any pot to nothing).
-    uint256 public constant MAX_PAID_CATCHERS = 64;
+    /// @notice The largest committee a deployment may ask for.
+    uint256 public constant MAX_COMMITTEE_SIZE = 8;
+
+    /// @notice Candidates drawn per committee seat before the draw gives up on a seat (repeats are
+    ///         skipped), which bounds the draw's loop.
+    uint256 public constant DRAWS_PER_SEAT = 8;
 
     /// @notice The market whose forced errors this fund pays for.
     address public immutable MARKET;
@@ -35,6 +41,13 @@ contract Jackpot {
     /// @notice Wei a forced error moves from its operator's escrow into its pot; each claim reserves
     ///         this much of the claimant's escrow.
     uint256 public immutable POT;
+
+    /// @notice Wei a verifier bonds to join the registry committees are drawn from (returned on exit).
+    uint256 public immutable VERIFIER_BOND;
+
+    /// @notice Members drawn into each result's committee (1..MAX_COMMITTEE_SIZE); each catching
+    ///         member is paid POT / COMMITTEE_SIZE.
+    uint256 public immutable COMMITTEE_SIZE;
 
     struct Pot {
         address operator; // whose escrow funds the pot (and gets it back if nobody caught it or it was voided)
@@ -44,7 +57,12 @@ contract Jackpot {
         uint64 submittedAt;
         uint64 sealEndsAt;
         uint64 catchEndsAt;
-        uint32 catches;
+        uint64 committeeBlock; // the block the result was submitted in
+        uint64 committeeEpoch; // the registry's epoch then
+        uint64 committeeMembers; // its members then
+        bytes32 committeeSeed; // blockhash(committeeBlock); zero: no committee (nobody can catch)
+        uint32 catches; // revealed catches that name the honest leaf
+        uint32 misses; // revealed catches that name another state (paid only if the result is voided)
         uint32 claims;
         uint32 round; // which forced error of the task this is (a voided task may be forced again)
         bool closed;
@@ -59,8 +77,42 @@ contract Jackpot {
     /// @notice Wei of each operator's escrow reserved by its claimed tasks (one pot per task).
     mapping(address operator => uint256) public reservedOf;
 
-    /// @notice Wei burned: what caught pots did not pay (held here forever, owned by nobody).
-    uint256 public burned;
+    /// @notice Who holds a registry slot from registry epoch `fromEpoch` on.
+    struct Occupant {
+        uint64 fromEpoch;
+        address account;
+    }
+
+    /// @notice What a result's committee is drawn from, fixed when the result is submitted: the
+    ///         registry as of `epoch`, whose slots 0..members-1 each held one member.
+    struct CommitteeDraw {
+        uint64 submitBlock;
+        uint64 epoch;
+        uint64 members;
+        bytes32 seed; // blockhash(submitBlock), stored by `assign` while it is available
+    }
+
+    /// @notice Wei owed to catches of earlier pots of re-forced tasks (`claimEarlierCatch`).
+    uint256 public owedToCatchers;
+
+    /// @notice The sum of all verifier bonds held.
+    uint256 public totalBonded;
+
+    /// @notice Each member's registry slot, plus one (zero: not a member).
+    mapping(address account => uint256) public memberIndexOf;
+
+    /// @notice Members now: they hold slots 0..memberCount-1 (an exit moves the last slot's member
+    ///         into the freed slot, so the registry never holds a dead slot to draw).
+    uint64 public memberCount;
+
+    /// @notice Counts registry changes (each join and exit is one epoch); draws read the registry
+    ///         as of the epoch of their result's submission.
+    uint64 public registryEpoch;
+
+    /// @dev Each slot's occupants, oldest first (binary-searched by epoch).
+    mapping(uint256 slot => Occupant[]) private slotHistory;
+
+    mapping(uint256 taskId => CommitteeDraw) private committeeDraws;
 
     /// @notice Wei each account may withdraw.
     mapping(address account => uint256) public credits;
@@ -71,8 +123,12 @@ contract Jackpot {
 
     mapping(uint256 taskId => Pot) private pots;
 
-    /// @dev keccak256(taskId, round, catcher) => 1 caught, 2 caught and claimed.
+    /// @dev keccak256(taskId, round, catcher) => CAUGHT, MISSED or CLAIMED.
     mapping(bytes32 key => uint8) private catchState;
+
+    uint8 private constant CAUGHT = 1;
+    uint8 private constant CLAIMED = 2;
+    uint8 private constant MISSED = 3;
 
     event EscrowFunded(
         address indexed operator, address indexed from, uint256 indexed taskId, uint256 amount, uint256 escrow
@@ -92,13 +148,22 @@ contract Jackpot {
         uint64 catchEndsAt
     );
 
-    event CatchRevealed(uint256 indexed taskId, address indexed catcher, uint32 catches);
+    event MemberJoined(address indexed account, uint256 indexed slot, uint64 epoch, uint256 bond);
+
+    event MemberExited(address indexed account, uint256 indexed slot, uint64 epoch, uint256 bond);
+
+    /// @notice An exit moved the last slot's member into the freed slot.
+    event MemberMoved(address indexed account, uint256 fromSlot, uint256 toSlot, uint64 epoch);
+
+    event CommitteeFixed(uint256 indexed taskId, uint64 submitBlock, uint64 epoch, uint64 members);
+
+    event CommitteeDrawn(uint256 indexed taskId, bytes32 seed, address[] committee);
+
+    event CatchRevealed(uint256 indexed taskId, address indexed catcher, bool named, uint32 catches, uint32 misses);
 
     event JackpotClaimed(uint256 indexed taskId, address indexed catcher, uint256 share);
 
-    event PotClosed(
-        uint256 indexed taskId, address indexed operator, uint32 round, uint256 returned, uint256 burned, uint256 escrow
-    );
+    event PotClosed(uint256 indexed taskId, address indexed operator, uint32 round, uint256 returned, uint256 escrow);
 
     event PotReserved(address indexed operator, uint256 reserved);
 
@@ -108,11 +173,21 @@ contract Jackpot {
 
     /// @param market The TaskMarket (it opens pots and deposits reward shares).
     /// @param pot Wei each forced error's pot takes from its operator's escrow (non-zero).
-    constructor(address market, uint256 pot) {
+    /// @param verifierBond Wei a verifier bonds to join the registry (non-zero: members cost capital,
+    ///        so an operator's own members cost it as much as anyone's).
+    /// @param committeeSize Members drawn per result, 1..MAX_COMMITTEE_SIZE.
+    constructor(address market, uint256 pot, uint256 verifierBond, uint256 committeeSize) {
         if (market == address(0)) revert Errors.ZeroAddress();
         if (pot == 0) revert Errors.ZeroPot();
+        if (verifierBond == 0) revert Errors.ZeroVerifierBond();
+        if (committeeSize == 0 || committeeSize > MAX_COMMITTEE_SIZE) {
+            revert Errors.CommitteeSizeOutOfRange(committeeSize, MAX_COMMITTEE_SIZE);
+        }
+        if (pot < committeeSize) revert Errors.ZeroPot();
         MARKET = market;
         POT = pot;
+        VERIFIER_BOND = verifierBond;
+        COMMITTEE_SIZE = committeeSize;
     }
 
     modifier onlyMarket() {
@@ -171,6 +246,71 @@ contract Jackpot {
         emit PotReleased(operator, reserved);
     }
 
+    // ---------------------------------------------------------------- verifier registry
+
+    /// @notice Joins the verifier registry with a bond of exactly `VERIFIER_BOND`: from the next
+    ///         submitted result on, the caller may be drawn into committees.
+    function register() external payable {
+        if (memberIndexOf[msg.sender] != 0) revert Errors.AlreadyMember(msg.sender);
+        if (msg.value != VERIFIER_BOND) revert Errors.WrongVerifierBond(msg.value, VERIFIER_BOND);
+        uint64 epoch = ++registryEpoch;
+        uint64 slot = memberCount++;
+        slotHistory[slot].push(Occupant({fromEpoch: epoch, account: msg.sender}));
+        memberIndexOf[msg.sender] = uint256(slot) + 1;
+        totalBonded += msg.value;
+        emit MemberJoined(msg.sender, slot, epoch, msg.value);
+    }
+
+    /// @notice Leaves the registry: the bond is credited (`withdraw`), and the last slot's member
+    ///         moves into the caller's slot. Committees of results submitted before the exit keep
+    ///         the caller (draws read the registry as of their submission); later ones cannot draw it.
+    function exit() external {
+        uint256 entry = memberIndexOf[msg.sender];
+        if (entry == 0) revert Errors.NotMember(msg.sender);
+        uint256 slot = entry - 1;
+        uint64 epoch = ++registryEpoch;
+        uint64 last = --memberCount;
+        memberIndexOf[msg.sender] = 0;
+        if (slot != last) {
+            Occupant[] storage tail = slotHistory[last];
+            address moved = tail[tail.length - 1].account;
+            slotHistory[slot].push(Occupant({fromEpoch: epoch, account: moved}));
+            memberIndexOf[moved] = slot + 1;
+            emit MemberMoved(moved, last, slot, epoch);
+        }
+        uint256 bond = VERIFIER_BOND;
+        totalBonded -= bond;
+        credits[msg.sender] += bond;
+        emit MemberExited(msg.sender, slot, epoch, bond);
+    }
+
+    /// @notice Fixes what the committee of the result just submitted for `taskId` is drawn from: the
+    ///         members registered by now, and the hash of this block (known only once it is mined).
+    /// @param taskId The task whose result was submitted.
+    function onSubmitted(uint256 taskId) external onlyMarket {
+        uint64 epoch = registryEpoch;
+        uint64 count = memberCount;
+        committeeDraws[taskId] =
+            CommitteeDraw({submitBlock: uint64(block.number), epoch: epoch, members: count, seed: 0});
+        emit CommitteeFixed(taskId, uint64(block.number), epoch, count);
+    }
+
+    /// @notice Draws the committee of the latest result of `taskId`: stores the hash of the block it
+    ///         was submitted in, which the EVM serves only for 256 blocks (verifiers call this as soon
+    ///         as they see the result; a result nobody drew in time has no committee).
+    /// @param taskId The task (its result submitted in an earlier block, at most 256 blocks ago).
+    function assign(uint256 taskId) external {
+        CommitteeDraw storage d = committeeDraws[taskId];
+        uint64 submitBlock = d.submitBlock;
+        if (submitBlock == 0) revert Errors.NoCommitteeDraw(taskId);
+        if (d.seed != bytes32(0)) revert Errors.CommitteeAlreadyDrawn(taskId);
+        if (block.number <= submitBlock) revert Errors.CommitteeNotReady(submitBlock, block.number);
+        bytes32 seed = blockhash(submitBlock);
+        if (seed == bytes32(0)) revert Errors.CommitteeExpired(submitBlock);
+        d.seed = seed;
+        emit CommitteeDrawn(taskId, seed, _committee(taskId, seed, d.epoch, d.members));
+    }
+
     // ---------------------------------------------------------------- catching
 
     /// @notice Seals a catch: `sealHash = keccak256(abi.encode(taskId, state, msg.sender, salt))`, where
@@ -203,14 +343,27 @@ contract Jackpot {
         uint64 catchEndsAt
     ) external onlyMarket {
         Pot storage p = pots[taskId];
-        // A pot left open can only be a voided result's (a finalised task is never forced again).
-        if (p.submittedAt != 0 && !p.closed) _close(taskId, p, p.amount, 0);
+        // A previous pot can only be a voided result's (a finalised task is never forced again): it
+        // owes every catch revealed on it; that moves to `owedToCatchers` (`claimEarlierCatch`).
+        if (p.submittedAt != 0) {
+            uint256 owed = (POT / COMMITTEE_SIZE) * (uint256(p.catches) + p.misses - p.claims);
+            if (!p.closed) _close(taskId, p, p.amount - owed);
+            // INVARIANT: a closed voided pot holds exactly its unclaimed shares
+            p.amount -= owed;
+            owedToCatchers += owed;
+        }
         // INVARIANT: the claim reserved this pot, so the escrow holds it.
         uint256 amount = POT;
         reservedOf[operator] -= amount;
         escrowOf[operator] -= amount;
         totalEscrow -= amount;
         uint32 round = p.round + 1;
+        CommitteeDraw storage d = committeeDraws[taskId];
+        bytes32 seed = d.seed;
+        if (seed == bytes32(0) && d.submitBlock != 0 && d.submitBlock < block.number) {
+            seed = blockhash(d.submitBlock); // nobody drew it yet: zero if it is too old
+            d.seed = seed;
+        }
         pots[taskId] = Pot({
             operator: operator,
             amount: amount,
@@ -219,7 +372,12 @@ contract Jackpot {
             submittedAt: submittedAt,
             sealEndsAt: sealEndsAt,
             catchEndsAt: catchEndsAt,
+            committeeBlock: d.submitBlock,
+            committeeEpoch: d.epoch,
+            committeeMembers: d.members,
+            committeeSeed: seed,
             catches: 0,
+            misses: 0,
             claims: 0,
             round: round,
             closed: false
@@ -227,9 +385,13 @@ contract Jackpot {
         emit PotOpened(taskId, operator, round, amount, honestLeaf, sealEndsAt, catchEndsAt);
     }
 
-    /// @notice Reveals a sealed catch of the forced error of `taskId`.
+    /// @notice Reveals a sealed catch of the forced error of `taskId` (the caller must be in the
+    ///         committee of the result that was forced). A catch that names the revealed honest leaf
+    ///         is paid if the honest root stands; any revealed catch is paid if the result is voided
+    ///         instead, so an operator cannot escape paying its catchers by having its own result
+    ///         voided (it would pay every sealed catch, and lose its stake and reward besides).
     /// @param taskId The task whose forced error was revealed.
-    /// @param state The state the seal named (must equal the revealed honest leaf).
+    /// @param state The state the seal named.
     /// @param salt The seal's salt.
     function revealCatch(uint256 taskId, bytes32 state, bytes32 salt) external {
         Pot storage p = pots[taskId];
@@ -241,59 +403,75 @@ contract Jackpot {
         if (sealedAt < p.submittedAt || sealedAt > p.sealEndsAt) {
             revert Errors.SealOutsidePhase(sealedAt, p.submittedAt, p.sealEndsAt);
         }
-        if (state != p.honestLeaf) revert Errors.CatchWrongState(state, p.honestLeaf);
+        if (!_inCommittee(taskId, p.committeeSeed, p.committeeEpoch, p.committeeMembers, msg.sender)) {
+            revert Errors.NotInCommittee(taskId, msg.sender);
+        }
         bytes32 key = keccak256(abi.encode(taskId, p.round, msg.sender));
         if (catchState[key] != 0) revert Errors.AlreadyCaught(taskId, msg.sender);
-        catchState[key] = 1;
         delete seals[msg.sender][sealHash];
-        uint32 catches = p.catches + 1;
-        p.catches = catches;
-        emit CatchRevealed(taskId, msg.sender, catches);
+        bool named = state == p.honestLeaf;
+        if (named) {
+            catchState[key] = CAUGHT;
+            p.catches += 1;
+        } else {
+            catchState[key] = MISSED;
+            p.misses += 1;
+        }
+        emit CatchRevealed(taskId, msg.sender, named, p.catches, p.misses);
     }
 
-    /// @notice Credits the caller's share of the pot of `taskId`: pot / (k * 2^(k-1)) for k catchers.
-    ///         Needs the catch window over and the task finalised with the honest root.
+    /// @notice Credits the caller's share of the pot of `taskId`: POT / COMMITTEE_SIZE, however many
+    ///         members caught it. Needs the catch window over and the result settled: finalised with
+    ///         the honest root (catches that named the honest leaf are paid), or voided (every
+    ///         revealed catch is paid).
     /// @param taskId The task.
     function claimJackpot(uint256 taskId) external {
         Pot storage p = pots[taskId];
         if (p.submittedAt == 0) revert Errors.NoPot(taskId);
         if (block.timestamp <= p.catchEndsAt) revert Errors.CatchWindowOpen(p.catchEndsAt);
-        if (!_stood(taskId, p)) revert Errors.PotNotPayable(taskId);
+        bool stood = _settled(taskId, p);
         bytes32 key = keccak256(abi.encode(taskId, p.round, msg.sender));
-        if (catchState[key] != 1) revert Errors.NothingToClaim(taskId, msg.sender);
-        catchState[key] = 2;
-        uint256 share = _share(p);
+        uint8 state = catchState[key];
+        if (state != CAUGHT && (stood || state != MISSED)) revert Errors.NothingToClaim(taskId, msg.sender);
+        catchState[key] = CLAIMED;
+        uint256 paid = POT / COMMITTEE_SIZE;
         if (!p.closed) {
-            // close first, so the reserve below is exact
-            _close(taskId, p, 0, p.amount - share * p.catches);
+            // close first: what no catch is owed returns to the escrow now
+            _close(taskId, p, p.amount - paid * _payable(p, stood));
         }
-        p.amount -= share;
+        p.amount -= paid;
         p.claims += 1;
-        credits[msg.sender] += share;
-        emit JackpotClaimed(taskId, msg.sender, share);
+        credits[msg.sender] += paid;
+        emit JackpotClaimed(taskId, msg.sender, paid);
     }
 
-    /// @notice After the catch window, settles what the pot of `taskId` will not pay: the rest of the
-    ///         decaying split is burned if the honest root stood and someone caught it; the whole pot
-    ///         returns to the operator's escrow if nobody caught it or the result was voided.
+    /// @notice Credits the caller's share of an earlier pot of `taskId`, whose result was voided and
+    ///         the task forced again before the caller claimed: every catch revealed on it is paid.
+    /// @param taskId The task.
+    /// @param round The earlier pot's round (below the task's latest).
+    function claimEarlierCatch(uint256 taskId, uint32 round) external {
+        if (round == 0 || round >= pots[taskId].round) revert Errors.NothingToClaim(taskId, msg.sender);
+        bytes32 key = keccak256(abi.encode(taskId, round, msg.sender));
+        uint8 state = catchState[key];
+        if (state != CAUGHT && state != MISSED) revert Errors.NothingToClaim(taskId, msg.sender);
+        catchState[key] = CLAIMED;
+        uint256 paid = POT / COMMITTEE_SIZE;
+        owedToCatchers -= paid;
+        credits[msg.sender] += paid;
+        emit JackpotClaimed(taskId, msg.sender, paid);
+    }
+
+    /// @notice After the catch window, once the result is settled, returns what the pot of `taskId`
+    ///         owes no catch to the operator's escrow: the shares of committee seats that did not
+    ///         catch it (if the honest root stood) or did not reveal a catch (if the result was voided).
     /// @param taskId The task.
     function closePot(uint256 taskId) external {
         Pot storage p = pots[taskId];
         if (p.submittedAt == 0) revert Errors.NoPot(taskId);
         if (p.closed) revert Errors.PotAlreadyClosed(taskId);
         if (block.timestamp <= p.catchEndsAt) revert Errors.CatchWindowOpen(p.catchEndsAt);
-        if (_stood(taskId, p)) {
-            uint256 rest = p.amount - _share(p) * p.catches;
-            if (p.catches == 0) _close(taskId, p, rest, 0);
-            else _close(taskId, p, 0, rest);
-        } else {
-            Task memory t = IJackpotMarket(MARKET).getTask(taskId);
-            // still Submitted with this root: the honest root may yet stand
-            if (t.status == TaskStatus.Submitted && t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt) {
-                revert Errors.PotNotSettled(taskId);
-            }
-            _close(taskId, p, p.amount, 0);
-        }
+        bool stood = _settled(taskId, p);
+        _close(taskId, p, p.amount - (POT / COMMITTEE_SIZE) * _payable(p, stood));
     }
 
     /// @notice Sends the caller its credits.
@@ -323,15 +501,57 @@ contract Jackpot {
         return seals[catcher][sealHash];
     }
 
-    /// @notice Whether `catcher` caught (1) or caught and claimed (2) the latest forced error of `taskId`.
+    /// @notice `catcher`'s catch of the latest forced error of `taskId`: 0 none, 1 revealed naming the
+    ///         honest leaf, 2 claimed, 3 revealed naming another state (paid only if voided).
     function catchOf(uint256 taskId, address catcher) external view returns (uint8) {
         return catchState[keccak256(abi.encode(taskId, pots[taskId].round, catcher))];
     }
 
-    /// @notice Each of `catches` catchers' share of a pot of `amount` wei: amount / (k * 2^(k-1)).
-    function shareOf(uint256 amount, uint256 catches) public pure returns (uint256) {
-        if (catches == 0 || catches > MAX_PAID_CATCHERS) return 0;
-        return amount / (catches << (catches - 1));
+    /// @notice What each catching committee member is paid: POT / COMMITTEE_SIZE.
+    function share() external view returns (uint256) {
+        return POT / COMMITTEE_SIZE;
+    }
+
+    /// @notice Who held registry slot `slot` as of registry epoch `epoch` (zero: nobody yet).
+    function occupantAt(uint256 slot, uint64 epoch) external view returns (address) {
+        return _occupantAt(slot, epoch);
+    }
+
+    /// @notice Every occupant registry slot `slot` has had, oldest first.
+    function slotHistoryOf(uint256 slot) external view returns (Occupant[] memory) {
+        return slotHistory[slot];
+    }
+
+    /// @notice What the committee of the latest result of `taskId` is drawn from.
+    function committeeDrawOf(uint256 taskId) external view returns (CommitteeDraw memory) {
+        return committeeDraws[taskId];
+    }
+
+    /// @notice The committee of the latest result of `taskId`: empty until its submit block is mined,
+    ///         and for ever if nobody drew it within 256 blocks.
+    function committeeOf(uint256 taskId) public view returns (address[] memory) {
+        CommitteeDraw storage d = committeeDraws[taskId];
+        bytes32 seed = _seedOf(d);
+        if (seed == bytes32(0)) return new address[](0);
+        return _committee(taskId, seed, d.epoch, d.members);
+    }
+
+    /// @notice Whether `account` is in the committee of the latest result of `taskId`.
+    function isAssigned(uint256 taskId, address account) external view returns (bool) {
+        CommitteeDraw storage d = committeeDraws[taskId];
+        return _inCommittee(taskId, _seedOf(d), d.epoch, d.members, account);
+    }
+
+    /// @notice The committee of a draw: up to COMMITTEE_SIZE distinct members of the registry as of
+    ///         `epoch`, when it had `count` members, picked as the holder (at `epoch`) of slot
+    ///         keccak256(abi.encode(seed, taskId, j)) % count for j = 0, 1, ... (at most
+    ///         DRAWS_PER_SEAT * COMMITTEE_SIZE candidates), skipping repeats.
+    function drawCommittee(uint256 taskId, bytes32 seed, uint64 epoch, uint64 count)
+        external
+        view
+        returns (address[] memory)
+    {
+        return _committee(taskId, seed, epoch, count);
     }
 
     /// @notice The seal a catcher posts: keccak256(abi.encode(taskId, state, catcher, salt)).
@@ -341,30 +561,95 @@ contract Jackpot {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The share of each catcher, from the amount the pot held when it was opened (before any
-    ///      claim): reconstructed as amount + claims * share is not needed because the share is taken
-    ///      from the opening amount, kept constant until the close.
-    function _share(Pot storage p) private view returns (uint256) {
-        if (!p.closed) return shareOf(p.amount, p.catches);
-        // after the close, amount == (catches - claims) * share
-        uint256 left = p.catches - p.claims;
-        return left == 0 ? 0 : p.amount / left;
+    function _seedOf(CommitteeDraw storage d) private view returns (bytes32) {
+        bytes32 seed = d.seed;
+        if (seed == bytes32(0) && d.submitBlock != 0 && d.submitBlock < block.number) {
+            seed = blockhash(d.submitBlock);
+        }
+        return seed;
     }
 
-    function _stood(uint256 taskId, Pot storage p) private view returns (bool) {
+    function _committee(uint256 taskId, bytes32 seed, uint64 epoch, uint64 count)
+        private
+        view
+        returns (address[] memory chosen)
+    {
+        uint256 size = COMMITTEE_SIZE;
+        chosen = new address[](size);
+        if (seed == bytes32(0) || count == 0) {
+            assembly ("memory-safe") {
+                mstore(chosen, 0)
+            }
+            return chosen;
+        }
+        uint256 n;
+        uint256 tries = size * DRAWS_PER_SEAT;
+        for (uint256 j; j < tries && n < size; ++j) {
+            address account = _occupantAt(uint256(keccak256(abi.encode(seed, taskId, j))) % count, epoch);
+            if (account == address(0)) continue; // never: slots below `count` were held at `epoch`
+            bool repeat;
+            for (uint256 i; i < n; ++i) {
+                if (chosen[i] == account) {
+                    repeat = true;
+                    break;
+                }
+            }
+            if (!repeat) chosen[n++] = account;
+        }
+        assembly ("memory-safe") {
+            mstore(chosen, n)
+        }
+    }
+
+    /// @dev The last occupant of `slot` from an epoch at or before `epoch` (binary search).
+    function _occupantAt(uint256 slot, uint64 epoch) private view returns (address) {
+        Occupant[] storage history = slotHistory[slot];
+        uint256 lo;
+        uint256 hi = history.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (history[mid].fromEpoch <= epoch) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo == 0 ? address(0) : history[lo - 1].account;
+    }
+
+    function _inCommittee(uint256 taskId, bytes32 seed, uint64 epoch, uint64 count, address account)
+        private
+        view
+        returns (bool)
+    {
+        if (seed == bytes32(0)) return false;
+        address[] memory committee = _committee(taskId, seed, epoch, count);
+        for (uint256 i; i < committee.length; ++i) {
+            if (committee[i] == account) return true;
+        }
+        return false;
+    }
+
+    /// @dev Whether the forced result of pot `p` stood (finalised with the honest root) or not
+    ///      (voided: the task moved on); reverts PotNotSettled while it is still being settled.
+    function _settled(uint256 taskId, Pot storage p) private view returns (bool stood) {
         Task memory t = IJackpotMarket(MARKET).getTask(taskId);
-        return t.status == TaskStatus.Finalized && t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt;
+        bool ours = t.traceRoot == p.traceRoot && t.submittedAt == p.submittedAt;
+        if (ours && t.status == TaskStatus.Finalized) return true;
+        if (ours && t.status == TaskStatus.Submitted) revert Errors.PotNotSettled(taskId);
+        return false;
     }
 
-    function _close(uint256 taskId, Pot storage p, uint256 returned, uint256 burn) private {
+    /// @dev How many catches a settled pot pays.
+    function _payable(Pot storage p, bool stood) private view returns (uint256) {
+        return stood ? p.catches : uint256(p.catches) + p.misses;
+    }
+
+    function _close(uint256 taskId, Pot storage p, uint256 returned) private {
         p.closed = true;
-        p.amount -= returned + burn;
+        p.amount -= returned;
         address operator = p.operator;
         uint256 escrow = escrowOf[operator] + returned;
         escrowOf[operator] = escrow;
         totalEscrow += returned;
-        burned += burn;
-        emit PotClosed(taskId, operator, p.round, returned, burn, escrow);
+        emit PotClosed(taskId, operator, p.round, returned, escrow);
     }
 
     function _credit(address operator, uint256 taskId, uint256 amount) private {

@@ -19,6 +19,10 @@ interface IMarketJackpot {
 
     function deposit(uint256 taskId, address operator) external payable;
 
+    function onSubmitted(uint256 taskId) external;
+
+    function isAssigned(uint256 taskId, address account) external view returns (bool);
+
     function openPot(
         uint256 taskId,
         address operator,
@@ -516,6 +520,8 @@ contract TaskMarket is Owned {
         t.modelHash = modelHash;
         t.finalStateRoot = finalStateRoot;
         emit ResultSubmitted(taskId, msg.sender, traceRoot, finalStateRoot, modelHash, _challengeEndsAt(taskId, t));
+        // the committee that may catch a forced error is drawn from this block's hash
+        if (forcedErrorPpm != 0) IMarketJackpot(jackpot).onSubmitted(taskId);
     }
 
     /// @notice Names the manifest of the checkpoints the operator published for a task it is training
@@ -698,15 +704,25 @@ contract TaskMarket is Owned {
 
     // ---------------------------------------------------------------- dispute game hooks
 
-    /// @notice Records a new dispute on a submitted result; finalisation waits for it.
+    /// @notice Records a new dispute on a submitted result; finalisation waits for it. With forced
+    ///         errors on, the result's committee goes first: until `committeeFirstUntil`, only its
+    ///         members may open games, so a cheater's own accounts (which are members only if drawn)
+    ///         cannot take the task stake ahead of a member that found the fault.
     /// @param taskId The task (must be Submitted, inside its challenge window).
-    function onDisputeOpened(uint256 taskId) external onlyDisputeGame {
+    /// @param challenger Who opens the game.
+    function onDisputeOpened(uint256 taskId, address challenger) external onlyDisputeGame {
         Task storage t = tasks[taskId];
         _requireStatus(taskId, t.status, TaskStatus.Submitted);
         uint256 endsAt = _challengeEndsAt(taskId, t);
         if (block.timestamp > endsAt) revert Errors.ChallengeWindowClosed(endsAt);
         uint256 opensAt = _gamesOpenAt(taskId, t);
         if (block.timestamp < opensAt) revert Errors.GamesNotOpenYet(opensAt);
+        if (forcedErrorPpm != 0) {
+            uint256 firstUntil = opensAt + _committeeFirst(t);
+            if (block.timestamp < firstUntil && !IMarketJackpot(jackpot).isAssigned(taskId, challenger)) {
+                revert Errors.CommitteeGoesFirst(firstUntil);
+            }
+        }
         uint32 open = t.openDisputes + 1;
         t.openDisputes = open;
         emit TaskDisputed(taskId, t.operator, open);
@@ -832,6 +848,15 @@ contract TaskMarket is Owned {
         return t.submittedAt == 0 ? 0 : _gamesOpenAt(taskId, t);
     }
 
+    /// @notice Until when (exclusive) only the committee of the current result of `taskId` may open
+    ///         games: `gamesOpenAt` + min(auditWindow, challengeWindow) / 2 (0: forced errors off or no
+    ///         result). Both game phases last at least twice as long.
+    function committeeFirstUntil(uint256 taskId) external view returns (uint256) {
+        Task storage t = tasks[taskId];
+        if (forcedErrorPpm == 0 || t.submittedAt == 0) return 0;
+        return _gamesOpenAt(taskId, t) + _committeeFirst(t);
+    }
+
     /// @notice The forced-error draw of the current claim or result of `taskId`.
     function drawOf(uint256 taskId) external view returns (Draw memory) {
         return draws[taskId];
@@ -941,6 +966,15 @@ contract TaskMarket is Owned {
         uint256 revealedAt = draws[taskId].revealedAt;
         if (revealedAt != 0) return revealedAt;
         return uint256(t.submittedAt) + t.challengeWindow + auditWindow + 1;
+    }
+
+    /// @dev How long the committee goes first once games open: half the shorter of the reveal phase
+    ///      and the task's window (a plain result's game phase lasts >= auditWindow, a forced one's
+    ///      the task's window).
+    function _committeeFirst(Task storage t) private view returns (uint256) {
+        uint256 window = t.challengeWindow;
+        uint256 audit = auditWindow;
+        return (audit < window ? audit : window) / 2;
     }
 
     /// @dev Stores the draw's seed at submission: the hash of the block the draw was committed in.

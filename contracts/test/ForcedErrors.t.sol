@@ -14,10 +14,17 @@ interface VmJsonBool {
     function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
 }
 
+/// @notice Forge's `setBlockhash` cheatcode (forge 1.x), at the same address as `Vm`.
+interface VmBlockhash {
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+}
+
 /// @notice Forced errors and the jackpot (docs/forced-errors.md): the draw is fixed after the
 ///         operator commits and fires at its set rate; results under forced errors go through a seal,
-///         a reveal and a game phase; a forced error's honest root replaces the forced one and its
-///         sealed catchers share the pot by the decaying split, paid only if the honest root stands.
+///         a reveal and a game phase; a forced error's honest root replaces the forced one; only the
+///         result's committee (bonded registry members drawn from the submit block's hash) may catch
+///         it, each catching member is paid POT / K if the honest root stands, and the rest returns
+///         to the operator's escrow (nothing is burned).
 contract ForcedErrorsTest is MarketFixture {
     VmFiles private constant files = VmFiles(address(vm));
     string private constant VECTORS = "../vectors/forced_draw.json";
@@ -25,6 +32,8 @@ contract ForcedErrorsTest is MarketFixture {
     uint64 internal constant AUDIT = 6 hours;
     uint16 internal constant JACKPOT_BPS = 500;
     uint256 internal constant POT = 2 ether;
+    uint256 internal constant BOND = 1 ether;
+    uint256 internal constant K = 4; // committee size: each catching member is paid POT / K
     uint32 internal constant STEPS = 100;
     uint32 internal constant EVERY = 10;
     bytes32 internal constant MODEL = keccak256("model");
@@ -35,14 +44,14 @@ contract ForcedErrorsTest is MarketFixture {
     address internal operator = makeAddr("operator");
     address internal verifier = makeAddr("verifier");
     address internal verifier2 = makeAddr("verifier2");
-    address internal sybil = makeAddr("sybil");
+    address internal sybil = makeAddr("sybil"); // the operator's own second account: it knows h_L
     uint64 internal deadline;
 
     function setUp() public {
         vm.warp(1_700_000_000);
         vm.roll(100);
         _deploy();
-        jackpot = new Jackpot(address(market), POT);
+        jackpot = new Jackpot(address(market), POT, BOND, K);
         market.setJackpot(address(jackpot), 1_000_000, AUDIT, JACKPOT_BPS);
         deadline = uint64(block.timestamp + 10 days);
         vm.deal(submitter, 1000 ether);
@@ -52,6 +61,10 @@ contract ForcedErrorsTest is MarketFixture {
         sm.stake{value: 500 ether}();
         vm.prank(operator);
         jackpot.fundEscrow{value: 8 ether}(operator);
+        // two honest verifiers join the registry before any result: with fewer members than K, every
+        // committee holds both
+        _register(verifier);
+        _register(verifier2);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -77,8 +90,29 @@ contract ForcedErrorsTest is MarketFixture {
         market.submitResult(taskId, Traces.root(h), h[h.length - 1], Traces.proof(h, h.length - 1), MODEL);
     }
 
-    /// @dev A forced result: honest committed states, the draw's leaf L replaced.
+    function _register(address account) internal {
+        vm.deal(account, account.balance + BOND);
+        vm.prank(account);
+        jackpot.register{value: BOND}();
+    }
+
+    /// @dev A verifier draws the committee of the result just submitted, in the next block.
+    function _assign(uint256 taskId) internal {
+        vm.roll(block.number + 1);
+        jackpot.assign(taskId);
+    }
+
+    /// @dev A forced result whose committee was drawn (`assign`) in the block after its submission.
     function _forcedResult(uint256 taskId, bytes32 secret)
+        internal
+        returns (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf)
+    {
+        (honest, forced, leaf) = _forcedResultUnassigned(taskId, secret);
+        _assign(taskId);
+    }
+
+    /// @dev A forced result: honest committed states, the draw's leaf L replaced (committee not drawn).
+    function _forcedResultUnassigned(uint256 taskId, bytes32 secret)
         internal
         returns (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf)
     {
@@ -131,10 +165,10 @@ contract ForcedErrorsTest is MarketFixture {
         market.setJackpot(address(jackpot), 1, AUDIT, 0);
 
         _deploy(); // a fresh market without a jackpot
-        Jackpot other = new Jackpot(address(this), POT);
+        Jackpot other = new Jackpot(address(this), POT, BOND, K);
         vm.expectRevert(abi.encodeWithSelector(Errors.JackpotMarketMismatch.selector, address(this), address(market)));
         market.setJackpot(address(other), 1, AUDIT, 0);
-        Jackpot mine = new Jackpot(address(market), POT);
+        Jackpot mine = new Jackpot(address(market), POT, BOND, K);
         vm.expectRevert(abi.encodeWithSelector(Errors.ForcedErrorPpmOutOfRange.selector, 0));
         market.setJackpot(address(mine), 0, AUDIT, 0);
         vm.expectRevert(abi.encodeWithSelector(Errors.ForcedErrorPpmOutOfRange.selector, 1_000_001));
@@ -154,11 +188,25 @@ contract ForcedErrorsTest is MarketFixture {
         market.setJackpot(address(mine), 1, AUDIT, 0);
     }
 
-    function test_jackpotConstructor_checksItsShare() public {
+    function test_jackpotConstructor_checksItsShareBondAndCommittee() public {
         vm.expectRevert(Errors.ZeroPot.selector);
-        new Jackpot(address(market), 0);
+        new Jackpot(address(market), 0, BOND, K);
         vm.expectRevert(Errors.ZeroAddress.selector);
-        new Jackpot(address(0), 1);
+        new Jackpot(address(0), 1, BOND, 1);
+        vm.expectRevert(Errors.ZeroVerifierBond.selector);
+        new Jackpot(address(market), POT, 0, K);
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeSizeOutOfRange.selector, 0, 8));
+        new Jackpot(address(market), POT, BOND, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeSizeOutOfRange.selector, 9, 8));
+        new Jackpot(address(market), POT, BOND, 9);
+        vm.expectRevert(Errors.ZeroPot.selector); // POT / K would pay nothing
+        new Jackpot(address(market), 7, BOND, 8);
+        Jackpot j = new Jackpot(address(market), 8, BOND, 8);
+        assertEq(j.MAX_COMMITTEE_SIZE(), 8);
+        assertEq(j.share(), 1);
+        assertEq(j.VERIFIER_BOND(), BOND);
+        assertEq(j.COMMITTEE_SIZE(), 8);
+        assertEq(jackpot.share(), POT / K);
     }
 
     // ---------------------------------------------------------------- the draw
@@ -219,16 +267,8 @@ contract ForcedErrorsTest is MarketFixture {
                 files.parseJsonBytes32(json, string.concat(key, ".seal_hash"))
             );
         }
-        for (uint256 i = 0; i < 6; i++) {
-            string memory key = string.concat(".shares[", vm.toString(i), "]");
-            assertEq(
-                jackpot.shareOf(
-                    files.parseJsonUint(json, string.concat(key, ".pot")),
-                    files.parseJsonUint(json, string.concat(key, ".catches"))
-                ),
-                files.parseJsonUint(json, string.concat(key, ".share"))
-            );
-        }
+        // the vectors' `shares` (the decaying split) no longer describe the contract: a catching
+        // committee member is paid POT / K however many caught (test_committee_* below)
     }
 
     // ---------------------------------------------------------------- commit and submit
@@ -294,10 +334,12 @@ contract ForcedErrorsTest is MarketFixture {
         assertEq(market.challengeEndsAt(taskId), sealEnds + 2 * AUDIT);
         assertEq(market.gamesOpenAt(taskId), sealEnds + AUDIT + 1);
 
-        // no game during the seal phase: a copycat learns nothing from the chain
+        // no game during the seal phase (not even the committee's): a copycat learns nothing from the chain
+        vm.roll(block.number + 1);
+        assertTrue(jackpot.isAssigned(taskId, verifier), "two members, K = 4: both in the committee");
         vm.prank(game);
         vm.expectRevert(abi.encodeWithSelector(Errors.GamesNotOpenYet.selector, sealEnds + AUDIT + 1));
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, verifier);
 
         vm.warp(sealEnds);
         vm.prank(operator);
@@ -321,9 +363,10 @@ contract ForcedErrorsTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(Errors.DrawAlreadyRevealed.selector, taskId));
         market.revealDraw(taskId, secret);
 
-        // games open now, and finalising waits for the game phase
+        // games open now (the committee's first), and finalising waits for the game phase
+        assertEq(market.committeeFirstUntil(taskId), block.timestamp + AUDIT / 2);
         vm.prank(game);
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, verifier);
         vm.prank(game);
         market.onDisputeWithdrawn(taskId);
         vm.expectRevert(abi.encodeWithSelector(Errors.ChallengeWindowOpen.selector, sealEnds + 2 * AUDIT));
@@ -334,7 +377,7 @@ contract ForcedErrorsTest is MarketFixture {
         uint256 cut = REWARD * JACKPOT_BPS / 10_000;
         assertEq(sm.creditOf(operator), REWARD - cut, "the operator is paid the reward less its escrow's share");
         assertEq(jackpot.escrowOf(operator), escrowBefore + cut, "the share goes to its own escrow");
-        assertEq(address(jackpot).balance, jackpot.totalEscrow());
+        assertEq(address(jackpot).balance, jackpot.totalEscrow() + jackpot.totalBonded());
     }
 
     function test_revealTooLate_andFinalizeNeedsTheReveal() public {
@@ -413,7 +456,7 @@ contract ForcedErrorsTest is MarketFixture {
         assertEq(sm.lockedOf(operator), MIN_STAKE, "the operator is not slashed for a forced error");
     }
 
-    function test_forced_oneCatcherTakesThePot() public {
+    function test_forced_oneCatcherIsPaidItsShareAndTheRestReturns() public {
         uint256 taskId = _claimed(STEPS, EVERY);
         bytes32 secret = keccak256("secret");
         (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
@@ -422,6 +465,8 @@ contract ForcedErrorsTest is MarketFixture {
         _seal(verifier2, taskId, honest[leaf], "late"); // a copycat sealing after the phase
         _revealForced(taskId, secret, honest, forced, leaf);
         uint256 potAmount = jackpot.potOf(taskId).amount;
+        assertEq(potAmount, POT);
+        uint256 escrow = jackpot.escrowOf(operator);
 
         _revealCatch(verifier, taskId, honest[leaf], "salt");
         Task memory t = market.getTask(taskId);
@@ -438,96 +483,193 @@ contract ForcedErrorsTest is MarketFixture {
         jackpot.claimJackpot(taskId);
         vm.warp(uint256(jackpot.potOf(taskId).catchEndsAt) + 1);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(Errors.PotNotPayable.selector, taskId));
+        vm.expectRevert(abi.encodeWithSelector(Errors.PotNotSettled.selector, taskId)); // still Submitted
         jackpot.claimJackpot(taskId);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PotNotSettled.selector, taskId));
+        jackpot.closePot(taskId);
 
         _finalizeAfterWindow(taskId);
         vm.prank(verifier);
         jackpot.claimJackpot(taskId);
-        assertEq(jackpot.credits(verifier), potAmount, "one catcher takes the whole pot");
+        assertEq(jackpot.credits(verifier), POT / K, "one catcher is paid POT / K, not the whole pot");
+        uint256 cut = REWARD * JACKPOT_BPS / 10_000;
+        assertEq(jackpot.escrowOf(operator), escrow + cut + POT - POT / K, "the rest returns to the escrow");
+        assertTrue(jackpot.potOf(taskId).closed, "the first claim closes the pot");
+        assertEq(jackpot.potOf(taskId).amount, 0);
         vm.prank(verifier);
         vm.expectRevert(abi.encodeWithSelector(Errors.NothingToClaim.selector, taskId, verifier));
         jackpot.claimJackpot(taskId);
+        vm.prank(verifier2); // in the committee, but caught nothing
+        vm.expectRevert(abi.encodeWithSelector(Errors.NothingToClaim.selector, taskId, verifier2));
+        jackpot.claimJackpot(taskId);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PotAlreadyClosed.selector, taskId));
+        jackpot.closePot(taskId);
         uint256 before = verifier.balance;
         vm.prank(verifier);
         jackpot.withdraw();
-        assertEq(verifier.balance, before + potAmount);
-        assertEq(address(jackpot).balance, jackpot.totalEscrow(), "every wei is in an escrow or paid");
+        assertEq(verifier.balance, before + POT / K);
+        assertEq(
+            address(jackpot).balance,
+            jackpot.totalEscrow() + jackpot.totalBonded(),
+            "every wei is in an escrow, a bond or paid"
+        );
     }
 
-    function test_forced_wrongStateOrNoSealCatchesNothing() public {
+    /// @notice A reveal naming another state than the honest leaf is recorded as a miss (not refused):
+    ///         it is paid nothing if the honest root stands; without a seal nothing is revealed at all.
+    function test_forced_wrongStateIsAMiss_noSealCatchesNothing() public {
         uint256 taskId = _claimed(STEPS, EVERY);
         bytes32 secret = keccak256("secret");
         (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
         _seal(verifier, taskId, keccak256("a guess"), "salt");
+        _seal(verifier, taskId, honest[leaf], "hedge"); // a second seal, to hedge
         _afterSeal(taskId);
         _revealForced(taskId, secret, honest, forced, leaf);
+        _revealCatch(verifier, taskId, keccak256("a guess"), "salt");
+        assertEq(jackpot.catchOf(taskId, verifier), 3, "missed");
+        assertEq(jackpot.potOf(taskId).catches, 0);
+        assertEq(jackpot.potOf(taskId).misses, 1);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(Errors.CatchWrongState.selector, keccak256("a guess"), honest[leaf]));
-        jackpot.revealCatch(taskId, keccak256("a guess"), "salt");
+        vm.expectRevert(abi.encodeWithSelector(Errors.AlreadyCaught.selector, taskId, verifier));
+        jackpot.revealCatch(taskId, honest[leaf], "hedge"); // one reveal per member and round
         // copying someone's reveal from another account finds no seal
         _seal(verifier2, taskId, honest[leaf], "salt2");
         vm.prank(sybil);
-        vm.expectRevert();
+        vm.expectPartialRevert(Errors.SealNotFound.selector);
         jackpot.revealCatch(taskId, honest[leaf], "salt2");
+        vm.prank(verifier); // a committee member copying it finds no seal either
+        vm.expectPartialRevert(Errors.SealNotFound.selector);
+        jackpot.revealCatch(taskId, honest[leaf], "salt2");
+        // the honest root stands: the miss is paid nothing, and its seat returns to the escrow
+        uint256 escrow = jackpot.escrowOf(operator);
+        _finalizeAfterWindow(taskId);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NothingToClaim.selector, taskId, verifier));
+        jackpot.claimJackpot(taskId);
+        jackpot.closePot(taskId);
+        uint256 cut = REWARD * JACKPOT_BPS / 10_000;
+        assertEq(jackpot.escrowOf(operator), escrow + cut + POT, "the whole pot returns");
     }
 
-    /// @notice Truebit's decaying split: the operator's own second account that seals its forced error
-    ///         shrinks the pot; it wins back pot/4 of its own money, the honest catcher keeps pot/4, and
-    ///         half is burned (returned to the operator, it would make more own accounts pay).
-    function test_forced_sybilCatcherSharesByTheDecayingSplit() public {
+    /// @notice The operator's own second account knows h_L from the start and seals it in time, but it
+    ///         is no registry member: it cannot catch (and so cannot shrink anyone's share). The honest
+    ///         member is paid POT / K; the rest returns to the escrow.
+    function test_forced_theOperatorsNonMemberAccountCannotCatch() public {
         uint256 taskId = _claimed(STEPS, EVERY);
         bytes32 secret = keccak256("secret");
         (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
-        _seal(sybil, taskId, honest[leaf], "s"); // the operator knows h_L from the start
+        _seal(sybil, taskId, honest[leaf], "s"); // a valid seal, in the seal phase
         _seal(verifier, taskId, honest[leaf], "v");
         _afterSeal(taskId);
         _revealForced(taskId, secret, honest, forced, leaf);
-        uint256 potAmount = jackpot.potOf(taskId).amount;
+        uint256 escrow = jackpot.escrowOf(operator);
+        assertFalse(jackpot.isAssigned(taskId, sybil));
+        vm.prank(sybil);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotInCommittee.selector, taskId, sybil));
+        jackpot.revealCatch(taskId, honest[leaf], "s");
+        _revealCatch(verifier, taskId, honest[leaf], "v");
+        assertEq(jackpot.potOf(taskId).catches, 1);
+        _finalizeAfterWindow(taskId);
+        vm.prank(sybil);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NothingToClaim.selector, taskId, sybil));
+        jackpot.claimJackpot(taskId);
+        vm.prank(verifier);
+        jackpot.claimJackpot(taskId);
+        assertEq(jackpot.credits(verifier), POT / K);
+        assertEq(jackpot.credits(sybil), 0);
+        uint256 cut = REWARD * JACKPOT_BPS / 10_000;
+        assertEq(jackpot.escrowOf(operator), escrow + cut + POT - POT / K, "the rest returns to the escrow");
+    }
+
+    /// @notice Two committee members catch: each is paid POT / K (not a split of the pot), and
+    ///         POT - 2 POT / K returns to the escrow at the close. One of them is the operator's own
+    ///         bonded member: it wins back only POT / K of the operator's own money and takes nothing
+    ///         from the honest member.
+    function test_forced_twoMembersCatch_eachPaidAShare_restReturned() public {
+        _register(sybil); // the operator bonds a member of its own (before its result)
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
+        assertTrue(jackpot.isAssigned(taskId, sybil), "3 members < K: all are drawn");
+        assertTrue(jackpot.isAssigned(taskId, verifier));
+        _seal(sybil, taskId, honest[leaf], "s");
+        _seal(verifier, taskId, honest[leaf], "v");
+        _afterSeal(taskId);
+        _revealForced(taskId, secret, honest, forced, leaf);
         uint256 escrow = jackpot.escrowOf(operator);
         _revealCatch(sybil, taskId, honest[leaf], "s");
         _revealCatch(verifier, taskId, honest[leaf], "v");
+        assertEq(jackpot.potOf(taskId).catches, 2);
         vm.warp(uint256(jackpot.potOf(taskId).catchEndsAt) + 1);
         _finalizeAfterWindow(taskId);
         vm.prank(verifier);
         jackpot.claimJackpot(taskId);
-        assertEq(jackpot.credits(verifier), potAmount / 4);
+        assertEq(jackpot.credits(verifier), POT / K, "the honest member's share does not shrink");
         uint256 cut = REWARD * JACKPOT_BPS / 10_000;
-        assertEq(jackpot.escrowOf(operator), escrow + cut, "the operator's escrow gets nothing back");
-        assertEq(jackpot.burned(), potAmount - 2 * (potAmount / 4), "the rest is burned: extra own accounts cost");
+        assertEq(jackpot.escrowOf(operator), escrow + cut + POT - 2 * (POT / K), "the rest returns to the escrow");
+        assertEq(jackpot.potOf(taskId).amount, POT / K, "the other catcher's share stays reserved");
         vm.prank(sybil);
         jackpot.claimJackpot(taskId);
-        assertEq(jackpot.credits(sybil), potAmount / 4);
+        assertEq(jackpot.credits(sybil), POT / K);
         assertEq(jackpot.potOf(taskId).amount, 0);
+        assertEq(jackpot.potOf(taskId).claims, 2);
         vm.expectRevert(abi.encodeWithSelector(Errors.PotAlreadyClosed.selector, taskId));
         jackpot.closePot(taskId);
+        assertEq(
+            address(jackpot).balance,
+            jackpot.totalEscrow() + jackpot.credits(verifier) + jackpot.credits(sybil) + jackpot.totalBonded()
+        );
     }
 
-    function test_forced_bogusHonestLeafThatLosesPaysNobody() public {
+    /// @notice A bogus "honest" leaf that loses its game: the result is voided, and a voided result
+    ///         pays every revealed catch. The cheater's own member (which sealed the bogus value, a
+    ///         catch) wins back POT / K of the cheater's own escrow; the honest member (which sealed the
+    ///         true h_L, a miss against the bogus leaf) is paid POT / K too; the other seats return.
+    function test_forced_bogusHonestLeafThatLoses_paysEveryRevealedCatch() public {
+        _register(sybil); // the cheater bonds a member of its own, so its catch counts
         uint256 taskId = _claimed(STEPS, EVERY);
         bytes32 secret = keccak256("secret");
         (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
         bytes32 bogus = keccak256("bogus");
+        bytes32 trueLeaf = honest[leaf];
+        assertTrue(jackpot.isAssigned(taskId, sybil), "the cheater's own member was drawn");
+        assertTrue(jackpot.isAssigned(taskId, verifier));
         _seal(sybil, taskId, bogus, "s"); // a cheater's own account seals the value it will "reveal"
+        _seal(verifier, taskId, trueLeaf, "v"); // the honest member seals the true h_L
         _afterSeal(taskId);
         honest[leaf] = bogus;
         _revealForced(taskId, secret, honest, forced, leaf);
         _revealCatch(sybil, taskId, bogus, "s");
+        _revealCatch(verifier, taskId, trueLeaf, "v");
+        assertEq(jackpot.catchOf(taskId, sybil), 1, "names the revealed leaf");
+        assertEq(jackpot.catchOf(taskId, verifier), 3, "the true h_L misses the bogus leaf");
         uint256 potAmount = jackpot.potOf(taskId).amount;
         uint256 escrow = jackpot.escrowOf(operator);
-        // an honest verifier disproves the "honest" root: the result is voided
+        // an honest verifier (a committee member: it goes first) disproves the "honest" root
         vm.prank(game);
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, verifier);
         vm.warp(uint256(jackpot.potOf(taskId).catchEndsAt) + 1);
         vm.expectRevert(abi.encodeWithSelector(Errors.PotNotSettled.selector, taskId));
         jackpot.closePot(taskId);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(Errors.PotNotSettled.selector, taskId));
+        jackpot.claimJackpot(taskId);
         vm.prank(game);
         market.onDisputeResolved(taskId, false, true);
-        vm.prank(sybil);
-        vm.expectRevert(abi.encodeWithSelector(Errors.PotNotPayable.selector, taskId));
-        jackpot.claimJackpot(taskId);
         jackpot.closePot(taskId);
-        assertEq(jackpot.escrowOf(operator), escrow + potAmount, "the whole pot returns to the escrow");
+        assertEq(potAmount, POT);
+        assertEq(jackpot.escrowOf(operator), escrow + POT - 2 * (POT / K), "the seats with no revealed catch return");
+        assertEq(jackpot.potOf(taskId).amount, 2 * (POT / K));
+        vm.prank(verifier);
+        jackpot.claimJackpot(taskId);
+        vm.prank(sybil);
+        jackpot.claimJackpot(taskId);
+        assertEq(jackpot.credits(verifier), POT / K, "the honest member is paid");
+        assertEq(jackpot.credits(sybil), POT / K, "the cheater's member wins back only its own money");
+        assertEq(jackpot.potOf(taskId).amount, 0);
+        vm.prank(sybil);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NothingToClaim.selector, taskId, sybil));
+        jackpot.claimJackpot(taskId);
         vm.expectRevert(abi.encodeWithSelector(Errors.PotAlreadyClosed.selector, taskId));
         jackpot.closePot(taskId);
     }
@@ -538,19 +680,25 @@ contract ForcedErrorsTest is MarketFixture {
         _afterSeal(taskId);
         _revealForced(taskId, keccak256("a"), honest, forced, leaf);
         vm.prank(game);
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, verifier); // a committee member opens it
         vm.prank(game);
         market.onDisputeResolved(taskId, false, true); // voided, reopened, the pot left open
         assertEq(uint8(market.taskStatus(taskId)), uint8(TaskStatus.Open));
         uint256 heldBefore = jackpot.escrowOf(operator) + jackpot.potOf(taskId).amount;
         vm.prank(operator);
         market.claim(taskId);
+        uint64 firstBlock = jackpot.potOf(taskId).committeeBlock;
         (honest, forced, leaf) = _forcedResult(taskId, keccak256("b"));
+        uint64 secondBlock = jackpot.committeeDrawOf(taskId).submitBlock;
+        assertTrue(secondBlock > firstBlock, "the new result fixes a new committee draw");
         _afterSeal(taskId);
         _revealForced(taskId, keccak256("b"), honest, forced, leaf);
         Jackpot.Pot memory pot = jackpot.potOf(taskId);
         assertEq(pot.round, 2);
+        assertEq(pot.committeeBlock, secondBlock, "round 2 has the second result's committee");
+        assertEq(pot.committeeSeed, blockhash(secondBlock));
         assertEq(jackpot.escrowOf(operator) + pot.amount, heldBefore, "the old pot went back to the escrow first");
+        assertEq(jackpot.owedToCatchers(), 0, "it had no revealed catch to owe");
     }
 
     // ---------------------------------------------------------------- escrows
@@ -589,10 +737,10 @@ contract ForcedErrorsTest is MarketFixture {
         vm.prank(operator);
         vm.expectRevert(abi.encodeWithSelector(Errors.EscrowTooLow.selector, 0, 1));
         jackpot.withdrawEscrow(1);
-        assertEq(address(jackpot).balance, jackpot.totalEscrow());
+        assertEq(address(jackpot).balance, jackpot.totalEscrow() + jackpot.totalBonded());
     }
 
-    // ---------------------------------------------------------------- reservations, seals, burns
+    // ---------------------------------------------------------------- reservations, seals, closes
 
     /// @notice Found by the Jackpot invariant suite: two claims on one pot of escrow. Each claim now
     ///         reserves its own pot, so both forced errors pay a whole pot.
@@ -667,6 +815,10 @@ contract ForcedErrorsTest is MarketFixture {
         vm.prank(sybil);
         vm.expectRevert();
         jackpot.revealCatch(taskId, honest[leaf], "salt");
+        _register(sybil); // even a member (one that joined after the result) cannot reveal it
+        vm.prank(sybil);
+        vm.expectRevert();
+        jackpot.revealCatch(taskId, honest[leaf], "salt");
     }
 
     function test_anUncaughtPotReturnsWholeAndBurnsNothing() public {
@@ -681,7 +833,299 @@ contract ForcedErrorsTest is MarketFixture {
         jackpot.closePot(taskId);
         uint256 cut = REWARD * JACKPOT_BPS / 10_000;
         assertEq(jackpot.escrowOf(operator), escrow + cut);
-        assertEq(jackpot.burned(), 0);
-        assertEq(address(jackpot).balance, jackpot.totalEscrow());
+        assertEq(jackpot.potOf(taskId).amount, 0);
+        assertEq(address(jackpot).balance, jackpot.totalEscrow() + jackpot.totalBonded());
+    }
+
+    // ---------------------------------------------------------------- committees
+
+    /// @dev Registers `n` more members named `prefix`0.. and returns them.
+    function _registerMany(string memory prefix, uint256 n) internal returns (address[] memory accounts) {
+        accounts = new address[](n);
+        for (uint256 i = 0; i < n; i++) {
+            accounts[i] = makeAddr(string.concat(prefix, vm.toString(i)));
+            _register(accounts[i]);
+        }
+    }
+
+    function _contains(address[] memory list, address a) internal pure returns (bool) {
+        for (uint256 i = 0; i < list.length; i++) {
+            if (list[i] == a) return true;
+        }
+        return false;
+    }
+
+    function test_committee_fixedBySubmitResult_drawnByAssign() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        _commit(taskId, keccak256("secret"));
+        assertEq(jackpot.committeeDrawOf(taskId).submitBlock, 0, "nothing fixed before the result");
+        _submit(taskId, Traces.committedStates(STEPS, EVERY, keccak256("run")));
+        Jackpot.CommitteeDraw memory d = jackpot.committeeDrawOf(taskId);
+        assertEq(d.submitBlock, block.number, "the submit block");
+        assertEq(d.epoch, jackpot.registryEpoch(), "the registry's epoch at submission");
+        assertEq(d.epoch, 2, "two joins");
+        assertEq(d.members, 2, "the live members at submission");
+        assertEq(d.seed, bytes32(0));
+        assertEq(jackpot.committeeOf(taskId).length, 0, "no committee while the submit block is the latest");
+        assertFalse(jackpot.isAssigned(taskId, verifier));
+        vm.roll(block.number + 1);
+        jackpot.assign(taskId);
+        d = jackpot.committeeDrawOf(taskId);
+        assertEq(d.seed, blockhash(d.submitBlock), "the seed is the submit block's hash");
+        address[] memory c = jackpot.committeeOf(taskId);
+        assertEq(c.length, 2, "fewer members than K: all of them");
+        assertTrue(_contains(c, verifier) && _contains(c, verifier2));
+        assertTrue(jackpot.isAssigned(taskId, verifier) && jackpot.isAssigned(taskId, verifier2));
+        assertFalse(jackpot.isAssigned(taskId, operator));
+    }
+
+    function test_committee_onSubmittedIsTheMarketsOnly() public {
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotMarket.selector, operator));
+        jackpot.onSubmitted(1);
+    }
+
+    function test_assign_errors() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NoCommitteeDraw.selector, taskId));
+        jackpot.assign(taskId);
+        _commit(taskId, keccak256("secret"));
+        _submit(taskId, Traces.committedStates(STEPS, EVERY, keccak256("run")));
+        uint256 submitBlock = block.number;
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeNotReady.selector, submitBlock, submitBlock));
+        jackpot.assign(taskId); // the submit block's hash is not known in that block
+        vm.roll(submitBlock + 257);
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeExpired.selector, submitBlock));
+        jackpot.assign(taskId); // the EVM serves only the last 256 hashes
+        assertEq(jackpot.committeeOf(taskId).length, 0, "too late: no committee");
+        vm.roll(submitBlock + 256);
+        jackpot.assign(taskId); // the last block it can be drawn in
+        assertEq(jackpot.committeeDrawOf(taskId).seed, blockhash(submitBlock));
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeAlreadyDrawn.selector, taskId));
+        jackpot.assign(taskId);
+        vm.roll(submitBlock + 1000);
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeAlreadyDrawn.selector, taskId));
+        jackpot.assign(taskId);
+        assertEq(jackpot.committeeOf(taskId).length, 2, "a stored seed keeps the committee for ever");
+    }
+
+    /// @notice The committee is the draw from the submit block's hash: another hash, another
+    ///         committee; once `assign` stored it, the hash no longer matters.
+    function test_committee_dependsOnTheSubmitBlocksHash() public {
+        _registerMany("m", 14); // 16 members, K = 4
+        uint256 taskId = _claimed(STEPS, EVERY);
+        _commit(taskId, keccak256("secret"));
+        _submit(taskId, Traces.committedStates(STEPS, EVERY, keccak256("run")));
+        uint64 submitBlock = uint64(block.number);
+        uint64 epoch = jackpot.committeeDrawOf(taskId).epoch;
+        vm.roll(submitBlock + 1);
+        VmBlockhash(address(vm)).setBlockhash(submitBlock, keccak256("hash one"));
+        address[] memory one = jackpot.committeeOf(taskId);
+        assertEq(
+            keccak256(abi.encode(one)),
+            keccak256(abi.encode(jackpot.drawCommittee(taskId, keccak256("hash one"), epoch, 16)))
+        );
+        VmBlockhash(address(vm)).setBlockhash(submitBlock, keccak256("hash two"));
+        address[] memory two = jackpot.committeeOf(taskId);
+        assertEq(one.length, K);
+        assertEq(two.length, K);
+        assertTrue(keccak256(abi.encode(one)) != keccak256(abi.encode(two)), "another hash, another committee");
+        jackpot.assign(taskId);
+        assertEq(jackpot.committeeDrawOf(taskId).seed, keccak256("hash two"));
+        VmBlockhash(address(vm)).setBlockhash(submitBlock, keccak256("hash one"));
+        assertEq(keccak256(abi.encode(jackpot.committeeOf(taskId))), keccak256(abi.encode(two)), "stored: fixed");
+    }
+
+    /// @notice With more members than K, a member the draw left out cannot catch even with a valid,
+    ///         timely seal of the right state; a drawn one can.
+    function test_committee_aMemberNotDrawnCannotCatch() public {
+        address[] memory extra = _registerMany("m", 10); // 12 members, K = 4
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
+        address[] memory c = jackpot.committeeOf(taskId);
+        assertEq(c.length, K, "K distinct members out of 12");
+        address left;
+        for (uint256 i = 0; i < extra.length && left == address(0); i++) {
+            if (!_contains(c, extra[i])) left = extra[i];
+        }
+        assertTrue(left != address(0));
+        assertFalse(jackpot.isAssigned(taskId, left));
+        _seal(left, taskId, honest[leaf], "l");
+        _seal(c[0], taskId, honest[leaf], "c");
+        _afterSeal(taskId);
+        _revealForced(taskId, secret, honest, forced, leaf);
+        vm.prank(left);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotInCommittee.selector, taskId, left));
+        jackpot.revealCatch(taskId, honest[leaf], "l");
+        _revealCatch(c[0], taskId, honest[leaf], "c");
+        assertEq(jackpot.potOf(taskId).catches, 1);
+    }
+
+    /// @notice Members that join after the result's block (or in it, after the result) are not
+    ///         drawn; one that joined in the same block before the result is.
+    function test_committee_membersJoiningAfterTheSubmitAreNeverDrawn() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        _commit(taskId, secret);
+        address early = makeAddr("early");
+        _register(early); // same block, before the result
+        (bool isForced, uint256 leaf) =
+            market.forcedDraw(secret, blockhash(market.drawOf(taskId).committedBlock), taskId, STEPS, EVERY, 1_000_000);
+        assertTrue(isForced);
+        bytes32[] memory honest = Traces.committedStates(STEPS, EVERY, keccak256("run"));
+        bytes32[] memory forced = Traces.committedStates(STEPS, EVERY, keccak256("run"));
+        forced[leaf] = keccak256("forced h_L");
+        _submit(taskId, forced);
+        address late = makeAddr("late");
+        _register(late); // same block, after the result
+        vm.roll(block.number + 1);
+        address later = makeAddr("later");
+        _register(later);
+        jackpot.assign(taskId);
+        Jackpot.CommitteeDraw memory draw = jackpot.committeeDrawOf(taskId);
+        assertEq(draw.members, 3);
+        assertEq(draw.epoch, 3, "three joins before the result");
+        assertEq(jackpot.registryEpoch(), 5);
+        address[] memory c = jackpot.committeeOf(taskId);
+        assertEq(c.length, 3, "the three members at submission, all of them");
+        assertTrue(_contains(c, early));
+        assertFalse(_contains(c, late) || _contains(c, later), "joined after the result: never drawn");
+        // not for any seed either: their slots are past the count, and held only after the epoch
+        for (uint256 i = 0; i < 64; i++) {
+            address[] memory d = jackpot.drawCommittee(taskId, keccak256(abi.encode(i)), draw.epoch, 3);
+            assertFalse(_contains(d, late) || _contains(d, later));
+        }
+        assertEq(jackpot.occupantAt(3, draw.epoch), address(0), "late's slot was nobody's then");
+        _seal(late, taskId, honest[leaf], "l");
+        _seal(early, taskId, honest[leaf], "e");
+        _afterSeal(taskId);
+        _revealForced(taskId, secret, honest, forced, leaf);
+        vm.prank(late);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotInCommittee.selector, taskId, late));
+        jackpot.revealCatch(taskId, honest[leaf], "l");
+        _revealCatch(early, taskId, honest[leaf], "e");
+    }
+
+    /// @notice A member that exited before the result is not drawn (nor when it re-registers after
+    ///         it: a slot held only from a later epoch); one that exits after it keeps its seat (though
+    ///         the exit moves another member into its slot), catches and is paid.
+    function test_committee_exitedBeforeTheSubmitNeverDrawn_exitAfterKeepsTheSeat() public {
+        vm.prank(verifier2);
+        jackpot.exit();
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        _register(verifier2); // back before the result's block...
+        vm.roll(block.number + 1);
+        vm.prank(verifier2);
+        jackpot.exit(); // ...and out again before it
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, secret);
+        _register(verifier2); // re-registered after the result: slot 1
+        address[] memory c = jackpot.committeeOf(taskId);
+        assertEq(c.length, 1, "only the live member");
+        assertEq(c[0], verifier);
+        Jackpot.CommitteeDraw memory d = jackpot.committeeDrawOf(taskId);
+        assertEq(d.members, 1, "one live member at submission: exits leave no dead slots");
+        assertEq(d.epoch, 5, "two joins, two exits, a rejoin");
+        for (uint256 i = 0; i < 64; i++) {
+            address[] memory x = jackpot.drawCommittee(taskId, keccak256(abi.encode(i)), d.epoch, d.members);
+            assertFalse(_contains(x, verifier2), "exited before the result: never drawn");
+        }
+        _seal(verifier2, taskId, honest[leaf], "v2");
+        _seal(verifier, taskId, honest[leaf], "v");
+        vm.prank(verifier);
+        jackpot.exit(); // after the result's block: keeps its seat, and verifier2 moves into slot 0
+        assertEq(jackpot.memberIndexOf(verifier2), 1, "moved into the freed slot");
+        assertEq(jackpot.occupantAt(0, d.epoch), verifier, "slot 0 as of the result's epoch");
+        assertTrue(jackpot.isAssigned(taskId, verifier));
+        assertFalse(jackpot.isAssigned(taskId, verifier2));
+        _afterSeal(taskId);
+        _revealForced(taskId, secret, honest, forced, leaf);
+        vm.prank(verifier2);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotInCommittee.selector, taskId, verifier2));
+        jackpot.revealCatch(taskId, honest[leaf], "v2");
+        _revealCatch(verifier, taskId, honest[leaf], "v");
+        _finalizeAfterWindow(taskId);
+        vm.prank(verifier);
+        jackpot.claimJackpot(taskId);
+        assertEq(jackpot.credits(verifier), BOND + POT / K, "its bond and its share");
+    }
+
+    /// @notice Nobody called `assign`: the pot draws the seed itself while the hash is available.
+    function test_committee_openPotDrawsTheSeedIfNobodyAssigned() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResultUnassigned(taskId, secret);
+        uint64 submitBlock = uint64(block.number);
+        _seal(verifier, taskId, honest[leaf], "v");
+        vm.roll(block.number + 10);
+        _afterSeal(taskId);
+        assertEq(jackpot.committeeDrawOf(taskId).seed, bytes32(0));
+        _revealForced(taskId, secret, honest, forced, leaf);
+        Jackpot.Pot memory pot = jackpot.potOf(taskId);
+        assertEq(pot.committeeSeed, blockhash(submitBlock), "the pot drew the seed");
+        assertEq(pot.committeeBlock, submitBlock);
+        assertEq(pot.committeeEpoch, 2);
+        assertEq(pot.committeeMembers, 2);
+        assertEq(jackpot.committeeDrawOf(taskId).seed, blockhash(submitBlock), "and stored it");
+        vm.expectRevert(abi.encodeWithSelector(Errors.CommitteeAlreadyDrawn.selector, taskId));
+        jackpot.assign(taskId);
+        _revealCatch(verifier, taskId, honest[leaf], "v");
+        _finalizeAfterWindow(taskId);
+        vm.prank(verifier);
+        jackpot.claimJackpot(taskId);
+        assertEq(jackpot.credits(verifier), POT / K);
+    }
+
+    /// @notice Nobody drew the committee within 256 blocks: the result has none, nobody can catch its
+    ///         forced error, and the whole pot returns to the escrow.
+    function test_committee_undrawnInTimeMeansNoCommittee_potReturnsWhole() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        bytes32 secret = keccak256("secret");
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResultUnassigned(taskId, secret);
+        _seal(verifier, taskId, honest[leaf], "v");
+        vm.roll(block.number + 257);
+        _afterSeal(taskId);
+        uint256 escrow = jackpot.escrowOf(operator);
+        _revealForced(taskId, secret, honest, forced, leaf);
+        assertEq(jackpot.potOf(taskId).committeeSeed, bytes32(0), "no committee");
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(Errors.NotInCommittee.selector, taskId, verifier));
+        jackpot.revealCatch(taskId, honest[leaf], "v");
+        _finalizeAfterWindow(taskId);
+        jackpot.closePot(taskId);
+        uint256 cut = REWARD * JACKPOT_BPS / 10_000;
+        assertEq(jackpot.escrowOf(operator), escrow + cut, "the whole pot returned");
+    }
+
+    /// @notice A close before the claims returns what the committee did not catch and keeps the caught
+    ///         shares for their claims (each POT / K).
+    function test_committee_closeBeforeClaimsKeepsTheCaughtShares() public {
+        uint256 taskId = _claimed(STEPS, EVERY);
+        (bytes32[] memory honest, bytes32[] memory forced, uint256 leaf) = _forcedResult(taskId, keccak256("s"));
+        address[] memory more = new address[](2);
+        more[0] = verifier;
+        more[1] = verifier2;
+        assertEq(jackpot.committeeOf(taskId).length, 2);
+        for (uint256 i = 0; i < 2; i++) {
+            _seal(more[i], taskId, honest[leaf], "x");
+        }
+        _afterSeal(taskId);
+        _revealForced(taskId, keccak256("s"), honest, forced, leaf);
+        uint256 escrow = jackpot.escrowOf(operator);
+        for (uint256 i = 0; i < 2; i++) {
+            _revealCatch(more[i], taskId, honest[leaf], "x");
+        }
+        _finalizeAfterWindow(taskId);
+        jackpot.closePot(taskId); // a close before the claims reserves the caught shares
+        uint256 cut = REWARD * JACKPOT_BPS / 10_000;
+        assertEq(jackpot.escrowOf(operator), escrow + cut + POT - 2 * (POT / K));
+        assertEq(jackpot.potOf(taskId).amount, 2 * (POT / K));
+        for (uint256 i = 0; i < 2; i++) {
+            vm.prank(more[i]);
+            jackpot.claimJackpot(taskId);
+            assertEq(jackpot.credits(more[i]), POT / K);
+        }
+        assertEq(jackpot.potOf(taskId).amount, 0);
     }
 }

@@ -63,7 +63,7 @@ contract TaskMarketTest is MarketFixture {
 
     function _open(uint256 taskId) internal {
         vm.prank(game);
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, address(0xC4A1));
     }
 
     /// @notice The game ends a dispute whose game did not hold the task stake, or was the last to.
@@ -845,8 +845,8 @@ contract TaskMarketTest is MarketFixture {
     function test_evictClaim_voidedTask_reverts() public {
         uint256 taskId = _submitted();
         vm.startPrank(game);
-        market.onDisputeOpened(taskId);
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, address(0xC4A1));
+        market.onDisputeOpened(taskId, address(0xC4A1));
         market.onDisputeResolved(taskId, false, true);
         vm.stopPrank();
         _assertStatus(taskId, TaskStatus.Voided);
@@ -1018,21 +1018,21 @@ contract TaskMarketTest is MarketFixture {
         uint256 taskId = _submitted();
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotDisputeGame.selector, stranger));
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, address(0xC4A1));
     }
 
     function test_onDisputeOpened_gameUnset_reverts() public {
         TaskMarket fresh = new TaskMarket(sm, 1, 1, 500, 1, 1, 1 days);
         vm.prank(game);
         vm.expectRevert(abi.encodeWithSelector(Errors.NotDisputeGame.selector, game));
-        fresh.onDisputeOpened(1);
+        fresh.onDisputeOpened(1, address(0xC4A1));
     }
 
     function test_onDisputeOpened_notSubmitted_reverts() public {
         uint256 taskId = _claimed();
         vm.prank(game);
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Claimed, TaskStatus.Submitted));
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, address(0xC4A1));
     }
 
     function test_onDisputeOpened_windowClosed_reverts() public {
@@ -1041,7 +1041,7 @@ contract TaskMarketTest is MarketFixture {
         vm.warp(endsAt + 1);
         vm.prank(game);
         vm.expectRevert(abi.encodeWithSelector(Errors.ChallengeWindowClosed.selector, endsAt));
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, address(0xC4A1));
     }
 
     function test_onDisputeResolved_operatorWon_onlyCounts() public {
@@ -1134,7 +1134,7 @@ contract TaskMarketTest is MarketFixture {
 
         vm.prank(game);
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Voided, TaskStatus.Submitted));
-        market.onDisputeOpened(taskId);
+        market.onDisputeOpened(taskId, address(0xC4A1));
         vm.expectRevert(_wrongStatus(taskId, TaskStatus.Voided, TaskStatus.Submitted));
         market.finalize(taskId);
 

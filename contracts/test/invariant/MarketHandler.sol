@@ -285,7 +285,7 @@ contract MarketHandler is CheatBase {
         address challenger = _actor(challengerSeed);
         if (challenger == t.operator) return;
         vm.prank(game);
-        try market.onDisputeOpened(taskId) {
+        try market.onDisputeOpened(taskId, challenger) {
             bond = bound(bond, 0, sm.freeOf(challenger));
             if (bond > 0) {
                 vm.prank(game);
