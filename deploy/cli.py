@@ -99,6 +99,14 @@ def deploy(
         help="ETH a forced error moves from its operator's escrow into its pot (and the least escrow "
         "an operator needs to claim a task)",
     )] = f"{DeployParams.pot_wei / 10**18:g}",
+    verifier_bond: Annotated[str, typer.Option(
+        help="ETH a verifier bonds to join the registry each result's committee is drawn from "
+        "(returned when it exits)",
+    )] = f"{DeployParams.verifier_bond_wei / 10**18:g}",
+    committee_size: Annotated[int, typer.Option(
+        help="registry members drawn per result (1..8): only they may catch its forced error, each "
+        "paid pot / committee-size",
+    )] = DeployParams.committee_size,
 ) -> None:
     """Deploy and wire StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame to
     RPC_URL (and a Jackpot, with forced errors on), then write the deployment file. Durations are
@@ -115,11 +123,16 @@ def deploy(
         pot_wei = parse_eth(pot)
     except ValueError as exc:
         raise common.fail(f"--pot: {exc}") from exc
+    try:
+        verifier_bond_wei = parse_eth(verifier_bond)
+    except ValueError as exc:
+        raise common.fail(f"--verifier-bond: {exc}") from exc
     params = DeployParams(unbonding_delay, slash_winner_bps, max_challenge_window,
                           max_dispute_duration, missed_deadline_slash_bps, bond, max_clock,
                           min_challenge_window, stake_floor, claim_timeout,
                           forced_error_ppm=forced_error_ppm, audit_window=audit_window,
-                          jackpot_bps=jackpot_bps, pot_wei=pot_wei)
+                          jackpot_bps=jackpot_bps, pot_wei=pot_wei,
+                          verifier_bond_wei=verifier_bond_wei, committee_size=committee_size)
     try:
         params.validate()
         signer = load_signer(keystore)

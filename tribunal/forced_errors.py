@@ -7,6 +7,12 @@ result is the honest one with the checkpoint at ``L`` perturbed in one bit (:fun
 and its ``h_L'`` in place of ``h_L`` in the trace and in every later checkpoint's list of state
 commitments (:func:`with_commitment`). A verifier that replays the interval ending at ``L`` seals
 its own ``h_L`` (:func:`seal_hash`) and reveals it once the operator reveals the forced error.
+
+Only the result's committee may catch: `Jackpot.COMMITTEE_SIZE` members of the bonded verifier
+registry, drawn from the hash of the block the result was submitted in among the registry's slots
+as of its registry epoch then (:class:`SlotRegistry`, :func:`draw_committee`, exactly as
+`Jackpot.drawCommittee`). Each member that caught the error is paid ``POT / size``
+(:func:`committee_share`); what the committee did not catch returns to the operator's escrow.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ from tribunal.merkle import keccak256
 
 PPM: Final[int] = 1_000_000
 """`TaskMarket.PPM`: the unit of the forced-error probability."""
+
+MAX_COMMITTEE_SIZE: Final[int] = 8
+"""`Jackpot.MAX_COMMITTEE_SIZE`: the largest committee a deployment may ask for."""
+
+DRAWS_PER_SEAT: Final[int] = 8
+"""`Jackpot.DRAWS_PER_SEAT`: candidates drawn per seat before the draw gives up on a seat."""
 
 
 @dataclass(frozen=True)
@@ -70,11 +82,146 @@ def seal_hash(task_id: int, state: bytes, catcher: str, salt: bytes) -> bytes:
     return keccak256(task_id.to_bytes(32, "big") + state + bytes(12) + address + salt)
 
 
-def decaying_share(pot: int, catches: int) -> int:
-    """`Jackpot.shareOf`: each of ``catches`` catchers gets ``pot // (k * 2**(k-1))``."""
-    if catches <= 0 or catches > 64:
-        return 0
-    return pot // (catches << (catches - 1))
+@dataclass(frozen=True)
+class Occupant:
+    """`Jackpot.Occupant`: ``account`` holds its registry slot from registry epoch ``from_epoch`` on."""
+
+    from_epoch: int
+    account: str
+
+
+class SlotRegistry:
+    """The verifier registry as `Jackpot` keeps it (`register`, `exit`, `occupantAt`).
+
+    Members hold slots ``0..member_count-1``. Every join and exit is one registry epoch: a join takes
+    slot ``member_count`` (``epoch += 1``, then that slot's history gets ``(epoch, account)``); an
+    exit (``epoch += 1``) frees its slot and, unless it was the last slot, moves the last slot's
+    member into it (the freed slot's history gets ``(epoch, moved)``; the last slot's history is
+    left as it is: no draw as of a later epoch reaches it). A committee is drawn from the slots as
+    of the epoch of its result's submission (:meth:`slots_at`), so later joins and exits change no
+    committee. Accounts are compared case-insensitively and returned as given to :meth:`join`."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        """`Jackpot.registryEpoch`: joins and exits so far."""
+        self.histories: list[list[Occupant]] = []
+        """Each slot's occupants, oldest first (`Jackpot.slotHistoryOf`)."""
+        self._slot_of: dict[str, int] = {}
+        self._counts = [0]  # members as of each epoch
+
+    @property
+    def member_count(self) -> int:
+        """`Jackpot.memberCount`: members now."""
+        return self._counts[-1]
+
+    def slot_of(self, account: str) -> int | None:
+        """``account``'s slot now (None: not a member)."""
+        return self._slot_of.get(account.lower())
+
+    def join(self, account: str) -> int:
+        """`register`: ``account`` takes slot ``member_count``; returns it."""
+        key = account.lower()
+        if key in self._slot_of:
+            raise ValueError(f"{account} is already a member")
+        self.epoch += 1
+        slot = self.member_count
+        if slot == len(self.histories):
+            self.histories.append([])
+        self.histories[slot].append(Occupant(self.epoch, account))
+        self._slot_of[key] = slot
+        self._counts.append(slot + 1)
+        return slot
+
+    def exit(self, account: str) -> tuple[int, str | None]:
+        """`exit`: returns ``account``'s slot and the member moved into it from the last slot (None
+        if ``account`` held the last slot)."""
+        key = account.lower()
+        slot = self._slot_of.pop(key, None)
+        if slot is None:
+            raise ValueError(f"{account} is not a member")
+        self.epoch += 1
+        last = self.member_count - 1
+        self._counts.append(last)
+        moved = None
+        if slot != last:
+            moved = self.histories[last][-1].account
+            self.histories[slot].append(Occupant(self.epoch, moved))
+            self._slot_of[moved.lower()] = slot
+        return slot, moved
+
+    def members_at(self, epoch: int) -> int:
+        """How many members the registry had as of ``epoch`` (what `onSubmitted` records)."""
+        self._check_epoch(epoch)
+        return self._counts[epoch]
+
+    def occupant_at(self, slot: int, epoch: int) -> str | None:
+        """`Jackpot.occupantAt`: the last occupant of ``slot`` from an epoch at or before ``epoch``
+        (None where the contract returns the zero address: nobody yet). Like the contract, it does
+        not check that the slot was below the member count then."""
+        if slot < 0 or epoch < 0:
+            raise ValueError(f"slot {slot} and epoch {epoch} must not be negative")
+        history = self.histories[slot] if slot < len(self.histories) else []
+        found = None
+        for occupant in history:
+            if occupant.from_epoch > epoch:
+                break
+            found = occupant.account
+        return found
+
+    def slots_at(self, epoch: int) -> list[str]:
+        """The members of slots ``0..count-1`` as of ``epoch`` (``count`` = :meth:`members_at`): what
+        a draw as of ``epoch`` picks from (:func:`draw_committee`)."""
+        slots = []
+        for slot in range(self.members_at(epoch)):
+            account = self.occupant_at(slot, epoch)
+            assert account is not None, "slots below the member count are held"
+            slots.append(account)
+        return slots
+
+    def committee(self, seed: bytes, task_id: int, epoch: int, size: int) -> list[str]:
+        """`Jackpot.drawCommittee(taskId, seed, epoch, members_at(epoch))`."""
+        return draw_committee(seed, task_id, self.slots_at(epoch), size)
+
+    def _check_epoch(self, epoch: int) -> None:
+        if not 0 <= epoch <= self.epoch:
+            raise ValueError(f"epoch {epoch} is not 0..{self.epoch}")
+
+
+def draw_committee(seed: bytes, task_id: int, slots: Sequence[str | None], size: int) -> list[str]:
+    """`Jackpot.drawCommittee`: the committee of task ``task_id``'s result whose submit block's hash
+    is ``seed``. ``slots`` are the occupants of registry slots ``0..count-1`` as of the epoch the
+    result was submitted in (:meth:`SlotRegistry.slots_at`). Candidate ``j`` is the occupant of slot
+    ``keccak256(abi.encode(seed, taskId, j)) % count``, for ``j < size * DRAWS_PER_SEAT`` while fewer
+    than ``size`` are chosen; an empty slot (None or the zero address: never, for a real draw) and an
+    account already chosen are skipped. A zero seed or an empty registry draws nobody."""
+    _check_word(seed, "seed")
+    if not 1 <= size <= MAX_COMMITTEE_SIZE:
+        raise ValueError(f"committee size {size} must be 1..{MAX_COMMITTEE_SIZE}")
+    count = len(slots)
+    if count == 0 or seed == bytes(32):
+        return []
+    chosen: list[str] = []
+    seen: set[str] = set()
+    for j in range(size * DRAWS_PER_SEAT):
+        if len(chosen) == size:
+            break
+        r = int.from_bytes(keccak256(seed + task_id.to_bytes(32, "big") + j.to_bytes(32, "big")), "big")
+        account = slots[r % count]
+        if account is None or int(account, 16) == 0:
+            continue
+        key = account.lower()
+        if key not in seen:
+            seen.add(key)
+            chosen.append(account)
+    return chosen
+
+
+def committee_share(pot: int, size: int) -> int:
+    """`Jackpot.share`: what each committee member that caught a forced error is paid, ``pot // size``
+    (however many caught it; the shares of members that did not return to the operator's escrow)."""
+    if not 1 <= size <= MAX_COMMITTEE_SIZE:
+        raise ValueError(f"committee size {size} must be 1..{MAX_COMMITTEE_SIZE}")
+    return pot // size
 
 
 @dataclass(frozen=True)

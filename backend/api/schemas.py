@@ -445,6 +445,8 @@ class DeployParamsOut(TypedDict, total=False):
     audit_window: int
     jackpot_bps: int
     pot_wei: WeiStr
+    verifier_bond_wei: WeiStr  # a verifier's bond to join the registry committees are drawn from
+    committee_size: int  # members drawn per result; each that catches its forced error gets pot_wei / size
 
 
 class ConfigOut(Model):

@@ -31,6 +31,8 @@ from tests.support.market_scenarios import (
     with_dispute_game,
 )
 from tribunal.chain.anvil import increase_time
+from tribunal.chain.deploy import DAY, DeployParams, deploy_contracts
+from tribunal.chain.jackpot import Jackpot
 
 
 def _chain_logs(devnet: Devnet, addresses: list[str]) -> int:
@@ -102,6 +104,75 @@ def test_market_lifecycle_is_folded_into_every_table(devnet: Devnet, db_url: str
         assert timeline == ["TaskPosted", "TaskClaimed", "ResultSubmitted", "TaskFinalized"]
         cursor = conn.execute(select(IndexerState)).one()
         assert cursor.cursor_block == devnet.anvil.w3.eth.block_number
+
+
+def test_the_jackpot_registry_committees_and_pots_are_stored_as_events(devnet: Devnet, db_url: str) -> None:
+    """The Jackpot has no tables of its own: its events (the verifier registry, each result's
+    committee, pots) are stored decoded in `events`, the task's ones under its task id. The market's
+    calls into it are made here by impersonating the market (no forced-error flow needed)."""
+    w3 = devnet.anvil.w3
+    params = DeployParams(forced_error_ppm=1_000_000, audit_window=60, unbonding_delay=6 * DAY, pot_wei=ETHER,
+                          verifier_bond_wei=ETHER // 10, committee_size=2)
+    deployment = deploy_contracts(devnet.client("deployer"), devnet.anvil.rpc_url, params)
+    assert deployment.jackpot is not None
+    jackpot = {who: Jackpot(devnet.client(who), deployment.jackpot) for who in devnet.signers}
+    for who in ("submitter", "challenger", "other"):
+        jackpot[who].register()
+    jackpot["submitter"].exit()  # slot 0: the last slot's member (other) moves into it
+    operator = devnet.signers["operator"].address
+    jackpot["operator"].fund_escrow(operator, ETHER)
+    market = w3.to_checksum_address(deployment.task_market)
+    w3.provider.make_request("anvil_impersonateAccount", [market])  # type: ignore[arg-type]
+    w3.provider.make_request("anvil_setBalance", [market, hex(ETHER)])  # type: ignore[arg-type]
+    try:
+        as_market = jackpot["deployer"].contract.functions
+        task_id, now = 5, w3.eth.get_block("latest")["timestamp"]
+        for call in (as_market.reserve(operator), as_market.onSubmitted(task_id)):
+            w3.eth.wait_for_transaction_receipt(call.transact({"from": market}))
+        jackpot["challenger"].assign(task_id)
+        leaf, root = w3.keccak(text="h_L"), w3.keccak(text="root")
+        w3.eth.wait_for_transaction_receipt(as_market.openPot(task_id, operator, leaf, root, now, now + 10,
+                                                              now + 20).transact({"from": market}))
+    finally:
+        w3.provider.make_request("anvil_stopImpersonatingAccount", [market])  # type: ignore[arg-type]
+    increase_time(w3, 30)
+    jackpot["other"].close_pot(task_id)  # no such task on the market: the whole pot goes back
+    committee = [a.lower() for a in jackpot["other"].committee_of(task_id)]
+    assert len(committee) == len(set(committee)) <= 2
+    assert set(committee) <= {devnet.signers[who].address.lower() for who in ("challenger", "other")}
+
+    indexer = make_indexer(db_url, deployment, devnet.anvil.rpc_url)
+    indexer.sync()
+    with indexer.engine.connect() as conn:
+        rows = conn.execute(
+            select(Event.name, Event.task_id, Event.args)
+            .where(Event.contract == "Jackpot")
+            .order_by(Event.block_number, Event.log_index)
+        ).all()
+    names = [r.name for r in rows]
+    assert names == ["MemberJoined"] * 3 + ["MemberMoved", "MemberExited", "EscrowFunded", "PotReserved",
+                                             "CommitteeFixed", "CommitteeDrawn", "PotOpened", "PotClosed"]
+    by_name = {r.name: r for r in rows}
+    joined = [r.args for r in rows if r.name == "MemberJoined"]
+    verifiers = ("submitter", "challenger", "other")
+    address = {who: devnet.signers[who].address.lower() for who in verifiers}
+    # uints wider than 53 bits (uint64 too) are decimal strings
+    assert joined == [{"account": address[who], "slot": str(i), "epoch": str(i + 1), "bond": str(ETHER // 10)}
+                      for i, who in enumerate(verifiers)]
+    assert by_name["MemberMoved"].args == {"account": address["other"], "fromSlot": "2", "toSlot": "0",
+                                           "epoch": "4"}
+    assert by_name["MemberExited"].args == {"account": address["submitter"], "slot": "0", "epoch": "4",
+                                            "bond": str(ETHER // 10)}
+    fixed, drawn, closed = by_name["CommitteeFixed"], by_name["CommitteeDrawn"], by_name["PotClosed"]
+    draw = jackpot["other"].committee_draw(task_id)
+    assert fixed.task_id == drawn.task_id == closed.task_id == task_id
+    assert (draw.epoch, draw.members) == (4, 2)
+    assert fixed.args == {"taskId": str(task_id), "submitBlock": str(draw.submit_block), "epoch": "4",
+                          "members": "2"}
+    assert drawn.args == {"taskId": str(task_id), "seed": "0x" + draw.seed.hex(), "committee": committee}
+    # PotClosed lost its burned field: what the pot returned, and the escrow after it
+    assert closed.args == {"taskId": str(task_id), "operator": operator.lower(), "round": 1,
+                           "returned": str(ETHER), "escrow": str(ETHER)}
 
 
 def test_dispute_games_are_indexed_with_their_descent(devnet: Devnet, db_url: str) -> None:

@@ -23,6 +23,7 @@ from backend.services import specs as spec_service
 from tests.support.backend import settings_for
 from tests.support.chain import Devnet
 from tests.support.waiting import wait_for
+from tribunal.chain.deploy import DeployParams
 from tribunal.chain.deployment import save_deployment
 from tribunal.spec import MlpConfig, Sgd, TaskSpec, canonical_json
 from tribunal.tasks import PreparedTask, prepare_task
@@ -299,6 +300,10 @@ def test_datasets_and_config_describe_what_can_be_posted_where(client: TestClien
     assert config["contracts"]["dispute_game"] == deployed.deployment.dispute_game
     params = deployed.deployment.params
     # wei amounts are strings
-    wei = {name: str(params[name]) for name in ("challenger_bond", "min_task_stake", "chunk_bond", "pot_wei")}
+    wei = {name: str(params[name]) for name in ("challenger_bond", "min_task_stake", "chunk_bond", "pot_wei",
+                                                "verifier_bond_wei")}
     assert config["params"] == params | wei
+    # the jackpot's committee parameters sit beside its pot
+    assert config["params"]["verifier_bond_wei"] == str(DeployParams().verifier_bond_wei)
+    assert config["params"]["committee_size"] == DeployParams().committee_size
     assert {"min_challenge_window", "min_task_stake", "claim_timeout"} <= config["params"].keys()

@@ -70,3 +70,19 @@ def test_forced_errors_need_an_audit_window_and_a_longer_unbonding_delay() -> No
         DeployParams(forced_error_ppm=1_000_001).validate()
     with pytest.raises(DeployParamsError, match="pot_wei"):
         DeployParams(forced_error_ppm=1, audit_window=1, unbonding_delay=required, pot_wei=0).validate()
+
+
+def test_forced_errors_need_a_verifier_bond_and_a_committee_of_one_to_eight() -> None:
+    """The Jackpot's constructor refuses a zero bond, a committee outside 1..8 and a pot under K wei."""
+    required = 2 * DAY + 2 * 600 + 2 * DAY + UNBONDING_MARGIN
+    forced = dict(forced_error_ppm=1000, audit_window=600, unbonding_delay=required)
+    with pytest.raises(DeployParamsError, match="verifier_bond_wei"):
+        DeployParams(**forced, verifier_bond_wei=0).validate()
+    for size in (0, 9):
+        with pytest.raises(DeployParamsError, match=f"committee_size {size} must be 1..8"):
+            DeployParams(**forced, committee_size=size).validate()
+    with pytest.raises(DeployParamsError, match="at least committee_size"):
+        DeployParams(**forced, committee_size=8, pot_wei=7).validate()
+    DeployParams(**forced, committee_size=8, pot_wei=8, verifier_bond_wei=1).validate()
+    # without forced errors there is no Jackpot to check them against
+    DeployParams(verifier_bond_wei=0, committee_size=0).validate()

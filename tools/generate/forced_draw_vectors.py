@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from tools.generate import VECTORS_DIR, Outputs, generator_main
-from tribunal.forced_errors import decaying_share, draw, seal_hash, secret_hash
+from tribunal.forced_errors import draw, seal_hash, secret_hash
 from tribunal.merkle import keccak256
 
 VECTORS_PATH: Final[Path] = VECTORS_DIR / "forced_draw.json"
@@ -58,15 +58,13 @@ def build_vectors() -> dict[str, Any]:
         state, salt = _word("state", i), _word("salt", i)
         seals.append({"task_id": i + 7, "state": _hex(state), "catcher": CATCHER, "salt": _hex(salt),
                       "seal_hash": _hex(seal_hash(i + 7, state, CATCHER, salt))})
-    shares = [{"pot": 10**18 + 7, "catches": k, "share": decaying_share(10**18 + 7, k)} for k in range(0, 6)]
     return {
         "description": (
-            "Forced-error draws, seal hashes and decaying shares (docs/forced-errors.md); regenerate "
+            "Forced-error draws and seal hashes (docs/forced-errors.md); regenerate "
             "with `python -m tools.generate.forced_draw_vectors`"
         ),
         "draws": draws,
         "seals": seals,
-        "shares": shares,
     }
 
 

@@ -66,6 +66,10 @@ class DeployParams:
     pot_wei: int = 10**18
     """Wei a forced error moves from its operator's escrow into its pot, and the least escrow an
     operator needs to claim a task (docs/economics.md, "Forced errors and the jackpot")."""
+    verifier_bond_wei: int = 10**18
+    """Wei a verifier bonds to join the registry that each result's committee is drawn from."""
+    committee_size: int = 2
+    """Members drawn per result; only they may catch its forced error, each paid pot_wei / size."""
 
     def validate(self) -> None:
         for name in ("unbonding_delay", "max_challenge_window", "max_dispute_duration", "claim_timeout"):
@@ -110,6 +114,14 @@ class DeployParams:
                 raise DeployParamsError(f"jackpot_bps {self.jackpot_bps} must be 0..10,000")
             if self.pot_wei <= 0:
                 raise DeployParamsError("pot_wei must be positive: a caught forced error must pay something")
+            if self.verifier_bond_wei <= 0:
+                raise DeployParamsError("verifier_bond_wei must be positive: registry members must cost "
+                                        "capital")
+            if not 1 <= self.committee_size <= 8:
+                raise DeployParamsError(f"committee_size {self.committee_size} must be 1..8")
+            if self.pot_wei < self.committee_size:
+                raise DeployParamsError("pot_wei must be at least committee_size wei: each catch is paid "
+                                        "pot_wei / committee_size")
             required = (2 * self.max_challenge_window + 2 * self.audit_window + self.max_dispute_duration
                         + UNBONDING_MARGIN)
             if self.unbonding_delay < required:
@@ -174,6 +186,7 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         jackpot_artifact = load_artifact("Jackpot")
         jackpot_address = client.deploy(
             jackpot_artifact.abi, jackpot_artifact.bytecode, market_address, params.pot_wei,
+            params.verifier_bond_wei, params.committee_size,
             context="deploy Jackpot",
         ).contract_address
         task_market.set_jackpot(

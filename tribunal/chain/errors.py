@@ -45,6 +45,18 @@ HINTS: dict[str, str] = {
     "NotQueued": "only a queued game can be withdrawn; a funded game is played to its end",
     "NotChallenger": "only the game's challenger can withdraw it",
     "QueueEmpty": "no game waits in this task's queue",
+    "WrongVerifierBond": "send exactly the Jackpot's verifier bond (shown above) to join the registry",
+    "AlreadyMember": "this account is already in the verifier registry",
+    "NotMember": "this account is not in the verifier registry: register (bonding the verifier bond) first",
+    "NotInCommittee": "only the result's committee may catch its forced error: this account was not drawn",
+    "CommitteeGoesFirst": (
+        "the result's committee opens games first: wait for TaskMarket.committeeFirstUntil(taskId)"
+    ),
+    "CommitteeNotReady": "the committee is drawn from the submit block's hash: assign from the next block on",
+    "CommitteeExpired": (
+        "the result's block is more than 256 blocks old and nobody drew its committee: nobody can catch it"
+    ),
+    "CommitteeAlreadyDrawn": "this result's committee is already drawn (Jackpot.committeeOf)",
 }
 
 

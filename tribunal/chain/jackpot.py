@@ -9,6 +9,13 @@ from typing import Any
 from tribunal.chain.bound import BoundContract
 from tribunal.chain.client import Sent
 
+CAUGHT = 1
+"""`Jackpot.catchOf`: a revealed catch that named the honest leaf (paid if the honest root stands)."""
+CLAIMED = 2
+"""`Jackpot.catchOf`: a catch whose share was claimed."""
+MISSED = 3
+"""`Jackpot.catchOf`: a revealed catch that named another state (paid only if the result is voided)."""
+
 
 @dataclass(frozen=True)
 class Pot:
@@ -21,16 +28,40 @@ class Pot:
     submitted_at: int
     seal_ends_at: int
     catch_ends_at: int
+    committee_block: int
+    committee_epoch: int
+    committee_members: int
+    committee_seed: bytes
     catches: int
+    misses: int
     claims: int
     round: int
     closed: bool
 
     @classmethod
     def from_tuple(cls, raw: tuple[Any, ...]) -> Pot:
-        operator, amount, honest, root, submitted, seal_end, catch_end, catches, claims, rnd, closed = raw
+        (operator, amount, honest, root, submitted, seal_end, catch_end, c_block, c_epoch, c_members,
+         c_seed, catches, misses, claims, rnd, closed) = raw
         return cls(str(operator), int(amount), bytes(honest), bytes(root), int(submitted), int(seal_end),
-                   int(catch_end), int(catches), int(claims), int(rnd), bool(closed))
+                   int(catch_end), int(c_block), int(c_epoch), int(c_members), bytes(c_seed), int(catches),
+                   int(misses), int(claims), int(rnd), bool(closed))
+
+
+@dataclass(frozen=True)
+class CommitteeDraw:
+    """`Jackpot.CommitteeDraw`: what a task's latest result's committee is drawn from: the registry
+    as of ``epoch``, when it had ``members`` members (``submit_block == 0``: no result yet; ``seed``
+    empty until someone called `assign`)."""
+
+    submit_block: int
+    epoch: int
+    members: int
+    seed: bytes
+
+    @classmethod
+    def from_tuple(cls, raw: tuple[Any, ...]) -> CommitteeDraw:
+        block, epoch, members, seed = raw
+        return cls(int(block), int(epoch), int(members), bytes(seed))
 
 
 class Jackpot(BoundContract):
@@ -75,7 +106,9 @@ class Jackpot(BoundContract):
         return Pot.from_tuple(tuple(self._call("potOf", task_id, context=f"pot of task {task_id}")))
 
     def catch_of(self, task_id: int, catcher: str) -> int:
-        """1: ``catcher`` caught the task's latest forced error; 2: and claimed its share; 0: neither."""
+        """``catcher``'s catch of the task's latest forced error: 0 none, 1 revealed naming the honest
+        leaf (`CAUGHT`), 2 claimed, 3 revealed naming another state (`MISSED`: paid only if the
+        result is voided)."""
         return int(self._call("catchOf", task_id, catcher))
 
     def seal_of(self, seal_hash: bytes, catcher: str) -> tuple[str, int]:
@@ -88,9 +121,70 @@ class Jackpot(BoundContract):
         """Wei of ``operator``'s escrow its claimed tasks reserve (one pot each)."""
         return int(self._call("reservedOf", operator))
 
-    def burned(self) -> int:
-        """Wei of caught pots' unpaid rests, burned."""
-        return int(self._call("burned"))
+    def share(self) -> int:
+        """`POT / COMMITTEE_SIZE`: what each committee member that caught a forced error is paid."""
+        return int(self._call("share"))
 
-    def share_of(self, amount: int, catches: int) -> int:
-        return int(self._call("shareOf", amount, catches))
+    # ---------------------------------------------------------------- verifier registry
+
+    def verifier_bond(self) -> int:
+        """`VERIFIER_BOND`: wei a verifier bonds to join the registry committees are drawn from."""
+        return int(self._call("VERIFIER_BOND"))
+
+    def committee_size(self) -> int:
+        return int(self._call("COMMITTEE_SIZE"))
+
+    def register(self) -> Sent:
+        """Join the verifier registry, bonding `VERIFIER_BOND` (returned by `exit`)."""
+        return self._send("register", value=self.verifier_bond(), context="join the verifier registry")
+
+    def exit(self) -> Sent:
+        """Leave the registry; the bond becomes a credit (`withdraw`)."""
+        return self._send("exit", context="leave the verifier registry")
+
+    def is_member(self, account: str) -> bool:
+        return int(self._call("memberIndexOf", account)) != 0
+
+    def total_bonded(self) -> int:
+        return int(self._call("totalBonded"))
+
+    def member_count(self) -> int:
+        """Members now (they hold registry slots 0..count-1)."""
+        return int(self._call("memberCount"))
+
+    def registry_epoch(self) -> int:
+        """Registry changes so far (each join and exit is one epoch)."""
+        return int(self._call("registryEpoch"))
+
+    def occupant_at(self, slot: int, epoch: int) -> str:
+        """Who held registry slot ``slot`` as of ``epoch`` (the zero address: nobody yet)."""
+        return str(self._call("occupantAt", slot, epoch))
+
+    def draw_committee(self, task_id: int, seed: bytes, epoch: int, count: int) -> list[str]:
+        """`Jackpot.drawCommittee`: the committee a seed draws from the registry as of ``epoch``."""
+        return [str(a) for a in self._call("drawCommittee", task_id, seed, epoch, count)]
+
+    def owed_to_catchers(self) -> int:
+        """Wei owed to catches of earlier pots of re-forced tasks."""
+        return int(self._call("owedToCatchers"))
+
+    def claim_earlier_catch(self, task_id: int, round_: int) -> Sent:
+        """Claim our share of pot ``round_`` of ``task_id``, voided and forced again before we claimed."""
+        return self._send("claimEarlierCatch", task_id, round_,
+                          context=f"claim our catch of round {round_} of task {task_id}")
+
+    def assign(self, task_id: int) -> Sent:
+        """Draw (store) the committee of task ``task_id``'s latest result; possible from the block
+        after its submission and for 256 blocks."""
+        return self._send("assign", task_id, context=f"draw the committee of task {task_id}")
+
+    def committee_draw(self, task_id: int) -> CommitteeDraw:
+        return CommitteeDraw.from_tuple(tuple(self._call("committeeDrawOf", task_id)))
+
+    def committee_of(self, task_id: int) -> list[str]:
+        """The committee of the latest result of ``task_id`` (empty before its block is mined, or
+        for ever if nobody drew it within 256 blocks)."""
+        return [str(a) for a in self._call("committeeOf", task_id, context=f"committee of task {task_id}")]
+
+    def is_assigned(self, task_id: int, account: str) -> bool:
+        return bool(self._call("isAssigned", task_id, account))

@@ -218,6 +218,11 @@ class TaskMarket(BoundContract):
         """The first second dispute games may open on the task's current result (0: at once)."""
         return int(self._call("gamesOpenAt", task_id))
 
+    def committee_first_until(self, task_id: int) -> int:
+        """Until when (exclusive) only the current result's committee may open games (0: forced
+        errors off, or no result)."""
+        return int(self._call("committeeFirstUntil", task_id))
+
     def forced_draw(self, secret: bytes, seed: bytes, task_id: int, steps: int, every: int,
                     ppm: int) -> tuple[bool, int]:
         forced, leaf = self._call("forcedDraw", secret, seed, task_id, steps, every, ppm)

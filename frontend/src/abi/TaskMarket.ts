@@ -275,6 +275,25 @@ export const taskMarketAbi = [
   },
   {
     "type": "function",
+    "name": "committeeFirstUntil",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "disputeGame",
     "inputs": [],
     "outputs": [
@@ -634,6 +653,11 @@ export const taskMarketAbi = [
         "name": "taskId",
         "type": "uint256",
         "internalType": "uint256"
+      },
+      {
+        "name": "challenger",
+        "type": "address",
+        "internalType": "address"
       }
     ],
     "outputs": [],
@@ -1694,6 +1718,17 @@ export const taskMarketAbi = [
       },
       {
         "name": "timestamp",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitteeGoesFirst",
+    "inputs": [
+      {
+        "name": "until",
         "type": "uint256",
         "internalType": "uint256"
       }

@@ -29,6 +29,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "AlreadyMember",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "AlreadySettled",
     "inputs": [
       {
@@ -358,6 +369,71 @@ export const errorsAbi = [
       },
       {
         "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitteeAlreadyDrawn",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitteeExpired",
+    "inputs": [
+      {
+        "name": "submitBlock",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitteeGoesFirst",
+    "inputs": [
+      {
+        "name": "until",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitteeNotReady",
+    "inputs": [
+      {
+        "name": "submitBlock",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "blockNumber",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitteeSizeOutOfRange",
+    "inputs": [
+      {
+        "name": "size",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "max",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -1162,6 +1238,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NoCommitteeDraw",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NoOpenDispute",
     "inputs": [
       {
@@ -1327,10 +1414,37 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NotInCommittee",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NotMarket",
     "inputs": [
       {
         "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotMember",
+    "inputs": [
+      {
+        "name": "account",
         "type": "address",
         "internalType": "address"
       }
@@ -2037,6 +2151,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "WrongVerifierBond",
+    "inputs": [
+      {
+        "name": "sent",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "bond",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ZeroAddress",
     "inputs": []
   },
@@ -2135,6 +2265,11 @@ export const errorsAbi = [
   {
     "type": "error",
     "name": "ZeroUnbondingDelay",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroVerifierBond",
     "inputs": []
   }
 ] as const;

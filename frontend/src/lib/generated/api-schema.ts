@@ -649,6 +649,13 @@ export interface components {
              * @description an amount in wei, as a decimal string (it may exceed 2**53)
              */
             pot_wei?: string;
+            /**
+             * Verifier Bond Wei
+             * @description an amount in wei, as a decimal string (it may exceed 2**53)
+             */
+            verifier_bond_wei?: string;
+            /** Committee Size */
+            committee_size?: number;
         };
         /** DeployedContracts */
         DeployedContracts: {
