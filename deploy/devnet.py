@@ -9,6 +9,14 @@ dashboard), posts two demo jobs, and starts two workers and a verifier:
   slashes the cheater; job A reopens and the honest worker trains it again;
 - job B (60 steps) is claimed by the honest worker and finalised after the challenge window.
 
+Forced errors are on (every result; ``--forced-errors``): the verifier joins the Jackpot's bonded
+verifier registry when it starts (anvil's test accounts hold the bond), before any worker starts,
+so that each result's committee (two seats, drawn among the members registered when the result is
+submitted: here the verifier alone) holds it. It draws each committee, seals the forced error of
+the honest worker's result and is paid POT / 2 of its pot; the other half returns to the worker's
+escrow. The devnet keeps the deployed default committee size on purpose: it shows the share a
+catch pays and what a committee that is not full leaves to the operator.
+
 The script narrates what happens on-chain until Ctrl-C, then stops everything. State and logs
 go to ``.devnet/`` (``--state-dir``); a second run stops what a previous one left and starts
 from a clean chain and database.
@@ -248,9 +256,11 @@ class Devnet:
         say("contracts deployed",
             f"TaskMarket {deployment.task_market}, DisputeGame {deployment.dispute_game}")
         if args.forced_errors:
+            params = devnet_params(args)
             say("forced errors on", f"{args.forced_errors / 10_000:g} % of results are wrong on purpose; "
-                f"verifiers that catch one share a pot from the operator's escrow "
-                f"(Jackpot {deployment.jackpot}; docs/forced-errors.md)")
+                f"a committee of {params.committee_size} bonded verifiers is drawn per result, and each "
+                f"member that catches it is paid {format_eth(params.pot_wei // params.committee_size)} "
+                f"from the operator's escrow (Jackpot {deployment.jackpot}; docs/forced-errors.md)")
 
         say("starting the backend", f"{self.api_url} (indexer, API, artifact store, dashboard)")
         services.spawn("api", [str(VENV_BIN / "python"), "-m", "backend", "serve"], {
@@ -269,15 +279,28 @@ class Devnet:
         # job A is claimed: so the cheater gets job A and the honest worker job B, every run.
         self.post(JOB_A)
         second = "cheater" if self.cheating else "worker 2 (honest)"
-        self.spawn_worker("cheater", ["--max-steps", str(JOB_A.steps)]
-                          + (["--cheat", args.cheat] if self.cheating else []))
         self.spawn_agent("verifier", ["start", "--stake", "5", "--mode", "full", "--poll-interval", "1",
                                       "--api-url", self.api_url])
+        if args.forced_errors:
+            # committees are drawn among the members registered when a result is submitted: the
+            # verifier joins (at its start) before any worker can submit
+            self.wait_registered("verifier")
+        self.spawn_worker("cheater", ["--max-steps", str(JOB_A.steps)]
+                          + (["--cheat", args.cheat] if self.cheating else []))
         say(f"job A waits for the {second}", "(it may take a few seconds to start)")
         wait_until("job A's claim", lambda: self.status("A") is TaskStatus.CLAIMED or
                    self.status("A") is TaskStatus.SUBMITTED, services, timeout_s=180)
         self.spawn_worker("worker", [])
         self.post(JOB_B)
+
+    def wait_registered(self, name: str) -> None:
+        """Wait until the agent ``name`` joined the Jackpot's verifier registry (it does at start)."""
+        assert self.submitter is not None
+        jackpot, address = self.submitter.jackpot, self.addresses[name]
+        if jackpot is None:
+            return
+        wait_until(f"the {name} to join the verifier registry", lambda: jackpot.is_member(address),
+                   self.services, timeout_s=180)
 
     def common_env(self) -> dict[str, str]:
         return {"TRIBUNAL_RPC_URL": self.rpc_url, "TRIBUNAL_DEPLOYMENT": str(self.deployment_path)}
@@ -497,7 +520,7 @@ class Narrator:
                        f"(0x{a['sealHash'].hex()[:12]}…, no task named)"
             case "PotOpened":
                 return f"{task}: a pot of {format_eth(a['amount'])} from " \
-                       f"{self.who(a['operator'])}'s escrow awaits the verifiers that caught it"
+                       f"{self.who(a['operator'])}'s escrow awaits the committee members that caught it"
             case "CatchRevealed":
                 return f"{task}: {self.who(a['catcher'])} revealed a valid catch ({a['catches']} so far)"
             case "JackpotClaimed":
@@ -505,6 +528,20 @@ class Narrator:
                     out.jackpot_won += a["share"]
                 return f"{task}: JACKPOT {self.who(a['catcher'])} is paid {format_eth(a['share'])} " \
                        "for the catch"
+            case "MemberJoined":
+                return f"{self.who(a['account'])} joined the verifier registry (bond " \
+                       f"{format_eth(a['bond'])}): committees of results submitted from now on may draw it"
+            case "MemberExited":
+                return f"{self.who(a['account'])} left the verifier registry ({format_eth(a['bond'])} bond " \
+                       "credited back)"
+            case "CommitteeDrawn":
+                members = ", ".join(self.who(m) for m in a["committee"]) or "nobody (no member yet)"
+                return f"{task}: committee drawn from its submission block's hash: {members} " \
+                       "may catch a forced error in it"
+            case "PotClosed":
+                return f"{task}: pot closed, {format_eth(a['returned'])} back to " \
+                       f"{self.who(a['operator'])}'s escrow (now {format_eth(a['escrow'])}): the shares no " \
+                       "committee member caught"
             case "EscrowFunded":
                 return f"{self.who(a['operator'])}'s jackpot escrow +{format_eth(a['amount'])} " \
                        f"(now {format_eth(a['escrow'])})"

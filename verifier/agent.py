@@ -32,14 +32,32 @@ own signed report is posted beside it (`verifier.evaluation`). A disagreement is
 the check record, never disputed.
 
 Forced errors (docs/forced-errors.md; on when the market's ``forcedErrorPpm`` is not 0, read at
-start): a check that finds a wrong committed state seals a catch (`Jackpot.seal`) of our own ``h_e``
-at the end ``e`` of the first wrong interval, saved with its salt before the seal is sent, and opens
-no game while the seal phase and the reveal phase last (the chain refuses it: `gamesOpenAt`). Then:
+start): only a result's committee may catch its forced error: ``COMMITTEE_SIZE`` members of the
+Jackpot's bonded verifier registry, drawn from the hash of the block the result was submitted in,
+among the members registered by then. So:
+
+- at start the verifier joins the registry (`Jackpot.register`, bonding ``VERIFIER_BOND`` of its
+  balance) unless it is a member; a balance below the bond is logged as an error saying what to
+  send, and the verifier goes on checking and challenging without catching (`verifier start`
+  refuses to start in that case; `verifier exit` leaves the registry, `verifier withdraw` takes the
+  bond back);
+- on each ``ResultSubmitted`` it draws the result's committee (`Jackpot.assign`, which stores the
+  block hash while the EVM still serves it) unless someone did: another verifier drawing it first
+  (``CommitteeAlreadyDrawn``) is fine, a draw too early (``CommitteeNotReady``: the hash of the
+  result's own block is not known yet) is tried again on the next poll; then it reads whether it
+  is in the committee (`committees`).
+
+Every result is checked as without forced errors. A check that finds a wrong committed state opens
+no game while the seal phase and the reveal phase last (the chain refuses it: `gamesOpenAt`), and
+records a catch of our own ``h_e`` at the end ``e`` of the first wrong interval. In the result's
+committee the catch is sealed (`Jackpot.seal`), saved with its salt before the seal is sent;
+outside it nothing is sealed (``watching``). Then:
 
 - the operator reveals a forced error (``ForcedErrorRevealed``) whose honest ``h_L`` is our state:
-  we reveal our catch, check the honest result the reveal put in place like any new result, and
-  once the task is finalised with it and the catch window is over we claim our share of the pot
-  and withdraw it;
+  a sealed catch is revealed, we check the honest result the reveal put in place like any new
+  result (and challenge it if it is wrong too), and once the task is finalised with it and the
+  catch window is over we claim our share of the pot (POT / COMMITTEE_SIZE) and withdraw it; what
+  the committee did not catch returns to the operator's escrow;
 - the draw is revealed not forced (``DrawRevealed``), or nothing is revealed by the end of the
   reveal phase: games open, and we challenge as without forced errors.
 
@@ -69,9 +87,11 @@ from web3.exceptions import BadFunctionCallOutput
 from tribunal.agents.runtime import CHAIN_ERRORS, Agent, AgentConfig
 from tribunal.agents.state import GameRecord
 from tribunal.artifact_client import ArtifactClient, ArtifactError
-from tribunal.chain.client import ChainClient, Sent, connect, with_rpc_retry
+from tribunal.chain.client import ChainClient, Sent, TransactionFailed, connect, with_rpc_retry
 from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.events import ChainEvent
+from tribunal.chain.jackpot import CAUGHT as CATCH_NAMED
+from tribunal.chain.jackpot import CLAIMED as CATCH_CLAIMED
 from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.chain.task_market import Task, TaskMarket
@@ -207,6 +227,15 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         """The market's forced-error probability (0: off, the verifier works as before)."""
         self.audit_window = 0
         self.jackpot: Jackpot | None = None
+        self.member = False
+        """Whether we are in the Jackpot's verifier registry (read, or joined, at start)."""
+        self.committees: dict[int, bool] = {}
+        """Per task: whether we are in the committee of its latest result (once it is drawn)."""
+        self._committee_blocks: dict[int, int] = {}
+        """The submit block of the result each `committees` entry is about."""
+        self._to_assign: dict[int, int] = {}
+        """Results whose committee we still draw: task id -> the block its ResultSubmitted is in."""
+        self._assign_retry_at: dict[int, float] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -249,9 +278,39 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         if not ppm or jackpot is None:
             return
         self.forced_error_ppm, self.jackpot, self.audit_window = ppm, jackpot, market.audit_window()
-        log.info("forced errors are on (%d ppm, audit window %d s): a wrong result is sealed (jackpot %s) "
-                 "and challenged once its draw is revealed", ppm, self.audit_window, jackpot.address,
+        log.info("forced errors are on (%d ppm, audit window %d s): a wrong result is sealed when we are "
+                 "in its committee (jackpot %s) and challenged once its draw is revealed", ppm,
+                 self.audit_window, jackpot.address,
                  extra={"event": "forced_errors", "ppm": ppm, "jackpot": jackpot.address})
+        self._join_registry()
+
+    def _join_registry(self) -> None:
+        """Join the Jackpot's bonded verifier registry unless we are a member: committees are drawn
+        from it. A balance that cannot pay the bond is an error the log says how to fix; the
+        verifier goes on checking and challenging, in no committee."""
+        assert self.jackpot is not None
+        jackpot = self.jackpot
+        bond, size = jackpot.verifier_bond(), jackpot.committee_size()
+        if jackpot.is_member(self.me):
+            self.member = True
+            log.info("member of the verifier registry (bond %s): each result submitted may draw us into its "
+                     "committee of %d, whose members may catch its forced error", format_eth(bond), size,
+                     extra={"event": "registry_member", "verifier": self.me})
+            return
+        balance = self.client.balance(self.me)
+        if balance <= bond:
+            log.error("cannot join the verifier registry: its bond is %s and %s holds %s. Send it at least "
+                      "%s more (and gas), then restart `verifier start`; until then this verifier checks and "
+                      "challenges results but is in no committee and cannot catch forced errors",
+                      format_eth(bond), self.me, format_eth(balance), format_eth(bond - balance),
+                      extra={"event": "bond_low", "bond": str(bond), "balance": str(balance)})
+            return
+        sent = jackpot.register()
+        self.member = True
+        log.info("joined the verifier registry with a bond of %s (tx %s): results submitted from now on may "
+                 "draw us into their committee of %d; `verifier exit` leaves it and returns the bond",
+                 format_eth(bond), sent.tx_hash, size,
+                 extra={"event": "registered", "verifier": self.me, "bond": str(bond), "tx": sent.tx_hash})
 
     def _start_replica(self) -> None:
         """Open the replica store and serve it (``replica_port`` set); a port that cannot be bound is
@@ -287,6 +346,7 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
     def work(self) -> None:
         assert self.state is not None
         self._prune_replica()
+        self._assign_committees()  # first: a committee is drawn as soon as its result is seen
         self._harvest()
         for record in list(self.state.checks.values()):
             if record.status == "pending":
@@ -395,6 +455,8 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         if event.name == "TaskPosted":
             self.state.spec_uris[task_id] = str(event["specURI"])
         elif event.name == "ResultSubmitted":
+            if self.jackpot is not None:  # draw its committee (`_assign_committees`)
+                self._to_assign[task_id] = event.block_number
             self._on_submitted(task_id, str(event["operator"]), bytes(event["traceRoot"]))
         elif event.name == "ForcedErrorRevealed":
             # the honest root replaced the forced one: a fresh result, checked like any other
@@ -601,12 +663,17 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
             if isinstance(task, str):
                 return True
             self._seal(record, task)
-            opens = self.session.market.games_open_at(record.task_id)
+            market = self.session.market
+            opens = market.games_open_at(record.task_id)
+            # the result's committee goes first (`CommitteeGoesFirst`): outside it, we wait our turn
+            first_until = market.committee_first_until(record.task_id)
+            if first_until > opens and not self._in_committee(record.task_id):
+                opens = first_until
             # judged by the newest block (a devnet's can lag the wall clock after a snapshot revert); an
             # idle chain's wall clock an hour past it lets the contract decide
             if self._block_time() >= opens or self.chain_now() >= opens + 3600:
                 return True
-            note = f"waiting for the operator's draw: games open at {opens}"
+            note = f"waiting for the operator's draw or the committee's turn: games open to us at {opens}"
             if record.note != note:
                 record.note = note
                 log.info("task %d: wrong, but no game opens before the operator reveals its draw (at %d at "
@@ -614,10 +681,89 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                          extra={"event": "games_not_open", "task_id": record.task_id, "opens_at": opens})
         return False
 
+    def _assign_committees(self) -> None:
+        """Draw the committee of each result seen submitted (`Jackpot.assign`) unless someone did,
+        and note whether we are in it. A draw that cannot be made yet is tried again on a later poll;
+        a failure is logged (by `chain_action`) and tried again a little later."""
+        for task_id, block in list(self._to_assign.items()):
+            if time.monotonic() < self._assign_retry_at.get(task_id, 0.0):
+                continue
+            failed = True
+            with self.chain_action(task_id, "drawing the result's committee", "assign_failed"):
+                if self._in_committee(task_id, block) is not None:
+                    del self._to_assign[task_id]
+                    self._assign_retry_at.pop(task_id, None)
+                failed = False
+            if failed:
+                self._assign_retry_at[task_id] = time.monotonic() + 10 * max(self.config.poll_interval_s, 1.0)
+
+    def _in_committee(self, task_id: int, submit_block: int | None = None) -> bool | None:
+        """Whether we are in the committee of the latest result of ``task_id`` (the one submitted in
+        ``submit_block``, if given), drawing it first if nobody has: None while it cannot be drawn
+        yet (from the block after the result's on); False if it never can be (no draw, a later
+        result replaced it, or nobody drew it within 256 blocks). Reverts other than the two a draw
+        races into are raised."""
+        assert self.jackpot is not None
+        jackpot = self.jackpot
+        draw = jackpot.committee_draw(task_id)
+        if draw.submit_block == 0 or (submit_block is not None and draw.submit_block != submit_block):
+            return False  # forced errors were off for it, or it was replaced (its own event draws that one)
+        if self._committee_blocks.get(task_id) == draw.submit_block:
+            return self.committees[task_id]
+        if not any(draw.seed):
+            latest = with_rpc_retry(lambda: self.client.w3.eth.block_number)
+            if latest > draw.submit_block + 256:  # the EVM no longer serves the hash it is drawn from
+                log.warning("task %d: nobody drew the committee of its result within 256 blocks: it has "
+                            "none, and nobody can catch a forced error in it", task_id,
+                            extra={"event": "committee_expired", "task_id": task_id})
+                self._note_committee(task_id, draw.submit_block, False)
+                return False
+            if not self._assign(task_id):
+                return None
+        member = jackpot.is_assigned(task_id, self.me)
+        committee = jackpot.committee_of(task_id)
+        self._note_committee(task_id, draw.submit_block, member)
+        log.info("task %d: its result's committee is %s; we are %s", task_id,
+                 ", ".join(committee) or "empty (no registry member when it was submitted)",
+                 "in it: we may catch a forced error in it" if member else "not in it: no catch of ours",
+                 extra={"event": "committee", "task_id": task_id, "in_committee": member,
+                        "committee": committee})
+        return member
+
+    def _assign(self, task_id: int) -> bool:
+        """Send `Jackpot.assign`; True once the committee is drawn (by us or, in a race, by someone
+        else), False if it cannot be drawn yet (the result's block is the newest)."""
+        assert self.jackpot is not None
+        jackpot = self.jackpot
+        try:
+            sent = jackpot.assign(task_id)
+        except ContractRevert as exc:
+            if exc.error_name == "CommitteeNotReady":
+                log.debug("task %d: the committee cannot be drawn in its result's own block; next poll",
+                          task_id)
+                return False
+            if exc.error_name != "CommitteeAlreadyDrawn":
+                raise
+            log.debug("task %d: another verifier drew the committee first", task_id)
+            return True
+        except TransactionFailed:
+            if any(jackpot.committee_draw(task_id).seed):  # mined after another verifier's draw
+                return True
+            raise
+        log.info("task %d: drew its result's committee (tx %s)", task_id, sent.tx_hash,
+                 extra={"event": "committee_drawn", "task_id": task_id, "tx": sent.tx_hash})
+        return True
+
+    def _note_committee(self, task_id: int, submit_block: int, member: bool) -> None:
+        self.committees[task_id] = member
+        self._committee_blocks[task_id] = submit_block
+
     def _seal(self, record: CheckRecord, task: Task) -> None:
-        """Seal our own h_e of the first wrong interval, if the check found one that a forced error
-        could be (an interior committed state) and the result's seal phase lasts. The catch (with
-        its salt) is saved before the seal is sent."""
+        """Record a catch of our own h_e of the first wrong interval, if the check found one that a
+        forced error could be (an interior committed state), and seal it if we are in the result's
+        committee and its seal phase lasts. The catch (with its salt) is saved before the seal is
+        sent. Outside the committee nothing is sealed: the catch is followed (``watching``) so that
+        the verifier knows what the reveal made of it; games open as for any result."""
         assert self.state is not None and self.jackpot is not None
         step, state = record.result.get("caught_step"), record.result.get("caught_state")
         existing = self.state.catches.get(record.task_id)
@@ -628,17 +774,29 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
         if not 0 < int(step) < task.steps:  # a forced error changes an interior state, never h_S
             return
         seal_ends_at = task.submitted_at + task.challenge_window
+        late = self._block_time() > seal_ends_at
+        member = False if late else self._in_committee(record.task_id)
+        if member is None:  # its committee is drawn from the next block on: seal then
+            return
         salt = new_secret()
         state_bytes = bytes.fromhex(str(state).removeprefix("0x"))
         digest = seal_hash(record.task_id, state_bytes, self.me, salt)
         catch = CatchRecord(record.task_id, record.trace_root, task.submitted_at, seal_ends_at, int(step),
                             str(state), "0x" + salt.hex(), "0x" + digest.hex())
         self.state.catches[record.task_id] = catch
-        if self._block_time() > seal_ends_at:
+        if late:
             catch.status, catch.note = "missed", "found after the seal phase: nothing sealed"
             log.info("task %d: wrong at h_%d, found after the seal phase ended (%d): no catch to seal",
                      record.task_id, catch.step, seal_ends_at, extra={"event": "seal_too_late",
                                                                        "task_id": record.task_id})
+            return
+        if not member:
+            catch.status, catch.salt, catch.seal_hash = "watching", "", ""
+            catch.note = ("not in the result's committee: nothing sealed" if self.member else
+                          "not a member of the verifier registry: nothing sealed")
+            log.info("task %d: wrong committed state h_%d, but we are not in the result's committee: nothing "
+                     "sealed; no game before the operator reveals its draw", record.task_id, catch.step,
+                     extra={"event": "not_in_committee", "task_id": record.task_id, "step": catch.step})
             return
         self.save()  # the salt is on disk before the seal is: a crash cannot lose a sealed catch
         self._send_seal(catch)
@@ -686,7 +844,7 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                 self._send_seal(catch)
             else:
                 catch.status, catch.note = "missed", "the seal phase ended before our seal was mined"
-        if catch.status == "sealed":
+        if catch.status in ("sealed", "watching"):
             task = market.task(task_id)
             draw = market.draw(task_id)
             if task.submitted_at != catch.submitted_at:
@@ -697,18 +855,28 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
                 pot = jackpot.pot(task_id)
                 if pot.submitted_at != catch.submitted_at:
                     return
-                if "0x" + pot.honest_leaf.hex() == catch.state:
+                if "0x" + pot.honest_leaf.hex() == catch.state and catch.status == "watching":
+                    catch.status = "not_in_committee"
+                    catch.note = f"a forced error at h_{catch.step}; only its committee could catch it"
+                    log.info("task %d: the operator revealed a forced error at h_%d, the state we found "
+                             "wrong; we were not in its committee: no catch", task_id, catch.step,
+                             extra={"event": "forced_error_not_ours", "task_id": task_id})
+                elif "0x" + pot.honest_leaf.hex() == catch.state:
                     catch.status = "catching"
                     log.info("task %d: the operator revealed a forced error at h_%d, the state we sealed: "
                              "revealing our catch", task_id, catch.step,
                              extra={"event": "forced_error_caught", "task_id": task_id})
+                elif catch.status == "watching":
+                    catch.status = "not_in_committee"
+                    catch.note = f"forced (we found h_{catch.step}); only its committee could catch it"
                 else:
-                    catch.status = "missed"
+                    # revealed all the same: a result voided after its reveal pays every revealed seal
+                    catch.status = "catching"
                     catch.note = (f"the revealed honest state 0x{pot.honest_leaf.hex()} is not our "
-                                  f"h_{catch.step}")
+                                  f"h_{catch.step}: paid only if the result is voided")
                     log.warning("task %d: the operator revealed a forced error, but its honest state is not "
-                                "our h_%d: no catch (its honest result is checked again)", task_id,
-                                catch.step,
+                                "our h_%d: revealing our seal anyway (paid if the result is voided; its "
+                                "honest result is checked again)", task_id, catch.step,
                                 extra={"event": "catch_missed", "task_id": task_id})
             elif draw.revealed_at:
                 catch.status, catch.note = "not_forced", "the draw was revealed: not a forced error"
@@ -724,8 +892,17 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
             elif now > jackpot.pot(task_id).catch_ends_at:
                 catch.status, catch.note = "missed", "the catch window closed before our catch was revealed"
             else:
-                sent = jackpot.reveal_catch(task_id, bytes.fromhex(catch.state.removeprefix("0x")),
-                                            bytes.fromhex(catch.salt.removeprefix("0x")))
+                try:
+                    sent = jackpot.reveal_catch(task_id, bytes.fromhex(catch.state.removeprefix("0x")),
+                                                bytes.fromhex(catch.salt.removeprefix("0x")))
+                except ContractRevert as exc:
+                    if exc.error_name != "NotInCommittee":
+                        raise
+                    catch.status, catch.note = "missed", "the pot's committee does not hold us"
+                    log.warning("task %d: our catch was refused: we are not in the committee of the result "
+                                "that was forced", task_id,
+                                extra={"event": "catch_missed", "task_id": task_id})
+                    return
                 catch.status = "caught"
                 pot = jackpot.pot(task_id)
                 log.warning("task %d: caught forced error at h_%d: catch revealed (%d catcher(s) so far, "
@@ -744,34 +921,60 @@ class VerifierAgent(Agent[VerifierState, VerifierConfig]):
             catch.withdrawn = True
 
     def _claim(self, catch: CatchRecord, now: int) -> None:
-        """Claim our share once the catch window is over and the task is finalised with the honest
-        root; a root that did not stand pays nothing (the pot goes back to the fund)."""
+        """Claim our share (POT / COMMITTEE_SIZE) once the catch window is over and the result is
+        settled: finalised with the honest root (paid if our catch named its honest leaf), or voided
+        (every revealed catch is paid). A voided task forced again before we claimed owes our share
+        from an earlier round (`claimEarlierCatch`)."""
         assert self.jackpot is not None
         jackpot, task_id = self.jackpot, catch.task_id
         pot = jackpot.pot(task_id)
-        if jackpot.catch_of(task_id, self.me) == 2:  # claimed already (before a restart)
+        if pot.submitted_at != catch.submitted_at:
+            self._claim_earlier(catch, pot.round)
+            return
+        state = jackpot.catch_of(task_id, self.me)
+        if state == CATCH_CLAIMED:  # claimed already (before a restart)
             catch.status, catch.share = "claimed", self._claimed_share(task_id)
             return
         if now <= pot.catch_ends_at:
             return
         task = self.session.market.task(task_id)
-        if task.submitted_at == pot.submitted_at and task.trace_root == pot.trace_root:
-            if task.status is TaskStatus.SUBMITTED:
-                return  # the honest root's window (and any game against it) is not over
-            if task.status is TaskStatus.FINALIZED:
-                sent = jackpot.claim_jackpot(task_id)
-                share = sum(int(e["args"]["share"]) for e in jackpot.events("JackpotClaimed", sent.receipt))
-                catch.status, catch.share = "claimed", share
-                log.warning("caught forced error of task %d: jackpot share %s (%d catcher(s); tx %s)",
-                            task_id, format_eth(share), pot.catches, sent.tx_hash,
-                            extra={"event": "jackpot_claimed", "task_id": task_id, "share": str(share)})
-                return
-        catch.status = "unpaid"
-        catch.note = (f"the honest root did not stand (task {task.status.name.lower()}): the pot returns "
-                      "to the fund")
+        ours = task.submitted_at == pot.submitted_at and task.trace_root == pot.trace_root
+        if ours and task.status is TaskStatus.SUBMITTED:
+            return  # the honest root's window (and any game against it) is not over
+        stood = ours and task.status is TaskStatus.FINALIZED
+        if stood and state != CATCH_NAMED:
+            catch.status = "unpaid"
+            catch.note = "the honest root stood and our catch named another state: nothing is owed"
+            log.warning("task %d: %s", task_id, catch.note, extra={"event": "pot_unpaid", "task_id": task_id})
+            return
+        sent = jackpot.claim_jackpot(task_id)
+        share = sum(int(e["args"]["share"]) for e in jackpot.events("JackpotClaimed", sent.receipt))
+        catch.status, catch.share = "claimed", share
+        why = "" if stood else f" (the result was voided: task {task.status.name.lower()})"
+        log.warning("caught forced error of task %d: jackpot share %s%s (tx %s)", task_id, format_eth(share),
+                    why, sent.tx_hash,
+                    extra={"event": "jackpot_claimed", "task_id": task_id, "share": str(share)})
+
+    def _claim_earlier(self, catch: CatchRecord, latest_round: int) -> None:
+        """Our catch was on a voided result whose task was forced again before we claimed: what its
+        pot owes us waits in `owedToCatchers`, under one of the earlier rounds."""
+        assert self.jackpot is not None
+        jackpot, task_id = self.jackpot, catch.task_id
+        for round_ in range(latest_round - 1, 0, -1):
+            try:
+                sent = jackpot.claim_earlier_catch(task_id, round_)
+            except ContractRevert as exc:
+                if exc.error_name != "NothingToClaim":
+                    raise
+                continue
+            share = sum(int(e["args"]["share"]) for e in jackpot.events("JackpotClaimed", sent.receipt))
+            catch.status, catch.share = "claimed", share
+            log.warning("caught forced error of task %d (round %d, voided): jackpot share %s (tx %s)",
+                        task_id, round_, format_eth(share), sent.tx_hash,
+                        extra={"event": "jackpot_claimed", "task_id": task_id, "share": str(share)})
+            return
+        catch.status, catch.note = "unpaid", "no earlier round of the task owes our catch"
         log.warning("task %d: %s", task_id, catch.note, extra={"event": "pot_unpaid", "task_id": task_id})
-        if not pot.closed:
-            jackpot.close_pot(task_id)
 
     def _claimed_share(self, task_id: int) -> int:
         assert self.jackpot is not None

@@ -4,6 +4,11 @@
     verifier start --replica-port 8700 --replica-host 0.0.0.0 also keep and serve the models checked
     verifier check TASK [--mode full]                         judge one result now, with the evidence
     verifier status | doctor | unstake | withdraw
+    verifier exit                                             leave the verifier registry (forced errors)
+
+With forced errors on, `verifier start` joins the Jackpot's bonded verifier registry (VERIFIER_BOND of
+the balance) unless the key is a member: only members drawn into a result's committee may catch its
+forced error. `verifier exit` leaves it; `verifier withdraw` then sends the bond back with the rest.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from web3.exceptions import BadFunctionCallOutput
 
 from tribunal import cli_common as common
 from tribunal.agents.state import AgentStateDir
+from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.session import ChainSession, format_eth, open_session
 from tribunal.config import DEFAULT_ARTIFACT_STORE
 from tribunal.logs import configure_logging
@@ -28,7 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 common.use_config_file(app, "verifier")
-common.add_staking_commands(app, "verifier", skip=("status", "doctor"))
+common.add_staking_commands(app, "verifier", skip=("status", "doctor", "withdraw"))
 
 ModeOpt = Annotated[Mode, typer.Option("--mode", help="spot: re-execute a sample of checkpoint intervals; "
                                                        "full: replay every step")]
@@ -77,7 +84,9 @@ def start(
     Other challengers' games are watched: a dispute makes a spot-checked result replay in full, and a
     wrong result gets our own game whatever the other challenger does. With --replica-port the
     models that check out are kept in the state dir's replica/ and served, so they outlive their
-    operator going offline."""
+    operator going offline. With forced errors on, it first joins the verifier registry (the
+    Jackpot's VERIFIER_BOND, from the balance) unless the key is a member, draws each result's
+    committee, and seals catches of the results whose committee it is in."""
     from verifier.agent import VerifierAgent, VerifierConfig
 
     replica = replica_options(replica_port, replica_keep_days)
@@ -91,6 +100,7 @@ def start(
     if target < bond:
         raise common.fail(f"--stake {format_eth(target)} is below one challenger bond {format_eth(bond)}: "
                           f"run `verifier start --stake {bond / 10**18:g}` or more")
+    require_registry_bond(session, target)
     config = VerifierConfig(
         state_dir=common.agent_state_dir(session, state_dir, "verifier"), stake=target, mode=mode,
         sample_rate=sample_rate, seed=seed, artifact_store=artifact_store, api_url=api_url, device=device,
@@ -99,6 +109,34 @@ def start(
         replica_keep_s=replica_keep_days * 86400,
     )
     common.run_agent(VerifierAgent(session, config), console, "games resume on the next start")
+
+
+def forced_errors_on(session: ChainSession) -> bool:
+    """Whether the market forces errors (a market from before forced errors: no)."""
+    if session.jackpot is None:
+        return False
+    try:
+        return session.market.forced_error_ppm() != 0
+    except (ContractRevert, UnknownRevert, BadFunctionCallOutput, ValueError):
+        return False
+
+
+def require_registry_bond(session: ChainSession, stake: int) -> None:
+    """With forced errors on, `verifier start` joins the verifier registry: exit 1, saying what to
+    send, if the balance cannot pay its bond besides the stake still to bond."""
+    jackpot, me = session.jackpot, session.client.address
+    if jackpot is None or not forced_errors_on(session) or jackpot.is_member(me):
+        return
+    bond = jackpot.verifier_bond()
+    to_stake = max(0, stake - session.stake_manager.info(me).bonded)
+    balance = session.client.balance(me)
+    if balance <= bond + to_stake:
+        staking = f" and {format_eth(to_stake)} to reach --stake" if to_stake else ""
+        raise common.fail(
+            f"forced errors are on: a verifier joins the registry committees are drawn from with a bond of "
+            f"{format_eth(bond)}{staking}, but {me} holds {format_eth(balance)}. Send it at least "
+            f"{format_eth(bond + to_stake - balance)} more (and gas), or lower --stake, then run "
+            "`verifier start` again")
 
 
 def replica_options(port: int, keep_days: float) -> int | None:
@@ -190,8 +228,9 @@ def print_state(session: ChainSession, directory: AgentStateDir[VerifierState], 
                        "-" if record.first_bad_step is None else str(record.first_bad_step),
                        "-" if record.game_id is None else str(record.game_id), record.note[:50])
     common.console.print(checks)
+    print_registry(session)
     if state.catches:
-        catches = Table(title="forced-error catches (sealed)")
+        catches = Table(title="forced-error catches")
         for column in ("task", "our state", "status", "jackpot share", "note"):
             catches.add_column(column)
         for catch in sorted(state.catches.values(), key=lambda c: c.task_id):
@@ -204,8 +243,66 @@ def print_state(session: ChainSession, directory: AgentStateDir[VerifierState], 
     common.console.print(f"withdrawn {format_eth(state.withdrawn)}; chain cursor at block {state.cursor}")
 
 
+def print_registry(session: ChainSession) -> None:
+    """Our place in the Jackpot's verifier registry, when the market forces errors."""
+    jackpot, me = session.jackpot, session.client.address
+    if jackpot is None or not forced_errors_on(session):
+        return
+    bond, share, credits = jackpot.verifier_bond(), jackpot.share(), jackpot.credits(me)
+    if jackpot.is_member(me):
+        common.console.print(f"verifier registry: member (bond {format_eth(bond)}); a catch in a committee "
+                             f"of {jackpot.committee_size()} pays {format_eth(share)}")
+    else:
+        common.console.print(f"verifier registry: not a member (`verifier start` joins it with a bond of "
+                             f"{format_eth(bond)}): no committee draws us, no catch of ours")
+    if credits:
+        common.console.print(f"jackpot credits {format_eth(credits)} (catches paid, a bond returned by "
+                             "`verifier exit`): `verifier withdraw`")
+
+
 common.add_agent_status(app, "verifier", "verifier", StateDir, print_state,
                         "Stake, locked bonds, winnings, the results checked and the games played.")
+
+
+@app.command()
+def withdraw(rpc_url: common.RpcOpt = common.DEFAULT_RPC, deployment: common.DeploymentOpt = None,
+             keystore: common.KeystoreOpt = None) -> None:
+    """Withdraw earned credit, unbonded stake whose delay has passed, and jackpot credits: catches
+    paid and the registry bond that `verifier exit` returned."""
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    me = session.stake_manager.info(session.client.address)
+    jackpot = session.jackpot
+    credits = jackpot.credits(session.client.address) if jackpot is not None else 0
+    if me.credit:
+        common.run_chain_action("withdraw credit", session.stake_manager.withdraw_credit)
+        common.console.print(f"withdrew credit {format_eth(me.credit)}")
+    if me.unbonding:
+        common.run_chain_action("withdraw unbonded stake", session.stake_manager.withdraw)
+        common.console.print(f"withdrew unbonded stake {format_eth(me.unbonding)}")
+    if credits and jackpot is not None:
+        common.run_chain_action("withdraw jackpot credits", jackpot.withdraw)
+        common.console.print(f"withdrew jackpot credits {format_eth(credits)} (catches paid, a bond returned "
+                             "by `verifier exit`)")
+    if not me.credit and not me.unbonding and not credits:
+        raise common.fail("nothing to withdraw: no credit, no unbonding stake, no jackpot credits")
+
+
+@app.command(name="exit")
+def exit_registry(rpc_url: common.RpcOpt = common.DEFAULT_RPC, deployment: common.DeploymentOpt = None,
+                  keystore: common.KeystoreOpt = None) -> None:
+    """Leave the verifier registry: no committee of a result submitted from now on draws us, and the
+    bond is credited (`verifier withdraw` sends it). Committees drawn before keep us, so their catches
+    are still revealed and claimed. Stop `verifier start` first: it joins again when it starts."""
+    session = common.session_or_exit(rpc_url, deployment, keystore)
+    jackpot, me = session.jackpot, session.client.address
+    if jackpot is None:
+        raise common.fail("the deployment has no Jackpot: there is no verifier registry")
+    if not jackpot.is_member(me):
+        raise common.fail(f"{me} is not a member of the verifier registry: nothing to leave")
+    bond = jackpot.verifier_bond()
+    sent = common.run_chain_action("leave the verifier registry", jackpot.exit)
+    common.console.print(f"left the verifier registry (tx {sent.tx_hash}); bond {format_eth(bond)} credited: "
+                         "`verifier withdraw` sends it")
 
 
 @app.command()

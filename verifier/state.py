@@ -41,18 +41,20 @@ class CheckRecord:
     note: str = ""
 
 
-CATCH_OPEN = ("sealing", "sealed", "catching", "caught")
+CATCH_OPEN = ("sealing", "sealed", "watching", "catching", "caught")
 """`CatchRecord.status` values that still wait on the chain (the others are final)."""
 
 CATCH_WORDS = {
     "sealing": "sealing",
     "sealed": "sealed",
+    "watching": "wrong, not in committee (not sealed)",
     "catching": "caught forced error (revealing our catch)",
     "caught": "caught forced error",
     "claimed": "jackpot claimed",
     "not_forced": "sealed; not a forced error (games)",
     "unrevealed": "sealed; draw never revealed (games)",
     "missed": "missed",
+    "not_in_committee": "forced error, not in committee",
     "unpaid": "caught forced error; pot not paid",
 }
 """What `verifier status` says for each `CatchRecord.status`."""
@@ -63,7 +65,12 @@ class CatchRecord:
     """A sealed catch of a result that may be a forced error (docs/forced-errors.md): our own h_e
     at the end ``step`` of the first wrong interval, sealed with ``salt``. Written (and saved)
     before the seal is sent, so a crash between the two loses nothing: the seal is re-read from the
-    chain and sent again while the seal phase lasts."""
+    chain and sent again while the seal phase lasts.
+
+    Only the result's committee (members of the bonded verifier registry drawn when it was
+    submitted) may catch it: a wrong result whose committee we are not in is recorded all the same
+    (``watching``, no salt and no seal) and followed to its draw's reveal like a sealed one, so that
+    it is challenged once games open if it is a real cheat."""
 
     task_id: int
     trace_root: str
@@ -77,11 +84,13 @@ class CatchRecord:
     salt: str
     seal_hash: str
     status: str = "sealing"
-    """sealing (saved, the seal not yet mined), sealed, catching (the operator revealed a forced
-    error whose honest h_L is our state: reveal our catch), caught, claimed (our share credited),
-    not_forced (the draw was revealed not forced: games as before), unrevealed (nothing revealed in
-    the reveal phase: games as before), missed (no valid catch: sealed too late, another honest
-    leaf, the catch window passed) or unpaid (the honest root did not stand)."""
+    """sealing (saved, the seal not yet mined), sealed, watching (wrong, but we are not in the
+    result's committee: nothing sealed), catching (the operator revealed a forced error whose honest
+    h_L is our state: reveal our catch), caught, claimed (our share, POT / COMMITTEE_SIZE,
+    credited), not_forced (the draw was revealed not forced: games as before), unrevealed (nothing
+    revealed in the reveal phase: games as before), not_in_committee (a forced error we found but
+    could not catch), missed (no valid catch: sealed too late, another honest leaf, the catch
+    window passed) or unpaid (the honest root did not stand)."""
     share: int = 0
     """Wei of jackpot credited to us (``claimed``)."""
     withdrawn: bool = False

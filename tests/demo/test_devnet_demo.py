@@ -88,17 +88,29 @@ class ChainWatch:
             "cheater_bonded": self.session.stake_manager.info(cheater).bonded,
             "forced_errors_revealed": [dict(e["args"]) for e in
                                        market.events.ForcedErrorRevealed.get_logs(from_block=0)],
-            "jackpot_paid_to_verifier": self._jackpot_paid(verifier),
+            "jackpot_shares_to_verifier": self._jackpot_shares(verifier),
+            "jackpot_paid_to_verifier": sum(self._jackpot_shares(verifier)),
+            "verifier_is_member": bool(self.session.jackpot and self.session.jackpot.is_member(verifier)),
+            "committees": self._committees(),
+            "committee_size": self.session.jackpot.committee_size() if self.session.jackpot else 0,
+            "share": self.session.jackpot.share() if self.session.jackpot else 0,
             "tasks": {i: self.session.market.task(i).status for i in (1, 2)},
         }
         return self.facts
 
-    def _jackpot_paid(self, verifier: str) -> int:
+    def _jackpot_shares(self, verifier: str) -> list[int]:
         jackpot = self.session.jackpot
         if jackpot is None:
-            return 0
-        return sum(e["args"]["share"] for e in jackpot.contract.events.JackpotClaimed.get_logs(from_block=0)
-                   if e["args"]["catcher"] == verifier)
+            return []
+        return [e["args"]["share"] for e in jackpot.contract.events.JackpotClaimed.get_logs(from_block=0)
+                if e["args"]["catcher"] == verifier]
+
+    def _committees(self) -> list[list[str]]:
+        jackpot = self.session.jackpot
+        if jackpot is None:
+            return []
+        drawn = jackpot.contract.events.CommitteeDrawn.get_logs(from_block=0)
+        return [list(e["args"]["committee"]) for e in drawn]
 
     def complete(self) -> bool:
         f = self.facts
@@ -166,10 +178,20 @@ def test_demo_finalises_a_job_slashes_the_cheater_and_pays_the_verifier(tmp_path
     # the narration said the same, and the summary file agrees with the chain
     assert "CHALLENGED by verifier" in output and "SLASHED cheater: 2 ETH" in output
     assert "FINALISED: worker paid 0.8 ETH" in output  # 1 ETH less the 20 % that goes to its own escrow
-    # forced errors (the devnet forces every result): the worker's was revealed, the verifier's catch paid
+    # forced errors (the devnet forces every result): the verifier joined the registry before any
+    # result, so it is every result's committee (a committee of 2 seats with one member); the worker's
+    # forced error was revealed and the verifier's catch paid POT / 2, the other half back to the escrow
+    assert facts["verifier_is_member"]
+    assert facts["committees"] and all(c == [roles["verifier"]] for c in facts["committees"])
     assert any(f["operator"] == roles["worker"] for f in facts["forced_errors_revealed"])
-    assert facts["jackpot_paid_to_verifier"] == ETHER  # one catcher takes the whole 1 ETH pot
-    assert "FORCED ERROR revealed by worker" in output and "JACKPOT verifier is paid 1 ETH" in output
+    assert facts["committee_size"] == 2
+    share = facts["share"]
+    assert share == ETHER // 2
+    assert facts["jackpot_shares_to_verifier"] and set(facts["jackpot_shares_to_verifier"]) == {share}
+    assert "FORCED ERROR revealed by worker" in output and "JACKPOT verifier is paid 0.5 ETH" in output
+    assert "verifier joined the verifier registry (bond 1 ETH)" in output
+    assert "committee drawn from its submission block's hash: verifier may catch" in output
+    assert "0.5 ETH back to worker's escrow" in output
     assert "the EVM executed it" in output
     summary = json.loads((state_dir / "demo.json").read_text())
     assert summary["slashed"][0]["account"] == roles["cheater"]

@@ -221,6 +221,10 @@ def test_after_a_forced_reveal_the_operator_defends_the_honest_run_and_wins(
         liar = PartyClaims(prepared, tamper=BitFlip(step=1, node=8, element=3, bit=22))
         game = market_devnet.game("challenger")
         market_devnet.stake_manager("challenger").stake(game.challenger_bond())
+        # not a committee member: its turn comes after the committee's (`CommitteeGoesFirst`)
+        first_until = market.committee_first_until(task_id)
+        now = int(devnet.anvil.w3.eth.get_block("latest")["timestamp"])
+        increase_time(devnet.anvil.w3, max(0, first_until - now))
         game_id, _ = game.open(task_id, liar.trace_root)
         challenger = Player(game, game_id, Party.CHALLENGER, liar)
         wait_for(lambda: (challenger.act(), not challenger.view().active)[1], 120, every_s=0.1,
