@@ -4,10 +4,11 @@
 
 It also runs the agent-based simulation of verifier populations (`bench/economics_sim.py`):
 figures under `economics.dilemma` (the mechanism on chain: the dispute rules with the forced errors
-and jackpot of docs/forced-errors.md; `economics.dilemma.without_jackpot` is the same market with
-forced errors off), plot `bench/out/economics_dilemma.png`. Forced errors are paid from each
-operator's own escrow (one pot J reserved per claimed task); the unpaid rest of a caught pot is
-burned.
+of docs/forced-errors.md, caught by a verifier committee drawn per result;
+`economics.dilemma.without_jackpot` is the same market with forced errors off), plot
+`bench/out/economics_dilemma.png`. Forced errors are paid from each operator's own escrow (one pot
+J reserved per claimed task): J/K to each committee member that catches one, the rest stays in the
+escrow; nothing is burned.
 
 The model (`docs/economics.md` derives it): a task pays reward R and costs the operator C to
 compute; the operator locks stake s, slashed if it loses a dispute (the winner is credited
@@ -265,52 +266,41 @@ def print_dilemma(dilemma: dict[str, Any]) -> None:
     print(f"verifier populations, {dilemma['parameters']['tasks']} tasks per run, "
           f"{dilemma['wall_s']} s (bench/economics_sim.py); forced errors p = {jackpot['p']}, "
           f"tau = {jackpot['tau']}, J = {jackpot['pot_eth']} ETH from each operator's own escrow, "
-          f"operators self-catch with {jackpot['self_catch_accounts']} account(s):")
-    many = dilemma["when_operators_self_catch_with_the_accounts_that_pay_best"]
-    others = (("no self-catch", dilemma["when_operators_do_not_self_catch"]),
-              (f"{many['self_catch_accounts']} self-catch accounts", many),
-              ("no forced errors", dilemma["without_jackpot"]))
+          f"committee K = {jackpot['committee_size']} (J/K = {jackpot['catch_share_eth']} per catch), "
+          f"coverage c = {jackpot['coverage']}, member bond B = {jackpot['verifier_bond_eth']} ETH:")
+    without = dilemma["without_jackpot"]
     for name, goal in dilemma["goals"].items():
         print(f"  economics.dilemma.{name} = {dilemma[name]}  (goal {goal}: "
-              f"{'met' if dilemma['goals_met'][name] else 'NOT met'}; "
-              + "; ".join(f"{what} {figures[name]}" for what, figures in others) + ")")
+              f"{'met' if dilemma['goals_met'][name] else 'NOT met'}; no forced errors {without[name]})")
+    print("  diligent verifier per assigned task at 0 %: "
+          f"{dilemma['diligent_verifier_profit_eth_per_assigned_task_at_0pct']} ETH")
     best = dilemma["best_cheat"]
     sighted = dilemma["best_cheat_if_the_operator_sees_the_verifiers"]
-    print(f"  best cheat: {best['strategy']} at {best['cheat_rate_pct']} %; "
-          "if the operator saw the verifiers: "
-          f"{dilemma['best_cheat_gain_eth_if_the_operator_sees_the_verifiers']} "
-          f"({sighted['strategy']} at {sighted['cheat_rate_pct']} %)")
-    print(f"  strategy gains (ETH per cheat, best over rates): {dilemma['strategy_gain_eth']}")
+    print(f"  best cheat: {best}; if the operator knew the committee: "
+          f"{dilemma['best_cheat_gain_eth_if_the_operator_sees_the_verifiers']} ({sighted})")
+    print(f"  strategy gains (ETH per cheat, best over rates and parameters): {dilemma['strategy_gain_eth']}")
     for rate, entry in dilemma["by_cheat_rate"].items():
-        print(f"  {rate}: diligent {entry['diligent_verifier_profit_eth']}, "
-              f"lazy {entry['lazy_verifier_profit_eth']}, "
-              f"copycat {entry['copycat_verifier_profit_eth']} ETH/task; diligent mean "
-              f"{entry['population_mean']['diligent']}, "
-              f"watched {entry['tasks_with_a_diligent_verifier_share']}; honest operator "
+        print(f"  {rate}: diligent {entry['diligent_verifier_profit_eth']} per task "
+              f"({entry['diligent_verifier_profit_eth_per_assigned_task']} per seat), "
+              f"lazy {entry['lazy_verifier_profit_eth']}, copycat {entry['copycat_verifier_profit_eth']}; "
+              f"diligent mean {entry['population_mean']['diligent']}, "
+              f"diligent seat {entry['tasks_with_a_diligent_committee_member_share']}; honest operator "
               f"{entry['honest_operator_profit_eth_per_task']} ETH/task; "
               f"strategy gains {entry.get('strategy_gain_eth')}; informed by look-back "
-              f"{entry.get('informed_gain_eth_by_memory')}")
+              f"{entry.get('informed_gain_eth_by_memory')}; own members "
+              f"{entry.get('sybil_members_gain_eth_by_members')}")
     print(f"  jackpot_escrow_eth every {dilemma['jackpot_escrow_sampled_every_tasks']} tasks at 0 %: "
           f"{[round(f, 1) for f in dilemma['jackpot_escrow_eth']]}; "
           f"end {dilemma['jackpot_escrow_eth_end']:.1f}")
-    print(f"  at 0 %: {dilemma['forced_errors']} forced errors, {dilemma['forced_errors_caught']} caught by "
-          f"a verifier, catches {dilemma['catches']}, self-catches {dilemma['self_catches']}; "
-          f"{dilemma['jackpot_at_0pct']}")
-    print(f"  burned from caught pots at 0 %: {dilemma['jackpot_burned_eth']} ETH "
-          f"({dilemma['jackpot_burned_eth_per_forced_error']} per forced error, "
-          f"{dilemma['jackpot_burned_eth_per_honest_result']} per honest result); "
-          f"reservations: {dilemma['escrow_reserved']}")
+    print(f"  at 0 %: {dilemma['forced_errors']} forced errors, {dilemma['forced_errors_caught']} caught, "
+          f"{dilemma['catches']} catches; {dilemma['jackpot_at_0pct']}; reservations: "
+          f"{dilemma['escrow_reserved']}")
     print(f"  honest operator's profit per task: {dilemma['honest_operator_profit_eth_per_task']}")
-    print(f"  self-catch accounts that pay best: {dilemma['self_catch_accounts_that_pay_best']}")
-    print(f"  by self-catch accounts: {dilemma['sensitivity_self_catch_accounts']}")
-    print("  informed, catches public at once: "
+    print(f"  committee economics: {jackpot['committee_economics']}")
+    print("  informed, catches public at once (10 %): "
           f"{dilemma['informed_gain_eth_if_catches_were_public_at_once']}")
-    for name in ("sensitivity_forced_error_ppm_at_the_same_p_times_j", "sensitivity_pot_eth",
-                 "sensitivity_p_times_j_3_at_p_5pct", "sensitivity_jackpot_bps"):
-        for case, values in dilemma[name].items():
-            print(f"  {case}: {values}")
-    print(f"  explore: {dilemma['sensitivity_explore_prob']}")
-    print(f"  full verifiers at 0 %: {dilemma['full_verifiers_at_0pct']}")
+    for case, values in dilemma["variants"].items():
+        print(f"  variant {case}: {values}")
 
 
 if __name__ == "__main__":

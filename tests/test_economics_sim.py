@@ -1,7 +1,8 @@
 """The verifier-population simulation (bench/economics_sim.py): determinism, conservation of
 money, and cases computed by hand under the spec's rules (per-game collateral, FIFO queue, moot
-games closed with their bond back) and docs/forced-errors.md (forced errors, sealed catches, each
-operator's own escrow, the decaying split with the unpaid rest burned)."""
+games closed with their bond back) and the committee design of docs/forced-errors.md (forced errors
+caught only by the result's committee of K registered members, each catch paid J/K from the
+operator's own escrow, nothing burned)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ from bench.economics_sim import (
     GAS,
     HONEST,
     HONEST_ESCROW,
-    HONEST_SYBIL,
     LAZY,
     OFFCHAIN,
     SUBMITTER,
     SYBIL,
+    SYBIL_MEMBERS,
     Money,
     SimParams,
     Simulation,
@@ -41,15 +42,20 @@ pytestmark = pytest.mark.unit
 WEI = 10**18
 ALONE = SimParams(tasks=1, initial_diligent=1, initial_lazy=0, initial_copycat=0, cheat_rate=1.0,
                   window=10**9)
-"""One task, cheated; one diligent verifier; no population change."""
+"""One task, cheated; one diligent verifier (the whole committee); no population change."""
 MONEY = Money.of(SimParams())
 D, C = 100, 101  # two challengers' accounts for settle()
 WON = MONEY.winner_stake - MONEY.open_gas - MONEY.game_gas - MONEY.close_gas
 """A challenger that plays a game to its win, net."""
+GAS_PRICE = Decimal(30) * 10**9
 
 
 def eth(text: str) -> int:
     return int(Decimal(text) * WEI)
+
+
+def gas(units: int) -> int:
+    return int(units * GAS_PRICE)
 
 
 def test_the_defaults_in_wei_are_the_documented_figures() -> None:
@@ -59,60 +65,74 @@ def test_the_defaults_in_wei_are_the_documented_figures() -> None:
     assert MONEY.open_gas == eth("0.01155")  # 385k gas
     assert MONEY.close_gas == eth("0.00258")  # 86k gas
     assert MONEY.winner_stake == eth("1") and MONEY.winner_bond == eth("0.5")
-    assert MONEY.capital == WEI // 10 // 36_500  # 1 ETH bond at 10 %/year, 100 tasks a day
+    assert MONEY.capital == WEI // 10 // 36_500  # 1 ETH challenger bond at 10 %/year, 100 tasks a day
+    assert MONEY.member_capital == WEI // 10 // 36_500  # the 1 ETH member bond likewise
+    on_chain = Money.of(sim.ON_CHAIN)
+    assert on_chain.share == on_chain.pot // sim.ON_CHAIN.committee_size
+    assert on_chain.member_capital == int(Decimal(repr(sim.ON_CHAIN.verifier_bond_eth)) * WEI / 365_0 / 100)
 
 
 JACKPOT = replace(sim.ON_CHAIN, tasks=4_000, window=200)
-"""The on-chain defaults (operators self-catch with one account) on a short run."""
+"""The on-chain defaults on a short run."""
 FORCED = replace(ALONE, cheat_rate=0.0, forced_error_ppm=1_000_000, jackpot_bps=2_000, pot_eth=10.0,
-                 sample_rate=1.0, self_catch=False)
-"""One honest task, always forced; one diligent verifier that replays every interval (so it always
-holds h_L); J = 10 ETH; the operator does not catch its own forced error."""
-GAS_PRICE = Decimal(30) * 10**9
+                 sample_rate=1.0, committee_size=2)
+"""One honest task, always forced; one diligent member that replays every interval (so it always
+holds h_L); J = 10 ETH, K = 2 (J/K = 5 per catch)."""
 
 
 @pytest.mark.parametrize("strategy", sim.STRATEGIES)
 def test_a_seed_fixes_the_run(strategy: str) -> None:
-    params = replace(sim.ON_CHAIN, tasks=3_000, window=200, cheat_rate=0.05, strategy=strategy, seed=7)
+    params = replace(sim.ON_CHAIN, tasks=3_000, window=200, cheat_rate=0.05, strategy=strategy, seed=7,
+                     sybil_members=20)
     a, b = simulate(params), simulate(params)
     assert a.ledger == b.ledger and a.populations == b.populations and a.summary() == b.summary()
     assert simulate(replace(params, seed=8)).ledger != a.ledger
 
 
 @pytest.mark.parametrize("params", [
-    *(SimParams(tasks=4_000, window=200, cheat_rate=0.1, strategy=s, initial_diligent=4)
+    *(SimParams(tasks=4_000, window=200, cheat_rate=0.1, strategy=s, initial_diligent=4, sybil_members=5)
       for s in sim.STRATEGIES),
-    *(replace(JACKPOT, cheat_rate=0.1, strategy=s, initial_diligent=4) for s in sim.STRATEGIES),
-    replace(JACKPOT, self_catch=False),
-    replace(JACKPOT, self_catch_accounts=5, cheat_rate=0.05),
+    *(replace(JACKPOT, cheat_rate=0.1, strategy=s, initial_diligent=4, sybil_members=30)
+      for s in sim.STRATEGIES),
+    replace(JACKPOT, committee_size=3, pot_eth=60.0),
 ])
 def test_no_wei_is_created_or_lost(params: SimParams) -> None:
     run = simulate(params)
+    m = Money.of(params)
     # Every transfer debits one account and credits another: the sinks (burn, gas, off-chain
     # costs) and the escrows are accounts, so the ledger sums to zero, to the wei.
     assert sum(run.ledger) == 0
     assert min(run.ledger[BURN], run.ledger[GAS], run.ledger[OFFCHAIN], run.ledger[HONEST_ESCROW],
                run.ledger[CHEATER_ESCROW]) >= 0
-    assert run.ledger[SUBMITTER] == -(params.tasks - run.caught) * MONEY.reward
+    assert run.ledger[SUBMITTER] == -(params.tasks - run.caught) * m.reward
+    # only the dispute rules burn: the slashed stakes' and bonds' unpaid rest; no pot is ever burned
     slashes = sum(run.games.get(f"{role}_won", 0) for role in (DILIGENT, COPYCAT, "sybil"))
     bonds_lost = sum(n for what, n in run.games.items() if what.endswith("_lost"))
-    assert run.ledger[BURN] == slashes * (MONEY.stake - MONEY.winner_stake) + bonds_lost * (
-        MONEY.bond - MONEY.winner_bond) + sum(run.jackpot_burned.values())
-    assert run.jackpot_burned.get("cheater", 0) == 0  # nobody catches a cheat's made-up h_L
+    assert run.ledger[BURN] == slashes * (m.stake - m.winner_stake) + bonds_lost * (m.bond - m.winner_bond)
 
 
 def test_one_cheater_one_diligent_verifier_by_hand() -> None:
     run = simulate(ALONE)
     verifier = run.ledger[FIXED]
-    # entry 0.01, spot check 0.06, the bond's capital for one task, full replay 0.6, open 0.01155,
+    # entry 0.01, spot check 0.06, both bonds' capital for one task, full replay 0.6, open 0.01155,
     # its moves 0.075, the closing transaction 0.00258; credited w·s = 1
-    assert verifier == (eth("1") - eth("0.01") - eth("0.06") - MONEY.capital - eth("0.6") - eth("0.01155")
-                        - eth("0.075") - eth("0.00258"))
+    assert verifier == (eth("1") - eth("0.01") - eth("0.06") - MONEY.capital - MONEY.member_capital
+                        - eth("0.6") - eth("0.01155") - eth("0.075") - eth("0.00258"))
     assert run.ledger[CHEATER] == -eth("2") - eth("0.075")  # its stake, and its own moves
     assert run.ledger[BURN] == eth("1")
     assert run.ledger[SUBMITTER] == 0  # the result is voided: the reward stays with the task
     assert run.caught == 1 and run.cheat_gain == -eth("2.075") - eth("0.4")  # vs R − C = 0.4 honest
     assert run.summary()["cheat_gain_eth_per_cheat"] == -2.475
+    assert run.seats == {DILIGENT: 1} and run.cheats_watched == 1
+
+
+def test_a_cheat_no_diligent_member_is_drawn_for_goes_unchecked() -> None:
+    # one diligent and one lazy member, K = 1: whichever is drawn; the lazy one checks nothing
+    params = replace(ALONE, tasks=2_000, initial_lazy=1, committee_size=1, cheat_rate=0.5)
+    run = simulate(params)
+    assert run.caught == run.cheats_watched
+    assert 0.4 < run.caught / run.cheats < 0.6
+    assert run.seats[DILIGENT] + run.seats[LAZY] == params.tasks
 
 
 def test_a_copycat_queued_behind_the_winning_game_pays_only_its_gas() -> None:
@@ -125,7 +145,7 @@ def test_a_copycat_queued_behind_the_winning_game_pays_only_its_gas() -> None:
 
     run = simulate(replace(ALONE, initial_copycat=1))
     copycat = run.ledger[FIXED + 1]
-    assert copycat == -MONEY.entry - MONEY.capital - MONEY.open_gas
+    assert copycat == -MONEY.entry - MONEY.capital - MONEY.open_gas  # not a member: no member bond
     assert run.games == {"diligent_won": 1, "copycat_moot": 1}
 
 
@@ -151,10 +171,22 @@ def test_a_second_account_that_is_thrown_the_game_keeps_w_s_and_the_verifier_get
     assert net(thrown.transfers, [D]) == -MONEY.open_gas
     assert net(thrown.transfers, [CHEATER, SYBIL]) == -(MONEY.stake - MONEY.winner_stake) - MONEY.open_gas \
         - MONEY.close_gas
-    # the simulated operator throws it (−1 ETH) rather than let the verifier's game run (−2.5 ETH)
-    run = simulate(replace(ALONE, strategy="second_account"))
+    # were anyone free to open first, the simulated operator would throw it (−1 ETH) rather than let
+    # the verifier's game run (−2.5 ETH)
+    run = simulate(replace(ALONE, strategy="second_account", committee_first=False))
     assert run.games == {"sybil_won": 1, "diligent_moot": 1}
     assert run.ledger[SYBIL] == MONEY.winner_stake - MONEY.open_gas - MONEY.close_gas
+
+
+@pytest.mark.parametrize("strategy,role", [("second_account", "sybil"), ("collusion", "colluder")])
+def test_the_committee_goes_first_so_the_operators_own_game_waits_behind_the_members(strategy: str,
+                                                                                      role: str) -> None:
+    run = simulate(replace(ALONE, strategy=strategy))
+    assert run.caught == 1 and run.games == {"diligent_won": 1, f"{role}_moot": 1}
+    assert run.ledger[FIXED] > 0  # the member that found the fault takes w·s
+    # no diligent member drawn: the operator's account opens first as before
+    alone = simulate(replace(ALONE, strategy=strategy, initial_diligent=0, initial_lazy=1))
+    assert alone.caught == 0 and alone.games == {f"{role}_lost": 1}
 
 
 def test_a_second_account_game_that_the_operator_wins_hands_the_task_stake_to_the_next_game() -> None:
@@ -183,8 +215,26 @@ def test_cheating_only_without_a_diligent_verifier_is_never_caught() -> None:
     assert run.cheat_gain == run.cheats * MONEY.compute
 
 
-def gas(units: int) -> int:
-    return int(units * GAS_PRICE)
+def test_an_operator_that_knew_the_committee_would_never_be_caught() -> None:
+    run = simulate(replace(JACKPOT, cheat_rate=0.1, strategy="sees_committee", initial_lazy=3,
+                           committee_size=1))
+    assert run.caught == 0 and run.cheats_watched == 0 and run.cheats_declined > 0
+
+
+@pytest.mark.parametrize("total,k", [(1, 1), (2, 2), (5, 2), (50, 3)])
+def test_committees_are_k_distinct_members_drawn_uniformly(total: int, k: int) -> None:
+    rng = __import__("numpy").random.default_rng(3)
+    counts = [0] * total
+    for _ in range(20_000):
+        picks = sim.draw_distinct(rng.random(k).tolist(), total)
+        assert len(picks) == min(k, total) and len(set(picks)) == len(picks)
+        assert all(0 <= i < total for i in picks)
+        for i in picks:
+            counts[i] += 1
+    expected = 20_000 * min(k, total) / total
+    assert all(abs(c - expected) < 6 * expected**0.5 + 1 for c in counts)
+    # fewer registered than K: everyone sits
+    assert sorted(sim.draw_distinct([0.9, 0.9, 0.9], 2)) == [0, 1]
 
 
 def test_the_forced_error_rate_is_p() -> None:
@@ -197,50 +247,55 @@ def test_the_forced_error_rate_is_p() -> None:
     assert simulate(replace(sim.ON_CHAIN, tasks=50_000, forced_error_ppm=0)).forced_errors == 0
 
 
-def test_a_spot_verifier_catches_a_forced_error_with_probability_m_over_n() -> None:
-    # three diligent verifiers, nobody enters or leaves, every result forced: each holds h_L when
-    # its 2 sampled intervals (of 20) include the one ending at L, uniform over the 19 interior leaves
-    params = replace(sim.ON_CHAIN, tasks=4_000, forced_error_ppm=1_000_000, initial_diligent=3,
-                     initial_lazy=0, initial_copycat=0, window=10**9)
+def test_only_committee_members_catch_and_each_catch_pays_pot_over_k() -> None:
+    # five diligent verifiers, K = 2, nobody enters or leaves, every result forced: only the two drawn
+    # for a result can catch it, each with probability m/N (2 of 20 intervals)
+    params = replace(sim.ON_CHAIN, tasks=4_000, forced_error_ppm=1_000_000, initial_diligent=5,
+                     initial_lazy=0, initial_copycat=0, window=10**9, committee_size=2, pot_eth=40.0,
+                     sample_rate=0.1)
     run = simulate(params)
-    assert run.forced_errors == 4_000
-    expected = 3 * 4_000 * params.sampled / params.intervals  # 1,200; sd ≈ 33
-    assert abs(run.catches[DILIGENT] - expected) < 150
-    assert abs(run.forced_caught - 4_000 * (1 - 0.9**3)) < 150  # at least one of the three
-    # the operator's account reveals beside every honest catch, and only then
-    assert run.self_catches == run.forced_caught == run.catches["operator"]
+    m = Money.of(params)
+    assert run.forced_errors == 4_000 and run.seats == {DILIGENT: 8_000}
+    expected = 8_000 * 0.1  # 800; sd ≈ 27
+    assert abs(run.catches - expected) < 120
+    assert run.jackpot_paid == run.catches * m.share and m.share == eth("20")
+    # nothing burned; the escrow is its top-ups and deposits less the catches paid
+    assert run.ledger[BURN] == 0
+    assert run.ledger[HONEST_ESCROW] == (sum(run.escrow_top_ups.values()) + run.escrow_deposits["honest"]
+                                         - run.jackpot_paid)
+    # the honest operator pays the members' catches and nothing else
+    assert run.honest_jackpot_cost == run.jackpot_paid
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 4, 64, 65])
-def test_the_decaying_split_pays_k_catchers_pot_over_k_2_to_the_k_minus_1_and_burns_the_rest(
-        k: int) -> None:
-    simulation = Simulation(replace(FORCED, initial_diligent=0, pot_eth=10.000000000000012345))
-    pot = simulation.m.pot  # a pot that does not divide evenly
-    assert simulation.ledger[HONEST_ESCROW] == pot  # topped up to one pot before the first claim
-    catchers = [(FIXED + 1000 + i, "diligent") for i in range(k)]
-    simulation.ledger.extend([0] * 1100)
-    share = simulation.pot(HONEST, catchers, stands=True)
-    assert share == (pot // (k * 2 ** (k - 1)) if k <= 64 else 0)
-    # each catcher: its share, less the reveal (and, when paid, the claim) gas
-    paid_gas = gas(60_000) + (gas(50_000) if share else 0)
-    assert all(simulation.ledger[c] == share - paid_gas for c, _ in catchers)
-    # the unpaid rest of a caught pot is burned, not returned to the operator's escrow
-    assert simulation.ledger[BURN] == pot - k * share
-    assert simulation.run.jackpot_burned == {"honest": pot - k * share}
-    assert simulation.ledger[HONEST_ESCROW] == 0
-    assert simulation.ledger[CHEATER_ESCROW] == 0  # no other operator's escrow pays
-    assert sum(simulation.ledger) == 0
+def test_one_forced_error_caught_by_hand() -> None:
+    run = simulate(FORCED)
+    m = Money.of(FORCED)
+    assert m.fee == eth("0.2") and m.pot == eth("10") and m.share == eth("5") and m.spot == eth("0.6")
+    # the lone member catches: J/K = 5; the other 5 stay in the escrow; τ·R is added at the end
+    assert run.ledger[HONEST_ESCROW] == eth("10") - eth("5") + eth("0.2")
+    p = FORCED
+    # its pay, less its entry, spot check, capital, its part of the result's assign (1/K), and the
+    # seal, reveal and claim
+    assert m.assign_share == gas(p.assign_gas) // p.committee_size
+    assert run.ledger[FIXED] == (eth("5") - MONEY.entry - m.spot - MONEY.capital - MONEY.member_capital
+                                 - m.assign_share - gas(p.seal_gas) - gas(p.catch_reveal_gas)
+                                 - gas(p.claim_gas))
+    # the operator is not slashed: R − C, less commitDraw, the forced-error part of submitResult and
+    # revealForcedError, J's capital for the task, and the member's pay
+    assert run.ledger[HONEST] + run.ledger[HONEST_ESCROW] == (
+        eth("0.4") - gas(p.commit_draw_gas + p.submit_extra_gas + p.reveal_forced_gas) - m.escrow_capital
+        - eth("5"))
+    assert run.honest_jackpot_cost == eth("5") and run.catches == 1 and run.forced_caught == 1
+    assert run.ledger[BURN] == 0 and sum(run.ledger) == 0
 
 
-def test_a_pot_without_catchers_or_whose_root_fell_returns_whole_to_its_escrow() -> None:
+def test_a_pot_nobody_caught_stays_whole_in_its_escrow() -> None:
     simulation = Simulation(replace(FORCED, initial_diligent=0))
     escrow = simulation.ledger[HONEST_ESCROW]
     assert escrow == eth("10")
-    assert simulation.pot(HONEST, [], stands=True) == 0 and simulation.ledger[HONEST_ESCROW] == escrow
-    assert simulation.pot(HONEST, [(HONEST_SYBIL, "operator")], stands=False) == 0
-    assert simulation.ledger[HONEST_ESCROW] == escrow and simulation.ledger[HONEST_SYBIL] == -gas(60_000)
-    # k = 0 (and a fallen root) burns nothing
-    assert simulation.ledger[BURN] == 0 and simulation.run.jackpot_burned == {}
+    assert simulation.pot(HONEST, []) == eth("5") and simulation.ledger[HONEST_ESCROW] == escrow
+    run = simulate(replace(FORCED, initial_diligent=0, initial_lazy=2))  # drawn, but lazy
+    assert run.catches == 0 and run.ledger[HONEST_ESCROW] == eth("10.2") and run.honest_jackpot_cost == 0
 
 
 def test_a_claim_needs_a_whole_pot_in_the_escrow() -> None:
@@ -251,105 +306,69 @@ def test_a_claim_needs_a_whole_pot_in_the_escrow() -> None:
     assert simulation.run.escrow_top_ups == {"honest": eth("10") + eth("7")}
 
 
-def test_one_forced_error_caught_by_hand() -> None:
-    run = simulate(FORCED)
-    m = Money.of(FORCED)
-    assert m.fee == eth("0.2") and m.pot == eth("10") and m.spot == eth("0.6")
-    # the operator topped its escrow up to J = 10; the lone catcher takes the whole pot; the
-    # finalised reward adds τ·R to the escrow
-    assert run.ledger[HONEST_ESCROW] == eth("10") - eth("10") + eth("0.2")
-    assert run.escrow_top_ups == {"honest": eth("10")} and run.escrow_deposits == {"honest": eth("0.2")}
-    assert run.ledger[FIXED] == (eth("10") - MONEY.entry - m.spot - MONEY.capital
-                                 - gas(50_000) - gas(60_000) - gas(50_000))  # seal, reveal, claim
-    # the operator is not slashed: R − C, less commitDraw and revealForcedError, J's capital for
-    # the task, and the pot it paid
-    assert run.ledger[HONEST] + run.ledger[HONEST_ESCROW] == (
-        eth("0.4") - gas(50_000 + 150_000) - m.escrow_capital - eth("10"))
-    assert run.honest_jackpot_cost == eth("10") and run.honest_profit() is not None
-    assert run.catches == {DILIGENT: 1} and run.forced_caught == 1 and run.self_catches == 0
-    assert run.jackpot_paid == {DILIGENT: eth("10")}
-    assert run.jackpot_burned == {"honest": 0} and run.ledger[BURN] == 0  # k = 1: J/1, nothing left
-    assert sum(run.ledger) == 0
-
-
-def test_a_self_catch_beside_one_verifier_wins_back_only_its_share_and_burns_half_the_pot() -> None:
-    run = simulate(replace(FORCED, self_catch=True))
-    # two catchers: J / (2·2) = 2.5 each; the rest, 5, is burned
-    assert run.jackpot_paid == {DILIGENT: eth("2.5"), "operator": eth("2.5")}
-    assert run.jackpot_burned == {"honest": eth("5")} and run.ledger[BURN] == eth("5")
-    assert run.ledger[HONEST_SYBIL] == eth("2.5") - gas(50_000 + 60_000 + 50_000)
-    assert run.ledger[HONEST_ESCROW] == eth("10") - eth("10") + eth("0.2")
-    # the pot cost the operator 3J/4 (the verifier's 2.5 and the burned 5) and its account's gas
-    assert run.honest_jackpot_cost == eth("7.5") + gas(160_000)
-    assert run.ledger[FIXED] == eth("2.5") - MONEY.entry - eth("0.6") - MONEY.capital - gas(160_000)
-    # alone, its account reveals nothing: the uncaught pot returns whole; it paid its seal's gas
-    alone = simulate(replace(FORCED, self_catch=True, initial_diligent=0))
-    assert alone.jackpot_paid == {} and alone.self_catches == 0
-    assert alone.ledger[HONEST_ESCROW] == eth("10.2") and alone.honest_jackpot_cost == gas(50_000)
-
-
-@pytest.mark.parametrize("accounts", [0, 1, 2, 3, 8])
-def test_more_own_accounts_shrink_the_honest_share_and_burn_the_rest(accounts: int) -> None:
-    run = simulate(replace(FORCED, self_catch=accounts > 0, self_catch_accounts=accounts))
-    k = accounts + 1
-    share = eth("10") // (k * 2 ** (k - 1))
-    assert run.jackpot_paid == {DILIGENT: share, **({"operator": accounts * share} if accounts else {})}
-    assert run.jackpot_burned == {"honest": eth("10") - k * share}
-    # the operator gets back only its accounts' shares: J − m·share, and its accounts' gas
-    assert run.honest_jackpot_cost == eth("10") - accounts * share + accounts * gas(160_000)
-    costs = {m: eth("10") - m * (eth("10") // ((m + 1) * 2**m)) for m in range(10)}
-    assert min(costs, key=lambda m: costs[m]) == 1  # 3J/4 at m = 1; J, 5J/6, 7J/8, … otherwise
-
-
-def test_the_operators_own_accounts_never_win_other_peoples_money() -> None:
-    for params in (JACKPOT, replace(JACKPOT, self_catch_accounts=4), replace(JACKPOT, cheat_rate=0.1)):
-        run = simulate(params)
-        own = run.jackpot_paid.get("operator", 0)
-        assert own > 0
-        # the honest side (accounts and escrow) only ever loses to the pots: what its accounts got
-        # came out of its own escrow
-        assert run.honest_jackpot_cost > 0
-        assert run.ledger[HONEST_SYBIL] <= own
-
-
-def test_each_escrow_is_its_top_ups_and_deposits_less_its_payouts_and_withdrawals() -> None:
-    for params in (replace(JACKPOT, cheat_rate=0.05), replace(JACKPOT, cheat_rate=0.05, self_catch=False),
-                   replace(JACKPOT, cheat_rate=0.05, strategy="second_account", withdraw_excess=False)):
-        run = simulate(params)
-        m = Money.of(params)
-        assert run.escrow_deposits["honest"] == run.honest_tasks * m.fee
-        assert run.escrow_deposits.get("cheater", 0) == (run.cheats - run.caught) * m.fee
-        withdrawn = run.escrow_withdrawn
-        assert run.ledger[HONEST_ESCROW] == (run.escrow_top_ups["honest"] + run.escrow_deposits["honest"]
-                                             - sum(run.jackpot_paid.values()) - run.jackpot_burned["honest"]
-                                             - withdrawn.get("honest", 0))
-        # a cheat's pot pays nobody: nobody else holds its made-up h_L
-        assert run.forced_cheats > 0
-        assert run.ledger[CHEATER_ESCROW] == (run.escrow_top_ups["cheater"]
-                                              + run.escrow_deposits.get("cheater", 0)
-                                              - withdrawn.get("cheater", 0))
-        assert run.escrow[0] == m.pot  # the series starts with the first top-up
-
-
-def test_sealed_catches_give_copycats_and_lazy_verifiers_nothing() -> None:
+def test_lazy_members_and_copycats_earn_nothing() -> None:
     params = replace(sim.ON_CHAIN, tasks=3_000, forced_error_ppm=200_000, initial_diligent=2,
                      initial_lazy=2, initial_copycat=2, window=10**9)
     run = simulate(params)
-    assert run.forced_errors > 500 and run.catches[DILIGENT] > 0
-    assert set(run.catches) == {DILIGENT, "operator"} and set(run.jackpot_paid) == {DILIGENT, "operator"}
+    assert run.forced_errors > 500 and run.catches > 0 and run.seats[LAZY] > 1_000
     m = Money.of(params)
     for i, agent in enumerate(run.agents):
-        if agent.kind in (COPYCAT, LAZY):  # no gas, no income: only the entry and the bond's capital
+        if agent.kind == LAZY:  # drawn often, paid never: only the entry and the member bond's capital
+            assert run.ledger[FIXED + i] == -m.entry - m.member_capital * params.tasks
+        if agent.kind == COPYCAT:  # not a member; no game opens on an honest result
             assert run.ledger[FIXED + i] == -m.entry - m.capital * params.tasks
+    assert run.summary()["verifier_profit_eth_per_assigned_task"][LAZY] == 0.0
+
+
+def test_a_diligent_seat_earns_what_the_public_parameters_promise() -> None:
+    # one member per result, every member diligent: a member's pay per seat does not depend on how
+    # many others there are
+    for members in (2, 10):
+        params = replace(sim.ON_CHAIN, tasks=60_000, initial_diligent=members, initial_lazy=0,
+                         initial_copycat=0, window=10**9)
+        run = simulate(params)
+        per_seat = run.assigned_profit(DILIGENT)
+        assert per_seat is not None
+        # a catch (20 ETH) on 0.5 % of the seats: sd of the mean ≈ 0.0058
+        assert abs(per_seat - sim.seat_value(params) / WEI) < 0.02
+        # and the honest operator pays p·c·J per diligent seat
+        assert abs(run.honest_jackpot_cost / run.honest_tasks / WEI - 0.1) < 0.02
+
+
+def test_the_cheaters_own_members_take_seats_and_it_pays_their_bonds() -> None:
+    params = replace(JACKPOT, cheat_rate=0.05, strategy="sybil_members", sybil_members=30,
+                     initial_diligent=10, initial_lazy=0, initial_copycat=0, window=10**9)
+    run = simulate(params)
+    m = Money.of(params)
+    assert run.sybil_capital == 30 * m.member_capital * params.tasks
+    assert run.ledger[SYBIL_MEMBERS] == -run.sybil_capital
+    share = run.seats["sybil"] / params.tasks
+    assert abs(share - 30 / 40) < 0.05  # K = 1 seat, 30 of 40 registered
+    assert run.caught == run.cheats_watched and abs(run.caught / run.cheats - 0.25) < 0.1
+    # plain cheating with no own members: the same cheats are caught whenever a diligent member sits
+    plain = simulate(replace(params, strategy="plain"))
+    assert plain.caught == plain.cheats and plain.sybil_capital == 0
+
+
+def test_an_entrant_expects_its_kinds_pay_per_seat_diluted_by_one_more_member() -> None:
+    params = replace(sim.ON_CHAIN, tasks=10, initial_diligent=3, initial_lazy=1, initial_copycat=0,
+                     prior_seats=0)
+    simulation = Simulation(params)
+    simulation.history[DILIGENT].append(sim.KindWindow(earned=eth("3"), seats=100, member_tasks=1_500))
+    per_task = simulation.per_task[DILIGENT]
+    # 0.03 ETH per seat; K = 1 of M = 4 registered; an entrant makes it 5
+    assert simulation.expected_profit(DILIGENT, entrant=False) == pytest.approx(eth("0.03") / 4 - per_task)
+    assert simulation.expected_profit(DILIGENT, entrant=True) == pytest.approx(eth("0.03") / 5 - per_task)
+    assert simulation.expected_profit(LAZY, entrant=True) == pytest.approx(-simulation.per_task[LAZY])
 
 
 def test_a_forced_cheat_costs_its_escrow_nothing_whether_or_not_it_is_voided() -> None:
-    cheat = replace(FORCED, cheat_rate=1.0, self_catch=True)
+    cheat = replace(FORCED, cheat_rate=1.0)
     caught = simulate(cheat)
-    assert caught.caught == 1 and caught.jackpot_paid == {} and caught.ledger[CHEATER_ESCROW] == eth("10")
+    assert caught.caught == 1 and caught.jackpot_paid == 0 and caught.ledger[CHEATER_ESCROW] == eth("10")
     unwatched = simulate(replace(cheat, initial_diligent=0))
-    assert unwatched.caught == 0 and unwatched.jackpot_paid == {}
-    assert unwatched.ledger[CHEATER_ESCROW] == eth("10.2")  # J back whole, and τ·R of the reward
+    assert unwatched.caught == 0 and unwatched.jackpot_paid == 0
+    assert unwatched.ledger[CHEATER_ESCROW] == eth("10.2")  # J untouched, and τ·R of the reward
 
 
 def test_an_informed_operator_cheats_only_after_enough_uncaught_forced_errors_are_public() -> None:
@@ -358,7 +377,7 @@ def test_an_informed_operator_cheats_only_after_enough_uncaught_forced_errors_ar
     # nobody verifies: once three forced errors are public, every cheat it draws it makes
     blind = simulate(replace(base, initial_diligent=0))
     assert blind.cheats > 400 and blind.caught == 0 and blind.cheats_declined < 60
-    # a full verifier catches every forced error: the operator never cheats
+    # a full verifier on every committee catches every forced error: the operator never cheats
     watched = simulate(replace(base, initial_diligent=1, sample_rate=1.0))
     assert watched.cheats == 0 and watched.cheats_declined > 400
     # catches that are never public tell it nothing, and it does not cheat blind
@@ -369,62 +388,42 @@ def test_an_informed_operator_cheats_only_after_enough_uncaught_forced_errors_ar
 def test_ten_thousand_tasks_take_well_under_a_minute() -> None:
     began = time.perf_counter()
     simulate(SimParams(tasks=10_000, cheat_rate=0.1, strategy="second_account"))
+    simulate(replace(sim.ON_CHAIN, tasks=10_000, cheat_rate=0.1, strategy="sybil_members",
+                     sybil_members=3_000))
     assert time.perf_counter() - began < 10
 
 
 def test_the_figures_carry_the_goals_and_the_escrow() -> None:
     base = replace(sim.ON_CHAIN, tasks=2_000, window=200)
     runs = sim.grid(base)
-    figures = sim.block(runs, base, sim.informed_runs(base))
+    figures = sim.block(runs, base)
     for name in sim.GOALS:
         assert name in figures and name in figures["goals_met"]
     assert set(figures["by_cheat_rate"]) == {"0pct", "1pct", "2pct", "5pct", "10pct"}
     assert set(figures["strategy_gain_eth"]) == set(sim.STRATEGIES)
-    # the goal is over the strategies that need no sight of the verifiers; the sighted one is apart
+    # the goal is over the strategies an operator can play; the one that knows the committee is apart
     assert figures["best_cheat"]["strategy"] in sim.REALISTIC
-    assert "only_without_diligent" not in figures["best_cheat"]["over"]
+    assert "sees_committee" not in figures["best_cheat"]["over"]
     assert "best_cheat_gain_eth_if_the_operator_sees_the_verifiers" in figures
-    realistic = [g for (_, s), g in ((k, r.summary()["cheat_gain_eth_per_cheat"]) for k, r in runs.items())
-                 if s in sim.REALISTIC and s != "informed" and g is not None]
-    assert figures["best_cheat_gain_eth"] >= max(realistic)
+    playable = [run.cheat_gain_per_cheat() for (_, s, _), run in runs.items() if s in sim.REALISTIC]
+    assert figures["best_cheat_gain_eth"] == max(g for g in playable if g is not None)
+    by_members = figures["by_cheat_rate"]["10pct"]["sybil_members_gain_eth_by_members"]
+    assert set(by_members) == set(sim.SYBIL_COUNTS)
+    assert figures["diligent_verifier_profit_eth_per_assigned_task_at_0pct"] is not None
     without = replace(base, forced_error_ppm=0, jackpot_bps=0, pot_eth=0.0)
-    jackpot = sim.jackpot_figures(runs, sim.grid(without))
+    jackpot = sim.jackpot_figures(runs, sim.grid(without), base)
     assert jackpot["jackpot_escrow_eth"][0] == base.pot_eth and jackpot["jackpot_escrow_eth_end"] is not None
-    assert jackpot["jackpot_burned_eth"] > 0 and "escrow_reserved" in jackpot
-    assert {"forced_error_ppm", "jackpot_bps", "pot_eth", "p", "tau", "rationale"} <= set(
-        jackpot["jackpot_parameters"])
+    assert "escrow_reserved" in jackpot and not any("burn" in key for key in jackpot)
+    at_zero = jackpot["jackpot_at_0pct"]
+    assert at_zero["jackpot_paid_eth"] == at_zero["catches"] * jackpot["committee_pay_eth_per_catch"]
+    assert {"forced_error_ppm", "jackpot_bps", "pot_eth", "committee_size", "verifier_bond_eth", "rationale",
+            "committee_economics"} <= set(jackpot["jackpot_parameters"])
     profit = jackpot["honest_operator_profit_eth_per_task"]
     assert profit["without_forced_errors"] == 0.4  # R − C, no draws, no escrow
     assert profit["with_forced_errors"] < profit["without_forced_errors"]
     plain = sim.block(sim.grid(without), without)
     assert set(plain["strategy_gain_eth"]) == set(sim.STRATEGIES) - {"informed"}
     assert plain["diligent_verifier_profit_eth_at_0pct"] < 0  # nothing to catch, checks cost
-
-
-def test_split_shares_follow_the_decaying_split() -> None:
-    # one full verifier always catches: it and the operator's account get J/4 each, J/2 is burned
-    assert sim.split_shares(1, 1.0, 1) == {"to_verifiers": 0.25, "to_operator_accounts": 0.25, "burned": 0.5,
-                                           "back_to_the_escrow": 0.0, "per_verifier_given_it_caught": 0.25}
-    assert sim.split_shares(1, 1.0, 0)["to_verifiers"] == 1.0
-    assert sim.split_shares(1, 1.0, 0)["burned"] == 0.0
-    # no verifier ever holds h_L: the operator's accounts reveal nothing and the pot returns whole
-    assert sim.split_shares(3, 1e-12, 1)["back_to_the_escrow"] == pytest.approx(1.0)
-
-
-def test_one_own_account_pays_the_operator_best() -> None:
-    # the unpaid rest is burned: m accounts beside h honest catchers get back m·J/((h+m)·2^(h+m-1)),
-    # most at m = 1, whatever the number of spot verifiers
-    best = sim.best_self_catch_accounts(sim.ON_CHAIN)
-    assert best["accounts"] == 1 and best["over"] == [0, 9]
-    assert set(best["by_verifiers"].values()) == {1}
-    costs = best["cost_eth_per_forced_error_by_accounts"]
-    assert all(costs[1] < costs[m] for m in range(10) if m != 1)
-    # one full verifier that always catches: J with no account, 3J/4 (+ the account's gas) with one
-    full = replace(FORCED, self_catch=True)
-    j = full.pot_eth
-    assert sim.self_catch_cost(full, 1, 0) == pytest.approx(j)
-    assert sim.self_catch_cost(full, 1, 1) == pytest.approx(0.75 * j + 160_000 * 30e-9)
-    assert sim.self_catch_cost(full, 1, 2) == pytest.approx(j * 5 / 6 + 2 * 160_000 * 30e-9)
 
 
 def net_coalition(run: sim.Run) -> int:
