@@ -571,14 +571,17 @@ class Narrator:
 
 def devnet_params(args: argparse.Namespace) -> DeployParams:
     """The devnet's deploy-time parameters: 10-minute clocks, and forced errors as asked, with the
-    unbonding delay the longer timeline needs."""
+    unbonding delay the longer timeline needs and a demo's pot, bond and committee."""
     if not args.forced_errors:
         return DeployParams(max_clock=600)
     base = DeployParams()
     delay = (2 * base.max_challenge_window + 2 * args.audit_window + base.max_dispute_duration
              + UNBONDING_MARGIN)
+    # the demo's small amounts (one verifier, 1-ETH tasks), not the recommended deployment's
+    # (DeployParams' defaults: a 20-ETH pot, a 75-ETH bond, one seat; docs/economics.md)
     return DeployParams(max_clock=600, forced_error_ppm=args.forced_errors, audit_window=args.audit_window,
-                        unbonding_delay=max(delay, base.unbonding_delay))
+                        unbonding_delay=max(delay, base.unbonding_delay), pot_wei=10**18,
+                        verifier_bond_wei=10**18, committee_size=2)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from deploy.cli import app
 from tribunal.chain.anvil import ANVIL_KEYS, start_anvil
+from tribunal.chain.deploy import DeployParams
 from tribunal.chain.deployment import load_deployment
 from tribunal.chain.session import open_session
 
@@ -37,7 +38,7 @@ def test_deploy_writes_a_wired_deployment_with_the_given_bond_and_clock(
         # the jackpot's verifier registry and committee, as asked for
         assert session.jackpot is not None
         assert (session.jackpot.verifier_bond(), session.jackpot.committee_size()) == (25 * 10**16, 3)
-        assert session.jackpot.share() == 10**18 // 3
+        assert session.jackpot.share() == DeployParams.pot_wei // 3  # the default pot, over 3 seats
         params = deployment.params
         assert (params["verifier_bond_wei"], params["committee_size"]) == (25 * 10**16, 3)
     finally:

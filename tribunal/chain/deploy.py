@@ -63,12 +63,15 @@ class DeployParams:
     (required, > 0, with forced errors)."""
     jackpot_bps: int = 2_000
     """Share of every finalised reward (basis points) that goes to its operator's jackpot escrow."""
-    pot_wei: int = 10**18
+    pot_wei: int = 20 * 10**18
     """Wei a forced error moves from its operator's escrow into its pot, and the least escrow an
-    operator needs to claim a task (docs/economics.md, "Forced errors and the jackpot")."""
-    verifier_bond_wei: int = 10**18
-    """Wei a verifier bonds to join the registry that each result's committee is drawn from."""
-    committee_size: int = 2
+    operator needs to claim a task: 20 × a typical reward (docs/economics.md, "Forced errors and the
+    verifier committee: parameters", sized for 1-ETH tasks)."""
+    verifier_bond_wei: int = 75 * 10**18
+    """Wei a verifier bonds to join the registry that each result's committee is drawn from; below
+    about 25 ETH an operator's own members become cheap enough to crowd diligent ones out of the
+    committees (docs/economics.md)."""
+    committee_size: int = 1
     """Members drawn per result; only they may catch its forced error, each paid pot_wei / size."""
 
     def validate(self) -> None:
