@@ -377,6 +377,8 @@ class Outcome:
     verifier_withdrawn: int = 0
     jackpot_won: int = 0
     """Wei of forced-error pots the verifier was paid."""
+    jackpot_tasks: list[int] = field(default_factory=list)
+    """Tasks whose forced-error pot paid the verifier."""
     games: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def done(self, net: Devnet) -> bool:
@@ -388,7 +390,10 @@ class Outcome:
         return (any(op == net.addresses["worker"] for op in self.finalized.values())
                 and any(s["account"] == cheater and s["winner"] == verifier for s in self.slashed)
                 and self.verifier_credited > 0
-                and (net.args.forced_errors < 1_000_000 or self.jackpot_won > 0))
+                # every result is forced: the honest worker's forced error caught and paid (the
+                # cheater's pot may pay first, its result voided: a voided result pays every seal)
+                and (net.args.forced_errors < 1_000_000
+                     or any(self.finalized.get(t) == net.addresses["worker"] for t in self.jackpot_tasks)))
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -526,6 +531,7 @@ class Narrator:
             case "JackpotClaimed":
                 if str(a["catcher"]).lower() == self.net.addresses["verifier"].lower():
                     out.jackpot_won += a["share"]
+                    out.jackpot_tasks.append(int(a["taskId"]))
                 return f"{task}: JACKPOT {self.who(a['catcher'])} is paid {format_eth(a['share'])} " \
                        "for the catch"
             case "MemberJoined":

@@ -90,6 +90,7 @@ class ChainWatch:
                                        market.events.ForcedErrorRevealed.get_logs(from_block=0)],
             "jackpot_shares_to_verifier": self._jackpot_shares(verifier),
             "jackpot_paid_to_verifier": sum(self._jackpot_shares(verifier)),
+            "jackpot_tasks_of_verifier": self._jackpot_tasks(verifier),
             "verifier_is_member": bool(self.session.jackpot and self.session.jackpot.is_member(verifier)),
             "committees": self._committees(),
             "committee_size": self.session.jackpot.committee_size() if self.session.jackpot else 0,
@@ -105,6 +106,13 @@ class ChainWatch:
         return [e["args"]["share"] for e in jackpot.contract.events.JackpotClaimed.get_logs(from_block=0)
                 if e["args"]["catcher"] == verifier]
 
+    def _jackpot_tasks(self, verifier: str) -> list[int]:
+        jackpot = self.session.jackpot
+        if jackpot is None:
+            return []
+        return [e["args"]["taskId"] for e in jackpot.contract.events.JackpotClaimed.get_logs(from_block=0)
+                if e["args"]["catcher"] == verifier]
+
     def _committees(self) -> list[list[str]]:
         jackpot = self.session.jackpot
         if jackpot is None:
@@ -114,8 +122,11 @@ class ChainWatch:
 
     def complete(self) -> bool:
         f = self.facts
+        # the honest worker's forced error paid the verifier (the cheater's voided result may pay
+        # first: a voided forced result pays every revealed seal)
         return bool(f and f["cheater_slashed"] and f["finalized_by_worker"] and f["games_won_by_verifier"]
-                    and f["verifier_credits"] > 0 and f["jackpot_paid_to_verifier"] > 0)
+                    and f["verifier_credits"] > 0
+                    and set(f["jackpot_tasks_of_verifier"]) & set(f["finalized_by_worker"]))
 
 
 def wait_for(what: str, check: Any, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
