@@ -527,7 +527,11 @@ class Narrator:
                 return f"{task}: a pot of {format_eth(a['amount'])} from " \
                        f"{self.who(a['operator'])}'s escrow awaits the committee members that caught it"
             case "CatchRevealed":
-                return f"{task}: {self.who(a['catcher'])} revealed a valid catch ({a['catches']} so far)"
+                if a["named"]:
+                    return f"{task}: {self.who(a['catcher'])} revealed a catch naming the honest state " \
+                           f"({a['catches']} so far)"
+                return f"{task}: {self.who(a['catcher'])} revealed a seal naming another state (paid only " \
+                       "if the result is voided)"
             case "JackpotClaimed":
                 if str(a["catcher"]).lower() == self.net.addresses["verifier"].lower():
                     out.jackpot_won += a["share"]
