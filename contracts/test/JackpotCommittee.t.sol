@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {Test} from "./utils/Test.sol";
 import {Errors} from "../src/Errors.sol";
 import {Jackpot} from "../src/Jackpot.sol";
+import {SlotRegistryModel} from "./utils/SlotRegistryModel.sol";
 import {Task, TaskStatus} from "../src/Task.sol";
 import {Vm} from "./utils/Vm.sol";
 import {VmFiles} from "./utils/VmFiles.sol";
@@ -200,34 +201,22 @@ contract JackpotCommitteeTest is Test {
     }
 
     /// @dev The model's holder of `slot` as of `epoch` (a linear scan of its history).
-    function _refOccupantAt(uint256 slot, uint64 epoch) internal view returns (address who) {
-        Jackpot.Occupant[] storage h = refHistory[slot];
-        for (uint256 i = 0; i < h.length && h[i].fromEpoch <= epoch; i++) {
-            who = h[i].account;
-        }
+    function _refOccupantAt(uint256 slot, uint64 epoch) internal view returns (address) {
+        return SlotRegistryModel.occupantAt(refHistory, slot, epoch);
     }
 
-    /// @dev The reference draw (docs/forced-errors.md): candidate j is the holder, as of `epoch`, of
-    ///      slot keccak256(abi.encode(seed, taskId, j)) % count, for j < K * DRAWS_PER_SEAT, repeats
-    ///      skipped, until K are chosen.
+    /// @dev The reference draw (docs/forced-errors.md, `SlotRegistryModel.committee`).
     function _reference(uint256 taskId, bytes32 seed, uint64 epoch, uint64 count)
         internal
         view
-        returns (address[] memory chosen)
+        returns (address[] memory)
     {
-        address[] memory tmp = new address[](K);
-        uint256 n;
-        if (seed != bytes32(0) && count != 0) {
-            for (uint256 j = 0; j < K * 8 && n < K; j++) {
-                address a = _refOccupantAt(uint256(keccak256(abi.encode(seed, taskId, j))) % count, epoch);
-                assertTrue(a != address(0), "model: every slot below the count is held");
-                if (!_contains(tmp, a)) tmp[n++] = a;
+        if (seed != bytes32(0)) {
+            for (uint256 slot = 0; slot < count; slot++) {
+                assertTrue(_refOccupantAt(slot, epoch) != address(0), "model: every slot below the count is held");
             }
         }
-        chosen = new address[](n);
-        for (uint256 i = 0; i < n; i++) {
-            chosen[i] = tmp[i];
-        }
+        return SlotRegistryModel.committee(refHistory, K, taskId, seed, epoch, count);
     }
 
     /// @dev The committee `c` of a draw as of `epoch` is the reference draw, and holds only members

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {CheatBase} from "../utils/CheatBase.sol";
 import {Errors} from "../../src/Errors.sol";
 import {Jackpot} from "../../src/Jackpot.sol";
+import {SlotRegistryModel} from "../utils/SlotRegistryModel.sol";
 import {Task, TaskStatus} from "../../src/Task.sol";
 
 /// @notice Plays the market of a `Jackpot` (it deploys the jackpot with itself as MARKET and answers
@@ -289,37 +290,17 @@ contract JackpotHandler is CheatBase {
     }
 
     /// @notice Who held `slot` as of `epoch` in the model (a linear scan of its history).
-    function modelOccupantAt(uint256 slot, uint64 epoch) public view returns (address who) {
-        Jackpot.Occupant[] storage h = slotHist[slot];
-        for (uint256 i = 0; i < h.length && h[i].fromEpoch <= epoch; i++) {
-            who = h[i].account;
-        }
+    function modelOccupantAt(uint256 slot, uint64 epoch) public view returns (address) {
+        return SlotRegistryModel.occupantAt(slotHist, slot, epoch);
     }
 
-    /// @notice The model's committee of a draw (docs/forced-errors.md): up to K distinct accounts, the
-    ///         j-th candidate the holder, as of `epoch`, of slot keccak256(seed, taskId, j) % count for
-    ///         j < 8K, repeats skipped.
+    /// @notice The model's committee of a draw (docs/forced-errors.md, `SlotRegistryModel.committee`).
     function modelCommittee(uint256 taskId, bytes32 seed, uint64 epoch, uint64 count)
         public
         view
-        returns (address[] memory chosen)
+        returns (address[] memory)
     {
-        address[] memory tmp = new address[](K);
-        uint256 n;
-        if (seed != bytes32(0) && count != 0) {
-            for (uint256 j = 0; j < K * 8 && n < K; j++) {
-                address a = modelOccupantAt(uint256(keccak256(abi.encode(seed, taskId, j))) % count, epoch);
-                bool repeat = a == address(0); // never: slots below the count were held at the epoch
-                for (uint256 i = 0; i < n; i++) {
-                    if (tmp[i] == a) repeat = true;
-                }
-                if (!repeat) tmp[n++] = a;
-            }
-        }
-        chosen = new address[](n);
-        for (uint256 i = 0; i < n; i++) {
-            chosen[i] = tmp[i];
-        }
+        return SlotRegistryModel.committee(slotHist, K, taskId, seed, epoch, count);
     }
 
     /// @notice Whether `account` is in the committee of pot `i` (as the model draws it).
