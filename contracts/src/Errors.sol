@@ -617,4 +617,122 @@ library Errors {
     /// @notice Thrown when a game is opened by an account outside the result's committee before
     ///         `until`: the committee goes first (`TaskMarket.committeeFirstUntil`).
     error CommitteeGoesFirst(uint256 until);
+
+    // ---------------------------------------------------------------- DiLoCo jobs (DilocoJobs)
+
+    /// @notice Thrown when a job asks for `rounds` rounds of `shards` shards, outside
+    ///         1..MAX_ROUNDS × 1..MAX_SHARDS.
+    error JobShapeOutOfRange(uint256 rounds, uint256 shards);
+
+    /// @notice Thrown when a job's `shardDatasetRoots` has `got` roots instead of one per shard (`expected`).
+    error ShardDatasetRootsLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when a job's `segmentGraphRoots` has `got` roots instead of rounds × shards (`expected`).
+    error SegmentGraphRootsLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when a root a job names is zero: `which` is Spec (the job's spec hash), Dataset or
+    ///         Graph; `index` is the shard (dataset), the segment `round * shards + shard` (graph), or
+    ///         OUTER_INDEX for the outer step's root (and for the spec hash).
+    error ZeroJobRoot(RootKind which, uint256 index);
+
+    /// @notice Thrown when a job's shard or outer reward is zero or above `max` (2^128 - 1, so that
+    ///         the job's total cannot overflow).
+    error JobRewardOutOfRange(uint256 shardReward, uint256 outerReward, uint256 max);
+
+    /// @notice Thrown when `postJob` is sent `got` wei instead of rounds × (shards × shardReward +
+    ///         outerReward) = `expected`.
+    error WrongJobEscrow(uint256 expected, uint256 got);
+
+    /// @notice Thrown when a job's task timeout is zero, or its deadline (now + `taskTimeout`) does
+    ///         not fit a uint64.
+    error TaskTimeoutOutOfRange(uint64 taskTimeout);
+
+    /// @notice Thrown when a job's wiring has `globalSlots` global slots outside 1..MAX_SLOTS or
+    ///         `shardSlots` trainable slots outside 1..globalSlots.
+    error WiringSlotsOutOfRange(uint256 globalSlots, uint256 shardSlots);
+
+    /// @notice Thrown when a job's wiring has `count` segment state slots (`segmentInit`), outside
+    ///         1..MAX_SLOTS.
+    error SegmentSlotsOutOfRange(uint256 count);
+
+    /// @notice Thrown when a job's wiring has a step graph of zero or more than MAX_NODES nodes.
+    error WiringNodesOutOfRange(uint256 segmentNodes, uint256 outerNodes);
+
+    /// @notice Thrown when `initialGlobal` has `got` roots instead of the wiring's globalSlots (`expected`).
+    error InitialGlobalLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when `segmentConst` has `got` entries instead of one per `segmentInit` entry (`expected`).
+    error SegmentConstLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when `segmentOut` has `got` entries instead of the wiring's shardSlots (`expected`).
+    error SegmentOutLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when `outerOut` has `got` entries instead of the wiring's globalSlots (`expected`).
+    error OuterOutLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when segment state slot `slot` is wired to global slot `source`, neither below
+    ///         `globalSlots` nor NO_SOURCE.
+    error SegmentInitOutOfRange(uint256 slot, uint256 source, uint256 globalSlots);
+
+    /// @notice Thrown when segment state slot `slot` is a constant (NO_SOURCE) whose root is zero.
+    error ZeroSegmentConst(uint256 slot);
+
+    /// @notice Thrown when output `index` of a job's wiring (`outer`: outerOut, else segmentOut) names
+    ///         node `node` of a graph of only `nodes` nodes.
+    error WiringOutputOutOfRange(bool outer, uint256 index, uint256 node, uint256 nodes);
+
+    /// @notice Thrown when job `jobId` is in status `status` (DilocoJobs.JobStatus as uint8:
+    ///         None, Training, Averaging, Completed, Failed) and the call needs Training.
+    error JobNotTraining(uint256 jobId, uint8 status);
+
+    /// @notice Thrown when job `jobId` is in status `status` and the call needs Averaging.
+    error JobNotAveraging(uint256 jobId, uint8 status);
+
+    /// @notice Thrown when job `jobId` is in status `status` and the call needs Training or Averaging.
+    error JobNotLive(uint256 jobId, uint8 status);
+
+    /// @notice Thrown when `shard` is not below the job's `shards`.
+    error ShardOutOfRange(uint256 shard, uint256 shards);
+
+    /// @notice Thrown when shard `shard` of round `round` of job `jobId` was recorded already.
+    error SegmentAlreadyRecorded(uint256 jobId, uint256 round, uint256 shard);
+
+    /// @notice Thrown when a job reads the result of task `taskId`, which is in status `status`, not
+    ///         Finalized: only a result that survived its challenge window links two tasks.
+    error TaskNotFinalized(uint256 taskId, TaskStatus status);
+
+    /// @notice Thrown when a final state is given as `got` leaves instead of the graph's node count `expected`.
+    error WrongLeafCount(uint256 got, uint256 expected);
+
+    /// @notice Thrown when the given leaves hash to `root`, not to the task's final state
+    ///         `finalStateRoot` (h_S as the market stored it).
+    error LeavesNotFinalState(bytes32 root, bytes32 finalStateRoot);
+
+    /// @notice Thrown when the outer step is opened with only `recorded` of `shards` segments recorded.
+    error RoundNotRecorded(uint256 recorded, uint256 shards);
+
+    /// @notice Thrown when `openOuter` is given `got` global roots instead of the wiring's globalSlots (`expected`).
+    error GlobalLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when `openOuter` is given `got` shard roots instead of shards × shardSlots (`expected`).
+    error ShardRootsLength(uint256 got, uint256 expected);
+
+    /// @notice Thrown when the global roots given to `openOuter` hash to `got`, not to the round's
+    ///         stored global root `expected`.
+    error GlobalRootMismatch(bytes32 got, bytes32 expected);
+
+    /// @notice Thrown when shard `shard`'s roots given to `openOuter` hash to `got`, not to the root
+    ///         `recordSegment` stored (`expected`).
+    error ShardRootMismatch(uint256 shard, bytes32 got, bytes32 expected);
+
+    /// @notice Thrown when a job is abandoned while its current task `taskId` is in the non-final
+    ///         status `status`: it may still be finalised.
+    error RoundStillRunning(uint256 taskId, TaskStatus status);
+
+    /// @notice Thrown when job `jobId` is abandoned although none of its current tasks was refunded:
+    ///         every one was finalised, and the job can go on.
+    error NothingRefunded(uint256 jobId);
+
+    /// @notice Thrown when ETH is sent to the job contract by `sender`, not its StakeManager.
+    error NotStakeManager(address sender);
 }

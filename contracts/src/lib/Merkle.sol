@@ -46,6 +46,44 @@ library Merkle {
         }
     }
 
+    /// @notice The root of the tree over `leaves` (`tribunal.merkle.merkle_root`): one leaf is its
+    ///         own root, no leaves is the tree of one zero leaf (root zero). `leaves` is not modified.
+    /// @dev Each level hashes adjacent words in place in one scratch array of ceil(n / 2) words; an
+    ///      odd level's last node pairs with the zero subtree of its height (Z_0 = 0,
+    ///      Z_{k+1} = keccak256(Z_k ‖ Z_k)), which is the padding to a power of two without hashing it.
+    ///      Gas (internal call, `test/lib/Merkle.t.sol`, which checks it against `processProof` and
+    ///      Python's roots): 3,166 for 16 leaves, 35,312 for 255 (~140 per leaf, scratch memory included).
+    function rootOf(bytes32[] memory leaves) internal pure returns (bytes32 root) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        if (n == 1) return leaves[0];
+        bytes32[] memory level = new bytes32[]((n + 1) >> 1);
+        assembly ("memory-safe") {
+            let src := add(leaves, 0x20)
+            let dst := add(level, 0x20)
+            let zero := 0
+            for {} gt(n, 1) {} {
+                let pairs := shr(1, n)
+                // node i of the next level is keccak256 of the 64 bytes of nodes 2i and 2i + 1; in
+                // place (src == dst) node i is written after both of its children were read
+                for { let i := 0 } lt(i, pairs) { i := add(i, 1) } {
+                    mstore(add(dst, shl(5, i)), keccak256(add(src, shl(6, i)), 0x40))
+                }
+                if and(n, 1) {
+                    mstore(0x00, mload(add(src, shl(5, sub(n, 1)))))
+                    mstore(0x20, zero)
+                    mstore(add(dst, shl(5, pairs)), keccak256(0x00, 0x40))
+                }
+                mstore(0x00, zero)
+                mstore(0x20, zero)
+                zero := keccak256(0x00, 0x40)
+                n := shr(1, add(n, 1))
+                src := dst
+            }
+            root := mload(src)
+        }
+    }
+
     /// @notice The root that `leaf` at `index` with siblings `proof` (bottom-up) leads to.
     /// @dev Reverts with `IndexOutsideProof` if `index >= 2**proof.length`.
     function processProof(bytes32 leaf, uint256 index, bytes32[] calldata proof) internal pure returns (bytes32 node) {

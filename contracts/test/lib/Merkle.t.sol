@@ -7,6 +7,7 @@ import {Errors} from "../../src/Errors.sol";
 import {Commitments} from "../../src/lib/Commitments.sol";
 import {Merkle} from "../../src/lib/Merkle.sol";
 import {ShapeWords} from "../../src/lib/ShapeWords.sol";
+import {Traces} from "../utils/Traces.sol";
 
 /// @notice External entry points to `Merkle` and `Commitments`, so tests pass proofs as calldata
 ///         (as the game does) and measure the libraries' gas without the test's own overhead.
@@ -79,6 +80,13 @@ contract MerkleHarness {
 
     function batchRowIndex(uint256 seed, uint256 step, uint256 row, uint256 numRows) external pure returns (uint256) {
         return Commitments.batchRowIndex(seed, step, row, numRows);
+    }
+
+    /// @notice Gas of `rootOf` (internal call) over `leaves`.
+    function gasOfRootOf(bytes32[] memory leaves) external view returns (bytes32 root, uint256 gasUsed) {
+        uint256 before = gasleft();
+        root = Merkle.rootOf(leaves);
+        gasUsed = before - gasleft();
     }
 
     /// @notice Gas of `verify` (internal call) on the given proof.
@@ -519,5 +527,77 @@ contract MerkleTest is Test {
 contract MerkleShapeCaller {
     function shapeWord(uint256[] memory dims) external pure returns (bytes32) {
         return ShapeWords.encode(dims);
+    }
+}
+
+/// @notice `Merkle.rootOf` builds the tree `tribunal.merkle.merkle_root` builds: against roots Python
+///         computed, against `processProof` for every leaf, and against `Traces`' level-by-level tree.
+contract MerkleRootOfTest is Test {
+    event log_named_uint(string key, uint256 val);
+
+    MerkleHarness private harness;
+
+    function setUp() public {
+        harness = new MerkleHarness();
+    }
+
+    /// @dev keccak256("leaf" ‖ uint8(i)) for i < n: Python's `keccak256(b"leaf" + bytes([i]))`.
+    function _leaves(uint256 n) private pure returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            // forge-lint: disable-next-line(unsafe-typecast) n < 256 in every caller
+            leaves[i] = keccak256(abi.encodePacked("leaf", uint8(i)));
+        }
+    }
+
+    /// @notice Roots from `.venv/bin/python -c "from tribunal.merkle import merkle_root, keccak256; ..."`
+    ///         over `_leaves(n)`: no leaves, one, a full tree, and padded ones.
+    function test_rootOf_matchesPython() public pure {
+        assertEq(Merkle.rootOf(_leaves(0)), bytes32(0), "n = 0");
+        assertEq(Merkle.rootOf(_leaves(1)), 0xc6e7c210c472c73af85a518cd62b9eb481048438378cddcf0e31261cacc0b566, "n = 1");
+        assertEq(Merkle.rootOf(_leaves(2)), 0xacf8428693746a636cc9d76507b3bcc62e67fd600843e968e17c4ecd22f7b783, "n = 2");
+        assertEq(Merkle.rootOf(_leaves(3)), 0x797dd10c77e256fa4b8afd718d0fe20642e37175c41545633cb11121177b37b5, "n = 3");
+        assertEq(Merkle.rootOf(_leaves(5)), 0xff9e41abb0eaa197a3d098e42c17eb1f0d3db48c336f9c23727dc5f54bc9986e, "n = 5");
+        assertEq(Merkle.rootOf(_leaves(8)), 0xe0f8eb1b8339f8d51bc9318878d8f7f6ab3c023b5312117d1cd32e8f1bfe899d, "n = 8");
+        assertEq(
+            Merkle.rootOf(_leaves(13)), 0x21cf2767a65cbe087741d43fa9032401b5a2fe477728438b1521c290ffa847d7, "n = 13"
+        );
+    }
+
+    function test_rootOf_oneLeaf_isTheLeaf() public pure {
+        bytes32[] memory one = new bytes32[](1);
+        one[0] = keccak256("only");
+        assertEq(Merkle.rootOf(one), one[0]);
+    }
+
+    /// @notice For any leaves (zero ones included), every leaf's proof of depth treeDepth(n) leads
+    ///         `processProof` to `rootOf`, and the leaves are left as they were.
+    function testFuzz_rootOf_everyLeafProvesToRoot(bytes32 seed, uint256 n, uint256 zeroMask) public view {
+        n = bound(n, 1, 70);
+        bytes32[] memory leaves = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            leaves[i] = (zeroMask >> (i % 256)) & 1 == 1 ? bytes32(0) : keccak256(abi.encode(seed, i));
+        }
+        bytes32[] memory kept = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            kept[i] = leaves[i];
+        }
+        bytes32 root = Merkle.rootOf(leaves);
+        for (uint256 i = 0; i < n; i++) {
+            assertEq(leaves[i], kept[i], "leaves unchanged");
+        }
+        assertEq(root, Traces.root(leaves), "Traces' tree");
+        for (uint256 i = 0; i < n; i++) {
+            bytes32[] memory proof = Traces.proof(leaves, i);
+            assertEq(proof.length, Merkle.treeDepth(n), "depth");
+            assertEq(harness.processProof(leaves[i], i, proof), root, "proof leads to rootOf");
+        }
+    }
+
+    function test_gas_rootOf() public {
+        (, uint256 gasUsed) = harness.gasOfRootOf(_leaves(16));
+        emit log_named_uint("rootOf, 16 leaves (gas)", gasUsed);
+        (, gasUsed) = harness.gasOfRootOf(_leaves(255));
+        emit log_named_uint("rootOf, 255 leaves (gas)", gasUsed);
     }
 }
