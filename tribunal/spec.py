@@ -200,9 +200,32 @@ PARAM_NAME_PREFIX: Final = "param."
 """Parameter slots are named ``param.…`` (``tribunal.graph.PARAM_PREFIX``)."""
 
 
-OPTIONAL_FIELDS: Final = ("init", "trainable")
+OPTIONAL_FIELDS: Final = ("init", "trainable", "outer")
 """Fields that ``canonical_json`` leaves out while they hold their default (None), so a spec
 written before they existed keeps its bytes and its hash."""
+
+
+class OuterStep(_Frozen):
+    """A DiLoCo outer step (``tribunal.diloco.outer_step``): the fixed-order average of ``shards``
+    shards' parameter deltas, then outer momentum ``momentum`` (Nesterov with ``nesterov``) and
+    learning rate ``lr``. A spec with ``outer`` set runs that one step instead of a training step
+    of its model; its ``init`` holds every slot (global parameters, outer momentum, the shards'
+    trainable parameters)."""
+
+    shards: int
+    lr: Float32
+    momentum: Float32
+    nesterov: bool
+
+    @model_validator(mode="after")
+    def _ranges(self) -> OuterStep:
+        if self.shards < 1:
+            raise ValueError(f"outer.shards must be >= 1, got {self.shards}")
+        if self.lr <= 0.0:
+            raise ValueError(f"outer.lr must be > 0, got {self.lr}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"outer.momentum must be in [0, 1), got {self.momentum}")
+        return self
 
 
 def _init_digest(value: str | None) -> str | None:
@@ -246,6 +269,8 @@ class TaskSpec(_Frozen):
     seeded values. ``trainable``, when set, lists the parameters that train, each as a slot name
     or a dotted prefix of slot names (``param.dense1`` covers ``param.dense1.weight`` and
     ``param.dense1.bias``, not ``param.dense10.…``); the others are frozen at their initial values.
+    ``outer``, when set, makes the task one DiLoCo outer step of the model (:class:`OuterStep`):
+    one step, its whole initial state read from ``init``.
     """
 
     version: Literal[1] = SPEC_VERSION
@@ -259,6 +284,7 @@ class TaskSpec(_Frozen):
     checkpoint_every: int = 10
     init: Annotated[str | None, AfterValidator(_init_digest)] = None
     trainable: Annotated[tuple[str, ...] | None, AfterValidator(_trainable_prefixes)] = None
+    outer: OuterStep | None = None
 
     @model_validator(mode="after")
     def _ranges(self) -> TaskSpec:
@@ -281,6 +307,16 @@ class TaskSpec(_Frozen):
             raise ValueError("a transformer predicts tokens: use loss 'cross_entropy'")
         if self.model.kind == "encoder" and self.loss != "cross_entropy":
             raise ValueError("an encoder classifies sequences: use loss 'cross_entropy'")
+        if self.outer is not None and (self.steps, self.checkpoint_every) != (1, 1):
+            raise ValueError(
+                f"an outer step is one step: steps and checkpoint_every must be 1, got {self.steps} "
+                f"and {self.checkpoint_every}"
+            )
+        if self.outer is not None and self.init is None:
+            raise ValueError(
+                "an outer step reads its whole initial state from init: set init to the 0x hash of a "
+                "safetensors file holding every slot (tribunal.diloco.job.outer_spec writes it)"
+            )
         return self
 
     def is_trainable(self, name: str) -> bool:

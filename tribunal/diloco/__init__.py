@@ -14,11 +14,13 @@ inner step ``h`` draws ``batch_row_indices(segment_seed, h, batch, shard_rows)``
 (seed, round, shard, step), recomputable on-chain like any task's.
 
 **Inner segment** (:class:`ShardTrainer`): H RepOps steps of the task's step graph on the
-shard's rows, from ``h_0`` = (round ``r``'s global parameters, the shard's inner optimizer
+shard's rows, from ``h_0`` = (round ``r``'s global parameters, the task's initial inner optimizer
 state), committed as a trace ``h_0 .. h_H`` like any task. The inner optimizer state (momentum
-buffers, Adam's moments and ``beta^t`` powers) is **kept per shard across rounds**, as DiLoCo
-does: it starts as the task's initial optimizer state, stays with the shard's operator and is
-never sent; only the trainable parameters and their roots go back (``SegmentResult.wire_bytes``).
+buffers, Adam's moments and ``beta^t`` powers) is **reset every round**: DiLoCo keeps it per
+worker, but a segment must be re-runnable by any operator from public data alone (a dropped
+operator's state is gone with it), so every segment starts from the task's initial optimizer
+slots (constants). Only the trainable parameters and their roots go back
+(``SegmentResult.wire_bytes``).
 
 **Outer step** (:func:`outer_step_graph`): a RepOps :class:`~tribunal.graph.StepGraph` built
 with ``GraphBuilder``, so the existing dispute levels apply to it unchanged. Slots: the global
@@ -41,6 +43,16 @@ coordinator hashes every received tensor and refuses one whose root is not the c
 trainable parameters (float32), their roots, its segment's trace root and ``h_H``
 (``SegmentResult.wire_bytes``); optimizer state never moves.
 
+**A job on the market** (:mod:`tribunal.diloco.job`, ``docs/diloco-jobs.md``): a
+:class:`DilocoJobSpec` (the schedule with each shard's rows uploaded as a dataset,
+:func:`make_job`) is run as ordinary tasks whose specs every agent derives: segment ``(r, i)``
+(:func:`segment_spec`: the inner spec on shard ``i``'s dataset with the segment's seed and the
+round's global parameters as ``init``) and outer step ``r`` (:func:`outer_spec`: the spec with
+``outer`` set, its ``init`` holding every outer slot). :func:`job_wiring` computes what the job
+contract needs to derive each task's ``h_0`` from finalised results, and
+:func:`segment_init_root` / :func:`outer_init_root` / :func:`shard_roots_from_leaves` /
+:func:`global_roots_from_leaves` mirror its arithmetic.
+
 **Runs**: :func:`run_sequential` (one process, every segment in shard order) and
 :func:`run_parallel` (operator processes, one thread each, :class:`OperatorPool`) produce the same
 bits: every segment trace, every outer ``h_before``/``h_after``, every global root and the final
@@ -48,8 +60,37 @@ state (``tests/diloco``).
 """
 
 from tribunal.diloco.coordinator import Coordinator, DilocoResult, RoundRecord, SegmentRecord, run_sequential
+from tribunal.diloco.job import (
+    CONSTANT_SLOT,
+    DilocoJobSpec,
+    Wiring,
+    global_from_checkpoint,
+    global_roots_from_leaves,
+    init_digest,
+    init_file,
+    initial_global,
+    job_hash,
+    job_json,
+    job_wiring,
+    make_job,
+    outer_init_root,
+    outer_spec,
+    parse_job,
+    schedule_of,
+    segment_init_root,
+    segment_spec,
+    shard_params_from_checkpoint,
+    shard_roots_from_leaves,
+)
 from tribunal.diloco.operators import OperatorError, OperatorPool, assign_shards, run_parallel
-from tribunal.diloco.outer_step import OuterResult, outer_layout, outer_step_graph, run_outer_step
+from tribunal.diloco.outer_step import (
+    OuterResult,
+    initial_global_state,
+    outer_initial_state,
+    outer_layout,
+    outer_step_graph,
+    run_outer_step,
+)
 from tribunal.diloco.schedule import (
     DilocoSchedule,
     schedule_hash,
@@ -61,7 +102,9 @@ from tribunal.diloco.schedule import (
 from tribunal.diloco.segment import SegmentResult, ShardTrainer
 
 __all__ = [
+    "CONSTANT_SLOT",
     "Coordinator",
+    "DilocoJobSpec",
     "DilocoResult",
     "DilocoSchedule",
     "OperatorError",
@@ -71,15 +114,35 @@ __all__ = [
     "SegmentRecord",
     "SegmentResult",
     "ShardTrainer",
+    "Wiring",
     "assign_shards",
+    "global_from_checkpoint",
+    "global_roots_from_leaves",
+    "init_digest",
+    "init_file",
+    "initial_global",
+    "initial_global_state",
+    "job_hash",
+    "job_json",
+    "job_wiring",
+    "make_job",
+    "outer_init_root",
+    "outer_initial_state",
     "outer_layout",
+    "outer_spec",
     "outer_step_graph",
+    "parse_job",
     "run_outer_step",
     "run_parallel",
     "run_sequential",
     "schedule_hash",
     "schedule_json",
+    "schedule_of",
+    "segment_init_root",
     "segment_seed",
+    "segment_spec",
     "shard_dataset",
+    "shard_params_from_checkpoint",
     "shard_ranges",
+    "shard_roots_from_leaves",
 ]

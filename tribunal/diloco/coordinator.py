@@ -19,10 +19,15 @@ from numpy.typing import NDArray
 
 from tribunal.commitments import state_commitment, tensor_root
 from tribunal.datasets import Dataset, load_dataset
-from tribunal.diloco.outer_step import OuterResult, outer_layout, outer_step_graph, run_outer_step
+from tribunal.diloco.outer_step import (
+    OuterResult,
+    initial_global_state,
+    outer_layout,
+    outer_step_graph,
+    run_outer_step,
+)
 from tribunal.diloco.schedule import DilocoSchedule, schedule_hash
 from tribunal.diloco.segment import SegmentResult, ShardTrainer
-from tribunal.models import initial_state
 
 
 @dataclass(frozen=True)
@@ -94,9 +99,7 @@ class Coordinator:
         self.device = device or torch.device("cpu")
         self.layout = outer_layout(schedule, dataset)
         self.graph = outer_step_graph(schedule, dataset)
-        start = initial_state(schedule.task, dataset)[: len(self.layout.params)]
-        momentum = [np.zeros(p.shape, np.float32) for p in self.layout.trainable]
-        self.state: list[NDArray[np.float32]] = [*start, *momentum]
+        self.state: list[NDArray[np.float32]] = initial_global_state(schedule, dataset)
         self.roots = [tensor_root(a) for a in self.state]
         self.result = DilocoResult(schedule_hash(schedule), state_commitment(self.roots))
 

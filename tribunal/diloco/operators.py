@@ -3,11 +3,12 @@
 Each operator is a fresh process (forked from a fork server, :func:`operator_context`) pinned to
 one thread (``OMP``/``MKL``/``OPENBLAS``/``NUMBA``/``TRIBUNAL_HASH`` threads 1 and
 ``torch.set_num_threads(1)``), hosting one or more shards
-(:class:`~tribunal.diloco.segment.ShardTrainer`, which keeps each shard's inner optimizer state
-in the operator). Each round the coordinator sends every
-operator the global parameters and their roots; the operator runs its shards' segments in shard
-order and sends back each segment's :class:`~tribunal.diloco.segment.SegmentResult`
-(trainable parameters, their roots, ``h_0 .. h_H``); the coordinator runs the outer step.
+(:class:`~tribunal.diloco.segment.ShardTrainer`; every segment starts from a fresh inner
+optimizer state, so no state stays with an operator between rounds). Each round the coordinator
+sends every operator the global parameters and their roots; the operator runs its shards'
+segments in shard order and sends back each segment's
+:class:`~tribunal.diloco.segment.SegmentResult` (trainable parameters, their roots,
+``h_0 .. h_H``); the coordinator runs the outer step.
 """
 
 from __future__ import annotations

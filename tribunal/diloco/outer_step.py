@@ -19,6 +19,11 @@ slots (and frozen parameters) are held: their next value is an exact copy, so ``
 leaves for them are the roots ``h_before`` had. The graph reads no dataset (its
 ``dataset_shape`` is :data:`NO_DATASET`) and has no ``BATCH_GATHER``, so its seed is inert.
 
+The graph is built from a :class:`~tribunal.diloco.schedule.DilocoSchedule` or from a
+:class:`~tribunal.spec.TaskSpec` with ``outer`` set (an outer step posted as a task: its model is
+the schedule's, ``tribunal.models`` dispatches here); both give the same graph. Such a task's
+initial state is read whole from its ``init`` file (:func:`outer_initial_state`).
+
 As a one-step task it commits to ``h_before`` (the state root over the slots' tensor roots) and
 ``h_after`` (the root over its node outputs' roots), and every node can be disputed with the
 existing levels, down to one float32 instruction.
@@ -38,10 +43,12 @@ from tribunal.commitments import state_commitment, trace_root
 from tribunal.datasets import Dataset
 from tribunal.diloco.schedule import DilocoSchedule
 from tribunal.graph import Ref, Shape, StepGraph, validate_graph
-from tribunal.models import model_dims
+from tribunal.models import check_trainable, initial_state, model_dims
 from tribunal.models.builder import Constant, GraphBuilder, SlotDef
 from tribunal.models.layout import parameter_layout
+from tribunal.models.pretrained import PretrainedStateError, initial_values_from
 from tribunal.repops import Opcode, ops
+from tribunal.spec import OuterStep, TaskSpec
 from tribunal.training import next_state, output_roots, reused_roots, run_step, slot_roots
 
 OUTER_MOMENTUM_PREFIX = "outer.momentum."
@@ -83,20 +90,67 @@ class OuterLayout:
         ]
 
 
-def outer_layout(schedule: DilocoSchedule, dataset: Dataset) -> OuterLayout:
-    params = tuple(parameter_layout(model_dims(schedule.task, dataset)))
-    trainable = tuple(p for p in params if schedule.task.is_trainable(p.name))
-    return OuterLayout(params, trainable, schedule.shards)
+OuterSource = DilocoSchedule | TaskSpec
+"""What an outer step is built from: a schedule, or a task spec with ``outer`` set."""
 
 
-def outer_step_graph(schedule: DilocoSchedule, dataset: Dataset) -> StepGraph:
-    """The outer step of ``schedule`` (formulas in the module docstring), validated."""
+def _task_and_step(source: OuterSource) -> tuple[TaskSpec, OuterStep]:
+    if isinstance(source, DilocoSchedule):
+        return source.task, source.outer
+    if source.outer is None:
+        raise ValueError("this task spec is no outer step: its outer is not set")
+    return source, source.outer
+
+
+def outer_layout(source: OuterSource, dataset: Dataset) -> OuterLayout:
+    task, step = _task_and_step(source)
+    params = parameter_layout(model_dims(task, dataset))
+    check_trainable(task, params)
+    trainable = tuple(p for p in params if task.is_trainable(p.name))
+    return OuterLayout(tuple(params), trainable, step.shards)
+
+
+def initial_global_state(schedule: DilocoSchedule, dataset: Dataset) -> list[NDArray[np.float32]]:
+    """Round 0's global state, in slot order: the task's initial parameters (``initial_state``
+    with the task's seed, so ``task.init`` applies), then a zero outer momentum."""
     layout = outer_layout(schedule, dataset)
-    b = GraphBuilder(layout.slots(), NO_DATASET, schedule.task.seed, schedule.task.is_trainable)
-    n, mu, lr = schedule.shards, schedule.outer_momentum, schedule.outer_lr
+    params = initial_state(schedule.task, dataset)[: len(layout.params)]
+    return [*params, *(np.zeros(p.shape, np.float32) for p in layout.trainable)]
+
+
+def outer_initial_state(spec: TaskSpec, dataset: Dataset) -> list[NDArray[np.float32]]:
+    """An outer task's ``h_0`` state: every slot read from ``spec.init`` by its name, in slot
+    order. PretrainedStateError names a slot the file lacks, a tensor that is no slot, or a shape
+    that differs."""
+    if spec.init is None:
+        raise ValueError("an outer step reads its initial state from init, which is not set")
+    slots = outer_layout(spec, dataset).slots()
+    tensors = initial_values_from(spec.init)
+    unknown = sorted(set(tensors) - {s.name for s in slots})
+    if unknown:
+        raise PretrainedStateError(f"tensors {unknown} name no slot of this outer step")
+    values: list[NDArray[np.float32]] = []
+    for slot in slots:
+        if slot.name not in tensors:
+            raise PretrainedStateError(f"the outer step's init file has no tensor {slot.name!r}")
+        tensor = tensors[slot.name]
+        if tuple(tensor.shape) != slot.shape:
+            raise PretrainedStateError(
+                f"tensor {slot.name!r} has shape {tuple(tensor.shape)}; the slot is {slot.shape}"
+            )
+        values.append(tensor)
+    return values
+
+
+def outer_step_graph(source: OuterSource, dataset: Dataset) -> StepGraph:
+    """The outer step of ``source`` (formulas in the module docstring), validated."""
+    task, step = _task_and_step(source)
+    layout = outer_layout(source, dataset)
+    b = GraphBuilder(layout.slots(), NO_DATASET, task.seed, task.is_trainable)
+    n, mu, lr = step.shards, step.momentum, step.lr
     sizes: list[Ref] = []
     for p in layout.params:
-        if not schedule.task.is_trainable(p.name):
+        if not task.is_trainable(p.name):
             b.hold(p.name)
             continue
         theta = b.state(p.name)
@@ -110,11 +164,11 @@ def outer_step_graph(schedule: DilocoSchedule, dataset: Dataset) -> StepGraph:
         grad = b.add(ops.const_binary(Opcode.DIV, float(n)), [total], f"outer.grad.{p.name}")
         velocity = b.add(ops.momentum(mu), [b.state(momentum_slot(p.name)), grad], momentum_slot(p.name))
         b.write_state(momentum_slot(p.name), velocity)
-        step = velocity
-        if schedule.nesterov:
+        update = velocity
+        if step.nesterov:
             ahead = b.add(ops.scale(mu), [velocity], f"outer.nesterov_scale.{p.name}")
-            step = b.add(ops.add(), [grad, ahead], f"outer.nesterov.{p.name}")
-        new = b.add(ops.sgd(lr), [theta, step], f"outer.update.{p.name}")
+            update = b.add(ops.add(), [grad, ahead], f"outer.nesterov.{p.name}")
+        new = b.add(ops.sgd(lr), [theta, update], f"outer.update.{p.name}")
         b.write_state(p.name, new)
         sizes.append(b.add(ops.mse_loss(), [theta, new], f"outer.update_size.{p.name}"))
     for i in range(n):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from tribunal.datasets import Dataset
 from tribunal.merkle import keccak256
-from tribunal.spec import Float32, TaskSpec, canonical_json
+from tribunal.spec import Float32, OuterStep, TaskSpec, canonical_json
 
 SCHEDULE_VERSION: Final = 1
 MAX_ROUNDS: Final = 1_000_000
@@ -54,6 +54,8 @@ class DilocoSchedule(BaseModel):
             raise ValueError(f"shards must be 1..{MAX_SHARDS}, got {self.shards}")
         if self.inner_steps < 1:
             raise ValueError(f"inner_steps must be >= 1, got {self.inner_steps}")
+        if self.task.outer is not None:
+            raise ValueError("task is the inner training task: it must not set outer")
         if self.task.steps != self.inner_steps:
             raise ValueError(
                 f"task.steps ({self.task.steps}) must equal inner_steps ({self.inner_steps}): "
@@ -64,6 +66,13 @@ class DilocoSchedule(BaseModel):
         if not 0.0 <= self.outer_momentum < 1.0:
             raise ValueError(f"outer_momentum must be in [0, 1), got {self.outer_momentum}")
         return self
+
+    @property
+    def outer(self) -> OuterStep:
+        """The round's outer step, as an outer task's spec names it."""
+        return OuterStep(
+            shards=self.shards, lr=self.outer_lr, momentum=self.outer_momentum, nesterov=self.nesterov
+        )
 
     def check_dataset(self, num_rows: int) -> None:
         """ValueError unless every shard of a ``num_rows``-row dataset can draw a batch."""

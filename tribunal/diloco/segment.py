@@ -1,15 +1,17 @@
 """An inner segment: one shard's H RepOps steps of one round, from the round's global parameters
-and the shard's own inner optimizer state.
+and a fresh inner optimizer state.
 
 A segment is a training run like any task's: ``h_0`` commits to its starting state (the global
-parameters, then the shard's optimizer state, in the task's slot order), step ``t`` runs the
+parameters, then the task's initial optimizer state, in the task's slot order), step ``t`` runs the
 task's step graph (on the shard's rows, with the segment's seed) and ``h_{t+1}`` is the Merkle
 root over its node outputs' roots; the segment's trace root is over ``h_0 .. h_H``. So a dispute
 over a segment is the existing game on that trace, unchanged.
 
-:class:`ShardTrainer` is the operator's side of one shard: it keeps the shard's inner optimizer
-state from one round to the next (DiLoCo keeps it; it never leaves the operator), and only the
-trainable parameters and their roots are sent back (:class:`SegmentResult`).
+:class:`ShardTrainer` is the operator's side of one shard. Every segment starts from the task's
+initial optimizer state (zeros; Adam's ``beta^t`` powers 1.0), not the one the shard's previous
+segment ended with: DiLoCo keeps it per worker, but a segment must be re-runnable by any operator
+from public data alone (``docs/diloco-jobs.md``), and a dropped operator's optimizer state is gone
+with it. Only the trainable parameters and their roots are sent back (:class:`SegmentResult`).
 """
 
 from __future__ import annotations
@@ -67,10 +69,10 @@ class SegmentResult:
 
 
 class ShardTrainer:
-    """Shard ``shard``'s rows, step graph and inner optimizer state, kept across rounds.
+    """Shard ``shard``'s rows and step graph; its segments, in any round order.
 
-    The initial optimizer state is the task's (zeros; Adam's ``beta^t`` powers 1.0): the
-    optimizer slots of ``initial_state(task, dataset)``. Segments must run in round order.
+    Each segment starts from the given global parameters and the task's initial optimizer state
+    (the optimizer slots of ``initial_state(task, dataset)``: constants, the same for every seed).
     """
 
     def __init__(
@@ -93,10 +95,9 @@ class ShardTrainer:
         params = set(self.param_slots)
         self.opt_slots = [j for j in range(len(self.graph.slots)) if j not in params]
         start = initial_state(schedule.task, dataset)
-        self.opt_state = [start[j] for j in self.opt_slots]
-        self.opt_roots = [tensor_root(a) for a in self.opt_state]
+        self.initial_opt_state = [start[j] for j in self.opt_slots]
+        self.initial_opt_roots = [tensor_root(a) for a in self.initial_opt_state]
         self.rows = torch.from_numpy(np.array(self.data.rows)).to(self.device)
-        self.next_round = 0
 
     def graph_for(self, round_: int) -> StepGraph:
         """The segment's step graph: the task's graph on this shard's rows, with the segment's
@@ -111,9 +112,9 @@ class ShardTrainer:
         param_roots: Sequence[bytes] | None = None,
     ) -> SegmentResult:
         """Run round ``round_``'s segment from the global ``params`` (every parameter slot, model
-        order; ``param_roots`` their tensor roots when known) and keep the new optimizer state."""
-        if round_ != self.next_round:
-            raise ValueError(f"shard {self.shard} expects round {self.next_round}, got {round_}")
+        order; ``param_roots`` their tensor roots when known) and the initial optimizer state."""
+        if not 0 <= round_ < self.schedule.rounds:
+            raise ValueError(f"round must be 0..{self.schedule.rounds - 1}, got {round_}")
         if len(params) != len(self.param_slots):
             raise ValueError(f"expected {len(self.param_slots)} parameter tensors, got {len(params)}")
         began, began_cpu = time.perf_counter(), time.process_time()
@@ -126,7 +127,8 @@ class ShardTrainer:
                 slot = graph.slots[j]
                 raise ValueError(f"{slot.name}: shape {tuple(value.shape)}, expected {slot.shape}")
             arrays[j], roots[j] = value, root
-        for j, value, root in zip(self.opt_slots, self.opt_state, self.opt_roots, strict=True):
+        fresh = zip(self.opt_slots, self.initial_opt_state, self.initial_opt_roots, strict=True)
+        for j, value, root in fresh:
             arrays[j], roots[j] = value, root
         state = [torch.from_numpy(np.array(a, dtype=np.float32)).to(self.device) for a in arrays]
         commitments = [state_commitment(roots)]
@@ -143,9 +145,6 @@ class ShardTrainer:
         roots = [root for root in known if root is not None]
         assert len(roots) == len(known), "the last inner step is committed, so every root is known"
         final = [t.cpu().numpy() for t in state]
-        self.opt_state = [final[j] for j in self.opt_slots]
-        self.opt_roots = [roots[j] for j in self.opt_slots]
-        self.next_round = round_ + 1
         return SegmentResult(
             round=round_,
             shard=self.shard,

@@ -4,6 +4,8 @@ encoder that classifies token sequences.
 ``state_layout`` lists the state slots (parameters, then the trainable ones' optimizer state),
 ``step_graph`` records one training step's nodes (``build_step_graph`` validates them), and
 ``initial_state`` draws the initial values (or reads a pretrained start, ``pretrained``).
+A spec with ``outer`` set is a DiLoCo outer step of its model instead: the three dispatch to
+``tribunal.diloco.outer_step`` (imported where used: that package builds on this one).
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ __all__ = [
 
 
 def state_layout(spec: TaskSpec, dataset: Dataset) -> list[SlotDef]:
-    """Parameters in model order, then the optimizer's state of the trainable ones."""
+    """Parameters in model order, then the optimizer's state of the trainable ones (an outer step:
+    ``tribunal.diloco.outer_step.OuterLayout.slots``)."""
+    if spec.outer is not None:
+        from tribunal.diloco.outer_step import outer_layout
+
+        return outer_layout(spec, dataset).slots()
     params = parameter_layout(model_dims(spec, dataset))
     check_trainable(spec, params)
     trainable = [p for p in params if spec.is_trainable(p.name)]
@@ -50,7 +57,12 @@ def check_trainable(spec: TaskSpec, params: list[SlotDef]) -> None:
 
 
 def step_graph(spec: TaskSpec, dataset: Dataset) -> StepGraph:
-    """Gather the batch, split features and targets, forward, loss, backward, update."""
+    """Gather the batch, split features and targets, forward, loss, backward, update (an outer
+    step: ``tribunal.diloco.outer_step.outer_step_graph``)."""
+    if spec.outer is not None:
+        from tribunal.diloco.outer_step import outer_step_graph
+
+        return outer_step_graph(spec, dataset)
     dims = model_dims(spec, dataset)
     model = MODELS[spec.model.kind]
     slots = state_layout(spec, dataset)
@@ -94,7 +106,12 @@ def target_shape(dims: ModelDims) -> tuple[int, ...]:
 def initial_state(spec: TaskSpec, dataset: Dataset) -> list[NDArray[np.float32]]:
     """The state ``h_0`` commits to: one float32 array per slot, in slot order. With ``spec.init``
     the parameters its safetensors file names take its values, read from this machine's artifact
-    cache (ArtifactNotCached if it was never fetched: ``tribunal.tasks.fetch_task_inputs``)."""
+    cache (ArtifactNotCached if it was never fetched: ``tribunal.tasks.fetch_task_inputs``). An outer
+    step reads every slot from ``spec.init`` (``tribunal.diloco.outer_step.outer_initial_state``)."""
+    if spec.outer is not None:
+        from tribunal.diloco.outer_step import outer_initial_state
+
+        return outer_initial_state(spec, dataset)
     slots = state_layout(spec, dataset)
     values = initial_values(slots, spec.seed)
     if spec.init is None:
