@@ -1,4 +1,4 @@
-"""`tribunal`: developer, submitter and deployment commands (deploy, keys, tasks, config)."""
+"""`tribunal`: developer, submitter and deployment commands (deploy, keys, tasks, DiLoCo jobs, config)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from web3 import Web3
 
 from deploy.config_check import Role, config_checks
 from deploy.dataset_cli import dataset_app
+from deploy.diloco_cli import diloco_app
 from deploy.job_file import JobFileError, load_job
 from deploy.submit import (
     BackendApi,
@@ -51,6 +52,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(task_app, name="task")
 app.add_typer(config_app, name="config")
 app.add_typer(dataset_app, name="dataset")
+app.add_typer(diloco_app, name="diloco")
 common.use_config_file(app, "tribunal")
 
 
@@ -109,8 +111,8 @@ def deploy(
     )] = DeployParams.committee_size,
 ) -> None:
     """Deploy and wire StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame to
-    RPC_URL (and a Jackpot, with forced errors on), then write the deployment file. Durations are
-    seconds."""
+    RPC_URL (and a Jackpot, with forced errors on), then DilocoJobs over that market, and write the
+    deployment file. Durations are seconds."""
     try:
         bond = parse_eth(challenger_bond)
     except ValueError as exc:
@@ -143,8 +145,8 @@ def deploy(
     path = save_deployment(deployment, out)
     common.console.print(f"deployed to chain {deployment.chain_id}: StakeManager "
                          f"{deployment.stake_manager}, TaskMarket {deployment.task_market}, DisputeGame "
-                         f"{deployment.dispute_game}; challenger bond {format_eth(bond)}, max clock "
-                         f"{max_clock} s; wrote {path}")
+                         f"{deployment.dispute_game}, DilocoJobs {deployment.diloco_jobs}; challenger bond "
+                         f"{format_eth(bond)}, max clock {max_clock} s; wrote {path}")
 
 
 @keys_app.command("new")

@@ -1,4 +1,4 @@
-"""`tribunal deploy` on a fresh chain: all five contracts, wired, with the dispute parameters asked for."""
+"""`tribunal deploy` on a fresh chain: every contract, wired, with the dispute parameters asked for."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def test_deploy_writes_a_wired_deployment_with_the_given_bond_and_clock(
         assert session.jackpot.share() == DeployParams.pot_wei // 3  # the default pot, over 3 seats
         params = deployment.params
         assert (params["verifier_bond_wei"], params["committee_size"]) == (25 * 10**16, 3)
+        # the DiLoCo jobs contract, over this market
+        assert session.diloco_jobs is not None and deployment.diloco_jobs is not None
+        assert f"DilocoJobs {deployment.diloco_jobs}" in " ".join(result.output.split())
+        assert session.diloco_jobs.job_count() == 0
     finally:
         node.stop()
 

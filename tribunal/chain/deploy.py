@@ -144,7 +144,9 @@ class DeployParams:
 
 def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | None = None) -> Deployment:
     """Deploy StakeManager, TaskMarket, ProgramRegistry, OneStepProver and DisputeGame, wire them,
-    and, with forced errors on, the Jackpot (`TaskMarket.setJackpot`, before any task exists).
+    and, with forced errors on, the Jackpot (`TaskMarket.setJackpot`, before any task exists); then
+    DilocoJobs, which posts its segment and outer tasks into that market (it needs no wiring: to the
+    market it is a submitter like any other).
 
     Wiring order: StakeManager.setSlashers(market, game), then TaskMarket.setDisputeGame(game)
     (the market checks that the StakeManager already names the same game, and that the game names
@@ -194,6 +196,9 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         ).contract_address
         task_market.set_jackpot(
             jackpot_address, params.forced_error_ppm, params.audit_window, params.jackpot_bps)
+    diloco_artifact = load_artifact("DilocoJobs")
+    diloco_address = client.deploy(diloco_artifact.abi, diloco_artifact.bytecode, market_address, sm_address,
+                                   context="deploy DilocoJobs").contract_address
     return Deployment(
         chain_id=client.chain_id,
         rpc_url=rpc_url,
@@ -203,5 +208,6 @@ def deploy_contracts(client: ChainClient, rpc_url: str, params: DeployParams | N
         dispute_game=game_address,
         one_step_prover=prover_address,
         jackpot=jackpot_address,
+        diloco_jobs=diloco_address,
         params=asdict(params),
     )

@@ -26,6 +26,8 @@ class Deployment:
     dispute_game: str | None = None
     one_step_prover: str | None = None
     jackpot: str | None = None
+    diloco_jobs: str | None = None
+    """`DilocoJobs`; None in a deployment file written before it existed."""
     params: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
