@@ -5,13 +5,19 @@ itself lives in the artifact store under its hash (``specURI`` says where else t
 spec is usable only if its bytes hash to the on-chain spec hash, they are the spec's canonical
 form, and ``prepare_task`` reproduces every on-chain root: otherwise the task can't be
 trained or defended, and an operator must not claim it (a verifier must not judge it).
+
+A task posted by the DiLoCo jobs contract has no spec in the store: its spec is derived from the
+job's document and the chain (`tribunal.diloco.resolve`), then checked against the chain's roots
+the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import ValidationError
@@ -21,6 +27,9 @@ from tribunal.artifact_client import ArtifactClient, ArtifactError, content_hash
 from tribunal.chain.task_market import Task
 from tribunal.spec import TaskSpec, canonical_json, parse_spec
 from tribunal.tasks import PreparedTask, fetch_task_inputs, prepare_task
+
+if TYPE_CHECKING:
+    from tribunal.diloco.resolve import DilocoResolver
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +104,10 @@ class TaskPreparer:
     (preparing loads the dataset and builds the graph; a worker needs it to screen, train and
     defend the same task)."""
 
-    def __init__(self, store: ArtifactClient | None, cache_size: int = 16) -> None:
+    def __init__(self, store: ArtifactClient | None, cache_size: int = 16,
+                 diloco: DilocoResolver | None = None) -> None:
         self.store = store
+        self.diloco = diloco
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, PreparedTask] = OrderedDict()
         self._lock = threading.Lock()
@@ -106,8 +117,8 @@ class TaskPreparer:
         with self._lock:
             cached = self._cache.get(task.spec_hash)
         if cached is None:
-            data = fetch_spec_bytes(task.spec_hash, spec_uri, self.store)
-            spec = parse_task_spec(data, task.spec_hash)
+            derived = self.diloco is not None and self.diloco.owns(task)
+            spec = self._derived_spec(task) if derived else self._fetched_spec(task, spec_uri)
             try:
                 fetch_task_inputs(spec, self.store)
             except ArtifactNotCached as exc:
@@ -116,9 +127,28 @@ class TaskPreparer:
                 cached = prepare_task(spec, spec_uri)
             except (KeyError, ValueError) as exc:
                 raise TaskMismatch(f"task {task.task_id}: the spec cannot be prepared: {exc}") from exc
+            if derived:
+                # the chain names a DiLoCo task by (job, round, slot), not by the derived spec's hash:
+                # checkpoints, manifests and games key on the chain's
+                cached = dataclasses.replace(cached, spec_hash=task.spec_hash, derived=True)
             with self._lock:
                 self._cache[task.spec_hash] = cached
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         check_roots(task, cached)
         return cached
+
+    def _fetched_spec(self, task: Task, spec_uri: str) -> TaskSpec:
+        return parse_task_spec(fetch_spec_bytes(task.spec_hash, spec_uri, self.store), task.spec_hash)
+
+    def _derived_spec(self, task: Task) -> TaskSpec:
+        from tribunal.diloco.resolve import NotReady
+
+        assert self.diloco is not None
+        try:
+            spec, _ = self.diloco.spec(task)
+        except NotReady as exc:
+            raise SpecUnavailable(f"task {task.task_id}: {exc}") from exc
+        except ValueError as exc:
+            raise TaskMismatch(f"task {task.task_id}: {exc}") from exc
+        return spec

@@ -27,6 +27,9 @@ class PreparedTask:
     dataset_root: bytes
     init_state_root: bytes
     graph_root: bytes
+    derived: bool = False
+    """A DiLoCo task's spec, derived from its job (`tribunal.diloco.resolve`): ``spec_hash`` is then
+    the chain's name of the task, not the hash of ``spec``."""
 
     @property
     def spec_bytes(self) -> bytes:

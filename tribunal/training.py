@@ -188,6 +188,7 @@ def train(
     until: int | None = None,
     progress: ProgressCallback | None = None,
     tamper: Callable[[int, int, torch.Tensor], torch.Tensor] | None = None,
+    spec_key: bytes | None = None,
 ) -> TrainResult:
     """Train ``spec`` with RepOps from ``h_0`` (or from ``resume``) up to step ``until``
     (default ``spec.steps``).
@@ -199,6 +200,9 @@ def train(
     after step ``spec.steps``); the other trace leaves are ``UNCOMMITTED``. A checkpoint is
     made at every committed step; with a ``store`` each is saved there. The model hash is the
     content hash of the last checkpoint made (the final one for a whole run).
+
+    Checkpoints name the task by ``spec_key``, by default the spec's hash (a DiLoCo task's is
+    the chain's name of it: `tribunal.diloco.resolve`).
     """
     dataset = dataset or load_dataset(spec.dataset)
     device = device or pick_device()
@@ -206,7 +210,7 @@ def train(
     if not 0 <= end <= spec.steps:
         raise ValueError(f"until must be 0..{spec.steps}, got {until}")
     graph = build_step_graph(spec, dataset)
-    digest = spec_hash(spec)
+    digest = spec_key if spec_key is not None else spec_hash(spec)
     roots: list[bytes | None]
     if resume is None:
         start, arrays = 0, initial_state(spec, dataset)

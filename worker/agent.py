@@ -49,6 +49,7 @@ from tribunal.checkpoint_manifest import CheckpointManifest, publish_manifest
 from tribunal.checkpoint_sync import SyncedCheckpointStore
 from tribunal.checkpoints import Checkpoint, CheckpointError, LocalCheckpointStore
 from tribunal.commitments import final_state_proof, trace_root
+from tribunal.diloco.advance import JobAdvancer
 from tribunal.dispute.checkpointed import CheckpointedClaims
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.faults import named_cheat
@@ -82,6 +83,9 @@ class OperatorConfig(AgentConfig):
     cheat: str | None = None
     """A named cheat (`tribunal.dispute.faults.CHEATS`): train dishonestly and defend the lie
     (devnet demos of a slashing; the CLI refuses it on any chain but a local anvil)."""
+    advance_diloco: bool = True
+    """Move DiLoCo jobs along (record finalised segments and outer steps, open the next step:
+    `tribunal.diloco.advance`); anyone may, and the first call wins."""
 
 
 @dataclass
@@ -125,6 +129,10 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         """`TaskMarket.forcedErrorPpm`, read at start (and again before a submission while it is 0)."""
         self.jackpot_bps = 0
         """`TaskMarket.jackpotBps`: the share of a finalised reward that goes to our jackpot escrow."""
+        self.advancer: JobAdvancer | None = None
+        if config.advance_diloco and session.diloco_jobs is not None and self.diloco is not None:
+            self.advancer = JobAdvancer(session.diloco_jobs, session.market, self.diloco, self.chain_now,
+                                        self.artifacts)
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -208,6 +216,8 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
         assert self.state is not None
         for record in list(self.state.active_tasks()):
             self._advance_guarded(record)
+        if self.advancer is not None:
+            self.advancer.tick()
 
     def find_work(self) -> None:
         self.maybe_claim()
@@ -469,6 +479,7 @@ class OperatorAgent(Agent[WorkerState, OperatorConfig]):
             device=self.config.device if not self.executor.remote else None,
             work_dir=str(self.state_dir.root) if not self.executor.remote else None,
             cheat=self.config.cheat,
+            derived_spec=prepared.derived,
         )
         self.save()
         try:

@@ -64,6 +64,9 @@ class TrainingJob:
     """None: the executor's own directory (``TRIBUNAL_EXECUTOR_DIR``)."""
     cheat: str | None = None
     """A named cheat (`tribunal.dispute.faults.CHEATS`) of a deliberately dishonest demo worker."""
+    derived_spec: bool = False
+    """The spec was derived from a DiLoCo job (`tribunal.diloco.resolve`): ``spec_hash`` is the
+    chain's name of the task, not the spec's hash, and names its checkpoints."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -170,7 +173,7 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
                  cancel: threading.Event | None = None) -> TrainingOutcome:
     """Train ``job``'s task to the end from the newest usable checkpoint; publish checkpoints."""
     spec = parse_spec(job.spec_json)
-    digest = spec_hash(spec)
+    digest = bytes.fromhex(job.spec_hash[2:]) if job.derived_spec else spec_hash(spec)
     if _hex(digest) != job.spec_hash.lower():
         raise ValueError(f"job {job.job_id}: the spec hashes to {_hex(digest)}, not {job.spec_hash}")
     device = pick_device(job.device)
@@ -220,7 +223,7 @@ def run_training(job: TrainingJob, publish: Publish | None = None,
         log.warning("task %d: CHEATING as asked (--cheat %s): %s", job.task_id, job.cheat, tamper,
                     extra={"event": "cheating", "task_id": job.task_id})
     result = train(spec, dataset=dataset, device=device, store=store, resume=resume, progress=on_step,
-                   tamper=tamper)
+                   tamper=tamper, spec_key=digest)
     seconds = time.perf_counter() - began
     store.publish_pending()
     checkpoints = {**job.checkpoints, **{s: _hex(h) for s, h in store.steps(digest).items()}}

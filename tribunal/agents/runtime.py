@@ -37,6 +37,7 @@ from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.events import ChainEvent, EventFollower
 from tribunal.chain.session import ChainSession, format_eth
 from tribunal.device import pick_device
+from tribunal.diloco.resolve import DilocoResolver
 from tribunal.dispute.claims import PartyClaims
 from tribunal.dispute.desk import DisputeDesk, GameOutcome
 from tribunal.dispute.state import GameView
@@ -85,7 +86,9 @@ class Agent(Generic[S, C]):
         self.config = config
         self.state_dir: AgentStateDir[S] = self.STATE_DIR(config.state_dir)
         self.artifacts = ArtifactClient(config.artifact_store) if config.artifact_store else None
-        self.preparer = TaskPreparer(self.artifacts)
+        self.diloco = (DilocoResolver(session.diloco_jobs, session.market, self.artifacts)
+                       if session.diloco_jobs is not None else None)
+        self.preparer = TaskPreparer(self.artifacts, diloco=self.diloco)
         self.device = pick_device(config.device)
         self.desk = (DisputeDesk(session.game, self.me, self.claims_for, self.chain_now,
                                  from_block=session.deployment.block_number, on_queued=self.on_queued_game,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tribunal.chain.client import ChainClient, connect, with_rpc_retry
 from tribunal.chain.deployment import Deployment, load_deployment
+from tribunal.chain.diloco_jobs import DilocoJobs
 from tribunal.chain.dispute_game import DisputeGame
 from tribunal.chain.jackpot import Jackpot
 from tribunal.chain.keys import load_signer
@@ -43,6 +44,7 @@ class ChainSession:
     market: TaskMarket
     game: DisputeGame | None
     jackpot: Jackpot | None = None
+    diloco_jobs: DilocoJobs | None = None
 
 
 def open_session(
@@ -65,4 +67,5 @@ def open_session(
         market=TaskMarket(client, deployment.task_market),
         game=DisputeGame(client, deployment.dispute_game) if deployment.dispute_game else None,
         jackpot=Jackpot(client, deployment.jackpot) if deployment.jackpot else None,
+        diloco_jobs=DilocoJobs(client, deployment.diloco_jobs) if deployment.diloco_jobs else None,
     )
