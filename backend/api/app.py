@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend import metrics
 from backend.api.cache import ResponseCache
 from backend.api.rate_limit import RateLimit
-from backend.api.routes import artifacts, datasets, disputes, network, operators, ops, specs, tasks
+from backend.api.routes import artifacts, datasets, diloco, disputes, network, operators, ops, specs, tasks
 from backend.api.state import AppState
 from backend.api.stream import EventHub
 from backend.artifacts.store import LocalDiskStore
@@ -161,6 +161,7 @@ def create_app(
             {"name": "tasks", "description": "training tasks posted on the TaskMarket"},
             {"name": "operators", "description": "stakers and operators: stake, record, earnings"},
             {"name": "disputes", "description": "dispute games and their descent"},
+            {"name": "diloco", "description": "DiLoCo jobs: rounds × shards of market tasks"},
             {"name": "network", "description": "statistics, indexer status, events and the live stream"},
             {"name": "artifacts", "description": "content-addressed specs, datasets, checkpoints, models"},
             {"name": "specs", "description": "task specs, datasets and chain configuration for posting"},
@@ -172,8 +173,8 @@ def create_app(
     app.add_middleware(ResponseCache, engine=engine, max_age_s=settings.cache_max_age_s)
     app.add_middleware(MetricsMiddleware, templates=templates)
     app.add_exception_handler(ServiceError, _service_error)
-    for router in (tasks.router, operators.router, disputes.router, network.router, artifacts.router,
-                   specs.router, datasets.router):
+    for router in (tasks.router, operators.router, disputes.router, diloco.router, network.router,
+                   artifacts.router, specs.router, datasets.router):
         app.include_router(router, prefix="/api")
         templates.update({id(r): "/api" + r.path for r in router.routes if hasattr(r, "path")})
     app.include_router(ops.router)

@@ -181,7 +181,16 @@ class DisputeSummary(Model):
     winner: AddressStr | None
 
 
+class DilocoTaskRef(Model):
+    """Which DiLoCo job, round and shard (or outer step) a market task is."""
+
+    job_id: int = Field(description="the job (/api/diloco/jobs/{job_id})")
+    round: int
+    shard: int | None = Field(description="the segment's shard; null for the round's outer step")
+
+
 class TaskDetail(TaskOut):
+    diloco: DilocoTaskRef | None = Field(description="the DiLoCo job the task is part of (null: none)")
     submissions: list[SubmissionOut]
     disputes: list[DisputeSummary]
     latest_progress: ProgressOut | None
@@ -418,11 +427,103 @@ class SpecJobOut(Model):
     error: str | None = Field(default=None, description="failed: why, and what to do")
 
 
+# `tribunal.chain.diloco_jobs.JobStatus`'s names but NONE; tests/backend/test_diloco.py holds it equal.
+DilocoJobStatusName = Literal["TRAINING", "AVERAGING", "COMPLETED", "FAILED"]
+
+
+class DilocoJobOut(Model):
+    """A DiLoCo job (`DilocoJobs`, docs/diloco-jobs.md): R rounds × N shards run as market tasks."""
+
+    job_id: int
+    status: DilocoJobStatusName = Field(
+        description="TRAINING: the current round's segments run; AVERAGING: its outer step runs; "
+        "COMPLETED: the last round closed; FAILED: abandoned, the unpaid rewards credited to the submitter"
+    )
+    submitter: AddressStr
+    spec_hash: HashStr = Field(
+        description="keccak256 of the job document (a DilocoJobSpec, in the artifact store)"
+    )
+    spec_uri: str
+    rounds: int
+    shards: int
+    escrow: WeiStr = Field(
+        description="what postJob took: R·(N·shardReward + outerReward), every task's reward"
+    )
+    round: int = Field(description="the current round: the newest whose segment tasks were posted")
+    global_root: HashStr | None = Field(
+        description="the global state root after the newest closed round (the final one once COMPLETED)"
+    )
+    refund: WeiStr | None = Field(description="credited to the submitter when the job FAILED")
+    posted_at: int
+    posted_block: int
+    posted_tx: HashStr
+    settled_at: int | None
+    updated_block: int
+
+
+class DilocoTaskCell(Model):
+    """A market task of a DiLoCo job, as the market indexed it, with its operator's last reported loss."""
+
+    task_id: int = Field(description="the task's id on the TaskMarket (/api/tasks/{task_id})")
+    status: TaskStatusName | None = Field(description="the task's market status (null: not indexed yet)")
+    operator: AddressStr | None = Field(description="the task's current operator")
+    open_disputes: int = Field(
+        description="dispute games open against its result (SUBMITTED and > 0: disputed)"
+    )
+    attempts: int = Field(description="times the task was claimed")
+    init_state_root: HashStr | None = Field(description="h_0, computed on-chain by the job")
+    loss: float | None = Field(
+        description="the loss its current operator reported (signed progress, not verified) at its highest "
+        "reported step: a segment's training loss; for an outer step, the outer update's size "
+        "Σ_X mean((θ_X − θ'_X)²). Null: nothing reported"
+    )
+    loss_step: int | None = Field(description="the step of that report")
+
+
+class DilocoSegmentCell(DilocoTaskCell):
+    shard: int
+    recorded: bool = Field(
+        description="the job recorded the segment's final parameter roots (SegmentRecorded)"
+    )
+    shard_root: HashStr | None = Field(description="root of the shard's final parameter roots, once recorded")
+    recorded_at: int | None
+
+
+class DilocoRoundOut(Model):
+    round: int
+    status: Literal["TRAINING", "AVERAGING", "CLOSED"] = Field(
+        description="TRAINING: segments run; AVERAGING: the outer task is posted; CLOSED: the outer step "
+        "was recorded and the round's global root is known"
+    )
+    segments: list[DilocoSegmentCell] = Field(description="one per shard, by shard")
+    segments_recorded: int
+    outer: DilocoTaskCell | None = Field(description="the round's outer step, once posted")
+    global_root: HashStr | None = Field(
+        description="the global state root the round's outer step produced: the next round's start"
+    )
+    train_loss: float | None = Field(
+        description="the mean over the round's N segments of each one's reported training loss at its "
+        "highest reported step (a mini-batch loss, as the operators signed it, not verified); null until "
+        "every segment has reported"
+    )
+    outer_update_size: float | None = Field(
+        description="the outer step's reported update size Σ_X mean((θ_X − θ'_X)²) (null: not reported)"
+    )
+    opened_at: int
+    outer_posted_at: int | None
+    closed_at: int | None
+
+
+class DilocoJobDetail(DilocoJobOut):
+    grid: list[DilocoRoundOut] = Field(description="the rounds posted so far, oldest first")
+
+
 class DeployedContracts(Model):
     task_market: str = Field(description="0x-hex address as the deployment file records it")
     stake_manager: str
     dispute_game: str | None
     jackpot: str | None = Field(default=None, description="the Jackpot, when forced errors are on")
+    diloco_jobs: str | None = Field(default=None, description="DilocoJobs, when DiLoCo jobs are deployed")
 
 
 class DeployParamsOut(TypedDict, total=False):

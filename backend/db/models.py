@@ -374,6 +374,86 @@ class DisputeMove(Base):
     )
 
 
+class DilocoJob(Base):
+    """A DiLoCo job (DilocoJobs, docs/diloco-jobs.md): R rounds of N segment tasks and one outer task."""
+
+    __tablename__ = "diloco_jobs"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    submitter: Mapped[str] = mapped_column(Address)
+    spec_hash: Mapped[str] = mapped_column(Hash, doc="keccak256 of the job document (DilocoJobSpec)")
+    spec_uri: Mapped[str] = mapped_column(Text)
+    rounds: Mapped[int] = mapped_column(Integer)
+    shards: Mapped[int] = mapped_column(Integer)
+    escrow: Mapped[int] = mapped_column(Wei, doc="what postJob took: every task's reward")
+    status: Mapped[str] = mapped_column(String(16), doc="TRAINING, AVERAGING, COMPLETED or FAILED")
+    round: Mapped[int] = mapped_column(
+        Integer, doc="the current round: the newest whose segments were posted"
+    )
+    global_root: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="the global root after the newest closed round (the final one if COMPLETED)"
+    )
+    refund: Mapped[int | None] = mapped_column(
+        Wei, nullable=True, doc="credited to the submitter when FAILED"
+    )
+    posted_at: Mapped[int] = mapped_column(BigInteger)
+    posted_block: Mapped[int] = mapped_column(BigInteger)
+    posted_tx: Mapped[str] = mapped_column(Hash)
+    settled_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_diloco_jobs_status", "status", "job_id"),
+        Index("ix_diloco_jobs_submitter", "submitter", "job_id"),
+        {"info": STATE},
+    )
+
+
+class DilocoRound(Base):
+    """One round of a DiLoCo job: its outer task once opened, its global root once closed."""
+
+    __tablename__ = "diloco_rounds"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    segments_recorded: Mapped[int] = mapped_column(Integer, doc="segments whose roots the job recorded")
+    outer_task_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    outer_init_state_root: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="the outer task's h_0, computed on-chain from the global and shard roots"
+    )
+    global_root: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="the global root the round's outer step produced (next round's start)"
+    )
+    opened_at: Mapped[int] = mapped_column(BigInteger, doc="when its first segment task was posted")
+    outer_posted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_diloco_rounds_outer_task", "outer_task_id"), {"info": STATE})
+
+
+class DilocoSegment(Base):
+    """One segment of a DiLoCo job: shard `shard`'s market task in round `round`, and its recorded roots."""
+
+    __tablename__ = "diloco_segments"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    task_id: Mapped[int] = mapped_column(BigInteger)
+    init_state_root: Mapped[str] = mapped_column(
+        Hash, doc="h_0, computed on-chain from the round's global roots"
+    )
+    shard_root: Mapped[str | None] = mapped_column(
+        Hash, nullable=True, doc="root of the shard's final parameter roots, once recorded (SegmentRecorded)"
+    )
+    posted_at: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_diloco_segments_task", "task_id"), {"info": STATE})
+
+
 # ---------------------------------------------------------------- not chain data
 
 

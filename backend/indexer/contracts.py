@@ -27,6 +27,7 @@ INDEXED_CONTRACTS: tuple[ContractSource, ...] = (
     ContractSource("TaskMarket", "task_market"),
     ContractSource("DisputeGame", "dispute_game", optional=True),
     ContractSource("Jackpot", "jackpot", optional=True),
+    ContractSource("DilocoJobs", "diloco_jobs", optional=True),
 )
 
 

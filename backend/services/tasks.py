@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from backend.db.models import Dispute, EvaluationReport, Event, ProgressReport, Submission, Task
+from backend.services.diloco import task_ref
 from backend.services.errors import NotFound
 
 
@@ -91,6 +92,7 @@ def detail(session: Session, task_id: int) -> dict[str, Any]:
     )
     return {
         **task,
+        "diloco": task_ref(conn, task_id),
         "submissions": conn.execute(
             select(Submission.__table__).where(Submission.task_id == task_id).order_by(Submission.attempt)
         )

@@ -276,6 +276,23 @@ test('operators and network pages load', async () => {
   await shot('10-network');
 });
 
+test("the DiLoCo jobs page loads, and the newest job's rounds × shards grid", async () => {
+  await open('/diloco');
+  await page.getByRole('heading', { level: 1, name: 'DiLoCo jobs' }).waitFor();
+  await page.locator('table, .empty').first().waitFor({ timeout: 30_000 });
+  const jobs = await api('/api/diloco/jobs?limit=1');
+  if (jobs.total > 0) {
+    const job = jobs.items[0];
+    await page.getByTestId(`diloco-row-${job.job_id}`).getByRole('link', { name: `#${job.job_id}`, exact: true }).click();
+    await page.getByTestId('diloco-detail').waitFor({ timeout: 30_000 });
+    const rounds = await page.locator('[data-testid^="diloco-round-"]').count();
+    assert.equal(rounds, job.rounds, 'one grid row per round');
+    const cells = await page.locator('[data-testid^="diloco-cell-"]').count();
+    assert.ok(cells >= job.shards, "at least the first round's segments are drawn");
+  }
+  await shot('10b-diloco');
+});
+
 test('the layout works on a phone', async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   watch(phone);

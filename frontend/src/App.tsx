@@ -6,6 +6,7 @@ import { useLiveStream, type LiveState } from './hooks/useLiveStream';
 import { ErrorBox, Loading } from './components/ui';
 import { WalletMenu } from './components/WalletMenu';
 import { ChainProviders, useChain, useSigner } from './wallet/context';
+import { DilocoJobDetail, DilocoJobs } from './pages/Diloco';
 import { Disputes, DisputeDetail } from './pages/Disputes';
 import { JobDetail } from './pages/JobDetail';
 import { Jobs } from './pages/Jobs';
@@ -42,6 +43,7 @@ const NAV = [
   { href: '#/', label: 'Overview', match: (p: string) => p === '/' },
   { href: '#/jobs', label: 'Jobs', match: (p: string) => p.startsWith('/jobs') },
   { href: '#/new', label: 'New job', match: (p: string) => p === '/new' },
+  { href: '#/diloco', label: 'DiLoCo', match: (p: string) => p.startsWith('/diloco') },
   { href: '#/disputes', label: 'Disputes', match: (p: string) => p.startsWith('/disputes') },
   { href: '#/operators', label: 'Operators', match: (p: string) => p.startsWith('/operators') },
   { href: '#/network', label: 'Network', match: (p: string) => p === '/network' },
@@ -63,6 +65,8 @@ function Page({ path }: { path: string }) {
   if (path === '/jobs') return <Jobs />;
   if (path === '/new') return <NewJob />;
   if ((m = match('/jobs/:id', path)) && /^[0-9]+$/.test(m.id)) return <JobDetail key={m.id} id={Number(m.id)} />;
+  if (path === '/diloco') return <DilocoJobs />;
+  if ((m = match('/diloco/:id', path)) && /^[0-9]+$/.test(m.id)) return <DilocoJobDetail key={m.id} id={Number(m.id)} />;
   if (path === '/disputes') return <Disputes />;
   if ((m = match('/disputes/:id', path)) && /^[0-9]+$/.test(m.id)) return <DisputeDetail key={m.id} id={Number(m.id)} />;
   if (path === '/operators') return <Operators />;

@@ -37,6 +37,7 @@ def test_tasks_filter_paginate_and_show_detail(indexed: Indexed) -> None:
     assert detail["status"] == "OPEN" and detail["attempts"] == 1
     assert [s["outcome"] for s in detail["submissions"]] == ["voided"]
     assert [(d["game_id"], d["status"]) for d in detail["disputes"]] == [(2, "CHALLENGER_WON")]
+    assert detail["diloco"] is None  # not a DiLoCo job's task
 
     timeline = c.get(f"/api/tasks/{indexed.tasks['done']}/timeline").json()
     assert [e["name"] for e in timeline["items"]] == [

@@ -298,6 +298,7 @@ def test_datasets_and_config_describe_what_can_be_posted_where(client: TestClien
     assert config["chain_id"] == 31337
     assert config["contracts"]["task_market"] == deployed.deployment.task_market
     assert config["contracts"]["dispute_game"] == deployed.deployment.dispute_game
+    assert config["contracts"]["diloco_jobs"] == deployed.deployment.diloco_jobs
     params = deployed.deployment.params
     # wei amounts are strings
     wei = {name: str(params[name]) for name in ("challenger_bond", "min_task_stake", "chunk_bond", "pot_wei",

@@ -146,7 +146,8 @@ async def get_config(state: StateDep) -> ConfigOut:
             "contracts": {"task_market": deployment.task_market,
                           "stake_manager": deployment.stake_manager,
                           "dispute_game": deployment.dispute_game,
-                          "jackpot": deployment.jackpot},
+                          "jackpot": deployment.jackpot,
+                          "diloco_jobs": deployment.diloco_jobs},
             "params": deployment.params,
             "explorer_url": None,
         })

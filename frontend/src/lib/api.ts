@@ -35,6 +35,16 @@ export type DescentProgress = Schemas['DescentProgress'];
 export type Stats = Schemas['StatsOut'];
 export type IndexerStatus = Schemas['IndexerOut'];
 
+/** A DiLoCo job (DilocoJobs): R rounds × N shards of market tasks. */
+export type DilocoJob = Schemas['DilocoJobOut'];
+export type DilocoJobStatusName = DilocoJob['status'];
+/** GET /api/diloco/jobs/{id}: the job and its grid, one round per row. */
+export type DilocoJobDetail = Schemas['DilocoJobDetail'];
+export type DilocoRound = Schemas['DilocoRoundOut'];
+/** A market task of a DiLoCo job (a segment or an outer step) with its operator's last reported loss. */
+export type DilocoTaskCell = Schemas['DilocoTaskCell'];
+export type DilocoSegmentCell = Schemas['DilocoSegmentCell'];
+
 export type Dispute = Omit<Schemas['DisputeOut'], 'status'> & { status: DisputeStatusName };
 export type DisputeDetail = Omit<Schemas['DisputeDetail'], 'status'> & { status: DisputeStatusName };
 /** GET /api/config: the chain, the contracts, and their deploy-time parameters (`challenger_bond` in wei, a string). */
@@ -137,6 +147,9 @@ export const api = {
   dispute: (id: number) => apiFetch<DisputeDetail>(`/api/disputes/${id}`),
   operators: (p: { limit?: number; offset?: number; order_by?: string } = {}) => apiFetch<Page<Operator>>(`/api/operators${qs(p)}`),
   operator: (address: string) => apiFetch<OperatorDetail>(`/api/operators/${address}`),
+  dilocoJobs: (p: { limit?: number; offset?: number; status?: string; submitter?: string } = {}) =>
+    apiFetch<Page<DilocoJob>>(`/api/diloco/jobs${qs(p)}`),
+  dilocoJob: (id: number) => apiFetch<DilocoJobDetail>(`/api/diloco/jobs/${id}`),
   stats: () => apiFetch<Stats>('/api/stats'),
   indexer: () => apiFetch<IndexerStatus>('/api/indexer'),
   events: (p: { limit?: number; offset?: number; name?: string } = {}) => apiFetch<Page<ChainEvent>>(`/api/events${qs(p)}`),

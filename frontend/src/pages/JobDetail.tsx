@@ -286,6 +286,16 @@ export function JobDetail({ id }: { id: number }) {
               <Stat label="Deadline" value={<Time value={t.deadline} />} hint={['OPEN', 'CLAIMED'].includes(t.status) ? <Countdown to={t.deadline} label="deadline" /> : undefined} />
               <Stat label="Challenge window" value={formatDuration(t.challenge_window)} />
               <Stat label="Submitter" value={<AddressLink address={t.submitter} />} />
+              {t.diloco && (
+                <Stat
+                  label="DiLoCo job"
+                  value={
+                    <a href={`#/diloco/${t.diloco.job_id}`} data-testid="diloco-link">
+                      #{t.diloco.job_id}, round {t.diloco.round}, {t.diloco.shard === null ? 'outer step' : `shard ${t.diloco.shard}`}
+                    </a>
+                  }
+                />
+              )}
               <Stat label="Operator" value={<AddressLink address={t.operator} />} />
               <Stat label="Claims" value={t.attempts} />
               <Stat label="Posted" value={<Time value={t.posted_at} />} hint={<TxHash hash={t.posted_tx} />} />

@@ -247,6 +247,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/diloco/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List DiLoCo jobs
+         * @description DiLoCo jobs filtered by status and submitter, newest first.
+         */
+        get: operations["list_jobs_api_diloco_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/diloco/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One DiLoCo job
+         * @description The job and its grid: per posted round, each shard's segment task and the outer task with their
+         *     market state and reported loss, the roots the job recorded, the round's global root and its loss.
+         */
+        get: operations["get_job_api_diloco_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats": {
         parameters: {
             query?: never;
@@ -673,6 +714,11 @@ export interface components {
              * @description the Jackpot, when forced errors are on
              */
             jackpot?: string | null;
+            /**
+             * Diloco Jobs
+             * @description DilocoJobs, when DiLoCo jobs are deployed
+             */
+            diloco_jobs?: string | null;
         };
         /** DescentProgress */
         DescentProgress: {
@@ -700,6 +746,296 @@ export interface components {
             found_instruction: number | null;
             /** Rounds */
             rounds: number;
+        };
+        /** DilocoJobDetail */
+        DilocoJobDetail: {
+            /** Job Id */
+            job_id: number;
+            /**
+             * Status
+             * @description TRAINING: the current round's segments run; AVERAGING: its outer step runs; COMPLETED: the last round closed; FAILED: abandoned, the unpaid rewards credited to the submitter
+             * @enum {string}
+             */
+            status: "TRAINING" | "AVERAGING" | "COMPLETED" | "FAILED";
+            /**
+             * Submitter
+             * @description lowercase 0x-hex address
+             */
+            submitter: string;
+            /**
+             * Spec Hash
+             * @description keccak256 of the job document (a DilocoJobSpec, in the artifact store)
+             */
+            spec_hash: string;
+            /** Spec Uri */
+            spec_uri: string;
+            /** Rounds */
+            rounds: number;
+            /** Shards */
+            shards: number;
+            /**
+             * Escrow
+             * @description what postJob took: R·(N·shardReward + outerReward), every task's reward
+             */
+            escrow: string;
+            /**
+             * Round
+             * @description the current round: the newest whose segment tasks were posted
+             */
+            round: number;
+            /**
+             * Global Root
+             * @description the global state root after the newest closed round (the final one once COMPLETED)
+             */
+            global_root: string | null;
+            /**
+             * Refund
+             * @description credited to the submitter when the job FAILED
+             */
+            refund: string | null;
+            /** Posted At */
+            posted_at: number;
+            /** Posted Block */
+            posted_block: number;
+            /**
+             * Posted Tx
+             * @description 0x-hex of 32 bytes
+             */
+            posted_tx: string;
+            /** Settled At */
+            settled_at: number | null;
+            /** Updated Block */
+            updated_block: number;
+            /**
+             * Grid
+             * @description the rounds posted so far, oldest first
+             */
+            grid: components["schemas"]["DilocoRoundOut"][];
+        };
+        /**
+         * DilocoJobOut
+         * @description A DiLoCo job (`DilocoJobs`, docs/diloco-jobs.md): R rounds × N shards run as market tasks.
+         */
+        DilocoJobOut: {
+            /** Job Id */
+            job_id: number;
+            /**
+             * Status
+             * @description TRAINING: the current round's segments run; AVERAGING: its outer step runs; COMPLETED: the last round closed; FAILED: abandoned, the unpaid rewards credited to the submitter
+             * @enum {string}
+             */
+            status: "TRAINING" | "AVERAGING" | "COMPLETED" | "FAILED";
+            /**
+             * Submitter
+             * @description lowercase 0x-hex address
+             */
+            submitter: string;
+            /**
+             * Spec Hash
+             * @description keccak256 of the job document (a DilocoJobSpec, in the artifact store)
+             */
+            spec_hash: string;
+            /** Spec Uri */
+            spec_uri: string;
+            /** Rounds */
+            rounds: number;
+            /** Shards */
+            shards: number;
+            /**
+             * Escrow
+             * @description what postJob took: R·(N·shardReward + outerReward), every task's reward
+             */
+            escrow: string;
+            /**
+             * Round
+             * @description the current round: the newest whose segment tasks were posted
+             */
+            round: number;
+            /**
+             * Global Root
+             * @description the global state root after the newest closed round (the final one once COMPLETED)
+             */
+            global_root: string | null;
+            /**
+             * Refund
+             * @description credited to the submitter when the job FAILED
+             */
+            refund: string | null;
+            /** Posted At */
+            posted_at: number;
+            /** Posted Block */
+            posted_block: number;
+            /**
+             * Posted Tx
+             * @description 0x-hex of 32 bytes
+             */
+            posted_tx: string;
+            /** Settled At */
+            settled_at: number | null;
+            /** Updated Block */
+            updated_block: number;
+        };
+        /** DilocoRoundOut */
+        DilocoRoundOut: {
+            /** Round */
+            round: number;
+            /**
+             * Status
+             * @description TRAINING: segments run; AVERAGING: the outer task is posted; CLOSED: the outer step was recorded and the round's global root is known
+             * @enum {string}
+             */
+            status: "TRAINING" | "AVERAGING" | "CLOSED";
+            /**
+             * Segments
+             * @description one per shard, by shard
+             */
+            segments: components["schemas"]["DilocoSegmentCell"][];
+            /** Segments Recorded */
+            segments_recorded: number;
+            /** @description the round's outer step, once posted */
+            outer: components["schemas"]["DilocoTaskCell"] | null;
+            /**
+             * Global Root
+             * @description the global state root the round's outer step produced: the next round's start
+             */
+            global_root: string | null;
+            /**
+             * Train Loss
+             * @description the mean over the round's N segments of each one's reported training loss at its highest reported step (a mini-batch loss, as the operators signed it, not verified); null until every segment has reported
+             */
+            train_loss: number | null;
+            /**
+             * Outer Update Size
+             * @description the outer step's reported update size Σ_X mean((θ_X − θ'_X)²) (null: not reported)
+             */
+            outer_update_size: number | null;
+            /** Opened At */
+            opened_at: number;
+            /** Outer Posted At */
+            outer_posted_at: number | null;
+            /** Closed At */
+            closed_at: number | null;
+        };
+        /** DilocoSegmentCell */
+        DilocoSegmentCell: {
+            /**
+             * Task Id
+             * @description the task's id on the TaskMarket (/api/tasks/{task_id})
+             */
+            task_id: number;
+            /**
+             * Status
+             * @description the task's market status (null: not indexed yet)
+             */
+            status: ("OPEN" | "CLAIMED" | "SUBMITTED" | "FINALIZED" | "CANCELLED" | "REFUNDED" | "VOIDED") | null;
+            /**
+             * Operator
+             * @description the task's current operator
+             */
+            operator: string | null;
+            /**
+             * Open Disputes
+             * @description dispute games open against its result (SUBMITTED and > 0: disputed)
+             */
+            open_disputes: number;
+            /**
+             * Attempts
+             * @description times the task was claimed
+             */
+            attempts: number;
+            /**
+             * Init State Root
+             * @description h_0, computed on-chain by the job
+             */
+            init_state_root: string | null;
+            /**
+             * Loss
+             * @description the loss its current operator reported (signed progress, not verified) at its highest reported step: a segment's training loss; for an outer step, the outer update's size Σ_X mean((θ_X − θ'_X)²). Null: nothing reported
+             */
+            loss: number | null;
+            /**
+             * Loss Step
+             * @description the step of that report
+             */
+            loss_step: number | null;
+            /** Shard */
+            shard: number;
+            /**
+             * Recorded
+             * @description the job recorded the segment's final parameter roots (SegmentRecorded)
+             */
+            recorded: boolean;
+            /**
+             * Shard Root
+             * @description root of the shard's final parameter roots, once recorded
+             */
+            shard_root: string | null;
+            /** Recorded At */
+            recorded_at: number | null;
+        };
+        /**
+         * DilocoTaskCell
+         * @description A market task of a DiLoCo job, as the market indexed it, with its operator's last reported loss.
+         */
+        DilocoTaskCell: {
+            /**
+             * Task Id
+             * @description the task's id on the TaskMarket (/api/tasks/{task_id})
+             */
+            task_id: number;
+            /**
+             * Status
+             * @description the task's market status (null: not indexed yet)
+             */
+            status: ("OPEN" | "CLAIMED" | "SUBMITTED" | "FINALIZED" | "CANCELLED" | "REFUNDED" | "VOIDED") | null;
+            /**
+             * Operator
+             * @description the task's current operator
+             */
+            operator: string | null;
+            /**
+             * Open Disputes
+             * @description dispute games open against its result (SUBMITTED and > 0: disputed)
+             */
+            open_disputes: number;
+            /**
+             * Attempts
+             * @description times the task was claimed
+             */
+            attempts: number;
+            /**
+             * Init State Root
+             * @description h_0, computed on-chain by the job
+             */
+            init_state_root: string | null;
+            /**
+             * Loss
+             * @description the loss its current operator reported (signed progress, not verified) at its highest reported step: a segment's training loss; for an outer step, the outer update's size Σ_X mean((θ_X − θ'_X)²). Null: nothing reported
+             */
+            loss: number | null;
+            /**
+             * Loss Step
+             * @description the step of that report
+             */
+            loss_step: number | null;
+        };
+        /**
+         * DilocoTaskRef
+         * @description Which DiLoCo job, round and shard (or outer step) a market task is.
+         */
+        DilocoTaskRef: {
+            /**
+             * Job Id
+             * @description the job (/api/diloco/jobs/{job_id})
+             */
+            job_id: number;
+            /** Round */
+            round: number;
+            /**
+             * Shard
+             * @description the segment's shard; null for the round's outer step
+             */
+            shard: number | null;
         };
         /** DisputeDetail */
         DisputeDetail: {
@@ -1301,6 +1637,20 @@ export interface components {
             /** Updated Block */
             updated_block: number;
         };
+        /** Page[DilocoJobOut] */
+        Page_DilocoJobOut_: {
+            /** Items */
+            items: components["schemas"]["DilocoJobOut"][];
+            /**
+             * Total
+             * @description items matching the filters
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
         /** Page[DisputeOut] */
         Page_DisputeOut_: {
             /** Items */
@@ -1770,6 +2120,8 @@ export interface components {
             posted_tx: string;
             /** Updated Block */
             updated_block: number;
+            /** @description the DiLoCo job the task is part of (null: none) */
+            diloco: components["schemas"]["DilocoTaskRef"] | null;
             /** Submissions */
             submissions: components["schemas"]["SubmissionOut"][];
             /** Disputes */
@@ -2527,6 +2879,84 @@ export interface operations {
                 };
             };
             /** @description no such game */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_jobs_api_diloco_jobs_get: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                status?: ("TRAINING" | "AVERAGING" | "COMPLETED" | "FAILED") | null;
+                /** @description an address (any case) */
+                submitter?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DilocoJobOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_api_diloco_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id on DilocoJobs */
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DilocoJobDetail"];
+                };
+            };
+            /** @description no such job */
             404: {
                 headers: {
                     [name: string]: unknown;
