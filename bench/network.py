@@ -114,8 +114,10 @@ class BenchNetwork:
     Every spawn is remembered, so ``respawn`` starts a killed service again the same way."""
 
     def __init__(self, state_dir: Path, tasks: int, challenge_window_s: int,
-                 backend_env: dict[str, str] | None = None) -> None:
+                 backend_env: dict[str, str] | None = None,
+                 deploy_params: DeployParams | None = None) -> None:
         self.state_dir = state_dir
+        self.deploy_params = deploy_params or DeployParams()
         self.tasks = tasks
         self.challenge_window_s = challenge_window_s
         self.services = Services(state_dir)
@@ -153,7 +155,7 @@ class BenchNetwork:
     def deploy_and_start_backend(self) -> None:
         deployer = signer_from_private_key(ANVIL_KEYS[KEYS["deployer"]])
         deployment = deploy_contracts(ChainClient(connect(self.rpc_url), deployer), self.rpc_url,
-                                      DeployParams())
+                                      self.deploy_params)
         save_deployment(deployment, self.deployment_path)
         self.spawn(API, [str(VENV_BIN / "python"), "-m", "backend", "serve"], {
             **self.common_env(), "TRIBUNAL_PORT": self.api_url.rsplit(":", 1)[1],
@@ -190,7 +192,7 @@ class BenchNetwork:
             "--state-dir", str(self.state_dir / name),
         ], {**self.common_env(), "TRIBUNAL_PRIVATE_KEY": ANVIL_KEYS[KEYS[name]], **(env or {})})
 
-    def spawn_worker(self, name: str, stake_eth: int, extra: list[str],
+    def spawn_worker(self, name: str, stake_eth: int | str, extra: list[str],
                      env: dict[str, str] | None = None) -> None:
         self.spawn_agent(name, "worker", ["start", "--stake", str(stake_eth), "--api-url", self.api_url,
                                           "--no-live", *extra], env)
