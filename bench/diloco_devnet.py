@@ -31,10 +31,9 @@ from deploy.devnet import DevnetError, wait_until
 from deploy.diloco_cli import DilocoTerms, post_diloco_job
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.deploy import DeployParams
-from tribunal.chain.diloco_jobs import JobStatus
 from tribunal.chain.events import EventFollower
 from tribunal.diloco import DilocoSchedule, run_sequential
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import JobStatus, TaskStatus
 from tribunal.spec import Adam, MlpConfig, TaskSpec
 
 STAKE_ONE_CLAIM_ETH = "1.5"
@@ -83,15 +82,17 @@ class Tally:
 
 def run(state_dir: Path, *, rounds: int, shards: int, inner_steps: int = 20, cheat: bool = True,
         drop: bool = True, challenge_window_s: int = 15, claim_timeout_s: int = 90,
-        timeout_s: float = 1200, log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run the job to its end; the figures and the chain's tally (raises DevnetError on a failure)."""
+        timeout_s: float = 1200, log: Callable[[str], None] | None = None,
+        broker_url: str = "redis://127.0.0.1:6379/9") -> dict[str, Any]:
+    """Run the job to its end; the figures and the chain's tally (raises DevnetError on a failure).
+    ``broker_url``: the Redis whose queue the dropped operator sends its training to (and nobody
+    reads)."""
     began = time.monotonic()
     say_ = log or (lambda m: say(m, began))
     params = DeployParams(claim_timeout=claim_timeout_s)
     net = BenchNetwork(state_dir, tasks=rounds * (shards + 1), challenge_window_s=challenge_window_s,
                        deploy_params=params)
     stop_leftovers(state_dir)
-    redis_db = 9
     try:
         net.start_chain_and_backend()
         assert net.submitter is not None
@@ -120,9 +121,8 @@ def run(state_dir: Path, *, rounds: int, shards: int, inner_steps: int = 20, che
         address = {name: net.addresses[name] for name in (*HONEST, "cheater")}
         if drop:
             # a broker queue no executor reads: it claims, then never trains
-            net.spawn_worker(DROPPED, STAKE_ONE_CLAIM_ETH, ["--broker",
-                                          f"redis://127.0.0.1:6379/{redis_db}", "--queue",
-                                          f"nobody-{os.getpid()}"])
+            net.spawn_worker(DROPPED, STAKE_ONE_CLAIM_ETH, ["--broker", broker_url, "--queue",
+                                                            f"nobody-{os.getpid()}"])
             claimed = wait_until(f"{DROPPED} to claim a shard",
                                  lambda: _claim_of(tally, address[DROPPED], poll), net.services, 180)
             process = net.services.processes.pop(DROPPED)  # stopped on purpose: no longer watched

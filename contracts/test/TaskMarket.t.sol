@@ -879,6 +879,48 @@ contract TaskMarketTest is MarketFixture {
         _assertStatus(taskId, TaskStatus.Open);
     }
 
+    // ---------------------------------------------------------------- submitterSlashShare
+
+    /// @notice Each eviction books on the task exactly what its slash credited the submitter, so a
+    ///         submitter pooling credit for others (`DilocoJobs`) can tell whose it is.
+    function test_submitterSlashShare_evictions_bookWinnerShares() public {
+        uint256 taskId = _post();
+        uint256 toSubmitter = MIN_STAKE * MISSED_DEADLINE_SLASH_BPS / 10_000 * SLASH_WINNER_BPS / 10_000;
+        for (uint256 k = 1; k <= 2; k++) {
+            vm.prank(operator);
+            market.claim(taskId);
+            assertEq(market.submitterSlashShare(taskId), (k - 1) * toSubmitter, "nothing booked by a claim");
+            vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
+            market.evictClaim(taskId);
+            assertEq(market.submitterSlashShare(taskId), k * toSubmitter, "one winner share per eviction");
+        }
+        assertEq(market.submitterSlashShare(taskId), sm.creditOf(submitter), "the submitter's whole credit");
+    }
+
+    /// @notice A claimed task's expiry books the slash's winner share; the refund is not part of it.
+    function test_submitterSlashShare_expireClaimed_booksWinnerShare() public {
+        uint256 taskId = _claimed();
+        vm.warp(deadline + 1);
+        market.expire(taskId);
+        uint256 toSubmitter = MIN_STAKE * MISSED_DEADLINE_SLASH_BPS / 10_000 * SLASH_WINNER_BPS / 10_000;
+        assertEq(market.submitterSlashShare(taskId), toSubmitter);
+        assertEq(sm.creditOf(submitter), REWARD + toSubmitter, "the refund, plus the booked share");
+    }
+
+    /// @notice Without a missed deadline nothing is booked: an Open task's expiry, a finalised task.
+    function test_submitterSlashShare_noSlash_isZero() public {
+        uint256 expired = _post();
+        uint256 paid = _submitted();
+        assertEq(market.submitterSlashShare(expired), 0, "posted");
+        assertEq(market.submitterSlashShare(paid), 0, "submitted");
+        vm.warp(deadline + 1);
+        market.expire(expired);
+        market.finalize(paid);
+        assertEq(market.submitterSlashShare(expired), 0, "expired while Open");
+        assertEq(market.submitterSlashShare(paid), 0, "finalised");
+        assertEq(market.submitterSlashShare(paid + 1), 0, "no such task");
+    }
+
     /// @notice Finding 4: with a zero missed-deadline slash an eviction costs a squatter nothing, so
     ///         it could hold a task from claim timeout to claim timeout until its deadline for free.
     function test_constructor_zeroMissedDeadlineSlash_reverts() public {
