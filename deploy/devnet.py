@@ -253,8 +253,8 @@ class Devnet:
         self.deployment_path = save_deployment(deployment, services.state_dir / "deployment.json")
         if services.state_dir == DEFAULT_STATE_DIR:  # where every CLI looks without --deployment
             save_deployment(deployment)
-        say("contracts deployed",
-            f"TaskMarket {deployment.task_market}, DisputeGame {deployment.dispute_game}")
+        say("contracts deployed", f"TaskMarket {deployment.task_market}, DisputeGame "
+            f"{deployment.dispute_game}, DilocoJobs {deployment.diloco_jobs}")
         if args.forced_errors:
             params = devnet_params(args)
             say("forced errors on", f"{args.forced_errors / 10_000:g} % of results are wrong on purpose; "
@@ -415,7 +415,8 @@ class Narrator:
         self.names = {address.lower(): role for role, address in net.addresses.items()}
         for name, address in (("TaskMarket", session.deployment.task_market),
                               ("DisputeGame", session.deployment.dispute_game),
-                              ("Jackpot", session.deployment.jackpot)):
+                              ("Jackpot", session.deployment.jackpot),
+                              ("DilocoJobs", session.deployment.diloco_jobs)):
             if address:
                 self.names[address.lower()] = name
         self.outcome = Outcome()

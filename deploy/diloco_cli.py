@@ -26,12 +26,13 @@ from tribunal import cli_common as common
 from tribunal.artifact_cache import ArtifactNotCached, publish_artifact, store_artifact
 from tribunal.artifact_client import ArtifactClient, ArtifactError, content_hash
 from tribunal.chain.client import RpcUnavailable
-from tribunal.chain.diloco_jobs import DilocoJob, DilocoJobs, JobParams, JobStatus
+from tribunal.chain.diloco_jobs import DilocoJob, DilocoJobs, JobParams
 from tribunal.chain.errors import ContractRevert, UnknownRevert
 from tribunal.chain.session import ChainSession, format_eth, parse_eth
 from tribunal.config import DEFAULT_ARTIFACT_STORE
 from tribunal.diloco.job import job_hash, job_json, job_wiring, make_job
 from tribunal.diloco.schedule import DilocoSchedule
+from tribunal.protocol_enums import JobStatus
 from tribunal.tasks import fetch_task_inputs
 
 diloco_app = typer.Typer(help="Post a DiLoCo job (rounds × shards of market tasks), follow it, withdraw a "
@@ -302,7 +303,8 @@ def diloco_withdraw(
     deployment: common.DeploymentOpt = None,
     keystore: common.KeystoreOpt = None,
 ) -> None:
-    """Withdraw your credit at the DiLoCo jobs contract: the refund of each failed job you posted."""
+    """Withdraw your credit at the DiLoCo jobs contract: the refund of each failed job you posted, and
+    the slash shares of operators evicted or expired on your jobs' tasks."""
     session = common.session_or_exit(rpc_url, deployment, keystore)
     try:
         jobs = diloco_jobs(session)
@@ -311,7 +313,8 @@ def diloco_withdraw(
     me = session.client.address
     credit = jobs.credit_of(me)
     if credit == 0:
-        raise common.fail(f"nothing to withdraw: {me} has no credit at DilocoJobs (only a failed job's "
-                          "submitter is credited; a running job's rewards stay escrowed)")
+        raise common.fail(f"nothing to withdraw: {me} has no credit at DilocoJobs (a job's submitter is "
+                          "credited a failed job's unpaid rewards and the slash shares of its tasks' dropped "
+                          "operators; a running job's rewards stay escrowed)")
     sent = common.run_chain_action("withdraw the DiLoCo job credit", jobs.withdraw)
     common.console.print(f"withdrew {format_eth(credit)} to {me} (tx {sent.tx_hash})", highlight=False)

@@ -9,10 +9,10 @@ from typing import get_args
 
 import pytest
 
-from backend.api.schemas import TaskStatusName
+from backend.api.schemas import DilocoJobStatusName, TaskStatusName
 from tools.generate import protocol_enums as generator
 from tribunal.paths import REPO_ROOT
-from tribunal.protocol_enums import SOLIDITY_SOURCE, TaskStatus
+from tribunal.protocol_enums import SOLIDITY_SOURCE, JobStatus, TaskStatus
 
 CONTRACTS_SRC = REPO_ROOT / "contracts" / "src"
 
@@ -54,6 +54,11 @@ def test_the_parser_reads_commented_enums() -> None:
 def test_the_api_s_task_status_names_are_the_enum_s() -> None:
     named = [status.name for status in TaskStatus if status is not TaskStatus.NONE]
     assert list(get_args(TaskStatusName)) == named
+
+
+def test_the_api_s_diloco_job_status_names_are_the_enum_s() -> None:
+    named = [status.name for status in JobStatus if status is not JobStatus.NONE]
+    assert list(get_args(DilocoJobStatusName)) == named
 
 
 def test_the_dashboard_s_committed_copy_is_the_generated_one() -> None:

@@ -40,7 +40,8 @@ def attempt(name: str, fn: Callable[[], str]) -> Check:
 
 def check_contracts(w3: Web3, deployment: Deployment) -> str:
     """Code at every address, and the contracts wired to each other as the file says."""
-    names = ["stake_manager", "task_market"] + (["dispute_game"] if deployment.dispute_game else [])
+    names = ["stake_manager", "task_market"] + [
+        name for name in ("dispute_game", "diloco_jobs") if getattr(deployment, name)]
     for name in names:
         address = getattr(deployment, name)
         if len(w3.eth.get_code(Web3.to_checksum_address(address))) == 0:
@@ -62,6 +63,11 @@ def check_contracts(w3: Web3, deployment: Deployment) -> str:
         if game.lower() != deployment.dispute_game.lower():
             raise ValueError(f"TaskMarket {deployment.task_market} uses DisputeGame {game}, not the "
                              f"deployment file's {deployment.dispute_game}: the file mixes two deployments")
+    if deployment.diloco_jobs:
+        jobs_market = bound("DilocoJobs", deployment.diloco_jobs).functions.MARKET().call()
+        if jobs_market.lower() != deployment.task_market.lower():
+            raise ValueError(f"DilocoJobs {deployment.diloco_jobs} posts into TaskMarket {jobs_market}, not "
+                             f"the deployment file's {deployment.task_market}: the file mixes two deployments")
     delay = deployment.params.get("unbonding_delay")
     if delay is not None:
         actual = bound("StakeManager", deployment.stake_manager).functions.UNBONDING_DELAY().call()
@@ -69,7 +75,8 @@ def check_contracts(w3: Web3, deployment: Deployment) -> str:
             raise ValueError(f"StakeManager's unbonding delay is {actual} s, the deployment file says "
                              f"{delay} s")
     return f"StakeManager {deployment.stake_manager}, TaskMarket {deployment.task_market}" + (
-        f", DisputeGame {deployment.dispute_game}" if deployment.dispute_game else ", no DisputeGame")
+        f", DisputeGame {deployment.dispute_game}" if deployment.dispute_game else ", no DisputeGame") + (
+        f", DilocoJobs {deployment.diloco_jobs}" if deployment.diloco_jobs else "")
 
 
 def check_artifact_store(url: str, timeout_s: float = 5.0) -> Check:

@@ -117,6 +117,18 @@ class RootKind(IntEnum):
     FINAL_STATE = 7
 
 
+class JobStatus(IntEnum):
+    """A DiLoCo job's status (`DilocoJobs.JobStatus`): TRAINING while a round's segments run,
+    AVERAGING while its outer step runs, COMPLETED after the last round's outer step, FAILED after
+    `abandon`."""
+
+    NONE = 0
+    TRAINING = 1
+    AVERAGING = 2
+    COMPLETED = 3
+    FAILED = 4
+
+
 # The Solidity file (under contracts/src/) that declares each enum, under the same name.
 SOLIDITY_SOURCE: dict[type[IntEnum], str] = {
     Party: "DisputeTypes.sol",
@@ -127,6 +139,7 @@ SOLIDITY_SOURCE: dict[type[IntEnum], str] = {
     TaskStakeState: "DisputeTypes.sol",
     TaskStatus: "Task.sol",
     RootKind: "Task.sol",
+    JobStatus: "DilocoJobs.sol",
 }
 
 

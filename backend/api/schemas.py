@@ -427,7 +427,8 @@ class SpecJobOut(Model):
     error: str | None = Field(default=None, description="failed: why, and what to do")
 
 
-# `tribunal.chain.diloco_jobs.JobStatus`'s names but NONE; tests/backend/test_diloco.py holds it equal.
+# `tribunal.protocol_enums.JobStatus`'s names but NONE (no posted job has it); tests/test_protocol_enums.py
+# holds it equal.
 DilocoJobStatusName = Literal["TRAINING", "AVERAGING", "COMPLETED", "FAILED"]
 
 

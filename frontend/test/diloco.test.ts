@@ -3,7 +3,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { DilocoGrid } from '../src/components/DilocoGrid';
 import type { DilocoJobDetail, DilocoRound, DilocoSegmentCell, DilocoTaskCell } from '../src/lib/api';
-import { cellState, gridRounds, jobProgress } from '../src/lib/diloco';
+import { JOB_STATUSES, JOB_STATUS_LABEL, cellState, gridRounds, jobProgress } from '../src/lib/diloco';
+import { JOB_STATUS_NAMES } from '../src/lib/generated/protocolEnums';
 
 const H = `0x${'11'.repeat(32)}`;
 const ROOT = `0x${'ab'.repeat(32)}`;
@@ -43,6 +44,11 @@ function job(): DilocoJobDetail {
 }
 
 describe('DiLoCo grid', () => {
+  it('offers every job status of the contracts but NONE, each labelled', () => {
+    expect(JOB_STATUSES).toEqual(JOB_STATUS_NAMES.slice(1));
+    expect(JOB_STATUSES.map((s) => JOB_STATUS_LABEL[s])).toEqual(['Training', 'Averaging', 'Completed', 'Failed']);
+  });
+
   it('tells a disputed result from one in its challenge window', () => {
     expect(cellState({ status: 'SUBMITTED', open_disputes: 1 })).toBe('DISPUTED');
     expect(cellState({ status: 'SUBMITTED', open_disputes: 0 })).toBe('SUBMITTED');

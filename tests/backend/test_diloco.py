@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend.api.app import create_app
-from backend.api.schemas import DilocoJobStatusName
 from backend.db.engine import make_engine, session_factory, upgrade_database
 from backend.db.models import DilocoJob, DilocoRound, DilocoSegment, ProgressReport
 from backend.indexer.abi import event_specs
@@ -31,7 +30,7 @@ from tests.support.indexing import make_indexer, writer_engine
 from tribunal.chain.anvil import increase_time
 from tribunal.chain.artifacts import load_artifact
 from tribunal.chain.deployment import Deployment
-from tribunal.chain.diloco_jobs import DilocoJobs, JobParams, JobStatus, JobWiring
+from tribunal.chain.diloco_jobs import DilocoJobs, JobParams, JobWiring
 from tribunal.merkle import merkle_root
 
 MARKET = "0x" + "a1" * 20
@@ -356,10 +355,6 @@ def test_the_api_shows_each_job_as_a_grid_with_the_rounds_losses(db_url: str, tm
         assert refunded["status"] == "FAILED" and refunded["grid"][0]["segments"][0]["status"] == "REFUNDED"
         missing = client.get("/api/diloco/jobs/9")
         assert missing.status_code == 404 and "/api/diloco/jobs" in missing.json()["detail"]
-
-
-def test_the_api_job_statuses_are_the_contracts() -> None:
-    assert list(get_args(DilocoJobStatusName)) == [s.name for s in JobStatus if s is not JobStatus.NONE]
 
 
 def test_a_job_run_on_anvil_is_indexed_as_the_chain_holds_it(devnet: Devnet, db_url: str) -> None:

@@ -6,10 +6,8 @@ wrong escrow is refused by name."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from eth_abi import encode
@@ -23,20 +21,18 @@ from tribunal.chain.diloco_jobs import (
     OUTER_INDEX,
     DilocoJobs,
     JobParams,
-    JobStatus,
     JobWiring,
     TaskRef,
 )
 from tribunal.chain.errors import ContractRevert
 from tribunal.merkle import merkle_root
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import JobStatus, TaskStatus
 
 ROUNDS, SHARDS, STEPS = 2, 2, 2
 SHARD_REWARD, OUTER_REWARD = ETHER // 10, ETHER // 5
 ESCROW = ROUNDS * (SHARDS * SHARD_REWARD + OUTER_REWARD)
 WINDOW = 2
 TIMEOUT = 3600
-SOURCE = Path(__file__).resolve().parents[2] / "contracts" / "src" / "DilocoJobs.sol"
 
 
 def h(label: str) -> bytes:
@@ -91,13 +87,6 @@ def run_to_finalized(devnet: Devnet, task_id: int, leaves: Sequence[bytes]) -> N
     market.submit_trace(task_id, states, h(f"model {task_id}"))
     increase_time(devnet.anvil.w3, WINDOW + 1)
     market.finalize(task_id)
-
-
-def test_job_status_mirrors_the_contracts_enum() -> None:
-    body = re.search(r"enum JobStatus \{(.*?)\}", SOURCE.read_text(), re.S)
-    assert body is not None
-    names = re.findall(r"^\s*(\w+),?\s*$", re.sub(r"///.*", "", body.group(1)), re.M)
-    assert [re.sub(r"(?<=[a-z])(?=[A-Z])", "_", n).upper() for n in names] == [s.name for s in JobStatus]
 
 
 def test_a_posted_job_escrows_every_reward_and_posts_round_0s_segments(devnet: Devnet) -> None:

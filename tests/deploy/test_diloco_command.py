@@ -11,9 +11,9 @@ from tests.support.chain import ETHER, Devnet
 from tests.support.submitter_cli import Cli, posted_id, said
 from tribunal.artifact_client import ArtifactClient, content_hash
 from tribunal.chain.anvil import increase_time
-from tribunal.chain.diloco_jobs import DilocoJobs, JobStatus, JobWiring
+from tribunal.chain.diloco_jobs import DilocoJobs, JobWiring
 from tribunal.diloco.job import job_hash, job_wiring, parse_job
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import JobStatus, TaskStatus
 
 JOB = """\
 dataset = "digits"

@@ -61,7 +61,8 @@ def test_a_healthy_setup_passes_every_check(devnet: Devnet, tmp_path: Path, monk
     names = [c.name for c in checks]
     assert names == ["rpc", "chain id", "contracts", "key", "balance", "stake", "artifact store", "broker",
                      "torch device"]
-    assert "DisputeGame" in by_name(checks)["contracts"].detail
+    detail = by_name(checks)["contracts"].detail
+    assert "DisputeGame" in detail and f"DilocoJobs {devnet.deployment.diloco_jobs}" in detail
 
 
 def test_an_unreachable_rpc_says_to_start_the_node() -> None:

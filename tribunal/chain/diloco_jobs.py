@@ -5,27 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, Protocol
 
 from tribunal.chain.bound import BoundContract
 from tribunal.chain.client import Sent
+from tribunal.protocol_enums import JobStatus
 
 OUTER_INDEX = 0xFFFF
 """`DilocoJobs.OUTER_INDEX`: a task's index (`taskRef`) when it is its round's outer step."""
 NO_SOURCE = 0xFFFF
 """`DilocoJobs.NO_SOURCE`: a `segmentInit` entry whose slot starts from `segmentConst`, not a global slot."""
-
-
-class JobStatus(IntEnum):
-    """`DilocoJobs.JobStatus`: TRAINING while a round's segments run, AVERAGING while its outer step
-    runs, COMPLETED after the last round's outer step, FAILED after `abandon`."""
-
-    NONE = 0
-    TRAINING = 1
-    AVERAGING = 2
-    COMPLETED = 3
-    FAILED = 4
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,15 @@ from eth_utils import keccak, to_hex
 
 from tribunal.chain.artifacts import all_artifacts
 
+# DilocoJobs.postJob checks the wiring against the job's shape; `job_wiring` computes one that fits.
+_WIRING = ("the job's wiring does not fit its shape: compute it with `tribunal.diloco.job.job_wiring` "
+           "(`tribunal diloco post` does)")
+# DilocoJobs.openOuter checks the roots it is given against the round's stored ones.
+_OUTER_ROOTS = ("give openOuter the round's global roots and each shard's trainable roots from its finalised "
+                "checkpoint's leaves, in `segmentOut` order (`tribunal.diloco.advance` does)")
+# A DilocoJobs call the job's status does not allow: it moved on, or ended.
+_JOB_MOVED = "the job has moved on or ended: check it with `tribunal diloco status JOB_ID`"
+
 # One line per error a user can hit: what to do about it.
 HINTS: dict[str, str] = {
     "ZeroReward": "send a reward with the task (value > 0)",
@@ -57,6 +66,51 @@ HINTS: dict[str, str] = {
         "the result's block is more than 256 blocks old and nobody drew its committee: nobody can catch it"
     ),
     "CommitteeAlreadyDrawn": "this result's committee is already drawn (Jackpot.committeeOf)",
+    "JobShapeOutOfRange": "choose --rounds and --shards within DilocoJobs.MAX_ROUNDS and MAX_SHARDS",
+    "JobRewardOutOfRange": "choose shard and outer rewards above 0 and at most max (wei, shown above)",
+    "WrongJobEscrow": (
+        "send exactly rounds × (shards × shard reward + outer reward) with postJob (expected, shown above)"
+    ),
+    "TaskTimeoutOutOfRange": "choose a positive task timeout (the job file's terms.deadline)",
+    "ZeroJobRoot": "every root a job names must be non-zero: compute them with `tribunal diloco post`",
+    "ShardDatasetRootsLength": _WIRING,
+    "SegmentGraphRootsLength": _WIRING,
+    "WiringSlotsOutOfRange": _WIRING,
+    "SegmentSlotsOutOfRange": _WIRING,
+    "WiringNodesOutOfRange": _WIRING,
+    "InitialGlobalLength": _WIRING,
+    "SegmentConstLength": _WIRING,
+    "SegmentOutLength": _WIRING,
+    "OuterOutLength": _WIRING,
+    "SegmentInitOutOfRange": _WIRING,
+    "ZeroSegmentConst": _WIRING,
+    "WiringOutputOutOfRange": _WIRING,
+    "JobNotTraining": _JOB_MOVED,
+    "JobNotAveraging": _JOB_MOVED,
+    "JobNotLive": _JOB_MOVED,
+    "ShardOutOfRange": "name a shard below the job's shard count (shown above)",
+    "SegmentAlreadyRecorded": (
+        "this segment is recorded already (another agent moved the job along): nothing to do"
+    ),
+    "TaskNotFinalized": (
+        "wait until the task is finalised (challenge window over, no dispute open): only a finalised result "
+        "links two tasks"
+    ),
+    "WrongLeafCount": "give the leaves of the task's final checkpoint: one per node of its step graph",
+    "LeavesNotFinalState": (
+        "give the leaves of the task's final checkpoint, which hash to its finalised final state h_S"
+    ),
+    "RoundNotRecorded": "record every segment of the round (recordSegment) before opening its outer step",
+    "GlobalLength": _OUTER_ROOTS,
+    "ShardRootsLength": _OUTER_ROOTS,
+    "GlobalRootMismatch": _OUTER_ROOTS,
+    "ShardRootMismatch": _OUTER_ROOTS,
+    "RoundStillRunning": (
+        "the task (shown above) may still be finalised: wait for it, or expire it past its deadline; a job "
+        "is abandoned only once every current task is finalised, refunded or cancelled"
+    ),
+    "NothingRefunded": "no current task of the job was refunded: the job can go on, it cannot be abandoned",
+    "NotStakeManager": "do not send ETH to DilocoJobs: postJob takes the escrow, withdraw pays credits",
 }
 
 

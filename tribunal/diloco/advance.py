@@ -12,8 +12,8 @@ Each `JobAdvancer.tick` looks at every live job and sends at most the calls its 
   the job); every current task final with one refunded: `abandon` (the submitter is credited
   what was not paid out).
 
-Several advancers may race: a call another one already made reverts (`AlreadyRecorded` and the
-like), which is expected and only logged; the next tick reads the chain again.
+Several advancers may race: a call another one already made reverts (`SegmentAlreadyRecorded`,
+`JobNotTraining` and the like), which is expected and only logged; the next tick reads the chain again.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.client import TransactionFailed
-from tribunal.chain.diloco_jobs import DilocoJobs, JobStatus
+from tribunal.chain.diloco_jobs import DilocoJobs
 from tribunal.chain.errors import ContractRevert
 from tribunal.chain.task_market import Task, TaskMarket
 from tribunal.commitments import tensor_root
 from tribunal.diloco.resolve import DilocoResolver, NotReady, checked_checkpoint
-from tribunal.protocol_enums import TaskStatus
+from tribunal.protocol_enums import JobStatus, TaskStatus
 
 __all__ = ["Action", "JobAdvancer"]
 

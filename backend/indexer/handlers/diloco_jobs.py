@@ -11,8 +11,8 @@ from __future__ import annotations
 from backend.db.models import DilocoJob, DilocoRound, DilocoSegment
 from backend.indexer.events import Context, on
 from backend.indexer.store import Row
-from tribunal.chain.diloco_jobs import JobStatus
 from tribunal.chain.events import ChainEvent
+from tribunal.protocol_enums import JobStatus
 
 
 def _job(ctx: Context, ev: ChainEvent) -> Row:

@@ -920,6 +920,25 @@ export const taskMarketAbi = [
   },
   {
     "type": "function",
+    "name": "submitterSlashShare",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "taskCount",
     "inputs": [],
     "outputs": [

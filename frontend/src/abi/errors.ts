@@ -930,6 +930,38 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "GlobalLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "GlobalRootMismatch",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "expected",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "GraphRootMismatch",
     "inputs": [
       {
@@ -955,6 +987,22 @@ export const errorsAbi = [
       },
       {
         "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InitialGlobalLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -1169,6 +1217,91 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "JobNotAveraging",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JobNotLive",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JobNotTraining",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JobRewardOutOfRange",
+    "inputs": [
+      {
+        "name": "shardReward",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "outerReward",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "max",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "JobShapeOutOfRange",
+    "inputs": [
+      {
+        "name": "rounds",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "shards",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "LastIntermediateMismatch",
     "inputs": [
       {
@@ -1180,6 +1313,22 @@ export const errorsAbi = [
         "name": "claimed",
         "type": "uint32",
         "internalType": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LeavesNotFinalState",
+    "inputs": [
+      {
+        "name": "root",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "finalStateRoot",
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ]
   },
@@ -1383,6 +1532,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NothingRefunded",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NothingToBurn",
     "inputs": []
   },
@@ -1538,6 +1698,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "NotStakeManager",
+    "inputs": [
+      {
+        "name": "sender",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NotSubmitter",
     "inputs": [
       {
@@ -1573,6 +1744,22 @@ export const errorsAbi = [
       },
       {
         "name": "depth",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "OuterOutLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -1741,6 +1928,38 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "RoundNotRecorded",
+    "inputs": [
+      {
+        "name": "recorded",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "shards",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RoundStillRunning",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum TaskStatus"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SameTraceRoot",
     "inputs": [
       {
@@ -1795,6 +2014,96 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "SegmentAlreadyRecorded",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "round",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "shard",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SegmentConstLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SegmentGraphRootsLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SegmentInitOutOfRange",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "source",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "globalSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SegmentOutLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SegmentProofInvalid",
     "inputs": [
       {
@@ -1821,6 +2130,17 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "SegmentSlotsOutOfRange",
+    "inputs": [
+      {
+        "name": "count",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SelfClaim",
     "inputs": []
   },
@@ -1832,6 +2152,75 @@ export const errorsAbi = [
         "name": "word",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ShardDatasetRootsLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ShardOutOfRange",
+    "inputs": [
+      {
+        "name": "shard",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "shards",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ShardRootMismatch",
+    "inputs": [
+      {
+        "name": "shard",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "got",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "expected",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ShardRootsLength",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1938,6 +2327,33 @@ export const errorsAbi = [
         "name": "depth",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TaskNotFinalized",
+    "inputs": [
+      {
+        "name": "taskId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "status",
+        "type": "uint8",
+        "internalType": "enum TaskStatus"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TaskTimeoutOutOfRange",
+    "inputs": [
+      {
+        "name": "taskTimeout",
+        "type": "uint64",
+        "internalType": "uint64"
       }
     ]
   },
@@ -2077,6 +2493,64 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "WiringNodesOutOfRange",
+    "inputs": [
+      {
+        "name": "segmentNodes",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "outerNodes",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WiringOutputOutOfRange",
+    "inputs": [
+      {
+        "name": "outer",
+        "type": "bool",
+        "internalType": "bool"
+      },
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "node",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "nodes",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WiringSlotsOutOfRange",
+    "inputs": [
+      {
+        "name": "globalSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "shardSlots",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "WrongInputCount",
     "inputs": [
       {
@@ -2086,6 +2560,38 @@ export const errorsAbi = [
       },
       {
         "name": "given",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongJobEscrow",
+    "inputs": [
+      {
+        "name": "expected",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongLeafCount",
+    "inputs": [
+      {
+        "name": "got",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "expected",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -2197,6 +2703,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "ZeroJobRoot",
+    "inputs": [
+      {
+        "name": "which",
+        "type": "uint8",
+        "internalType": "enum RootKind"
+      },
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ZeroMaxChallengeWindow",
     "inputs": []
   },
@@ -2245,6 +2767,17 @@ export const errorsAbi = [
     "type": "error",
     "name": "ZeroSecretHash",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroSegmentConst",
+    "inputs": [
+      {
+        "name": "slot",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
   },
   {
     "type": "error",

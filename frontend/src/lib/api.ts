@@ -4,7 +4,7 @@
 // `npm run gen:api` from generated/openapi.json); the names below are the ones the pages use.
 
 import type { components, operations } from './generated/api-schema';
-import type { GameStatusName, TaskStatusName as ProtocolTaskStatusName } from './generated/protocolEnums';
+import type { GameStatusName, JobStatusName, TaskStatusName as ProtocolTaskStatusName } from './generated/protocolEnums';
 import type { TaskSpecJson } from './spec';
 
 export const API_BASE: string = (import.meta.env?.VITE_TRIBUNAL_API_URL as string | undefined)?.replace(/\/$/, '') ?? '';
@@ -37,7 +37,8 @@ export type IndexerStatus = Schemas['IndexerOut'];
 
 /** A DiLoCo job (DilocoJobs): R rounds × N shards of market tasks. */
 export type DilocoJob = Schemas['DilocoJobOut'];
-export type DilocoJobStatusName = DilocoJob['status'];
+/** A DiLoCo job's status as the API sends it: the contracts' `JobStatus` but NONE, which no posted job has. */
+export type DilocoJobStatusName = Exclude<JobStatusName, 'NONE'>;
 /** GET /api/diloco/jobs/{id}: the job and its grid, one round per row. */
 export type DilocoJobDetail = Schemas['DilocoJobDetail'];
 export type DilocoRound = Schemas['DilocoRoundOut'];

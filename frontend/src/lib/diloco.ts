@@ -3,6 +3,7 @@
 
 import type { DilocoJobDetail, DilocoJobStatusName, DilocoRound, DilocoTaskCell } from './api';
 import { formatNumber } from './format';
+import { JOB_STATUS_NAMES } from './generated/protocolEnums';
 import { STATUS_LABEL, STATUS_TONE, type Tone } from './lifecycle';
 
 /** A cell's state: the task's market status, with a submitted result under dispute told apart. */
@@ -25,6 +26,9 @@ export function cellTone(state: CellState): Tone {
   if (state === 'UNINDEXED') return 'neutral';
   return STATUS_TONE[state];
 }
+
+/** The statuses a job can have (the contracts' `JobStatus` but NONE), in the contracts' order. */
+export const JOB_STATUSES: DilocoJobStatusName[] = JOB_STATUS_NAMES.filter((s): s is DilocoJobStatusName => s !== 'NONE');
 
 export const JOB_STATUS_LABEL: Record<DilocoJobStatusName, string> = {
   TRAINING: 'Training',

@@ -1,13 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, api, type DilocoJobStatusName } from '../lib/api';
-import { JOB_STATUS_LABEL, JOB_STATUS_TONE, jobProgress } from '../lib/diloco';
+import { JOB_STATUSES, JOB_STATUS_LABEL, JOB_STATUS_TONE, jobProgress } from '../lib/diloco';
 import { formatAgo, formatEth } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 import { DilocoGrid } from '../components/DilocoGrid';
 import { AddressLink, Badge, Empty, ErrorBox, Hex, Loading, PageTitle, Pager, Stat, Time } from '../components/ui';
-
-const STATUSES: DilocoJobStatusName[] = ['TRAINING', 'AVERAGING', 'COMPLETED', 'FAILED'];
 
 function JobStatusBadge({ status }: { status: DilocoJobStatusName }) {
   return <Badge tone={JOB_STATUS_TONE[status]}>{JOB_STATUS_LABEL[status]}</Badge>;
@@ -42,7 +40,7 @@ export function DilocoJobs() {
             }}
           >
             <option value="">All</option>
-            {STATUSES.map((s) => (
+            {JOB_STATUSES.map((s) => (
               <option key={s} value={s}>
                 {JOB_STATUS_LABEL[s]}
               </option>

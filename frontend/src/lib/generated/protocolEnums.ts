@@ -32,3 +32,7 @@ export type TaskStatusName = (typeof TASK_STATUS_NAMES)[number];
 /** `RootKind` of contracts/src/Task.sol, by its uint8. */
 export const ROOT_KIND_NAMES = ['SPEC', 'DATASET', 'INIT_STATE', 'GRAPH', 'TRACE', 'MODEL', 'CHECKPOINTS', 'FINAL_STATE'] as const;
 export type RootKindName = (typeof ROOT_KIND_NAMES)[number];
+
+/** `JobStatus` of contracts/src/DilocoJobs.sol, by its uint8. */
+export const JOB_STATUS_NAMES = ['NONE', 'TRAINING', 'AVERAGING', 'COMPLETED', 'FAILED'] as const;
+export type JobStatusName = (typeof JOB_STATUS_NAMES)[number];
