@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from tribunal.diloco.resolve import DilocoResolver
     from tribunal.graph import StepGraph
     from tribunal.models.model_file import ModelCard
 
@@ -291,8 +292,9 @@ def task_model(
     from tribunal.model_delivery import find_model
 
     stores = [ArtifactClient(url) for url in [artifact_store, *(replica or [])]]
+    diloco = _diloco_resolver(session, stores[0])
     try:
-        model, failures = find_model(task, uri, stores)
+        model, failures = find_model(task, uri, stores, diloco)
     except (ModelMismatch, TaskMismatch, SpecUnavailable) as exc:
         raise common.fail(f"cannot check the model of task {task_id}: {exc}") from exc
     if model is None:
@@ -301,11 +303,12 @@ def task_model(
             f"{url}: refused, the checkpoint 0x{task.model_hash.hex()} does not match the committed final "
             f"state 0x{task.final_state_root.hex()} ({exc.what}): {exc}" if isinstance(exc, ModelMismatch)
             else f"{url}: {exc}" for url, exc in failures)
-        _recover_model(session, task, uri, stores, out, fmt, wait_s, challenge=challenge, why=why,
+        _recover_model(session, task, uri, stores, diloco, out, fmt, wait_s, challenge=challenge, why=why,
                        refused=bool(mismatches))
         return
     state = dict(zip(model.checkpoint.names, model.checkpoint.state, strict=True))
-    wrote = _write_model(out, fmt, state, lambda: _model_card(session, task, uri, stores[0]), model.data)
+    wrote = _write_model(out, fmt, state, lambda: _model_card(session, task, uri, stores[0], diloco),
+                         model.data)
     pending = ("; the challenge window is still open, so the result may yet be disputed"
                if task.status is TaskStatus.SUBMITTED else "")
     common.console.print(
@@ -314,23 +317,33 @@ def task_model(
         highlight=False)
 
 
-def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[ArtifactClient], out: Path,
-                   fmt: ModelFormat, wait_s: float, *, challenge: bool, why: str, refused: bool) -> None:
+def _diloco_resolver(session: ChainSession, store: ArtifactClient) -> DilocoResolver | None:
+    """What derives the spec of a task the deployment's DiLoCo jobs contract posted (none stored)."""
+    from tribunal.diloco.resolve import DilocoResolver
+
+    if session.diloco_jobs is None:
+        return None
+    return DilocoResolver(session.diloco_jobs, session.market, store, publish=False)
+
+
+def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[ArtifactClient],
+                   diloco: DilocoResolver | None, out: Path, fmt: ModelFormat, wait_s: float, *,
+                   challenge: bool, why: str, refused: bool) -> None:
     """No store served the whole model file: put it together chunk by chunk from what they served
     (each chunk checked against the committed roots); failing that, with --challenge, make the
     operator deliver exactly the chunks still missing on-chain."""
     from tribunal.model_delivery import assemble_model, fetch_raw, model_slots, task_graph_and_state
-    from tribunal.task_fetch import SpecUnavailable
+    from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 
     assert session.game is not None
     try:
-        graph, init = task_graph_and_state(task, uri, stores[0])
-    except SpecUnavailable as exc:
+        graph, init = task_graph_and_state(task, uri, stores[0], diloco)
+    except (SpecUnavailable, TaskMismatch) as exc:
         raise common.fail(f"cannot read the task's spec to check the model chunk by chunk: {exc}") from exc
     assembled = assemble_model(task, graph, [fetch_raw(s, task.model_hash) for s in stores],
                                session.game.chunk_leaves())
     def card() -> ModelCard:
-        return _model_card(session, task, uri, stores[0])
+        return _model_card(session, task, uri, stores[0], diloco)
 
     if assembled.checkpoint is not None:
         checkpoint = assembled.checkpoint
@@ -359,18 +372,19 @@ def _recover_model(session: ChainSession, task: Task, uri: str, stores: list[Art
     _challenge_availability(session, task, graph, init, wanted, assembled.versions, out, fmt, card, wait_s)
 
 
-def _model_card(session: ChainSession, task: Task, uri: str, store: ArtifactClient) -> ModelCard:
+def _model_card(session: ChainSession, task: Task, uri: str, store: ArtifactClient,
+                diloco: DilocoResolver | None) -> ModelCard:
     """What goes beside the parameters: the task's spec (checked against its on-chain hash), the model's
     input and output sizes (so a user needs no dataset to load it), and what the chain verified."""
     from tribunal.artifact_cache import ArtifactNotCached
     from tribunal.datasets import load_dataset
     from tribunal.models import model_dims
     from tribunal.models.model_file import ModelCard, ModelProvenance, ModelSizes
-    from tribunal.task_fetch import SpecUnavailable, fetch_spec_bytes, parse_task_spec
+    from tribunal.task_fetch import SpecUnavailable, task_spec
     from tribunal.tasks import fetch_task_inputs
 
     try:
-        spec = parse_task_spec(fetch_spec_bytes(task.spec_hash, uri, store), task.spec_hash)
+        spec = task_spec(task, uri, store, diloco)
         fetch_task_inputs(spec, store)
         sizes = ModelSizes.of(model_dims(spec, load_dataset(spec.dataset)))
     except (SpecUnavailable, ArtifactNotCached, ValueError) as exc:

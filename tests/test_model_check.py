@@ -40,7 +40,7 @@ def test_the_final_checkpoint_is_the_committed_final_state(prepared: PreparedTas
     final, proof = final_state_proof(states)
     assert final == states[-1] and verify_final_state(final, proof, trace_root(states), len(states) - 1)
     assert not verify_final_state(states[-2], proof, trace_root(states), len(states) - 1)
-    graph = task_graph(prepared.spec_bytes, prepared.spec_hash)
+    graph = task_graph(prepared.spec)
     checked = check_model_bytes(run.model.to_bytes(), model_hash=run.model.content_hash,
                                 spec_hash=prepared.spec_hash, graph=graph, steps=prepared.spec.steps,
                                 trace_root=trace_root(states), final_state_root=final)

@@ -66,8 +66,9 @@ def check_contracts(w3: Web3, deployment: Deployment) -> str:
     if deployment.diloco_jobs:
         jobs_market = bound("DilocoJobs", deployment.diloco_jobs).functions.MARKET().call()
         if jobs_market.lower() != deployment.task_market.lower():
-            raise ValueError(f"DilocoJobs {deployment.diloco_jobs} posts into TaskMarket {jobs_market}, not "
-                             f"the deployment file's {deployment.task_market}: the file mixes two deployments")
+            raise ValueError(f"DilocoJobs {deployment.diloco_jobs} posts into TaskMarket {jobs_market}, "
+                             f"not the deployment file's {deployment.task_market}: the file mixes two "
+                             "deployments")
     delay = deployment.params.get("unbonding_delay")
     if delay is not None:
         actual = bound("StakeManager", deployment.stake_manager).functions.UNBONDING_DELAY().call()

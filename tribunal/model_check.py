@@ -13,6 +13,7 @@ delivery (issue #19), not of the protocol's verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -25,8 +26,12 @@ from tribunal.datasets import load_dataset
 from tribunal.graph import StepGraph
 from tribunal.merkle import keccak256
 from tribunal.models import build_step_graph
-from tribunal.task_fetch import fetch_spec_bytes, parse_task_spec
+from tribunal.spec import TaskSpec
+from tribunal.task_fetch import SpecUnavailable, task_spec
 from tribunal.tasks import fetch_task_inputs
+
+if TYPE_CHECKING:
+    from tribunal.diloco.resolve import DilocoResolver
 
 __all__ = ["CheckedModel", "ModelMismatch", "Unpublished", "check_model_bytes", "fetch_checked_model",
            "task_graph"]
@@ -42,13 +47,10 @@ class CheckedModel:
     """``h_0..h_S`` (they hash to the on-chain trace root)."""
 
 
-def task_graph(spec_bytes: bytes, spec_hash: bytes, store: ArtifactClient | None = None) -> StepGraph:
-    """The step graph of the spec with these bytes (which must be the canonical spec of ``spec_hash``):
-    what says which node output each state slot is, so a checkpoint's state can be checked against
-    its ``h_S``. Raises `tribunal.task_fetch.TaskMismatch` for bytes that are not that spec, and
-    `Unpublished` when an input it names by hash (an uploaded dataset) is neither cached here nor in
-    ``store``."""
-    spec = parse_task_spec(spec_bytes, spec_hash)
+def task_graph(spec: TaskSpec, store: ArtifactClient | None = None) -> StepGraph:
+    """The step graph of ``spec`` (`tribunal.task_fetch.task_spec`): what says which node output each
+    state slot is, so a checkpoint's state can be checked against its ``h_S``. Raises `Unpublished`
+    when an input it names by hash (an uploaded dataset) is neither cached here nor in ``store``."""
     try:
         fetch_task_inputs(spec, store)
     except ArtifactNotCached as exc:
@@ -74,9 +76,11 @@ def check_model_bytes(data: bytes, *, model_hash: bytes, spec_hash: bytes, graph
     return CheckedModel(data, checkpoint, commitments)
 
 
-def fetch_checked_model(task: Task, spec_uri: str, store: ArtifactClient) -> CheckedModel:
+def fetch_checked_model(task: Task, spec_uri: str, store: ArtifactClient,
+                        diloco: DilocoResolver | None = None) -> CheckedModel:
     """Download the final checkpoint of ``task``'s result from ``store`` and check it against the
-    on-chain final state root and trace root. Raises `Unpublished` (not in the store; the spec
+    on-chain final state root and trace root (the spec from `tribunal.task_fetch.task_spec`: derived
+    for a task of ``diloco``'s jobs contract). Raises `Unpublished` (not in the store; the spec
     unavailable), `ModelMismatch` (the file is not the committed final state) or `TaskMismatch`."""
     if not any(task.final_state_root) or not any(task.model_hash):
         raise Unpublished(f"task {task.task_id} has no result on-chain ({task.status.name.lower()})")
@@ -86,10 +90,10 @@ def fetch_checked_model(task: Task, spec_uri: str, store: ArtifactClient) -> Che
         raise Unpublished(f"the model checkpoint 0x{task.model_hash.hex()} of task {task.task_id} is not in "
                           f"the artifact store: {exc}") from exc
     try:
-        spec_bytes = fetch_spec_bytes(task.spec_hash, spec_uri, store)
-    except RuntimeError as exc:
+        spec = task_spec(task, spec_uri, store, diloco)
+    except SpecUnavailable as exc:
         raise Unpublished(str(exc)) from exc
-    graph = task_graph(spec_bytes, task.spec_hash, store)
-    return check_model_bytes(data, model_hash=task.model_hash, spec_hash=task.spec_hash, graph=graph,
-                             steps=task.steps, trace_root=task.trace_root,
+    # a DiLoCo task's checkpoints carry the chain's spec hash, not the derived spec's
+    return check_model_bytes(data, model_hash=task.model_hash, spec_hash=task.spec_hash,
+                             graph=task_graph(spec, store), steps=task.steps, trace_root=task.trace_root,
                              final_state_root=task.final_state_root)

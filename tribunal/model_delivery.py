@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
@@ -48,8 +49,11 @@ from tribunal.graph import StepGraph
 from tribunal.model_check import CheckedModel, ModelMismatch, Unpublished, fetch_checked_model
 from tribunal.models import build_step_graph, initial_state
 from tribunal.protocol_enums import GameStatus
-from tribunal.task_fetch import SpecUnavailable, fetch_spec_bytes, parse_task_spec
+from tribunal.task_fetch import SpecUnavailable, task_spec
 from tribunal.tasks import fetch_task_inputs
+
+if TYPE_CHECKING:
+    from tribunal.diloco.resolve import DilocoResolver
 
 log = logging.getLogger(__name__)
 
@@ -83,24 +87,27 @@ class Outcome:
     status: GameStatus
 
 
-def find_model(task: Task, spec_uri: str,
-               stores: Sequence[ArtifactClient]) -> tuple[CheckedModel | None, list[tuple[str, Exception]]]:
+def find_model(task: Task, spec_uri: str, stores: Sequence[ArtifactClient],
+               diloco: DilocoResolver | None = None,
+               ) -> tuple[CheckedModel | None, list[tuple[str, Exception]]]:
     """The checked model of ``task`` from the first of ``stores`` (the artifact store, then replicas)
     that serves a file matching the committed final state; else None and, for each store, why not:
-    `Unpublished` (it lacks the file) or `ModelMismatch` (its file is not the committed state)."""
+    `Unpublished` (it lacks the file) or `ModelMismatch` (its file is not the committed state). A task
+    of ``diloco``'s jobs contract is checked against its derived spec."""
     failures: list[tuple[str, Exception]] = []
     for store in stores:
         try:
-            return fetch_checked_model(task, spec_uri, store), failures
+            return fetch_checked_model(task, spec_uri, store, diloco), failures
         except (Unpublished, ModelMismatch) as exc:
             failures.append((store.base_url, exc))
     return None, failures
 
 
-def task_graph_and_state(task: Task, spec_uri: str,
-                         store: ArtifactClient | None) -> tuple[StepGraph, list[NDArray[np.float32]]]:
-    """The step graph and the initial state of ``task``'s spec (what a slot proof is built from)."""
-    spec = parse_task_spec(fetch_spec_bytes(task.spec_hash, spec_uri, store), task.spec_hash)
+def task_graph_and_state(task: Task, spec_uri: str, store: ArtifactClient | None,
+                         diloco: DilocoResolver | None = None) -> tuple[StepGraph, list[NDArray[np.float32]]]:
+    """The step graph and the initial state of ``task``'s spec (`tribunal.task_fetch.task_spec`: derived
+    for a task of ``diloco``'s jobs contract): what a slot proof is built from."""
+    spec = task_spec(task, spec_uri, store, diloco)
     try:
         fetch_task_inputs(spec, store)
     except ArtifactNotCached as exc:

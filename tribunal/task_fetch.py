@@ -81,6 +81,30 @@ def parse_task_spec(data: bytes, spec_hash: bytes) -> TaskSpec:
     return spec
 
 
+def task_spec(task: Task, spec_uri: str, store: ArtifactClient | None,
+              diloco: DilocoResolver | None = None) -> TaskSpec:
+    """The spec of ``task``, whoever reads it (an agent, the model download, the dashboard): the stored
+    one, its bytes hashing to the on-chain spec hash; or, for a task posted by ``diloco``'s jobs
+    contract, the derived one (its ``init`` file then in this machine's artifact cache). Raises
+    SpecUnavailable (retry later) or TaskMismatch (never work on it). The spec's roots are checked
+    against the chain's by `check_roots`, once prepared."""
+    if diloco is not None and diloco.owns(task):
+        return _derived_spec(task, diloco)
+    return parse_task_spec(fetch_spec_bytes(task.spec_hash, spec_uri, store), task.spec_hash)
+
+
+def _derived_spec(task: Task, diloco: DilocoResolver) -> TaskSpec:
+    from tribunal.diloco.resolve import NotReady
+
+    try:
+        spec, _ = diloco.spec(task)
+    except NotReady as exc:
+        raise SpecUnavailable(f"task {task.task_id}: {exc}") from exc
+    except ValueError as exc:
+        raise TaskMismatch(f"task {task.task_id}: {exc}") from exc
+    return spec
+
+
 def check_roots(task: Task, prepared: PreparedTask) -> None:
     """Raise TaskMismatch naming every on-chain field the prepared spec does not reproduce."""
     pairs = [
@@ -118,7 +142,7 @@ class TaskPreparer:
             cached = self._cache.get(task.spec_hash)
         if cached is None:
             derived = self.diloco is not None and self.diloco.owns(task)
-            spec = self._derived_spec(task) if derived else self._fetched_spec(task, spec_uri)
+            spec = task_spec(task, spec_uri, self.store, self.diloco)
             try:
                 fetch_task_inputs(spec, self.store)
             except ArtifactNotCached as exc:
@@ -137,18 +161,3 @@ class TaskPreparer:
                     self._cache.popitem(last=False)
         check_roots(task, cached)
         return cached
-
-    def _fetched_spec(self, task: Task, spec_uri: str) -> TaskSpec:
-        return parse_task_spec(fetch_spec_bytes(task.spec_hash, spec_uri, self.store), task.spec_hash)
-
-    def _derived_spec(self, task: Task) -> TaskSpec:
-        from tribunal.diloco.resolve import NotReady
-
-        assert self.diloco is not None
-        try:
-            spec, _ = self.diloco.spec(task)
-        except NotReady as exc:
-            raise SpecUnavailable(f"task {task.task_id}: {exc}") from exc
-        except ValueError as exc:
-            raise TaskMismatch(f"task {task.task_id}: {exc}") from exc
-        return spec

@@ -26,6 +26,7 @@ from backend.indexer.runner import IndexerThread, build_indexer
 from backend.jobs.celery_app import Jobs, configure, make_celery
 from backend.jobs.work import JobResources
 from backend.services.errors import ServiceError
+from backend.services.task_specs import DilocoSource
 from backend.settings import BackendSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def create_app(
         jobs=jobs,
         hub=EventHub(sessions, settings.stream_poll_s),
         spec_rate_limit=RateLimit.for_specs(settings),
+        diloco=DilocoSource(settings, store),
     )
 
     @asynccontextmanager

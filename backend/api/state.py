@@ -14,6 +14,7 @@ from backend.artifacts.store import ArtifactStore
 from backend.indexer.indexer import IndexerStatus
 from backend.indexer.runner import IndexerThread
 from backend.jobs.celery_app import Jobs
+from backend.services.task_specs import DilocoSource
 from backend.settings import BackendSettings
 
 
@@ -26,6 +27,8 @@ class AppState:
     jobs: Jobs
     hub: EventHub
     spec_rate_limit: RateLimit
+    diloco: DilocoSource | None = None
+    """Derives the specs of DiLoCo jobs' tasks (their models are checked against them)."""
     indexer: IndexerThread | None = None
 
     @property

@@ -20,10 +20,11 @@ from backend.artifacts.store import ArtifactStore
 from backend.db.models import Task
 from backend.services.errors import BadRequest
 from backend.services.task_inputs import cache_task_inputs, read_artifact
+from backend.services.task_specs import DilocoSource, spec_of
 from tribunal.checkpoint_manifest import Unpublished
 from tribunal.graph import StepGraph
 from tribunal.model_check import ModelMismatch, check_model_bytes, task_graph
-from tribunal.task_fetch import TaskMismatch, parse_task_spec
+from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 
 Status = Literal["matches", "mismatch", "unavailable", "no_result"]
 CACHE_SIZE = 256
@@ -64,25 +65,27 @@ _verdicts: _Lru[tuple[str, ...], ModelCheck] = _Lru(CACHE_SIZE)
 _graphs: _Lru[str, StepGraph] = _Lru(CACHE_SIZE // 8)
 
 
-def _graph(store: ArtifactStore, spec_hash: str) -> StepGraph | str:
-    """The spec's step graph, or why it cannot be had."""
-    known = _graphs.get(spec_hash)
+def _graph(store: ArtifactStore, task: Task, diloco: DilocoSource | None) -> StepGraph | str:
+    """The step graph of the task's spec (stored, or derived for a DiLoCo task), or why it cannot be
+    had."""
+    known = _graphs.get(task.spec_hash)
     if known is not None:
         return known
-    spec_bytes = read_artifact(store, spec_hash)
-    if spec_bytes is None:
-        return f"the task's spec {spec_hash} is not in the artifact store, so the file cannot be checked"
     try:
-        cache_task_inputs(store, parse_task_spec(spec_bytes, bytes.fromhex(spec_hash[2:])))
-        graph = task_graph(spec_bytes, bytes.fromhex(spec_hash[2:]))
+        spec = spec_of(store, task, diloco)
+        cache_task_inputs(store, spec)
+        graph = task_graph(spec)
+    except SpecUnavailable as exc:
+        return f"the task's spec is not in the artifact store, so the file cannot be checked: {exc}"
     except (TaskMismatch, ValueError, BadRequest, Unpublished) as exc:
         return f"the task's spec cannot be read: {exc}"
-    _graphs.put(spec_hash, graph)
+    _graphs.put(task.spec_hash, graph)
     return graph
 
 
-def check(store: ArtifactStore, task: Task) -> ModelCheck:
-    """Whether the file ``task.model_hash`` names is the result's committed final state."""
+def check(store: ArtifactStore, task: Task, diloco: DilocoSource | None = None) -> ModelCheck:
+    """Whether the file ``task.model_hash`` names is the result's committed final state (checked against
+    the spec ``diloco`` derives when the DiLoCo jobs contract posted the task)."""
     if task.model_hash is None or task.trace_root is None:
         return ModelCheck("no_result", f"task {task.task_id} has no submitted result")
     if task.final_state_root is None:
@@ -96,10 +99,11 @@ def check(store: ArtifactStore, task: Task) -> ModelCheck:
     if data is None:
         return ModelCheck("unavailable",
                           f"the checkpoint {task.model_hash} is not in the artifact store (yet)")
-    graph = _graph(store, task.spec_hash)
+    graph = _graph(store, task, diloco)
     if isinstance(graph, str):
         return ModelCheck("unavailable", graph)
     try:
+        # a DiLoCo task's checkpoints carry the chain's spec hash, not the derived spec's
         check_model_bytes(data, model_hash=bytes.fromhex(task.model_hash[2:]),
                           spec_hash=bytes.fromhex(task.spec_hash[2:]), graph=graph, steps=task.steps,
                           trace_root=bytes.fromhex(task.trace_root[2:]),

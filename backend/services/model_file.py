@@ -16,11 +16,12 @@ from backend.db.models import IndexerState, Task
 from backend.services import model_check
 from backend.services.errors import Conflict, NotFound, ServiceError, Unavailable
 from backend.services.task_inputs import cache_task_inputs, read_artifact
+from backend.services.task_specs import DilocoSource, spec_of
 from tribunal.checkpoints import Checkpoint, CheckpointError
 from tribunal.datasets import load_dataset
 from tribunal.models import model_dims
 from tribunal.models.model_file import ModelCard, ModelProvenance, ModelSizes, safetensors_bytes
-from tribunal.task_fetch import TaskMismatch, parse_task_spec
+from tribunal.task_fetch import SpecUnavailable, TaskMismatch
 
 
 def filename(task_id: int) -> str:
@@ -28,29 +29,36 @@ def filename(task_id: int) -> str:
     return f"task-{task_id}.safetensors"
 
 
-def safetensors_file(session: Session, store: ArtifactStore, task: Task) -> bytes:
-    """The parameters of ``task``'s checked model as safetensors. `NotFound` without a result or while
-    the file (or its spec) is not in the artifact store (ask again later), `Conflict` when the file is
-    refused (not the committed final state)."""
-    checked = model_check.check(store, task)
+def safetensors_file(session: Session, store: ArtifactStore, task: Task,
+                     diloco: DilocoSource | None = None) -> bytes:
+    """The parameters of ``task``'s checked model as safetensors (its spec derived by ``diloco`` when the
+    DiLoCo jobs contract posted the task). `NotFound` without a result or while the file (or its spec)
+    is not in the artifact store (ask again later), `Conflict` when the file is refused (not the
+    committed final state)."""
+    checked = model_check.check(store, task, diloco)
     if checked.status in ("no_result", "unavailable"):
         raise NotFound(checked.detail)
     if checked.status == "mismatch":
         raise Conflict(checked.detail)
     assert task.model_hash is not None and task.trace_root is not None and task.final_state_root is not None
-    data, spec_bytes = read_artifact(store, task.model_hash), read_artifact(store, task.spec_hash)
-    if data is None or spec_bytes is None:
-        raise NotFound(f"the checkpoint {task.model_hash} or its spec is no longer in the artifact store")
+    data = read_artifact(store, task.model_hash)
+    try:
+        spec = spec_of(store, task, diloco)
+    except SpecUnavailable as exc:
+        raise NotFound(f"the spec of task {task.task_id} is no longer available: {exc}") from exc
+    except TaskMismatch as exc:
+        raise Unavailable(f"the checked model of task {task.task_id} cannot be converted: {exc}") from exc
+    if data is None:
+        raise NotFound(f"the checkpoint {task.model_hash} is no longer in the artifact store")
     state = session.get(IndexerState, 1)
     if state is None:
         raise Unavailable("the indexer has not recorded the chain yet; retry in a moment")
     spec_hash = bytes.fromhex(task.spec_hash[2:])
     try:
         checkpoint = Checkpoint.from_bytes(data)
-        spec = parse_task_spec(spec_bytes, spec_hash)
         cache_task_inputs(store, spec)
         sizes = ModelSizes.of(model_dims(spec, load_dataset(spec.dataset)))
-    except (CheckpointError, TaskMismatch, ValueError, ServiceError) as exc:
+    except (CheckpointError, ValueError, ServiceError) as exc:
         raise Unavailable(f"the checked model of task {task.task_id} cannot be converted: {exc}") from exc
     provenance = ModelProvenance(task.task_id, state.chain_id, spec_hash,
                                  bytes.fromhex(task.final_state_root[2:]), bytes.fromhex(task.trace_root[2:]),

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 from safetensors.torch import load_file
 from typer.testing import CliRunner
@@ -17,13 +19,17 @@ from typer.testing import CliRunner
 from deploy.cli import app
 from tests.support.backend import serve_backend, settings_for
 from tests.support.chain import ETHER, Devnet
+from tests.support.diloco_job import OUTER_TASK, FakeJobs, FakeMarket, build_world
 from tests.support.disputes import operator_run
 from tests.support.specs import tiny_spec
+from tribunal import cli_common
+from tribunal.artifact_cache import CACHE_ENV
 from tribunal.artifact_client import ArtifactClient
 from tribunal.chain.deployment import save_deployment
 from tribunal.commitments import final_state_proof
+from tribunal.diloco import global_from_checkpoint
 from tribunal.models import to_torch
-from tribunal.models.model_file import read_card, read_safetensors_metadata
+from tribunal.models.model_file import read_card, read_safetensors_metadata, spec_path
 from tribunal.spec import Momentum, canonical_json
 from tribunal.tasks import prepare_task
 
@@ -126,3 +132,35 @@ def test_parameters_rebuilt_without_a_checkpoint_are_written_in_the_asked_format
         else:
             assert "state dict" in wrote
             assert sorted(torch.load(out)) == sorted(params)
+
+
+def test_the_model_of_a_diloco_job_is_downloaded_like_any_tasks(
+    new_database: Callable[[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DiLoCo job's model is its last outer task's final checkpoint; no spec is stored under that
+    task's chain hash, so the command derives it (`DilocoResolver` over the deployment's jobs contract)
+    to check the file and write the spec beside the parameters. The chain is a stand-in
+    (`tests.support.diloco_job`); the artifact store is a real backend."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "job-cache"))
+    world = build_world(tmp_path)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))  # this machine has nothing of the job
+    session = SimpleNamespace(market=FakeMarket(world.tasks), diloco_jobs=FakeJobs(world), game=None,
+                              deployment=SimpleNamespace(block_number=0, chain_id=31337))
+    monkeypatch.setattr(cli_common, "session_or_exit", lambda *args, **kwargs: session)
+    with serve_backend(settings_for(new_database("sqlite"), tmp_path)) as url:
+        with ArtifactClient(url) as store:
+            for data in world.store.values():
+                store.upload_bytes(data, "other")
+        out = tmp_path / "out" / "model.safetensors"
+        done = CliRunner().invoke(app, ["task", "model", str(OUTER_TASK), "--out", str(out),
+                                        "--artifact-store", url])
+    assert done.exit_code == 0, done.output
+    assert "matches the committed final state" in " ".join(done.output.split())
+    final = world.checkpoints[OUTER_TASK][-1]
+    params = global_from_checkpoint(world.job, final)
+    loaded = load_file(out)
+    names = [n for n in final.names if n.startswith("param.")]
+    assert sorted(loaded) == sorted(names)
+    for name, value in zip(names, params, strict=False):
+        assert loaded[name].numpy().tobytes() == value.tobytes()
+    assert read_card(spec_path(out)).spec == world.specs[OUTER_TASK]

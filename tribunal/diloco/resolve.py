@@ -101,17 +101,23 @@ class DilocoResolver:
     """Derives the specs of `DilocoJobs`' tasks (module docstring); thread-safe, with caches of
     job documents and global states (both are immutable once on-chain)."""
 
-    def __init__(self, jobs: DilocoJobs, market: TaskMarket, store: ArtifactClient | None) -> None:
+    def __init__(self, jobs: DilocoJobs, market: TaskMarket, store: ArtifactClient | None, *,
+                 publish: bool = True) -> None:
+        """``store``: where the job documents and checkpoints are fetched from, and, with ``publish``,
+        where the derived init files are uploaded (a remote executor of the task reads them there; a
+        reader of the task's model needs them only in its own cache)."""
         self.jobs = jobs
         self.market = market
         self.store = store
+        self.publish = publish
         self._lock = threading.Lock()
         self._docs: dict[int, DilocoJobSpec] = {}
         self._globals: dict[tuple[int, int], list[NDArray[np.float32]]] = {}
 
     def _keep(self, init: bytes, ref: TaskRef) -> str:
-        """Cache the init file here and, with a store, upload it (a remote executor fetches it)."""
-        if self.store is None:
+        """Cache the init file here and, with a store to publish to, upload it (a remote executor
+        fetches it)."""
+        if self.store is None or not self.publish:
             return store_artifact(init)
         try:
             return publish_artifact(init, self.store, "other")

@@ -70,7 +70,7 @@ def task_model(session: SessionDep, state: StateDep, task_id: TaskId) -> Respons
     hashes to the on-chain finalStateRoot, its h_0..h_S to the trace root), and where to download it
     when it is. A file that does not match is refused (no download link), with what differs."""
     task = task_service.get_task(session, task_id)
-    checked = model_check.check(state.store, task)
+    checked = model_check.check(state.store, task, state.diloco)
     matches = checked.status == "matches"
     return respond(
         ModelCheckOut(
@@ -107,7 +107,7 @@ def task_model_safetensors(session: SessionDep, state: StateDep, task_id: TaskId
     Its metadata holds the spec, the model's input and output sizes and what the chain verified (spec
     hash, task id, chain id, h_S, trace root, model hash): `tribunal.models.to_torch` loads it alone."""
     task = task_service.get_task(session, task_id)
-    data = model_file.safetensors_file(session, state.store, task)
+    data = model_file.safetensors_file(session, state.store, task, state.diloco)
     return Response(data, media_type="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{model_file.filename(task_id)}"'})
 
