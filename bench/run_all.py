@@ -21,7 +21,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["repops_ops", "repops_step", "dispute", "indexer", "api", "e2e", "soak", "chaos", "economics",
-              "delivery", "workloads", "decentralized", "hashing", "fma", "large_model"]
+              "delivery", "workloads", "decentralized", "diloco_devnet", "hashing", "fma", "large_model"]
 VERSIONS = ["torch", "numpy", "numba", "web3", "fastapi", "SQLAlchemy"]
 
 
