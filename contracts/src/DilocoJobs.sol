@@ -13,8 +13,9 @@ import {Merkle} from "./lib/Merkle.sol";
 ///      Training  -> Averaging   openOuter     (every segment of the round recorded; outer step posted)
 ///      Averaging -> Training    recordOuter   (round r + 1's segments posted)
 ///      Averaging -> Completed   recordOuter   (after the last round)
-///      Training  -> Failed      abandon       (a current task refunded, every current task final)
-///      Averaging -> Failed      abandon       (the outer step refunded)
+///      Training  -> Failed      abandon       (every current task final, and one refunded or the job
+///                                             stalled: `reportStall`, then `taskTimeout` seconds)
+///      Averaging -> Failed      abandon       (the outer step final, and refunded or stalled)
 ///      Completed, Failed are final.
 enum JobStatus {
     /// No job with this id.
@@ -25,7 +26,8 @@ enum JobStatus {
     Averaging,
     /// Every round's outer step is recorded; `globalRootOf(job, rounds)` is the trained model.
     Completed,
-    /// A current task was refunded; the submitter was credited every reward not paid out.
+    /// A current task was refunded, or the job stalled; the submitter was credited every reward not
+    /// paid out.
     Failed
 }
 
@@ -119,9 +121,9 @@ struct JobView {
 ///         has none left.
 /// @dev Gas (whole transactions, `forge test --match-test test_job_twoRoundsTwoShards_completes --isolate
 ///      --gas-report`; the 2 × 2 job of `test/DilocoJobs.t.sol`, G = 3, T = 2, 4 segment slots, 5 and 4
-///      graph nodes): postJob 1,320,424 (nearly all of it new storage: the params, the wiring and two
-///      market tasks with their refs here); recordSegment 105,296; openOuter ~339k (one market task);
-///      recordOuter 106,104 after the last round, 689,262 when it posts the next round's two segments
+///      graph nodes): postJob 1,320,931 (nearly all of it new storage: the params, the wiring and two
+///      market tasks with their refs here); recordSegment 105,318; openOuter ~340k (one market task);
+///      recordOuter 106,060 after the last round, 689,907 when it posts the next round's two segments
 ///      (each record ~3.1k of it reading the task's `submitterSlashShare`).
 contract DilocoJobs {
     /// @notice The task ref index of an outer step (a segment's is its shard).
@@ -153,6 +155,9 @@ contract DilocoJobs {
     StakeManager public immutable STAKE_MANAGER;
 
     /// @dev Packs into two slots; `recordedMask` has bit i set once shard i of the round is recorded.
+    ///      `stalledAt` shares the escrow's slot, which every step that clears it (`openOuter`,
+    ///      `recordOuter` opening a round) writes anyway. The escrow is at most
+    ///      MAX_ROUNDS · (MAX_SHARDS + 1) · MAX_REWARD < 2^139.
     struct Job {
         address submitter;
         JobStatus status;
@@ -161,7 +166,8 @@ contract DilocoJobs {
         uint16 round;
         uint16 recorded;
         uint16 recordedMask;
-        uint256 escrow;
+        uint192 escrow;
+        uint64 stalledAt;
     }
 
     /// @dev The job, round and index (shard or OUTER_INDEX) of a task this contract posted.
@@ -243,7 +249,14 @@ contract DilocoJobs {
     /// @param finalGlobalRoot The root of the trained global state (`globalRootOf(jobId, rounds)`).
     event JobCompleted(uint256 indexed jobId, bytes32 finalGlobalRoot);
 
-    /// @notice The job was abandoned after a current task was refunded.
+    /// @notice Every current task of the job is final but the job has not moved on: its stall clock
+    ///         started. Unless `openOuter` or `recordOuter` moves it, `abandon` fails it after `abandonAfter`.
+    /// @param jobId The job.
+    /// @param round The round it stalled in (status Training: its segments; Averaging: its outer step).
+    /// @param abandonAfter block.timestamp + taskTimeout: `abandon` succeeds at any later time.
+    event JobStalled(uint256 indexed jobId, uint16 indexed round, uint256 abandonAfter);
+
+    /// @notice The job was abandoned: a current task was refunded, or it stalled (`JobStalled`).
     /// @param jobId The job.
     /// @param refund Wei credited to the submitter: the unposted escrow and the refunded rewards.
     event JobFailed(uint256 indexed jobId, uint256 refund);
@@ -305,7 +318,8 @@ contract DilocoJobs {
         job.status = JobStatus.Training;
         job.rounds = p.rounds;
         job.shards = p.shards;
-        job.escrow = msg.value;
+        // forge-lint: disable-next-line(unsafe-typecast) msg.value == expected < 2^139 (see `Job`)
+        job.escrow = uint192(msg.value);
         params[jobId] = p;
         wirings[jobId] = w;
         bytes32[] memory global = initialGlobal;
@@ -355,7 +369,9 @@ contract DilocoJobs {
 
         JobParams storage p = params[jobId];
         job.status = JobStatus.Averaging;
-        job.escrow -= p.outerReward;
+        // forge-lint: disable-next-line(unsafe-typecast) outerReward <= MAX_REWARD (checked at postJob)
+        job.escrow -= uint192(p.outerReward);
+        job.stalledAt = 0;
         uint256 taskId = _postTask(jobId, p, round, OUTER_INDEX, initStateRoot);
         emit OuterPosted(jobId, round, taskId, initStateRoot);
     }
@@ -385,12 +401,50 @@ contract DilocoJobs {
             emit JobCompleted(jobId, root);
         } else {
             job.status = JobStatus.Training;
+            job.stalledAt = 0;
             _postSegments(jobId, job, round, global);
         }
     }
 
-    /// @notice Fails a job whose current round cannot finish: a current task was refunded (no valid
-    ///         result before its deadline) and every current task is final. The submitter is credited
+    /// @notice Starts the stall clock of a live job whose current tasks are all final (the round's
+    ///         segments while Training, the outer step while Averaging), so that `abandon` can fail it
+    ///         if nobody moves it on within `taskTimeout` seconds: a finalised task whose checkpoint
+    ///         nobody can (or will) hand to `recordSegment` / `recordOuter` would otherwise hold the
+    ///         job's escrow forever. The clock is the job's current step's: `openOuter` and
+    ///         `recordOuter` clear it.
+    /// @dev Started by a transaction rather than read from the tasks because when a task became final
+    ///      is not bounded by its deadline and window (a dispute may run past both, and `finalize` is
+    ///      anyone's to call late): counting from this call, the advancers always have `taskTimeout`
+    ///      seconds from a moment every current task was already final. Measured (isolated
+    ///      transactions, the 2 × 2 job of `test/DilocoJobs.t.sol`): 47,016 gas in Training, 41,320 in
+    ///      Averaging; the clock costs postJob +507, openOuter +444, recordOuter +645 when it opens a
+    ///      round, recordSegment +22.
+    /// @param jobId The job (Training or Averaging, clock not started).
+    function reportStall(uint256 jobId) external {
+        Job storage job = jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Training && status != JobStatus.Averaging) {
+            revert Errors.JobNotLive(jobId, uint8(status));
+        }
+        uint64 since = job.stalledAt;
+        // INVARIANT: the clock is never restarted, so nobody can push the submitter's refund back.
+        if (since != 0) revert Errors.StallAlreadyReported(jobId, since);
+        uint16 round = job.round;
+        if (status == JobStatus.Training) {
+            uint256 shards = job.shards;
+            for (uint256 i = 0; i < shards; i++) {
+                _isRefunded(taskIds[jobId][_key(round, i)]);
+            }
+        } else {
+            _isRefunded(taskIds[jobId][_key(round, OUTER_INDEX)]);
+        }
+        job.stalledAt = uint64(block.timestamp);
+        emit JobStalled(jobId, round, block.timestamp + params[jobId].taskTimeout);
+    }
+
+    /// @notice Fails a job whose current round cannot finish: every current task is final, and one
+    ///         was refunded (no valid result before its deadline) or the job stalled (`reportStall`
+    ///         more than `taskTimeout` seconds ago, and not moved on since). The submitter is credited
     ///         the unposted escrow and the refunded rewards (`withdraw`), and the slash shares of every
     ///         current task not recorded (a recorded segment's were credited when it was recorded).
     /// @param jobId The job (Training or Averaging).
@@ -421,7 +475,14 @@ contract DilocoJobs {
             if (_isRefunded(taskId)) refunded = p.outerReward;
             _creditSlashShare(jobId, submitter, taskId);
         }
-        if (refunded == 0) revert Errors.NothingRefunded(jobId);
+        if (refunded == 0) {
+            uint64 since = job.stalledAt;
+            // INVARIANT: a job whose tasks all finalised fails only after its advancers had taskTimeout
+            // seconds, counted from a moment every current task was already final, to move it on.
+            if (since == 0 || block.timestamp <= uint256(since) + p.taskTimeout) {
+                revert Errors.JobNotStalled(jobId, since);
+            }
+        }
         uint256 refund = job.escrow + refunded;
         job.status = JobStatus.Failed;
         job.escrow = 0;
@@ -500,6 +561,12 @@ contract DilocoJobs {
     function taskRef(uint256 taskId) external view returns (uint256 jobId, uint16 round, uint16 index) {
         TaskRef storage r = taskRefs[taskId];
         return (r.jobId, r.round, r.index);
+    }
+
+    /// @notice When the job's stall clock started (`reportStall`; 0: not started for its current step).
+    ///         A job that is still live may be abandoned once block.timestamp > stalledAt + taskTimeout.
+    function stalledAt(uint256 jobId) external view returns (uint256) {
+        return jobs[jobId].stalledAt;
     }
 
     /// @notice Wei `account` may withdraw.
@@ -588,7 +655,8 @@ contract DilocoJobs {
         uint16 shards = job.shards;
         uint256 reward = p.shardReward;
         for (uint16 i = 0; i < shards; i++) {
-            job.escrow -= reward;
+            // forge-lint: disable-next-line(unsafe-typecast) shardReward <= MAX_REWARD (checked at postJob)
+            job.escrow -= uint192(reward);
             uint256 taskId = _postTask(jobId, p, round, i, initStateRoot);
             emit SegmentPosted(jobId, round, i, taskId, initStateRoot);
         }

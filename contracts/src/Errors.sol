@@ -725,13 +725,17 @@ library Errors {
     ///         `recordSegment` stored (`expected`).
     error ShardRootMismatch(uint256 shard, bytes32 got, bytes32 expected);
 
-    /// @notice Thrown when a job is abandoned while its current task `taskId` is in the non-final
-    ///         status `status`: it may still be finalised.
+    /// @notice Thrown when a job is abandoned, or its stall reported, while its current task `taskId`
+    ///         is in the non-final status `status`: it may still be finalised.
     error RoundStillRunning(uint256 taskId, TaskStatus status);
 
-    /// @notice Thrown when job `jobId` is abandoned although none of its current tasks was refunded:
-    ///         every one was finalised, and the job can go on.
-    error NothingRefunded(uint256 jobId);
+    /// @notice Thrown when job `jobId` is abandoned although none of its current tasks was refunded
+    ///         and it has not stalled: its stall clock did not start (`stalledAt` 0: `reportStall`) or
+    ///         `taskTimeout` seconds have not passed since `stalledAt`, so it can still go on.
+    error JobNotStalled(uint256 jobId, uint256 stalledAt);
+
+    /// @notice Thrown when the stall clock of job `jobId` is started again; it started at `stalledAt`.
+    error StallAlreadyReported(uint256 jobId, uint256 stalledAt);
 
     /// @notice Thrown when ETH is sent to the job contract by `sender`, not its StakeManager.
     error NotStakeManager(address sender);

@@ -1079,7 +1079,9 @@ contract DilocoJobsTest is MarketFixture {
         }
     }
 
-    function test_abandon_nothingRefunded_reverts() public {
+    /// @notice Every segment finalised: the job can go on, so `abandon` is refused until its stall
+    ///         clock has run (here: not started).
+    function test_abandon_notStalled_reverts() public {
         uint256 jobId = _post();
         for (uint16 i = 0; i < SHARDS; i++) {
             _submit(jobs.segmentTaskOf(jobId, 0, i), op1, Traces.root(_segmentLeaves(jobId, 0, i)));
@@ -1093,14 +1095,152 @@ contract DilocoJobsTest is MarketFixture {
         );
         jobs.abandon(jobId);
         market.finalize(jobs.segmentTaskOf(jobId, 0, 1));
-        vm.expectRevert(abi.encodeWithSelector(Errors.NothingRefunded.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotStalled.selector, jobId, 0));
         jobs.abandon(jobId);
         // in Averaging, with the outer step finalised but not recorded
         jobs.recordSegment(jobId, 0, _segmentLeaves(jobId, 0, 0));
         jobs.recordSegment(jobId, 1, _segmentLeaves(jobId, 0, 1));
         _averageRound(jobId, 0);
-        vm.expectRevert(abi.encodeWithSelector(Errors.NothingRefunded.selector, jobId));
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotStalled.selector, jobId, 0));
         jobs.abandon(jobId);
+    }
+
+    // ---------------------------------------------------------------- stall
+
+    /// @notice Both segments finalised, neither ever recorded (say their model files are lost): once
+    ///         the stall is reported, the job is abandonable exactly `taskTimeout` seconds later, and
+    ///         the submitter gets the whole unposted escrow.
+    function test_abandon_stalledSegments_creditsUnpostedEscrow() public {
+        uint256 jobId = _post();
+        for (uint16 i = 0; i < SHARDS; i++) {
+            _submit(jobs.segmentTaskOf(jobId, 0, i), op1, Traces.root(_segmentLeaves(jobId, 0, i)));
+        }
+        _windowPassed();
+        market.finalize(jobs.segmentTaskOf(jobId, 0, 0));
+        market.finalize(jobs.segmentTaskOf(jobId, 0, 1));
+        vm.warp(block.timestamp + 17 days);
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotStalled.selector, jobId, 0));
+        jobs.abandon(jobId);
+
+        uint256 stalledAt = block.timestamp;
+        vm.expectEmit(true, true, false, true, address(jobs));
+        emit DilocoJobs.JobStalled(jobId, 0, stalledAt + TASK_TIMEOUT);
+        jobs.reportStall(jobId);
+        assertEq(jobs.stalledAt(jobId), stalledAt);
+        vm.expectRevert(abi.encodeWithSelector(Errors.StallAlreadyReported.selector, jobId, stalledAt));
+        jobs.reportStall(jobId);
+
+        vm.warp(stalledAt + TASK_TIMEOUT);
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotStalled.selector, jobId, stalledAt));
+        jobs.abandon(jobId);
+        vm.warp(stalledAt + TASK_TIMEOUT + 1);
+        uint256 escrow = 5 ether - 2 * SHARD_REWARD;
+        assertEq(jobs.getJob(jobId).escrow, escrow, "round 0 paid its operators; the rest unposted");
+        vm.expectEmit(true, false, false, true, address(jobs));
+        emit DilocoJobs.JobFailed(jobId, escrow);
+        jobs.abandon(jobId);
+        assertEq(uint256(_status(jobId)), uint256(JobStatus.Failed));
+        assertEq(jobs.getJob(jobId).escrow, 0);
+        assertEq(jobs.creditOf(submitter), escrow, "the whole unposted escrow");
+        _assertHolds(escrow, "holds what it owes");
+        uint256 before = submitter.balance;
+        vm.prank(submitter);
+        jobs.withdraw();
+        assertEq(submitter.balance - before, escrow, "paid");
+        _assertHolds(0, "a stalled job leaves nothing behind");
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotLive.selector, jobId, uint8(JobStatus.Failed)));
+        jobs.reportStall(jobId);
+    }
+
+    /// @notice A segment whose first operator was evicted is finalised but never recorded; the other
+    ///         is recorded. Abandoning the stalled job credits the unrecorded segment's slash share.
+    function test_abandon_stalledAfterEviction_creditsSlashShare() public {
+        uint256 jobId = _post();
+        uint256 evicted = jobs.segmentTaskOf(jobId, 0, 0);
+        vm.prank(op3);
+        market.claim(evicted);
+        vm.warp(block.timestamp + CLAIM_TIMEOUT + 1);
+        market.evictClaim(evicted);
+        _submit(evicted, op1, Traces.root(_segmentLeaves(jobId, 0, 0)));
+        _submit(jobs.segmentTaskOf(jobId, 0, 1), op2, Traces.root(_segmentLeaves(jobId, 0, 1)));
+        _windowPassed();
+        market.finalize(evicted);
+        market.finalize(jobs.segmentTaskOf(jobId, 0, 1));
+        jobs.recordSegment(jobId, 1, _segmentLeaves(jobId, 0, 1));
+        jobs.reportStall(jobId);
+        vm.warp(block.timestamp + TASK_TIMEOUT + 1);
+        vm.expectEmit(true, true, false, true, address(jobs));
+        emit DilocoJobs.SlashShareCredited(jobId, evicted, SLASH_SHARE);
+        jobs.abandon(jobId);
+        uint256 owed = 5 ether - 2 * SHARD_REWARD + SLASH_SHARE;
+        assertEq(jobs.creditOf(submitter), owed, "escrow + the unrecorded segment's share");
+        _assertHolds(owed, "holds what it owes");
+    }
+
+    /// @notice The outer step finalised but never recorded: the job stalls in Averaging.
+    function test_abandon_stalledOuter_creditsUnpostedEscrow() public {
+        uint256 jobId = _post();
+        _trainRound(jobId, 0);
+        uint256 outer = _averageRound(jobId, 0);
+        jobs.reportStall(jobId);
+        uint256 stalledAt = block.timestamp;
+        vm.warp(stalledAt + TASK_TIMEOUT);
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotStalled.selector, jobId, stalledAt));
+        jobs.abandon(jobId);
+        vm.warp(stalledAt + TASK_TIMEOUT + 1);
+        uint256 escrow = 5 ether - 2 * SHARD_REWARD - OUTER_REWARD;
+        vm.expectEmit(true, false, false, true, address(jobs));
+        emit DilocoJobs.JobFailed(jobId, escrow);
+        jobs.abandon(jobId);
+        assertEq(uint256(market.taskStatus(outer)), uint256(TaskStatus.Finalized), "its operator was paid");
+        assertEq(jobs.creditOf(submitter), escrow);
+        _assertHolds(escrow, "holds what it owes");
+    }
+
+    /// @notice A job moved on within its advancers' time is not abandonable: `openOuter` clears the
+    ///         clock of the round's segments, and the new step's clock starts only when reported.
+    function test_reportStall_jobMovesOn_clearsClock() public {
+        uint256 jobId = _post();
+        for (uint16 i = 0; i < SHARDS; i++) {
+            _submit(jobs.segmentTaskOf(jobId, 0, i), op1, Traces.root(_segmentLeaves(jobId, 0, i)));
+        }
+        _windowPassed();
+        market.finalize(jobs.segmentTaskOf(jobId, 0, 0));
+        market.finalize(jobs.segmentTaskOf(jobId, 0, 1));
+        jobs.reportStall(jobId);
+        vm.warp(block.timestamp + TASK_TIMEOUT);
+        jobs.recordSegment(jobId, 0, _segmentLeaves(jobId, 0, 0));
+        jobs.recordSegment(jobId, 1, _segmentLeaves(jobId, 0, 1));
+        _averageRound(jobId, 0);
+        assertEq(jobs.stalledAt(jobId), 0, "openOuter cleared the clock");
+        vm.warp(block.timestamp + TASK_TIMEOUT + 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotStalled.selector, jobId, 0));
+        jobs.abandon(jobId);
+        jobs.reportStall(jobId);
+        jobs.recordOuter(jobId, _outerLeaves(jobId, 0));
+        assertEq(jobs.stalledAt(jobId), 0, "recordOuter cleared the clock");
+    }
+
+    /// @notice The clock starts only when every current task is final; never for a finished job.
+    function test_reportStall_notFinalOrNotLive_reverts() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotLive.selector, 1, uint8(JobStatus.None)));
+        jobs.reportStall(1);
+        uint256 jobId = _post();
+        uint256 first = jobs.segmentTaskOf(jobId, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RoundStillRunning.selector, first, TaskStatus.Open));
+        jobs.reportStall(jobId);
+        _trainRound(jobId, 0);
+        jobs.openOuter(jobId, _global(jobId, 0), _allShardParams(jobId, 0));
+        uint256 outer = jobs.outerTaskOf(jobId, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.RoundStillRunning.selector, outer, TaskStatus.Open));
+        jobs.reportStall(jobId);
+        _submit(outer, op3, Traces.root(_outerLeaves(jobId, 0)));
+        _windowPassed();
+        market.finalize(outer);
+        jobs.recordOuter(jobId, _outerLeaves(jobId, 0));
+        _runRound(jobId, 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.JobNotLive.selector, jobId, uint8(JobStatus.Completed)));
+        jobs.reportStall(jobId);
     }
 
     function test_abandon_notLive_reverts() public {

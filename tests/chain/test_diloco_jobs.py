@@ -1,7 +1,8 @@
 """The `DilocoJobs` binding on a real anvil: a 2-round × 2-shard job with a small hand-made wiring is
 posted, its tasks read back and run to completion through the market (placeholder traces whose final
-state is the root of the leaves we record), a failed job's refund is withdrawn to the wei, and a
-wrong escrow is refused by name."""
+state is the root of the leaves we record), a failed job's refund is withdrawn to the wei, a stalled job
+(its segments finalised, their model files nowhere) is abandoned by the advancer once the chain allows,
+and a wrong escrow is refused by name."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from tribunal.chain.diloco_jobs import (
     TaskRef,
 )
 from tribunal.chain.errors import ContractRevert
+from tribunal.diloco.advance import JobAdvancer
+from tribunal.diloco.resolve import DilocoResolver
 from tribunal.merkle import merkle_root
 from tribunal.protocol_enums import JobStatus, TaskStatus
 
@@ -184,6 +187,47 @@ def test_a_failed_jobs_refund_is_credited_to_its_submitter_and_withdrawn(devnet:
     with pytest.raises(ContractRevert) as again:
         jobs(devnet, "submitter").withdraw()
     assert again.value.error_name == "NothingToWithdraw"
+
+
+def test_a_stalled_job_is_abandoned_by_the_advancer_after_its_task_timeout(devnet: Devnet) -> None:
+    """Both segments finalised, their model files in no store: nobody can record them, so the advancer
+    reports the stall, waits out the job's task timeout, then abandons it: the submitter is credited the
+    whole unposted escrow."""
+    w3 = devnet.anvil.w3
+    devnet.stake_manager("operator").stake(10 * ETHER)
+    job_id = post(devnet)
+    anyone = jobs(devnet, "other")
+    for shard in range(SHARDS):
+        run_to_finalized(devnet, anyone.segment_task(job_id, 0, shard), [h(f"node {n}") for n in range(3)])
+    market = devnet.market("other")
+    advancer = JobAdvancer(anyone, market, DilocoResolver(anyone, market, None),
+                           now=lambda: int(w3.eth.get_block("latest")["timestamp"]))
+
+    def calls() -> list[str]:
+        return [a.what for a in advancer.tick() if a.job_id == job_id]
+
+    with pytest.raises(ContractRevert) as refused:
+        anyone.abandon(job_id)
+    assert refused.value.error_name == "JobNotStalled"
+    assert refused.value.error_args == {"jobId": job_id, "stalledAt": 0}
+
+    assert calls() == ["reportStall"]
+    stalled_at = anyone.stalled_at(job_id)
+    assert stalled_at == w3.eth.get_block("latest")["timestamp"]
+    assert calls() == []  # the advancers' time runs
+
+    increase_time(w3, TIMEOUT // 2)  # (the second-exact bound is the forge tests')
+    assert calls() == []
+    with pytest.raises(ContractRevert) as early:
+        anyone.abandon(job_id)
+    assert early.value.error_args == {"jobId": job_id, "stalledAt": stalled_at}
+    assert "reportStall" in str(early.value)  # the hint says what to do
+
+    increase_time(w3, TIMEOUT // 2 + 1)
+    assert calls() == ["abandon"]
+    job = anyone.get_job(job_id)
+    assert (job.status, job.escrow) == (JobStatus.FAILED, 0)
+    assert anyone.credit_of(devnet.signers["submitter"].address) == ESCROW - SHARDS * SHARD_REWARD
 
 
 def test_a_wrong_escrow_is_refused_by_name(devnet: Devnet) -> None:

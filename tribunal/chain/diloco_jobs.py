@@ -200,8 +200,14 @@ class DilocoJobs(BoundContract):
         return self._send("recordOuter", job_id, [bytes(x) for x in leaves],
                           context=f"record the outer step of job {job_id}")
 
+    def report_stall(self, job_id: int) -> Sent:
+        """Start the stall clock of a job whose current tasks are all final but which nobody moved on:
+        `abandon` may fail it once `stalled_at` + ``taskTimeout`` has passed."""
+        return self._send("reportStall", job_id, context=f"report job {job_id} stalled")
+
     def abandon(self, job_id: int) -> Sent:
-        """Fail a job whose current task was refunded: its submitter is credited what was not paid out."""
+        """Fail a job whose current task was refunded, or whose stall clock ran out: its submitter is
+        credited what was not paid out."""
         return self._send("abandon", job_id, context=f"abandon job {job_id}")
 
     def withdraw(self) -> Sent:
@@ -236,6 +242,11 @@ class DilocoJobs(BoundContract):
         """Which job, round and shard market task ``task_id`` is; None when no job posted it."""
         job_id, round_, index = self._call("taskRef", task_id)
         return None if int(job_id) == 0 else TaskRef(int(job_id), int(round_), int(index))
+
+    def stalled_at(self, job_id: int) -> int:
+        """When the job's stall clock started (`report_stall`); 0: not started for its current step. A
+        live job may be abandoned once the chain's time is past this + its ``taskTimeout``."""
+        return int(self._call("stalledAt", job_id))
 
     def credit_of(self, account: str) -> int:
         """Wei ``account`` may `withdraw` (a failed job's refund to its submitter)."""

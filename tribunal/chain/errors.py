@@ -109,7 +109,14 @@ HINTS: dict[str, str] = {
         "the task (shown above) may still be finalised: wait for it, or expire it past its deadline; a job "
         "is abandoned only once every current task is finalised, refunded or cancelled"
     ),
-    "NothingRefunded": "no current task of the job was refunded: the job can go on, it cannot be abandoned",
+    "JobNotStalled": (
+        "no current task of the job was refunded and it has not stalled: start its stall clock once every "
+        "current task is final (reportStall; stalledAt 0 above means not started), then abandon it after "
+        "taskTimeout more seconds if nobody moved it on"
+    ),
+    "StallAlreadyReported": (
+        "the job's stall clock is already running (since stalledAt above): wait it out, then abandon the job"
+    ),
     "NotStakeManager": "do not send ETH to DilocoJobs: postJob takes the escrow, withdraw pays credits",
 }
 

@@ -10,7 +10,11 @@ Each `JobAdvancer.tick` looks at every live job and sends at most the calls its 
   completes the job);
 - a current task past its deadline without a result: `expire` (the market refunds its reward to
   the job); every current task final with one refunded: `abandon` (the submitter is credited
-  what was not paid out).
+  what was not paid out);
+- every current task final but the job cannot be moved on (a finalised task's model file is in no
+  store we can reach, or is not the task's): `reportStall` starts the job's stall clock, and once
+  the chain's time is past `stalledAt` + the job's ``taskTimeout`` (nobody moved it on meanwhile),
+  `abandon` credits the submitter the escrow that would otherwise be locked for good.
 
 Several advancers may race: a call another one already made reverts (`SegmentAlreadyRecorded`,
 `JobNotTraining` and the like), which is expected and only logged; the next tick reads the chain again.
@@ -88,25 +92,38 @@ class JobAdvancer:
             return []
         r = view.round
         segments = [self.market.task(self.jobs.segment_task(job_id, r, i)) for i in range(view.shards)]
-        if view.status == JobStatus.TRAINING:
-            current = segments
-            actions = self._record_segments(job_id, r, segments)
+        training = view.status == JobStatus.TRAINING
+        current = segments if training else [*segments, self.market.task(self.jobs.outer_task(job_id, r))]
+        try:
+            actions = self._move_on(job_id, view.rounds, view.shards, r, current, training)
+        except (NotReady, ValueError) as exc:
+            if not all(t.status in _FINAL for t in current):
+                raise  # a task may still change: wait for it
+            if any(t.status == TaskStatus.REFUNDED for t in current):
+                return self._unstick(job_id, r, current)
+            return self._stalled(job_id, r, exc)
+        return actions or self._unstick(job_id, r, current)
+
+    def _move_on(self, job_id: int, rounds: int, shards: int, r: int, current: list[Task],
+                 training: bool) -> list[Action]:
+        """The calls that take the job to its next step (recordSegment, openOuter, recordOuter); raises
+        NotReady or ValueError when a finalised task's model file cannot be had."""
+        if training:
+            actions = self._record_segments(job_id, r, current)
             if actions:
                 return actions
-            if self.jobs.get_job(job_id).recorded == view.shards:
-                return [self._open_outer(job_id, r, segments)]
-        else:
-            outer = self.market.task(self.jobs.outer_task(job_id, r))
-            current = [*segments, outer]
-            if outer.status == TaskStatus.FINALIZED:
-                leaves = checked_checkpoint(outer, self.store).leaves
-                sent = self.jobs.record_outer(job_id, list(leaves))
-                closing = "completes the job" if r + 1 == view.rounds else f"opens round {r + 1}"
-                log.info("DiLoCo job %d: round %d's outer step (task %d) recorded; %s", job_id, r,
-                         outer.task_id, closing, extra={"event": "diloco_round_closed", "job_id": job_id,
-                                                        "round": r})
-                return [Action(job_id, r, "recordOuter", sent.tx_hash)]
-        return self._unstick(job_id, r, current)
+            if self.jobs.get_job(job_id).recorded == shards:
+                return [self._open_outer(job_id, r, current)]
+            return []
+        outer = current[-1]
+        if outer.status != TaskStatus.FINALIZED:
+            return []
+        leaves = checked_checkpoint(outer, self.store).leaves
+        sent = self.jobs.record_outer(job_id, list(leaves))
+        closing = "completes the job" if r + 1 == rounds else f"opens round {r + 1}"
+        log.info("DiLoCo job %d: round %d's outer step (task %d) recorded; %s", job_id, r, outer.task_id,
+                 closing, extra={"event": "diloco_round_closed", "job_id": job_id, "round": r})
+        return [Action(job_id, r, "recordOuter", sent.tx_hash)]
 
     def _record_segments(self, job_id: int, r: int, segments: list[Task]) -> list[Action]:
         actions = []
@@ -132,6 +149,26 @@ class JobAdvancer:
         log.info("DiLoCo job %d: every shard of round %d recorded; outer step posted", job_id, r,
                  extra={"event": "diloco_outer_posted", "job_id": job_id, "round": r})
         return Action(job_id, r, "openOuter", sent.tx_hash)
+
+    def _stalled(self, job_id: int, r: int, why: NotReady | ValueError) -> list[Action]:
+        """Every current task is final, none refunded, and the job cannot be moved on (``why``): start
+        its stall clock, or abandon it once the chain allows (docs/diloco-jobs.md, "Stalled jobs")."""
+        stalled_at = self.jobs.stalled_at(job_id)
+        if stalled_at == 0:
+            sent = self.jobs.report_stall(job_id)
+            log.warning("DiLoCo job %d: every task of round %d is final but the job cannot move on (%s); "
+                        "stall reported: it is abandoned after its task timeout unless someone records it",
+                        job_id, r, why,
+                        extra={"event": "diloco_stall_reported", "job_id": job_id, "round": r})
+            return [Action(job_id, r, "reportStall", sent.tx_hash)]
+        abandon_after = stalled_at + self.jobs.params_of(job_id).task_timeout
+        if self.now() <= abandon_after:
+            raise NotReady(f"{why}; the job stalled at {stalled_at}, abandonable after {abandon_after}")
+        sent = self.jobs.abandon(job_id)
+        log.warning("DiLoCo job %d: stalled in round %d since %d and nobody moved it on (%s); the job is "
+                    "abandoned and its submitter credited", job_id, r, stalled_at, why,
+                    extra={"event": "diloco_abandoned", "job_id": job_id})
+        return [Action(job_id, r, "abandon", sent.tx_hash)]
 
     def _unstick(self, job_id: int, r: int, current: list[Task]) -> list[Action]:
         now = self.now()

@@ -7,11 +7,12 @@ import {DilocoJobs, JobStatus, JobView} from "../../src/DilocoJobs.sol";
 import {TaskStatus} from "../../src/Task.sol";
 
 /// @notice Money invariants of `DilocoJobs` over the real market under random submitters, operators
-///         and time: jobs are posted, worked, squatted, evicted, expired, recorded, abandoned and
-///         withdrawn. Reach (32 sequences of 128 calls, replayed once by hand, before `evict` was
+///         and time: jobs are posted, worked, squatted, evicted, expired, recorded, stalled, abandoned
+///         and withdrawn. Reach (32 sequences of 128 calls, replayed once by hand, before `evict` was
 ///         drawn): a job completed in 13, failed in 8, a squatter was slashed in 13, a credit
 ///         withdrawn in 2. With `evict` drawn, a throwaway invariant that failed on reaching them saw
-///         an eviction and a settled job credited a slash share.
+///         an eviction and a settled job credited a slash share; with `stall` drawn, one saw a stalled
+///         job abandoned (`ghostStalled`, first in a sequence of 11 calls after shrinking).
 contract DilocoJobsInvariantTest is MarketFixture {
     DilocoJobs internal jobs;
     DilocoJobsHandler internal handler;
@@ -24,7 +25,7 @@ contract DilocoJobsInvariantTest is MarketFixture {
         jobs = new DilocoJobs(market, sm);
         handler = new DilocoJobsHandler(jobs, 1 hours);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](12);
+        bytes4[] memory selectors = new bytes4[](13);
         selectors[0] = DilocoJobsHandler.postJob.selector;
         selectors[1] = DilocoJobsHandler.work.selector;
         selectors[2] = DilocoJobsHandler.work.selector; // worked twice as often as squatted
@@ -37,6 +38,7 @@ contract DilocoJobsInvariantTest is MarketFixture {
         selectors[9] = DilocoJobsHandler.withdraw.selector;
         selectors[10] = DilocoJobsHandler.warp.selector;
         selectors[11] = DilocoJobsHandler.evict.selector;
+        selectors[12] = DilocoJobsHandler.stall.selector;
         targetSelector(address(handler), selectors);
     }
 

@@ -22,6 +22,7 @@ contract DilocoJobsHandler is CheatBase {
     uint32 internal constant OUTER_NODES = 4;
     uint16 internal constant OUTER_INDEX = type(uint16).max;
     uint256 internal constant MIN_STAKE = 1 ether;
+    uint64 internal constant TASK_TIMEOUT = 36 hours;
 
     DilocoJobs public immutable jobs;
     TaskMarket public immutable market;
@@ -48,6 +49,8 @@ contract DilocoJobsHandler is CheatBase {
     /// @notice Jobs that completed, failed (so a campaign can show it reached both).
     uint256 public ghostCompleted;
     uint256 public ghostFailed;
+    /// @notice Jobs abandoned because they stalled (every current task final, none refunded).
+    uint256 public ghostStalled;
 
     constructor(DilocoJobs jobs_, uint64 window_) {
         jobs = jobs_;
@@ -85,7 +88,7 @@ contract DilocoJobsHandler is CheatBase {
         p.shardReward = bound(seed >> 16, 1, 5 ether);
         p.outerReward = bound(seed >> 80, 1, 5 ether);
         p.minStake = MIN_STAKE;
-        p.taskTimeout = 36 hours;
+        p.taskTimeout = TASK_TIMEOUT;
         p.challengeWindow = window;
         p.outerGraphRoot = keccak256("outer graph");
         p.outerDatasetRoot = keccak256("outer dataset");
@@ -166,11 +169,14 @@ contract DilocoJobsHandler is CheatBase {
     }
 
     /// @notice Finalises (when due) and records every segment of a Training job, opens its outer step
-    ///         once all are recorded, or finalises and records its outer step.
+    ///         once all are recorded, or finalises and records its outer step. An odd job whose stall
+    ///         was reported has lost its advancers (say its checkpoints are gone): it is left alone and
+    ///         will be abandoned, while an even one moves on within its advancers' time.
     function advance(uint256 seed) external {
         uint256 count = jobs.jobCount();
         if (count == 0) return;
         uint256 jobId = 1 + seed % count;
+        if (jobs.stalledAt(jobId) != 0 && jobId % 2 == 1) return;
         JobView memory v = jobs.getJob(jobId);
         if (v.status == JobStatus.Training) {
             for (uint16 i = 0; i < v.shards; i++) {
@@ -200,22 +206,56 @@ contract DilocoJobsHandler is CheatBase {
         uint256 count = jobs.jobCount();
         if (count == 0) return;
         uint256 jobId = 1 + seed % count;
-        JobView memory v = jobs.getJob(jobId);
-        bool refunded;
-        if (v.status == JobStatus.Training) {
-            for (uint16 i = 0; i < v.shards; i++) {
-                TaskStatus s = market.taskStatus(jobs.segmentTaskOf(jobId, v.round, i));
-                if (s == TaskStatus.Refunded) refunded = true;
-                else if (s != TaskStatus.Finalized) return;
+        (bool final_, bool refunded) = _currentFinal(jobId);
+        if (!final_ || !refunded) return;
+        _abandon(jobId);
+    }
+
+    /// @notice Nobody moves on a live job whose current tasks are all final: anyone abandons the first
+    ///         one (searched from a random job) whose stall clock ran out, or else starts the clock of
+    ///         the first one without.
+    function stall(uint256 seed) external {
+        uint256 count = jobs.jobCount();
+        uint256 unreported;
+        for (uint256 n = 0; n < count; n++) {
+            uint256 jobId = 1 + (seed % count + n) % count;
+            (bool final_,) = _currentFinal(jobId);
+            if (!final_) continue;
+            uint256 since = jobs.stalledAt(jobId);
+            if (since == 0) {
+                if (unreported == 0) unreported = jobId;
+            } else if (block.timestamp > since + TASK_TIMEOUT) {
+                _abandon(jobId);
+                ghostStalled++;
+                return;
             }
-        } else if (v.status == JobStatus.Averaging) {
-            refunded = market.taskStatus(jobs.outerTaskOf(jobId, v.round)) == TaskStatus.Refunded;
         }
-        if (!refunded) return;
+        if (unreported == 0) return;
+        jobs.reportStall(unreported);
+        require(jobs.stalledAt(unreported) == block.timestamp, "the stall clock started now");
+    }
+
+    function _abandon(uint256 jobId) internal {
         vm.recordLogs();
         jobs.abandon(jobId);
         _noteCreditedShares();
         ghostFailed++;
+    }
+
+    /// @dev Whether job `jobId` is live with every current task final, and whether one was refunded.
+    function _currentFinal(uint256 jobId) internal view returns (bool final_, bool refunded) {
+        JobView memory v = jobs.getJob(jobId);
+        if (v.status == JobStatus.Training) {
+            for (uint16 i = 0; i < v.shards; i++) {
+                TaskStatus s = market.taskStatus(jobs.segmentTaskOf(jobId, v.round, i));
+                if (s == TaskStatus.Refunded) refunded = true;
+                else if (s != TaskStatus.Finalized) return (false, false);
+            }
+            return (true, refunded);
+        } else if (v.status == JobStatus.Averaging) {
+            TaskStatus s = market.taskStatus(jobs.outerTaskOf(jobId, v.round));
+            return (s == TaskStatus.Finalized || s == TaskStatus.Refunded, s == TaskStatus.Refunded);
+        }
     }
 
     function withdraw(uint256 seed) external {

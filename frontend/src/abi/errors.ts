@@ -1249,6 +1249,22 @@ export const errorsAbi = [
   },
   {
     "type": "error",
+    "name": "JobNotStalled",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "stalledAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "JobNotTraining",
     "inputs": [
       {
@@ -1527,17 +1543,6 @@ export const errorsAbi = [
         "name": "status",
         "type": "uint8",
         "internalType": "enum TaskStatus"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "NothingRefunded",
-    "inputs": [
-      {
-        "name": "jobId",
-        "type": "uint256",
-        "internalType": "uint256"
       }
     ]
   },
@@ -2304,6 +2309,22 @@ export const errorsAbi = [
       },
       {
         "name": "required",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "StallAlreadyReported",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "stalledAt",
         "type": "uint256",
         "internalType": "uint256"
       }
