@@ -75,44 +75,55 @@ def run_dispute(devnet: Devnet, prepared: PreparedTask, operator: PartyClaims,
     return Outcome(play_out(players), players, task_id)
 
 
+def assert_operator_slashed_at(devnet: Devnet, outcome: Outcome, where: tuple[int, int, int]) -> None:
+    """The honest challenger won at one instruction, found at (step, node, element) = ``where``, the
+    last of that element's program; the operator (3 ETH staked) lost the task stake, the challenger
+    got the winner's share and has nothing locked, and the task reopened."""
+    view = outcome.view
+    assert view.status is GameStatus.CHALLENGER_WON
+    assert view.resolution is Resolution.ONE_STEP
+    assert (view.step, view.node, view.element) == where
+    assert view.instruction == view.program_length - 1
+    sm = devnet.stake_manager("other")
+    bps = devnet.deployment.params["slash_winner_bps"]
+    assert sm.info(devnet.signers["operator"].address).bonded == 3 * ETHER - MIN_STAKE
+    assert sm.credit_of(devnet.signers["challenger"].address) == MIN_STAKE * bps // 10_000
+    assert sm.info(devnet.signers["challenger"].address).locked == 0
+    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.OPEN
+
+
+def assert_challenger_lost_bond(devnet: Devnet, outcome: Outcome, bond: int) -> None:
+    """The honest operator won at one instruction: the lying challenger's bond is gone, the operator
+    got the winner's share, and the task finalises after its window."""
+    assert outcome.view.status is GameStatus.OPERATOR_WON
+    assert outcome.view.resolution is Resolution.ONE_STEP
+    sm = devnet.stake_manager("other")
+    assert sm.info(devnet.signers["challenger"].address).bonded == 0
+    bps = devnet.deployment.params["slash_winner_bps"]
+    assert sm.credit_of(devnet.signers["operator"].address) == bond * bps // 10_000
+    increase_time(devnet.anvil.w3, 601)
+    devnet.market("other").finalize(outcome.task_id)
+    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.FINALIZED
+
+
 def test_faulty_operator_is_pinpointed_and_slashed(devnet: Devnet, prepared: PreparedTask,
                                                    honest: PartyClaims) -> None:
     fault = random_fault(prepared, seed=len(prepared.graph.nodes))
     cheater = PartyClaims(prepared, tamper=fault)
-    op_address = devnet.signers["operator"].address
-    ch_address = devnet.signers["challenger"].address
     outcome = run_dispute(devnet, prepared, operator=cheater, challenger=honest)
     view = outcome.view
     print(f"fault {fault}; found step {view.step}, node {view.node} "
           f"({prepared.graph.nodes[view.node].name}), element {view.element}, "
           f"instruction {view.instruction} of {view.program_length}")
-    assert view.status is GameStatus.CHALLENGER_WON
-    assert view.resolution is Resolution.ONE_STEP
-    assert (view.step, view.node, view.element) == (fault.step, fault.node, fault.element)
-    assert view.instruction == view.program_length - 1
-    sm = devnet.stake_manager("other")
-    bps = devnet.deployment.params["slash_winner_bps"]
-    assert sm.info(op_address).bonded == 3 * ETHER - MIN_STAKE
-    assert sm.credit_of(ch_address) == MIN_STAKE * bps // 10_000
-    assert sm.info(ch_address).locked == 0
-    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.OPEN
+    assert_operator_slashed_at(devnet, outcome, (fault.step, fault.node, fault.element))
 
 
 def test_lying_challenger_loses_its_bond(devnet: Devnet, prepared: PreparedTask,
                                          honest: PartyClaims) -> None:
     liar = PartyClaims(prepared, tamper=random_fault(prepared, seed=99))
     bond = devnet.game("other").challenger_bond()
-    ch_address = devnet.signers["challenger"].address
     outcome = run_dispute(devnet, prepared, operator=honest, challenger=liar)
-    assert outcome.view.status is GameStatus.OPERATOR_WON
-    assert outcome.view.resolution is Resolution.ONE_STEP
-    sm = devnet.stake_manager("other")
-    assert sm.info(ch_address).bonded == 0
-    bps = devnet.deployment.params["slash_winner_bps"]
-    assert sm.credit_of(devnet.signers["operator"].address) == bond * bps // 10_000
-    increase_time(devnet.anvil.w3, 601)
-    devnet.market("other").finalize(outcome.task_id)
-    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.FINALIZED
+    assert_challenger_lost_bond(devnet, outcome, bond)
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.dispute.test_dispute_e2e import MIN_STAKE, run_dispute
-from tests.support.chain import ETHER, Devnet
+from tests.dispute.test_dispute_e2e import (
+    assert_challenger_lost_bond,
+    assert_operator_slashed_at,
+    run_dispute,
+)
+from tests.support.chain import Devnet
 from tests.support.diloco_job import OUTER_TASK, build_world
 from tribunal.artifact_cache import CACHE_ENV
-from tribunal.chain.anvil import increase_time
 from tribunal.dispute.claims import BitFlip, PartyClaims
-from tribunal.dispute.state import GameStatus, Resolution
-from tribunal.protocol_enums import TaskStatus
 from tribunal.repops import OpKind
 from tribunal.tasks import PreparedTask, prepare_task
 
@@ -91,8 +92,6 @@ def test_a_tampered_outer_step_is_pinpointed_to_one_instruction_and_slashed(
     fault = flip(outer, case)
     cheater = PartyClaims(outer, tamper=fault)
     assert cheater.trace_root != honest.trace_root
-    op_address = devnet.signers["operator"].address
-    ch_address = devnet.signers["challenger"].address
     began = time.perf_counter()
     outcome = run_dispute(devnet, outer, operator=cheater, challenger=honest)
     view = outcome.view
@@ -101,16 +100,7 @@ def test_a_tampered_outer_step_is_pinpointed_to_one_instruction_and_slashed(
           f"instruction {view.instruction} of {view.program_length}; "
           f"{len(outcome.players[0].moves) + len(outcome.players[1].moves)} moves in "
           f"{time.perf_counter() - began:.1f} s")
-    assert view.status is GameStatus.CHALLENGER_WON
-    assert view.resolution is Resolution.ONE_STEP
-    assert (view.step, view.node, view.element) == (0, fault.node, fault.element)
-    assert view.instruction == view.program_length - 1
-    sm = devnet.stake_manager("other")
-    bps = devnet.deployment.params["slash_winner_bps"]
-    assert sm.info(op_address).bonded == 3 * ETHER - MIN_STAKE
-    assert sm.credit_of(ch_address) == MIN_STAKE * bps // 10_000
-    assert sm.info(ch_address).locked == 0
-    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.OPEN
+    assert_operator_slashed_at(devnet, outcome, (0, fault.node, fault.element))
 
 
 @pytest.mark.parametrize("case", sorted(DISPUTED))
@@ -121,17 +111,8 @@ def test_a_false_challenge_of_an_honest_outer_step_loses_its_bond(
     fault = flip(outer, case)
     liar = PartyClaims(outer, tamper=fault)
     bond = devnet.game("other").challenger_bond()
-    ch_address = devnet.signers["challenger"].address
     outcome = run_dispute(devnet, outer, operator=honest, challenger=liar)
     view = outcome.view
-    assert view.status is GameStatus.OPERATOR_WON
-    assert view.resolution is Resolution.ONE_STEP
     assert (view.step, view.node, view.element) == (0, fault.node, fault.element)
     assert view.instruction == view.program_length - 1
-    sm = devnet.stake_manager("other")
-    assert sm.info(ch_address).bonded == 0
-    bps = devnet.deployment.params["slash_winner_bps"]
-    assert sm.credit_of(devnet.signers["operator"].address) == bond * bps // 10_000
-    increase_time(devnet.anvil.w3, 601)
-    devnet.market("other").finalize(outcome.task_id)
-    assert devnet.market("other").task(outcome.task_id).status is TaskStatus.FINALIZED
+    assert_challenger_lost_bond(devnet, outcome, bond)
