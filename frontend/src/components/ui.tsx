@@ -30,6 +30,33 @@ export function ErrorBox({ error, title = 'Something went wrong', retry }: { err
   );
 }
 
+/** A list page's status filter: "All" (the empty string) or one of `options`, each shown by `label`. */
+export function StatusFilter<S extends string>({
+  value,
+  options,
+  label,
+  onChange,
+}: {
+  value: string;
+  options: readonly S[];
+  label: (status: S) => string;
+  onChange: (status: string) => void;
+}) {
+  return (
+    <label className="field compact">
+      <span>Status</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">All</option>
+        {options.map((s) => (
+          <option key={s} value={s}>
+            {label(s)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }

@@ -5,7 +5,7 @@ import { JOB_STATUSES, JOB_STATUS_LABEL, JOB_STATUS_TONE, jobProgress } from '..
 import { formatAgo, formatEth } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 import { DilocoGrid } from '../components/DilocoGrid';
-import { AddressLink, Badge, Empty, ErrorBox, Hex, Loading, PageTitle, Pager, Stat, Time } from '../components/ui';
+import { AddressLink, Badge, Empty, ErrorBox, Hex, Loading, PageTitle, Pager, Stat, StatusFilter, Time } from '../components/ui';
 
 function JobStatusBadge({ status }: { status: DilocoJobStatusName }) {
   return <Badge tone={JOB_STATUS_TONE[status]}>{JOB_STATUS_LABEL[status]}</Badge>;
@@ -30,23 +30,15 @@ export function DilocoJobs() {
         outer step averages the shards. The chain links the tasks: each round starts from the global state the previous outer step produced.
       </p>
       <div className="filters" role="search" aria-label="Filter DiLoCo jobs">
-        <label className="field compact">
-          <span>Status</span>
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value);
-              setOffset(0);
-            }}
-          >
-            <option value="">All</option>
-            {JOB_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {JOB_STATUS_LABEL[s]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          value={status}
+          options={JOB_STATUSES}
+          label={(s) => JOB_STATUS_LABEL[s]}
+          onChange={(v) => {
+            setStatus(v);
+            setOffset(0);
+          }}
+        />
       </div>
       {jobs.isLoading ? (
         <Loading label="Loading DiLoCo jobs…" />

@@ -7,7 +7,7 @@ import type { CollateralKindName } from '../lib/generated/protocolEnums';
 import { formatAgo, formatEth, humanize } from '../lib/format';
 import { useNow } from '../hooks/useNow';
 import { ClockPair, DescentLevels, MovesTable } from '../components/DescentView';
-import { AddressLink, Empty, ErrorBox, GameBadge, Hex, Loading, PageTitle, Pager, Stat, Time } from '../components/ui';
+import { AddressLink, Empty, ErrorBox, GameBadge, Hex, Loading, PageTitle, Pager, Stat, StatusFilter, Time } from '../components/ui';
 
 export function Disputes() {
   const now = useNow(5000);
@@ -33,23 +33,15 @@ export function Disputes() {
         challenger's bond is returned.
       </p>
       <div className="filters" role="search" aria-label="Filter disputes">
-        <label className="field compact">
-          <span>Status</span>
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value);
-              setOffset(0);
-            }}
-          >
-            <option value="">All</option>
-            {DISPUTE_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {GAME_STATUS_LABEL[s]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          value={status}
+          options={DISPUTE_STATUSES}
+          label={(s) => GAME_STATUS_LABEL[s]}
+          onChange={(v) => {
+            setStatus(v);
+            setOffset(0);
+          }}
+        />
       </div>
       {games.isLoading ? (
         <Loading label="Loading disputes…" />

@@ -5,7 +5,7 @@ import { formatAgo, formatEth } from '../lib/format';
 import { describeSpec } from '../lib/spec';
 import { useNow } from '../hooks/useNow';
 import { useSpec } from '../hooks/useSpec';
-import { AddressLink, Countdown, Empty, ErrorBox, Loading, PageTitle, Pager, StatusBadge } from '../components/ui';
+import { AddressLink, Countdown, Empty, ErrorBox, Loading, PageTitle, Pager, StatusBadge, StatusFilter } from '../components/ui';
 import { useSigner } from '../wallet/context';
 
 const STATUSES: TaskStatusName[] = ['OPEN', 'CLAIMED', 'SUBMITTED', 'FINALIZED', 'VOIDED', 'REFUNDED', 'CANCELLED'];
@@ -91,23 +91,15 @@ export function Jobs() {
         Jobs
       </PageTitle>
       <div className="filters" role="search" aria-label="Filter jobs">
-        <label className="field compact">
-          <span>Status</span>
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value);
-              setOffset(0);
-            }}
-          >
-            <option value="">All</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.charAt(0) + s.slice(1).toLowerCase()}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          value={status}
+          options={STATUSES}
+          label={(s) => s.charAt(0) + s.slice(1).toLowerCase()}
+          onChange={(v) => {
+            setStatus(v);
+            setOffset(0);
+          }}
+        />
         <label className="check">
           <input
             type="checkbox"
