@@ -222,12 +222,15 @@ def main() -> None:
     parser.add_argument("--inner-steps", type=int, default=20)
     parser.add_argument("--no-results", action="store_true", help="do not write bench/results.json")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]
     with sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="tribunal-diloco-") as tmp:
         report = run(Path(tmp), rounds=args.rounds, shards=args.shards, inner_steps=args.inner_steps)
     load = os.getloadavg()[0]
     print({k: v for k, v in report.items() if k != "grid"})
     if not args.no_results:
-        merge_into("decentralized", "devnet", {**report, "load_average_1m_at_end": round(load, 2)})
+        loads = {"load_average_1m_at_start": round(load_at_start, 2),
+                 "load_average_1m_at_end": round(load, 2)}
+        merge_into("decentralized", "devnet", {**report, **loads, "cpu_count": os.cpu_count()})
 
 
 if __name__ == "__main__":
