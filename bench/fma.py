@@ -59,7 +59,7 @@ def _build(flags: tuple[str, ...], directory: Path, name: str) -> tuple[ModuleTy
     suffix = __import__("sysconfig").get_config_var("EXT_SUFFIX") or ".so"
     target = directory / f"{name}{suffix}"
     common = [*cc, *flags, *cext.TUNE_FLAGS, "-I", include, str(cext.SOURCE)]
-    subprocess.run([*common, "-shared", "-fPIC", "-o", str(target)], check=True)
+    subprocess.run([*common, "-shared", "-fPIC", "-o", str(target), "-pthread"], check=True)
     assembly = directory / f"{name}.s"
     subprocess.run([*common, "-S", "-o", str(assembly)], check=True)
     fmas = sum(1 for line in assembly.read_text().splitlines() if "vfmadd" in line or "vfnmadd" in line)
@@ -135,7 +135,7 @@ def _kernel_call(module: ModuleType, a: np.ndarray, b: np.ndarray, out: np.ndarr
     batch, m, k = a.shape
     n = b.shape[2]
     sizes = (m, k, n, m * k, k, 1, k * n, n, 1)
-    return lambda: module.matmul(a, b, out, *sizes, 0, batch, 0, m)
+    return lambda: module.matmul(a, b, out, *sizes, 0, batch, 0, m, 0, n, 1)  # one thread
 
 
 def measure(

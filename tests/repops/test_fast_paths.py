@@ -31,7 +31,8 @@ DOUBLE_ARITHMETIC = re.compile(r"\bv?(add|sub|mul|div|sqrt)[sp]d\b")
 convert a float32 through a double, which is exact)."""
 UINT64_TO_DOUBLE = re.compile(
     r"\bv?punpckldq\b[^\n]*\n\s*v?subpd\b[^\n]*\n\s*v?(permilpd|unpckhpd|movapd|shufpd)\b[^\n]*\n"
-    r"\s*v?addsd\b[^\n]*\n")
+    r"\s*v?addsd\b[^\n]*\n"
+)
 """LLVM's conversion of an unsigned 64-bit integer to a double on a CPU without AVX-512 (no
 `vcvtusi2sd`): exact integer bookkeeping (numba compares a loop bound as a double), not float64
 arithmetic on data; removed before looking for float64 arithmetic."""
@@ -107,17 +108,48 @@ def test_matmul_backends_equal_the_k_sequential_chain(
 
 
 @pytest.mark.skipif(cext.load() is None, reason="the C kernel did not build here")
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("threads", [2, 3, 5])
 def test_c_matmul_split_across_threads_is_exact(threads: int) -> None:
+    """The C kernel's own split (by batches, columns or rows, on its helper threads) gives
+    the one-thread bits, for every transpose, ragged tiles and depths across several blocks."""
     rng = np.random.default_rng(threads)
-    for batch, m, k, n in [(1, 45, 20, 40), (5, 8, 6, 19)]:
-        a = random_floats(rng, (batch, m, k), special_rate=0.02)
-        b = random_floats(rng, (batch, k, n), special_rate=0.02)
-        whole = kernels.matmul_plan(a.shape, b.shape, False, False, backend="c")(a, b)
-        out = np.empty_like(whole)
-        sizes = (m, k, n, m * k, k, 1, k * n, n, 1)
-        kernels._split(cext.load().matmul, a, b, out, sizes, batch, m, threads)
-        np.testing.assert_array_equal(_bits(out), _bits(whole))
+    matmul = cext.load().matmul
+    shapes = [(1, 45, 20, 40), (5, 8, 6, 19), (1, 130, 400, 70), (1, 20, 300, 200), (2, 33, 513, 9)]
+    shapes.append((1, 7, 3, 100))
+    for batch, m, k, n in shapes:
+        for transpose_a, transpose_b in [(False, False), (True, False), (False, True)]:
+            a = random_floats(rng, (batch, k, m) if transpose_a else (batch, m, k), special_rate=0.02)
+            b = random_floats(rng, (batch, n, k) if transpose_b else (batch, k, n), special_rate=0.02)
+            a_rs, a_cs = (1, m) if transpose_a else (k, 1)
+            b_rs, b_cs = (1, k) if transpose_b else (n, 1)
+            sizes = (m, k, n, m * k, a_rs, a_cs, k * n, b_rs, b_cs)
+            one, several = np.empty((batch, m, n), np.float32), np.empty((batch, m, n), np.float32)
+            matmul(a, b, one, *sizes, 0, batch, 0, m, 0, n, 1)
+            matmul(a, b, several, *sizes, 0, batch, 0, m, 0, n, threads)
+            np.testing.assert_array_equal(_bits(several), _bits(one))
+            # a part of the output, as a caller may ask for, matches the whole
+            part = np.zeros((batch, m, n), np.float32)
+            matmul(a, b, part, *sizes, 0, batch, m // 3, m, n // 4, n, threads)
+            corner = (slice(None), slice(m // 3, None), slice(n // 4, None))
+            np.testing.assert_array_equal(_bits(part[corner]), _bits(one[corner]))
+
+
+def test_c_matmul_threads_in_parallel_products_are_exact() -> None:
+    """Products started from several Python threads at once (the kernel releases the GIL;
+    one of them gets the helper threads, the others run on their own thread) are exact."""
+    if cext.load() is None:
+        pytest.skip("the C kernel did not build here")
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(7)
+    a = random_floats(rng, (1, 128, 256), special_rate=0.01)
+    b = random_floats(rng, (1, 256, 200), special_rate=0.01)
+    run = kernels.matmul_plan(a.shape, b.shape, False, False, backend="c")
+    whole = run(a, b)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: run(a, b), range(32)))
+    for result in results:
+        np.testing.assert_array_equal(_bits(result), _bits(whole))
 
 
 @pytest.mark.skipif(cext.compiler() is None, reason="no C compiler")

@@ -32,7 +32,8 @@ def build_command(cc: list[str], output: Path, *, tune: bool, assembly: bool = F
     include = sysconfig.get_paths()["include"]
     flags = [*SAFE_FLAGS, *(TUNE_FLAGS if tune else ())]
     mode = ["-S"] if assembly else ["-shared", "-fPIC"]
-    return [*cc, *flags, *mode, "-I", include, str(SOURCE), "-o", str(output)]
+    link = [] if assembly else ["-pthread"]
+    return [*cc, *flags, *mode, "-I", include, str(SOURCE), "-o", str(output), *link]
 
 
 @cache

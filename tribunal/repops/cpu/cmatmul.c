@@ -19,6 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if !defined(_WIN32)
+#define TRIBUNAL_THREADS 1
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define PAUSE() _mm_pause()
+#else
+#define PAUSE() ((void)0)
+#endif
+
 #if defined(__AVX512F__)
 #define VL 16
 #elif defined(__AVX__) || defined(__AVX2__)
@@ -49,22 +63,43 @@ static inline float canonical(float v) {
     return v;
 }
 
-static void store_tile(const float *t, int64_t ldt, float *out, int64_t ldo, int64_t rows, int64_t cols) {
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < cols; j++) out[r * ldo + j] = canonical(t[r * ldt + j]);
-}
-
 /* The accumulators are named variables (not arrays) so that they stay in registers. */
 #define ZERO6(c) vf c##0 = zero, c##1 = zero, c##2 = zero, c##3 = zero, c##4 = zero, c##5 = zero
 #define ZERO8(c) ZERO6(c), c##6 = zero, c##7 = zero
 #define STEP(c, r, b) c##r = c##r + ak[r] * (b) /* the scalar is broadcast */
 
+/* A tile's partial sums live in `t` (rows x width floats) between depth blocks: the first
+ * block starts from +0.0, a later one continues the same k-ordered chain from the float32
+ * stored by the block before, so blocking changes no bit. */
+static void load_tile(float *t, int64_t width, const float *out, int64_t ldo, int64_t rows, int64_t cols,
+                      int64_t mr, int first) {
+    for (int64_t r = 0; r < mr; r++)
+        for (int64_t j = 0; j < width; j++)
+            t[r * width + j] = (!first && r < rows && j < cols) ? out[r * ldo + j] : 0.0f;
+}
+
+static void store_tile(const float *t, int64_t width, float *out, int64_t ldo, int64_t rows, int64_t cols,
+                       int last) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < cols; j++) out[r * ldo + j] = last ? canonical(t[r * width + j]) : t[r * width + j];
+}
+
 /* ap: depth x MW packed rows of A; bp: depth x 2*VL packed columns of B. */
 static void tile_wide(const float *ap, const float *bp, int64_t depth, float *out, int64_t ldo,
-                      int64_t rows, int64_t cols) {
+                      int64_t rows, int64_t cols, int first, int last) {
+    float t[MW][2 * VL];
     const vf zero = {0}; /* +0.0 in every lane */
     ZERO6(x);
     ZERO6(y);
+    if (!first || rows < MW || cols < 2 * VL) {
+        load_tile(&t[0][0], 2 * VL, out, ldo, rows, cols, MW, first);
+        x0 = vload(t[0]); y0 = vload(t[0] + VL);
+        x1 = vload(t[1]); y1 = vload(t[1] + VL);
+        x2 = vload(t[2]); y2 = vload(t[2] + VL);
+        x3 = vload(t[3]); y3 = vload(t[3] + VL);
+        x4 = vload(t[4]); y4 = vload(t[4] + VL);
+        x5 = vload(t[5]); y5 = vload(t[5] + VL);
+    }
     for (int64_t k = 0; k < depth; k++) {
         const vf b0 = vload(bp + k * 2 * VL), b1 = vload(bp + k * 2 * VL + VL);
         const float *ak = ap + k * MW;
@@ -75,31 +110,35 @@ static void tile_wide(const float *ap, const float *bp, int64_t depth, float *ou
         STEP(x, 4, b0); STEP(y, 4, b1);
         STEP(x, 5, b0); STEP(y, 5, b1);
     }
-    float t[MW][2 * VL];
     vstore(t[0], x0); vstore(t[0] + VL, y0);
     vstore(t[1], x1); vstore(t[1] + VL, y1);
     vstore(t[2], x2); vstore(t[2] + VL, y2);
     vstore(t[3], x3); vstore(t[3] + VL, y3);
     vstore(t[4], x4); vstore(t[4] + VL, y4);
     vstore(t[5], x5); vstore(t[5] + VL, y5);
-    store_tile(&t[0][0], 2 * VL, out, ldo, rows, cols);
+    store_tile(&t[0][0], 2 * VL, out, ldo, rows, cols, last);
 }
 
 /* ap: depth x MN packed rows of A; bp: depth x VL packed columns of B (n <= VL). */
 static void tile_narrow(const float *ap, const float *bp, int64_t depth, float *out, int64_t ldo,
-                        int64_t rows, int64_t cols) {
+                        int64_t rows, int64_t cols, int first, int last) {
+    float t[MN][VL];
     const vf zero = {0}; /* +0.0 in every lane */
     ZERO8(x);
+    if (!first || rows < MN || cols < VL) {
+        load_tile(&t[0][0], VL, out, ldo, rows, cols, MN, first);
+        x0 = vload(t[0]); x1 = vload(t[1]); x2 = vload(t[2]); x3 = vload(t[3]);
+        x4 = vload(t[4]); x5 = vload(t[5]); x6 = vload(t[6]); x7 = vload(t[7]);
+    }
     for (int64_t k = 0; k < depth; k++) {
         const vf b0 = vload(bp + k * VL);
         const float *ak = ap + k * MN;
         STEP(x, 0, b0); STEP(x, 1, b0); STEP(x, 2, b0); STEP(x, 3, b0);
         STEP(x, 4, b0); STEP(x, 5, b0); STEP(x, 6, b0); STEP(x, 7, b0);
     }
-    float t[MN][VL];
     vstore(t[0], x0); vstore(t[1], x1); vstore(t[2], x2); vstore(t[3], x3);
     vstore(t[4], x4); vstore(t[5], x5); vstore(t[6], x6); vstore(t[7], x7);
-    store_tile(&t[0][0], VL, out, ldo, rows, cols);
+    store_tile(&t[0][0], VL, out, ldo, rows, cols, last);
 }
 
 typedef struct {
@@ -109,43 +148,209 @@ typedef struct {
     int64_t a_bs, a_rs, a_cs, b_bs, b_rs, b_cs;
 } problem;
 
-/* Batches [b0, b1), rows [r0, r1) of each. Returns 0, or -1 when out of memory. */
-static int run(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1) {
+/* Depth is cut into blocks of KC so that a packed panel of B (KC x 2*VL floats, 24 KiB with
+ * AVX-512) stays in the L1 cache while every row block of A streams past it. */
+#define KC 192
+
+/* Batches [b0, b1), rows [r0, r1) and columns [c0, c1) of each, on the calling thread.
+ * Returns 0, or -1 when out of memory. */
+static int run(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
     const int narrow = p->n <= VL;
     const int64_t nr = narrow ? VL : 2 * VL, mr = narrow ? MN : MW;
-    const int64_t panels = (p->n + nr - 1) / nr;
-    float *bp = malloc(sizeof(float) * (size_t)(panels * p->depth * nr + p->depth * mr + 1));
-    if (!bp) return -1;
-    float *ap = bp + panels * p->depth * nr;
+    const int64_t blocks = (r1 - r0 + mr - 1) / mr;
+    const int64_t kc_max = p->depth < KC ? p->depth : KC;
+    float *ap = malloc(sizeof(float) * (size_t)(blocks * mr * kc_max + kc_max * nr + 1));
+    if (!ap) return -1;
+    float *bp = ap + blocks * mr * kc_max;
     for (int64_t bi = b0; bi < b1; bi++) {
         const float *a = p->a + bi * p->a_bs, *b = p->b + bi * p->b_bs;
         float *out = p->out + bi * p->m * p->n;
-        for (int64_t q = 0; q < panels; q++) {
-            float *dst = bp + q * p->depth * nr;
-            for (int64_t k = 0; k < p->depth; k++)
-                for (int64_t jj = 0; jj < nr; jj++) {
-                    const int64_t j = q * nr + jj;
-                    dst[k * nr + jj] = j < p->n ? b[k * p->b_rs + j * p->b_cs] : 0.0f;
+        for (int64_t k0 = 0; k0 < p->depth; k0 += KC) {
+            const int64_t kc = p->depth - k0 < KC ? p->depth - k0 : KC;
+            const int first = k0 == 0, last = k0 + kc == p->depth;
+            /* every row block of A for this depth block, each kc x mr */
+            for (int64_t blk = 0; blk < blocks; blk++) {
+                const int64_t i0 = r0 + blk * mr;
+                float *dst = ap + blk * mr * kc;
+                for (int64_t k = 0; k < kc; k++)
+                    for (int64_t r = 0; r < mr; r++)
+                        dst[k * mr + r] = i0 + r < r1 ? a[(i0 + r) * p->a_rs + (k0 + k) * p->a_cs] : 0.0f;
+            }
+            for (int64_t j0 = c0; j0 < c1; j0 += nr) {
+                const int64_t cols = c1 - j0 < nr ? c1 - j0 : nr;
+                for (int64_t k = 0; k < kc; k++)
+                    for (int64_t jj = 0; jj < nr; jj++)
+                        bp[k * nr + jj] = jj < cols ? b[(k0 + k) * p->b_rs + (j0 + jj) * p->b_cs] : 0.0f;
+                for (int64_t blk = 0; blk < blocks; blk++) {
+                    const int64_t i0 = r0 + blk * mr;
+                    const int64_t rows = r1 - i0 < mr ? r1 - i0 : mr;
+                    float *o = out + i0 * p->n + j0;
+                    if (narrow)
+                        tile_narrow(ap + blk * mr * kc, bp, kc, o, p->n, rows, cols, first, last);
+                    else
+                        tile_wide(ap + blk * mr * kc, bp, kc, o, p->n, rows, cols, first, last);
                 }
-        }
-        for (int64_t i0 = r0; i0 < r1; i0 += mr) {
-            const int64_t rows = r1 - i0 < mr ? r1 - i0 : mr;
-            for (int64_t k = 0; k < p->depth; k++)
-                for (int64_t r = 0; r < mr; r++)
-                    ap[k * mr + r] = r < rows ? a[(i0 + r) * p->a_rs + k * p->a_cs] : 0.0f;
-            for (int64_t q = 0; q < panels; q++) {
-                const int64_t cols = p->n - q * nr < nr ? p->n - q * nr : nr;
-                float *o = out + i0 * p->n + q * nr;
-                if (narrow)
-                    tile_narrow(ap, bp + q * p->depth * nr, p->depth, o, p->n, rows, cols);
-                else
-                    tile_wide(ap, bp + q * p->depth * nr, p->depth, o, p->n, rows, cols);
             }
         }
     }
-    free(bp);
+    free(ap);
     return 0;
 }
+
+/* ---- Several threads ------------------------------------------------------------------
+ * A product is cut into `threads` disjoint parts of the output (by batches when there are
+ * enough, else by columns when there are at least as many as rows, else by rows), each cut
+ * on the register tile's edge. Every element is still one k-ordered chain computed by one
+ * thread, so the bits never depend on the number of threads.
+ *
+ * The helper threads are this module's own and persistent. After a part they spin for a
+ * short while (SPIN_NS) before sleeping on a condition variable: waking a sleeping thread
+ * on an idle (virtual) CPU costs about 0.1 ms, as long as a whole 384 x 384 x 128 product
+ * on one core, and a training step runs its products a few ops apart. */
+
+typedef struct {
+    int64_t b0, b1, r0, r1, c0, c1;
+} part;
+
+static void cut(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                int threads, part *parts, int *count) {
+    const int narrow = p->n <= VL;
+    const int64_t row_grain = narrow ? MN : MW, col_grain = narrow ? VL : 2 * VL;
+    int64_t lo, hi, grain;
+    int axis; /* 0 batches, 1 rows, 2 columns */
+    if (b1 - b0 >= threads) {
+        axis = 0, lo = b0, hi = b1, grain = 1;
+    } else if (c1 - c0 >= r1 - r0) {
+        axis = 2, lo = c0, hi = c1, grain = col_grain;
+    } else {
+        axis = 1, lo = r0, hi = r1, grain = row_grain;
+    }
+    const int64_t tiles = (hi - lo + grain - 1) / grain;
+    *count = 0;
+    for (int t = 0; t < threads; t++) {
+        int64_t s = lo + grain * (tiles * t / threads), e = lo + grain * (tiles * (t + 1) / threads);
+        if (s > hi) s = hi;
+        if (e > hi || t == threads - 1) e = hi;
+        if (s >= e) continue;
+        part q = {b0, b1, r0, r1, c0, c1};
+        if (axis == 0) q.b0 = s, q.b1 = e;
+        else if (axis == 1) q.r0 = s, q.r1 = e;
+        else q.c0 = s, q.c1 = e;
+        parts[(*count)++] = q;
+    }
+}
+
+#define MAX_THREADS 64
+#define SPIN_NS 80000L
+
+#ifdef TRIBUNAL_THREADS
+static struct {
+    pid_t pid;                     /* the process the helpers belong to (a forked child starts over) */
+    int helpers;                   /* helper threads started */
+    pthread_mutex_t dispatch;      /* one parallel product at a time */
+    pthread_mutex_t lock;          /* guards sleeping on `wake` */
+    pthread_cond_t wake;
+    atomic_ulong generation;       /* bumped for each product */
+    atomic_int acknowledged;       /* helpers done with the current generation */
+    atomic_int status;             /* 0, or -1 when a part ran out of memory */
+    const problem *job;
+    unsigned long start[MAX_THREADS]; /* the generation each helper was started at */
+    part parts[MAX_THREADS];
+    int count;
+} pool;
+
+static long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void *helper(void *arg) {
+    const int index = (int)(intptr_t)arg; /* runs part index + 1 */
+    unsigned long seen = pool.start[index];
+    for (;;) {
+        unsigned long g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+        if (g == seen) {
+            const long until = now_ns() + SPIN_NS;
+            for (int i = 0; (g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen; i++) {
+                if ((i & 255) == 255 && now_ns() > until) {
+                    pthread_mutex_lock(&pool.lock);
+                    while ((g = atomic_load(&pool.generation)) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+                    pthread_mutex_unlock(&pool.lock);
+                    break;
+                }
+                PAUSE();
+            }
+        }
+        seen = g;
+        if (index + 1 < pool.count) {
+            const part *q = &pool.parts[index + 1];
+            if (run(pool.job, q->b0, q->b1, q->r0, q->r1, q->c0, q->c1) != 0) atomic_store(&pool.status, -1);
+        }
+        atomic_fetch_add_explicit(&pool.acknowledged, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Makes sure `threads - 1` helpers run (called with `dispatch` held, so no product is in
+ * flight); returns how many threads may be used. */
+static int ensure_helpers(int threads) {
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    while (pool.helpers < threads - 1) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pool.start[pool.helpers] = atomic_load(&pool.generation);
+        const int failed = pthread_create(&t, &attr, helper, (void *)(intptr_t)pool.helpers);
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        pool.helpers++;
+    }
+    return pool.helpers + 1 < threads ? pool.helpers + 1 : threads;
+}
+
+static pthread_mutex_t setup = PTHREAD_MUTEX_INITIALIZER;
+
+static int run_parallel(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                        int threads) {
+    if (threads < 2) return run(p, b0, b1, r0, r1, c0, c1);
+    pthread_mutex_lock(&setup);
+    if (pool.pid != getpid()) { /* first use, or a forked child: the parent's helpers are not here */
+        pool.pid = getpid();
+        pool.helpers = 0;
+        pthread_mutex_init(&pool.dispatch, NULL);
+        pthread_mutex_init(&pool.lock, NULL);
+        pthread_cond_init(&pool.wake, NULL);
+        atomic_store(&pool.generation, 0);
+    }
+    pthread_mutex_unlock(&setup);
+    if (pthread_mutex_trylock(&pool.dispatch) != 0)
+        return run(p, b0, b1, r0, r1, c0, c1); /* another thread's product has the helpers */
+    threads = ensure_helpers(threads);
+    cut(p, b0, b1, r0, r1, c0, c1, threads, pool.parts, &pool.count);
+    pool.job = p;
+    atomic_store(&pool.status, 0);
+    atomic_store(&pool.acknowledged, 0);
+    pthread_mutex_lock(&pool.lock);
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    int status = pool.count > 0 ? run(p, pool.parts[0].b0, pool.parts[0].b1, pool.parts[0].r0, pool.parts[0].r1,
+                                      pool.parts[0].c0, pool.parts[0].c1)
+                                : 0;
+    while (atomic_load_explicit(&pool.acknowledged, memory_order_acquire) < pool.helpers) PAUSE();
+    if (atomic_load(&pool.status) != 0) status = -1;
+    pthread_mutex_unlock(&pool.dispatch);
+    return status;
+}
+#else
+static int run_parallel(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                        int threads) {
+    (void)threads;
+    return run(p, b0, b1, r0, r1, c0, c1);
+}
+#endif
 
 static int64_t extent(int64_t batch, int64_t bs, int64_t rows, int64_t rs, int64_t cols, int64_t cs) {
     /* One past the largest flat index the operand is read at (strides are >= 0). */
@@ -153,16 +358,17 @@ static int64_t extent(int64_t batch, int64_t bs, int64_t rows, int64_t rs, int64
     return (batch - 1) * bs + (rows - 1) * rs + (cols - 1) * cs + 1;
 }
 
-/* matmul(a, b, out, m, depth, n, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, b0, b1, r0, r1)
+/* matmul(a, b, out, m, depth, n, a_bs, a_rs, a_cs, b_bs, b_rs, b_cs, b0, b1, r0, r1, c0, c1, threads)
  * a, b: float32 buffers; out: writable C-contiguous float32 buffer (batch, m, n).
- * Computes batches [b0, b1) and rows [r0, r1); releases the GIL meanwhile. */
+ * Computes batches [b0, b1), rows [r0, r1) and columns [c0, c1) on up to `threads` threads;
+ * releases the GIL meanwhile. */
 static PyObject *matmul(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 16) {
-        PyErr_SetString(PyExc_TypeError, "matmul takes 16 arguments");
+    if (nargs != 19) {
+        PyErr_SetString(PyExc_TypeError, "matmul takes 19 arguments");
         return NULL;
     }
-    int64_t v[13];
-    for (int i = 0; i < 13; i++) {
+    int64_t v[16];
+    for (int i = 0; i < 16; i++) {
         v[i] = PyLong_AsLongLong(args[3 + i]);
         if (v[i] == -1 && PyErr_Occurred()) return NULL;
         if (v[i] < 0) {
@@ -171,8 +377,8 @@ static PyObject *matmul(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     problem p = {NULL, NULL, NULL, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
-    const int64_t b0 = v[9], b1 = v[10], r0 = v[11], r1 = v[12];
-    if (b1 < b0 || r1 < r0 || r1 > p.m || p.depth < 1) {
+    const int64_t b0 = v[9], b1 = v[10], r0 = v[11], r1 = v[12], c0 = v[13], c1 = v[14], threads = v[15];
+    if (b1 < b0 || r1 < r0 || r1 > p.m || c1 < c0 || c1 > p.n || p.depth < 1) {
         PyErr_SetString(PyExc_ValueError, "matmul: bad ranges");
         return NULL;
     }
@@ -193,11 +399,11 @@ static PyObject *matmul(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     const int64_t need_o = b1 * p.m * p.n;
     if (need_a * 4 > va.len || need_b * 4 > vb.len || need_o * 4 > vo.len) {
         status = -2;
-    } else if (b1 > b0 && r1 > r0 && p.n > 0) {
+    } else if (b1 > b0 && r1 > r0 && c1 > c0) {
         p.a = va.buf;
         p.b = vb.buf;
         p.out = vo.buf;
-        Py_BEGIN_ALLOW_THREADS status = run(&p, b0, b1, r0, r1);
+        Py_BEGIN_ALLOW_THREADS status = run_parallel(&p, b0, b1, r0, r1, c0, c1, (int)(threads < MAX_THREADS ? threads : MAX_THREADS));
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&va);

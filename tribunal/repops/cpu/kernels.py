@@ -14,18 +14,17 @@ at the end equals canonicalising every primitive.
 
 Every numba kernel runs on one thread (numba's parallel launch costs tens of
 microseconds, more than most ops of a training step take). Large matrix
-products run the C kernel (`cmatmul.c`, see `cext`) on several threads, split
-by output rows or batches: each element's reduction stays one sequential chain,
-so results do not depend on the number of threads.
+products run the C kernel (`cmatmul.c`, see `cext`) on several threads (its own
+helper threads), split by batches, output columns or rows: each element's
+reduction stays one sequential chain, so results do not depend on the number of
+threads.
 
 Kernels are compiled on first use and cached on disk (`cache=True`, in
 `__pycache__` beside this file, git-ignored).
 """
 
 import math
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -75,12 +74,11 @@ NEG_INF = np.float32(-np.inf)
 POS_INF = np.float32(np.inf)
 OP_ADD, OP_MAX, OP_MIN = 1, 6, 7  # Opcode numbers (REDUCE's opcodes)
 
-PARALLEL_MATMUL_MIN_WORK = 1 << 25
-"""A product with at least this many multiply-adds (batch*M*N*K, about 1 ms on one
-core) is split across `torch.get_num_threads()` threads (by rows or batches: each
-element stays one chain). Below it, waking a helper thread cost more than it saved
-on the (busy, 2-core) machine this was tuned on: 256^3 went from 0.43 to 0.38 ms at
-best and was slower on average; 512^3 from 3.3 to 2.2 ms."""
+PARALLEL_MATMUL_MIN_WORK = 1 << 22
+"""A product with at least this many multiply-adds (batch*M*N*K, about 0.1 ms on one
+core) is split across `torch.get_num_threads()` threads by the C kernel (each element
+stays one chain). Its helper threads spin briefly between products, so a split costs a
+few microseconds; below this size it saved nothing measurable."""
 
 
 def cpu_kernels_available() -> bool:
@@ -441,9 +439,7 @@ def ln_grad_stats_kernel(
         out[r] = v if v == v else CANONICAL_NAN_F32
 
 
-def ln_grad_gain_kernel(
-    dy: F32Array, x: F32Array, mean: F32Array, rstd: F32Array, out: F32Array
-) -> None:
+def ln_grad_gain_kernel(dy: F32Array, x: F32Array, mean: F32Array, rstd: F32Array, out: F32Array) -> None:
     """LN_GRAD_GAIN per column: acc = acc + dy * ((x - mean) * rstd) over rows from +0.0
     (vectorised across columns, rows in order)."""
     rows, width = x.shape
@@ -642,50 +638,11 @@ def matmul_plan(
     b_rs, b_cs = (1, depth) if transpose_b else (n, 1)
     sizes = (m, depth, n, m * depth, a_rs, a_cs, depth * n, b_rs, b_cs)
     call = ext.matmul
+    threads = torch.get_num_threads() if work >= PARALLEL_MATMUL_MIN_WORK else 1
 
     def run_c(a: F32Array, b: F32Array) -> F32Array:
         out = np.empty(out_shape, dtype=np.float32)
-        threads = torch.get_num_threads() if work >= PARALLEL_MATMUL_MIN_WORK else 1
-        if threads > 1:
-            _split(call, a, b, out, sizes, batch, m, threads)
-        else:
-            call(a, b, out, *sizes, 0, batch, 0, m)
+        call(a, b, out, *sizes, 0, batch, 0, m, 0, n, threads)
         return out
 
     return run_c
-
-
-_POOL: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool() -> ThreadPoolExecutor:
-    """The helper threads of this process (a forked child makes its own)."""
-    pid = os.getpid()
-    if pid not in _POOL:
-        _POOL.clear()
-        _POOL[pid] = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1))
-    return _POOL[pid]
-
-
-def _split(
-    call: Callable[..., None],
-    a: F32Array,
-    b: F32Array,
-    out: F32Array,
-    sizes: tuple[int, ...],
-    batch: int,
-    m: int,
-    threads: int,
-) -> None:
-    """Run the C kernel on `threads` disjoint parts of the output (it releases the GIL)."""
-    pool = _pool()
-    if batch >= threads:
-        cuts = [batch * t // threads for t in range(threads + 1)]
-        parts = [(cuts[t], cuts[t + 1], 0, m) for t in range(threads)]
-    else:
-        cuts = [m * t // threads for t in range(threads + 1)]
-        parts = [(0, batch, cuts[t], cuts[t + 1]) for t in range(threads)]
-    futures = [pool.submit(call, a, b, out, *sizes, *part) for part in parts[1:]]
-    call(a, b, out, *sizes, *parts[0])
-    for future in futures:
-        future.result()
