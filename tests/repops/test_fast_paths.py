@@ -318,6 +318,10 @@ LARGER: dict[str, tuple[OpSpec, Callable[[np.random.Generator], list[np.ndarray]
         lambda r: [class_ids(r, (300,), 23), random_floats(r, (300, 9), 0.05)],
     ),
     "causal_mask": (ops.causal_mask(), lambda r: [random_floats(r, (3, 17, 17), 0.1)]),
+    "adam_m_on_threads": (  # over PARALLEL_ELEMENTWISE_MIN elements: row ranges in parallel
+        ops.adam_m(0.9),
+        lambda r: [random_floats(r, (700, 384), 0.01), random_floats(r, (700, 384), 0.01)],
+    ),
     "col2im": (
         ops.col2im(2, 3, 6, 5, kernel=3, stride=1, pad=1),
         lambda r: [random_floats(r, (60, 27), 0.1)],
@@ -385,6 +389,10 @@ def test_results_do_not_depend_on_thread_count() -> None:
         (ops.exp(), [random_floats(rng, (5000,), scale=20.0)]),
         (ops.ln_rstd(), [random_floats(rng, (64, 48)), random_floats(rng, (64,))]),
         (ops.mse_loss(), [random_floats(rng, (512,)), random_floats(rng, (512,))]),
+        # elementwise ops over >= PARALLEL_ELEMENTWISE_MIN elements run on row ranges in parallel
+        (ops.adam_m(0.9), [random_floats(rng, (700, 384), 0.01), random_floats(rng, (700, 384), 0.01)]),
+        (ops.bias_add(), [random_floats(rng, (1001, 300), 0.01), random_floats(rng, (300,), 0.01)]),
+        (ops.row_sub(), [random_floats(rng, (1001, 300), 0.01), random_floats(rng, (1001,), 0.01)]),
     ]
     threads, numba_threads = torch.get_num_threads(), numba.get_num_threads()
     results = []

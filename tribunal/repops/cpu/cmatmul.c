@@ -148,6 +148,49 @@ typedef struct {
     int64_t a_bs, a_rs, a_cs, b_bs, b_rs, b_cs;
 } problem;
 
+/* Packing reads each operand along its contiguous axis (the loads stream; the strided
+ * stores land in a buffer that is in L1 or L2), and pads partial tiles with zeros. */
+
+/* dst[k * mr + r] = A(i0 + r, k0 + k) for r < rows, 0 for rows <= r < mr; k < kc. */
+static void pack_a(const problem *p, const float *a, int64_t i0, int64_t rows, int64_t k0, int64_t kc, int64_t mr,
+                   float *dst) {
+    if (p->a_cs == 1) { /* A's rows are contiguous along k */
+        for (int64_t r = 0; r < mr; r++) {
+            if (r < rows) {
+                const float *src = a + (i0 + r) * p->a_rs + k0;
+                for (int64_t k = 0; k < kc; k++) dst[k * mr + r] = src[k];
+            } else {
+                for (int64_t k = 0; k < kc; k++) dst[k * mr + r] = 0.0f;
+            }
+        }
+    } else { /* A^T: contiguous along i */
+        for (int64_t k = 0; k < kc; k++) {
+            const float *src = a + (k0 + k) * p->a_cs + i0 * p->a_rs;
+            for (int64_t r = 0; r < mr; r++) dst[k * mr + r] = r < rows ? src[r * p->a_rs] : 0.0f;
+        }
+    }
+}
+
+/* dst[k * nr + jj] = B(k0 + k, j0 + jj) for jj < cols, 0 for cols <= jj < nr; k < kc. */
+static void pack_b(const problem *p, const float *b, int64_t j0, int64_t cols, int64_t k0, int64_t kc, int64_t nr,
+                   float *dst) {
+    if (p->b_cs == 1) { /* B's rows are contiguous along j */
+        for (int64_t k = 0; k < kc; k++) {
+            memcpy(dst + k * nr, b + (k0 + k) * p->b_rs + j0, sizeof(float) * (size_t)cols);
+            for (int64_t jj = cols; jj < nr; jj++) dst[k * nr + jj] = 0.0f;
+        }
+    } else { /* B^T: contiguous along k */
+        for (int64_t jj = 0; jj < nr; jj++) {
+            if (jj < cols) {
+                const float *src = b + (j0 + jj) * p->b_cs + k0 * p->b_rs;
+                for (int64_t k = 0; k < kc; k++) dst[k * nr + jj] = src[k * p->b_rs];
+            } else {
+                for (int64_t k = 0; k < kc; k++) dst[k * nr + jj] = 0.0f;
+            }
+        }
+    }
+}
+
 /* Depth is cut into blocks of KC so that a packed panel of B (KC x 2*VL floats, 24 KiB with
  * AVX-512) stays in the L1 cache while every row block of A streams past it. */
 #define KC 192
@@ -171,16 +214,11 @@ static int run(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1,
             /* every row block of A for this depth block, each kc x mr */
             for (int64_t blk = 0; blk < blocks; blk++) {
                 const int64_t i0 = r0 + blk * mr;
-                float *dst = ap + blk * mr * kc;
-                for (int64_t k = 0; k < kc; k++)
-                    for (int64_t r = 0; r < mr; r++)
-                        dst[k * mr + r] = i0 + r < r1 ? a[(i0 + r) * p->a_rs + (k0 + k) * p->a_cs] : 0.0f;
+                pack_a(p, a, i0, r1 - i0 < mr ? r1 - i0 : mr, k0, kc, mr, ap + blk * mr * kc);
             }
             for (int64_t j0 = c0; j0 < c1; j0 += nr) {
                 const int64_t cols = c1 - j0 < nr ? c1 - j0 : nr;
-                for (int64_t k = 0; k < kc; k++)
-                    for (int64_t jj = 0; jj < nr; jj++)
-                        bp[k * nr + jj] = jj < cols ? b[(k0 + k) * p->b_rs + (j0 + jj) * p->b_cs] : 0.0f;
+                pack_b(p, b, j0, cols, k0, kc, nr, bp);
                 for (int64_t blk = 0; blk < blocks; blk++) {
                     const int64_t i0 = r0 + blk * mr;
                     const int64_t rows = r1 - i0 < mr ? r1 - i0 : mr;

@@ -6,9 +6,12 @@ inputs (C-contiguous float32 arrays) to the NaN-canonicalised output. `install()
 registers them with the op model; `tribunal.repops.registry` calls it.
 """
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 from tribunal.repops.core.opdef import (
@@ -71,13 +74,60 @@ def elementwise_plan(op: ElementwiseOp, spec: OpSpec, shapes: Shapes) -> CpuPlan
     except OSError:  # nowhere to write the generated kernel: the torch path runs
         return None
 
+    threads = min(torch.get_num_threads(), rows) if count >= PARALLEL_ELEMENTWISE_MIN else 1
+    by_row = [role in (Role.FULL, Role.ROW) for role in roles]
+
     def plan(arrays: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
         out = np.empty((rows, width), dtype=np.float32)
         args = [a if k else a.reshape(s) for a, k, s in zip(arrays, keep, slot_shapes, strict=True)]
-        kernel(*args, consts, out)
+        if threads > 1:
+            _in_parallel(kernel, args, by_row, consts, out, threads)
+        else:
+            kernel(*args, consts, out)
         return out if same_out else out.reshape(out_shape)
 
     return plan
+
+
+PARALLEL_ELEMENTWISE_MIN = 1 << 18
+"""An elementwise op over at least this many elements (~0.3 ms on one core for Adam's
+programs) runs its fused kernel on `torch.get_num_threads()` threads, each on its own
+rows (the kernels release the GIL; an element's program does not depend on its
+neighbours, so the bits do not depend on the split). Such ops are memory-bound: the
+second core adds bandwidth, not only arithmetic."""
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The helper threads of this process (a forked child makes its own)."""
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1))
+    return _POOL[pid]
+
+
+def _in_parallel(
+    kernel: Callable[..., None],
+    args: list[NDArray[np.float32]],
+    by_row: list[bool],
+    consts: NDArray[np.float32],
+    out: NDArray[np.float32],
+    threads: int,
+) -> None:
+    """`kernel` on `threads` row ranges of `out` (inputs read by row are cut alike)."""
+    rows = out.shape[0]
+    cuts = [rows * t // threads for t in range(threads + 1)]
+
+    def part(t: int) -> None:
+        lo, hi = cuts[t], cuts[t + 1]
+        kernel(*[a[lo:hi] if cut else a for a, cut in zip(args, by_row, strict=True)], consts, out[lo:hi])
+
+    futures = [_pool().submit(part, t) for t in range(1, threads)]
+    part(0)
+    for future in futures:
+        future.result()
 
 
 def matmul_plan(op: MatmulOp, spec: OpSpec, shapes: Shapes) -> CpuPlan:
