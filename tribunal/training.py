@@ -25,7 +25,7 @@ from tribunal.datasets import Dataset, batch_row_indices, load_dataset
 from tribunal.device import pick_device
 from tribunal.graph import PARAM_PREFIX, Ref, RefKind, StepGraph
 from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout
-from tribunal.repops import execute, ops
+from tribunal.repops import OpKind, execute, execute_chain, ops
 from tribunal.spec import Adam, Momentum, OptimizerConfig, TaskSpec, spec_hash
 
 
@@ -55,23 +55,78 @@ def run_step(
     each output as it is made (fault injection for the Byzantine tests and demos).
     """
     held = held_slots(graph)
+    chains = optimizer_chains(graph) if tamper is None else {}
     outputs: list[torch.Tensor] = []
+
+    def read(ref: Ref) -> torch.Tensor:
+        if ref.kind is RefKind.NODE:
+            return outputs[ref.index]
+        return state[ref.index] if ref.kind is RefKind.STATE else rows
+
     for node in graph.nodes:
+        if node.index < len(outputs):  # made by the chain before it
+            continue
+        chain = chains.get(node.index)
+        if chain is not None and not any(index in held for index in chain.nodes):
+            specs = [graph.op_for_step(graph.nodes[index], step) for index in chain.nodes]
+            made = execute_chain(specs, chain.bindings, [read(ref) for ref in chain.inputs])
+            if made is not None:
+                outputs.extend(made)
+                continue
         if node.index in held and _copy_keeps_bits(state[held[node.index]]):
             held_output = state[held[node.index]]
             outputs.append(held_output if tamper is None else tamper(step, node.index, held_output))
             continue
-        inputs = [
-            outputs[ref.index]
-            if ref.kind is RefKind.NODE
-            else state[ref.index]
-            if ref.kind is RefKind.STATE
-            else rows
-            for ref in node.inputs
-        ]
+        inputs = [read(ref) for ref in node.inputs]
         output = execute(graph.op_for_step(node, step), inputs)
         outputs.append(output if tamper is None else tamper(step, node.index, output))
     return outputs
+
+
+@dataclass(frozen=True)
+class NodeChain:
+    """Consecutive nodes that one pass over memory computes (`repops.execute_chain`)."""
+
+    nodes: tuple[int, ...]
+    inputs: tuple[Ref, ...]
+    bindings: tuple[tuple[tuple[str, int], ...], ...]
+
+
+_ADAM = (OpKind.ADAM_M, OpKind.ADAM_V, OpKind.ADAM_UPDATE)
+_ADAM_BINDINGS = (
+    (("input", 0), ("input", 1)),  # m' = ADAM_M(m, g)
+    (("input", 2), ("input", 1)),  # v' = ADAM_V(v, g)
+    # w' = ADAM_UPDATE(w, m', v', beta1^t, beta2^t)
+    (("input", 3), ("output", 0), ("output", 1), ("input", 4), ("input", 5)),
+)
+_CHAINS: dict[int, tuple[StepGraph, dict[int, NodeChain]]] = {}
+
+
+def optimizer_chains(graph: StepGraph) -> dict[int, NodeChain]:
+    """Adam's three nodes of each parameter (moment, second moment, update; consecutive in
+    every graph `build_step_graph` makes), by the first one's index. Adam is bound by memory
+    traffic, not arithmetic: one pass reads w, g, m, v and writes w', m', v' (7 arrays)
+    where three ops read and write 10. The outputs are the same bits."""
+    cached = _CHAINS.get(id(graph))
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    chains: dict[int, NodeChain] = {}
+    nodes = graph.nodes
+    for first in range(len(nodes) - 2):
+        m, v, u = nodes[first : first + 3]
+        if (m.op.kind, v.op.kind, u.op.kind) != _ADAM or [len(n.inputs) for n in (m, v, u)] != [2, 2, 5]:
+            continue
+        made_here = (Ref(RefKind.NODE, m.index), Ref(RefKind.NODE, v.index))
+        if m.inputs[1] != v.inputs[1] or u.inputs[1:3] != made_here:
+            continue
+        inputs = (m.inputs[0], m.inputs[1], v.inputs[0], u.inputs[0], u.inputs[3], u.inputs[4])
+        if any(ref.kind is RefKind.NODE and ref.index >= m.index for ref in inputs):
+            continue
+        chains[first] = NodeChain((m.index, v.index, u.index), inputs, _ADAM_BINDINGS)
+    if len(_CHAINS) >= 64:
+        _CHAINS.clear()
+    _CHAINS[id(graph)] = (graph, chains)
+    return chains
 
 
 def _copy_keeps_bits(tensor: torch.Tensor) -> bool:

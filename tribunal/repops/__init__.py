@@ -17,6 +17,7 @@ from tribunal.repops.interpreter import run_element
 from tribunal.repops.ops.layout import AffineMap
 from tribunal.repops.registry import (
     execute,
+    execute_chain,
     input_count,
     instruction,
     output_shape,
@@ -40,6 +41,7 @@ __all__ = [
     "bits_to_f32",
     "canonicalize_bits",
     "execute",
+    "execute_chain",
     "f32_to_bits",
     "input_count",
     "instruction",

@@ -7,7 +7,16 @@ import torch
 from numpy.typing import NDArray
 
 from tribunal.repops.core.instructions import Instr
-from tribunal.repops.core.opdef import MAX_CACHED_PLANS, CpuPlan, OpDef, Shapes, as_array, cpu_plan_for
+from tribunal.repops.core.opdef import (
+    MAX_CACHED_PLANS,
+    CpuPlan,
+    ElementwiseOp,
+    OpDef,
+    Shapes,
+    as_array,
+    cpu_backend_available,
+    cpu_plan_for,
+)
 from tribunal.repops.core.opspec import OpKind, OpSpec, Shape
 from tribunal.repops.cpu import plans as cpu_plans
 from tribunal.repops.ops.elementwise import (
@@ -136,6 +145,42 @@ def _cpu_arrays(inputs: Sequence[torch.Tensor]) -> list[NDArray[np.float32]] | N
             return None
         arrays.append(t.numpy() if not t.requires_grad and t.is_contiguous() else as_array(t))
     return arrays or None
+
+
+_CHAINS: dict[tuple[int, ...], tuple[tuple[OpSpec, ...], tuple[Shape, ...], object]] = {}
+
+
+def execute_chain(
+    specs: Sequence[OpSpec],
+    bindings: Sequence[Sequence[tuple[str, int]]],
+    inputs: Sequence[torch.Tensor],
+) -> list[torch.Tensor] | None:
+    """Several elementwise ops in one pass over memory (e.g. Adam's moment, second moment
+    and update of one parameter): op j reads, slot by slot, the chain's input i
+    (``("input", i)``) or an earlier op's output (``("output", j')``). Returns every
+    op's output, with the bits that `execute` gives running the ops one by one, or None
+    when no fused CPU plan applies (inputs not on the CPU, no compiled kernels, an input
+    read by row or column): the caller then runs the ops one by one."""
+    arrays = _cpu_arrays(inputs)
+    if arrays is None or not specs:
+        return None
+    shapes = tuple(tuple(t.shape) for t in inputs)
+    key = (*(id(spec) for spec in specs), len(specs))
+    entry = _CHAINS.get(key)
+    if entry is not None and all(a is b for a, b in zip(entry[0], specs, strict=True)) and entry[1] == shapes:
+        plan = entry[2]
+    else:
+        definitions = [OP_DEFS[spec.kind] for spec in specs]
+        plan = None
+        if cpu_backend_available() and all(isinstance(d, ElementwiseOp) for d in definitions):
+            chain = [(d, spec) for d, spec in zip(definitions, specs, strict=True)]
+            plan = cpu_plans.chain_plan(chain, bindings, shapes)  # type: ignore[arg-type]
+        if len(_CHAINS) >= MAX_CACHED_PLANS:
+            _CHAINS.clear()
+        _CHAINS[key] = (tuple(specs), shapes, plan)
+    if plan is None:
+        return None
+    return [torch.from_numpy(out) for out in plan(arrays)]  # type: ignore[operator]
 
 
 def execute(spec: OpSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:

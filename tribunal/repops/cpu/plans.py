@@ -89,6 +89,79 @@ def elementwise_plan(op: ElementwiseOp, spec: OpSpec, shapes: Shapes) -> CpuPlan
     return plan
 
 
+ChainPlan = Callable[[Sequence[NDArray[np.float32]]], list[NDArray[np.float32]]]
+
+
+def chain_plan(
+    chain: Sequence[tuple[ElementwiseOp, OpSpec]],
+    bindings: Sequence[Sequence[fused.Binding]],
+    shapes: Shapes,
+) -> ChainPlan | None:
+    """One pass computing several elementwise ops of one output shape, each reading the
+    chain's inputs (`shapes`) or earlier ops' outputs as `bindings` say (see
+    `fused.chain_source`); a plan returns every op's output, with the bits of running
+    the ops one by one. None when the chain does not fit one pass (an input read by row
+    or column, a column constant, or ops of different shapes): run the ops one by one."""
+    structs: list[fused.Structure] = []
+    constants: list[NDArray[np.float32]] = []
+    input_roles: dict[int, Role] = {}
+    out_shape: tuple[int, ...] | None = None
+    for (op, spec), binding in zip(chain, bindings, strict=True):
+        roles = op.roles(spec)
+        if op.loop_const_is_column or len(roles) != len(binding):
+            return None
+        op_shapes = []
+        for role, (kind, index) in zip(roles, binding, strict=True):
+            if kind == "input":
+                if input_roles.setdefault(index, role) is not role or role not in (Role.FULL, Role.SCALAR):
+                    return None
+                op_shapes.append(tuple(shapes[index]))
+            elif kind == "output" and index < len(structs) and role is Role.FULL and out_shape is not None:
+                op_shapes.append(out_shape)
+            else:
+                return None
+        shape = tuple(op.output_shape(spec, tuple(op_shapes)))
+        if out_shape is not None and shape != out_shape:
+            return None
+        out_shape = shape
+        program = cached_loop_program(op, spec, tuple(op_shapes))
+        made = fused.structure(program.epilogue, [int(r) for r in roles], False)
+        if made is None:
+            return None
+        structs.append(made[0])
+        constants.append(made[1])
+    if out_shape is None or sorted(input_roles) != list(range(len(shapes))):
+        return None
+    count = numel(out_shape)
+    if count == 0:
+        return None
+    offsets = tuple(int(sum(c.size for c in constants[:j])) for j in range(len(constants)))
+    consts = np.concatenate(constants).astype(np.float32)
+    roles_in = tuple(int(input_roles[i]) for i in range(len(shapes)))
+    structure = (tuple(structs), tuple(tuple(b) for b in bindings), roles_in, offsets)
+    width = out_shape[-1] if len(out_shape) == 2 and (out_shape[-1] >= 64 or count <= 4096) else count
+    rows = count // width
+    views = [(rows, width) if input_roles[i] is Role.FULL else () for i in range(len(shapes))]
+    by_row = [input_roles[i] is Role.FULL for i in range(len(shapes))]
+    try:
+        kernel = fused.chain_kernel(structure)
+    except OSError:  # nowhere to write the generated kernel: run the ops one by one
+        return None
+    threads = min(torch.get_num_threads(), rows) if count >= PARALLEL_ELEMENTWISE_MIN else 1
+    final_shape = out_shape
+
+    def plan(arrays: Sequence[NDArray[np.float32]]) -> list[NDArray[np.float32]]:
+        outs = [np.empty((rows, width), dtype=np.float32) for _ in structs]
+        args = [a.reshape(v) for a, v in zip(arrays, views, strict=True)]
+        if threads > 1:
+            _in_parallel(kernel, args, by_row, consts, outs, threads)
+        else:
+            kernel(*args, consts, *outs)
+        return [out.reshape(final_shape) for out in outs]
+
+    return plan
+
+
 PARALLEL_ELEMENTWISE_MIN = 1 << 18
 """An elementwise op over at least this many elements (~0.3 ms on one core for Adam's
 programs) runs its fused kernel on `torch.get_num_threads()` threads, each on its own
@@ -113,16 +186,18 @@ def _in_parallel(
     args: list[NDArray[np.float32]],
     by_row: list[bool],
     consts: NDArray[np.float32],
-    out: NDArray[np.float32],
+    outs: NDArray[np.float32] | list[NDArray[np.float32]],
     threads: int,
 ) -> None:
-    """`kernel` on `threads` row ranges of `out` (inputs read by row are cut alike)."""
-    rows = out.shape[0]
+    """`kernel` on `threads` row ranges of its output(s) (inputs read by row are cut alike)."""
+    out_list = outs if isinstance(outs, list) else [outs]
+    rows = out_list[0].shape[0]
     cuts = [rows * t // threads for t in range(threads + 1)]
 
     def part(t: int) -> None:
         lo, hi = cuts[t], cuts[t + 1]
-        kernel(*[a[lo:hi] if cut else a for a, cut in zip(args, by_row, strict=True)], consts, out[lo:hi])
+        cut_args = [a[lo:hi] if cut else a for a, cut in zip(args, by_row, strict=True)]
+        kernel(*cut_args, consts, *[out[lo:hi] for out in out_list])
 
     futures = [_pool().submit(part, t) for t in range(1, threads)]
     part(0)
