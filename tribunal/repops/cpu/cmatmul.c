@@ -55,6 +55,22 @@ static inline vf vload(const float *p) {
 
 static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
+
+/* Every NaN lane replaced by the canonical NaN 0x7FC00000 (`v == v` is false only for NaN). */
+static inline vf vcanonical(vf v) {
+    const vi keep = (vi)(v == v), nan = (vi){0} + 0x7FC00000;
+    vi bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits = (bits & keep) | (nan & ~keep);
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* A whole tile's row r of accumulators from / to `out` (rows ldo floats apart). */
+#define LOAD_ROW(r, c, at) c##r = vload(out + (r) * ldo + (at))
+#define STORE_ROW(r, c, at) vstore(out + (r) * ldo + (at), last ? vcanonical(c##r) : c##r)
+
 static inline float canonical(float v) {
     if (v != v) {
         uint32_t bits = 0x7FC00000u;
@@ -91,7 +107,15 @@ static void tile_wide(const float *ap, const float *bp, int64_t depth, float *ou
     const vf zero = {0}; /* +0.0 in every lane */
     ZERO6(x);
     ZERO6(y);
-    if (!first || rows < MW || cols < 2 * VL) {
+    const int full = rows == MW && cols == 2 * VL;
+    if (!first && full) {
+        LOAD_ROW(0, x, 0); LOAD_ROW(0, y, VL);
+        LOAD_ROW(1, x, 0); LOAD_ROW(1, y, VL);
+        LOAD_ROW(2, x, 0); LOAD_ROW(2, y, VL);
+        LOAD_ROW(3, x, 0); LOAD_ROW(3, y, VL);
+        LOAD_ROW(4, x, 0); LOAD_ROW(4, y, VL);
+        LOAD_ROW(5, x, 0); LOAD_ROW(5, y, VL);
+    } else if (!full) {
         load_tile(&t[0][0], 2 * VL, out, ldo, rows, cols, MW, first);
         x0 = vload(t[0]); y0 = vload(t[0] + VL);
         x1 = vload(t[1]); y1 = vload(t[1] + VL);
@@ -110,6 +134,15 @@ static void tile_wide(const float *ap, const float *bp, int64_t depth, float *ou
         STEP(x, 4, b0); STEP(y, 4, b1);
         STEP(x, 5, b0); STEP(y, 5, b1);
     }
+    if (full) {
+        STORE_ROW(0, x, 0); STORE_ROW(0, y, VL);
+        STORE_ROW(1, x, 0); STORE_ROW(1, y, VL);
+        STORE_ROW(2, x, 0); STORE_ROW(2, y, VL);
+        STORE_ROW(3, x, 0); STORE_ROW(3, y, VL);
+        STORE_ROW(4, x, 0); STORE_ROW(4, y, VL);
+        STORE_ROW(5, x, 0); STORE_ROW(5, y, VL);
+        return;
+    }
     vstore(t[0], x0); vstore(t[0] + VL, y0);
     vstore(t[1], x1); vstore(t[1] + VL, y1);
     vstore(t[2], x2); vstore(t[2] + VL, y2);
@@ -125,7 +158,11 @@ static void tile_narrow(const float *ap, const float *bp, int64_t depth, float *
     float t[MN][VL];
     const vf zero = {0}; /* +0.0 in every lane */
     ZERO8(x);
-    if (!first || rows < MN || cols < VL) {
+    const int full = rows == MN && cols == VL;
+    if (!first && full) {
+        LOAD_ROW(0, x, 0); LOAD_ROW(1, x, 0); LOAD_ROW(2, x, 0); LOAD_ROW(3, x, 0);
+        LOAD_ROW(4, x, 0); LOAD_ROW(5, x, 0); LOAD_ROW(6, x, 0); LOAD_ROW(7, x, 0);
+    } else if (!full) {
         load_tile(&t[0][0], VL, out, ldo, rows, cols, MN, first);
         x0 = vload(t[0]); x1 = vload(t[1]); x2 = vload(t[2]); x3 = vload(t[3]);
         x4 = vload(t[4]); x5 = vload(t[5]); x6 = vload(t[6]); x7 = vload(t[7]);
@@ -135,6 +172,11 @@ static void tile_narrow(const float *ap, const float *bp, int64_t depth, float *
         const float *ak = ap + k * MN;
         STEP(x, 0, b0); STEP(x, 1, b0); STEP(x, 2, b0); STEP(x, 3, b0);
         STEP(x, 4, b0); STEP(x, 5, b0); STEP(x, 6, b0); STEP(x, 7, b0);
+    }
+    if (full) {
+        STORE_ROW(0, x, 0); STORE_ROW(1, x, 0); STORE_ROW(2, x, 0); STORE_ROW(3, x, 0);
+        STORE_ROW(4, x, 0); STORE_ROW(5, x, 0); STORE_ROW(6, x, 0); STORE_ROW(7, x, 0);
+        return;
     }
     vstore(t[0], x0); vstore(t[1], x1); vstore(t[2], x2); vstore(t[3], x3);
     vstore(t[4], x4); vstore(t[5], x5); vstore(t[6], x6); vstore(t[7], x7);

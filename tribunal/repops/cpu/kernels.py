@@ -80,6 +80,10 @@ core) is split across `torch.get_num_threads()` threads by the C kernel (each el
 stays one chain). Its helper threads spin briefly between products, so a split costs a
 few microseconds; below this size it saved nothing measurable."""
 
+PARALLEL_BATCHES_MIN_WORK = 1 << 18
+"""The same for a batch of products (attention's heads), which splits by batches without
+packing anything twice: 48 heads of 16 x 16 x 64 (A^T B) went from 0.09 to 0.05 ms."""
+
 
 def cpu_kernels_available() -> bool:
     return numba is not None
@@ -638,7 +642,8 @@ def matmul_plan(
     b_rs, b_cs = (1, depth) if transpose_b else (n, 1)
     sizes = (m, depth, n, m * depth, a_rs, a_cs, depth * n, b_rs, b_cs)
     call = ext.matmul
-    threads = torch.get_num_threads() if work >= PARALLEL_MATMUL_MIN_WORK else 1
+    least = PARALLEL_BATCHES_MIN_WORK if batch > 1 else PARALLEL_MATMUL_MIN_WORK
+    threads = torch.get_num_threads() if work >= least else 1
 
     def run_c(a: F32Array, b: F32Array) -> F32Array:
         out = np.empty(out_shape, dtype=np.float32)
