@@ -10,8 +10,11 @@
  * stored as the canonical NaN 0x7FC00000.
  *
  * A(b, i, k) = a[b * a_bs + i * a_rs + k * a_cs] and likewise for B, so the
- * transposed variants (A^T B, A B^T) need no copies: operands are packed into
- * contiguous panels (zero-padded to the tile; padded results are never stored).
+ * transposed variants (A^T B, A B^T) need no copies: B is packed into contiguous
+ * panels, A is read in place when a row or a column of it is contiguous (else packed),
+ * and partial tiles are zero-padded (padded results are never stored). Depth is cut
+ * into blocks (KC) and large products are split over helper threads (run_parallel);
+ * neither changes any element's chain.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -82,7 +85,7 @@ static inline float canonical(float v) {
 /* The accumulators are named variables (not arrays) so that they stay in registers. */
 #define ZERO6(c) vf c##0 = zero, c##1 = zero, c##2 = zero, c##3 = zero, c##4 = zero, c##5 = zero
 #define ZERO8(c) ZERO6(c), c##6 = zero, c##7 = zero
-#define STEP(c, r, b) c##r = c##r + ak[r] * (b) /* the scalar is broadcast */
+#define STEP(c, r, b) c##r = c##r + ak[(r) * rs] * (b) /* the scalar is broadcast */
 
 /* A tile's partial sums live in `t` (rows x width floats) between depth blocks: the first
  * block starts from +0.0, a later one continues the same k-ordered chain from the float32
@@ -97,11 +100,16 @@ static void load_tile(float *t, int64_t width, const float *out, int64_t ldo, in
 static void store_tile(const float *t, int64_t width, float *out, int64_t ldo, int64_t rows, int64_t cols,
                        int last) {
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < cols; j++) out[r * ldo + j] = last ? canonical(t[r * width + j]) : t[r * width + j];
+        for (int64_t j = 0; j < cols; j++) {
+            const float v = t[r * width + j];
+            out[r * ldo + j] = last ? canonical(v) : v;
+        }
 }
 
-/* ap: depth x MW packed rows of A; bp: depth x 2*VL packed columns of B. */
-static void tile_wide(const float *ap, const float *bp, int64_t depth, float *out, int64_t ldo,
+/* A(r, k) = ap[k * ks + r * rs] (packed: ks = MW, rs = 1; or A itself); bp: depth x 2*VL
+ * packed columns of B. */
+static void tile_wide(const float *ap, int64_t ks, int64_t rs, const float *bp, int64_t depth, float *out,
+                      int64_t ldo,
                       int64_t rows, int64_t cols, int first, int last) {
     float t[MW][2 * VL];
     const vf zero = {0}; /* +0.0 in every lane */
@@ -126,7 +134,7 @@ static void tile_wide(const float *ap, const float *bp, int64_t depth, float *ou
     }
     for (int64_t k = 0; k < depth; k++) {
         const vf b0 = vload(bp + k * 2 * VL), b1 = vload(bp + k * 2 * VL + VL);
-        const float *ak = ap + k * MW;
+        const float *ak = ap + k * ks;
         STEP(x, 0, b0); STEP(y, 0, b1);
         STEP(x, 1, b0); STEP(y, 1, b1);
         STEP(x, 2, b0); STEP(y, 2, b1);
@@ -152,8 +160,9 @@ static void tile_wide(const float *ap, const float *bp, int64_t depth, float *ou
     store_tile(&t[0][0], 2 * VL, out, ldo, rows, cols, last);
 }
 
-/* ap: depth x MN packed rows of A; bp: depth x VL packed columns of B (n <= VL). */
-static void tile_narrow(const float *ap, const float *bp, int64_t depth, float *out, int64_t ldo,
+/* A(r, k) = ap[k * ks + r * rs]; bp: depth x VL packed columns of B (n <= VL). */
+static void tile_narrow(const float *ap, int64_t ks, int64_t rs, const float *bp, int64_t depth, float *out,
+                        int64_t ldo,
                         int64_t rows, int64_t cols, int first, int last) {
     float t[MN][VL];
     const vf zero = {0}; /* +0.0 in every lane */
@@ -169,7 +178,7 @@ static void tile_narrow(const float *ap, const float *bp, int64_t depth, float *
     }
     for (int64_t k = 0; k < depth; k++) {
         const vf b0 = vload(bp + k * VL);
-        const float *ak = ap + k * MN;
+        const float *ak = ap + k * ks;
         STEP(x, 0, b0); STEP(x, 1, b0); STEP(x, 2, b0); STEP(x, 3, b0);
         STEP(x, 4, b0); STEP(x, 5, b0); STEP(x, 6, b0); STEP(x, 7, b0);
     }
@@ -244,6 +253,7 @@ static int run(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1,
     const int64_t nr = narrow ? VL : 2 * VL, mr = narrow ? MN : MW;
     const int64_t blocks = (r1 - r0 + mr - 1) / mr;
     const int64_t kc_max = p->depth < KC ? p->depth : KC;
+    const int direct = p->a_cs == 1 || p->a_rs == 1;
     float *ap = malloc(sizeof(float) * (size_t)(blocks * mr * kc_max + kc_max * nr + 1));
     if (!ap) return -1;
     float *bp = ap + blocks * mr * kc_max;
@@ -253,10 +263,12 @@ static int run(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1,
         for (int64_t k0 = 0; k0 < p->depth; k0 += KC) {
             const int64_t kc = p->depth - k0 < KC ? p->depth - k0 : KC;
             const int first = k0 == 0, last = k0 + kc == p->depth;
-            /* every row block of A for this depth block, each kc x mr */
+            /* A is read in place when a row or a column of it is contiguous; otherwise, and
+             * for a last partial row block (zero-padded), it is packed, each kc x mr */
             for (int64_t blk = 0; blk < blocks; blk++) {
                 const int64_t i0 = r0 + blk * mr;
-                pack_a(p, a, i0, r1 - i0 < mr ? r1 - i0 : mr, k0, kc, mr, ap + blk * mr * kc);
+                const int64_t rows = r1 - i0 < mr ? r1 - i0 : mr;
+                if (!direct || rows < mr) pack_a(p, a, i0, rows, k0, kc, mr, ap + blk * mr * kc);
             }
             for (int64_t j0 = c0; j0 < c1; j0 += nr) {
                 const int64_t cols = c1 - j0 < nr ? c1 - j0 : nr;
@@ -265,10 +277,13 @@ static int run(const problem *p, int64_t b0, int64_t b1, int64_t r0, int64_t r1,
                     const int64_t i0 = r0 + blk * mr;
                     const int64_t rows = r1 - i0 < mr ? r1 - i0 : mr;
                     float *o = out + i0 * p->n + j0;
+                    const int in_place = direct && rows == mr;
+                    const float *at = in_place ? a + i0 * p->a_rs + k0 * p->a_cs : ap + blk * mr * kc;
+                    const int64_t ks = in_place ? p->a_cs : mr, rs = in_place ? p->a_rs : 1;
                     if (narrow)
-                        tile_narrow(ap + blk * mr * kc, bp, kc, o, p->n, rows, cols, first, last);
+                        tile_narrow(at, ks, rs, bp, kc, o, p->n, rows, cols, first, last);
                     else
-                        tile_wide(ap + blk * mr * kc, bp, kc, o, p->n, rows, cols, first, last);
+                        tile_wide(at, ks, rs, bp, kc, o, p->n, rows, cols, first, last);
                 }
             }
         }
@@ -483,7 +498,8 @@ static PyObject *matmul(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         p.a = va.buf;
         p.b = vb.buf;
         p.out = vo.buf;
-        Py_BEGIN_ALLOW_THREADS status = run_parallel(&p, b0, b1, r0, r1, c0, c1, (int)(threads < MAX_THREADS ? threads : MAX_THREADS));
+        const int workers = (int)(threads < MAX_THREADS ? threads : MAX_THREADS);
+        Py_BEGIN_ALLOW_THREADS status = run_parallel(&p, b0, b1, r0, r1, c0, c1, workers);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&va);
