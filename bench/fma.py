@@ -50,25 +50,32 @@ FMA_FLAGS = ("-O3", "-ffp-contract=fast", "-fno-fast-math", "-fno-unsafe-math-op
 SQUARE_SHAPES = [(256, 256, 256), (1024, 1024, 1024)]
 
 
+def _target(directory: Path, name: str) -> Path:
+    return directory / f"{name}{__import__('sysconfig').get_config_var('EXT_SUFFIX') or '.so'}"
+
+
 def _build(flags: tuple[str, ...], directory: Path, name: str) -> tuple[ModuleType, int]:
     """Build cmatmul.c with ``flags`` + -march=native; the module and its FMA instruction count."""
     cc = cext.compiler()
     if cc is None:
         raise SystemExit("no C compiler")
     include = __import__("sysconfig").get_paths()["include"]
-    suffix = __import__("sysconfig").get_config_var("EXT_SUFFIX") or ".so"
-    target = directory / f"{name}{suffix}"
+    target = _target(directory, name)
     common = [*cc, *flags, *cext.TUNE_FLAGS, "-I", include, str(cext.SOURCE)]
     subprocess.run([*common, "-shared", "-fPIC", "-o", str(target), "-pthread"], check=True)
     assembly = directory / f"{name}.s"
     subprocess.run([*common, "-S", "-o", str(assembly)], check=True)
     fmas = sum(1 for line in assembly.read_text().splitlines() if "vfmadd" in line or "vfnmadd" in line)
+    return _load(target), fmas
+
+
+def _load(target: Path) -> ModuleType:
     loader = importlib.machinery.ExtensionFileLoader(cext.MODULE, str(target))
     spec = importlib.util.spec_from_file_location(cext.MODULE, target, loader=loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
-    return module, fmas
+    return module
 
 
 def model_shapes() -> tuple[dict[str, Counter[tuple[int, int, int, int]]], dict[str, dict[str, float]]]:
@@ -192,6 +199,7 @@ def bench(repeats: int, quick: bool) -> dict[str, Any]:
         fused, fused_fmas = _build(FMA_FLAGS, Path(scratch), "fused")
         if plain_fmas or not fused_fmas:
             raise SystemExit(f"unexpected assembly: shipped build {plain_fmas} FMAs, FMA build {fused_fmas}")
+        steps = {} if quick else measured_steps(Path(scratch), STEP_MODEL, repeats)
         shape_figures: dict[str, Any] = {}
         for name, shape in cases:
             figures = measure(shape, plain, fused, repeats)
@@ -216,16 +224,19 @@ def bench(repeats: int, quick: bool) -> dict[str, Any]:
         models[f"{model}_matmul_fma_kernel_s_per_step"] = float(f"{fused_matmul:.4g}")
         models[f"{model}_matmul_fma_speedup_ratio"] = round(matmul / fused_matmul, 3)
         models.update(step_share(model, profiles[model], matmul / fused_matmul))
+    models.update(steps)
 
     def spread(suffix: str) -> str:
         values = [v for k, v in models.items() if k.endswith(suffix)]
         return f"{min(values):.2f}-{max(values):.2f}"
 
+    measured = models.get(f"{STEP_MODEL}_step_speedup_with_fma_measured_ratio", "not measured (--quick)")
     verdict = (
         f"FMA speeds the C kernel {min(speedups):.2f}-{max(speedups):.2f}x per shape,"
         f" {spread('_matmul_fma_speedup_ratio')}x over each benchmark model's matmuls, which are"
         f" {spread('_matmul_share_of_step_ratio')} of a RepOps step, so a whole step gains"
-        f" {spread('_step_speedup_with_fma_ratio')}x. Not adopted: the shipped kernel keeps"
+        f" {spread('_step_speedup_with_fma_ratio')}x (estimated from the shares); measured on whole"
+        f" {STEP_MODEL} steps: {measured}x. Not adopted: the shipped kernel keeps"
         " -ffp-contract=off (FMA results differ in the last bits, so every trace root would change)."
         " GPU: not measured (no GPU here)."
     )
@@ -267,12 +278,74 @@ def step_share(model: str, profile: dict[str, float], speedup: float) -> dict[st
     }
 
 
+STEP_MODEL = "transformer_10m"
+"""The model whose whole training step is timed with each build (its matmuls are most of it)."""
+STEP_SAMPLES = 12
+
+
+def measured_steps(scratch: Path, model: str, rounds: int) -> dict[str, Any]:
+    """Whole RepOps steps of ``model`` (default threads) with the shipped kernel and with the
+    FMA build, each in its own process, alternated for ``min(rounds, 3)`` rounds; the
+    fastest median of each. The products split over threads exactly as shipped."""
+    timed: dict[str, list[float]] = {"plain": [], "fused": []}
+    for _ in range(min(rounds, 3)):
+        for name in timed:
+            done = subprocess.run(
+                [sys.executable, __file__, "--step-worker", model, str(_target(scratch, name))],
+                capture_output=True,
+                check=True,
+                cwd=REPO,
+                timeout=1800,
+            )
+            timed[name].append(json.loads(done.stdout.decode().strip().splitlines()[-1])["step_s"])
+    plain, fused = min(timed["plain"]), min(timed["fused"])
+    print(f"{model} whole step: shipped {plain * 1e3:.1f} ms, with FMA {fused * 1e3:.1f} ms", flush=True)
+    recorded_ratio = recorded("repops").get("models", {}).get(f"{model}_step_with_commit_ratio")
+    return {
+        f"{model}_step_s_measured": round(plain, 5),
+        f"{model}_step_with_fma_s_measured": round(fused, 5),
+        f"{model}_step_speedup_with_fma_measured_ratio": round(plain / fused, 3),
+        f"{model}_step_with_commit_ratio_recorded": recorded_ratio,
+        f"{model}_step_with_commit_ratio_with_fma_estimate": (
+            round(recorded_ratio * fused / plain, 3) if recorded_ratio else None
+        ),
+    }
+
+
+def step_worker(model: str, extension: Path) -> None:
+    """Run ``model``'s step with the C kernel loaded from ``extension``; print the median."""
+    from bench.repops_step import BENCH_SPECS
+    from tribunal.datasets import load_dataset
+    from tribunal.models import build_step_graph, initial_state
+    from tribunal.training import next_state, run_step
+
+    module = _load(extension)
+    cext.load = lambda: module  # type: ignore[assignment]  # the plans ask cext for their kernel
+    spec = BENCH_SPECS[model]
+    dataset = load_dataset(spec.dataset)
+    graph = build_step_graph(spec, dataset)
+    state = [torch.from_numpy(a) for a in initial_state(spec, dataset)]
+    rows = torch.from_numpy(np.array(dataset.rows))
+    times = []
+    for step in range(3 + STEP_SAMPLES):
+        began = time.perf_counter()
+        outputs = run_step(graph, state, rows, step)
+        if step >= 3:
+            times.append(time.perf_counter() - began)
+        state = next_state(graph, outputs)
+    print(json.dumps({"step_s": statistics.median(times)}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="skip the 1024^3 product")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--step-worker", nargs=2, metavar=("MODEL", "EXTENSION"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.step_worker:
+        step_worker(args.step_worker[0], Path(args.step_worker[1]))
+        return
     figures = bench(args.repeats, args.quick)
     print(json.dumps({k: v for k, v in figures.items() if k != "shapes"}, indent=1))
     if not args.no_write:
