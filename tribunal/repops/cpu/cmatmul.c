@@ -73,6 +73,8 @@ static inline vf vcanonical(vf v) {
 /* A whole tile's row r of accumulators from / to `out` (rows ldo floats apart). */
 #define LOAD_ROW(r, c, at) c##r = vload(out + (r) * ldo + (at))
 #define STORE_ROW(r, c, at) vstore(out + (r) * ldo + (at), last ? vcanonical(c##r) : c##r)
+#define EACH6(M, c, at) M(0, c, at); M(1, c, at); M(2, c, at); M(3, c, at); M(4, c, at); M(5, c, at)
+#define EACH8(M, c, at) EACH6(M, c, at); M(6, c, at); M(7, c, at)
 
 static inline float canonical(float v) {
     if (v != v) {
@@ -117,12 +119,8 @@ static void tile_wide(const float *ap, int64_t ks, int64_t rs, const float *bp, 
     ZERO6(y);
     const int full = rows == MW && cols == 2 * VL;
     if (!first && full) {
-        LOAD_ROW(0, x, 0); LOAD_ROW(0, y, VL);
-        LOAD_ROW(1, x, 0); LOAD_ROW(1, y, VL);
-        LOAD_ROW(2, x, 0); LOAD_ROW(2, y, VL);
-        LOAD_ROW(3, x, 0); LOAD_ROW(3, y, VL);
-        LOAD_ROW(4, x, 0); LOAD_ROW(4, y, VL);
-        LOAD_ROW(5, x, 0); LOAD_ROW(5, y, VL);
+        EACH6(LOAD_ROW, x, 0);
+        EACH6(LOAD_ROW, y, VL);
     } else if (!full) {
         load_tile(&t[0][0], 2 * VL, out, ldo, rows, cols, MW, first);
         x0 = vload(t[0]); y0 = vload(t[0] + VL);
@@ -143,12 +141,8 @@ static void tile_wide(const float *ap, int64_t ks, int64_t rs, const float *bp, 
         STEP(x, 5, b0); STEP(y, 5, b1);
     }
     if (full) {
-        STORE_ROW(0, x, 0); STORE_ROW(0, y, VL);
-        STORE_ROW(1, x, 0); STORE_ROW(1, y, VL);
-        STORE_ROW(2, x, 0); STORE_ROW(2, y, VL);
-        STORE_ROW(3, x, 0); STORE_ROW(3, y, VL);
-        STORE_ROW(4, x, 0); STORE_ROW(4, y, VL);
-        STORE_ROW(5, x, 0); STORE_ROW(5, y, VL);
+        EACH6(STORE_ROW, x, 0);
+        EACH6(STORE_ROW, y, VL);
         return;
     }
     vstore(t[0], x0); vstore(t[0] + VL, y0);
@@ -169,8 +163,7 @@ static void tile_narrow(const float *ap, int64_t ks, int64_t rs, const float *bp
     ZERO8(x);
     const int full = rows == MN && cols == VL;
     if (!first && full) {
-        LOAD_ROW(0, x, 0); LOAD_ROW(1, x, 0); LOAD_ROW(2, x, 0); LOAD_ROW(3, x, 0);
-        LOAD_ROW(4, x, 0); LOAD_ROW(5, x, 0); LOAD_ROW(6, x, 0); LOAD_ROW(7, x, 0);
+        EACH8(LOAD_ROW, x, 0);
     } else if (!full) {
         load_tile(&t[0][0], VL, out, ldo, rows, cols, MN, first);
         x0 = vload(t[0]); x1 = vload(t[1]); x2 = vload(t[2]); x3 = vload(t[3]);
@@ -183,8 +176,7 @@ static void tile_narrow(const float *ap, int64_t ks, int64_t rs, const float *bp
         STEP(x, 4, b0); STEP(x, 5, b0); STEP(x, 6, b0); STEP(x, 7, b0);
     }
     if (full) {
-        STORE_ROW(0, x, 0); STORE_ROW(1, x, 0); STORE_ROW(2, x, 0); STORE_ROW(3, x, 0);
-        STORE_ROW(4, x, 0); STORE_ROW(5, x, 0); STORE_ROW(6, x, 0); STORE_ROW(7, x, 0);
+        EACH8(STORE_ROW, x, 0);
         return;
     }
     vstore(t[0], x0); vstore(t[1], x1); vstore(t[2], x2); vstore(t[3], x3);
