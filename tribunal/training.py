@@ -25,7 +25,8 @@ from tribunal.datasets import Dataset, batch_row_indices, load_dataset
 from tribunal.device import pick_device
 from tribunal.graph import PARAM_PREFIX, Ref, RefKind, StepGraph
 from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout
-from tribunal.repops import OpKind, execute, execute_chain, ops
+from tribunal.repops import OpKind, execute, ops
+from tribunal.repops.registry import cpu_chain_plan, cpu_plan
 from tribunal.spec import Adam, Momentum, OptimizerConfig, TaskSpec, spec_hash
 
 
@@ -53,39 +54,143 @@ def run_step(
     ``state`` holds the tensors of ``h_step`` in slot order; ``rows`` the dataset's
     training rows on the same device. ``tamper(step, node, output)``, if given, may alter
     each output as it is made (fault injection for the Byzantine tests and demos).
+    On the CPU (float32, contiguous) the step runs as a `CpuStepPlan` (Adam's nodes of a
+    parameter as one pass); elsewhere, and with ``tamper``, node by node through `execute`.
+    Both give the same bits.
     """
+    if tamper is None and _on_cpu(state, rows):
+        return cpu_step_plan(graph, state, rows).run(state, rows, step)
     held = held_slots(graph)
-    chains = optimizer_chains(graph) if tamper is None else {}
     outputs: list[torch.Tensor] = []
-
-    def read(ref: Ref) -> torch.Tensor:
-        if ref.kind is RefKind.NODE:
-            return outputs[ref.index]
-        return state[ref.index] if ref.kind is RefKind.STATE else rows
-
     for node in graph.nodes:
-        if node.index < len(outputs):  # made by the chain before it
-            continue
-        chain = chains.get(node.index)
-        if chain is not None and not any(index in held for index in chain.nodes):
-            specs = [graph.op_for_step(graph.nodes[index], step) for index in chain.nodes]
-            made = execute_chain(specs, chain.bindings, [read(ref) for ref in chain.inputs])
-            if made is not None:
-                outputs.extend(made)
-                continue
         if node.index in held and _copy_keeps_bits(state[held[node.index]]):
             held_output = state[held[node.index]]
             outputs.append(held_output if tamper is None else tamper(step, node.index, held_output))
             continue
-        inputs = [read(ref) for ref in node.inputs]
+        inputs = [
+            outputs[ref.index]
+            if ref.kind is RefKind.NODE
+            else state[ref.index]
+            if ref.kind is RefKind.STATE
+            else rows
+            for ref in node.inputs
+        ]
         output = execute(graph.op_for_step(node, step), inputs)
         outputs.append(output if tamper is None else tamper(step, node.index, output))
     return outputs
 
 
+def _on_cpu(state: Sequence[torch.Tensor], rows: torch.Tensor) -> bool:
+    """Whether a step can run as CPU plans over numpy views (float32, contiguous, no grad)."""
+    return all(
+        t.device.type == "cpu" and t.dtype == torch.float32 and t.is_contiguous() and not t.requires_grad
+        for t in (*state, rows)
+    )
+
+
+class CpuStepPlan:
+    """A graph's step on the CPU as a prebuilt list of compiled plans over numpy arrays.
+
+    Each node's CPU plan (or an Adam chain's) is looked up once per graph and state shapes,
+    not once per node per step: a step of the 10M transformer runs 700 nodes, and the
+    per-call look-ups and tensor conversions of `execute` cost ~15 us each. The plans are
+    the ones `execute` and `execute_chain` run, so the outputs are the same bits; a node
+    without a CPU plan, the batch gather (its rows change every step) and a held slot
+    whose tensor holds a NaN go through `execute` as in the general loop."""
+
+    _PLAN, _CHAIN, _HELD, _EXECUTE = range(4)
+
+    def __init__(self, graph: StepGraph, state: Sequence[torch.Tensor], rows: torch.Tensor) -> None:
+        self.graph = graph
+        self.signature = _signature(state, rows)
+        held = held_slots(graph)
+        chains = optimizer_chains(graph)
+        slots = len(state)
+        # values: [rows, state 0 .. S-1, node 0 .. N-1]; refs become indices into it
+        shapes: list[tuple[int, ...]] = [tuple(rows.shape), *(tuple(t.shape) for t in state)]
+
+        def index(ref: Ref) -> int:
+            if ref.kind is RefKind.NODE:
+                return 1 + slots + ref.index
+            return 1 + ref.index if ref.kind is RefKind.STATE else 0
+
+        entries: list[tuple[int, object, tuple[int, ...], int]] = []
+        made = 0
+        for node in graph.nodes:
+            if node.index < made:
+                continue
+            chain = chains.get(node.index)
+            if chain is not None and not any(i in held for i in chain.nodes):
+                specs = [graph.nodes[i].op for i in chain.nodes]
+                inputs = tuple(index(ref) for ref in chain.inputs)
+                plan = cpu_chain_plan(specs, chain.bindings, tuple(shapes[i] for i in inputs))
+                if plan is not None:
+                    entries.append((self._CHAIN, plan, inputs, node.index))
+                    shapes += [tuple(graph.nodes[i].shape) for i in chain.nodes]
+                    made = node.index + len(chain.nodes)
+                    continue
+            inputs = tuple(index(ref) for ref in node.inputs)
+            reads_rows = any(ref.kind is RefKind.DATASET for ref in node.inputs)
+            node_plan = None if reads_rows else cpu_plan(node.op, tuple(shapes[i] for i in inputs))
+            if node.index in held:
+                entries.append((self._HELD, node_plan, inputs, node.index))
+            elif node_plan is None:
+                entries.append((self._EXECUTE, node, inputs, node.index))
+            else:
+                entries.append((self._PLAN, node_plan, inputs, node.index))
+            shapes.append(tuple(node.shape))
+            made = node.index + 1
+        self.entries = entries
+        self.held = held
+
+    def run(self, state: Sequence[torch.Tensor], rows: torch.Tensor, step: int) -> list[torch.Tensor]:
+        values: list[NDArray[np.float32]] = [rows.numpy(), *(t.numpy() for t in state)]
+        tensors: dict[int, torch.Tensor] = {}  # node outputs that are tensors already
+
+        def torch_inputs(inputs: tuple[int, ...]) -> list[torch.Tensor]:
+            return [rows if i == 0 else torch.from_numpy(values[i]) for i in inputs]
+
+        for kind, payload, inputs, node_index in self.entries:
+            if kind == self._PLAN:
+                values.append(payload([values[i] for i in inputs]))  # type: ignore[operator]
+            elif kind == self._CHAIN:
+                values.extend(payload([values[i] for i in inputs]))  # type: ignore[operator]
+            elif kind == self._HELD and _copy_keeps_bits(state[self.held[node_index]]):
+                tensors[node_index] = state[self.held[node_index]]
+                values.append(values[1 + self.held[node_index]])
+            else:
+                node = self.graph.nodes[node_index]
+                output = execute(self.graph.op_for_step(node, step), torch_inputs(inputs))
+                tensors[node_index] = output
+                values.append(output.numpy())
+        first = 1 + len(state)
+        return [
+            tensors[i] if i in tensors else torch.from_numpy(values[first + i])
+            for i in range(len(self.graph.nodes))
+        ]
+
+
+def _signature(state: Sequence[torch.Tensor], rows: torch.Tensor) -> tuple[tuple[int, ...], ...]:
+    return (tuple(rows.shape), *(tuple(t.shape) for t in state))
+
+
+_STEP_PLANS: dict[int, CpuStepPlan] = {}
+
+
+def cpu_step_plan(graph: StepGraph, state: Sequence[torch.Tensor], rows: torch.Tensor) -> CpuStepPlan:
+    """The graph's cached `CpuStepPlan` for state and rows of these shapes."""
+    plan = _STEP_PLANS.get(id(graph))
+    if plan is None or plan.graph is not graph or plan.signature != _signature(state, rows):
+        plan = CpuStepPlan(graph, state, rows)
+        if len(_STEP_PLANS) >= 16:
+            _STEP_PLANS.clear()
+        _STEP_PLANS[id(graph)] = plan
+    return plan
+
+
 @dataclass(frozen=True)
 class NodeChain:
-    """Consecutive nodes that one pass over memory computes (`repops.execute_chain`)."""
+    """Consecutive nodes that one pass over memory computes (`repops.cpu_chain_plan`)."""
 
     nodes: tuple[int, ...]
     inputs: tuple[Ref, ...]

@@ -147,7 +147,7 @@ def _cpu_arrays(inputs: Sequence[torch.Tensor]) -> list[NDArray[np.float32]] | N
     return arrays or None
 
 
-_CHAINS: dict[tuple[int, ...], tuple[tuple[OpSpec, ...], tuple[Shape, ...], object]] = {}
+_CHAINS: dict[tuple[int, ...], tuple[tuple[OpSpec, ...], tuple[Shape, ...], cpu_plans.ChainPlan | None]] = {}
 
 
 def execute_chain(
@@ -164,23 +164,38 @@ def execute_chain(
     arrays = _cpu_arrays(inputs)
     if arrays is None or not specs:
         return None
-    shapes = tuple(tuple(t.shape) for t in inputs)
+    plan = cpu_chain_plan(specs, bindings, tuple(tuple(t.shape) for t in inputs))
+    if plan is None:
+        return None
+    return [torch.from_numpy(out) for out in plan(arrays)]
+
+
+def cpu_chain_plan(
+    specs: Sequence[OpSpec], bindings: Sequence[Sequence[tuple[str, int]]], shapes: tuple[Shape, ...]
+) -> cpu_plans.ChainPlan | None:
+    """`execute_chain`'s cached CPU plan for inputs of these shapes (numpy arrays in, the ops'
+    outputs out), or None when the chain does not run as one pass."""
     key = (*(id(spec) for spec in specs), len(specs))
     entry = _CHAINS.get(key)
     if entry is not None and all(a is b for a, b in zip(entry[0], specs, strict=True)) and entry[1] == shapes:
-        plan = entry[2]
-    else:
-        definitions = [OP_DEFS[spec.kind] for spec in specs]
-        plan = None
-        if cpu_backend_available() and all(isinstance(d, ElementwiseOp) for d in definitions):
-            chain = [(d, spec) for d, spec in zip(definitions, specs, strict=True)]
-            plan = cpu_plans.chain_plan(chain, bindings, shapes)  # type: ignore[arg-type]
-        if len(_CHAINS) >= MAX_CACHED_PLANS:
-            _CHAINS.clear()
-        _CHAINS[key] = (tuple(specs), shapes, plan)
-    if plan is None:
+        return entry[2]
+    definitions = [OP_DEFS[spec.kind] for spec in specs]
+    plan = None
+    if cpu_backend_available() and all(isinstance(d, ElementwiseOp) for d in definitions):
+        chain = [(d, spec) for d, spec in zip(definitions, specs, strict=True)]
+        plan = cpu_plans.chain_plan(chain, bindings, shapes)  # type: ignore[arg-type]
+    if len(_CHAINS) >= MAX_CACHED_PLANS:
+        _CHAINS.clear()
+    _CHAINS[key] = (tuple(specs), shapes, plan)
+    return plan
+
+
+def cpu_plan(spec: OpSpec, shapes: tuple[Shape, ...]) -> CpuPlan | None:
+    """The op's cached CPU plan for inputs of these shapes (numpy arrays in, the output out),
+    or None where it has none (then `execute` runs its torch path)."""
+    if not cpu_backend_available():
         return None
-    return [torch.from_numpy(out) for out in plan(arrays)]  # type: ignore[operator]
+    return cpu_plan_for(OP_DEFS[spec.kind], spec, shapes)
 
 
 def execute(spec: OpSpec, inputs: Sequence[torch.Tensor]) -> torch.Tensor:

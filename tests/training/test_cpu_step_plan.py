@@ -1,5 +1,6 @@
-"""Adam's three nodes of a parameter run as one pass over memory (`optimizer_chains`,
-`repops.execute_chain`): every step's outputs are the bits of running them one by one."""
+"""A step on the CPU runs as a prebuilt list of plans (`CpuStepPlan`), with Adam's three nodes
+of a parameter as one pass over memory (`optimizer_chains`, `repops.execute_chain`): every
+step's outputs are the bits of running the nodes one by one through `execute`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tribunal.datasets import load_dataset
 from tribunal.models import build_step_graph, initial_state
 from tribunal.repops import OpKind, execute, execute_chain, ops
 from tribunal.spec import Momentum, TaskSpec
-from tribunal.training import next_state, optimizer_chains, run_step
+from tribunal.training import CpuStepPlan, cpu_step_plan, held_slots, next_state, optimizer_chains, run_step
 
 ADAM_CHAIN = training._ADAM_BINDINGS
 
@@ -60,32 +61,35 @@ def test_a_chain_that_does_not_fit_one_pass_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [mlp_spec(), cnn_spec(), transformer_spec(), mlp_spec(optimizer=Momentum(lr=0.1, momentum=0.9))],
-    ids=["mlp", "cnn", "transformer", "mlp-momentum"],
+    [
+        mlp_spec(),
+        cnn_spec(),
+        transformer_spec(),
+        mlp_spec(optimizer=Momentum(lr=0.1, momentum=0.9)),
+        transformer_spec(trainable=["param.l0.mlp2", "param.head"]),
+    ],
+    ids=["mlp", "cnn", "transformer", "mlp-momentum", "transformer-frozen"],
 )
-def test_steps_with_chains_equal_steps_node_by_node(spec: TaskSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_steps_as_plans_equal_steps_node_by_node(spec: TaskSpec) -> None:
     dataset = load_dataset(spec.dataset)
     graph = build_step_graph(spec, dataset)
-    adam_nodes = sum(1 for node in graph.nodes if node.op.kind is OpKind.ADAM_UPDATE)
-    assert len(optimizer_chains(graph)) == adam_nodes  # every Adam parameter, none else
     rows = torch.from_numpy(np.array(dataset.rows))
     state = [torch.from_numpy(a) for a in initial_state(spec, dataset)]
-    fused_passes = []
-
-    def counting(*args: object) -> list[torch.Tensor] | None:
-        made = execute_chain(*args)  # type: ignore[arg-type]
-        fused_passes.append(made is not None)
-        return made
-
-    monkeypatch.setattr(training, "execute_chain", counting)
+    plan = cpu_step_plan(graph, state, rows)
+    kinds = [entry[0] for entry in plan.entries]
+    adam_nodes = sum(1 for node in graph.nodes if node.op.kind is OpKind.ADAM_UPDATE)
+    assert len(optimizer_chains(graph)) == adam_nodes  # every Adam parameter, none else
+    assert kinds.count(CpuStepPlan._CHAIN) == adam_nodes  # each runs as one pass
+    through_execute = [graph.nodes[e[3]].op.kind for e in plan.entries if e[0] == CpuStepPlan._EXECUTE]
+    assert set(through_execute) <= {OpKind.BATCH_GATHER}  # its rows change every step
+    held = held_slots(graph)
     for step in range(3):
-        chained = run_step(graph, state, rows, step)
-        assert fused_passes.count(True) == adam_nodes * (step + 1)  # every chain ran as one pass
-        with monkeypatch.context() as patch:
-            patch.setattr(training, "optimizer_chains", lambda graph: {})
-            alone = run_step(graph, state, rows, step)
-        assert len(chained) == len(alone) == len(graph.nodes)
-        for node, a, b in zip(graph.nodes, chained, alone, strict=True):
+        planned = run_step(graph, state, rows, step)
+        alone = run_step(graph, state, rows, step, tamper=lambda step, node, output: output)
+        assert len(planned) == len(alone) == len(graph.nodes)
+        for node, a, b in zip(graph.nodes, planned, alone, strict=True):
             assert a.shape == b.shape, node.name
             np.testing.assert_array_equal(_bits(a), _bits(b), err_msg=f"node {node.index} {node.name}")
-        state = next_state(graph, chained)
+            if node.index in held:  # a held slot's output is the very tensor of the slot
+                assert a is state[held[node.index]]
+        state = next_state(graph, planned)
