@@ -233,14 +233,20 @@ contract DilocoJobsTest is MarketFixture {
         vm.warp(block.timestamp + WINDOW + 1);
     }
 
-    /// @dev Round `round`'s segments submitted with their true final states, finalised and recorded.
-    function _trainRound(uint256 jobId, uint16 round) internal {
+    /// @dev Round `round`'s segments submitted with their true final states (shard 0 by op1, the
+    ///      others by op2), and their challenge window passed.
+    function _submitRound(uint256 jobId, uint16 round) internal {
         for (uint16 i = 0; i < SHARDS; i++) {
             _submit(
                 jobs.segmentTaskOf(jobId, round, i), i == 0 ? op1 : op2, Traces.root(_segmentLeaves(jobId, round, i))
             );
         }
         _windowPassed();
+    }
+
+    /// @dev Round `round`'s segments submitted with their true final states, finalised and recorded.
+    function _trainRound(uint256 jobId, uint16 round) internal {
+        _submitRound(jobId, round);
         for (uint16 i = 0; i < SHARDS; i++) {
             market.finalize(jobs.segmentTaskOf(jobId, round, i));
             jobs.recordSegment(jobId, i, _segmentLeaves(jobId, round, i));
@@ -1083,10 +1089,7 @@ contract DilocoJobsTest is MarketFixture {
     ///         clock has run (here: not started).
     function test_abandon_notStalled_reverts() public {
         uint256 jobId = _post();
-        for (uint16 i = 0; i < SHARDS; i++) {
-            _submit(jobs.segmentTaskOf(jobId, 0, i), op1, Traces.root(_segmentLeaves(jobId, 0, i)));
-        }
-        _windowPassed();
+        _submitRound(jobId, 0);
         market.finalize(jobs.segmentTaskOf(jobId, 0, 0));
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -1112,10 +1115,7 @@ contract DilocoJobsTest is MarketFixture {
     ///         the submitter gets the whole unposted escrow.
     function test_abandon_stalledSegments_creditsUnpostedEscrow() public {
         uint256 jobId = _post();
-        for (uint16 i = 0; i < SHARDS; i++) {
-            _submit(jobs.segmentTaskOf(jobId, 0, i), op1, Traces.root(_segmentLeaves(jobId, 0, i)));
-        }
-        _windowPassed();
+        _submitRound(jobId, 0);
         market.finalize(jobs.segmentTaskOf(jobId, 0, 0));
         market.finalize(jobs.segmentTaskOf(jobId, 0, 1));
         vm.warp(block.timestamp + 17 days);
@@ -1201,10 +1201,7 @@ contract DilocoJobsTest is MarketFixture {
     ///         clock of the round's segments, and the new step's clock starts only when reported.
     function test_reportStall_jobMovesOn_clearsClock() public {
         uint256 jobId = _post();
-        for (uint16 i = 0; i < SHARDS; i++) {
-            _submit(jobs.segmentTaskOf(jobId, 0, i), op1, Traces.root(_segmentLeaves(jobId, 0, i)));
-        }
-        _windowPassed();
+        _submitRound(jobId, 0);
         market.finalize(jobs.segmentTaskOf(jobId, 0, 0));
         market.finalize(jobs.segmentTaskOf(jobId, 0, 1));
         jobs.reportStall(jobId);
