@@ -56,14 +56,8 @@ def elementwise_plan(op: ElementwiseOp, spec: OpSpec, shapes: Shapes) -> CpuPlan
     count = numel(out_shape)
     if count == 0:
         return lambda arrays: np.empty(out_shape, dtype=np.float32)
-    # The kernel walks (rows, width): width is the last axis where an input is
-    # read by row or column (or the column is a constant); otherwise any split
-    # will do: a 2-D output's own (no reshapes per call) unless its rows are too
-    # short to vectorise a large output, else one row.
     by_rows = op.loop_const_is_column or any(r in (Role.ROW, Role.COLUMN) for r in roles)
-    natural = len(out_shape) == 2 and (out_shape[-1] >= 64 or count <= 4096)
-    width = out_shape[-1] if out_shape and (by_rows or natural) else count
-    rows = count // width
+    rows, width = _grid(tuple(out_shape), by_rows)
     views = {Role.FULL: (rows, width), Role.ROW: (rows,), Role.COLUMN: (width,), Role.SCALAR: ()}
     slot_shapes = [views[role] for role in roles]
     # Which inputs already have their kernel shape (no reshape per call).
@@ -74,7 +68,7 @@ def elementwise_plan(op: ElementwiseOp, spec: OpSpec, shapes: Shapes) -> CpuPlan
     except OSError:  # nowhere to write the generated kernel: the torch path runs
         return None
 
-    threads = min(torch.get_num_threads(), rows) if count >= PARALLEL_ELEMENTWISE_MIN else 1
+    threads = _threads(count, rows)
     by_row = [role in (Role.FULL, Role.ROW) for role in roles]
 
     def plan(arrays: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
@@ -87,6 +81,22 @@ def elementwise_plan(op: ElementwiseOp, spec: OpSpec, shapes: Shapes) -> CpuPlan
         return out if same_out else out.reshape(out_shape)
 
     return plan
+
+
+def _grid(out_shape: tuple[int, ...], by_rows: bool) -> tuple[int, int]:
+    """(rows, width) a fused kernel walks for an output of `out_shape`: width is the last
+    axis where an input is read by row or column (`by_rows`, or the column is a constant);
+    otherwise any split will do: a 2-D output's own (no reshapes per call) unless its rows
+    are too short to vectorise a large output, else one row."""
+    count = numel(out_shape)
+    natural = len(out_shape) == 2 and (out_shape[-1] >= 64 or count <= 4096)
+    width = out_shape[-1] if out_shape and (by_rows or natural) else count
+    return count // width, width
+
+
+def _threads(count: int, rows: int) -> int:
+    """How many threads a fused kernel over `count` elements in `rows` rows runs on."""
+    return min(torch.get_num_threads(), rows) if count >= PARALLEL_ELEMENTWISE_MIN else 1
 
 
 ChainPlan = Callable[[Sequence[NDArray[np.float32]]], list[NDArray[np.float32]]]
@@ -139,15 +149,14 @@ def chain_plan(
     consts = np.concatenate(constants).astype(np.float32)
     roles_in = tuple(int(input_roles[i]) for i in range(len(shapes)))
     structure = (tuple(structs), tuple(tuple(b) for b in bindings), roles_in, offsets)
-    width = out_shape[-1] if len(out_shape) == 2 and (out_shape[-1] >= 64 or count <= 4096) else count
-    rows = count // width
+    rows, width = _grid(out_shape, False)
     views = [(rows, width) if input_roles[i] is Role.FULL else () for i in range(len(shapes))]
     by_row = [input_roles[i] is Role.FULL for i in range(len(shapes))]
     try:
         kernel = fused.chain_kernel(structure)
     except OSError:  # nowhere to write the generated kernel: run the ops one by one
         return None
-    threads = min(torch.get_num_threads(), rows) if count >= PARALLEL_ELEMENTWISE_MIN else 1
+    threads = _threads(count, rows)
     final_shape = out_shape
 
     def plan(arrays: Sequence[NDArray[np.float32]]) -> list[NDArray[np.float32]]:
