@@ -166,6 +166,10 @@ def test_c_matmul_has_no_fma(tmp_path) -> None:  # noqa: ANN001
         assert not FMA.search(assembly), "the C matmul contains an FMA"
         assert not DOUBLE_ARITHMETIC.search(assembly), "the C matmul computes in float64"
         assert re.search(r"\bv?mulps\b", assembly)
+        wide = re.search(r"^tile_wide:(.*?)\.size\s+tile_wide", assembly, re.S | re.M)
+        if tune and wide and "zmm" in wide.group(1):  # AVX-512: A is broadcast inside the multiplies
+            broadcast_in_multiply = re.search(r"vmulps\s+\S*\{1to16\}", wide.group(1))
+            assert broadcast_in_multiply, "the wide tile lost its in-multiply broadcast"
         return
     pytest.fail("the C kernel does not compile to assembly")
 
