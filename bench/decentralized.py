@@ -52,8 +52,15 @@ from tribunal.spec import Adam, MlpConfig, TaskSpec
 GOALS = {"parallel_efficiency_2_operators": ">= 1.6", "outer_step_overhead_ratio": "< 0.05"}
 HIDDEN = (512, 512)
 BATCH = 64
-INNER_STEPS = 64
-ROUNDS = 7
+INNER_STEPS = 256
+"""H. A round's fixed costs (the broadcast and return of 1.2 MB a shard, the outer step: ~30 ms
+each here) are paid once per H inner steps, so H sets their share. It was 64 while an inner step
+of this MLP took ~9 ms; after RepOps' matmul reached native speed (~3 ms a step) 64 steps made a
+round of ~0.2 s and the outer step alone 11% of it. 256 (DiLoCo's papers use 500) gives rounds
+of about the former length."""
+ROUNDS = 13
+"""The first round is warm-up; the median is over the other 12 (the machine's speed varies by
++-25% from second to second, so one round pair's ratio ranges 1.3-2.4)."""
 """Round 0 warms up; rounds 1..6 are timed."""
 QUIET_LOAD = 1.0
 """Measure once the 1-minute load average is below this (or after --max-wait seconds)."""
