@@ -5,7 +5,8 @@
 The shipped C kernel (``tribunal/repops/cpu/cmatmul.c``) is built with
 ``-ffp-contract=off``: every product is rounded before it is added. This benchmark builds
 the same source twice in a scratch directory, once with the shipped flags and once with
-``-ffp-contract=fast`` (so ``acc + a * b`` becomes one ``vfmadd`` per lane: the same
+``-ffp-contract=fast`` and the wide tile in plain C (``REPOPS_PLAIN_TILE``; so
+``acc + a * b`` becomes one ``vfmadd`` per lane: the same
 fixed k order, one rounding per step instead of two), checks from the assembly that
 the first has no FMA instruction and the second does, and times both against
 ``torch.matmul`` (one thread, and the default thread count) on the matmul shapes of the
