@@ -42,7 +42,7 @@ from bench.models import TRANSFORMER_10M  # noqa: E402
 from tribunal.commitments import state_commitment  # noqa: E402
 from tribunal.datasets import batch_row_indices, load_dataset  # noqa: E402
 from tribunal.device import pick_device  # noqa: E402
-from tribunal.graph import RefKind, StepGraph  # noqa: E402
+from tribunal.graph import StepGraph, node_inputs  # noqa: E402
 from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout  # noqa: E402
 from tribunal.repops import execute  # noqa: E402
 from tribunal.spec import Adam, CnnConfig, MlpConfig, TaskSpec, TransformerConfig  # noqa: E402
@@ -150,14 +150,7 @@ def profile_by_kind(
     for step in range(repeats):
         outputs: list[torch.Tensor] = []
         for node in graph.nodes:
-            inputs = [
-                outputs[r.index]
-                if r.kind is RefKind.NODE
-                else state[r.index]
-                if r.kind is RefKind.STATE
-                else rows
-                for r in node.inputs
-            ]
+            inputs = node_inputs(node, outputs, state, rows)
             op = graph.op_for_step(node, step)
             _sync(device)
             began = time.perf_counter()

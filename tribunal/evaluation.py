@@ -24,7 +24,7 @@ import torch
 from numpy.typing import NDArray
 
 from tribunal.datasets import Dataset, load_dataset
-from tribunal.graph import RefKind
+from tribunal.graph import node_inputs
 from tribunal.models import feature_shape, model_dims, state_layout, target_shape
 from tribunal.models.builder import ForwardGraph, GraphBuilder
 from tribunal.models.layers import columns
@@ -103,13 +103,7 @@ def evaluate_state(
     outputs: list[torch.Tensor] = []
     with torch.no_grad():
         for node in graph.nodes:
-            inputs = [
-                outputs[ref.index] if ref.kind is RefKind.NODE
-                else tensors[ref.index] if ref.kind is RefKind.STATE
-                else rows
-                for ref in node.inputs
-            ]
-            outputs.append(execute(node.op, inputs))
+            outputs.append(execute(node.op, node_inputs(node, outputs, tensors, rows)))
     loss = float(outputs[graph.loss])
     dims = model_dims(spec, dataset)
     if dims.loss == "mse":

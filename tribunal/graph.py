@@ -23,9 +23,11 @@ numStateSlots))`` with ``nodesRoot`` the Merkle root over ``keccak256(descriptor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from math import prod
+from typing import TypeVar
 
 from eth_abi import encode as abi_encode
 
@@ -171,6 +173,22 @@ def graph_root(graph: StepGraph) -> bytes:
 def input_shapes(graph: StepGraph, node: Node) -> list[Shape]:
     """Shapes of a node's inputs, in order."""
     return [ref_shape(graph, ref) for ref in node.inputs]
+
+
+T = TypeVar("T")
+
+
+def node_inputs(node: Node, outputs: Sequence[T], state: Sequence[T], rows: T) -> list[T]:
+    """A node's input values, in order: earlier nodes' ``outputs``, ``state`` slots, or the
+    dataset ``rows`` (tensors or arrays alike)."""
+    return [
+        outputs[ref.index]
+        if ref.kind is RefKind.NODE
+        else state[ref.index]
+        if ref.kind is RefKind.STATE
+        else rows
+        for ref in node.inputs
+    ]
 
 
 def ref_shape(graph: StepGraph, ref: Ref) -> Shape:

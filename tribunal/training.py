@@ -23,7 +23,7 @@ from tribunal.checkpoints import Checkpoint, CheckpointStore
 from tribunal.commitments import UNCOMMITTED, committed_step, state_commitment, tensor_root, trace_root
 from tribunal.datasets import Dataset, batch_row_indices, load_dataset
 from tribunal.device import pick_device
-from tribunal.graph import PARAM_PREFIX, Ref, RefKind, StepGraph
+from tribunal.graph import PARAM_PREFIX, Ref, RefKind, StepGraph, node_inputs
 from tribunal.models import build_step_graph, initial_state, model_dims, native, state_layout
 from tribunal.repops import OpKind, execute, ops
 from tribunal.repops.registry import cpu_chain_plan, cpu_plan
@@ -67,15 +67,7 @@ def run_step(
             held_output = state[held[node.index]]
             outputs.append(held_output if tamper is None else tamper(step, node.index, held_output))
             continue
-        inputs = [
-            outputs[ref.index]
-            if ref.kind is RefKind.NODE
-            else state[ref.index]
-            if ref.kind is RefKind.STATE
-            else rows
-            for ref in node.inputs
-        ]
-        output = execute(graph.op_for_step(node, step), inputs)
+        output = execute(graph.op_for_step(node, step), node_inputs(node, outputs, state, rows))
         outputs.append(output if tamper is None else tamper(step, node.index, output))
     return outputs
 

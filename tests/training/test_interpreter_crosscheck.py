@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.specs import SPECS
 from tribunal.datasets import load_dataset
-from tribunal.graph import RefKind
+from tribunal.graph import node_inputs
 from tribunal.repops import run_element
 from tribunal.training import train
 
@@ -26,14 +26,7 @@ def test_every_node_matches_the_interpreter_on_sampled_elements(kind: str) -> No
     state, outputs, graph = before.final_state, result.captured, result.graph
     rng = np.random.Generator(np.random.PCG64(1234))
     for node in graph.nodes:
-        inputs = [
-            outputs[ref.index]
-            if ref.kind is RefKind.NODE
-            else state[ref.index]
-            if ref.kind is RefKind.STATE
-            else np.array(dataset.rows)
-            for ref in node.inputs
-        ]
+        inputs = node_inputs(node, outputs, state, np.array(dataset.rows))
         op = graph.op_for_step(node, STEP)
         produced = np.ascontiguousarray(outputs[node.index], dtype=np.float32).reshape(-1)
         size = produced.size

@@ -106,7 +106,7 @@ static inline float canonical(float v) {
         y##r = y##r + q_;                                                                          \
     } while (0)
 #else
-#define STEP_ROW(r) STEP(x, r, b0); STEP(y, r, b1)
+#define STEP_ROW(r) do { STEP(x, r, b0); STEP(y, r, b1); } while (0)
 #endif
 
 /* A tile's partial sums live in `t` (rows x width floats) between depth blocks: the first
